@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every target: Swift 6 mode, and every `public import` is a decision (STYLE.md).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "GridRig",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridrig", targets: ["gridrig"]),
+        .library(name: "Modbus", targets: ["Modbus"]),
+        .library(name: "Physics", targets: ["Physics"]),
+        .library(name: "Emulators", targets: ["Emulators"]),
+        .library(name: "Harness", targets: ["Harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // floor 0: the C libraries, found through pkg-config
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // floor 1: pure logic
+        .target(name: "Physics", swiftSettings: strict),
+        // floor 2: I/O over the C libraries
+        .target(name: "Modbus", dependencies: ["CModbus", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // floor 3
+        .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // floor 4
+        .target(name: "Harness", dependencies: ["Emulators", "Physics", "Modbus", "Yams",
+                                                .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // floor 5
+        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Modbus",
+                                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                          .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: strict),
+        .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
+        .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
+        .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators"], swiftSettings: strict),
+        .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],
+                    resources: [.copy("peers")], swiftSettings: strict),
+    ]
+)
