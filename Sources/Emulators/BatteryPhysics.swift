@@ -1,0 +1,82 @@
+import Physics
+
+/// A storage inverter behind SunSpec 124: outside forced windows it runs self-consumption (drives the house's
+/// net power toward zero); StorCtl_Mod, InWRte and OutWRte bound that window (Fronius semantics).
+struct BatteryPhysics: DevicePhysics {
+    private var model: Battery
+    private var state: BatteryState
+    private let phases: Double, acVoltage: Double, frequency: Double
+
+    init(profile: DeviceProfile, parameters: DeviceParameters) {
+        var ratings = BatteryRatings()
+        ratings.capacity = profile.rating("capacity")
+        ratings.maxChargePower = profile.rating("max-charge-power")
+        ratings.maxDischargePower = profile.rating("max-discharge-power")
+        ratings.roundTripEfficiency = profile.rating("round-trip-efficiency")
+        ratings.minimumSoC = profile.rating("minimum-soc") / 100
+        ratings.maximumSoC = profile.rating("maximum-soc") / 100
+        ratings.rampRate = profile.rating("ramp-rate")
+        ratings.nominalVoltage = profile.rating("nominal-voltage")
+        model = Battery(ratings: ratings)
+        state = model.initialState(stateOfCharge: (parameters.initialSoC ?? 50) / 100)
+        phases = profile.rating("phases")
+        acVoltage = profile.rating("ac-voltage")
+        frequency = profile.rating("nominal-frequency")
+    }
+
+    static let defaultSettings: Settings = [
+        .storageControlMode: 0, .chargeRatePercent: 100, .dischargeRatePercent: 100, .rateRevertSeconds: 0,
+        .chargePowerLimit: .nan, .minimumReservePercent: 0, .gridCharging: 1,
+    ]
+
+    var netLoad: Double { -state.power }
+
+    /// The AC power window [charge, discharge] (W, + discharge) that StorCtl_Mod, InWRte and OutWRte allow.
+    func window(_ applied: Settings) -> ClosedRange<Double> {
+        let base = applied[.chargePowerLimit].flatMap { $0.isNaN ? nil : $0 } ?? model.ratings.maxChargePower
+        let mode = Int(applied[.storageControlMode] ?? 0)
+        let low = mode & 1 != 0 ? -(applied[.chargeRatePercent] ?? 100) / 100 * base : -base
+        let high = mode & 2 != 0 ? (applied[.dischargeRatePercent] ?? 100) / 100 * base : base
+        return min(low, high)...max(low, high)
+    }
+
+    mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
+        let allowed = window(applied)
+        var target = min(max(site.houseLoad, allowed.lowerBound), allowed.upperBound)
+        if target < 0, (applied[.gridCharging] ?? 1) == 0 {
+            target = max(target, min(0, site.houseLoad))  // PV surplus only
+        }
+        let reserve = max(applied[.minimumReservePercent] ?? 0, model.ratings.minimumSoC * 100)
+        if target > 0, state.stateOfCharge(model.ratings) * 100 <= reserve { target = 0 }
+        state = model.step(state, toward: target, for: seconds)
+    }
+
+    func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double? {
+        let ratings = model.ratings
+        switch quantity {
+        case .batteryPower, .acPower, .apparentPower: return state.power
+        case .reactivePower: return 0
+        case .powerFactor: return 100
+        case .acCurrent: return phaseCurrent(power: state.power, voltage: acVoltage, phases: 1)
+        case .phaseCurrent: return phaseCurrent(power: state.power, voltage: acVoltage, phases: phases)
+        case .acVoltage: return acVoltage
+        case .lineVoltage: return acVoltage * 3.0.squareRoot()
+        case .frequency: return frequency
+        case .lifetimeEnergy: return 1_000_000 + state.dischargedEnergy
+        case .stateOfCharge: return state.stateOfCharge(ratings) * 100
+        case .chargeStatus: return Double(model.chargeStatus(state).rawValue)
+        case .capacity: return ratings.capacity
+        case .capacityAh: return ratings.capacity / ratings.nominalVoltage
+        case .availableAh: return max(0, state.stored - ratings.minimumSoC * ratings.capacity) / ratings.nominalVoltage
+        case .maxChargePower, .ratedPower: return ratings.maxChargePower
+        case .maxDischargePower: return ratings.maxDischargePower
+        case .minimumSoC: return ratings.minimumSoC * 100
+        case .maximumSoC: return ratings.maximumSoC * 100
+        case .batteryVoltage, .dcVoltage: return ratings.nominalVoltage * (0.9 + 0.2 * state.stateOfCharge(ratings))
+        case .batteryCurrent, .dcCurrent: return state.power / ratings.nominalVoltage
+        case .dcPower: return state.power
+        case .rampRate: return ratings.rampRate / ratings.maxChargePower * 100
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,235 @@
+public import Modbus
+import Synchronization
+
+/// One emulated product: its physics behind its profile's register map, served as a `ModbusUnit`.
+///
+/// Control writes are checked against the map (read-only, partial, out of range: the profile's exceptions),
+/// land in the registers at once, reach the physics after the profile's latency (simulated time), and re-arm
+/// the watchdog. Registers are refreshed from the physics after every step.
+public final class DeviceEmulator: ModbusUnit {
+    public let name: String
+    public let profile: DeviceProfile
+    private let layout: Layout
+    private let core: Mutex<Core>
+
+    /// - Parameters:
+    ///   - time: simulated seconds at the start (seconds since midnight of day 0).
+    public init(name: String, profile: DeviceProfile, parameters: DeviceParameters = .init(), time: Double = 0) throws(RegisterBankError) {
+        self.name = name
+        self.profile = profile
+        layout = Layout(profile)
+        var requested = profile.kind.physicsType.defaultSettings
+        for block in profile.blocks {
+            for point in block.points { if case .control(let control, let initial?) = point.binding { requested[control] = initial } }
+        }
+        var banks: [UInt8: RegisterBank] = [:]
+        for unit in profile.units {
+            banks[unit] = try RegisterBank(blocks: profile.blocks.filter { $0.unit == unit }.map(Self.initialBlock))
+        }
+        let watchdogStartsExpired = profile.watchdog.map { $0.timeoutControl == nil } ?? false
+        var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
+                        requested: requested, applied: requested, startTime: time, time: time, watchdogExpired: watchdogStartsExpired)
+        core.refresh(layout, profile)
+        self.core = Mutex(core)
+    }
+
+    private static func initialBlock(_ block: PointBlock) -> RegisterBlock {
+        var values = [UInt16](repeating: block.fill, count: block.end - Int(block.start))
+        for point in block.points {
+            let offset = Int(point.address) - Int(block.start)
+            let words: [UInt16]
+            switch point.binding {
+            case .constant(let registers), .stored(let registers): words = registers
+            default: words = [UInt16](repeating: 0, count: point.type.registerCount)
+            }
+            values.replaceSubrange(offset..<offset + words.count, with: words)
+        }
+        return RegisterBlock(table: block.table, start: block.start, values: values)
+    }
+
+    public func respond(to request: ModbusRequest, unit: UInt8) -> ModbusResponse {
+        core.withLock { $0.respond(to: request, unit: unit, layout: layout, profile: profile) }
+    }
+
+    /// Advances the physics `seconds` (simulated) and refreshes the registers.
+    public func step(for seconds: Double, site: SiteConditions) {
+        core.withLock { $0.step(for: seconds, site: site, layout: layout, profile: profile) }
+    }
+
+    /// A live reading (nil if the kind has no such quantity).
+    public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
+
+    /// The value last written to a control, and the value the physics obeys now.
+    public func requested(_ control: Control) -> Double? { core.withLock { $0.requested[control] } }
+    public func applied(_ control: Control) -> Double? { core.withLock { $0.effective(profile)[control] } }
+
+    /// Power drawn from the house wiring, W (production negative).
+    public var netLoad: Double { core.withLock { $0.physics.netLoad } }
+    /// Simulated seconds now.
+    public var time: Double { core.withLock { $0.time } }
+}
+
+/// Which point owns each register: computed once per emulator.
+struct Layout: Sendable {
+    struct Ref: Sendable { let block: Int; let point: Int }
+    /// Per block, the point index owning each register (-1: a gap).
+    let owners: [[Int32]]
+    /// Points whose registers change with the physics or with writes.
+    let live: [Ref]
+
+    init(_ profile: DeviceProfile) {
+        var owners: [[Int32]] = []
+        var live: [Ref] = []
+        for (blockIndex, block) in profile.blocks.enumerated() {
+            var owner = [Int32](repeating: -1, count: block.end - Int(block.start))
+            for (pointIndex, point) in block.points.enumerated() {
+                let offset = Int(point.address) - Int(block.start)
+                for register in offset..<offset + point.type.registerCount { owner[register] = Int32(pointIndex) }
+                switch point.binding {
+                case .quantity, .control: live.append(Ref(block: blockIndex, point: pointIndex))
+                case .constant, .stored: break
+                }
+            }
+            owners.append(owner)
+        }
+        self.owners = owners
+        self.live = live
+    }
+}
+
+/// The mutable state of one emulator, guarded by its mutex.
+struct Core: Sendable {
+    var physics: any DevicePhysics
+    var banks: [UInt8: RegisterBank]
+    var requested: Settings
+    var applied: Settings
+    var pending: [(due: Double, settings: Settings)] = []
+    let startTime: Double
+    var time: Double
+    var watchdogDeadline: Double?
+    var watchdogExpired: Bool
+
+    init(physics: any DevicePhysics, banks: [UInt8: RegisterBank], requested: Settings, applied: Settings,
+         startTime: Double, time: Double, watchdogExpired: Bool) {
+        self.physics = physics
+        self.banks = banks
+        self.requested = requested
+        self.applied = applied
+        self.startTime = startTime
+        self.time = time
+        self.watchdogExpired = watchdogExpired
+    }
+
+    /// Applied settings with the watchdog's fallback in force while it has expired.
+    func effective(_ profile: DeviceProfile) -> Settings {
+        guard watchdogExpired, let watchdog = profile.watchdog else { return applied }
+        return applied.merging(watchdog.fallback) { _, fallback in fallback }
+    }
+
+    func reading(_ quantity: Quantity, profile: DeviceProfile) -> Double? {
+        switch quantity {
+        case .uptime: return time - startTime
+        case .heartbeat: return (time - startTime).rounded(.down).truncatingRemainder(dividingBy: 65536)
+        case .watchdogRemaining: return watchdogDeadline.map { max(0, $0 - time) } ?? 0
+        default: return physics.reading(quantity, requested: requested, applied: effective(profile))
+        }
+    }
+
+    mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
+        let due = pending.filter { $0.due <= time }
+        pending.removeAll { $0.due <= time }
+        for change in due { applied.merge(change.settings) { _, new in new } }
+        if let deadline = watchdogDeadline, deadline <= time {
+            watchdogExpired = true
+            watchdogDeadline = nil
+        }
+        physics.step(applied: effective(profile), at: time, for: seconds, site: site)
+        time += seconds
+        refresh(layout, profile)
+    }
+
+    /// Re-encodes every live point into the banks.
+    mutating func refresh(_ layout: Layout, _ profile: DeviceProfile) {
+        for ref in layout.live {
+            let block = profile.blocks[ref.block]
+            let point = block.points[ref.point]
+            let value: Double?
+            switch point.binding {
+            case .quantity(let quantity): value = reading(quantity, profile: profile)
+            case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
+            case .constant, .stored: continue
+            }
+            let words = Self.encode(value, point, profile.wordOrder)
+            _ = banks[block.unit]?.store(words, in: block.table, at: point.address)
+        }
+    }
+
+    private static func encode(_ value: Double?, _ point: Point, _ order: WordOrder) -> [UInt16] {
+        guard let value else { return point.type.encode(.nan, order: order) }
+        if case .string = point.type {
+            let labels = point.labels ?? []
+            let index = Int(value.rounded())
+            return point.type.encode(labels.indices.contains(index) ? labels[index] : "")
+        }
+        return point.type.encode(value / point.scale, order: order)
+    }
+
+    mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
+        guard banks[unit] != nil else { return .exception(function: request.functionCode, .gatewayTargetFailedToRespond) }
+        guard case .write(let table, let address, let values, _) = request else { return banks[unit]!.respond(to: request) }
+        switch write(values, table: table, at: address, unit: unit, layout: layout, profile: profile) {
+        case .success: return .success(to: request)
+        case .failure(let code): return .exception(function: request.functionCode, code)
+        }
+    }
+
+    /// Checks a whole write, then applies it all or nothing.
+    private mutating func write(_ values: [UInt16], table: RegisterTable, at address: UInt16, unit: UInt8, layout: Layout,
+                                profile: DeviceProfile) -> Result<Void, ModbusException> {
+        guard let blockIndex = profile.blocks.indices.first(where: {
+            let block = profile.blocks[$0]
+            return block.unit == unit && block.table == table && Int(address) >= Int(block.start) && Int(address) + values.count <= block.end
+        }) else { return .failure(.illegalDataAddress) }
+        let block = profile.blocks[blockIndex]
+        var tentative = requested
+        var changed: Settings = [:]
+        var stores: [(address: UInt16, words: ArraySlice<UInt16>)] = []
+        var index = 0
+        while index < values.count {
+            let register = Int(address) + index
+            let owner = layout.owners[blockIndex][register - Int(block.start)]
+            guard owner >= 0, block.points[Int(owner)].isWritable else { return .failure(profile.exceptions.readOnly) }
+            let point = block.points[Int(owner)]
+            let count = point.type.registerCount
+            guard Int(point.address) == register, index + count <= values.count else { return .failure(profile.exceptions.partialWrite) }
+            let words = values[index..<index + count]
+            index += count
+            guard case .control(let control, _) = point.binding else {
+                stores.append((point.address, words))
+                continue
+            }
+            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * point.scale
+            guard value.isFinite, point.range.map({ $0.contains(value) }) ?? true, point.allowed.map({ $0.contains(value) }) ?? true,
+                  let accepted = physics.accept(control, value, requested: tentative)
+            else { return .failure(profile.exceptions.outOfRange) }
+            tentative.merge(accepted) { _, new in new }
+            changed.merge(accepted) { _, new in new }
+        }
+        for store in stores { _ = banks[unit]?.store(Array(store.words), in: table, at: store.address) }
+        requested = tentative
+        if !changed.isEmpty {
+            pending.append((time + profile.latency, changed))
+            if profile.latency <= 0 { applied.merge(changed) { _, new in new }; pending.removeLast() }
+            rearmWatchdog(changed: changed, profile: profile)
+        }
+        refresh(layout, profile)
+        return .success(())
+    }
+
+    private mutating func rearmWatchdog(changed: Settings, profile: DeviceProfile) {
+        guard let watchdog = profile.watchdog, watchdog.rearmedBy.contains(where: { changed[$0] != nil }) else { return }
+        let timeout = watchdog.timeoutControl.map { requested[$0] ?? 0 } ?? watchdog.timeout ?? 0
+        watchdogExpired = false
+        watchdogDeadline = timeout > 0 ? time + timeout : nil
+    }
+}

@@ -1,0 +1,77 @@
+public import Physics
+
+/// Per-device facts a rig (or the command line) gives, beyond the product's profile.
+public struct DeviceParameters: Sendable, Equatable {
+    /// Battery state of charge at the start, %.
+    public var initialSoC: Double?
+    /// Room temperature at the start, °C.
+    public var roomTemperature: Double?
+    /// The vehicle that visits an EV charger.
+    public var vehicle: VehicleSession?
+    /// Seed of the device's noise.
+    public var seed: UInt64
+
+    public init(initialSoC: Double? = nil, roomTemperature: Double? = nil, vehicle: VehicleSession? = nil, seed: UInt64 = 0) {
+        self.initialSoC = initialSoC
+        self.roomTemperature = roomTemperature
+        self.vehicle = vehicle
+        self.seed = seed
+    }
+}
+
+/// What a device sees of the world during a step.
+public struct SiteConditions: Sendable, Equatable {
+    public var weather: Weather
+    /// Net consumption of everything else behind the same meter, W (production negative).
+    public var houseLoad: Double
+
+    public init(weather: Weather, houseLoad: Double = 0) {
+        self.weather = weather
+        self.houseLoad = houseLoad
+    }
+}
+
+/// Control values: what clients wrote (`requested`) and what the physics obeys now (`applied`, after the
+/// profile's latency and any watchdog fallback).
+public typealias Settings = [Control: Double]
+
+/// One kind's physics seen through readings and controls: the adapter between a pure model and a register map.
+protocol DevicePhysics: Sendable {
+    init(profile: DeviceProfile, parameters: DeviceParameters)
+    /// Controls and their values before any write.
+    static var defaultSettings: Settings { get }
+    mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions)
+    func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double?
+    /// Checks a write of one control and returns every control it sets (an alias may set others);
+    /// nil refuses it as out of range.
+    func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings?
+    /// What a control register reads, when it is not simply the value written (an alias).
+    func controlValue(_ control: Control, requested: Settings) -> Double?
+    /// Power drawn from the house wiring now, W (production negative).
+    var netLoad: Double { get }
+}
+
+extension DevicePhysics {
+    func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? { [control: value] }
+    func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
+}
+
+extension DeviceKind {
+    var physicsType: any DevicePhysics.Type {
+        switch self {
+        case .inverter: InverterPhysics.self
+        case .battery: BatteryPhysics.self
+        case .meter: MeterPhysics.self
+        case .thermostat: ThermostatPhysics.self
+        case .evCharger: EVChargerPhysics.self
+        }
+    }
+
+    /// The controls a profile of this kind may bind.
+    public var controls: Set<Control> { Set(physicsType.defaultSettings.keys) }
+}
+
+/// A reading shared by the AC side of every kind: a phase current from a power.
+func phaseCurrent(power: Double, voltage: Double, phases: Double) -> Double {
+    abs(power) / max(voltage, 1) / max(phases, 1)
+}

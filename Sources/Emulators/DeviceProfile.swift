@@ -1,0 +1,152 @@
+public import Modbus
+
+/// The kinds of device GridRig emulates; a profile names one in its `kind:` key.
+public enum DeviceKind: String, Sendable, CaseIterable, Codable {
+    case inverter, battery, meter, thermostat, evCharger = "ev-charger"
+}
+
+/// One product's Modbus face and behaviour, loaded from `Profiles/*.yaml` (validated data; no Swift per product).
+public struct DeviceProfile: Sendable {
+    /// The file's stem, e.g. "alfen-ng9xx".
+    public var name: String
+    public var kind: DeviceKind
+    /// The real product this map copies, e.g. "Alfen Eve (NG9xx platform)".
+    public var product: String
+    public var defaultPort: UInt16
+    public var defaultUnit: UInt8
+    public var wordOrder: WordOrder
+    public var transport: ListenerOptions
+    /// Nameplate figures, by the kind's rating names (see `DeviceKind.ratingDefaults`).
+    public var ratings: [String: Double]
+    /// Dead time between a control write and the physics seeing it, simulated seconds.
+    public var latency: Double
+    public var watchdog: Watchdog?
+    public var exceptions: ExceptionPolicy
+    public var blocks: [PointBlock]
+
+    public init(name: String, kind: DeviceKind, product: String, defaultPort: UInt16 = 502, defaultUnit: UInt8 = 1,
+                wordOrder: WordOrder = .highFirst, transport: ListenerOptions = .init(), ratings: [String: Double] = [:],
+                latency: Double = 0, watchdog: Watchdog? = nil, exceptions: ExceptionPolicy = .init(), blocks: [PointBlock]) {
+        self.name = name
+        self.kind = kind
+        self.product = product
+        self.defaultPort = defaultPort
+        self.defaultUnit = defaultUnit
+        self.wordOrder = wordOrder
+        self.transport = transport
+        self.ratings = ratings
+        self.latency = latency
+        self.watchdog = watchdog
+        self.exceptions = exceptions
+        self.blocks = blocks
+    }
+
+    /// Every unit id the profile answers on.
+    public var units: [UInt8] { Array(Set(blocks.map(\.unit))).sorted() }
+
+    /// A rating from the profile, else the kind's default.
+    public func rating(_ name: String) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
+}
+
+/// What a product answers to a write it refuses (documented per profile).
+public struct ExceptionPolicy: Sendable, Equatable {
+    /// A write to a read-only register, or to a reserved gap inside the map.
+    public var readOnly: ModbusException = .illegalDataAddress
+    /// A value outside the point's range or allowed values.
+    public var outOfRange: ModbusException = .illegalDataValue
+    /// A write that covers only part of a multi-register value.
+    public var partialWrite: ModbusException = .illegalDataValue
+
+    public init(readOnly: ModbusException = .illegalDataAddress, outOfRange: ModbusException = .illegalDataValue,
+                partialWrite: ModbusException = .illegalDataValue) {
+        self.readOnly = readOnly
+        self.outOfRange = outOfRange
+        self.partialWrite = partialWrite
+    }
+}
+
+/// A communication watchdog: without a re-arming write within the timeout, fallback settings apply
+/// until the next re-arming write.
+public struct Watchdog: Sendable, Equatable {
+    /// Fixed timeout in seconds, used when `timeoutControl` is nil.
+    public var timeout: Double?
+    /// A control holding the timeout in seconds (0 disables the watchdog), e.g. SunSpec WMaxLimPct_RvrtTms.
+    public var timeoutControl: Control?
+    /// Writes to these controls restart the countdown.
+    public var rearmedBy: [Control]
+    /// Control values in force while the watchdog has expired.
+    public var fallback: [Control: Double]
+
+    public init(timeout: Double? = nil, timeoutControl: Control? = nil, rearmedBy: [Control], fallback: [Control: Double]) {
+        self.timeout = timeout
+        self.timeoutControl = timeoutControl
+        self.rearmedBy = rearmedBy
+        self.fallback = fallback
+    }
+}
+
+/// A contiguous run of points in one table behind one unit id; gaps between points read `fill`.
+public struct PointBlock: Sendable {
+    public var unit: UInt8
+    public var table: RegisterTable
+    public var start: UInt16
+    public var fill: UInt16
+    public var points: [Point]
+
+    public init(unit: UInt8, table: RegisterTable, start: UInt16, fill: UInt16 = 0xFFFF, points: [Point]) {
+        self.unit = unit
+        self.table = table
+        self.start = start
+        self.fill = fill
+        self.points = points
+    }
+
+    /// One past the last register.
+    public var end: Int { points.map { Int($0.address) + $0.type.registerCount }.max() ?? Int(start) }
+}
+
+/// One named value of the map: where it is, how it is encoded, and what it shows or controls.
+public struct Point: Sendable {
+    public var name: String
+    public var address: UInt16
+    public var type: RegisterType
+    /// Engineering value = raw × scale (SunSpec: 10^SF).
+    public var scale: Double
+    public var binding: Binding
+    /// Allowed engineering values for a write (inclusive range), if limited.
+    public var range: ClosedRange<Double>?
+    /// Allowed engineering values for a write, if only some are valid (e.g. phases 1 or 3).
+    public var allowed: [Double]?
+    /// For a string point bound to a quantity: the text shown for quantity value 0, 1, 2, ...
+    public var labels: [String]?
+
+    public enum Binding: Sendable, Equatable {
+        /// Fixed registers: model ids and lengths, scale factors, nameplate text, unimplemented values.
+        case constant([UInt16])
+        /// A live physics reading.
+        case quantity(Quantity)
+        /// A setting the client writes and reads back, driving the physics; nil starts at the kind's default.
+        case control(Control, initial: Double?)
+        /// A setting stored and read back with no effect on the physics (e.g. a vane position).
+        case stored(initial: [UInt16])
+    }
+
+    public init(name: String, address: UInt16, type: RegisterType, scale: Double = 1, binding: Binding,
+                range: ClosedRange<Double>? = nil, allowed: [Double]? = nil, labels: [String]? = nil) {
+        self.name = name
+        self.address = address
+        self.type = type
+        self.scale = scale
+        self.binding = binding
+        self.range = range
+        self.allowed = allowed
+        self.labels = labels
+    }
+
+    public var isWritable: Bool {
+        switch binding {
+        case .control, .stored: true
+        case .constant, .quantity: false
+        }
+    }
+}

@@ -1,0 +1,156 @@
+public import Logging
+public import Modbus
+public import Physics
+import Synchronization
+
+/// One device to emulate: which product, where it is served, and its house.
+public struct DeviceSpec: Sendable {
+    public var name: String
+    /// The house whose wiring the device is on; nil for a meter at the point of common coupling.
+    public var house: String?
+    public var profile: DeviceProfile
+    public var parameters: DeviceParameters
+    /// TCP port (0 picks a free one) and unit id (nil: the profile's).
+    public var port: UInt16
+    public var unit: UInt8?
+
+    public init(name: String, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
+        self.name = name
+        self.house = house
+        self.profile = profile
+        self.parameters = parameters
+        self.port = port
+        self.unit = unit
+    }
+}
+
+/// A device as it is served: the address a client connects to.
+public struct ServedDevice: Sendable {
+    public let emulator: DeviceEmulator
+    public let house: String?
+    public let host: String
+    public let port: UInt16
+    /// Unit ids answered on `port` (a product may answer on several, e.g. Alfen's 200 and 1).
+    public let units: [UInt8]
+}
+
+/// A client's write as the emulators' write log keeps it: wall clock, simulated time, device.
+public struct LoggedWrite: Sendable {
+    public let device: String
+    public let simulatedTime: Double
+    public let record: WriteRecord
+}
+
+/// Every write request that reached an emulator, accepted or refused, in arrival order.
+public final class WriteLog: Sendable {
+    private let records = Mutex<[LoggedWrite]>([])
+    public init() {}
+    public func append(_ write: LoggedWrite) { records.withLock { $0.append(write) } }
+    public var all: [LoggedWrite] { records.withLock { $0 } }
+}
+
+/// Logs each write of one device.
+struct WriteLogHooks: ModbusHooks {
+    let log: WriteLog
+    let device: DeviceEmulator
+    func didWrite(_ record: WriteRecord) {
+        log.append(LoggedWrite(device: device.name, simulatedTime: device.time, record: record))
+    }
+}
+
+/// Many emulated devices in one process behind one Modbus server, stepped together over shared weather.
+public final class Fleet: Sendable {
+    public let devices: [ServedDevice]
+    public let writeLog = WriteLog()
+    private let server: ModbusServer
+    private let weather: DayCurve
+    private let baseLoads: [String: BaseLoad]
+    private let clock: Mutex<Double>
+
+    /// Binds every port now, so a port in use is reported before anything runs.
+    ///
+    /// - Parameters:
+    ///   - baseLoads: each house's unresponsive consumption, seen by its battery and meters.
+    ///   - startTime: simulated seconds since midnight of day 0.
+    public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [String: BaseLoad] = [:], startTime: Double,
+                host: String = "127.0.0.1", logger: Logger) throws(FleetError) {
+        server = ModbusServer(logger: logger)
+        self.weather = weather
+        self.baseLoads = baseLoads
+        clock = Mutex(startTime)
+        var boundPorts: [UInt16: UInt16] = [:]  // requested (non-zero) → bound
+        var taken: Set<UnitAddress> = []
+        var devices: [ServedDevice] = []
+        for spec in specs {
+            let port: UInt16
+            do {
+                if spec.port != 0, let bound = boundPorts[spec.port] {
+                    port = bound
+                } else {
+                    port = try server.listen(host: host, port: spec.port, options: spec.profile.transport)
+                    if spec.port != 0 { boundPorts[spec.port] = port }
+                }
+            } catch {
+                throw FleetError(message: "\(spec.name): \(error)")
+            }
+            let units = spec.unit.map { [$0] } ?? spec.profile.units
+            let emulator: DeviceEmulator
+            do {
+                emulator = try DeviceEmulator(name: spec.name, profile: spec.profile, parameters: spec.parameters, time: startTime)
+            } catch {
+                throw FleetError(message: "\(spec.name): \(error)")
+            }
+            for unit in units {
+                let address = UnitAddress(port: port, unit: unit)
+                guard taken.insert(address).inserted else {
+                    throw FleetError(message: "\(spec.name): unit \(unit) on port \(port) is already taken by another device")
+                }
+                server.serve(UnitMap(emulator: emulator, profileUnit: spec.unit == nil ? unit : spec.profile.defaultUnit),
+                             at: address, hooks: WriteLogHooks(log: writeLog, device: emulator))
+            }
+            devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units))
+        }
+        self.devices = devices
+        server.start()
+    }
+
+    /// Simulated seconds now.
+    public var time: Double { clock.withLock { $0 } }
+
+    /// Advances every device by `seconds`. Batteries and meters see the net load of the rest of their house
+    /// (a meter without a house sees every house) as of the previous step.
+    public func step(for seconds: Double) {
+        let now = time
+        let conditions = weather.weather(at: now)
+        let loads = devices.map { $0.emulator.netLoad }
+        var houseLoad: [String: Double] = baseLoads.mapValues { $0.power(at: now) }
+        for (device, load) in zip(devices, loads) {
+            if let house = device.house { houseLoad[house, default: 0] += load }
+        }
+        let siteLoad = houseLoad.values.reduce(0, +)
+        for (device, load) in zip(devices, loads) {
+            let behind = device.house.map { (houseLoad[$0] ?? 0) - load } ?? siteLoad
+            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind))
+        }
+        clock.withLock { $0 = now + seconds }
+    }
+
+    /// Closes every port and client connection.
+    public func stop() { server.stop() }
+}
+
+/// Serves a device under a rig-chosen unit id while its profile's blocks keep their own.
+final class UnitMap: ModbusUnit {
+    let emulator: DeviceEmulator
+    let profileUnit: UInt8
+    init(emulator: DeviceEmulator, profileUnit: UInt8) {
+        self.emulator = emulator
+        self.profileUnit = profileUnit
+    }
+    func respond(to request: ModbusRequest, unit: UInt8) -> ModbusResponse { emulator.respond(to: request, unit: profileUnit) }
+}
+
+public struct FleetError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

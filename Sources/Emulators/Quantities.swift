@@ -1,0 +1,123 @@
+/// A live reading a profile can map to registers. Units are SI-ish and signs are stated per case.
+public enum Quantity: String, Sendable, CaseIterable, Codable {
+    // any kind
+    case uptime                          // s since the emulator started
+    case heartbeat                       // +1 every second, wrapping at 65536
+    // inverter (AC output positive)
+    case acPower = "ac-power"            // W
+    case acCurrent = "ac-current"        // A, total over the phases
+    case phaseCurrent = "phase-current"  // A, per phase
+    case acVoltage = "ac-voltage"        // V phase to neutral
+    case lineVoltage = "line-voltage"    // V phase to phase
+    case frequency                       // Hz
+    case apparentPower = "apparent-power" // VA
+    case reactivePower = "reactive-power" // var
+    case powerFactor = "power-factor"    // %, signed
+    case lifetimeEnergy = "lifetime-energy" // Wh produced
+    case dcPower = "dc-power"            // W
+    case dcVoltage = "dc-voltage"        // V
+    case dcCurrent = "dc-current"        // A
+    case stringPower = "string-power"    // W per MPPT input (the DC power shared over `mppt-count`)
+    case stringCurrent = "string-current" // A per MPPT input
+    case cabinetTemperature = "cabinet-temperature" // °C
+    case inverterStatus = "inverter-status" // SunSpec St
+    case ratedPower = "rated-power"      // W (WRtg/WMax)
+    case rampRate = "ramp-rate"          // %WMax/s
+    // battery (AC power positive = discharge)
+    case batteryPower = "battery-power"  // W
+    case stateOfCharge = "state-of-charge" // %
+    case chargeStatus = "charge-status"  // SunSpec ChaSt
+    case capacity                        // Wh
+    case capacityAh = "capacity-ah"      // Ah at the nominal voltage
+    case availableAh = "available-ah"    // Ah above the minimum SoC
+    case maxChargePower = "max-charge-power"       // W
+    case maxDischargePower = "max-discharge-power" // W
+    case minimumSoC = "minimum-soc"      // %
+    case maximumSoC = "maximum-soc"      // %
+    case batteryVoltage = "battery-voltage" // V DC
+    case batteryCurrent = "battery-current" // A DC, + discharge
+    // meter (power positive = import)
+    case gridPower = "grid-power"        // W
+    case phasePower = "phase-power"      // W per phase
+    case importedEnergy = "imported-energy" // Wh
+    case exportedEnergy = "exported-energy" // Wh
+    // thermostat
+    case roomTemperature = "room-temperature"       // °C
+    case outdoorTemperature = "outdoor-temperature" // °C
+    case hvacAction = "hvac-action"      // HVACAction
+    case hvacPower = "hvac-power"        // W electric
+    case hvacEnergy = "hvac-energy"      // Wh electric
+    case fanRunning = "fan-running"      // 0 / 1
+    case effectiveSetpoint = "effective-setpoint" // °C the thermostat regulates to now
+    // EV charger
+    case pilotState = "pilot-state"      // PilotState index (A, B1, B2, C1, C2, D1, D2, E, F)
+    case appliedCurrent = "applied-current" // A per phase the station allows now
+    case chargingCurrent = "charging-current" // A per phase drawn
+    case chargingCurrentL2L3 = "charging-current-l2l3" // A on phases 2 and 3 (0 when charging on one phase)
+    case chargingCurrentSum = "charging-current-sum" // A summed over phases
+    case chargingPowerL1 = "charging-power-l1"       // W on phase 1
+    case chargingPowerL2L3 = "charging-power-l2l3"   // W on each of phases 2 and 3
+    case chargingPower = "charging-power" // W
+    case sessionEnergy = "session-energy" // Wh this session
+    case totalEnergy = "total-energy"    // Wh delivered by the station
+    case watchdogRemaining = "watchdog-remaining" // s before the fallback applies
+    case setpointAccounted = "setpoint-accounted" // 1 when the written setpoint is the binding limit
+    case activePhases = "active-phases"  // phases in use
+    case vehicleSoC = "vehicle-soc"      // %
+    case chargingSeconds = "charging-seconds" // s charged this session
+}
+
+/// A setting a client writes. Values are in engineering units after the point's scale.
+public enum Control: String, Sendable, CaseIterable, Codable {
+    // inverter (SunSpec 123)
+    case connect                                          // 0 standby, 1 connected
+    case powerLimitPercent = "power-limit-percent"        // % of rated power
+    case powerLimitEnabled = "power-limit-enabled"        // 0 / 1
+    case powerLimitRevertSeconds = "power-limit-revert-seconds" // watchdog, 0 = none
+    case powerLimitRampSeconds = "power-limit-ramp-seconds"     // time to reach a new limit, 0 = ramp rate
+    // battery (SunSpec 124)
+    case storageControlMode = "storage-control-mode"      // bit0 apply charge rate, bit1 apply discharge rate
+    case chargeRatePercent = "charge-rate-percent"        // InWRte, % of max charge power
+    case dischargeRatePercent = "discharge-rate-percent"  // OutWRte, % of max charge power
+    case rateRevertSeconds = "rate-revert-seconds"        // InOutWRte_RvrtTms, 0 = none
+    case chargePowerLimit = "charge-power-limit"          // WChaMax, W
+    case minimumReservePercent = "minimum-reserve-percent" // MinRsvPct, %
+    case gridCharging = "grid-charging"                   // ChaGriSet: 0 PV only, 1 grid
+    // thermostat (Intesis + extension)
+    case power                                            // 0 off, 1 on
+    case mode                                             // 0 auto, 1 heat, 2 dry, 3 fan, 4 cool
+    case fanSpeed = "fan-speed"                           // 0 auto, 1...5
+    case activeSetpoint = "active-setpoint"               // °C, the active mode's setpoint (an alias)
+    case heatSetpoint = "heat-setpoint"                   // °C
+    case coolSetpoint = "cool-setpoint"                   // °C
+    case setpointOffset = "setpoint-offset"               // K added by demand response
+    // EV charger
+    case maxCurrent = "max-current"                       // A per phase, 0 = stop
+    case phases                                           // 1 or 3
+    case chargingEnabled = "charging-enabled"             // 0 / 1 (Phoenix coil 400)
+}
+
+extension DeviceKind {
+    /// Ratings a profile may set under `ratings:`, with their defaults.
+    public var ratingDefaults: [String: Double] {
+        switch self {
+        case .inverter:
+            ["array-peak-power": 6000, "rated-power": 5000, "peak-efficiency": 0.97, "temperature-coefficient": -0.0037,
+             "ramp-rate": 10, "phases": 3, "nominal-voltage": 230, "nominal-frequency": 50, "mppt-count": 2]
+        case .battery:
+            ["capacity": 10_000, "max-charge-power": 5000, "max-discharge-power": 5000, "round-trip-efficiency": 0.9,
+             "minimum-soc": 5, "maximum-soc": 100, "ramp-rate": 2500, "nominal-voltage": 400, "phases": 3,
+             "nominal-frequency": 50, "ac-voltage": 230]
+        case .meter:
+            ["nominal-voltage": 230, "nominal-frequency": 50, "voltage-sensitivity": 0.0002, "voltage-noise": 0.3, "import-positive": 1,
+             "frequency-noise": 0.01]
+        case .thermostat:
+            ["thermal-resistance": 1.0 / 180, "thermal-capacitance": 1.5e7, "solar-aperture": 3, "internal-gains": 300,
+             "heating-capacity": 6000, "cooling-capacity": 5000, "heating-cop": 3.5, "cooling-cop": 3.0,
+             "fan-power": 120, "minimum-cycle": 180, "deadband": 1]
+        case .evCharger:
+            ["max-current": 32, "minimum-current": 6, "phases": 3, "voltage": 230, "pwm-interval": 5,
+             "vehicle-response-delay": 3, "nominal-frequency": 50]
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+public import Emulators
+import Modbus
+
+/// Reads `Profiles/*.yaml` into validated `DeviceProfile`s (format: docs/PROFILES.md).
+public enum ProfileLoader {
+    /// Loads and checks one profile file; every problem names file, line, key and expectation.
+    public static func load(file: String) throws(FileError) -> DeviceProfile {
+        let root = try YAMLValue.load(file: file)
+        let keys = try root.mapping(allowed: ["kind", "product", "port", "unit", "word-order", "latency", "transport",
+                                              "ratings", "exceptions", "watchdog", "blocks"])
+        func required(_ key: String) throws(FileError) -> YAMLValue {
+            guard let value = keys[key] else { throw root.error("missing key '\(key)'") }
+            return value
+        }
+        let kind = try required("kind").choice(DeviceKind.self)
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var profile = DeviceProfile(name: name, kind: kind, product: try required("product").string(), blocks: [])
+        if let port = keys["port"] { profile.defaultPort = UInt16(try port.int(in: 1...65535)) }
+        if let unit = keys["unit"] { profile.defaultUnit = UInt8(try unit.int(in: 0...255)) }
+        if let order = keys["word-order"] {
+            guard let value = WordOrder(rawValue: try order.string()) else { throw order.expected("high-first or low-first") }
+            profile.wordOrder = value
+        }
+        if let latency = keys["latency"] { profile.latency = try seconds(latency) }
+        if let transport = keys["transport"] {
+            let entries = try transport.mapping(allowed: ["idle-timeout", "max-connections"])
+            if let idle = entries["idle-timeout"] { profile.transport.idleTimeout = .milliseconds(Int64(try seconds(idle) * 1000)) }
+            if let limit = entries["max-connections"] { profile.transport.maxConnections = try limit.int(in: 1...10_000) }
+        }
+        if let ratings = keys["ratings"] {
+            let defaults = kind.ratingDefaults
+            for (key, value) in try ratings.mapping(allowed: defaults.keys.sorted()) { profile.ratings[key] = try value.double() }
+        }
+        if let exceptions = keys["exceptions"] {
+            let entries = try exceptions.mapping(allowed: ["read-only", "out-of-range", "partial-write"])
+            func code(_ key: String) throws(FileError) -> ModbusException? {
+                guard let value = entries[key] else { return nil }
+                guard let code = ModbusException(rawValue: UInt8(clamping: try value.int(in: 1...11))) else {
+                    throw value.expected("a Modbus exception code (1-8, 10, 11)")
+                }
+                return code
+            }
+            if let code = try code("read-only") { profile.exceptions.readOnly = code }
+            if let code = try code("out-of-range") { profile.exceptions.outOfRange = code }
+            if let code = try code("partial-write") { profile.exceptions.partialWrite = code }
+        }
+        let controls = kind.controls
+        func control(_ value: YAMLValue) throws(FileError) -> Control {
+            guard let control = Control(rawValue: try value.string()), controls.contains(control) else {
+                throw value.expected("a control of a \(kind.rawValue): \(controls.map(\.rawValue).sorted().joined(separator: ", "))")
+            }
+            return control
+        }
+        if let watchdog = keys["watchdog"] {
+            let entries = try watchdog.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback"])
+            var result = Watchdog(rearmedBy: [], fallback: [:])
+            if let timeout = entries["timeout"] { result.timeout = try seconds(timeout) }
+            if let timeoutControl = entries["timeout-control"] { result.timeoutControl = try control(timeoutControl) }
+            guard (result.timeout == nil) != (result.timeoutControl == nil) else {
+                throw watchdog.error("expected exactly one of 'timeout' and 'timeout-control'")
+            }
+            guard let rearmed = entries["rearmed-by"] else { throw watchdog.error("missing key 'rearmed-by'") }
+            var rearmedBy: [Control] = []
+            for value in try rearmed.list() { rearmedBy.append(try control(value)) }
+            result.rearmedBy = rearmedBy
+            guard let fallback = entries["fallback"] else { throw watchdog.error("missing key 'fallback'") }
+            let fallbackKeys = try fallback.mapping(allowed: controls.map(\.rawValue).sorted())
+            for (key, value) in fallbackKeys { result.fallback[Control(rawValue: key)!] = try value.double() }
+            profile.watchdog = result
+        }
+        var blocks: [PointBlock] = []
+        for value in try required("blocks").list() {
+            blocks.append(try block(value, kind: kind, defaultUnit: profile.defaultUnit))
+        }
+        guard !blocks.isEmpty else { throw keys["blocks"]!.expected("at least one block") }
+        try checkBlocksApart(blocks, values: try keys["blocks"]!.list())
+        profile.blocks = blocks
+        return profile
+    }
+
+    private static func seconds(_ value: YAMLValue) throws(FileError) -> Double {
+        let number = try value.double()
+        guard number >= 0 else { throw value.expected("a duration in seconds, 0 or more") }
+        return number
+    }
+
+    private static func checkBlocksApart(_ blocks: [PointBlock], values: [YAMLValue]) throws(FileError) {
+        for (index, block) in blocks.enumerated() {
+            for other in blocks[..<index] where other.unit == block.unit && other.table == block.table
+                && Int(block.start) < other.end && Int(other.start) < block.end {
+                throw values[index].error("block at \(block.start) overlaps the \(other.table.rawValue) block \(other.start)..<\(other.end) of unit \(other.unit)")
+            }
+        }
+    }
+
+    /// The SunSpec and plain type names a point may use.
+    private static let types: [String: (RegisterType, unimplemented: UInt64)] = [
+        "uint16": (.uint16, 0xFFFF), "enum16": (.uint16, 0xFFFF), "bitfield16": (.uint16, 0xFFFF), "acc16": (.uint16, 0),
+        "int16": (.int16, 0x8000), "sunssf": (.int16, 0x8000), "pad": (.uint16, 0x8000),
+        "uint32": (.uint32, 0xFFFF_FFFF), "enum32": (.uint32, 0xFFFF_FFFF), "bitfield32": (.uint32, 0xFFFF_FFFF), "acc32": (.uint32, 0),
+        "int32": (.int32, 0x8000_0000), "uint64": (.uint64, .max), "acc64": (.uint64, 0), "int64": (.int64, 0x8000_0000_0000_0000),
+        "float32": (.float32, 0x7FC0_0000), "float64": (.float64, 0x7FF8_0000_0000_0000),
+    ]
+
+    private static let pointKeys = ["name", "address", "type", "size", "value", "quantity", "control", "store", "unimplemented",
+                                    "sf", "range", "allowed", "labels", "initial", "model", "length"]
+
+    private static func block(_ value: YAMLValue, kind: DeviceKind, defaultUnit: UInt8) throws(FileError) -> PointBlock {
+        let keys = try value.mapping(allowed: ["unit", "table", "start", "fill", "points"])
+        guard let tableValue = keys["table"] else { throw value.error("missing key 'table'") }
+        guard let startValue = keys["start"] else { throw value.error("missing key 'start'") }
+        guard let pointsValue = keys["points"] else { throw value.error("missing key 'points'") }
+        var block = PointBlock(unit: try keys["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) } ?? defaultUnit,
+                               table: try tableValue.choice(RegisterTable.self),
+                               start: UInt16(try startValue.int(in: 0...65535)),
+                               fill: try keys["fill"].map { v throws(FileError) in UInt16(try v.int(in: 0...65535)) } ?? 0xFFFF,
+                               points: [])
+        let entries = try pointsValue.list()
+        // Names are scoped to a SunSpec model (W_SF is in model 103 and in 802). Scale factors may come before
+        // or after the points that use them: collect each model's first.
+        var scaleFactors: [[String: Int]] = [[:]]
+        for entry in entries {
+            let fields = try entry.mapping(allowed: pointKeys)
+            if fields["model"] != nil { scaleFactors.append([:]) }
+            if let type = fields["type"], (try? type.string()) == "sunssf", let name = fields["name"], let sf = fields["value"] {
+                scaleFactors[scaleFactors.count - 1][try name.string()] = try sf.int(in: -10...10)
+            }
+        }
+        var cursor = Int(block.start)
+        var scope = 0
+        var names: Set<String> = []
+        var openModel: (id: String, declared: Int, bodyStart: Int, value: YAMLValue)?
+        func closeModel() throws(FileError) {
+            guard let model = openModel else { return }
+            let actual = cursor - model.bodyStart
+            guard actual == model.declared else {
+                throw model.value.error("model \(model.id) declares length \(model.declared) but its points take \(actual) registers")
+            }
+            openModel = nil
+        }
+        for entry in entries {
+            let fields = try entry.mapping(allowed: pointKeys)
+            if let model = fields["model"] {
+                try closeModel()
+                scope += 1
+                names = []
+                let address = UInt16(truncatingIfNeeded: cursor)
+                if (try? model.string()) == "end" {
+                    block.points.append(Point(name: "end", address: address, type: .uint32, binding: .constant([0xFFFF, 0])))
+                    cursor += 2
+                    continue
+                }
+                let id = try model.int(in: 1...65534)
+                guard let lengthValue = fields["length"] else { throw entry.error("missing key 'length' (the model's L)") }
+                let length = try lengthValue.int(in: 0...65535)
+                block.points.append(Point(name: "model \(id)", address: address, type: .uint32,
+                                          binding: .constant([UInt16(id), UInt16(length)])))
+                cursor += 2
+                openModel = (String(id), length, cursor, entry)
+                continue
+            }
+            let point = try point(entry, fields: fields, kind: kind, cursor: &cursor, scaleFactors: scaleFactors[scope], block: block)
+            guard names.insert(point.name).inserted else {
+                throw fields["name"]!.error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
+            }
+            block.points.append(point)
+        }
+        try closeModel()
+        guard cursor <= 65536 else { throw pointsValue.error("points run past address 65535") }
+        guard !block.points.isEmpty else { throw pointsValue.expected("at least one point") }
+        return block
+    }
+
+    private static func point(_ entry: YAMLValue, fields: [String: YAMLValue], kind: DeviceKind, cursor: inout Int,
+                              scaleFactors: [String: Int], block: PointBlock) throws(FileError) -> Point {
+        guard let nameValue = fields["name"] else { throw entry.error("missing key 'name'") }
+        let name = try nameValue.string()
+        guard let typeValue = fields["type"] else { throw entry.error("missing key 'type'") }
+        let typeName = try typeValue.string()
+        var registerType: RegisterType
+        var unimplemented: UInt64 = 0
+        if typeName == "string" {
+            guard let size = fields["size"] else { throw entry.error("missing key 'size' (registers) for a string") }
+            registerType = .string(registers: try size.int(in: 1...125))
+        } else if let known = types[typeName] {
+            (registerType, unimplemented) = known
+        } else {
+            throw typeValue.expected("a type: string, \(types.keys.sorted().joined(separator: ", "))")
+        }
+        var address = cursor
+        if let explicit = fields["address"] {
+            address = try explicit.int(in: 0...65535)
+            if address < cursor {
+                let owner = block.points.last { Int($0.address) <= address && address < Int($0.address) + $0.type.registerCount }
+                let inside = owner.map { " (inside '\($0.name)' at \($0.address))" } ?? ""
+                throw explicit.expected("a free address at or after \(cursor)").withSuffix(inside)
+            }
+        }
+        cursor = address + registerType.registerCount
+
+        var scale = 1.0
+        if let sf = fields["sf"] {
+            if let literal = YAMLValue.integer((try? sf.string()) ?? "") {
+                guard (-10...10).contains(literal) else { throw sf.expected("a scale factor exponent in -10...10") }
+                scale = pow(10, Double(literal))
+            } else if let named = scaleFactors[try sf.string()] {
+                scale = pow(10, Double(named))
+            } else {
+                throw sf.expected("an exponent or the name of a sunssf point in this model (\(scaleFactors.keys.sorted().joined(separator: ", ")))")
+            }
+        }
+
+        let sources = ["value", "quantity", "control", "store", "unimplemented"].filter { fields[$0] != nil }
+        guard sources.count <= 1 else { throw entry.error("expected one of value, quantity, control, store, unimplemented; found \(sources.joined(separator: " and "))") }
+        let binding: Point.Binding
+        switch sources.first {
+        case "value":
+            let value = fields["value"]!
+            if case .string = registerType {
+                binding = .constant(registerType.encode(try value.string()))
+            } else {
+                binding = .constant(registerType.encode(try value.double() / scale))
+            }
+        case "quantity":
+            let value = fields["quantity"]!
+            guard let quantity = Quantity(rawValue: try value.string()) else {
+                throw value.expected("a quantity: \(Quantity.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            binding = .quantity(quantity)
+        case "control":
+            let value = fields["control"]!
+            let controls = kind.controls
+            guard let control = Control(rawValue: try value.string()), controls.contains(control) else {
+                throw value.expected("a control of a \(kind.rawValue): \(controls.map(\.rawValue).sorted().joined(separator: ", "))")
+            }
+            let initial = try fields["initial"].map { v throws(FileError) in try v.double() }
+            binding = .control(control, initial: initial)
+        case "store":
+            binding = .stored(initial: registerType.encode(try fields["store"]!.double() / scale))
+        case "unimplemented":
+            guard try fields["unimplemented"]!.bool() else { throw fields["unimplemented"]!.expected("true") }
+            binding = .constant(registerType.encode(bitPattern: unimplemented))
+        default:
+            binding = .constant(registerType.encode(bitPattern: typeName == "pad" ? 0 : unimplemented))
+        }
+        var point = Point(name: name, address: UInt16(address), type: registerType, scale: scale, binding: binding)
+        if let range = fields["range"] {
+            let bounds = try range.list()
+            guard bounds.count == 2 else { throw range.expected("[lowest, highest]") }
+            let low = try bounds[0].double(), high = try bounds[1].double()
+            guard low <= high else { throw range.expected("[lowest, highest] with lowest ≤ highest") }
+            point.range = low...high
+        }
+        if let allowed = fields["allowed"] {
+            var values: [Double] = []
+            for value in try allowed.list() { values.append(try value.double()) }
+            point.allowed = values
+        }
+        if let labels = fields["labels"] {
+            guard case .string = registerType else { throw labels.error("labels need a string point") }
+            var texts: [String] = []
+            for label in try labels.list() { texts.append(try label.string()) }
+            point.labels = texts
+        }
+        if fields["initial"] != nil, !sources.contains("control") { throw fields["initial"]!.error("'initial' needs a 'control' point") }
+        if (fields["range"] != nil || fields["allowed"] != nil), !point.isWritable {
+            throw entry.error("'range' and 'allowed' limit writes: they need a 'control' or 'store' point")
+        }
+        return point
+    }
+}
+
+extension FileError {
+    func withSuffix(_ suffix: String) -> FileError {
+        FileError(file: file, line: line, column: column, path: path, message: message + suffix)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Yams
+
+/// A problem in a file a user wrote, located compiler-style so editors jump there.
+public struct FileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    /// The key path, e.g. `blocks[0].points[12].sf`.
+    public let path: String
+    public let message: String
+
+    public var description: String {
+        path.isEmpty ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(path): \(message)"
+    }
+}
+
+/// A YAML node with its file and key path, read with checks that produce `FileError`s.
+struct YAMLValue {
+    let node: Node
+    let file: String
+    let path: String
+
+    /// Parses a whole file.
+    static func load(file: String) throws(FileError) -> YAMLValue {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw FileError(file: file, line: 0, column: 0, path: "", message: "cannot read the file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw FileError(file: file, line: 1, column: 1, path: "", message: "expected a YAML mapping, found an empty file")
+            }
+            return YAMLValue(node: node, file: file, path: "")
+        } catch let error as FileError {
+            throw error
+        } catch let error as YamlError {
+            throw Self.locate(error, file: file)
+        } catch {
+            throw FileError(file: file, line: 1, column: 1, path: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    private static func locate(_ error: YamlError, file: String) -> FileError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return FileError(file: file, line: mark.line, column: mark.column, path: "", message: "not valid YAML: \(problem)")
+        default:
+            return FileError(file: file, line: 1, column: 1, path: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    var line: Int { node.mark?.line ?? 0 }
+
+    func error(_ message: String) -> FileError {
+        FileError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: path, message: message)
+    }
+
+    /// "expected …, found …".
+    func expected(_ expectation: String) -> FileError { error("expected \(expectation), found \(found)") }
+
+    private var found: String {
+        switch node {
+        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : "\"\(scalar.string)\""
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    /// The mapping's entries; a key outside `allowed` is an error that lists the allowed keys.
+    func mapping(allowed: [String]) throws(FileError) -> [String: YAMLValue] {
+        guard case .mapping(let mapping) = node else { throw expected("a mapping with keys \(allowed.joined(separator: ", "))") }
+        var entries: [String: YAMLValue] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            let child = YAMLValue(node: value, file: file, path: path.isEmpty ? name : "\(path).\(name)")
+            guard allowed.contains(name) else {
+                throw YAMLValue(node: key, file: file, path: child.path).error("unknown key; expected one of \(allowed.joined(separator: ", "))")
+            }
+            entries[name] = child
+        }
+        return entries
+    }
+
+    func list() throws(FileError) -> [YAMLValue] {
+        guard case .sequence(let sequence) = node else { throw expected("a list") }
+        return sequence.enumerated().map { YAMLValue(node: $1, file: file, path: "\(path)[\($0)]") }
+    }
+
+    func string() throws(FileError) -> String {
+        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw expected("a string") }
+        return scalar.string
+    }
+
+    func double() throws(FileError) -> Double {
+        guard case .scalar(let scalar) = node else { throw expected("a number") }
+        if let integer = Self.integer(scalar.string) { return Double(integer) }
+        guard let number = Double(scalar.string.replacingOccurrences(of: "_", with: "")), number.isFinite else { throw expected("a number") }
+        return number
+    }
+
+    func int(in range: ClosedRange<Int> = Int.min...Int.max) throws(FileError) -> Int {
+        guard case .scalar(let scalar) = node, let integer = Self.integer(scalar.string), range.contains(integer) else {
+            throw expected(range == Int.min...Int.max ? "an integer" : "an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return integer
+    }
+
+    func bool() throws(FileError) -> Bool {
+        guard case .scalar(let scalar) = node, let value = Bool(scalar.string.lowercased()) else { throw expected("true or false") }
+        return value
+    }
+
+    /// One of `choices` (by their raw value).
+    func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws(FileError) -> T where T.RawValue == String {
+        let choices = T.allCases.map(\.rawValue)
+        guard case .scalar(let scalar) = node, let value = T(rawValue: scalar.string) else {
+            throw expected("one of \(choices.joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// Seconds from a number or "HH:MM" / "HH:MM:SS".
+    func timeOfDay() throws(FileError) -> Double {
+        guard case .scalar(let scalar) = node else { throw expected("a time of day as HH:MM") }
+        let parts = scalar.string.split(separator: ":").map { Int($0) }
+        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }), let hours = parts[0], let minutes = parts[1],
+              (0...47).contains(hours), (0...59).contains(minutes) else {
+            throw expected("a time of day as HH:MM")
+        }
+        return Double(hours * 3600 + minutes * 60 + (parts.count == 3 ? parts[2]! : 0))
+    }
+
+    static func integer(_ text: String) -> Int? {
+        let cleaned = text.replacingOccurrences(of: "_", with: "")
+        if cleaned.lowercased().hasPrefix("0x") { return Int(cleaned.dropFirst(2), radix: 16) }
+        if cleaned.hasPrefix("-0x") { return Int(cleaned.dropFirst(3), radix: 16).map { -$0 } }
+        return Int(cleaned)
+    }
+}

@@ -1,0 +1,50 @@
+/// A three-phase meter at the point of common coupling (or a house's grid connection).
+public struct SiteMeterRatings: Sendable, Equatable {
+    public var nominalVoltage: Double = 230
+    public var nominalFrequency: Double = 50
+    /// Voltage drop per watt imported (a stiff but not ideal grid), V/W.
+    public var voltageSensitivity: Double = 0.0002
+    /// Size of seeded measurement noise on voltage (V) and frequency (Hz).
+    public var voltageNoise: Double = 0.3
+    public var frequencyNoise: Double = 0.01
+
+    public init() {}
+}
+
+public struct SiteMeterState: Sendable, Equatable {
+    /// Net power at the meter, W. Positive: import from the grid; negative: export.
+    public var power: Double = 0
+    /// Energy imported and exported since commissioning, Wh (non-zero: SunSpec hides zero accumulators).
+    public var importedEnergy: Double = 1_000_000
+    public var exportedEnergy: Double = 500_000
+    public var voltage: Double
+    public var frequency: Double
+    public var noise: SplitMix64
+
+    public init(ratings: SiteMeterRatings, seed: UInt64) {
+        voltage = ratings.nominalVoltage
+        frequency = ratings.nominalFrequency
+        noise = SplitMix64(seed: seed)
+    }
+
+    /// Current per phase, A, assuming a balanced load.
+    public var current: Double { abs(power) / 3 / voltage }
+}
+
+/// Measures the sum of everything behind it: `W = loads + EV + HVAC + battery charge − PV − battery discharge`.
+public struct SiteMeter: Sendable, Equatable {
+    public var ratings: SiteMeterRatings
+
+    public init(ratings: SiteMeterRatings) { self.ratings = ratings }
+
+    /// Advances `seconds` with `netLoad` W (consumption positive) behind the meter.
+    public func step(_ state: SiteMeterState, netLoad: Double, for seconds: Double) -> SiteMeterState {
+        var next = state
+        next.power = netLoad
+        let energy = netLoad * seconds / 3600
+        if energy > 0 { next.importedEnergy += energy } else { next.exportedEnergy -= energy }
+        next.voltage = ratings.nominalVoltage - ratings.voltageSensitivity * netLoad / 3 + ratings.voltageNoise * next.noise.symmetric()
+        next.frequency = ratings.nominalFrequency + ratings.frequencyNoise * next.noise.symmetric()
+        return next
+    }
+}

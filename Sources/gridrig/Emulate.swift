@@ -1,0 +1,174 @@
+import ArgumentParser
+import Dispatch
+import Emulators
+import Foundation
+import Harness
+import Logging
+import Physics
+
+struct Emulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve emulated devices over Modbus TCP: one profile, or every device of a rig.",
+        discussion: """
+            Examples:
+              gridrig emulate --profile Profiles/sunspec-inverter.yaml --port 1502
+              gridrig emulate Rigs/neighborhood.yaml --speed 60
+            Stops on Ctrl-C or SIGTERM, or after --duration seconds of wall-clock time.
+            """)
+
+    @Argument(help: "A rig file whose devices to serve.")
+    var rig: String?
+
+    @Option(help: "Serve one device of this profile file instead of a rig.")
+    var profile: String?
+
+    @Option(help: "TCP port for --profile (0 picks a free port; default: the profile's). With a rig: the first port, devices numbered on from it.")
+    var port: UInt16?
+
+    @Option(help: "Unit id for --profile (default: the profile's).")
+    var unit: UInt8?
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Simulated seconds per wall-clock second.")
+    var speed: Double = 1
+
+    @Option(help: "Simulated seconds per physics step.")
+    var step: Double = 1
+
+    @Option(help: "Simulated time of day to start at, HH:MM.")
+    var start: String = "12:00"
+
+    @Option(help: "Stop after this many wall-clock seconds (default: run until Ctrl-C).")
+    var duration: Double?
+
+    @Option(help: "Folder of profiles that a rig names.")
+    var profiles: String = "Profiles"
+
+    @Option(help: "Weather for --profile: clear or cloudy.")
+    var weather: String = "clear"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "notice"
+
+    func validate() throws {
+        guard (rig == nil) != (profile == nil) else { throw ValidationError("Give either a rig file or --profile FILE, not both or neither.") }
+        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number, found \(speed).") }
+        guard step > 0, step <= 60 else { throw ValidationError("--step must be in (0, 60] simulated seconds, found \(step).") }
+        guard duration.map({ $0 > 0 }) ?? true else { throw ValidationError("--duration must be a positive number of seconds.") }
+        guard ["clear", "cloudy"].contains(weather) else { throw ValidationError("--weather must be clear or cloudy, found '\(weather)'.") }
+        guard startSeconds != nil else { throw ValidationError("--start must be a time of day as HH:MM, found '\(start)'.") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
+        guard rig == nil || unit == nil else { throw ValidationError("--unit applies to --profile; a rig sets unit ids per device.") }
+    }
+
+    private var startSeconds: Double? {
+        let parts = start.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2, (0...23).contains(parts[0]), (0...59).contains(parts[1]) else { return nil }
+        return Double(parts[0] * 3600 + parts[1] * 60)
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "gridrig.emulate")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        let specs: [DeviceSpec]
+        let weatherCurve: DayCurve
+        var baseLoads: [String: BaseLoad] = [:]
+        var startTime = startSeconds ?? 43_200
+        do {
+            if let rig {
+                let loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: port)
+                specs = loaded.devices
+                weatherCurve = loaded.weather
+                baseLoads = loaded.baseLoads
+                if loaded.start != 0 { startTime = loaded.start }
+            } else {
+                let loaded = try ProfileLoader.load(file: profile!)
+                specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
+                weatherCurve = weather == "clear" ? .clear() : .cloudy(seed: 1)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let fleet: Fleet
+        do {
+            fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        say(DeviceTable(fleet.devices).text)
+        say("Serving \(fleet.devices.count) device(s) at \(speed)x from \(start); Ctrl-C stops.")
+
+        let stop = StopSignal()
+        let wallStep = step / speed
+        let began = ContinuousClock.now
+        var next = began
+        while !stop.isRaised {
+            if let duration, began.duration(to: .now) >= .seconds(duration) { break }
+            fleet.step(for: step)
+            next += .seconds(wallStep)
+            try? await Task.sleep(until: next, clock: .continuous)
+        }
+        fleet.stop()
+        say("Stopped after \(formatTime(fleet.time - startTime)) simulated; \(fleet.writeLog.all.count) write request(s) served.")
+    }
+}
+
+/// Raised by SIGINT or SIGTERM; the run loop checks it each step.
+final class StopSignal {
+    private let sources: [any DispatchSourceSignal]
+    private let raised = Raised()
+
+    final class Raised: @unchecked Sendable {
+        // @unchecked: one Bool written by the signal queue and read by the run loop; a stale read costs one step.
+        var value = false
+    }
+
+    init() {
+        let raised = self.raised
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { raised.value = true }
+            source.resume()
+            return source
+        }
+    }
+
+    var isRaised: Bool { raised.value }
+}
+
+/// Writes a line to standard output at once (a pipe would otherwise hold it until exit).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func formatTime(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    return String(format: "%02d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+}
+
+/// The table `emulate` prints: one row per device and unit id.
+struct DeviceTable {
+    let text: String
+
+    init(_ devices: [ServedDevice]) {
+        let header = ["device", "kind", "profile", "address", "unit"]
+        var rows = [header]
+        for device in devices {
+            for unit in device.units {
+                rows.append([device.emulator.name, device.emulator.profile.kind.rawValue, device.emulator.profile.name,
+                             "\(device.host):\(device.port)", "\(unit)"])
+            }
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        func line(_ row: [String]) -> String {
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        text = ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+            + rows.dropFirst().map(line)).joined(separator: "\n")
+    }
+}
