@@ -100,7 +100,7 @@ struct Emulate: AsyncParsableCommand {
             throw ExitCode(3)
         }
         say(DeviceTable(fleet.devices).text)
-        say("Serving \(fleet.devices.count) device(s) at \(speed)x from \(start); Ctrl-C stops.")
+        say("Serving \(fleet.devices.count) device(s) at \(speed)x from \(formatTime(startTime)) simulated; Ctrl-C stops.")
 
         let stop = StopSignal()
         let wallStep = step / speed
