@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import Modbus
+
+/// A plain register store as a unit.
+final class BankUnit: ModbusUnit {
+    let bank: Mutex<RegisterBank>
+    init(_ bank: RegisterBank) { self.bank = Mutex(bank) }
+    func respond(to request: ModbusRequest, unit: UInt8) -> ModbusResponse { bank.withLock { $0.respond(to: request) } }
+}
+
+/// Answers every request with a chosen verdict and records writes.
+final class ScriptedHooks: ModbusHooks {
+    let verdict: ReplyVerdict
+    let writes = Mutex<[WriteRecord]>([])
+    init(_ verdict: ReplyVerdict = .reply) { self.verdict = verdict }
+    func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict { verdict }
+    func didWrite(_ record: WriteRecord) { writes.withLock { $0.append(record) } }
+}
+
+/// A server on a free port with two units behind it.
+struct LiveServer {
+    let server = ModbusServer(logger: Logger(label: "test"))
+    let port: UInt16
+
+    init(hooks: any ModbusHooks = NoHooks(), options: ListenerOptions = .init()) throws {
+        port = try server.listen(port: 0, options: options)
+        for unit in [1, 2] as [UInt8] {
+            let bank = try RegisterBank(blocks: [RegisterBlock(table: .holdingRegisters, start: 100, values: (0..<125).map { UInt16($0) + UInt16(unit) * 1000 })])
+            server.serve(BankUnit(bank), at: UnitAddress(port: port, unit: unit), hooks: hooks)
+        }
+        server.start()
+    }
+}
+
+/// A raw TCP socket, for frames no well-behaved client sends.
+final class RawSocket {
+    let descriptor: Int32
+    init(port: UInt16) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let done = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard done == 0 else { throw ModbusClientError(kind: .refused, operation: "connect", target: "\(port)", message: "") }
+    }
+    func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+    /// Reads until the peer closes or `timeout` passes; true if it closed.
+    func closedByPeer(within seconds: Int) -> Bool {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count == 0 { return true }
+            if count < 0 { return false }
+        }
+    }
+    deinit { close(descriptor) }
+}
+
+@Suite("Modbus server over real TCP", .timeLimit(.minutes(1)))
+struct ServerTests {
+    @Test("Units behind one port answer by MBAP unit id; an unknown unit id is exception 11")
+    func dispatchesByUnit() throws {
+        let live = try LiveServer()
+        let client = try ModbusClient(port: live.port, unit: 1)
+        #expect(try client.read(at: 100, count: 2) == [1000, 1001])
+        client.unit = 2
+        #expect(try client.read(at: 100, count: 2) == [2000, 2001])
+        client.unit = 9
+        #expect(throws: ModbusClientError.self) { try client.read(at: 100, count: 1) }
+        do { _ = try client.read(at: 100, count: 1) } catch { #expect(error.kind == .exception(.gatewayTargetFailedToRespond)) }
+    }
+
+    @Test("An unmapped address answers exception 2, and the client reports it by name")
+    func unmapped() throws {
+        let live = try LiveServer()
+        let client = try ModbusClient(port: live.port)
+        do {
+            _ = try client.read(at: 5000, count: 1)
+            Issue.record("expected an exception")
+        } catch {
+            #expect(error.kind == .exception(.illegalDataAddress))
+            #expect(error.description.contains("illegal data address"))
+        }
+    }
+
+    @Test("Writes are logged with their unit and outcome")
+    func writeLog() throws {
+        let hooks = ScriptedHooks()
+        let live = try LiveServer(hooks: hooks)
+        let client = try ModbusClient(port: live.port, unit: 2)
+        try client.write([7, 8], at: 110, single: false)
+        #expect(try client.read(at: 110, count: 2) == [7, 8])
+        let writes = hooks.writes.withLock { $0 }
+        #expect(writes.count == 1)
+        #expect(writes.first?.address == UnitAddress(port: live.port, unit: 2))
+        #expect(writes.first?.request == .write(.holdingRegisters, address: 110, values: [7, 8], isSingle: false))
+        #expect(writes.first?.exception == nil)
+    }
+
+    @Test("A verdict's exception reaches the client", arguments: [ModbusException.serverDeviceFailure, .serverDeviceBusy])
+    func verdictException(code: ModbusException) throws {
+        let live = try LiveServer(hooks: ScriptedHooks(.exception(code)))
+        let client = try ModbusClient(port: live.port)
+        do { _ = try client.read(at: 100, count: 1); Issue.record("expected an exception") } catch {
+            #expect(error.kind == .exception(code))
+        }
+    }
+
+    @Test("No response makes the client time out; a delay still answers")
+    func silenceAndDelay() throws {
+        let silent = try LiveServer(hooks: ScriptedHooks(.noResponse))
+        let client = try ModbusClient(port: silent.port, timeout: .milliseconds(200))
+        do { _ = try client.read(at: 100, count: 1); Issue.record("expected a timeout") } catch { #expect(error.kind == .timeout) }
+        let slow = try LiveServer(hooks: ScriptedHooks(.delay(.milliseconds(50))))
+        #expect(try ModbusClient(port: slow.port).read(at: 100, count: 1) == [1000])
+    }
+
+    @Test("Nothing listening is reported as refused")
+    func refused() throws {
+        let live = try LiveServer()
+        let port = live.port
+        live.server.stop()
+        do { _ = try ModbusClient(port: port); Issue.record("expected refused") } catch { #expect(error.kind == .refused) }
+    }
+
+    @Test("A half frame, a wrong protocol id and a flood on other connections never delay another client")
+    func misbehavingClients() throws {
+        let live = try LiveServer()
+        let stalled = try RawSocket(port: live.port)
+        stalled.send([0, 1, 0, 0, 0, 6, 1, 3])  // half a read request, then silence
+        let flood = try RawSocket(port: live.port)
+        let request: [UInt8] = [0, 1, 0, 0, 0, 6, 1, 3, 0, 100, 0, 125]
+        flood.send(Array((0..<2000).map { _ in request }.joined()))  // never reads its answers
+        let wrongProtocol = try RawSocket(port: live.port)
+        wrongProtocol.send([0, 1, 0, 7, 0, 6, 1, 3, 0, 100, 0, 1])
+        #expect(wrongProtocol.closedByPeer(within: 5))
+        let garbage = try RawSocket(port: live.port)
+        garbage.send([0, 1, 0, 0, 0xFF, 0xFF, 1, 3])  // length 65535: malformed
+        #expect(garbage.closedByPeer(within: 5))
+        let abrupt = try RawSocket(port: live.port)
+        abrupt.send([0, 1, 0, 0, 0, 6])
+        _ = abrupt  // closed on deinit mid-frame
+        let client = try ModbusClient(port: live.port, unit: 2, timeout: .seconds(2))
+        for _ in 0..<50 { #expect(try client.read(at: 100, count: 3) == [2000, 2001, 2002]) }
+    }
+
+    @Test("A port in use is reported with libmodbus's words")
+    func portInUse() throws {
+        let live = try LiveServer()
+        let other = ModbusServer(logger: Logger(label: "test"))
+        do { try other.listen(port: live.port); Issue.record("expected address in use") } catch {
+            #expect(error.description.contains("modbus_tcp_listen"))
+            #expect(error.code == EADDRINUSE)
+        }
+    }
+
+    @Test("Connections past the limit are closed")
+    func connectionLimit() throws {
+        let live = try LiveServer(options: ListenerOptions(maxConnections: 1))
+        let first = try ModbusClient(port: live.port)
+        #expect(try first.read(at: 100, count: 1) == [1000])
+        let second = try RawSocket(port: live.port)
+        #expect(second.closedByPeer(within: 5))
+        #expect(try first.read(at: 100, count: 1) == [1000])
+    }
+
+    @Test("A connection idle past the timeout is dropped")
+    func idleTimeout() throws {
+        let live = try LiveServer(options: ListenerOptions(idleTimeout: .milliseconds(300)))
+        let idle = try RawSocket(port: live.port)
+        #expect(idle.closedByPeer(within: 5))
+    }
+}
