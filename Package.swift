@@ -49,6 +49,6 @@ let package = Package(
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators"], swiftSettings: strict),
         .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],
-                    resources: [.copy("peers")], swiftSettings: strict),
+                    swiftSettings: strict),
     ]
 )
