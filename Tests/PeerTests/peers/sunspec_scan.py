@@ -1,0 +1,32 @@
+"""Scans a SunSpec device with pysunspec2 and prints every model's points as JSON.
+
+Usage: sunspec_scan.py PORT [UNIT]
+Output: {"models": {"<id>": {"error": "...", "points": {"<name>": value}}}}; values are pysunspec2's
+computed values (scale factors applied, unimplemented as null).
+"""
+import json
+import sys
+
+from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP
+
+
+def main():
+    port = int(sys.argv[1])
+    unit = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    device = SunSpecModbusClientDeviceTCP(slave_id=unit, ipaddr="127.0.0.1", ipport=port, timeout=3)
+    device.scan()
+    models = {}
+    for key, instances in device.models.items():
+        if not isinstance(key, int):
+            continue
+        model = instances[0]
+        model.read()
+        points = {name: point.cvalue for name, point in model.points.items()}
+        models[str(key)] = {"error": model.error_info, "points": points}
+    device.close()
+    print(json.dumps({"models": models}, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
