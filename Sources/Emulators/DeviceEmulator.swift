@@ -138,7 +138,7 @@ struct Core: Sendable {
     mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
         let due = pending.filter { $0.due <= time }
         pending.removeAll { $0.due <= time }
-        for change in due { applied.merge(change.settings) { _, new in new } }
+        for change in due { apply(change.settings, profile: profile) }
         if let deadline = watchdogDeadline, deadline <= time {
             watchdogExpired = true
             watchdogDeadline = nil
@@ -218,15 +218,15 @@ struct Core: Sendable {
         for store in stores { _ = banks[unit]?.store(Array(store.words), in: table, at: store.address) }
         requested = tentative
         if !changed.isEmpty {
-            pending.append((time + profile.latency, changed))
-            if profile.latency <= 0 { applied.merge(changed) { _, new in new }; pending.removeLast() }
-            rearmWatchdog(changed: changed, profile: profile)
+            if profile.latency > 0 { pending.append((time + profile.latency, changed)) } else { apply(changed, profile: profile) }
         }
         refresh(layout, profile)
         return .success(())
     }
 
-    private mutating func rearmWatchdog(changed: Settings, profile: DeviceProfile) {
+    /// Puts written settings in force; a re-arming one restarts the watchdog then, not on arrival.
+    private mutating func apply(_ changed: Settings, profile: DeviceProfile) {
+        applied.merge(changed) { _, new in new }
         guard let watchdog = profile.watchdog, watchdog.rearmedBy.contains(where: { changed[$0] != nil }) else { return }
         let timeout = watchdog.timeoutControl.map { requested[$0] ?? 0 } ?? watchdog.timeout ?? 0
         watchdogExpired = false
