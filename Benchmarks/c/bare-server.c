@@ -1,5 +1,6 @@
 /* The baseline: a bare libmodbus TCP server (one client at a time, blocking), as libmodbus's own
  * tests/bandwidth-server-one.c does it, with holding registers 40000..40299. */
+#include <errno.h>
 #include <modbus.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -180,9 +180,16 @@ final class ServerLoop: @unchecked Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
+    /// Whether the poll set must be rebuilt (a socket came or went, or a connection's wanted events changed).
+    private var pollSetChanged = true
+    /// Connections with answers waiting to be sent.
+    private var unflushed: Set<Int32> = []
+
     func run(inbox: ModbusServer.Inbox, wakeup: WakeupPipe) {
         var descriptors: [pollfd] = []
-        var backlog = false
+        var registered: [Int32: Int16] = [:]
+        var backlogged: Set<Int32> = []
+        var nextIdleCheck = clock.now
         while true {
             let commands = inbox.commands.withLock { commands in defer { commands.removeAll() }; return commands }
             for command in commands {
@@ -190,50 +197,77 @@ final class ServerLoop: @unchecked Sendable {
                 case .listen(let socket, let options):
                     listeners[socket.port] = Listener(socket: socket, options: options)
                     listenerPorts[socket.descriptor] = socket.port
+                    pollSetChanged = true
                 case .serve(let unit, let address, let hooks): routes[address.port, default: [:]][address.unit] = Route(unit: unit, hooks: hooks)
                 case .stop: shutDown(); return
                 }
             }
-            descriptors.removeAll(keepingCapacity: true)
-            descriptors.append(pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0))
-            for listener in listeners.values { descriptors.append(pollfd(fd: listener.socket.descriptor, events: Int16(POLLIN), revents: 0)) }
-            for connection in connections.values {
-                var events: Int32 = connection.output.count < Self.outputHighWater ? POLLIN : 0
-                if !connection.output.isEmpty { events |= POLLOUT }
-                descriptors.append(pollfd(fd: connection.descriptor, events: Int16(events), revents: 0))
+            if pollSetChanged {
+                // Rebuilt only when something changed: with thousands of idle sockets, a rebuild per request costs more than the poll.
+                descriptors.removeAll(keepingCapacity: true)
+                registered.removeAll(keepingCapacity: true)
+                descriptors.append(pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0))
+                for listener in listeners.values { descriptors.append(pollfd(fd: listener.socket.descriptor, events: Int16(POLLIN), revents: 0)) }
+                for connection in connections.values {
+                    let events = wantedEvents(connection)
+                    registered[connection.descriptor] = events
+                    descriptors.append(pollfd(fd: connection.descriptor, events: events, revents: 0))
+                }
+                pollSetChanged = false
             }
-            guard Socket.poll(&descriptors, timeout: backlog ? 0 : pollTimeout()) else {
+            guard Socket.poll(&descriptors, timeout: backlogged.isEmpty ? pollTimeout() : 0) else {
                 logger.error("poll failed; the Modbus server stops", metadata: ["errno": "\(errno)"])
                 shutDown()
                 return
             }
-            backlog = false
-            for descriptor in descriptors where descriptor.revents != 0 || (descriptor.fd != wakeup.readEnd && hasPendingInput(descriptor.fd)) {
+            var ready = backlogged
+            backlogged.removeAll(keepingCapacity: true)
+            var readable: Set<Int32> = []
+            for descriptor in descriptors where descriptor.revents != 0 {
                 if descriptor.fd == wakeup.readEnd {
                     wakeup.drain()
                 } else if let port = listenerPorts[descriptor.fd] {
                     acceptAll(on: port)
-                } else if let connection = connections[descriptor.fd] {
-                    if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0, !receive(connection) { continue }
-                    if !serveFrames(of: connection) { continue }
-                    backlog = backlog || hasCompleteFrame(connection)
+                } else {
+                    ready.insert(descriptor.fd)
+                    if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readable.insert(descriptor.fd) }
                 }
             }
+            for descriptor in ready {
+                guard let connection = connections[descriptor] else { continue }
+                if readable.contains(descriptor), !receive(connection) { continue }
+                if !serveFrames(of: connection) { continue }
+                if hasCompleteFrame(connection) { backlogged.insert(descriptor) }
+            }
             releaseDueReplies()
-            closeIdleConnections()
-            for connection in Array(connections.values) where !connection.output.isEmpty { flush(connection) }
+            if hasIdleTimeouts, clock.now >= nextIdleCheck {
+                closeIdleConnections()
+                nextIdleCheck = clock.now + .milliseconds(50)
+            }
+            let touched = ready.union(unflushed)
+            for descriptor in unflushed { if let connection = connections[descriptor] { flush(connection) } }
+            unflushed.removeAll(keepingCapacity: true)
+            for descriptor in touched {
+                if let connection = connections[descriptor], registered[descriptor] != wantedEvents(connection) { pollSetChanged = true }
+            }
         }
     }
 
-    private func hasPendingInput(_ descriptor: Int32) -> Bool {
-        connections[descriptor].map(hasCompleteFrame) ?? false
+    private func wantedEvents(_ connection: Connection) -> Int16 {
+        var events: Int32 = connection.output.count < Self.outputHighWater ? POLLIN : 0
+        if !connection.output.isEmpty { events |= POLLOUT }
+        return Int16(events)
     }
+
+    private var hasIdleTimeouts: Bool { listeners.values.contains { $0.options.idleTimeout != nil } }
 
     private func pollTimeout() -> Int32 {
         var deadlines = delayed.map(\.due)
         let now = clock.now
-        for connection in connections.values {
-            if let idle = listeners[connection.port]?.options.idleTimeout { deadlines.append(connection.lastRequest + idle) }
+        if hasIdleTimeouts {
+            for connection in connections.values {
+                if let idle = listeners[connection.port]?.options.idleTimeout { deadlines.append(connection.lastRequest + idle) }
+            }
         }
         guard let next = deadlines.min() else { return -1 }
         let wait = now.duration(to: next)
@@ -252,6 +286,7 @@ final class ServerLoop: @unchecked Sendable {
             }
             listeners[port]?.connections += 1
             connections[descriptor] = Connection(descriptor: descriptor, port: port, now: clock.now)
+            pollSetChanged = true
             logger.debug("client connected", metadata: ["port": "\(port)"])
         }
     }
@@ -355,6 +390,7 @@ final class ServerLoop: @unchecked Sendable {
         let start = connection.output.count
         connection.output.append(contentsOf: header)
         response.encode(into: &connection.output)
+        unflushed.insert(connection.descriptor)
         let length = connection.output.count - start - 6
         connection.output[start + 4] = UInt8(length >> 8)
         connection.output[start + 5] = UInt8(length & 0xFF)
@@ -392,6 +428,8 @@ final class ServerLoop: @unchecked Sendable {
         logger.debug("client connection closed", metadata: ["port": "\(connection.port)", "reason": "\(reason)"])
         Socket.close(connection.descriptor)
         connections[connection.descriptor] = nil
+        unflushed.remove(connection.descriptor)
+        pollSetChanged = true
         listeners[connection.port]?.connections -= 1
         delayed.removeAll { $0.connection == connection.descriptor }
     }
