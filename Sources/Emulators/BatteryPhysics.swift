@@ -54,14 +54,7 @@ struct BatteryPhysics: DevicePhysics {
     func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double? {
         let ratings = model.ratings
         switch quantity {
-        case .batteryPower, .acPower, .apparentPower: return state.power
-        case .reactivePower: return 0
-        case .powerFactor: return 100
-        case .acCurrent: return phaseCurrent(power: state.power, voltage: acVoltage, phases: 1)
-        case .phaseCurrent: return phaseCurrent(power: state.power, voltage: acVoltage, phases: phases)
-        case .acVoltage: return acVoltage
-        case .lineVoltage: return acVoltage * 3.0.squareRoot()
-        case .frequency: return frequency
+        case .batteryPower, .acPower: return state.power
         case .lifetimeEnergy: return 1_000_000 + state.dischargedEnergy
         case .stateOfCharge: return state.stateOfCharge(ratings) * 100
         case .chargeStatus: return Double(model.chargeStatus(state).rawValue)
@@ -76,7 +69,7 @@ struct BatteryPhysics: DevicePhysics {
         case .batteryCurrent, .dcCurrent: return state.power / ratings.nominalVoltage
         case .dcPower: return state.power
         case .rampRate: return ratings.rampRate / ratings.maxChargePower * 100
-        default: return nil
+        default: return acReading(quantity, power: state.power, voltage: acVoltage, phases: phases, frequency: frequency)
         }
     }
 }

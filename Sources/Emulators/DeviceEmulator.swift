@@ -106,19 +106,8 @@ struct Core: Sendable {
     var pending: [(due: Double, settings: Settings)] = []
     let startTime: Double
     var time: Double
-    var watchdogDeadline: Double?
+    var watchdogDeadline: Double? = nil
     var watchdogExpired: Bool
-
-    init(physics: any DevicePhysics, banks: [UInt8: RegisterBank], requested: Settings, applied: Settings,
-         startTime: Double, time: Double, watchdogExpired: Bool) {
-        self.physics = physics
-        self.banks = banks
-        self.requested = requested
-        self.applied = applied
-        self.startTime = startTime
-        self.time = time
-        self.watchdogExpired = watchdogExpired
-    }
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
@@ -127,11 +116,15 @@ struct Core: Sendable {
     }
 
     func reading(_ quantity: Quantity, profile: DeviceProfile) -> Double? {
+        reading(quantity, applied: effective(profile))
+    }
+
+    private func reading(_ quantity: Quantity, applied: Settings) -> Double? {
         switch quantity {
         case .uptime: return time - startTime
         case .heartbeat: return (time - startTime).rounded(.down).truncatingRemainder(dividingBy: 65536)
         case .watchdogRemaining: return watchdogDeadline.map { max(0, $0 - time) } ?? 0
-        default: return physics.reading(quantity, requested: requested, applied: effective(profile))
+        default: return physics.reading(quantity, requested: requested, applied: applied)
         }
     }
 
@@ -150,12 +143,13 @@ struct Core: Sendable {
 
     /// Re-encodes every live point into the banks.
     mutating func refresh(_ layout: Layout, _ profile: DeviceProfile) {
+        let applied = effective(profile)
         for ref in layout.live {
             let block = profile.blocks[ref.block]
             let point = block.points[ref.point]
             let value: Double?
             switch point.binding {
-            case .quantity(let quantity): value = reading(quantity, profile: profile)
+            case .quantity(let quantity): value = reading(quantity, applied: applied)
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
             case .constant, .stored: continue
             }

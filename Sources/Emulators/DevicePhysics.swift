@@ -71,7 +71,18 @@ extension DeviceKind {
     public var controls: Set<Control> { Set(physicsType.defaultSettings.keys) }
 }
 
-/// A reading shared by the AC side of every kind: a phase current from a power.
-func phaseCurrent(power: Double, voltage: Double, phases: Double) -> Double {
-    abs(power) / max(voltage, 1) / max(phases, 1)
+/// The AC-side readings every kind shares, from its AC power (W, either sign), phase-to-neutral voltage, phase
+/// count and frequency, at unity power factor; nil for any other quantity.
+func acReading(_ quantity: Quantity, power: Double, voltage: Double, phases: Double, frequency: Double) -> Double? {
+    switch quantity {
+    case .apparentPower: abs(power)
+    case .reactivePower: 0
+    case .powerFactor: 100
+    case .acCurrent: abs(power) / max(voltage, 1)
+    case .phaseCurrent: abs(power) / max(voltage, 1) / max(phases, 1)
+    case .acVoltage: voltage
+    case .lineVoltage: voltage * 3.0.squareRoot()
+    case .frequency: frequency
+    default: nil
+    }
 }

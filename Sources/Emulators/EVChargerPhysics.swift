@@ -6,7 +6,6 @@ struct EVChargerPhysics: DevicePhysics {
     private var state = EVChargerState()
     private let session: VehicleSession?
     private let frequency: Double
-    private var time: Double = 0
     private var chargingSeconds: Double = 0
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
@@ -35,7 +34,6 @@ struct EVChargerPhysics: DevicePhysics {
         if state.pilot == .a { chargingSeconds = 0 }
         state = model.step(state, applying: setpoint, at: time, for: seconds, session: session)
         if state.pilot.isCharging { chargingSeconds += seconds }
-        self.time = time + seconds
     }
 
     func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double? {
@@ -47,12 +45,7 @@ struct EVChargerPhysics: DevicePhysics {
         case .chargingCurrentSum, .acCurrent: state.current * Double(state.activePhases)
         case .chargingPowerL1: state.activePhases > 0 ? state.power / Double(state.activePhases) : 0
         case .chargingPowerL2L3: state.activePhases == 3 ? state.power / 3 : 0
-        case .chargingPower, .acPower, .apparentPower: state.power
-        case .reactivePower: 0
-        case .powerFactor: 100
-        case .acVoltage: model.ratings.voltage
-        case .lineVoltage: model.ratings.voltage * 3.0.squareRoot()
-        case .frequency: frequency
+        case .chargingPower, .acPower: state.power
         case .sessionEnergy: state.sessionEnergy
         case .totalEnergy: state.totalEnergy
         case .setpointAccounted:
@@ -60,7 +53,8 @@ struct EVChargerPhysics: DevicePhysics {
         case .activePhases: Double(state.activePhases)
         case .vehicleSoC: state.vehicleSoC(session) * 100
         case .chargingSeconds: chargingSeconds
-        default: nil
+        default: acReading(quantity, power: state.power, voltage: model.ratings.voltage,
+                           phases: Double(model.ratings.phases), frequency: frequency)
         }
     }
 }

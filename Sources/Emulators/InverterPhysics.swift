@@ -40,14 +40,7 @@ struct InverterPhysics: DevicePhysics {
     func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double? {
         let mppVoltage = state.availablePower > 0 ? 400 * (1 - 0.0035 * (state.cellTemperature - 25)) : 0
         switch quantity {
-        case .acPower, .apparentPower: return state.acPower
-        case .reactivePower: return 0
-        case .powerFactor: return 100
-        case .acCurrent: return phaseCurrent(power: state.acPower, voltage: voltage, phases: 1)
-        case .phaseCurrent: return phaseCurrent(power: state.acPower, voltage: voltage, phases: phases)
-        case .acVoltage: return voltage
-        case .lineVoltage: return voltage * 3.0.squareRoot()
-        case .frequency: return frequency
+        case .acPower: return state.acPower
         case .lifetimeEnergy: return state.lifetimeEnergy
         case .dcPower: return state.dcPower
         case .dcVoltage: return mppVoltage
@@ -58,7 +51,7 @@ struct InverterPhysics: DevicePhysics {
         case .inverterStatus: return Double(state.status.rawValue)
         case .ratedPower: return model.ratings.ratedPower
         case .rampRate: return model.ratings.rampRate * 100
-        default: return nil
+        default: return acReading(quantity, power: state.acPower, voltage: voltage, phases: phases, frequency: frequency)
         }
     }
 }

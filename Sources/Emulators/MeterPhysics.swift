@@ -31,17 +31,9 @@ struct MeterPhysics: DevicePhysics {
         switch quantity {
         case .gridPower: sign * state.power
         case .phasePower: sign * state.power / 3
-        case .apparentPower: abs(state.power)
-        case .reactivePower: 0
-        case .powerFactor: 100
-        case .acCurrent: state.current * 3
-        case .phaseCurrent: state.current
-        case .acVoltage: state.voltage
-        case .lineVoltage: state.voltage * 3.0.squareRoot()
-        case .frequency: state.frequency
         case .importedEnergy: state.importedEnergy
         case .exportedEnergy: state.exportedEnergy
-        default: nil
+        default: acReading(quantity, power: state.power, voltage: state.voltage, phases: 3, frequency: state.frequency)
         }
     }
 }

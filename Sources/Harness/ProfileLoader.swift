@@ -46,12 +46,7 @@ public enum ProfileLoader {
             if let code = try code("partial-write") { profile.exceptions.partialWrite = code }
         }
         let controls = kind.controls
-        func control(_ value: YAMLValue) throws(FileError) -> Control {
-            guard let control = Control(rawValue: try value.string()), controls.contains(control) else {
-                throw value.expected("a control of a \(kind.rawValue): \(controls.map(\.rawValue).sorted().joined(separator: ", "))")
-            }
-            return control
-        }
+        func control(_ value: YAMLValue) throws(FileError) -> Control { try Self.control(value, of: kind) }
         if let watchdog = keys["watchdog"] {
             let entries = try watchdog.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback"])
             var result = Watchdog(rearmedBy: [], fallback: [:])
@@ -77,6 +72,15 @@ public enum ProfileLoader {
         try checkBlocksApart(blocks, values: try keys["blocks"]!.list())
         profile.blocks = blocks
         return profile
+    }
+
+    /// A control of `kind`, named by the value.
+    private static func control(_ value: YAMLValue, of kind: DeviceKind) throws(FileError) -> Control {
+        let controls = kind.controls
+        guard let control = Control(rawValue: try value.string()), controls.contains(control) else {
+            throw value.expected("a control of a \(kind.rawValue): \(controls.map(\.rawValue).sorted().joined(separator: ", "))")
+        }
+        return control
     }
 
     private static func seconds(_ value: YAMLValue) throws(FileError) -> Double {
@@ -116,12 +120,12 @@ public enum ProfileLoader {
                                start: UInt16(try startValue.int(in: 0...65535)),
                                fill: try keys["fill"].map { v throws(FileError) in UInt16(try v.int(in: 0...65535)) } ?? 0xFFFF,
                                points: [])
-        let entries = try pointsValue.list()
+        var entries: [(value: YAMLValue, fields: [String: YAMLValue])] = []
+        for entry in try pointsValue.list() { entries.append((entry, try entry.mapping(allowed: pointKeys))) }
         // Names are scoped to a SunSpec model (W_SF is in model 103 and in 802). Scale factors may come before
         // or after the points that use them: collect each model's first.
         var scaleFactors: [[String: Int]] = [[:]]
-        for entry in entries {
-            let fields = try entry.mapping(allowed: pointKeys)
+        for (_, fields) in entries {
             if fields["model"] != nil { scaleFactors.append([:]) }
             if let type = fields["type"], (try? type.string()) == "sunssf", let name = fields["name"], let sf = fields["value"] {
                 scaleFactors[scaleFactors.count - 1][try name.string()] = try sf.int(in: -10...10)
@@ -139,8 +143,7 @@ public enum ProfileLoader {
             }
             openModel = nil
         }
-        for entry in entries {
-            let fields = try entry.mapping(allowed: pointKeys)
+        for (entry, fields) in entries {
             if let model = fields["model"] {
                 try closeModel()
                 scope += 1
@@ -229,11 +232,7 @@ public enum ProfileLoader {
             }
             binding = .quantity(quantity)
         case "control":
-            let value = fields["control"]!
-            let controls = kind.controls
-            guard let control = Control(rawValue: try value.string()), controls.contains(control) else {
-                throw value.expected("a control of a \(kind.rawValue): \(controls.map(\.rawValue).sorted().joined(separator: ", "))")
-            }
+            let control = try control(fields["control"]!, of: kind)
             let initial = try fields["initial"].map { v throws(FileError) in try v.double() }
             binding = .control(control, initial: initial)
         case "store":

@@ -6,8 +6,8 @@ public import Physics
 public struct Rig: Sendable {
     public var name: String
     public var seed: UInt64
-    /// Simulated seconds since midnight of day 0 at which the rig starts.
-    public var start: Double
+    /// Simulated seconds since midnight of day 0 at which the rig starts; nil leaves it to the caller.
+    public var start: Double?
     public var weather: DayCurve
     public var baseLoads: [String: BaseLoad]
     public var devices: [DeviceSpec]
@@ -23,7 +23,7 @@ public enum RigLoader {
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-                      seed: seed, start: try keys["start"]?.timeOfDay() ?? 0, weather: .clear(), baseLoads: [:], devices: [])
+                      seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
         if let weather = keys["weather"] {
             switch try weather.string() {
             case "clear": rig.weather = .clear()

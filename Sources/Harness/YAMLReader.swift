@@ -121,15 +121,12 @@ struct YAMLValue {
         return value
     }
 
-    /// Seconds from a number or "HH:MM" / "HH:MM:SS".
+    /// Seconds since midnight from "HH:MM" or "HH:MM:SS".
     func timeOfDay() throws(FileError) -> Double {
-        guard case .scalar(let scalar) = node else { throw expected("a time of day as HH:MM") }
-        let parts = scalar.string.split(separator: ":").map { Int($0) }
-        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }), let hours = parts[0], let minutes = parts[1],
-              (0...47).contains(hours), (0...59).contains(minutes) else {
+        guard case .scalar(let scalar) = node, let seconds = secondsSinceMidnight(scalar.string) else {
             throw expected("a time of day as HH:MM")
         }
-        return Double(hours * 3600 + minutes * 60 + (parts.count == 3 ? parts[2]! : 0))
+        return seconds
     }
 
     static func integer(_ text: String) -> Int? {
@@ -138,4 +135,14 @@ struct YAMLValue {
         if cleaned.hasPrefix("-0x") { return Int(cleaned.dropFirst(3), radix: 16).map { -$0 } }
         return Int(cleaned)
     }
+}
+
+/// Seconds since midnight from "HH:MM" or "HH:MM:SS" (00:00 to 23:59:59); nil for anything else.
+public func secondsSinceMidnight(_ text: String) -> Double? {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+    guard (2...3).contains(parts.count), let hours = parts[0], let minutes = parts[1], (0...23).contains(hours),
+          (0...59).contains(minutes) else { return nil }
+    let seconds = parts.count == 3 ? parts[2] : 0
+    guard let seconds, (0...59).contains(seconds) else { return nil }
+    return Double(hours * 3600 + minutes * 60 + seconds)
 }

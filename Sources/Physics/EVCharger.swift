@@ -129,7 +129,6 @@ public struct EVCharger: Sendable, Equatable {
         let settled = now - next.pwmChangedAt >= ratings.vehicleResponseDelay
         // Before it settles, the vehicle keeps its old current (never above what it may take now).
         next.current = settled ? wanted : min(state.current, vehicleLimit, wants ? .infinity : 0)
-        if next.offeredCurrent == 0, settled { next.current = 0 }
         next.activePhases = next.current > 0 ? min(max(setpoint.phases, 1), session.phases, ratings.phases) : 0
         var power = next.current * ratings.voltage * Double(next.activePhases)
         let room = max(0, session.batteryCapacity - next.vehicleEnergy)

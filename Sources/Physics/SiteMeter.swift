@@ -26,9 +26,6 @@ public struct SiteMeterState: Sendable, Equatable {
         frequency = ratings.nominalFrequency
         noise = SplitMix64(seed: seed)
     }
-
-    /// Current per phase, A, assuming a balanced load.
-    public var current: Double { abs(power) / 3 / voltage }
 }
 
 /// Measures the sum of everything behind it: `W = loads + EV + HVAC + battery charge − PV − battery discharge`.

@@ -63,11 +63,7 @@ struct Emulate: AsyncParsableCommand {
         guard rig == nil || unit == nil else { throw ValidationError("--unit applies to --profile; a rig sets unit ids per device.") }
     }
 
-    private var startSeconds: Double? {
-        let parts = start.split(separator: ":").compactMap { Int($0) }
-        guard parts.count == 2, (0...23).contains(parts[0]), (0...59).contains(parts[1]) else { return nil }
-        return Double(parts[0] * 3600 + parts[1] * 60)
-    }
+    private var startSeconds: Double? { secondsSinceMidnight(start) }
 
     func run() async throws {
         var logger = Logger(label: "gridrig.emulate")
@@ -82,7 +78,7 @@ struct Emulate: AsyncParsableCommand {
                 specs = loaded.devices
                 weatherCurve = loaded.weather
                 baseLoads = loaded.baseLoads
-                if loaded.start != 0 { startTime = loaded.start }
+                startTime = loaded.start ?? startTime
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
                 specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
