@@ -27,10 +27,11 @@ let package = Package(
         // floor 0: the C libraries, found through pkg-config
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CEpoll"),
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
         // floor 2: I/O over the C libraries
-        .target(name: "Modbus", dependencies: ["CModbus", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 3
         .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],

@@ -67,7 +67,7 @@ public struct ListenerOptions: Sendable, Equatable {
     }
 }
 
-/// A Modbus TCP server: one thread and one poll(2) loop for every port, unit and client of the process.
+/// A Modbus TCP server: one thread and one epoll(7) loop for every port, unit and client of the process.
 ///
 /// Requests are framed here, without blocking: a client that sends half a frame and stalls, or floods
 /// requests, holds up nobody else. Units are found by port and MBAP unit id; a unit id with nothing
@@ -75,7 +75,7 @@ public struct ListenerOptions: Sendable, Equatable {
 /// A malformed MBAP header (protocol id other than 0, length outside 2...254) closes that connection.
 public final class ModbusServer: @unchecked Sendable {
     // @unchecked: `loop` and every socket are touched only by `thread`; other threads go through
-    // `inbox` (a Mutex) and `wakeup` (a pipe that poll() watches).
+    // `inbox` (a Mutex) and `wakeup` (a pipe in the loop's event set).
     private let inbox = Inbox()
     private let wakeup = WakeupPipe()
     private let loop: ServerLoop
@@ -150,6 +150,8 @@ final class ServerLoop: @unchecked Sendable {
         var input: [UInt8] = []
         var output: [UInt8] = []
         var lastRequest: ContinuousClock.Instant
+        /// What the event set watches this connection for.
+        var watched: Readiness = .readable
         init(descriptor: Int32, port: UInt16, now: ContinuousClock.Instant) {
             self.descriptor = descriptor
             self.port = port
@@ -177,18 +179,20 @@ final class ServerLoop: @unchecked Sendable {
     private var delayed: [DelayedReply] = []
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     private let clock = ContinuousClock()
+    private let events = EventPoll()
 
     init(logger: Logger) { self.logger = logger }
 
-    /// Whether the poll set must be rebuilt (a socket came or went, or a connection's wanted events changed).
-    private var pollSetChanged = true
     /// Connections with answers waiting to be sent.
     private var unflushed: Set<Int32> = []
+    /// Listeners that close idle connections (the idle scan runs only when there are any).
+    private var idleTimeoutListeners = 0
 
     func run(inbox: ModbusServer.Inbox, wakeup: WakeupPipe) {
-        var descriptors: [pollfd] = []
-        var registered: [Int32: Int16] = [:]
+        events.watch(wakeup.readEnd, for: .readable, isNew: true)
         var backlogged: Set<Int32> = []
+        var ready: Set<Int32> = []
+        var readable: Set<Int32> = []
         var nextIdleCheck = clock.now
         while true {
             let commands = inbox.commands.withLock { commands in defer { commands.removeAll() }; return commands }
@@ -197,41 +201,29 @@ final class ServerLoop: @unchecked Sendable {
                 case .listen(let socket, let options):
                     listeners[socket.port] = Listener(socket: socket, options: options)
                     listenerPorts[socket.descriptor] = socket.port
-                    pollSetChanged = true
+                    if options.idleTimeout != nil { idleTimeoutListeners += 1 }
+                    events.watch(socket.descriptor, for: .readable, isNew: true)
                 case .serve(let unit, let address, let hooks): routes[address.port, default: [:]][address.unit] = Route(unit: unit, hooks: hooks)
                 case .stop: shutDown(); return
                 }
             }
-            if pollSetChanged {
-                // Rebuilt only when something changed: with thousands of idle sockets, a rebuild per request costs more than the poll.
-                descriptors.removeAll(keepingCapacity: true)
-                registered.removeAll(keepingCapacity: true)
-                descriptors.append(pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0))
-                for listener in listeners.values { descriptors.append(pollfd(fd: listener.socket.descriptor, events: Int16(POLLIN), revents: 0)) }
-                for connection in connections.values {
-                    let events = wantedEvents(connection)
-                    registered[connection.descriptor] = events
-                    descriptors.append(pollfd(fd: connection.descriptor, events: events, revents: 0))
-                }
-                pollSetChanged = false
-            }
-            guard Socket.poll(&descriptors, timeout: backlogged.isEmpty ? pollTimeout() : 0) else {
-                logger.error("poll failed; the Modbus server stops", metadata: ["errno": "\(errno)"])
-                shutDown()
-                return
-            }
-            var ready = backlogged
+            ready = backlogged
             backlogged.removeAll(keepingCapacity: true)
-            var readable: Set<Int32> = []
-            for descriptor in descriptors where descriptor.revents != 0 {
-                if descriptor.fd == wakeup.readEnd {
+            readable.removeAll(keepingCapacity: true)
+            let waited = events.wait(timeout: ready.isEmpty ? pollTimeout() : 0) { descriptor, readiness in
+                if descriptor == wakeup.readEnd {
                     wakeup.drain()
-                } else if let port = listenerPorts[descriptor.fd] {
+                } else if let port = listenerPorts[descriptor] {
                     acceptAll(on: port)
                 } else {
-                    ready.insert(descriptor.fd)
-                    if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readable.insert(descriptor.fd) }
+                    ready.insert(descriptor)
+                    if !readiness.isDisjoint(with: [.readable, .closed]) { readable.insert(descriptor) }
                 }
+            }
+            guard waited else {
+                logger.error("epoll_wait failed; the Modbus server stops", metadata: ["errno": "\(errno)"])
+                shutDown()
+                return
             }
             for descriptor in ready {
                 guard let connection = connections[descriptor] else { continue }
@@ -240,31 +232,34 @@ final class ServerLoop: @unchecked Sendable {
                 if hasCompleteFrame(connection) { backlogged.insert(descriptor) }
             }
             releaseDueReplies()
-            if hasIdleTimeouts, clock.now >= nextIdleCheck {
+            if idleTimeoutListeners > 0, clock.now >= nextIdleCheck {
                 closeIdleConnections()
                 nextIdleCheck = clock.now + .milliseconds(50)
             }
-            let touched = ready.union(unflushed)
             for descriptor in unflushed { if let connection = connections[descriptor] { flush(connection) } }
-            unflushed.removeAll(keepingCapacity: true)
-            for descriptor in touched {
-                if let connection = connections[descriptor], registered[descriptor] != wantedEvents(connection) { pollSetChanged = true }
+            for descriptor in ready.union(unflushed) {
+                guard let connection = connections[descriptor] else { continue }
+                let wanted = wantedReadiness(connection)
+                if wanted != connection.watched {
+                    events.watch(descriptor, for: wanted, isNew: false)
+                    connection.watched = wanted
+                }
             }
+            unflushed.removeAll(keepingCapacity: true)
         }
     }
 
-    private func wantedEvents(_ connection: Connection) -> Int16 {
-        var events: Int32 = connection.output.count < Self.outputHighWater ? POLLIN : 0
-        if !connection.output.isEmpty { events |= POLLOUT }
-        return Int16(events)
+    /// Read until too many answers wait unread; write while answers wait.
+    private func wantedReadiness(_ connection: Connection) -> Readiness {
+        var wanted: Readiness = connection.output.count < Self.outputHighWater ? .readable : []
+        if !connection.output.isEmpty { wanted.insert(.writable) }
+        return wanted
     }
-
-    private var hasIdleTimeouts: Bool { listeners.values.contains { $0.options.idleTimeout != nil } }
 
     private func pollTimeout() -> Int32 {
         var deadlines = delayed.map(\.due)
         let now = clock.now
-        if hasIdleTimeouts {
+        if idleTimeoutListeners > 0 {
             for connection in connections.values {
                 if let idle = listeners[connection.port]?.options.idleTimeout { deadlines.append(connection.lastRequest + idle) }
             }
@@ -286,7 +281,7 @@ final class ServerLoop: @unchecked Sendable {
             }
             listeners[port]?.connections += 1
             connections[descriptor] = Connection(descriptor: descriptor, port: port, now: clock.now)
-            pollSetChanged = true
+            events.watch(descriptor, for: .readable, isNew: true)
             logger.debug("client connected", metadata: ["port": "\(port)"])
         }
     }
@@ -426,10 +421,10 @@ final class ServerLoop: @unchecked Sendable {
 
     private func close(_ connection: Connection, reason: String) {
         logger.debug("client connection closed", metadata: ["port": "\(connection.port)", "reason": "\(reason)"])
+        events.forget(connection.descriptor)
         Socket.close(connection.descriptor)
         connections[connection.descriptor] = nil
         unflushed.remove(connection.descriptor)
-        pollSetChanged = true
         listeners[connection.port]?.connections -= 1
         delayed.removeAll { $0.connection == connection.descriptor }
     }
