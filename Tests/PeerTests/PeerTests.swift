@@ -197,6 +197,10 @@ struct PeerTests {
         #expect(exception(battery[0]) == 4)
         let charger = try pymodbus(site.port("h2/ev"), [["op": "write1", "address": 1210, "values": [0x4120]]])
         #expect(exception(charger[0]) == 3)  // half a float
+        let meter = try pymodbus(site.port("pcc/meter"), [["op": "read", "address": 40088, "count": 1],
+                                                          ["op": "write1", "address": 40088, "values": [0]]])
+        #expect(int16(registers(meter[0])[0]) == Int(site.reading("pcc/meter", .gridPower).rounded()))
+        #expect(exception(meter[1]) == 2)  // a meter has nothing to command
         #expect(site.device("h1/pv").emulator.requested(.powerLimitPercent) == 100)  // nothing landed
     }
 
