@@ -7,17 +7,17 @@ struct BatteryPhysics: DevicePhysics {
     private var state: BatteryState
     private let phases: Double, acVoltage: Double, frequency: Double
 
+    private static let fields: [RatingField<BatteryRatings>] = [
+        RatingField("capacity", \.capacity), RatingField("max-charge-power", \.maxChargePower),
+        RatingField("max-discharge-power", \.maxDischargePower), RatingField("round-trip-efficiency", \.roundTripEfficiency),
+        RatingField("minimum-soc", \.minimumSoC, factor: 0.01), RatingField("maximum-soc", \.maximumSoC, factor: 0.01),
+        RatingField("ramp-rate", \.rampRate), RatingField("nominal-voltage", \.nominalVoltage),
+    ]
+    static let ratingDefaults = fields.defaults(of: BatteryRatings())
+        .merging(["phases": 3, "nominal-frequency": 50, "ac-voltage": 230]) { $1 }
+
     init(profile: DeviceProfile, parameters: DeviceParameters) {
-        var ratings = BatteryRatings()
-        ratings.capacity = profile.rating("capacity")
-        ratings.maxChargePower = profile.rating("max-charge-power")
-        ratings.maxDischargePower = profile.rating("max-discharge-power")
-        ratings.roundTripEfficiency = profile.rating("round-trip-efficiency")
-        ratings.minimumSoC = profile.rating("minimum-soc") / 100
-        ratings.maximumSoC = profile.rating("maximum-soc") / 100
-        ratings.rampRate = profile.rating("ramp-rate")
-        ratings.nominalVoltage = profile.rating("nominal-voltage")
-        model = Battery(ratings: ratings)
+        model = Battery(ratings: Self.fields.ratings(from: profile, base: BatteryRatings()))
         state = model.initialState(stateOfCharge: (parameters.initialSoC ?? 50) / 100)
         phases = profile.rating("phases")
         acVoltage = profile.rating("ac-voltage")

@@ -38,6 +38,8 @@ public typealias Settings = [Control: Double]
 /// One kind's physics seen through readings and controls: the adapter between a pure model and a register map.
 protocol DevicePhysics: Sendable {
     init(profile: DeviceProfile, parameters: DeviceParameters)
+    /// Ratings a profile may set, with their defaults in the profile's units.
+    static var ratingDefaults: [String: Double] { get }
     /// Controls and their values before any write.
     static var defaultSettings: Settings { get }
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions)
@@ -67,6 +69,9 @@ extension DeviceKind {
         }
     }
 
+    /// Ratings a profile of this kind may set under `ratings:`, with their defaults.
+    public var ratingDefaults: [String: Double] { physicsType.ratingDefaults }
+
     /// The controls a profile of this kind may bind.
     public var controls: Set<Control> { Set(physicsType.defaultSettings.keys) }
 }
@@ -84,5 +89,35 @@ func acReading(_ quantity: Quantity, power: Double, voltage: Double, phases: Dou
     case .lineVoltage: voltage * 3.0.squareRoot()
     case .frequency: frequency
     default: nil
+    }
+}
+
+/// A profile rating that sets a field of a physics model's ratings; `factor` converts the profile's unit
+/// (e.g. %) to the field's (e.g. a fraction). The model's own defaults are the profile's defaults.
+struct RatingField<Ratings>: Sendable {
+    let name: String
+    let field: WritableKeyPath<Ratings, Double> & Sendable
+    let factor: Double
+
+    init(_ name: String, _ field: WritableKeyPath<Ratings, Double> & Sendable, factor: Double = 1) {
+        self.name = name
+        self.field = field
+        self.factor = factor
+    }
+}
+
+extension Array {
+    /// `base` with every field set from the profile (or left at its default).
+    func ratings<Ratings>(from profile: DeviceProfile, base: Ratings) -> Ratings where Element == RatingField<Ratings> {
+        var ratings = base
+        for rating in self {
+            if let value = profile.ratings[rating.name] { ratings[keyPath: rating.field] = value * rating.factor }
+        }
+        return ratings
+    }
+
+    /// The defaults of `base`, by rating name, in the profile's units.
+    func defaults<Ratings>(of base: Ratings) -> [String: Double] where Element == RatingField<Ratings> {
+        Dictionary(uniqueKeysWithValues: map { ($0.name, base[keyPath: $0.field] / $0.factor) })
     }
 }

@@ -8,14 +8,16 @@ struct EVChargerPhysics: DevicePhysics {
     private let frequency: Double
     private var chargingSeconds: Double = 0
 
+    private static let fields: [RatingField<EVChargerRatings>] = [
+        RatingField("max-current", \.maxCurrent), RatingField("minimum-current", \.minimumCurrent),
+        RatingField("voltage", \.voltage), RatingField("pwm-interval", \.pwmInterval),
+        RatingField("vehicle-response-delay", \.vehicleResponseDelay),
+    ]
+    static let ratingDefaults = fields.defaults(of: EVChargerRatings()).merging(["phases": 3, "nominal-frequency": 50]) { $1 }
+
     init(profile: DeviceProfile, parameters: DeviceParameters) {
-        var ratings = EVChargerRatings()
-        ratings.maxCurrent = profile.rating("max-current")
-        ratings.minimumCurrent = profile.rating("minimum-current")
+        var ratings = Self.fields.ratings(from: profile, base: EVChargerRatings())
         ratings.phases = Int(profile.rating("phases"))
-        ratings.voltage = profile.rating("voltage")
-        ratings.pwmInterval = profile.rating("pwm-interval")
-        ratings.vehicleResponseDelay = profile.rating("vehicle-response-delay")
         model = EVCharger(ratings: ratings)
         session = parameters.vehicle
         frequency = profile.rating("nominal-frequency")

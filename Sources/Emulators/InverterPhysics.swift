@@ -6,14 +6,16 @@ struct InverterPhysics: DevicePhysics {
     private var state = PVInverterState()
     private let phases: Double, voltage: Double, frequency: Double, mpptCount: Double
 
+    private static let fields: [RatingField<PVInverterRatings>] = [
+        RatingField("array-peak-power", \.arrayPeakPower), RatingField("rated-power", \.ratedPower),
+        RatingField("peak-efficiency", \.peakEfficiency), RatingField("temperature-coefficient", \.temperatureCoefficient),
+        RatingField("ramp-rate", \.rampRate, factor: 0.01),
+    ]
+    static let ratingDefaults = fields.defaults(of: PVInverterRatings())
+        .merging(["phases": 3, "nominal-voltage": 230, "nominal-frequency": 50, "mppt-count": 2]) { $1 }
+
     init(profile: DeviceProfile, parameters: DeviceParameters) {
-        var ratings = PVInverterRatings()
-        ratings.arrayPeakPower = profile.rating("array-peak-power")
-        ratings.ratedPower = profile.rating("rated-power")
-        ratings.peakEfficiency = profile.rating("peak-efficiency")
-        ratings.temperatureCoefficient = profile.rating("temperature-coefficient")
-        ratings.rampRate = profile.rating("ramp-rate") / 100
-        model = PVInverter(ratings: ratings)
+        model = PVInverter(ratings: Self.fields.ratings(from: profile, base: PVInverterRatings()))
         phases = profile.rating("phases")
         voltage = profile.rating("nominal-voltage")
         frequency = profile.rating("nominal-frequency")

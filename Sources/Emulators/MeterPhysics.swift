@@ -7,13 +7,15 @@ struct MeterPhysics: DevicePhysics {
     /// +1 reports import as positive W (evcc's convention), −1 reports export as positive (SolarEdge's).
     private let sign: Double
 
+    private static let fields: [RatingField<SiteMeterRatings>] = [
+        RatingField("nominal-voltage", \.nominalVoltage), RatingField("nominal-frequency", \.nominalFrequency),
+        RatingField("voltage-sensitivity", \.voltageSensitivity), RatingField("voltage-noise", \.voltageNoise),
+        RatingField("frequency-noise", \.frequencyNoise),
+    ]
+    static let ratingDefaults = fields.defaults(of: SiteMeterRatings()).merging(["import-positive": 1]) { $1 }
+
     init(profile: DeviceProfile, parameters: DeviceParameters) {
-        var ratings = SiteMeterRatings()
-        ratings.nominalVoltage = profile.rating("nominal-voltage")
-        ratings.nominalFrequency = profile.rating("nominal-frequency")
-        ratings.voltageSensitivity = profile.rating("voltage-sensitivity")
-        ratings.voltageNoise = profile.rating("voltage-noise")
-        ratings.frequencyNoise = profile.rating("frequency-noise")
+        let ratings = Self.fields.ratings(from: profile, base: SiteMeterRatings())
         model = SiteMeter(ratings: ratings)
         state = SiteMeterState(ratings: ratings, seed: parameters.seed)
         sign = profile.rating("import-positive") == 0 ? -1 : 1

@@ -96,28 +96,3 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case phases                                           // 1 or 3
     case chargingEnabled = "charging-enabled"             // 0 / 1 (Phoenix coil 400)
 }
-
-extension DeviceKind {
-    /// Ratings a profile may set under `ratings:`, with their defaults.
-    public var ratingDefaults: [String: Double] {
-        switch self {
-        case .inverter:
-            ["array-peak-power": 6000, "rated-power": 5000, "peak-efficiency": 0.97, "temperature-coefficient": -0.0037,
-             "ramp-rate": 10, "phases": 3, "nominal-voltage": 230, "nominal-frequency": 50, "mppt-count": 2]
-        case .battery:
-            ["capacity": 10_000, "max-charge-power": 5000, "max-discharge-power": 5000, "round-trip-efficiency": 0.9,
-             "minimum-soc": 5, "maximum-soc": 100, "ramp-rate": 2500, "nominal-voltage": 400, "phases": 3,
-             "nominal-frequency": 50, "ac-voltage": 230]
-        case .meter:
-            ["nominal-voltage": 230, "nominal-frequency": 50, "voltage-sensitivity": 0.0002, "voltage-noise": 0.3, "import-positive": 1,
-             "frequency-noise": 0.01]
-        case .thermostat:
-            ["thermal-resistance": 1.0 / 180, "thermal-capacitance": 1.5e7, "solar-aperture": 3, "internal-gains": 300,
-             "heating-capacity": 6000, "cooling-capacity": 5000, "heating-cop": 3.5, "cooling-cop": 3.0,
-             "fan-power": 120, "minimum-cycle": 180, "deadband": 1]
-        case .evCharger:
-            ["max-current": 32, "minimum-current": 6, "phases": 3, "voltage": 230, "pwm-interval": 5,
-             "vehicle-response-delay": 3, "nominal-frequency": 50]
-        }
-    }
-}

@@ -7,19 +7,17 @@ struct ThermostatPhysics: DevicePhysics {
     private let deadband: Double
     private var outdoorTemperature: Double = 15
 
+    private static let fields: [RatingField<HouseRatings>] = [
+        RatingField("thermal-resistance", \.thermalResistance), RatingField("thermal-capacitance", \.thermalCapacitance),
+        RatingField("solar-aperture", \.solarAperture), RatingField("internal-gains", \.internalGains),
+        RatingField("heating-capacity", \.heatingCapacity), RatingField("cooling-capacity", \.coolingCapacity),
+        RatingField("heating-cop", \.heatingCOP), RatingField("cooling-cop", \.coolingCOP),
+        RatingField("fan-power", \.fanPower), RatingField("minimum-cycle", \.minimumCycle),
+    ]
+    static let ratingDefaults = fields.defaults(of: HouseRatings()).merging(["deadband": 1]) { $1 }
+
     init(profile: DeviceProfile, parameters: DeviceParameters) {
-        var ratings = HouseRatings()
-        ratings.thermalResistance = profile.rating("thermal-resistance")
-        ratings.thermalCapacitance = profile.rating("thermal-capacitance")
-        ratings.solarAperture = profile.rating("solar-aperture")
-        ratings.internalGains = profile.rating("internal-gains")
-        ratings.heatingCapacity = profile.rating("heating-capacity")
-        ratings.coolingCapacity = profile.rating("cooling-capacity")
-        ratings.heatingCOP = profile.rating("heating-cop")
-        ratings.coolingCOP = profile.rating("cooling-cop")
-        ratings.fanPower = profile.rating("fan-power")
-        ratings.minimumCycle = profile.rating("minimum-cycle")
-        model = House(ratings: ratings)
+        model = House(ratings: Self.fields.ratings(from: profile, base: HouseRatings()))
         state = HouseState(roomTemperature: parameters.roomTemperature ?? 21)
         deadband = profile.rating("deadband")
     }
