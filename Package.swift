@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gridrig", targets: ["gridrig"]),
         .library(name: "Modbus", targets: ["Modbus"]),
         .library(name: "Physics", targets: ["Physics"]),
+        .library(name: "Market", targets: ["Market"]),
         .library(name: "Emulators", targets: ["Emulators"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
@@ -30,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
+        .target(name: "Market", swiftSettings: strict),
         // floor 2: I/O over the C libraries
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -47,6 +49,7 @@ let package = Package(
                           swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
+        .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators"], swiftSettings: strict),
         .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],

@@ -1,0 +1,195 @@
+/// How the curves met, in GridLAB-D's words (its auction's CT_* clearing types).
+public enum ClearingType: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A buyer was partly filled (or buyers at the clearing price share the quantity): the price is theirs.
+    case buyer
+    /// A seller was partly filled (or sellers at the clearing price share it): the price is theirs.
+    case seller
+    /// The curves met on a vertical segment at one price.
+    case exact
+    /// The curves met on a vertical segment between two prices; the price was chosen in the gap.
+    case price
+    /// Supply fell short of unresponsive demand: the price is the cap and some demand is unserved.
+    case failure
+    /// Nothing traded.
+    case null
+}
+
+/// What one bid won.
+public struct Award: Sendable, Hashable, Codable {
+    public var bid: Bid
+    /// kW awarded at the clearing price, 0...bid.quantity.
+    public var quantity: Double
+
+    public init(bid: Bid, quantity: Double) {
+        self.bid = bid
+        self.quantity = quantity
+    }
+}
+
+/// The result of clearing one interval.
+public struct Clearing: Sendable, Hashable {
+    /// The uniform price every award trades at, $/kWh.
+    public var price: Double
+    /// kW traded: the sum of awarded buys, and of awarded sells.
+    public var quantity: Double
+    public var type: ClearingType
+    /// For a buyer (or failure) clearing, the kW shared by the buyers bidding exactly the price; for a seller
+    /// clearing, by the sellers offering exactly the price; otherwise 0.
+    public var marginalQuantity: Double
+    /// `marginalQuantity` over the total quantity bid exactly at the price on that side, 0...1.
+    public var marginalFraction: Double
+    /// Unresponsive demand (buy bids at the cap) left unserved, kW; non-zero only for a failure.
+    public var unservedDemand: Double
+    /// One award per bid, in curve order: buyers by price descending, then sellers by price ascending; equal prices
+    /// in id order.
+    public var awards: [Award]
+
+    /// The award of one bid, if the book held it.
+    public func award(for key: BidKey) -> Award? {
+        awards.first { $0.bid.id == key.id && $0.bid.side == key.side }
+    }
+}
+
+extension OrderBook {
+    /// The offset GridLAB-D puts between a clearing price and the next rejected bid, $/kWh.
+    public static let rejectionOffset = 0.0001
+
+    /// Clears the book as a uniform-price double auction (docs/MARKET.md states the rule).
+    ///
+    /// Every award trades at `Clearing.price`: buy bids above it are filled whole, sell offers below it are
+    /// filled whole, and the bids exactly at it share what is left pro rata to their quantities. No buyer pays above
+    /// its bid, no seller gets below its offer, and bought equals sold. The book should pass `validate()` first.
+    /// O(n log n) in the number of bids (the sort); the same bids in any order give bit-identical results.
+    public func clear() -> Clearing {
+        let buyers = Curve(bids, side: .buy)
+        let sellers = Curve(bids, side: .sell)
+        let unresponsive = buyers.quantity(where: { $0 >= priceCap })
+
+        var (price, quantity, type) = walk(buyers, sellers)
+        if quantity < unresponsive {
+            (price, type) = (priceCap, .failure)
+        }
+        price = min(max(price, -priceCap), priceCap)
+
+        let buyShare = buyers.share(of: quantity, at: price)
+        let sellShare = sellers.share(of: quantity, at: price)
+        let marginal = type == .buyer || type == .failure ? buyShare : type == .seller ? sellShare : .none
+        var awards: [Award] = []
+        awards.reserveCapacity(bids.count)
+        buyers.award(at: price, share: buyShare, into: &awards, from: bids)
+        sellers.award(at: price, share: sellShare, into: &awards, from: bids)
+        return Clearing(price: price, quantity: quantity, type: type,
+                        marginalQuantity: marginal.quantity, marginalFraction: marginal.fraction,
+                        unservedDemand: max(0, unresponsive - quantity), awards: awards)
+    }
+
+    /// GridLAB-D's walk down the demand curve and up the supply curve, then the price rule for where they met.
+    private func walk(_ buyers: Curve, _ sellers: Curve) -> (price: Double, quantity: Double, type: ClearingType) {
+        guard let bestBuy = buyers.prices.first, let bestSell = sellers.prices.first else {
+            // One side empty: as if a buyer bid 0 and a seller offered the cap, neither trading (keeps monotonicity).
+            return (((buyers.prices.first ?? 0) + (sellers.prices.first ?? priceCap)) / 2, 0, .null)
+        }
+        guard bestBuy >= bestSell else { return ((bestBuy + bestSell) / 2, 0, .null) }
+
+        enum Step { case buyerMarginal, sellerMarginal, vertical }
+        var i = 0, j = 0
+        var demand = 0.0, supply = 0.0
+        var lastBuy = 0.0, lastSell = 0.0
+        var step = Step.vertical
+        let bp = buyers.prices, bq = buyers.quantities, sp = sellers.prices, sq = sellers.quantities
+        while i < bp.count, j < sp.count, bp[i] >= sp[j] {
+            let nextDemand = demand + bq[i], nextSupply = supply + sq[j]
+            if nextDemand > nextSupply {  // seller j taken whole; buyer i partly
+                supply = nextSupply
+                (lastBuy, lastSell, step) = (bp[i], bp[i], .buyerMarginal)
+                j += 1
+            } else if nextDemand < nextSupply {  // buyer i served whole; seller j partly
+                demand = nextDemand
+                (lastBuy, lastSell, step) = (sp[j], sp[j], .sellerMarginal)
+                i += 1
+            } else {
+                demand = nextDemand
+                supply = nextSupply
+                (lastBuy, lastSell, step) = (bp[i], sp[j], .vertical)
+                i += 1
+                j += 1
+            }
+        }
+        let quantity = step == .buyerMarginal ? supply : demand
+        switch step {
+        case .buyerMarginal: return (lastBuy, quantity, .buyer)
+        case .sellerMarginal: return (lastSell, quantity, .seller)
+        case .vertical:
+            let nextBuy = i < bp.count ? bp[i] : nil
+            let nextSell = j < sp.count ? sp[j] : nil
+            if nextBuy == lastBuy { return (lastBuy, quantity, .buyer) }
+            if nextSell == lastSell { return (lastSell, quantity, .seller) }
+            var price = (lastBuy + lastSell) / 2
+            if let nextBuy, nextBuy > price {
+                price = nextBuy + Self.rejectionOffset
+            } else if let nextSell, nextSell < price {
+                price = nextSell - Self.rejectionOffset
+            }
+            // Within [last sell, last buy] and between the next rejected bids, which then stay rejected.
+            price = min(max(price, max(lastSell, nextBuy ?? lastSell)), min(lastBuy, nextSell ?? lastBuy))
+            return (price, quantity, lastBuy == lastSell ? .exact : .price)
+        }
+    }
+}
+
+/// One side of the book sorted into its curve: buyers by price descending, sellers ascending, ties by id.
+private struct Curve {
+    let side: Side
+    /// Positions in the book's `bids`, in curve order.
+    let order: [Int]
+    let prices: [Double]
+    let quantities: [Double]
+
+    init(_ bids: [Bid], side: Side) {
+        self.side = side
+        var order: [Int] = []
+        order.reserveCapacity(bids.count)
+        for index in bids.indices where bids[index].side == side { order.append(index) }
+        let descending = side == .buy
+        bids.withUnsafeBufferPointer { bids in
+            order.sort { left, right in
+                let a = bids[left], b = bids[right]
+                if a.price != b.price { return descending ? a.price > b.price : a.price < b.price }
+                return a.id < b.id
+            }
+        }
+        self.order = order
+        prices = order.map { bids[$0].price }
+        quantities = order.map { bids[$0].quantity }
+    }
+
+    func quantity(where isIncluded: (Double) -> Bool) -> Double {
+        var total = 0.0
+        for k in prices.indices where isIncluded(prices[k]) { total += quantities[k] }
+        return total
+    }
+
+    /// Bids strictly better than `price` (higher buys, lower sells) are filled whole; those exactly at it share the
+    /// rest of `quantity` pro rata.
+    struct Share {
+        var quantity: Double
+        var fraction: Double
+        static let none = Share(quantity: 0, fraction: 0)
+    }
+
+    func share(of quantity: Double, at price: Double) -> Share {
+        let inTheMoney = self.quantity(where: { side == .buy ? $0 > price : $0 < price })
+        let atPrice = self.quantity(where: { $0 == price })
+        guard atPrice > 0 else { return .none }
+        let shared = min(max(quantity - inTheMoney, 0), atPrice)
+        return Share(quantity: shared, fraction: shared / atPrice)
+    }
+
+    func award(at price: Double, share: Share, into awards: inout [Award], from bids: [Bid]) {
+        for (k, index) in order.enumerated() {
+            let inTheMoney = side == .buy ? prices[k] > price : prices[k] < price
+            let quantity = inTheMoney ? quantities[k] : prices[k] == price ? quantities[k] * share.fraction : 0
+            awards.append(Award(bid: bids[index], quantity: quantity))
+        }
+    }
+}

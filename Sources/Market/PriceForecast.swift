@@ -1,0 +1,44 @@
+/// What a bidder expects prices to be: the mean and standard deviation of recent clearing prices, $/kWh.
+///
+/// GridLAB-D's controllers bid from the same two statistics (its auction's `current_price_mean_24h` and
+/// `current_price_stdev_24h`).
+public struct PriceForecast: Sendable, Hashable {
+    public var mean: Double
+    public var standardDeviation: Double
+
+    public init(mean: Double, standardDeviation: Double) {
+        self.mean = mean
+        self.standardDeviation = max(0, standardDeviation)
+    }
+
+    /// The statistics of `prices` (population standard deviation), or `fallback` while there are none.
+    public init(recent prices: some Collection<Double>, fallback: PriceForecast) {
+        guard !prices.isEmpty else { self = fallback; return }
+        let count = Double(prices.count)
+        let mean = prices.reduce(0, +) / count
+        let variance = prices.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count
+        self.init(mean: mean, standardDeviation: variance.squareRoot())
+    }
+}
+
+/// The terms every bidder of one market knows.
+public struct MarketTerms: Sendable, Hashable {
+    /// $/kWh: the highest clearing price, and the price of unresponsive demand.
+    public var priceCap: Double
+    /// Length of one market interval, s.
+    public var interval: Double
+
+    public init(priceCap: Double = 1.0, interval: Double = 300) {
+        self.priceCap = priceCap
+        self.interval = interval
+    }
+
+    /// The lowest price a responsive buyer bids, $/kWh: buy prices must be above 0.
+    public static let minimumBuyPrice = OrderBook.rejectionOffset
+
+    /// A buy price brought into (0, cap].
+    func buyPrice(_ price: Double) -> Double { min(max(price, Self.minimumBuyPrice), priceCap) }
+
+    /// A sell price brought into [0, cap).
+    func sellPrice(_ price: Double) -> Double { min(max(price, 0), priceCap - OrderBook.rejectionOffset) }
+}

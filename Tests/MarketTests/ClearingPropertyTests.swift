@@ -1,0 +1,91 @@
+import Market
+import Physics
+import Testing
+
+/// Random books that hit ties and the cap often: prices on a coarse grid half the time, unresponsive demand a
+/// fifth of the time, one side empty now and then.
+private func randomBook(_ rng: inout SplitMix64, cap: Double = 1.0) -> OrderBook {
+    let coarse = Bool.random(using: &rng)
+    func price(_ side: Side) -> Double {
+        if side == .buy, Int.random(in: 0..<5, using: &rng) == 0 { return cap }
+        let raw = coarse ? Double(Int.random(in: 1...9, using: &rng)) / 10 : Double.random(in: 0.0001..<cap, using: &rng)
+        return side == .buy ? min(max(raw, 0.0001), cap) : min(raw, cap - 0.0001)
+    }
+    func quantity() -> Double { coarse ? Double(Int.random(in: 1...5, using: &rng)) : Double.random(in: 0.01...10, using: &rng) }
+    var bids: [Bid] = []
+    for side in Side.allCases {
+        for k in 0..<Int.random(in: 0...12, using: &rng) { bids.append(Bid(id: "\(side.rawValue)\(k)", side: side, price: price(side), quantity: quantity())) }
+    }
+    return OrderBook(priceCap: cap, bids: bids)
+}
+
+@Suite("Clearing properties over random books (seeded)")
+struct ClearingPropertyTests {
+    static let seeds = Array(0..<400 as Range<UInt64>)
+
+    @Test("Supply equals demand, individual rationality and every award adds up", arguments: seeds)
+    func invariantsHold(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let book = randomBook(&rng)
+        try book.validate()
+        let clearing = book.clear()
+        #expect(clearing.violations(of: book).isEmpty, "seed \(seed): \(clearing.violations(of: book))")
+        #expect(clearing.awards.count == book.bids.count)
+    }
+
+    @Test("Shuffling the submission order changes nothing, bit for bit", arguments: seeds)
+    func shuffleInvariance(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let book = randomBook(&rng)
+        var shuffled = book
+        shuffled.bids.shuffle(using: &rng)
+        #expect(shuffled.clear() == book.clear(), "seed \(seed)")
+    }
+
+    @Test("The same bids give the same result", arguments: seeds)
+    func determinism(seed: UInt64) {
+        var first = SplitMix64(seed: seed), second = SplitMix64(seed: seed)
+        #expect(randomBook(&first).clear() == randomBook(&second).clear())
+    }
+
+    @Test("Adding a buyer never lowers the price; adding a seller never raises it", arguments: seeds)
+    func monotonicity(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let book = randomBook(&rng)
+        let before = book.clear().price
+        let extra = randomBook(&rng)
+        for added in extra.bids {
+            var more = book
+            more.bids.append(Bid(id: "added", side: added.side, price: added.price, quantity: added.quantity))
+            let after = more.clear().price
+            if added.side == .buy {
+                #expect(after >= before, "seed \(seed): buyer \(added) lowered \(before) to \(after)")
+            } else {
+                #expect(after <= before, "seed \(seed): seller \(added) raised \(before) to \(after)")
+            }
+        }
+    }
+
+    @Test("Unserved demand is exactly the unresponsive demand the cleared quantity leaves out", arguments: seeds)
+    func unservedDemand(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let book = randomBook(&rng)
+        let clearing = book.clear()
+        let unresponsive = clearing.awards.filter { $0.bid.side == .buy && $0.bid.price == book.priceCap }.reduce(0) { $0 + $1.bid.quantity }
+        #expect(clearing.unservedDemand == max(0, unresponsive - clearing.quantity))
+        #expect((clearing.type == .failure) == (clearing.unservedDemand > 0))
+    }
+
+    @Test("A thousand bids at one price share the quantity pro rata and still add up")
+    func largeTie() throws {
+        let bids = (0..<1000).map { Bid(id: "b\($0)", side: .buy, price: 0.2, quantity: 0.1 + Double($0 % 7)) }
+            + [Bid(id: "s", side: .sell, price: 0.1, quantity: 1234.5)]
+        let book = OrderBook(bids: bids)
+        try book.validate()
+        let clearing = book.clear()
+        #expect(clearing.violations(of: book).isEmpty)
+        #expect(clearing.price == 0.2 && clearing.type == .buyer)
+        let fractions = Set(clearing.awards.filter { $0.bid.side == .buy }.map { ($0.quantity / $0.bid.quantity * 1e9).rounded() })
+        #expect(fractions.count == 1)
+    }
+}
