@@ -25,7 +25,7 @@ public struct EVReading: Sendable, Hashable {
     }
 
     /// kW per ampere of current on every phase.
-    var kilowattsPerAmpere: Double { voltage * Double(max(phases, 0)) / 1000 }
+    public var kilowattsPerAmpere: Double { voltage * Double(max(phases, 0)) / 1000 }
     public var maximumPower: Double { max(0, maximumCurrent) * kilowattsPerAmpere }
     public var minimumPower: Double { max(0, minimumCurrent) * kilowattsPerAmpere }
 }
@@ -44,11 +44,12 @@ public struct EVDispatch: Sendable, Hashable {
 /// vehicle leaves charged whatever the price. The quantity is what the vehicle still needs over one interval,
 /// within the charger's power range.
 public struct EVStrategy: BiddingStrategy {
-    /// Urgency at which charging becomes a must, 0...1: 0.9 leaves a tenth of the time left as margin.
+    /// Urgency at which charging becomes a must, 0...1: 0.75 leaves a quarter of the time left as margin, for the
+    /// vehicle tapering its current near full and for late or partial awards.
     public var mustCharge: Double
     public var ramp: Double
 
-    public init(mustCharge: Double = 0.9, ramp: Double = 1) {
+    public init(mustCharge: Double = 0.75, ramp: Double = 1) {
         self.mustCharge = min(max(mustCharge, 0.01), 1)
         self.ramp = max(0, ramp)
     }
@@ -72,11 +73,12 @@ public struct EVStrategy: BiddingStrategy {
         return [Bid(id: bidder, side: .buy, price: terms.buyPrice(price), quantity: quantity)]
     }
 
-    /// The award as a current: below the IEC minimum the charger cannot go lower, so it stops rather than exceed
-    /// the award.
+    /// The award as a current. Below the IEC minimum the charger cannot go lower: an award of at least half the
+    /// minimum power charges at the minimum (still within the bid), a smaller one stops, so the dispatched power is
+    /// the feasible one nearest the award.
     public func setpoint(for reading: EVReading, award: DeviceAward, forecast: PriceForecast, terms: MarketTerms) -> EVDispatch {
-        guard reading.kilowattsPerAmpere > 0 else { return EVDispatch(currentLimit: 0) }
-        let current = min(award.bought / reading.kilowattsPerAmpere, reading.maximumCurrent)
-        return EVDispatch(currentLimit: current >= reading.minimumCurrent && current > 0 ? current : 0)
+        guard reading.kilowattsPerAmpere > 0, award.bought > 0, award.bought >= reading.minimumPower / 2 else { return EVDispatch(currentLimit: 0) }
+        let current = award.bought / reading.kilowattsPerAmpere
+        return EVDispatch(currentLimit: min(max(current, reading.minimumCurrent), reading.maximumCurrent))
     }
 }

@@ -11,12 +11,15 @@ public struct PriceForecast: Sendable, Hashable {
         self.standardDeviation = max(0, standardDeviation)
     }
 
-    /// The statistics of `prices` (population standard deviation), or `fallback` while there are none.
-    public init(recent prices: some Collection<Double>, fallback: PriceForecast) {
-        guard !prices.isEmpty else { self = fallback; return }
-        let count = Double(prices.count)
-        let mean = prices.reduce(0, +) / count
-        let variance = prices.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count
+    /// The statistics of the last `window` prices of `history` (population standard deviation); `prior` until the
+    /// history holds a full window, as GridLAB-D's auction uses its `init_price` and `init_stdev` until its
+    /// statistics interval has passed.
+    public init(history: some BidirectionalCollection<Double>, window: Int, prior: PriceForecast) {
+        guard window > 0, history.count >= window else { self = prior; return }
+        let recent = history.suffix(window)
+        let count = Double(recent.count)
+        let mean = recent.reduce(0, +) / count
+        let variance = recent.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count
         self.init(mean: mean, standardDeviation: variance.squareRoot())
     }
 }

@@ -56,7 +56,7 @@ struct StrategyLimitTests {
         #expect(heating.setpoint(for: .init(roomTemperature: 20, runningPower: 2), award: DeviceAward(price: 0.1), forecast: forecast, terms: terms).setpoint == 21)
     }
 
-    @Test("EV charger: a bid within the charger's power range; the current is 0 or within its range and never above the award", arguments: seeds)
+    @Test("EV charger: a bid within the charger's power range; the current is 0 or within its range, never above the bid, nearest the award", arguments: seeds)
     func evCharger(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         let strategy = EVStrategy(mustCharge: Double.random(in: 0.5...1, using: &rng), ramp: Double.random(in: 0...3, using: &rng))
@@ -74,7 +74,9 @@ struct StrategyLimitTests {
             let award = DeviceAward(price: 0.1, bought: bid.quantity * Double.random(in: 0...1, using: &rng))
             let current = strategy.setpoint(for: reading, award: award, forecast: forecast, terms: terms).currentLimit
             #expect(current == 0 || (current >= reading.minimumCurrent && current <= reading.maximumCurrent), "seed \(seed): \(current) A")
-            #expect(current * reading.voltage * Double(reading.phases) / 1000 <= award.bought + 1e-9, "seed \(seed)")
+            let power = current * reading.voltage * Double(reading.phases) / 1000
+            #expect(power <= bid.quantity + 1e-9, "seed \(seed)")
+            #expect(abs(power - award.bought) <= reading.minimumPower / 2 + 1e-9, "seed \(seed): \(power) kW for an award of \(award.bought)")
         }
     }
 
@@ -151,7 +153,7 @@ struct StrategyLimitTests {
 
 @Suite("Households")
 struct HouseholdTests {
-    @Test("A household's dispatch never draws or gives more than its awards, in any market (seeded)", arguments: Array(0..<200 as Range<UInt64>))
+    @Test("A household's dispatch never draws or gives more than its bids, nor more than its awards beyond an EV's minimum step (seeded)", arguments: Array(0..<200 as Range<UInt64>))
     func dispatchWithinAwards(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let house = Household(id: "h1", thermostat: ThermostatStrategy(season: .cooling, setpoint: 24), ev: EVStrategy(),
@@ -173,7 +175,8 @@ struct HouseholdTests {
         let dispatch = house.dispatch(price: clearing.price, awards: clearing.awards, readings: readings, forecast: forecast, terms: terms)
         func won(_ device: Household.Device, _ side: Side) -> Double { clearing.award(for: BidKey(id: house.bidder(device), side: side))?.quantity ?? 0 }
         if let ev = dispatch.ev, let reading = readings.ev {
-            #expect(ev.currentLimit * reading.voltage * Double(reading.phases) / 1000 <= won(.ev, .buy) + 1e-9)
+            let bid = bids.first { $0.id == house.bidder(.ev) }?.quantity ?? 0
+            #expect(ev.currentLimit * reading.kilowattsPerAmpere <= min(bid, won(.ev, .buy) + reading.minimumPower / 2) + 1e-9)
         }
         if let battery = dispatch.battery {
             #expect(battery.power <= won(.battery, .sell) + 1e-9 && -battery.power <= won(.battery, .buy) + 1e-9)
@@ -190,10 +193,11 @@ struct HouseholdTests {
         #expect(bids.last == Bid(id: "h7/base-load", side: .buy, price: 1.0, quantity: 0.4))
     }
 
-    @Test("The price forecast is the mean and population standard deviation of recent prices")
+    @Test("The price forecast is the prior until a full window of prices, then their mean and population deviation")
     func forecast() {
-        let forecast = PriceForecast(recent: [0.1, 0.3], fallback: PriceForecast(mean: 9, standardDeviation: 9))
+        let prior = PriceForecast(mean: 9, standardDeviation: 1)
+        let forecast = PriceForecast(history: [5, 0.1, 0.3], window: 2, prior: prior)
         #expect(abs(forecast.mean - 0.2) < 1e-15 && abs(forecast.standardDeviation - 0.1) < 1e-15)
-        #expect(PriceForecast(recent: [], fallback: PriceForecast(mean: 9, standardDeviation: 1)).mean == 9)
+        #expect(PriceForecast(history: [0.1], window: 2, prior: prior) == prior)
     }
 }
