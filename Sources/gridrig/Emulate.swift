@@ -95,7 +95,7 @@ struct Emulate: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)
         }
-        say(DeviceTable(fleet.devices).text)
+        say(deviceTable(fleet.devices).description)
         say("Serving \(fleet.devices.count) device(s) at \(speed)x from \(formatTime(startTime)) simulated; Ctrl-C stops.")
 
         let stop = StopSignal()
@@ -148,23 +148,13 @@ func formatTime(_ seconds: Double) -> String {
 }
 
 /// The table `emulate` prints: one row per device and unit id.
-struct DeviceTable {
-    let text: String
-
-    init(_ devices: [ServedDevice]) {
-        let header = ["device", "kind", "profile", "address", "unit"]
-        var rows = [header]
-        for device in devices {
-            for unit in device.units {
-                rows.append([device.emulator.name, device.emulator.profile.kind.rawValue, device.emulator.profile.name,
-                             "\(device.host):\(device.port)", "\(unit)"])
-            }
+func deviceTable(_ devices: [ServedDevice]) -> TextTable {
+    var table = TextTable(header: ["device", "kind", "profile", "address", "unit"])
+    for device in devices {
+        for unit in device.units {
+            table.append([device.emulator.name, device.emulator.profile.kind.rawValue, device.emulator.profile.name,
+                          "\(device.host):\(device.port)", "\(unit)"])
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        func line(_ row: [String]) -> String {
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
-        text = ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
-            + rows.dropFirst().map(line)).joined(separator: "\n")
     }
+    return table
 }

@@ -1,0 +1,65 @@
+public import Market
+
+/// How `gridrig market clear` shows a clearing: JSON for machines (docs/MARKET.md), a table for people.
+public enum ClearingReport {
+    /// One JSON object: the price, quantity, type, marginal quantity and fraction, unserved demand, and one award
+    /// per bid in curve order. Keys are written in that order; numbers are the shortest text that reads back as
+    /// the same double.
+    public static func json(_ clearing: Clearing) -> String {
+        var text = "{\n"
+        text += "  \"price\": \(clearing.price),\n"
+        text += "  \"quantity\": \(clearing.quantity),\n"
+        text += "  \"type\": \"\(clearing.type.rawValue)\",\n"
+        text += "  \"marginal_quantity\": \(clearing.marginalQuantity),\n"
+        text += "  \"marginal_fraction\": \(clearing.marginalFraction),\n"
+        text += "  \"unserved_demand\": \(clearing.unservedDemand),\n"
+        text += "  \"awards\": ["
+        for (k, award) in clearing.awards.enumerated() {
+            let bid = award.bid
+            text += k == 0 ? "\n" : ",\n"
+            text += "    {\"id\": \(quoted(bid.id)), \"side\": \"\(bid.side.rawValue)\", \"bid_price\": \(bid.price), "
+            text += "\"bid_quantity\": \(bid.quantity), \"quantity\": \(award.quantity)}"
+        }
+        text += clearing.awards.isEmpty ? "]\n}" : "\n  ]\n}"
+        return text
+    }
+
+    /// A summary line, then one row per award.
+    public static func table(_ clearing: Clearing) -> String {
+        var summary = "Cleared \(format(clearing.quantity)) kW at \(format(clearing.price)) $/kWh (\(clearing.type.rawValue))"
+        if clearing.type == .buyer || clearing.type == .seller || clearing.type == .failure {
+            summary += "; marginal \(clearing.type == .seller ? "sellers" : "buyers") share \(format(clearing.marginalQuantity)) kW"
+            summary += " (\(format(clearing.marginalFraction * 100)) %)"
+        }
+        if clearing.unservedDemand > 0 { summary += "; unserved unresponsive demand \(format(clearing.unservedDemand)) kW" }
+        var table = TextTable(header: ["side", "id", "bid $/kWh", "bid kW", "awarded kW"], alignments: [.left, .left, .right, .right, .right])
+        for award in clearing.awards {
+            table.append([award.bid.side.rawValue, award.bid.id, format(award.bid.price), format(award.bid.quantity), format(award.quantity)])
+        }
+        return summary + "\n\n" + table.description
+    }
+
+    /// Up to four decimals, trailing zeros dropped: 0.2501, 7, 3.5714.
+    static func format(_ value: Double) -> String {
+        let scaled = (value * 10_000).rounded() / 10_000
+        var text = "\(scaled)"
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        return text.contains("e") ? "\(value)" : text
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
