@@ -8,5 +8,6 @@ let package = Package(
     dependencies: [.package(name: "GridRig", path: "..")],
     targets: [
         .executableTarget(name: "ModbusBench", dependencies: [.product(name: "Modbus", package: "GridRig")]),
+        .executableTarget(name: "MarketBench", dependencies: [.product(name: "Market", package: "GridRig")]),
     ]
 )

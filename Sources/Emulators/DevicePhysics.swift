@@ -96,10 +96,10 @@ func acReading(_ quantity: Quantity, power: Double, voltage: Double, phases: Dou
 /// (e.g. %) to the field's (e.g. a fraction). The model's own defaults are the profile's defaults.
 struct RatingField<Ratings>: Sendable {
     let name: String
-    let field: WritableKeyPath<Ratings, Double> & Sendable
+    let field: any WritableKeyPath<Ratings, Double> & Sendable
     let factor: Double
 
-    init(_ name: String, _ field: WritableKeyPath<Ratings, Double> & Sendable, factor: Double = 1) {
+    init(_ name: String, _ field: any WritableKeyPath<Ratings, Double> & Sendable, factor: Double = 1) {
         self.name = name
         self.field = field
         self.factor = factor

@@ -3,7 +3,7 @@ public import Market
 /// How `gridrig market clear` shows a clearing: JSON for machines (docs/MARKET.md), a table for people.
 public enum ClearingReport {
     /// One JSON object: the price, quantity, type, marginal quantity and fraction, unserved demand, and one award
-    /// per bid in curve order. Keys are written in that order; numbers are the shortest text that reads back as
+    /// per bid in the order of the bids file (buyers, then sellers). Keys are written in that order; numbers are the shortest text that reads back as
     /// the same double.
     public static func json(_ clearing: Clearing) -> String {
         var text = "{\n"
@@ -24,7 +24,8 @@ public enum ClearingReport {
         return text
     }
 
-    /// A summary line, then one row per award.
+    /// A summary line, then one row per award in curve order (buyers by price descending, then sellers ascending,
+    /// equal prices by id), so the cut between accepted and rejected bids reads from top to bottom.
     public static func table(_ clearing: Clearing) -> String {
         var summary = "Cleared \(format(clearing.quantity)) kW at \(format(clearing.price)) $/kWh (\(clearing.type.rawValue))"
         if clearing.type == .buyer || clearing.type == .seller || clearing.type == .failure {
@@ -33,7 +34,9 @@ public enum ClearingReport {
         }
         if clearing.unservedDemand > 0 { summary += "; unserved unresponsive demand \(format(clearing.unservedDemand)) kW" }
         var table = TextTable(header: ["side", "id", "bid $/kWh", "bid kW", "awarded kW"], alignments: [.left, .left, .right, .right, .right])
-        for award in clearing.awards {
+        let buyers = clearing.awards.filter { $0.bid.side == .buy }.sorted { ($1.bid.price, $0.bid.id) < ($0.bid.price, $1.bid.id) }
+        let sellers = clearing.awards.filter { $0.bid.side == .sell }.sorted { ($0.bid.price, $0.bid.id) < ($1.bid.price, $1.bid.id) }
+        for award in buyers + sellers {
             table.append([award.bid.side.rawValue, award.bid.id, format(award.bid.price), format(award.bid.quantity), format(award.quantity)])
         }
         return summary + "\n\n" + table.description

@@ -40,8 +40,7 @@ public struct Clearing: Sendable, Hashable {
     public var marginalFraction: Double
     /// Unresponsive demand (buy bids at the cap) left unserved, kW; non-zero only for a failure.
     public var unservedDemand: Double
-    /// One award per bid, in curve order: buyers by price descending, then sellers by price ascending; equal prices
-    /// in id order.
+    /// One award per bid, in the book's order: `awards[i]` is what `bids[i]` won.
     public var awards: [Award]
 
     /// The award of one bid, if the book held it.
@@ -59,7 +58,8 @@ extension OrderBook {
     /// Every award trades at `Clearing.price`: buy bids above it are filled whole, sell offers below it are
     /// filled whole, and the bids exactly at it share what is left pro rata to their quantities. No buyer pays above
     /// its bid, no seller gets below its offer, and bought equals sold. The book should pass `validate()` first.
-    /// O(n log n) in the number of bids (the sort); the same bids in any order give bit-identical results.
+    /// O(n log n) in the number of bids (the sort). The curves order equal prices by quantity, so every sum is
+    /// taken in one order and the same bids in any order give bit-identical price, quantity and awards.
     public func clear() -> Clearing {
         let buyers = Curve(bids, side: .buy)
         let sellers = Curve(bids, side: .sell)
@@ -74,10 +74,11 @@ extension OrderBook {
         let buyShare = buyers.share(of: quantity, at: price)
         let sellShare = sellers.share(of: quantity, at: price)
         let marginal = type == .buyer || type == .failure ? buyShare : type == .seller ? sellShare : .none
-        var awards: [Award] = []
-        awards.reserveCapacity(bids.count)
-        buyers.award(at: price, share: buyShare, into: &awards, from: bids)
-        sellers.award(at: price, share: sellShare, into: &awards, from: bids)
+        let awards = bids.map { bid in
+            let share = bid.side == .buy ? buyShare : sellShare
+            let inTheMoney = bid.side == .buy ? bid.price > price : bid.price < price
+            return Award(bid: bid, quantity: inTheMoney ? bid.quantity : bid.price == price ? bid.quantity * share.fraction : 0)
+        }
         return Clearing(price: price, quantity: quantity, type: type,
                         marginalQuantity: marginal.quantity, marginalFraction: marginal.fraction,
                         unservedDemand: max(0, unresponsive - quantity), awards: awards)
@@ -137,30 +138,24 @@ extension OrderBook {
     }
 }
 
-/// One side of the book sorted into its curve: buyers by price descending, sellers ascending, ties by id.
+/// One side of the book as its curve: buyers by price descending, sellers ascending, equal prices by quantity.
 private struct Curve {
     let side: Side
-    /// Positions in the book's `bids`, in curve order.
-    let order: [Int]
     let prices: [Double]
     let quantities: [Double]
 
     init(_ bids: [Bid], side: Side) {
         self.side = side
-        var order: [Int] = []
-        order.reserveCapacity(bids.count)
-        for index in bids.indices where bids[index].side == side { order.append(index) }
-        let descending = side == .buy
-        bids.withUnsafeBufferPointer { bids in
-            order.sort { left, right in
-                let a = bids[left], b = bids[right]
-                if a.price != b.price { return descending ? a.price > b.price : a.price < b.price }
-                return a.id < b.id
-            }
+        var steps: [(price: Double, quantity: Double)] = []
+        steps.reserveCapacity(bids.count)
+        for bid in bids where bid.side == side { steps.append((bid.price, bid.quantity)) }
+        if side == .buy {
+            steps.sort { $0.price != $1.price ? $0.price > $1.price : $0.quantity < $1.quantity }
+        } else {
+            steps.sort { $0.price != $1.price ? $0.price < $1.price : $0.quantity < $1.quantity }
         }
-        self.order = order
-        prices = order.map { bids[$0].price }
-        quantities = order.map { bids[$0].quantity }
+        prices = steps.map(\.price)
+        quantities = steps.map(\.quantity)
     }
 
     func quantity(where isIncluded: (Double) -> Bool) -> Double {
@@ -183,13 +178,5 @@ private struct Curve {
         guard atPrice > 0 else { return .none }
         let shared = min(max(quantity - inTheMoney, 0), atPrice)
         return Share(quantity: shared, fraction: shared / atPrice)
-    }
-
-    func award(at price: Double, share: Share, into awards: inout [Award], from bids: [Bid]) {
-        for (k, index) in order.enumerated() {
-            let inTheMoney = side == .buy ? prices[k] > price : prices[k] < price
-            let quantity = inTheMoney ? quantities[k] : prices[k] == price ? quantities[k] * share.fraction : 0
-            awards.append(Award(bid: bids[index], quantity: quantity))
-        }
     }
 }

@@ -157,10 +157,10 @@ struct ClearingCaseTests {
         #expect(awarded(clearing) == ["buy:U1": 2, "buy:U2": 3, "sell:S": 5])
     }
 
-    @Test("Awards come in curve order: buyers by price descending, then sellers ascending, ties by id")
-    func curveOrder() throws {
-        let clearing = try cleared([sell("z", 0.2, 1), buy("b", 0.5, 1), sell("y", 0.1, 1), buy("a", 0.5, 1), buy("c", 0.7, 1)])
-        #expect(clearing.awards.map { "\($0.bid.side.rawValue):\($0.bid.id)" } == ["buy:c", "buy:a", "buy:b", "sell:y", "sell:z"])
+    @Test("Awards come in the book's order: award i is what bid i won")
+    func bookOrder() throws {
+        let bids = [sell("z", 0.2, 1), buy("b", 0.5, 1), sell("y", 0.1, 1), buy("a", 0.5, 1), buy("c", 0.7, 1)]
+        #expect(try cleared(bids).awards.map(\.bid) == bids)
     }
 }
 
