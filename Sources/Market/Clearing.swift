@@ -1,5 +1,5 @@
 /// How the curves met, in GridLAB-D's words (its auction's CT_* clearing types).
-public enum ClearingType: String, Sendable, Hashable, Codable, CaseIterable {
+public enum ClearingType: String, Sendable, Hashable {
     /// A buyer was partly filled (or buyers at the clearing price share the quantity): the price is theirs.
     case buyer
     /// A seller was partly filled (or sellers at the clearing price share it): the price is theirs.
@@ -15,7 +15,7 @@ public enum ClearingType: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// What one bid won.
-public struct Award: Sendable, Hashable, Codable {
+public struct Award: Sendable, Hashable {
     public var bid: Bid
     /// kW awarded at the clearing price, 0...bid.quantity.
     public var quantity: Double

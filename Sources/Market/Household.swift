@@ -3,7 +3,7 @@
 /// Bidder ids are "<household>/<device>" (`thermostat`, `ev`, `battery`, `solar`, `base-load`), so a clearing's
 /// awards map back to devices without any other table.
 public struct Household: Sendable {
-    public enum Device: String, Sendable, Hashable, CaseIterable {
+    public enum Device: String, Sendable, Hashable {
         case thermostat, ev, battery, solar, baseLoad = "base-load"
     }
 

@@ -1,6 +1,6 @@
 /// A broken promise of a clearing, found by `Clearing.violations(of:)`.
 public struct MarketViolation: Sendable, Hashable, CustomStringConvertible {
-    public enum Rule: String, Sendable, Hashable, CaseIterable {
+    public enum Rule: String, Sendable, Hashable {
         /// Awarded buys, awarded sells and the cleared quantity agree.
         case supplyEqualsDemand = "supply equals demand"
         /// No buyer pays above its bid; no seller is paid below its offer.

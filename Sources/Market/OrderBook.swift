@@ -1,5 +1,5 @@
 /// Which way a bid trades: a buyer takes energy, a seller gives it.
-public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
+public enum Side: String, Sendable, Hashable, CaseIterable {
     case buy, sell
 }
 
@@ -7,7 +7,7 @@ public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
 ///
 /// Prices are $/kWh; quantities are kW held for the interval (energy = quantity × interval).
 /// A buy bid at exactly the price cap is unresponsive (price-taking) demand.
-public struct Bid: Sendable, Hashable, Codable {
+public struct Bid: Sendable, Hashable {
     /// The bidder, unique per side within one order book: "house/device" for GridRig's agents (e.g. "h1/ev").
     public var id: String
     public var side: Side
