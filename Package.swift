@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Modbus", targets: ["Modbus"]),
         .library(name: "Physics", targets: ["Physics"]),
         .library(name: "Market", targets: ["Market"]),
+        .library(name: "Bus", targets: ["Bus"]),
         .library(name: "Emulators", targets: ["Emulators"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
@@ -27,7 +28,8 @@ let package = Package(
     targets: [
         // floor 0: the C libraries, found through pkg-config
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
-        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // libzmq's pkg-config flags name krb5 include paths SwiftPM refuses; the header and library are in the default paths.
+        .systemLibrary(name: "CZMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CEpoll"),
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
@@ -35,6 +37,7 @@ let package = Package(
         // floor 2: I/O over the C libraries
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        .target(name: "Bus", dependencies: ["CZMQ"], swiftSettings: strict),
         // floor 3
         .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -48,6 +51,7 @@ let package = Package(
                                                           .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
+        .testTarget(name: "BusTests", dependencies: ["Bus"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),

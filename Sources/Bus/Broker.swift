@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Where participants connect: publishers to the broker's `publish` endpoint, subscribers to its `subscribe` one.
+public struct BusEndpoints: Sendable, Hashable, Codable {
+    public var publish: String
+    public var subscribe: String
+
+    public init(publish: String, subscribe: String) {
+        self.publish = publish
+        self.subscribe = subscribe
+    }
+}
+
+/// One message as the broker forwarded it: topic, payload frames, and when it arrived.
+public struct CapturedMessage: Sendable {
+    public let topic: String
+    public let payload: [[UInt8]]
+    /// Wall-clock arrival at the broker, seconds since the Unix epoch (comparable with the emulators' write logs).
+    public let received: Double
+}
+
+/// Every message the broker forwarded, in order: the harness's record of truth for the bus.
+public final class BusCapture: Sendable {
+    private let messages = Mutex<[CapturedMessage]>([])
+
+    public init() {}
+
+    func append(_ message: CapturedMessage) { messages.withLock { $0.append(message) } }
+
+    public var all: [CapturedMessage] { messages.withLock { $0 } }
+    public var count: Int { messages.withLock { $0.count } }
+}
+
+/// An XSUB/XPUB proxy on its own thread, capturing every message it forwards.
+///
+/// Publishers send everything to the broker (its XSUB subscribes to all), and the XPUB filters by each
+/// subscriber's topic prefixes. A subscriber whose subscription has reached the broker therefore receives every
+/// later message, whoever publishes it; the join handshake (`BusClient.join`) proves that point was reached.
+public final class Broker: Sendable {
+    public let endpoints: BusEndpoints
+    public let capture = BusCapture()
+    private let loop = LoopState()
+
+    /// The stop request the thread polls, and its end.
+    private final class LoopState: Sendable {
+        let isStopping = Atomic<Bool>(false)
+        let finished = DispatchSemaphore(value: 0)
+        let joined = Mutex(false)
+    }
+
+    /// Binds both endpoints now (errors are thrown here, not on the thread); port 0 picks free ports.
+    public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0) throws(BusError) {
+        let inbound = try BusSocket(context, .extendedSubscriber)
+        let outbound = try BusSocket(context, .extendedPublisher)
+        func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
+        endpoints = BusEndpoints(publish: try inbound.bind(endpoint(publishPort)), subscribe: try outbound.bind(endpoint(subscribePort)))
+        try inbound.send([[0x01]])  // subscribe to every topic upstream
+        let sockets = SocketPair(inbound: inbound, outbound: outbound)
+        let capture = self.capture
+        let thread = Thread { [loop] in
+            Self.forward(sockets, capture: capture, until: loop)
+            loop.finished.signal()
+        }
+        thread.name = "gridrig.broker"
+        thread.start()
+    }
+
+    /// Stops forwarding and closes the sockets; returns once the thread has ended. Idempotent.
+    public func stop() {
+        loop.isStopping.store(true, ordering: .relaxed)
+        loop.joined.withLock { done in
+            guard !done else { return }
+            loop.finished.wait()
+            done = true
+        }
+    }
+
+    deinit { stop() }
+
+    /// Hands the broker's sockets to its thread, which alone uses them from then on.
+    private final class SocketPair: @unchecked Sendable {
+        // @unchecked: created on the caller's thread, then used only by the broker thread (a full barrier between).
+        var inbound: BusSocket?
+        var outbound: BusSocket?
+        init(inbound: BusSocket, outbound: BusSocket) {
+            self.inbound = inbound
+            self.outbound = outbound
+        }
+    }
+
+    private static func forward(_ sockets: SocketPair, capture: BusCapture, until loop: LoopState) {
+        guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
+        defer { sockets.inbound = nil; sockets.outbound = nil }
+        while !loop.isStopping.load(ordering: .relaxed) {
+            guard let ready = try? BusSocket.readable([inbound, outbound], timeout: .milliseconds(20)) else { continue }
+            if ready[0] {
+                while let frames = try? inbound.receive() {
+                    let topic = String(decoding: frames.first ?? [], as: UTF8.self)
+                    capture.append(CapturedMessage(topic: topic, payload: Array(frames.dropFirst()), received: unixTime()))
+                    _ = try? outbound.send(frames)
+                }
+            }
+            if ready[1] {
+                while (try? outbound.receive()) != nil {}  // subscription notices: the XPUB applies them itself
+            }
+        }
+    }
+}
+
+/// Wall-clock time, seconds since the Unix epoch.
+public func unixTime() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

@@ -1,0 +1,68 @@
+/// One message as a subscriber receives it.
+public struct BusMessage: Sendable {
+    public let topic: String
+    public let payload: [[UInt8]]
+
+    public init(topic: String, payload: [[UInt8]]) {
+        self.topic = topic
+        self.payload = payload
+    }
+}
+
+/// A participant's connection to the broker: a publisher and a subscriber with topic prefixes.
+///
+/// Owned by one thread at a time, like the libzmq sockets inside it.
+public final class BusClient {
+    private let publisher: BusSocket
+    private let subscriber: BusSocket
+    /// Messages that arrived during `join`, delivered first by `receive`.
+    private var pending: [BusMessage] = []
+
+    public init(context: BusContext, endpoints: BusEndpoints, topics: [String]) throws(BusError) {
+        publisher = try BusSocket(context, .publisher)
+        subscriber = try BusSocket(context, .subscriber)
+        try publisher.connect(endpoints.publish)
+        try subscriber.connect(endpoints.subscribe)
+        for topic in topics { try subscriber.subscribe(topic) }
+    }
+
+    public func subscribe(_ prefix: String) throws(BusError) { try subscriber.subscribe(prefix) }
+
+    /// Publishes one message: the topic frame, then each payload frame. Never blocks; a full queue drops.
+    public func publish(_ topic: String, _ payload: [UInt8]...) throws(BusError) {
+        try publisher.send([Array(topic.utf8)] + payload)
+    }
+
+    /// The next message, waiting at most `timeout` (nil: forever).
+    public func receive(timeout: Duration?) throws(BusError) -> BusMessage? {
+        if !pending.isEmpty { return pending.removeFirst() }
+        if let frames = try subscriber.receive() { return Self.message(frames) }
+        guard try BusSocket.readable([subscriber], timeout: timeout)[0] else { return nil }
+        return try subscriber.receive().map(Self.message)
+    }
+
+    private static func message(_ frames: [[UInt8]]) -> BusMessage {
+        BusMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self), payload: Array(frames.dropFirst()))
+    }
+
+    /// The readiness handshake against the slow-joiner problem: subscribes to `topic`, then publishes `payload`
+    /// on it every `interval` until the message comes back through the broker. From then on the broker holds every
+    /// subscription made before, so no later message for them is missed. Returns false if nothing came back
+    /// within `timeout`. Other messages received meanwhile are kept for `receive`.
+    public func join(topic: String, payload: [UInt8], interval: Duration = .milliseconds(20), timeout: Duration) throws(BusError) -> Bool {
+        try subscriber.subscribe(topic)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            try publish(topic, payload)
+            let until = min(ContinuousClock.now + interval, deadline)
+            while ContinuousClock.now < until {
+                guard let frames = try BusSocket.readable([subscriber], timeout: ContinuousClock.now.duration(to: until))[0]
+                        ? try subscriber.receive() : nil else { continue }
+                let message = Self.message(frames)
+                if message.topic == topic && message.payload.first == payload { return true }
+                pending.append(message)
+            }
+        }
+        return false
+    }
+}
