@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Physics", targets: ["Physics"]),
         .library(name: "Market", targets: ["Market"]),
         .library(name: "Bus", targets: ["Bus"]),
+        .library(name: "Messages", targets: ["Messages"]),
         .library(name: "Emulators", targets: ["Emulators"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
@@ -34,6 +35,7 @@ let package = Package(
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
         .target(name: "Market", swiftSettings: strict),
+        .target(name: "Messages", swiftSettings: strict),
         // floor 2: I/O over the C libraries
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -52,6 +54,7 @@ let package = Package(
                           swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
         .testTarget(name: "BusTests", dependencies: ["Bus"], swiftSettings: strict),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),

@@ -1,0 +1,220 @@
+/// A participant announcing itself; its join handshake publishes this on `hello/<sender>`.
+public struct Hello: Codable, Sendable, Equatable {
+    /// "household", "market", "conductor" or "observer".
+    public var role: String
+    /// What the participant runs, e.g. "gridrig 0.3 reference household".
+    public var software: String?
+
+    public init(role: String, software: String? = nil) {
+        self.role = role
+        self.software = software
+    }
+}
+
+public struct Goodbye: Codable, Sendable, Equatable {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+}
+
+/// Simulated time, published by the conductor.
+public struct Tick: Codable, Sendable, Equatable {
+    /// Simulated seconds since midnight of the run's first day.
+    public var time: Double
+
+    public init(time: Double) { self.time = time }
+}
+
+/// The start of a market interval (its id is the header's `interval`) and its deadlines.
+public struct IntervalStart: Codable, Sendable, Equatable {
+    /// Simulated start, seconds since midnight of the first day, and length, s.
+    public var start: Double
+    public var length: Double
+    public var priceCap: Double
+    /// Wall-clock budgets from this message: bids before gate closure, the clearing after it, the setpoints
+    /// after the awards.
+    public var bidDeadlineMs: Int
+    public var clearingDeadlineMs: Int
+    public var dispatchDeadlineMs: Int
+
+    public init(start: Double, length: Double, priceCap: Double, bidDeadlineMs: Int, clearingDeadlineMs: Int, dispatchDeadlineMs: Int) {
+        self.start = start
+        self.length = length
+        self.priceCap = priceCap
+        self.bidDeadlineMs = bidDeadlineMs
+        self.clearingDeadlineMs = clearingDeadlineMs
+        self.dispatchDeadlineMs = dispatchDeadlineMs
+    }
+}
+
+/// What a household's agent read from its devices.
+public struct Telemetry: Codable, Sendable, Equatable {
+    public struct Device: Codable, Sendable, Equatable {
+        /// "<house>/<device>".
+        public var id: String
+        /// Readings by name, in the units docs/PROTOCOL.md lists (kW, kWh, %, °C, A).
+        public var values: [String: Double]
+
+        public init(id: String, values: [String: Double]) {
+            self.id = id
+            self.values = values
+        }
+    }
+
+    public var house: String
+    public var devices: [Device]
+
+    public init(house: String, devices: [Device]) {
+        self.house = house
+        self.devices = devices
+    }
+}
+
+/// One bid on the wire.
+public struct WireBid: Codable, Sendable, Equatable {
+    /// "<house>/<device>".
+    public var id: String
+    /// "buy" or "sell".
+    public var side: String
+    /// $/kWh and kW.
+    public var price: Double
+    public var quantity: Double
+
+    public init(id: String, side: String, price: Double, quantity: Double) {
+        self.id = id
+        self.side = side
+        self.price = price
+        self.quantity = quantity
+    }
+}
+
+/// A household's bids for the interval; a later message for the same interval replaces an earlier one.
+public struct Bids: Codable, Sendable, Equatable {
+    public var house: String
+    public var bids: [WireBid]
+
+    public init(house: String, bids: [WireBid]) {
+        self.house = house
+        self.bids = bids
+    }
+}
+
+/// The market's result for the interval (docs/MARKET.md).
+public struct ClearingResult: Codable, Sendable, Equatable {
+    public var price: Double
+    public var quantity: Double
+    /// buyer, seller, exact, price, failure or null (`clearing_type`: `type` is the header's).
+    public var clearingType: String
+    public var marginalQuantity: Double
+    public var marginalFraction: Double
+    public var unservedDemand: Double
+    /// How many bids the clearing took in.
+    public var bidCount: Int
+
+    public init(price: Double, quantity: Double, clearingType: String, marginalQuantity: Double, marginalFraction: Double,
+                unservedDemand: Double, bidCount: Int) {
+        self.price = price
+        self.quantity = quantity
+        self.clearingType = clearingType
+        self.marginalQuantity = marginalQuantity
+        self.marginalFraction = marginalFraction
+        self.unservedDemand = unservedDemand
+        self.bidCount = bidCount
+    }
+}
+
+/// What one household won: every one of its bids with the kW awarded, and the price.
+public struct Awards: Codable, Sendable, Equatable {
+    public struct Award: Codable, Sendable, Equatable {
+        public var id: String
+        public var side: String
+        public var quantity: Double
+
+        public init(id: String, side: String, quantity: Double) {
+            self.id = id
+            self.side = side
+            self.quantity = quantity
+        }
+    }
+
+    public var house: String
+    public var price: Double
+    public var awards: [Award]
+
+    public init(house: String, price: Double, awards: [Award]) {
+        self.house = house
+        self.price = price
+        self.awards = awards
+    }
+}
+
+/// The setpoints a household's agent wrote after its awards, each with when it landed in the device.
+public struct DispatchReport: Codable, Sendable, Equatable {
+    public struct Setpoint: Codable, Sendable, Equatable {
+        /// "<house>/<device>".
+        public var id: String
+        /// What was set, e.g. "current-limit" (A), "power" (kW, + discharge), "cool-setpoint" (°C), "power-limit" (kW).
+        public var name: String
+        public var value: Double?
+        /// Wall clock when the device acknowledged the write, seconds since the Unix epoch.
+        public var landedAt: Double?
+        /// Why it did not land (a Modbus exception, a timeout), if it did not.
+        public var error: String?
+
+        public init(id: String, name: String, value: Double?, landedAt: Double?, error: String? = nil) {
+            self.id = id
+            self.name = name
+            self.value = value
+            self.landedAt = landedAt
+            self.error = error
+        }
+    }
+
+    public var house: String
+    /// Wall clock when the agent received its awards, seconds since the Unix epoch.
+    public var awardsReceivedAt: Double
+    public var setpoints: [Setpoint]
+
+    public init(house: String, awardsReceivedAt: Double, setpoints: [Setpoint]) {
+        self.house = house
+        self.awardsReceivedAt = awardsReceivedAt
+        self.setpoints = setpoints
+    }
+}
+
+/// A participant refusing a message: what was wrong, with whom, and how many it has refused for that fault.
+public struct ErrorReport: Codable, Sendable, Equatable {
+    public enum Fault: String, Codable, Sendable, CaseIterable {
+        /// Not JSON, not an object, a missing or mistyped field, or a topic that does not match the message.
+        case malformed
+        /// A protocol version this participant does not speak.
+        case version
+        /// A message type this participant does not know.
+        case unknownType = "unknown-type"
+        /// A bid for an interval that is not open (closed, or not yet started).
+        case closedInterval = "closed-interval"
+        /// A bid the market rules refuse (quantity, price, id).
+        case invalidBid = "invalid-bid"
+        /// A sender the participant was not told about.
+        case unknownParticipant = "unknown-participant"
+        /// More messages from one sender in one interval than the participant accepts.
+        case flood
+    }
+
+    public var fault: Fault
+    public var detail: String
+    /// The sender of the refused message, when known.
+    public var about: String?
+    /// The refused message's topic.
+    public var topic: String?
+    /// Messages refused for this fault so far by this participant.
+    public var count: Int
+
+    public init(fault: Fault, detail: String, about: String?, topic: String?, count: Int) {
+        self.fault = fault
+        self.detail = detail
+        self.about = about
+        self.topic = topic
+        self.count = count
+    }
+}

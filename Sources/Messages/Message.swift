@@ -1,0 +1,96 @@
+/// One message of the GridRig bus protocol (docs/PROTOCOL.md): a header every message carries and a body by type,
+/// sent as two ZeroMQ frames, the topic and one UTF-8 JSON object with the header's and the body's fields.
+public struct Message: Sendable, Equatable {
+    public var header: Header
+    public var body: Body
+
+    public init(header: Header, body: Body) {
+        self.header = header
+        self.body = body
+    }
+
+    /// The protocol version this code speaks.
+    public static let version = 1
+
+    public struct Header: Sendable, Equatable {
+        /// Protocol version, `v` on the wire.
+        public var version: Int
+        /// The market interval the message belongs to; nil for messages outside intervals (hello, ready, goodbye).
+        public var interval: Int?
+        /// The participant that sent it: a household's id, "market", "conductor", ...
+        public var sender: String
+        /// Counts up by one per message from this sender, from 1.
+        public var sequence: UInt64
+
+        public init(version: Int = Message.version, interval: Int?, sender: String, sequence: UInt64) {
+            self.version = version
+            self.interval = interval
+            self.sender = sender
+            self.sequence = sequence
+        }
+    }
+
+    public enum Body: Sendable, Equatable {
+        case hello(Hello)
+        case ready
+        case goodbye(Goodbye)
+        case tick(Tick)
+        case interval(IntervalStart)
+        case gate
+        case telemetry(Telemetry)
+        case bids(Bids)
+        case clearing(ClearingResult)
+        case awards(Awards)
+        case dispatch(DispatchReport)
+        case error(ErrorReport)
+
+        public var type: String {
+            switch self {
+            case .hello: "hello"
+            case .ready: "ready"
+            case .goodbye: "goodbye"
+            case .tick: "tick"
+            case .interval: "interval"
+            case .gate: "gate"
+            case .telemetry: "telemetry"
+            case .bids: "bids"
+            case .clearing: "clearing"
+            case .awards: "awards"
+            case .dispatch: "dispatch"
+            case .error: "error"
+            }
+        }
+    }
+
+    /// The topic the message travels on: per-sender for participants' own messages, per-household for what
+    /// concerns one household, shared for the conductor's and the market's announcements.
+    public var topic: String {
+        switch body {
+        case .hello: "hello/\(header.sender)"
+        case .ready: "ready/\(header.sender)"
+        case .goodbye: "goodbye/\(header.sender)"
+        case .tick: "clock"
+        case .interval: "interval"
+        case .gate: "gate"
+        case .telemetry(let body): "telemetry/\(body.house)"
+        case .bids(let body): "bids/\(body.house)"
+        case .clearing: "clearing"
+        case .awards(let body): "awards/\(body.house)"
+        case .dispatch(let body): "dispatch/\(body.house)"
+        case .error: "error/\(header.sender)"
+        }
+    }
+}
+
+/// Numbers each message of one sender.
+public struct MessageWriter: Sendable {
+    public let sender: String
+    public private(set) var sequence: UInt64 = 0
+
+    public init(sender: String) { self.sender = sender }
+
+    public mutating func message(_ body: Message.Body, interval: Int? = nil) -> Message {
+        sequence += 1
+        return Message(header: Message.Header(interval: interval, sender: sender, sequence: sequence), body: body)
+    }
+}

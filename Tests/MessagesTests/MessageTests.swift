@@ -1,0 +1,66 @@
+import Foundation
+import Messages
+import Testing
+
+private func decode(_ topic: String, _ json: String) throws(MessageError) -> Message {
+    try Message.decode(topic: topic, payload: Array(json.utf8))
+}
+
+private func fault(_ topic: String, _ json: String) -> String? {
+    do { _ = try decode(topic, json); return nil } catch { return error.description }
+}
+
+@Suite("Protocol v1 messages")
+struct MessageTests {
+    static let examples: [Message.Body] = [
+        .hello(Hello(role: "household", software: "test")), .ready, .goodbye(Goodbye(reason: "done")), .tick(Tick(time: 43_200)),
+        .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500)),
+        .gate, .telemetry(Telemetry(house: "h1", devices: [.init(id: "h1/battery", values: ["soc": 55.5])])),
+        .bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.21, quantity: 7.4)])),
+        .clearing(ClearingResult(price: 0.2, quantity: 7, clearingType: "buyer", marginalQuantity: 2, marginalFraction: 0.4, unservedDemand: 0, bidCount: 4)),
+        .awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: "buy", quantity: 7.4)])),
+        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: "h1/ev", name: "current-limit", value: 10.7, landedAt: 1.6)])),
+        .error(ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3)),
+    ]
+
+    @Test("Every message type survives encoding and decoding, on its own topic", arguments: examples)
+    func roundTrip(body: Message.Body) throws {
+        var writer = MessageWriter(sender: "h1")
+        _ = writer.message(.ready)
+        let message = writer.message(body, interval: 7)
+        #expect(message.header.sequence == 2)
+        #expect(try Message.decode(topic: message.topic, payload: message.encoded()) == message)
+    }
+
+    @Test("The wire form is one flat snake_case object with the header fields")
+    func wireForm() throws {
+        var writer = MessageWriter(sender: "h1")
+        let message = writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.21, quantity: 7.4)])), interval: 12)
+        #expect(message.topic == "bids/h1")
+        #expect(String(decoding: message.encoded(), as: UTF8.self)
+                == #"{"bids":[{"id":"h1/ev","price":0.21,"quantity":7.4,"side":"buy"}],"house":"h1","interval":12,"sender":"h1","seq":1,"type":"bids","v":1}"#)
+    }
+
+    @Test("Unknown fields are ignored")
+    func unknownFields() throws {
+        let message = try decode("gate", #"{"v": 1, "type": "gate", "interval": 3, "sender": "conductor", "seq": 9, "colour": "blue"}"#)
+        #expect(message.body == .gate && message.header.interval == 3)
+    }
+
+    @Test("Bad frames are refused with the fault named", arguments: [
+        ("gate", "not json", "malformed: not a JSON object"),
+        ("gate", "[1, 2]", "malformed: not a JSON object"),
+        ("gate", #"{"v": 2, "type": "gate", "sender": "c", "seq": 1}"#, "version: protocol version 2 is not spoken here (this participant speaks 1)"),
+        ("gate", #"{"type": "gate", "sender": "c", "seq": 1}"#, "malformed: missing field \"v\" (the protocol version)"),
+        ("gate", #"{"v": 1, "type": "gate", "seq": 1}"#, "malformed: missing field \"sender\""),
+        ("x", #"{"v": 1, "type": "teleport", "sender": "c", "seq": 1}"#, "unknown-type: unknown message type \"teleport\""),
+        ("bids/h1", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": [{"id": "h1/ev", "side": "buy", "price": "cheap", "quantity": 1}]}"#,
+         "malformed: bids: bids[0].price: expected Double"),
+        ("bids/h1", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1"}"#, "malformed: bids: missing field \"bids\""),
+        ("bids/h2", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": []}"#,
+         "malformed: a bids message from \"h1\" belongs on topic \"bids/h1\", not \"bids/h2\""),
+    ])
+    func refused(topic: String, json: String, expected: String) {
+        #expect(fault(topic, json) == expected)
+    }
+}
