@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Market", targets: ["Market"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "Messages", targets: ["Messages"]),
+        .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Emulators", targets: ["Emulators"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
@@ -43,8 +44,10 @@ let package = Package(
         // floor 3
         .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        .target(name: "Agents", dependencies: ["Market", "Messages", "Modbus", "Bus", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         // floor 4
-        .target(name: "Harness", dependencies: ["Emulators", "Physics", "Market", "Modbus", "Yams",
+        .target(name: "Harness", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Yams",
                                                 .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 5
@@ -59,6 +62,9 @@ let package = Package(
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market"], swiftSettings: strict),
+        .testTarget(name: "ControllerTests", dependencies: ["Harness", "Agents", "Bus", "Messages", "Emulators", "Market", "Modbus",
+                                                           "Physics", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],
                     exclude: ["peers"], swiftSettings: strict),
     ]

@@ -9,7 +9,7 @@ let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
 /// Writes `text` to a temporary profile file and loads it.
 func loadProfile(_ text: String) throws(FileError) -> DeviceProfile {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-\(UUID().uuidString).yaml").path
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try ProfileLoader.load(file: path)
 }
@@ -109,7 +109,7 @@ struct RigLoaderTests {
     @Test("A misspelt profile names the rig line and the profiles there are")
     func unknownProfile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
-        FileManager.default.createFile(atPath: path, contents: Data("houses:\n  - name: h1\n    devices:\n      - {profile: sunspec-invertr}\n".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("houses:\n  - name: h1\n    devices:\n      - {profile: sunspec-invertr}\n".utf8))
         do {
             _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
             Issue.record("expected an error")

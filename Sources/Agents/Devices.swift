@@ -1,0 +1,146 @@
+import Bus
+public import Market
+
+/// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a
+/// charger the vehicle its owner told the app about.
+public struct DeviceSetup: Sendable {
+    public enum Kind: String, Sendable {
+        case inverter, battery, thermostat, evCharger = "ev-charger"
+    }
+
+    /// "<house>/<device>", as the rig names it.
+    public var id: String
+    public var kind: Kind
+    public var map: DeviceMap
+    /// The profile's ratings (e.g. cooling-capacity, round-trip-efficiency), in the profile's units.
+    public var ratings: [String: Double]
+    public var vehicle: VehiclePlan?
+
+    public init(id: String, kind: Kind, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil) {
+        self.id = id
+        self.kind = kind
+        self.map = map
+        self.ratings = ratings
+        self.vehicle = vehicle
+    }
+}
+
+/// A vehicle's visit as its owner entered it: when it comes and goes, and the AC energy it should get.
+public struct VehiclePlan: Sendable, Equatable {
+    /// Simulated seconds since midnight of the first day.
+    public var arrival: Double
+    public var departure: Double
+    /// kWh at the charger.
+    public var energyNeeded: Double
+    /// The vehicle's on-board charger: A per phase and phases.
+    public var maxCurrent: Double
+    public var phases: Int
+
+    public init(arrival: Double, departure: Double, energyNeeded: Double, maxCurrent: Double, phases: Int) {
+        self.arrival = arrival
+        self.departure = departure
+        self.energyNeeded = energyNeeded
+        self.maxCurrent = maxCurrent
+        self.phases = phases
+    }
+}
+
+/// One device as the agent drives it: Modbus reads into market readings, dispatch into Modbus writes.
+final class DeviceDriver {
+    let setup: DeviceSetup
+    let connection: DeviceConnection
+    /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
+    private var totalAtPlugIn: Double?
+
+    init(_ setup: DeviceSetup) {
+        self.setup = setup
+        connection = DeviceConnection(name: setup.id, map: setup.map)
+    }
+
+    private func rating(_ name: String, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
+
+    func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
+        let running = season == .cooling
+            ? rating("cooling-capacity", 5000) / rating("cooling-cop", 3) : rating("heating-capacity", 6000) / rating("heating-cop", 3.5)
+        return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating("fan-power", 120)) / 1000)
+    }
+
+    func battery() throws(DeviceLinkError) -> BatteryReading {
+        let maxCharge = try connection.read(.maxChargePower) / 1000
+        return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity) / 1000,
+                              maximumChargePower: maxCharge,
+                              maximumDischargePower: connection.has(.maxDischargePower) ? try connection.read(.maxDischargePower) / 1000 : maxCharge,
+                              minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating("minimum-soc", 5)) / 100,
+                              maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating("maximum-soc", 100)) / 100,
+                              roundTripEfficiency: rating("round-trip-efficiency", 0.9))
+    }
+
+    func solar() throws(DeviceLinkError) -> SolarReading {
+        SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
+    }
+
+    /// Plugged in is IEC 61851 state B, C or D (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
+    func ev(at time: Double) throws(DeviceLinkError) -> EVReading {
+        let state = try connection.readState(.pilotState) ?? 0
+        let plugged = (1...6).contains(state)
+        var delivered = 0.0
+        if connection.has(.sessionEnergy) {
+            delivered = try connection.read(.sessionEnergy) / 1000
+        } else if connection.has(.totalEnergy) {
+            let total = try connection.read(.totalEnergy) / 1000
+            if !plugged { totalAtPlugIn = nil } else if totalAtPlugIn == nil { totalAtPlugIn = total }
+            delivered = total - (totalAtPlugIn ?? total)
+        }
+        let plan = setup.vehicle
+        return EVReading(isPluggedIn: plugged && plan != nil, energyNeeded: max(0, (plan?.energyNeeded ?? 0) - delivered),
+                         timeToDeparture: (plan?.departure ?? time) - time,
+                         minimumCurrent: rating("minimum-current", 6),
+                         maximumCurrent: min(rating("max-current", 32), plan?.maxCurrent ?? 32),
+                         phases: min(Int(rating("phases", 3)), plan?.phases ?? 3), voltage: rating("voltage", 230))
+    }
+
+    /// Writes a setpoint; returns what was set and whether it landed.
+    func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)]) -> DispatchOutcome {
+        do {
+            for (point, raw) in writes { try connection.write(point, raw) }
+            return DispatchOutcome(name: name, value: value, landedAt: unixTime(), error: nil)
+        } catch {
+            return DispatchOutcome(name: name, value: value, landedAt: nil, error: error.description)
+        }
+    }
+
+    func apply(_ dispatch: ThermostatDispatch) -> DispatchOutcome {
+        let cooling = dispatch.season == .cooling
+        return apply(cooling ? "cool-setpoint" : "heat-setpoint", dispatch.setpoint,
+                     writes: [(.power, 1), (.mode, cooling ? 4 : 1), (cooling ? .coolSetpoint : .heatSetpoint, dispatch.setpoint)])
+    }
+
+    func apply(_ dispatch: EVDispatch) -> DispatchOutcome {
+        let current = dispatch.currentLimit
+        if connection.has(.chargingEnabled) {  // a charger with an enable switch and a current floor (Phoenix)
+            return apply("current-limit", current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)])
+        }
+        return apply("current-limit", current, writes: [(.maxCurrent, current)])
+    }
+
+    /// SunSpec 124 as Fronius reads it: with StorCtl_Mod 3 the power window is [−InWRte, OutWRte] × WChaMax,
+    /// so equal bounds force one power.
+    func apply(_ dispatch: BatteryDispatch, maximumChargePower: Double) -> DispatchOutcome {
+        let percent = maximumChargePower > 0 ? min(max(dispatch.power / maximumChargePower * 100, -100), 100) : 0
+        return apply("power", dispatch.power, writes: [(.storageControlMode, 3), (.chargeRatePercent, -percent), (.dischargeRatePercent, percent)])
+    }
+
+    func apply(_ dispatch: SolarDispatch, ratedPower: Double) -> DispatchOutcome {
+        guard let limit = dispatch.powerLimit, ratedPower > 0 else { return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)]) }
+        return apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)])
+    }
+}
+
+/// One setpoint's fate.
+struct DispatchOutcome {
+    let name: String
+    let value: Double?
+    /// Wall clock when the device acknowledged the last write, seconds since the Unix epoch.
+    let landedAt: Double?
+    let error: String?
+}

@@ -1,0 +1,130 @@
+public import Bus
+public import Logging
+import Market
+import Messages
+
+/// What the reference market needs: who may bid, and how much one sender may send per interval.
+public struct MarketSetup: Sendable {
+    /// The participant name the market publishes as.
+    public var name: String
+    /// The households that may bid, by id.
+    public var households: [String]
+    /// Bids messages one household may send in one interval; more are refused as a flood.
+    public var messageLimit: Int
+
+    public init(name: String = "market", households: [String], messageLimit: Int = 20) {
+        self.name = name
+        self.households = households
+        self.messageLimit = messageLimit
+    }
+}
+
+/// GridRig's reference market: collects bids for the open interval until gate closure, clears them with the
+/// market core (docs/MARKET.md) and publishes the clearing and each household's awards.
+public final class MarketAgent: Sendable {
+    public let setup: MarketSetup
+    public let control = ParticipantControl()
+    private let context: BusContext
+    private let endpoints: BusEndpoints
+    private let logger: Logger
+
+    public init(setup: MarketSetup, context: BusContext, endpoints: BusEndpoints, logger: Logger) {
+        self.setup = setup
+        self.context = context
+        self.endpoints = endpoints
+        self.logger = logger
+    }
+
+    /// Joins the bus and clears intervals until stopped or the conductor says goodbye. Blocks.
+    public func run() throws(ParticipantError) {
+        let participant = try Participant(name: setup.name, role: "market", context: context, endpoints: endpoints,
+                                          topics: ["gate", "bids/"], control: control, logger: logger)
+        let households = Set(setup.households)
+        var open: (interval: Int, priceCap: Double)?
+        var books: [String: [Bid]] = [:]
+        var messages: [String: Int] = [:]
+        do {
+            while let message = try participant.next() {
+                let sender = message.header.sender
+                switch message.body {
+                case .interval(let start) where sender == Participant.conductor:
+                    guard let interval = message.header.interval else { continue }
+                    open = (interval, start.priceCap)
+                    books = [:]
+                    messages = [:]
+                case .gate where sender == Participant.conductor:
+                    guard let current = open, message.header.interval == current.interval else { continue }
+                    try clear(current, books: books, participant: participant)
+                    open = nil
+                case .bids(let bids):
+                    guard households.contains(sender) else {
+                        try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
+                                               about: sender, topic: message.topic, interval: message.header.interval)
+                        continue
+                    }
+                    guard let current = open, message.header.interval == current.interval else {
+                        try participant.reject(.closedInterval, "bids for interval \(message.header.interval.map(String.init) ?? "none"); "
+                                               + (open.map { "interval \($0.interval) is open" } ?? "no interval is open"),
+                                               about: sender, topic: message.topic, interval: message.header.interval)
+                        continue
+                    }
+                    messages[sender, default: 0] += 1
+                    if messages[sender]! > setup.messageLimit {
+                        if messages[sender]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
+                            try participant.reject(.flood, "more than \(setup.messageLimit) bids messages from \"\(sender)\" in interval \(current.interval); the rest of this interval's are dropped",
+                                                   about: sender, topic: message.topic, interval: current.interval)
+                        } else {
+                            _ = control.count(.flood)
+                        }
+                        continue
+                    }
+                    do {
+                        books[sender] = try Self.accept(bids, from: sender, priceCap: current.priceCap)
+                    } catch {
+                        try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic, interval: current.interval)
+                    }
+                default:
+                    continue
+                }
+            }
+        } catch {
+            throw ParticipantError(message: "\(setup.name): \(error)")
+        }
+    }
+
+    /// A household's bids as the market core takes them, or why not: ids under the household, a known side, and
+    /// the book's rules (docs/MARKET.md).
+    static func accept(_ message: Bids, from sender: String, priceCap: Double) throws(BidRefusal) -> [Bid] {
+        guard message.house == sender else { throw BidRefusal(detail: "bids for house \"\(message.house)\" sent by \"\(sender)\"") }
+        var bids: [Bid] = []
+        for (index, wire) in message.bids.enumerated() {
+            guard wire.id.hasPrefix("\(sender)/") else { throw BidRefusal(detail: "bids[\(index)].id \"\(wire.id)\" is not one of \"\(sender)/...\"") }
+            guard let side = Side(rawValue: wire.side) else { throw BidRefusal(detail: "bids[\(index)].side \"\(wire.side)\" is neither buy nor sell") }
+            bids.append(Bid(id: wire.id, side: side, price: wire.price, quantity: wire.quantity))
+        }
+        do {
+            try OrderBook(priceCap: priceCap, bids: bids).validate()
+        } catch {
+            throw BidRefusal(detail: error.description)
+        }
+        return bids
+    }
+
+    struct BidRefusal: Error {
+        let detail: String
+    }
+
+    private func clear(_ interval: (interval: Int, priceCap: Double), books: [String: [Bid]], participant: Participant) throws(BusError) {
+        let book = OrderBook(priceCap: interval.priceCap, bids: books.keys.sorted().flatMap { books[$0]! })
+        let clearing = book.clear()
+        try participant.send(.clearing(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: clearing.type.rawValue,
+                                                      marginalQuantity: clearing.marginalQuantity, marginalFraction: clearing.marginalFraction,
+                                                      unservedDemand: clearing.unservedDemand, bidCount: book.bids.count)),
+                             interval: interval.interval)
+        for house in setup.households {
+            let awards = clearing.awards.filter { $0.bid.id.hasPrefix("\(house)/") }
+                .map { Awards.Award(id: $0.bid.id, side: $0.bid.side.rawValue, quantity: $0.quantity) }
+            try participant.send(.awards(Awards(house: house, price: clearing.price, awards: awards)), interval: interval.interval)
+        }
+    }
+}

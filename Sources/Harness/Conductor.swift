@@ -1,0 +1,150 @@
+public import Bus
+public import Emulators
+public import Logging
+public import Messages
+
+/// The deadlines and shape of each interval the conductor runs.
+public struct IntervalTiming: Sendable {
+    /// Simulated length of an interval, s, and the physics step within it.
+    public var length: Double
+    public var physicsStep: Double
+    public var priceCap: Double
+    /// Wall-clock budgets: bids after the interval starts, the clearing after gate closure, the dispatch
+    /// reports after the clearing.
+    public var bidDeadline: Duration
+    public var clearingDeadline: Duration
+    public var dispatchDeadline: Duration
+
+    public init(length: Double = 300, physicsStep: Double = 10, priceCap: Double = 1.0, bidDeadline: Duration = .seconds(2),
+                clearingDeadline: Duration = .seconds(2), dispatchDeadline: Duration = .seconds(2)) {
+        self.length = length
+        self.physicsStep = physicsStep
+        self.priceCap = priceCap
+        self.bidDeadline = bidDeadline
+        self.clearingDeadline = clearingDeadline
+        self.dispatchDeadline = dispatchDeadline
+    }
+}
+
+/// What the conductor saw of one interval.
+public struct IntervalRecord: Sendable {
+    public let interval: Int
+    /// Simulated start, s.
+    public let start: Double
+    /// Households whose bids arrived before gate closure, and those whose dispatch report arrived in time.
+    public var bidders: Set<String> = []
+    public var dispatched: Set<String> = []
+    public var clearing: ClearingResult?
+    /// Wall clock, seconds since the Unix epoch: gate closure, and the clearing's arrival.
+    public var gateClosedAt: Double = 0
+    public var clearedAt: Double?
+}
+
+public struct ConductorError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Runs intervals in lockstep: it publishes each interval's start, closes the gate once every household has bid
+/// (or the bid deadline passed), waits for the clearing and the households' dispatch reports (or their
+/// deadlines), then advances the emulators' physics by the interval. The same seed gives the same run.
+public final class Conductor {
+    public static let name = "conductor"
+    private let client: BusClient
+    private var writer = MessageWriter(sender: Conductor.name)
+    private let households: [String]
+    private let fleet: Fleet
+    private let timing: IntervalTiming
+    private let logger: Logger
+    private var interval = 0
+    /// Participants that said ready, and error reports seen, by sender.
+    public private(set) var ready: Set<String> = []
+    public private(set) var errorReports: [Message] = []
+
+    public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
+                logger: Logger) throws(ConductorError) {
+        self.households = households
+        self.fleet = fleet
+        self.timing = timing
+        self.logger = logger
+        do {
+            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "error/"])
+            let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
+            guard try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else {
+                throw ConductorError(message: "conductor: no answer from the broker at \(endpoints.publish) within 10 s")
+            }
+        } catch let error as BusError {
+            throw ConductorError(message: "conductor: \(error)")
+        } catch {
+            throw error as! ConductorError
+        }
+    }
+
+    private func send(_ body: Message.Body, interval: Int? = nil) throws(ConductorError) {
+        let message = writer.message(body, interval: interval)
+        do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+    }
+
+    /// Receives until `done` holds or `deadline` passes, handing every message to `handle`.
+    private func collect(until deadline: ContinuousClock.Instant, handle: (Message) -> Void, done: () -> Bool) throws(ConductorError) {
+        while !done(), ContinuousClock.now < deadline {
+            let raw: BusMessage?
+            do { raw = try client.receive(timeout: ContinuousClock.now.duration(to: deadline)) } catch { throw ConductorError(message: "conductor: \(error)") }
+            guard let raw, let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) else { continue }
+            switch message.body {
+            case .ready: ready.insert(message.header.sender)
+            case .error: errorReports.append(message)
+            default: handle(message)
+            }
+        }
+    }
+
+    /// Waits until every named participant has said ready; throws naming those that did not.
+    public func waitUntilReady(_ participants: Set<String>, timeout: Duration) throws(ConductorError) {
+        try collect(until: .now + timeout, handle: { _ in }, done: { participants.isSubset(of: ready) })
+        let missing = participants.subtracting(ready)
+        guard missing.isEmpty else { throw ConductorError(message: "never became ready within \(timeout): \(missing.sorted().joined(separator: ", "))") }
+    }
+
+    /// Runs the next interval and returns what it saw.
+    public func runInterval() throws(ConductorError) -> IntervalRecord {
+        interval += 1
+        let number = interval
+        var record = IntervalRecord(interval: number, start: fleet.time)
+        try send(.tick(Tick(time: record.start)))
+        try send(.interval(IntervalStart(start: record.start, length: timing.length, priceCap: timing.priceCap,
+                                         bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
+                                         clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
+                                         dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)))), interval: number)
+        let everyone = Set(households)
+        try collect(until: .now + timing.bidDeadline, handle: { message in
+            if case .bids = message.body, message.header.interval == number { record.bidders.insert(message.header.sender) }
+        }, done: { record.bidders == everyone })
+        record.gateClosedAt = unixTime()
+        try send(.gate, interval: number)
+        try collect(until: .now + timing.clearingDeadline, handle: { message in
+            if case .clearing(let result) = message.body, message.header.interval == number {
+                record.clearing = result
+                record.clearedAt = unixTime()
+            }
+        }, done: { record.clearing != nil })
+        if record.clearing != nil {
+            try collect(until: .now + timing.dispatchDeadline, handle: { message in
+                if case .dispatch = message.body, message.header.interval == number { record.dispatched.insert(message.header.sender) }
+            }, done: { record.dispatched == everyone })
+        }
+        var elapsed = 0.0
+        while elapsed < timing.length {
+            let step = min(timing.physicsStep, timing.length - elapsed)
+            fleet.step(for: step)
+            elapsed += step
+        }
+        logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
+        return record
+    }
+
+    /// Tells every participant the run is over.
+    public func finish() throws(ConductorError) {
+        try send(.goodbye(Goodbye(reason: "the run is over")))
+    }
+}
