@@ -51,7 +51,7 @@ let package = Package(
                                                 .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 5
-        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Modbus",
+        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Agents", "Bus", "Modbus",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                                           .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),

@@ -1,24 +1,27 @@
 import Bus
-public import Market
+import Market
 
 /// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a
 /// charger the vehicle its owner told the app about.
 public struct DeviceSetup: Sendable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, Codable {
         case inverter, battery, thermostat, evCharger = "ev-charger"
     }
 
     /// "<house>/<device>", as the rig names it.
     public var id: String
     public var kind: Kind
+    /// The product's profile name, e.g. "alfen-ng9xx".
+    public var profile: String
     public var map: DeviceMap
     /// The profile's ratings (e.g. cooling-capacity, round-trip-efficiency), in the profile's units.
     public var ratings: [String: Double]
     public var vehicle: VehiclePlan?
 
-    public init(id: String, kind: Kind, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil) {
+    public init(id: String, kind: Kind, profile: String, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil) {
         self.id = id
         self.kind = kind
+        self.profile = profile
         self.map = map
         self.ratings = ratings
         self.vehicle = vehicle
@@ -26,7 +29,7 @@ public struct DeviceSetup: Sendable {
 }
 
 /// A vehicle's visit as its owner entered it: when it comes and goes, and the AC energy it should get.
-public struct VehiclePlan: Sendable, Equatable {
+public struct VehiclePlan: Sendable, Equatable, Codable {
     /// Simulated seconds since midnight of the first day.
     public var arrival: Double
     public var departure: Double

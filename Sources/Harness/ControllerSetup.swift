@@ -1,39 +1,72 @@
 public import Agents
+public import Bus
 public import Emulators
+import Foundation
 import Market
-import Physics
 import Modbus
+import Physics
 
 /// What the reference controller gets from a rig: each household's devices as Modbus addresses and register
-/// points (resolved from their profiles, as firmware knows its products' maps), and its strategies.
+/// points (resolved from their profiles, as firmware knows its products' maps), and its strategies; and the
+/// environment GridRig gives a controller process (docs/PROTOCOL.md).
 public enum ControllerSetup {
+    /// One device as a controller process learns it from `GRIDRIG_DEVICES`.
+    public struct DeviceAddress: Codable, Sendable, Equatable {
+        public var id: String
+        public var kind: DeviceSetup.Kind
+        public var profile: String
+        public var host: String
+        public var port: UInt16
+        /// The unit id the rig serves it under; nil: each block's own (the profile's).
+        public var unit: UInt8?
+        public var ratings: [String: Double]
+        public var vehicle: VehiclePlan?
+    }
+
     /// One setup per house of the rig, in the rig's order. `specs` and `served` are the rig's devices and the
     /// fleet's, in the same order (the fleet knows the ports it bound).
     public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: Double]) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
-        for (spec, device) in zip(specs, served) {
-            guard let house = spec.house, let kind = DeviceSetup.Kind(spec.profile.kind) else { continue }
+        for address in addresses(specs: specs, served: served) {
+            let house = String(address.id.prefix { $0 != "/" })
             if devices[house] == nil { order.append(house) }
+            let profile = specs.first { $0.name == address.id }!.profile
+            devices[house, default: []].append(setup(address, profile: profile))
+        }
+        return order.map { household($0, devices: devices[$0, default: []], baseLoad: (baseLoads[$0] ?? 0) / 1000) }
+    }
+
+    /// The reference strategies for the kinds a house has.
+    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double) -> HouseholdSetup {
+        let kinds = Set(devices.map(\.kind))
+        let strategies = Household(id: house,
+                                   thermostat: kinds.contains(.thermostat) ? ThermostatStrategy(season: .heating, setpoint: 21) : nil,
+                                   ev: kinds.contains(.evCharger) ? EVStrategy() : nil,
+                                   battery: kinds.contains(.battery) ? BatteryStrategy() : nil,
+                                   solar: kinds.contains(.inverter) ? SolarStrategy() : nil)
+        return HouseholdSetup(house: house, devices: devices, strategies: strategies, baseLoad: baseLoad)
+    }
+
+    /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
+    public static func addresses(specs: [DeviceSpec], served: [ServedDevice]) -> [DeviceAddress] {
+        zip(specs, served).compactMap { spec, device in
+            guard spec.house != nil, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
                             energyNeeded: vehicle.energyNeeded / vehicle.chargingEfficiency / 1000,
                             maxCurrent: vehicle.maxCurrent, phases: vehicle.phases)
             }
-            devices[house, default: []].append(DeviceSetup(id: spec.name, kind: kind, map: map(spec.profile, host: device.host, port: device.port, unit: spec.unit),
-                                                           ratings: spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 },
-                                                           vehicle: plan))
+            return DeviceAddress(id: spec.name, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
+                                 ratings: spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }, vehicle: plan)
         }
-        return order.map { house in
-            let kinds = Set(devices[house, default: []].map(\.kind))
-            let strategies = Household(id: house,
-                                       thermostat: kinds.contains(.thermostat) ? ThermostatStrategy(season: .heating, setpoint: 21) : nil,
-                                       ev: kinds.contains(.evCharger) ? EVStrategy() : nil,
-                                       battery: kinds.contains(.battery) ? BatteryStrategy() : nil,
-                                       solar: kinds.contains(.inverter) ? SolarStrategy() : nil)
-            return HouseholdSetup(house: house, devices: devices[house, default: []], strategies: strategies,
-                                  baseLoad: (baseLoads[house] ?? 0) / 1000)
-        }
+    }
+
+    /// A device setup from its address and its product's profile.
+    public static func setup(_ address: DeviceAddress, profile: DeviceProfile) -> DeviceSetup {
+        DeviceSetup(id: address.id, kind: address.kind, profile: address.profile,
+                    map: map(profile, host: address.host, port: address.port, unit: address.unit),
+                    ratings: address.ratings, vehicle: address.vehicle)
     }
 
     /// The points an agent uses, found by the quantity or control each profile point is bound to.
@@ -53,6 +86,35 @@ public enum ControllerSetup {
             }
         }
         return DeviceMap(host: host, port: port, wordOrder: profile.wordOrder, points: points)
+    }
+
+    /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
+    public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
+                                   baseLoad: Double?, profiles: String) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        var environment = [
+            "GRIDRIG_PARTICIPANT": participant,
+            "GRIDRIG_BUS_PUBLISH": endpoints.publish,
+            "GRIDRIG_BUS_SUBSCRIBE": endpoints.subscribe,
+            "GRIDRIG_HOUSEHOLDS": households.joined(separator: ","),
+            "GRIDRIG_DEVICES": String(decoding: (try? encoder.encode(devices)) ?? Data("[]".utf8), as: UTF8.self),
+            "GRIDRIG_PROFILES": profiles,
+        ]
+        if let baseLoad { environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad)" }
+        return environment
+    }
+
+    /// Reads `GRIDRIG_DEVICES`.
+    public static func addresses(json: String) throws(FileError) -> [DeviceAddress] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode([DeviceAddress].self, from: Data(json.utf8))
+        } catch {
+            throw FileError(file: "GRIDRIG_DEVICES", line: 1, column: 1, path: "", message: "expected the device list of docs/PROTOCOL.md: \(error)")
+        }
     }
 }
 

@@ -6,7 +6,9 @@ import Foundation
 import Harness
 import Logging
 import Messages
+import Modbus
 import Physics
+import Testing
 
 /// The repository's root, found from this file.
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -45,6 +47,8 @@ final class World {
     let context: BusContext
     let broker: Broker
     let households: [HouseholdSetup]
+    /// Every household device as a controller process learns it (GRIDRIG_DEVICES).
+    let addresses: [ControllerSetup.DeviceAddress]
     let logger: Logger
 
     init(rig text: String = threeHouses) throws {
@@ -59,6 +63,7 @@ final class World {
         context = try BusContext()
         broker = try Broker(context: context)
         households = ControllerSetup.households(specs: rig.devices, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean))
+        addresses = ControllerSetup.addresses(specs: rig.devices, served: fleet.devices)
     }
 
     func conductor(timing: IntervalTiming = IntervalTiming()) throws -> Conductor {
@@ -91,4 +96,64 @@ final class Spawned: Sendable {
     func wait(timeout: Duration = .seconds(10)) -> Bool {
         done.wait(timeout: .now() + .milliseconds(Int(timeout / .milliseconds(1)))) == .success
     }
+}
+
+/// Checks, from the bus capture and the emulators' write log, that every interval had each household's bids, one
+/// clearing, each household's awards and dispatch report, in that order, and that every setpoint reported as
+/// landed is in its device's write log between the awards and the report.
+func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    for record in records {
+        #expect(record.bidders == Set(houses) && record.dispatched == Set(houses) && record.clearing != nil,
+                "interval \(record.interval): \(record)", sourceLocation: sourceLocation)
+    }
+    let messages = world.messages
+    let writes = world.fleet.writeLog.all
+    for interval in records.map(\.interval) {
+        func positions(_ type: String) -> [Int] {
+            messages.indices.filter { messages[$0].message.body.type == type && messages[$0].message.header.interval == interval }
+        }
+        let bids = positions("bids"), clearing = positions("clearing"), awards = positions("awards"), dispatch = positions("dispatch")
+        #expect(bids.count == houses.count && clearing.count == 1 && awards.count == houses.count && dispatch.count == houses.count,
+                "interval \(interval)", sourceLocation: sourceLocation)
+        guard let cleared = clearing.first, let lastBid = bids.max(), let firstAward = awards.min(), let lastAward = awards.max(),
+              let firstDispatch = dispatch.min() else { continue }
+        #expect(lastBid < cleared && cleared < firstAward && lastAward < firstDispatch, "interval \(interval) out of order", sourceLocation: sourceLocation)
+        for index in dispatch {
+            guard case .dispatch(let report) = messages[index].message.body else { continue }
+            let awardsSent = messages[awards.first { messages[$0].message.topic == "awards/\(report.house)" } ?? firstAward].received
+            #expect(!report.setpoints.isEmpty && report.setpoints.allSatisfy { $0.error == nil },
+                    "\(report.house): \(report.setpoints.compactMap(\.error))", sourceLocation: sourceLocation)
+            for setpoint in report.setpoints {
+                guard let landed = setpoint.landedAt else { continue }
+                let landedWrites = writes.filter { $0.device == setpoint.id && $0.record.exception == nil
+                    && $0.record.unixTime >= awardsSent - 0.001 && $0.record.unixTime <= landed + 0.001 }
+                #expect(!landedWrites.isEmpty, "interval \(interval): \(setpoint.id) \(setpoint.name) not in the write log", sourceLocation: sourceLocation)
+            }
+        }
+    }
+}
+
+/// A controller process GridRig starts, with the environment of docs/PROTOCOL.md.
+final class Child {
+    let process = Process()
+    let errors = Pipe()
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits for the process to end on its own; kills it after `timeout`. Returns its exit status, nil if killed.
+    func exit(within timeout: Duration = .seconds(10)) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        guard !process.isRunning else { process.terminate(); process.waitUntilExit(); return nil }
+        return process.terminationStatus
+    }
+
+    var standardError: String { String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
 }

@@ -1,0 +1,146 @@
+import Agents
+import ArgumentParser
+import Bus
+import Dispatch
+import Foundation
+import Harness
+import Logging
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run GridRig's reference controller as a process: a household's agent, or the market.",
+        discussion: """
+            Each option falls back to the environment variable GridRig gives a controller it starts
+            (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT,
+            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW.
+            The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
+            """,
+        subcommands: [HouseholdAgentCommand.self, MarketAgentCommand.self])
+}
+
+/// Where the broker is.
+struct BusOptions: ParsableArguments {
+    @Option(help: "The broker's publish endpoint (env GRIDRIG_BUS_PUBLISH).")
+    var busPublish: String?
+
+    @Option(help: "The broker's subscribe endpoint (env GRIDRIG_BUS_SUBSCRIBE).")
+    var busSubscribe: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "notice"
+
+    func endpoints() throws -> BusEndpoints {
+        guard let publish = busPublish ?? environment("GRIDRIG_BUS_PUBLISH"), let subscribe = busSubscribe ?? environment("GRIDRIG_BUS_SUBSCRIBE") else {
+            throw ValidationError("Give the broker's endpoints: --bus-publish and --bus-subscribe (or GRIDRIG_BUS_PUBLISH and GRIDRIG_BUS_SUBSCRIBE).")
+        }
+        return BusEndpoints(publish: publish, subscribe: subscribe)
+    }
+
+    func logger(_ label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+/// Runs a participant's blocking loop on a thread of its own, stopping it on SIGINT or SIGTERM.
+func serve(_ control: ParticipantControl, _ body: @escaping @Sendable () throws(ParticipantError) -> Void) async throws {
+    let stop = StopSignal()
+    let failure = FailureBox()
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        do throws(ParticipantError) { try body() } catch { failure.set(error) }
+        done.signal()
+    }.start()
+    while done.wait(timeout: .now()) == .timedOut {
+        if stop.isRaised { control.stop() }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    if let error = failure.error {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(3)
+    }
+}
+
+/// The error a participant's thread ended with.
+final class FailureBox: @unchecked Sendable {
+    // @unchecked: written once by the participant thread before it signals, read after the wait.
+    private(set) var error: ParticipantError?
+    func set(_ error: ParticipantError) { self.error = error }
+}
+
+struct HouseholdAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "household",
+        abstract: "A household's reference agent: reads its devices over Modbus TCP, bids, writes its awarded setpoints.")
+
+    @OptionGroup var bus: BusOptions
+
+    @Option(help: "The household's id (env GRIDRIG_PARTICIPANT).")
+    var house: String?
+
+    @Option(help: "Its devices as JSON, the format of GRIDRIG_DEVICES (docs/PROTOCOL.md).")
+    var devices: String?
+
+    @Option(help: "The profiles folder that names each device's register map (env GRIDRIG_PROFILES).")
+    var profiles: String?
+
+    @Option(help: "Forecast of the house's unresponsive load, kW (env GRIDRIG_BASE_LOAD_KW).")
+    var baseLoad: Double?
+
+    func run() async throws {
+        let endpoints = try bus.endpoints()
+        let logger = try bus.logger("gridrig.agent.household")
+        guard let house = house ?? environment("GRIDRIG_PARTICIPANT") else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
+        let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
+        let setups: [DeviceSetup]
+        do {
+            let addresses = try ControllerSetup.addresses(json: devices ?? environment("GRIDRIG_DEVICES") ?? "[]").filter { $0.id.hasPrefix("\(house)/") }
+            setups = try addresses.map { address throws(FileError) in
+                ControllerSetup.setup(address, profile: try ProfileLoader.load(file: "\(folder)/\(address.profile).yaml"))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let load = baseLoad ?? environment("GRIDRIG_BASE_LOAD_KW").flatMap(Double.init) ?? 0
+        let context = try BusContext()
+        let agent = HouseholdAgent(setup: ControllerSetup.household(house, devices: setups, baseLoad: load), context: context,
+                                   endpoints: endpoints, logger: logger)
+        try await serve(agent.control) { () throws(ParticipantError) in try agent.run() }
+    }
+}
+
+struct MarketAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "market",
+        abstract: "The reference market: collects bids until gate closure, clears, publishes the clearing and awards.")
+
+    @OptionGroup var bus: BusOptions
+
+    @Option(help: "The households that may bid, comma-separated (env GRIDRIG_HOUSEHOLDS).")
+    var households: String?
+
+    @Option(help: "The market's participant name.")
+    var name: String = "market"
+
+    @Option(help: "Bids messages one household may send per interval before the rest are refused as a flood.")
+    var messageLimit: Int = 20
+
+    func run() async throws {
+        let endpoints = try bus.endpoints()
+        let logger = try bus.logger("gridrig.agent.market")
+        guard let list = households ?? environment("GRIDRIG_HOUSEHOLDS") else {
+            throw ValidationError("Give the households: --households h1,h2 (or GRIDRIG_HOUSEHOLDS).")
+        }
+        guard messageLimit > 0 else { throw ValidationError("--message-limit must be at least 1, found \(messageLimit).") }
+        let context = try BusContext()
+        let market = MarketAgent(setup: MarketSetup(name: name, households: list.split(separator: ",").map(String.init), messageLimit: messageLimit),
+                                 context: context, endpoints: endpoints, logger: logger)
+        try await serve(market.control) { () throws(ParticipantError) in try market.run() }
+    }
+}

@@ -1,0 +1,89 @@
+"""The GridRig bus protocol v1 in a few lines of pyzmq, written from docs/PROTOCOL.md only.
+
+A participant publishes to the broker's publish endpoint and subscribes at its subscribe endpoint. Every message
+is two frames: the topic, and one UTF-8 JSON object carrying v, type, interval, sender and seq plus the body.
+"""
+import json
+import os
+import time
+
+import zmq
+
+VERSION = 1
+
+
+class Participant:
+    """One participant: join the bus, say ready until the first interval, send and receive messages."""
+
+    def __init__(self, name, role, topics):
+        self.name = name
+        self.seq = 0
+        self.context = zmq.Context()
+        self.pub = self.context.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.LINGER, 200)
+        self.pub.connect(os.environ["GRIDRIG_BUS_PUBLISH"])
+        self.sub = self.context.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 200)
+        self.sub.connect(os.environ["GRIDRIG_BUS_SUBSCRIBE"])
+        for topic in list(topics) + ["interval", "goodbye/conductor", "hello/" + name]:
+            self.sub.setsockopt_string(zmq.SUBSCRIBE, topic)
+        self.started = False
+        self.last_ready = 0.0
+        self.join(role)
+
+    def send(self, type_, body, interval=None):
+        self.seq += 1
+        message = dict(body, v=VERSION, type=type_, sender=self.name, seq=self.seq)
+        if interval is not None:
+            message["interval"] = interval
+        self.pub.send_multipart([topic_of(type_, self.name, body).encode(), json.dumps(message).encode()])
+
+    def join(self, role):
+        """Publish hello until it comes back through the broker: from then on no message for us is missed."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.send("hello", {"role": role, "software": "gridrig python example"})
+            if self.sub.poll(20):
+                topic, payload = self.sub.recv_multipart()
+                if topic.decode() == "hello/" + self.name:
+                    self.send("ready", {})
+                    self.last_ready = time.monotonic()
+                    return
+        raise SystemExit(f"{self.name}: no answer from the broker within 10 s")
+
+    def messages(self):
+        """Yield (topic, message) until the conductor says goodbye; refuse what is not protocol v1."""
+        while True:
+            if not self.started and time.monotonic() - self.last_ready > 0.2:
+                self.send("ready", {})
+                self.last_ready = time.monotonic()
+            if not self.sub.poll(50):
+                continue
+            topic, payload = self.sub.recv_multipart()
+            topic = topic.decode()
+            try:
+                message = json.loads(payload)
+                if not isinstance(message, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as error:
+                self.send("error", {"fault": "malformed", "detail": str(error), "topic": topic, "count": 1})
+                continue
+            if message.get("v") != VERSION:
+                self.send("error", {"fault": "version", "detail": f"version {message.get('v')}", "topic": topic, "count": 1})
+                continue
+            if message.get("sender") == self.name:
+                continue
+            if message.get("type") == "interval":
+                self.started = True
+            if message.get("type") == "goodbye" and message.get("sender") == "conductor":
+                self.send("goodbye", {"reason": "the conductor ended the run"})
+                return
+            yield topic, message
+
+
+def topic_of(type_, sender, body):
+    if type_ in ("hello", "ready", "goodbye", "error"):
+        return f"{type_}/{sender}"
+    if type_ in ("telemetry", "bids", "awards", "dispatch"):
+        return f"{type_}/{body['house']}"
+    return {"tick": "clock"}.get(type_, type_)
