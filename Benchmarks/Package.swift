@@ -5,9 +5,15 @@ import PackageDescription
 let package = Package(
     name: "GridRigBenchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "GridRig", path: "..")],
+    dependencies: [.package(name: "GridRig", path: ".."), .package(url: "https://github.com/apple/swift-log", from: "1.16.2")],
     targets: [
         .executableTarget(name: "ModbusBench", dependencies: [.product(name: "Modbus", package: "GridRig")]),
         .executableTarget(name: "MarketBench", dependencies: [.product(name: "Market", package: "GridRig")]),
+        .executableTarget(name: "BusBench", dependencies: [
+            .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),
+            .product(name: "Emulators", package: "GridRig"), .product(name: "Harness", package: "GridRig"),
+            .product(name: "Messages", package: "GridRig"), .product(name: "Modbus", package: "GridRig"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

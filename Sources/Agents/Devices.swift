@@ -54,6 +54,8 @@ final class DeviceDriver {
     let connection: DeviceConnection
     /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
     private var totalAtPlugIn: Double?
+    /// The last value each point was written with, so that unchanged modes are not written again.
+    private var written: [AgentPoint: Double] = [:]
 
     init(_ setup: DeviceSetup) {
         self.setup = setup
@@ -102,10 +104,15 @@ final class DeviceDriver {
                          phases: min(Int(rating("phases", 3)), plan?.phases ?? 3), voltage: rating("voltage", 230))
     }
 
-    /// Writes a setpoint; returns what was set and whether it landed.
+    /// Writes a setpoint; returns what was set and whether it landed. The last write (the setpoint itself) always
+    /// goes out, which also re-arms a product's watchdog; the ones before it (on/off, modes) only when they change.
     func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)]) -> DispatchOutcome {
         do {
-            for (point, raw) in writes { try connection.write(point, raw) }
+            for (index, (point, raw)) in writes.enumerated() where index == writes.count - 1 || written[point] != raw {
+                written[point] = nil
+                try connection.write(point, raw)
+                written[point] = raw
+            }
             return DispatchOutcome(name: name, value: value, landedAt: unixTime(), error: nil)
         } catch {
             return DispatchOutcome(name: name, value: value, landedAt: nil, error: error.description)

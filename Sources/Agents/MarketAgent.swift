@@ -121,10 +121,15 @@ public final class MarketAgent: Sendable {
                                                       marginalQuantity: clearing.marginalQuantity, marginalFraction: clearing.marginalFraction,
                                                       unservedDemand: clearing.unservedDemand, bidCount: book.bids.count)),
                              interval: interval.interval)
-        for house in setup.households {
-            let awards = clearing.awards.filter { $0.bid.id.hasPrefix("\(house)/") }
-                .map { Awards.Award(id: $0.bid.id, side: $0.bid.side.rawValue, quantity: $0.quantity) }
-            try participant.send(.awards(Awards(house: house, price: clearing.price, awards: awards)), interval: interval.interval)
+        var byHouse: [String: [Awards.Award]] = [:]
+        for award in clearing.awards {
+            byHouse[String(award.bid.id.prefix { $0 != "/" }), default: []]
+                .append(Awards.Award(id: award.bid.id, side: award.bid.side.rawValue, quantity: award.quantity))
         }
+        // Encoded first, then sent back to back, so that no household waits behind the encoding of another's.
+        let messages = setup.households.map { house in
+            participant.writer.message(.awards(Awards(house: house, price: clearing.price, awards: byHouse[house] ?? [])), interval: interval.interval)
+        }
+        for message in messages.map({ ($0.topic, $0.encoded()) }) { try participant.client.publish(message.0, message.1) }
     }
 }

@@ -22,15 +22,63 @@ public struct CapturedMessage: Sendable {
 }
 
 /// Every message the broker forwarded, in order: the harness's record of truth for the bus.
+///
+/// Frames are appended to one byte log (each frame as a 4-byte length and its bytes) with an index of messages,
+/// so capturing costs no allocation per message; `all` rebuilds the messages when asked.
 public final class BusCapture: Sendable {
-    private let messages = Mutex<[CapturedMessage]>([])
+    struct Log {
+        var bytes: [UInt8] = []
+        /// Where each message's frames end in `bytes`, and when it arrived.
+        var ends: [Int] = []
+        var arrivals: [Double] = []
+
+        mutating func append(frame: UnsafeRawBufferPointer) {
+            withUnsafeBytes(of: UInt32(frame.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: frame)
+        }
+
+        mutating func close(at time: Double) {
+            ends.append(bytes.count)
+            arrivals.append(time)
+        }
+    }
+
+    private let log = Mutex(Log())
 
     public init() {}
 
-    func append(_ message: CapturedMessage) { messages.withLock { $0.append(message) } }
+    func append(_ batch: Log) {
+        log.withLock { log in
+            let base = log.bytes.count
+            log.bytes.append(contentsOf: batch.bytes)
+            log.ends.append(contentsOf: batch.ends.map { $0 + base })
+            log.arrivals.append(contentsOf: batch.arrivals)
+        }
+    }
 
-    public var all: [CapturedMessage] { messages.withLock { $0 } }
-    public var count: Int { messages.withLock { $0.count } }
+    public var count: Int { log.withLock { $0.ends.count } }
+
+    public var all: [CapturedMessage] {
+        log.withLock { log in
+            var messages: [CapturedMessage] = []
+            messages.reserveCapacity(log.ends.count)
+            var start = 0
+            for (end, received) in zip(log.ends, log.arrivals) {
+                var frames: [[UInt8]] = []
+                var cursor = start
+                while cursor + 4 <= end {
+                    let length = Int(UInt32(log.bytes[cursor]) | UInt32(log.bytes[cursor + 1]) << 8
+                                     | UInt32(log.bytes[cursor + 2]) << 16 | UInt32(log.bytes[cursor + 3]) << 24)
+                    frames.append(Array(log.bytes[(cursor + 4)..<(cursor + 4 + length)]))
+                    cursor += 4 + length
+                }
+                messages.append(CapturedMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self),
+                                                payload: Array(frames.dropFirst()), received: received))
+                start = end
+            }
+            return messages
+        }
+    }
 }
 
 /// An XSUB/XPUB proxy on its own thread, capturing every message it forwards.
@@ -51,9 +99,11 @@ public final class Broker: Sendable {
     }
 
     /// Binds both endpoints now (errors are thrown here, not on the thread); port 0 picks free ports.
-    public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0) throws(BusError) {
-        let inbound = try BusSocket(context, .extendedSubscriber)
-        let outbound = try BusSocket(context, .extendedPublisher)
+    /// `highWater` bounds the messages queued per peer (0: unbounded); past it a subscriber's messages are dropped.
+    public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0,
+                highWater: Int32 = 100_000) throws(BusError) {
+        let inbound = try BusSocket(context, .extendedSubscriber, highWater: highWater)
+        let outbound = try BusSocket(context, .extendedPublisher, highWater: highWater)
         func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
         endpoints = BusEndpoints(publish: try inbound.bind(endpoint(publishPort)), subscribe: try outbound.bind(endpoint(subscribePort)))
         try inbound.send([[0x01]])  // subscribe to every topic upstream
@@ -96,14 +146,15 @@ public final class Broker: Sendable {
         while !loop.isStopping.load(ordering: .relaxed) {
             guard let ready = try? BusSocket.readable([inbound, outbound], timeout: .milliseconds(20)) else { continue }
             if ready[0] {
-                while let frames = try? inbound.receive() {
-                    let topic = String(decoding: frames.first ?? [], as: UTF8.self)
-                    capture.append(CapturedMessage(topic: topic, payload: Array(frames.dropFirst()), received: unixTime()))
-                    _ = try? outbound.send(frames)
+                var batch = BusCapture.Log()
+                _ = try? inbound.forwardWaiting(to: outbound) { frame, last in
+                    batch.append(frame: frame)
+                    if last { batch.close(at: unixTime()) }
                 }
+                capture.append(batch)
             }
             if ready[1] {
-                while (try? outbound.receive()) != nil {}  // subscription notices: the XPUB applies them itself
+                while (try? outbound.receive()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
             }
         }
     }

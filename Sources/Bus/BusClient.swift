@@ -18,9 +18,10 @@ public final class BusClient {
     /// Messages that arrived during `join`, delivered first by `receive`.
     private var pending: [BusMessage] = []
 
-    public init(context: BusContext, endpoints: BusEndpoints, topics: [String]) throws(BusError) {
-        publisher = try BusSocket(context, .publisher)
-        subscriber = try BusSocket(context, .subscriber)
+    /// `highWater` bounds the messages queued per peer (0: unbounded); past it a publisher drops.
+    public init(context: BusContext, endpoints: BusEndpoints, topics: [String], highWater: Int32 = 100_000) throws(BusError) {
+        publisher = try BusSocket(context, .publisher, highWater: highWater)
+        subscriber = try BusSocket(context, .subscriber, highWater: highWater)
         try publisher.connect(endpoints.publish)
         try subscriber.connect(endpoints.subscribe)
         for topic in topics { try subscriber.subscribe(topic) }
@@ -30,19 +31,15 @@ public final class BusClient {
 
     /// Publishes one message: the topic frame, then each payload frame. Never blocks; a full queue drops.
     public func publish(_ topic: String, _ payload: [UInt8]...) throws(BusError) {
-        try publisher.send([Array(topic.utf8)] + payload)
+        try publisher.send(topic: topic, payload)
     }
 
     /// The next message, waiting at most `timeout` (nil: forever).
     public func receive(timeout: Duration?) throws(BusError) -> BusMessage? {
         if !pending.isEmpty { return pending.removeFirst() }
-        if let frames = try subscriber.receive() { return Self.message(frames) }
+        if let (topic, payload) = try subscriber.receive() { return BusMessage(topic: topic, payload: payload) }
         guard try BusSocket.readable([subscriber], timeout: timeout)[0] else { return nil }
-        return try subscriber.receive().map(Self.message)
-    }
-
-    private static func message(_ frames: [[UInt8]]) -> BusMessage {
-        BusMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self), payload: Array(frames.dropFirst()))
+        return try subscriber.receive().map { BusMessage(topic: $0.topic, payload: $0.payload) }
     }
 
     /// The readiness handshake against the slow-joiner problem: subscribes to `topic`, then publishes `payload`
@@ -56,9 +53,9 @@ public final class BusClient {
             try publish(topic, payload)
             let until = min(ContinuousClock.now + interval, deadline)
             while ContinuousClock.now < until {
-                guard let frames = try BusSocket.readable([subscriber], timeout: ContinuousClock.now.duration(to: until))[0]
+                guard let (received, frames) = try BusSocket.readable([subscriber], timeout: ContinuousClock.now.duration(to: until))[0]
                         ? try subscriber.receive() : nil else { continue }
-                let message = Self.message(frames)
+                let message = BusMessage(topic: received, payload: frames)
                 if message.topic == topic && message.payload.first == payload { return true }
                 pending.append(message)
             }

@@ -54,7 +54,7 @@ final class BusSocket {
     }
 
     private let context: BusContext
-    private let raw: UnsafeMutableRawPointer
+    fileprivate let raw: UnsafeMutableRawPointer
     let kind: Kind
 
     /// Messages queued past `highWater` per peer are dropped (PUB) rather than blocking anyone; closing waits at
@@ -95,6 +95,15 @@ final class BusSocket {
         guard zmq_setsockopt(raw, ZMQ_SUBSCRIBE, bytes, bytes.count) == 0 else { throw .current("zmq_setsockopt ZMQ_SUBSCRIBE \(prefix)") }
     }
 
+    /// Sends a topic frame, then `frames`, as one multipart message (a PUB socket drops rather than block).
+    func send(topic: String, _ frames: [[UInt8]]) throws(BusError) {
+        var topic = topic
+        let sent = topic.withUTF8 { zmq_send(raw, $0.baseAddress, $0.count, frames.isEmpty ? 0 : ZMQ_SNDMORE) }
+        guard sent >= 0 else { throw .current("zmq_send") }
+        guard !frames.isEmpty else { return }
+        try send(frames)
+    }
+
     /// Sends all frames as one multipart message. Returns false when it would block (a full queue) and `wait` is
     /// false; a PUB socket never blocks, it drops.
     @discardableResult
@@ -111,21 +120,49 @@ final class BusSocket {
         return true
     }
 
-    /// Receives one whole multipart message, or nil if none is waiting (never blocks).
-    func receive() throws(BusError) -> [[UInt8]]? {
-        var frames: [[UInt8]] = []
+    /// Receives one whole multipart message, the first frame as text and the rest as bytes, or nil if none is
+    /// waiting (never blocks).
+    func receive() throws(BusError) -> (topic: String, payload: [[UInt8]])? {
+        var topic: String?
+        var payload: [[UInt8]] = []
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
-            let size = zmq_msg_recv(&message, raw, frames.isEmpty ? ZMQ_DONTWAIT : 0)
+            let size = zmq_msg_recv(&message, raw, topic == nil ? ZMQ_DONTWAIT : 0)
             guard size >= 0 else {
-                if zmq_errno() == EAGAIN, frames.isEmpty { return nil }
+                if zmq_errno() == EAGAIN, topic == nil { return nil }
                 throw .current("zmq_msg_recv")
             }
-            let data = zmq_msg_data(&message)!.assumingMemoryBound(to: UInt8.self)
-            frames.append(Array(UnsafeBufferPointer(start: data, count: Int(size))))
-            guard zmq_msg_more(&message) == 1 else { return frames }
+            let bytes = UnsafeBufferPointer(start: zmq_msg_data(&message)!.assumingMemoryBound(to: UInt8.self), count: Int(size))
+            if topic == nil { topic = String(decoding: bytes, as: UTF8.self) } else { payload.append(Array(bytes)) }
+            guard zmq_msg_more(&message) == 1 else { return (topic!, payload) }
+        }
+    }
+
+    /// Moves every waiting message to `destination` without copying it into Swift values, showing each frame to
+    /// `record` first (the broker's capture; `last` marks a message's final frame). Returns how many messages
+    /// moved. The buffers go to libzmq's send queue as they are (`zmq_msg_send(3)`), which is what lets one broker
+    /// thread pass a million messages a second.
+    func forwardWaiting(to destination: BusSocket, record: (_ frame: UnsafeRawBufferPointer, _ last: Bool) -> Void) throws(BusError) -> Int {
+        var moved = 0
+        var inside = false  // between the frames of one message
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            let size = zmq_msg_recv(&message, raw, inside ? 0 : ZMQ_DONTWAIT)
+            guard size >= 0 else {
+                zmq_msg_close(&message)
+                if zmq_errno() == EAGAIN, !inside { return moved }
+                throw .current("zmq_msg_recv")
+            }
+            let more = zmq_msg_more(&message) == 1
+            record(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: Int(size)), !more)
+            if zmq_msg_send(&message, destination.raw, more ? ZMQ_SNDMORE : 0) < 0 {
+                zmq_msg_close(&message)  // a full queue drops, as PUB does
+            }
+            inside = more
+            if !more { moved += 1 }
         }
     }
 

@@ -27,12 +27,10 @@ extension Message {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let data = Data(payload)
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-            throw MessageError(fault: .malformed, detail: "not a JSON object", sender: nil)
-        }
         let header: WireHeader
         do { header = try decoder.decode(WireHeader.self, from: data) } catch {
-            throw MessageError(fault: .malformed, detail: Self.explain(error), sender: nil)
+            // The header's fields are all optional, so only a frame that is not a JSON object fails here.
+            throw MessageError(fault: .malformed, detail: "not a JSON object", sender: nil)
         }
         guard let version = header.v else { throw MessageError(fault: .malformed, detail: "missing field \"v\" (the protocol version)", sender: header.sender) }
         guard version == Self.version else {

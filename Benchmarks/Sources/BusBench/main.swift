@@ -1,0 +1,128 @@
+// Bus benchmarks (docs/PERFORMANCE.md).
+//   BusBench broker N              N small messages through GridRig's broker (capture on); prints msgs/s
+//   BusBench dispatch HOUSES K     K lockstep intervals of HOUSES households (thermostat + EV charger each) with the
+//                                  reference market and agents; latency from the clearing's arrival at the broker to
+//                                  each setpoint landing in its device's write log, p50/p99/max
+import Agents
+import Bus
+import Dispatch
+import Emulators
+import Foundation
+import Harness
+import Logging
+import Messages
+import Modbus
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let first = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: BusBench broker N | dispatch HOUSES INTERVALS\n".utf8))
+    exit(2)
+}
+var logger = Logger(label: "bench")
+logger.logLevel = .critical
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+
+switch arguments[1] {
+case "broker":
+    // One context each, as separate processes would have: a context's single I/O thread would otherwise carry all
+    // three connections.
+    let context = try BusContext(), publisherContext = try BusContext(), subscriberContext = try BusContext()
+    // Unbounded queues, as libzmq's own throughput tests use: nothing is dropped, so every message is counted.
+    let broker = try Broker(context: context, highWater: 0)
+    let subscriber = try BusClient(context: subscriberContext, endpoints: broker.endpoints, topics: ["bench"], highWater: 0)
+    guard try subscriber.join(topic: "hello/sub", payload: [1], timeout: .seconds(5)) else { fatalError("no broker") }
+    let endpoints = broker.endpoints
+    let done = DispatchSemaphore(value: 0), drained = DispatchSemaphore(value: 0)
+    let start = ContinuousClock.now
+    Thread {
+        let publisher = try! BusClient(context: publisherContext, endpoints: endpoints, topics: [], highWater: 0)
+        _ = try! publisher.join(topic: "hello/pub", payload: [2], timeout: .seconds(5))
+        let payload = Array("0123456789abcdef".utf8)
+        for _ in 0..<first { try! publisher.publish("bench", payload) }
+        drained.wait()  // closing sooner would discard what is still queued after the linger
+        done.signal()
+    }.start()
+    var count = 0, began: ContinuousClock.Instant?
+    while count < first, let message = try subscriber.receive(timeout: .seconds(10)) {
+        guard message.topic == "bench" else { continue }
+        if began == nil { began = .now }
+        count += 1
+    }
+    let finished = ContinuousClock.now
+    drained.signal()
+    done.wait()
+    let seconds = (finished - (began ?? start)) / .seconds(1)
+    print(String(format: "broker %.0f msgs/s (%d of %d delivered, %d captured)", Double(count) / seconds, count, first, broker.capture.count))
+    broker.stop()
+
+case "dispatch":
+    let intervals = arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20
+    var rig = "name: bench\nstart: \"12:00\"\nhouses:\n"
+    for house in 1...first {
+        rig += """
+              - name: h\(house)
+                base-load: 400
+                devices:
+                  - {name: thermostat, profile: intesis-thermostat, room-temperature: 20}
+                  - name: ev
+                    profile: alfen-ng9xx
+                    vehicle: {arrival: "06:00", departure: "23:00", capacity: 60000, initial-soc: 20, target-soc: 90, max-current: 16, phases: 3}
+
+            """
+    }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(first).yaml").path
+    _ = FileManager.default.createFile(atPath: path, contents: Data(rig.utf8))
+    let profiles = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Profiles").path
+    let loaded = try RigLoader.load(file: path, profiles: profiles, firstPort: 0)
+    let fleet = try Fleet(loaded.devices, weather: loaded.weather, baseLoads: loaded.baseLoads, startTime: loaded.start ?? 43_200, logger: logger)
+    let context = try BusContext()
+    let broker = try Broker(context: context)
+    let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads.mapValues(\.mean))
+    // A context per participant, as separate processes would have: one context's I/O thread would carry every connection.
+    let market = MarketAgent(setup: MarketSetup(households: households.map(\.house)), context: try BusContext(), endpoints: broker.endpoints, logger: logger)
+    let agents = try households.map { HouseholdAgent(setup: $0, context: try BusContext(), endpoints: broker.endpoints, logger: logger) }
+    for participant in [{ try? market.run() }] + agents.map({ agent in { try? agent.run() } }) as [@Sendable () -> Void] {
+        Thread { participant() }.start()
+    }
+    let conductor = try Conductor(context: try BusContext(), endpoints: broker.endpoints, households: households.map(\.house), fleet: fleet,
+                                  timing: IntervalTiming(bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10)),
+                                  logger: logger)
+    try conductor.waitUntilReady(Set(households.map(\.house) + ["market"]), timeout: .seconds(60))
+    for _ in 0..<intervals { _ = try conductor.runInterval() }
+    try conductor.finish()
+    // Latency: the clearing's arrival at the broker to each accepted write of that interval in the devices' logs.
+    let clearings = broker.capture.all.filter { $0.topic == "clearing" }.map(\.received)
+    let writes = fleet.writeLog.all.filter { $0.record.exception == nil }.map(\.record.unixTime).sorted()
+    var latencies: [Double] = []
+    for (k, cleared) in clearings.enumerated() {
+        let next = k + 1 < clearings.count ? clearings[k + 1] : .infinity
+        latencies += writes.filter { $0 >= cleared && $0 < next }.map { ($0 - cleared) * 1000 }
+    }
+    latencies.sort()
+    // Where the time goes: awards published after the clearing, and awards received by the agents.
+    let captured = broker.capture.all
+    var awardsLag: [Double] = [], receiveLag: [Double] = []
+    for (k, cleared) in clearings.enumerated() {
+        let next = k + 1 < clearings.count ? clearings[k + 1] : .infinity
+        awardsLag += captured.filter { $0.topic.hasPrefix("awards/") && $0.received >= cleared && $0.received < next }.map { ($0.received - cleared) * 1000 }
+        for message in captured where message.topic.hasPrefix("dispatch/") && message.received >= cleared && message.received < next {
+            if let decoded = try? Message.decode(topic: message.topic, payload: message.payload.first ?? []), case .dispatch(let report) = decoded.body {
+                receiveLag.append((report.awardsReceivedAt - cleared) * 1000)
+            }
+        }
+    }
+    awardsLag.sort(); receiveLag.sort()
+    print(String(format: "awards on the bus after the clearing: p50 %.2f p99 %.2f ms; awards received by agents: p50 %.2f p99 %.2f ms",
+                 percentile(awardsLag, 0.5), percentile(awardsLag, 0.99), percentile(receiveLag, 0.5), percentile(receiveLag, 0.99)))
+    print(String(format: "dispatch %d devices, %d intervals, %d setpoint writes: p50 %.2f ms p99 %.2f ms max %.2f ms",
+                 fleet.devices.count, clearings.count, latencies.count,
+                 percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
+    broker.stop()
+    fleet.stop()
+
+default:
+    FileHandle.standardError.write(Data("usage: BusBench broker N | dispatch HOUSES INTERVALS\n".utf8))
+    exit(2)
+}
