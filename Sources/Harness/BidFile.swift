@@ -1,5 +1,6 @@
 import Foundation
 public import Market
+import Messages
 
 /// The bids file of `gridrig market clear` (docs/MARKET.md): a price cap and the buyers' and sellers' bids of one
 /// interval, in JSON.

@@ -1,4 +1,5 @@
 public import Market
+import Messages
 
 /// How `gridrig market clear` shows a clearing: JSON for machines (docs/MARKET.md), a table for people.
 public enum ClearingReport {
@@ -17,7 +18,7 @@ public enum ClearingReport {
         for (k, award) in clearing.awards.enumerated() {
             let bid = award.bid
             text += k == 0 ? "\n" : ",\n"
-            text += "    {\"id\": \(quoted(bid.id)), \"side\": \"\(bid.side.rawValue)\", \"bid_price\": \(bid.price), "
+            text += "    {\"id\": \(JSONWriter.quoted(bid.id)), \"side\": \"\(bid.side.rawValue)\", \"bid_price\": \(bid.price), "
             text += "\"bid_quantity\": \(bid.quantity), \"quantity\": \(award.quantity)}"
         }
         text += clearing.awards.isEmpty ? "]\n}" : "\n  ]\n}"
@@ -48,21 +49,5 @@ public enum ClearingReport {
         var text = "\(scaled)"
         if text.hasSuffix(".0") { text.removeLast(2) }
         return text.contains("e") ? "\(value)" : text
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

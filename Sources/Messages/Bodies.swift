@@ -1,5 +1,5 @@
 /// A participant announcing itself; its join handshake publishes this on `hello/<sender>`.
-public struct Hello: Codable, Sendable, Equatable {
+public struct Hello: Sendable, Equatable {
     /// "household", "market", "conductor" or "observer".
     public var role: String
     /// What the participant runs, e.g. "gridrig 0.3 reference household".
@@ -11,14 +11,14 @@ public struct Hello: Codable, Sendable, Equatable {
     }
 }
 
-public struct Goodbye: Codable, Sendable, Equatable {
+public struct Goodbye: Sendable, Equatable {
     public var reason: String
 
     public init(reason: String) { self.reason = reason }
 }
 
 /// Simulated time, published by the conductor.
-public struct Tick: Codable, Sendable, Equatable {
+public struct Tick: Sendable, Equatable {
     /// Simulated seconds since midnight of the run's first day.
     public var time: Double
 
@@ -26,7 +26,7 @@ public struct Tick: Codable, Sendable, Equatable {
 }
 
 /// The start of a market interval (its id is the header's `interval`) and its deadlines.
-public struct IntervalStart: Codable, Sendable, Equatable {
+public struct IntervalStart: Sendable, Equatable {
     /// Simulated start, seconds since midnight of the first day, and length, s.
     public var start: Double
     public var length: Double
@@ -48,8 +48,8 @@ public struct IntervalStart: Codable, Sendable, Equatable {
 }
 
 /// What a household's agent read from its devices.
-public struct Telemetry: Codable, Sendable, Equatable {
-    public struct Device: Codable, Sendable, Equatable {
+public struct Telemetry: Sendable, Equatable {
+    public struct Device: Sendable, Equatable {
         /// "<house>/<device>".
         public var id: String
         /// Readings by name, in the units docs/PROTOCOL.md lists (kW, kWh, %, °C, A).
@@ -71,7 +71,7 @@ public struct Telemetry: Codable, Sendable, Equatable {
 }
 
 /// One bid on the wire.
-public struct WireBid: Codable, Sendable, Equatable {
+public struct WireBid: Sendable, Equatable {
     /// "<house>/<device>".
     public var id: String
     /// "buy" or "sell".
@@ -89,7 +89,7 @@ public struct WireBid: Codable, Sendable, Equatable {
 }
 
 /// A household's bids for the interval; a later message for the same interval replaces an earlier one.
-public struct Bids: Codable, Sendable, Equatable {
+public struct Bids: Sendable, Equatable {
     public var house: String
     public var bids: [WireBid]
 
@@ -100,7 +100,7 @@ public struct Bids: Codable, Sendable, Equatable {
 }
 
 /// The market's result for the interval (docs/MARKET.md).
-public struct ClearingResult: Codable, Sendable, Equatable {
+public struct ClearingResult: Sendable, Equatable {
     public var price: Double
     public var quantity: Double
     /// buyer, seller, exact, price, failure or null (`clearing_type`: `type` is the header's).
@@ -124,8 +124,8 @@ public struct ClearingResult: Codable, Sendable, Equatable {
 }
 
 /// What one household won: every one of its bids with the kW awarded, and the price.
-public struct Awards: Codable, Sendable, Equatable {
-    public struct Award: Codable, Sendable, Equatable {
+public struct Awards: Sendable, Equatable {
+    public struct Award: Sendable, Equatable {
         public var id: String
         public var side: String
         public var quantity: Double
@@ -149,8 +149,8 @@ public struct Awards: Codable, Sendable, Equatable {
 }
 
 /// The setpoints a household's agent wrote after its awards, each with when it landed in the device.
-public struct DispatchReport: Codable, Sendable, Equatable {
-    public struct Setpoint: Codable, Sendable, Equatable {
+public struct DispatchReport: Sendable, Equatable {
+    public struct Setpoint: Sendable, Equatable {
         /// "<house>/<device>".
         public var id: String
         /// What was set, e.g. "current-limit" (A), "power" (kW, + discharge), "cool-setpoint" (°C), "power-limit" (kW).
@@ -183,8 +183,8 @@ public struct DispatchReport: Codable, Sendable, Equatable {
 }
 
 /// A participant refusing a message: what was wrong, with whom, and how many it has refused for that fault.
-public struct ErrorReport: Codable, Sendable, Equatable {
-    public enum Fault: String, Codable, Sendable, CaseIterable {
+public struct ErrorReport: Sendable, Equatable {
+    public enum Fault: String, Sendable, CaseIterable {
         /// Not JSON, not an object, a missing or mistyped field, or a topic that does not match the message.
         case malformed
         /// A protocol version this participant does not speak.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Why a frame is not a message this participant accepts.
 public struct MessageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var fault: ErrorReport.Fault
@@ -11,116 +9,258 @@ public struct MessageError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 extension Message {
-    /// The JSON frame: header fields (`v`, `type`, `interval`, `sender`, `seq`) and body fields in one object,
-    /// snake_case keys, sorted so equal messages give equal bytes.
+    /// The JSON frame: the header fields (`v`, `type`, `interval`, `sender`, `seq`), then the body's, in one
+    /// object with snake_case keys, always in the same order, so equal messages give equal bytes.
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Every body is plain Codable data, so encoding cannot fail.
-        return Array((try? encoder.encode(Wire(message: self))) ?? Data())
+        var writer = JSONWriter()
+        writer.field("v", header.version)
+        writer.field("type", body.type)
+        writer.fieldIfPresent("interval", header.interval)
+        writer.field("sender", header.sender)
+        writer.field("seq", header.sequence)
+        body.write(into: &writer)
+        return Array(writer.json.utf8)
     }
 
     /// Reads one message from its topic and JSON frame. Unknown fields are ignored; an unknown version or type,
     /// a malformed frame, or a topic that does not fit the message is refused with the fault named.
     public static func decode(topic: String, payload: [UInt8]) throws(MessageError) -> Message {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let data = Data(payload)
-        let header: WireHeader
-        do { header = try decoder.decode(WireHeader.self, from: data) } catch {
-            // The header's fields are all optional, so only a frame that is not a JSON object fails here.
-            throw MessageError(fault: .malformed, detail: "not a JSON object", sender: nil)
+        let root: JSONValue
+        do { root = try JSONValue.parse(payload) } catch {
+            throw MessageError(fault: .malformed, detail: "not valid JSON: \(error.message)", sender: nil)
         }
-        guard let version = header.v else { throw MessageError(fault: .malformed, detail: "missing field \"v\" (the protocol version)", sender: header.sender) }
+        guard case .object(let members) = root.kind else {
+            throw MessageError(fault: .malformed, detail: "not a JSON object, found \(root.found)", sender: nil)
+        }
+        let fields = Fields(members: members, path: "", type: "header", sender: nil)
+        let sender = try fields.optionalString("sender")
+        let header = Fields(members: members, path: "", type: "header", sender: sender)
+        guard let version = try header.optionalInt("v") else {
+            throw MessageError(fault: .malformed, detail: "missing field \"v\" (the protocol version)", sender: sender)
+        }
         guard version == Self.version else {
-            throw MessageError(fault: .version, detail: "protocol version \(version) is not spoken here (this participant speaks \(Self.version))", sender: header.sender)
+            throw MessageError(fault: .version, detail: "protocol version \(version) is not spoken here (this participant speaks \(Self.version))", sender: sender)
         }
-        for (name, present) in [("type", header.type != nil), ("sender", header.sender != nil), ("seq", header.seq != nil)] where !present {
-            throw MessageError(fault: .malformed, detail: "missing field \"\(name)\"", sender: header.sender)
-        }
-        let sender = header.sender!
-        let body: Body
-        do {
-            body = try Self.body(type: header.type!, decoder: decoder, data: data, sender: sender)
-        } catch let error as MessageError {
-            throw error
-        } catch {
-            throw MessageError(fault: .malformed, detail: "\(header.type!): \(Self.explain(error))", sender: sender)
-        }
-        let message = Message(header: Header(version: version, interval: header.interval, sender: sender, sequence: header.seq!), body: body)
+        let type = try header.string("type")
+        guard let sender else { throw MessageError(fault: .malformed, detail: "missing field \"sender\"", sender: nil) }
+        let sequence = try header.int("seq")
+        guard sequence >= 0 else { throw MessageError(fault: .malformed, detail: "seq: expected a count from 1, found \(sequence)", sender: sender) }
+        let interval = try header.optionalInt("interval")
+        let body = try Body.read(type: type, Fields(members: members, path: "", type: type, sender: sender))
+        let message = Message(header: Header(version: version, interval: interval, sender: sender, sequence: UInt64(sequence)), body: body)
         guard message.topic == topic else {
-            throw MessageError(fault: .malformed, detail: "a \(body.type) message from \"\(sender)\" belongs on topic \"\(message.topic)\", not \"\(topic)\"", sender: sender)
+            throw MessageError(fault: .malformed, detail: "a \(type) message from \"\(sender)\" belongs on topic \"\(message.topic)\", not \"\(topic)\"", sender: sender)
         }
         return message
     }
+}
 
-    private static func body(type: String, decoder: JSONDecoder, data: Data, sender: String) throws -> Body {
+extension Message.Body {
+    func write(into writer: inout JSONWriter) {
+        switch self {
+        case .ready, .gate:
+            break
+        case .hello(let hello):
+            writer.field("role", hello.role)
+            writer.fieldIfPresent("software", hello.software)
+        case .goodbye(let goodbye):
+            writer.field("reason", goodbye.reason)
+        case .tick(let tick):
+            writer.field("time", tick.time)
+        case .interval(let start):
+            writer.field("start", start.start)
+            writer.field("length", start.length)
+            writer.field("price_cap", start.priceCap)
+            writer.field("bid_deadline_ms", start.bidDeadlineMs)
+            writer.field("clearing_deadline_ms", start.clearingDeadlineMs)
+            writer.field("dispatch_deadline_ms", start.dispatchDeadlineMs)
+        case .telemetry(let telemetry):
+            writer.field("house", telemetry.house)
+            writer.field("devices", json: JSONWriter.list(telemetry.devices.map { device in
+                var item = JSONWriter()
+                item.field("id", device.id)
+                var values = JSONWriter()
+                for name in device.values.keys.sorted() { values.field(name, device.values[name]!) }
+                item.field("values", json: values.json)
+                return item.json
+            }))
+        case .bids(let bids):
+            writer.field("house", bids.house)
+            writer.field("bids", json: JSONWriter.list(bids.bids.map { bid in
+                var item = JSONWriter()
+                item.field("id", bid.id)
+                item.field("side", bid.side)
+                item.field("price", bid.price)
+                item.field("quantity", bid.quantity)
+                return item.json
+            }))
+        case .clearing(let clearing):
+            writer.field("price", clearing.price)
+            writer.field("quantity", clearing.quantity)
+            writer.field("clearing_type", clearing.clearingType)
+            writer.field("marginal_quantity", clearing.marginalQuantity)
+            writer.field("marginal_fraction", clearing.marginalFraction)
+            writer.field("unserved_demand", clearing.unservedDemand)
+            writer.field("bid_count", clearing.bidCount)
+        case .awards(let awards):
+            writer.field("house", awards.house)
+            writer.field("price", awards.price)
+            writer.field("awards", json: JSONWriter.list(awards.awards.map { award in
+                var item = JSONWriter()
+                item.field("id", award.id)
+                item.field("side", award.side)
+                item.field("quantity", award.quantity)
+                return item.json
+            }))
+        case .dispatch(let report):
+            writer.field("house", report.house)
+            writer.field("awards_received_at", report.awardsReceivedAt)
+            writer.field("setpoints", json: JSONWriter.list(report.setpoints.map { setpoint in
+                var item = JSONWriter()
+                item.field("id", setpoint.id)
+                item.field("name", setpoint.name)
+                item.fieldIfPresent("value", setpoint.value)
+                item.fieldIfPresent("landed_at", setpoint.landedAt)
+                item.fieldIfPresent("error", setpoint.error)
+                return item.json
+            }))
+        case .error(let report):
+            writer.field("fault", report.fault.rawValue)
+            writer.field("detail", report.detail)
+            writer.fieldIfPresent("about", report.about)
+            writer.fieldIfPresent("topic", report.topic)
+            writer.field("count", report.count)
+        }
+    }
+
+    static func read(type: String, _ fields: Fields) throws(MessageError) -> Message.Body {
         switch type {
-        case "hello": return .hello(try decoder.decode(Hello.self, from: data))
+        case "hello": return .hello(Hello(role: try fields.string("role"), software: try fields.optionalString("software")))
         case "ready": return .ready
-        case "goodbye": return .goodbye(try decoder.decode(Goodbye.self, from: data))
-        case "tick": return .tick(try decoder.decode(Tick.self, from: data))
-        case "interval": return .interval(try decoder.decode(IntervalStart.self, from: data))
+        case "goodbye": return .goodbye(Goodbye(reason: try fields.string("reason")))
+        case "tick": return .tick(Tick(time: try fields.number("time")))
+        case "interval":
+            return .interval(IntervalStart(start: try fields.number("start"), length: try fields.number("length"),
+                                           priceCap: try fields.number("price_cap"), bidDeadlineMs: try fields.int("bid_deadline_ms"),
+                                           clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
+                                           dispatchDeadlineMs: try fields.int("dispatch_deadline_ms")))
         case "gate": return .gate
-        case "telemetry": return .telemetry(try decoder.decode(Telemetry.self, from: data))
-        case "bids": return .bids(try decoder.decode(Bids.self, from: data))
-        case "clearing": return .clearing(try decoder.decode(ClearingResult.self, from: data))
-        case "awards": return .awards(try decoder.decode(Awards.self, from: data))
-        case "dispatch": return .dispatch(try decoder.decode(DispatchReport.self, from: data))
-        case "error": return .error(try decoder.decode(ErrorReport.self, from: data))
-        default: throw MessageError(fault: .unknownType, detail: "unknown message type \"\(type)\"", sender: sender)
-        }
-    }
-
-    /// A decoding error as "field path: what was wrong".
-    private static func explain(_ error: any Error) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
-        }
-        switch error as? DecodingError {
-        case .keyNotFound(let key, let context)?: return "missing field \"\(path(context.codingPath + [key]))\""
-        case .typeMismatch(let type, let context)?: return "\(path(context.codingPath)): expected \(type)"
-        case .valueNotFound(let type, let context)?: return "\(path(context.codingPath)): expected \(type), found null"
-        case .dataCorrupted(let context)?: return "\(path(context.codingPath)): \(context.debugDescription)"
-        default: return "\(error)"
+        case "telemetry":
+            return .telemetry(Telemetry(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
+                Telemetry.Device(id: try device.string("id"), values: try device.numbers("values"))
+            }))
+        case "bids":
+            return .bids(Bids(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
+                WireBid(id: try bid.string("id"), side: try bid.string("side"), price: try bid.number("price"), quantity: try bid.number("quantity"))
+            }))
+        case "clearing":
+            return .clearing(ClearingResult(price: try fields.number("price"), quantity: try fields.number("quantity"),
+                                            clearingType: try fields.string("clearing_type"),
+                                            marginalQuantity: try fields.number("marginal_quantity"),
+                                            marginalFraction: try fields.number("marginal_fraction"),
+                                            unservedDemand: try fields.number("unserved_demand"), bidCount: try fields.int("bid_count")))
+        case "awards":
+            return .awards(Awards(house: try fields.string("house"), price: try fields.number("price"),
+                                  awards: try fields.objects("awards").map { award throws(MessageError) in
+                                      Awards.Award(id: try award.string("id"), side: try award.string("side"), quantity: try award.number("quantity"))
+                                  }))
+        case "dispatch":
+            return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
+                                            setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
+                                                DispatchReport.Setpoint(id: try setpoint.string("id"), name: try setpoint.string("name"),
+                                                                        value: try setpoint.optionalNumber("value"),
+                                                                        landedAt: try setpoint.optionalNumber("landed_at"),
+                                                                        error: try setpoint.optionalString("error"))
+                                            }))
+        case "error":
+            let name = try fields.string("fault")
+            guard let fault = ErrorReport.Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }
+            return .error(ErrorReport(fault: fault, detail: try fields.string("detail"), about: try fields.optionalString("about"),
+                                      topic: try fields.optionalString("topic"), count: try fields.int("count")))
+        default:
+            throw MessageError(fault: .unknownType, detail: "unknown message type \"\(type)\"", sender: fields.sender)
         }
     }
 }
 
-/// The header as it may arrive: every field optional, so each absence is named.
-private struct WireHeader: Decodable {
-    var v: Int?
-    var type: String?
-    var interval: Int?
-    var sender: String?
-    var seq: UInt64?
-}
+/// One JSON object of a frame, read field by field; every fault names the message type and the field's path.
+struct Fields {
+    let members: [(key: String, value: JSONValue)]
+    /// The object's path in the message, e.g. "bids[0]"; empty at the top.
+    let path: String
+    let type: String
+    let sender: String?
 
-private struct Wire: Encodable {
-    let message: Message
+    private func value(_ key: String) -> JSONValue? {
+        guard let value = members.first(where: { $0.key == key })?.value else { return nil }
+        if case .null = value.kind { return nil }
+        return value
+    }
 
-    enum Key: String, CodingKey { case v, type, interval, sender, seq }
+    private func location(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(message.header.version, forKey: .v)
-        try container.encode(message.body.type, forKey: .type)
-        try container.encodeIfPresent(message.header.interval, forKey: .interval)
-        try container.encode(message.header.sender, forKey: .sender)
-        try container.encode(message.header.sequence, forKey: .seq)
-        switch message.body {
-        case .hello(let body): try body.encode(to: encoder)
-        case .goodbye(let body): try body.encode(to: encoder)
-        case .tick(let body): try body.encode(to: encoder)
-        case .interval(let body): try body.encode(to: encoder)
-        case .telemetry(let body): try body.encode(to: encoder)
-        case .bids(let body): try body.encode(to: encoder)
-        case .clearing(let body): try body.encode(to: encoder)
-        case .awards(let body): try body.encode(to: encoder)
-        case .dispatch(let body): try body.encode(to: encoder)
-        case .error(let body): try body.encode(to: encoder)
-        case .ready, .gate: break
+    func mistyped(_ key: String, expected: String, found: String) -> MessageError {
+        MessageError(fault: .malformed, detail: "\(type): \(location(key)): expected \(expected), found \(found)", sender: sender)
+    }
+
+    private func missing(_ key: String) -> MessageError {
+        MessageError(fault: .malformed, detail: "\(type): missing field \"\(location(key))\"", sender: sender)
+    }
+
+    func optionalNumber(_ key: String) throws(MessageError) -> Double? {
+        guard let value = value(key) else { return nil }
+        guard case .number(let number) = value.kind else { throw mistyped(key, expected: "a number", found: value.found) }
+        return number
+    }
+
+    func number(_ key: String) throws(MessageError) -> Double {
+        guard let number = try optionalNumber(key) else { throw missing(key) }
+        return number
+    }
+
+    func optionalInt(_ key: String) throws(MessageError) -> Int? {
+        guard let number = try optionalNumber(key) else { return nil }
+        guard number.rounded() == number, abs(number) < 9.0e15 else { throw mistyped(key, expected: "a whole number", found: "\(number)") }
+        return Int(number)
+    }
+
+    func int(_ key: String) throws(MessageError) -> Int {
+        guard let number = try optionalInt(key) else { throw missing(key) }
+        return number
+    }
+
+    func optionalString(_ key: String) throws(MessageError) -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .string(let text) = value.kind else { throw mistyped(key, expected: "a string", found: value.found) }
+        return text
+    }
+
+    func string(_ key: String) throws(MessageError) -> String {
+        guard let text = try optionalString(key) else { throw missing(key) }
+        return text
+    }
+
+    /// A list of objects, each read as `Fields` with its index in the path.
+    func objects(_ key: String) throws(MessageError) -> [Fields] {
+        guard let value = value(key) else { throw missing(key) }
+        guard case .array(let elements) = value.kind else { throw mistyped(key, expected: "a list", found: value.found) }
+        var list: [Fields] = []
+        for (index, element) in elements.enumerated() {
+            guard case .object(let members) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "an object", found: element.found) }
+            list.append(Fields(members: members, path: location("\(key)[\(index)]"), type: type, sender: sender))
         }
+        return list
+    }
+
+    /// An object whose values are all numbers.
+    func numbers(_ key: String) throws(MessageError) -> [String: Double] {
+        guard let value = value(key) else { throw missing(key) }
+        guard case .object(let members) = value.kind else { throw mistyped(key, expected: "an object of numbers", found: value.found) }
+        var numbers: [String: Double] = [:]
+        for (name, member) in members {
+            guard case .number(let number) = member.kind else { throw mistyped("\(key).\(name)", expected: "a number", found: member.found) }
+            numbers[name] = number
+        }
+        return numbers
     }
 }

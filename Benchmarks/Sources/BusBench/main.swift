@@ -82,7 +82,7 @@ case "dispatch":
     let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads.mapValues(\.mean))
     // A context per participant, as separate processes would have: one context's I/O thread would carry every connection.
     let market = MarketAgent(setup: MarketSetup(households: households.map(\.house)), context: try BusContext(), endpoints: broker.endpoints, logger: logger)
-    let agents = try households.map { HouseholdAgent(setup: $0, context: try BusContext(), endpoints: broker.endpoints, logger: logger) }
+    let agents = households.map { HouseholdAgent(setup: $0, context: context, endpoints: broker.endpoints, logger: logger) }
     for participant in [{ try? market.run() }] + agents.map({ agent in { try? agent.run() } }) as [@Sendable () -> Void] {
         Thread { participant() }.start()
     }
