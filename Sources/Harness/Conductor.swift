@@ -67,17 +67,15 @@ public final class Conductor {
         self.fleet = fleet
         self.timing = timing
         self.logger = logger
+        let joined: Bool
         do {
             client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "error/"])
             let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
-            guard try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else {
-                throw ConductorError(message: "conductor: no answer from the broker at \(endpoints.publish) within 10 s")
-            }
-        } catch let error as BusError {
-            throw ConductorError(message: "conductor: \(error)")
+            joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
         } catch {
-            throw error as! ConductorError
+            throw ConductorError(message: "conductor: \(error)")
         }
+        guard joined else { throw ConductorError(message: "conductor: no answer from the broker at \(endpoints.publish) within 10 s") }
     }
 
     private func send(_ body: Message.Body, interval: Int? = nil) throws(ConductorError) {

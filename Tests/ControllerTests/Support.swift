@@ -66,7 +66,10 @@ final class World {
         addresses = ControllerSetup.addresses(specs: rig.devices, served: fleet.devices)
     }
 
-    func conductor(timing: IntervalTiming = IntervalTiming()) throws -> Conductor {
+    /// Lockstep advances as soon as everyone has answered, so generous deadlines cost nothing when all goes well
+    /// and keep a loaded CI machine from failing a test on time alone.
+    func conductor(timing: IntervalTiming = IntervalTiming(bidDeadline: .seconds(10), clearingDeadline: .seconds(10),
+                                                           dispatchDeadline: .seconds(10))) throws -> Conductor {
         try Conductor(context: context, endpoints: broker.endpoints, households: households.map(\.house), fleet: fleet, timing: timing, logger: logger)
     }
 
@@ -133,10 +136,14 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
     }
 }
 
-/// A controller process GridRig starts, with the environment of docs/PROTOCOL.md.
-final class Child {
+/// A controller process GridRig starts, with the environment of docs/PROTOCOL.md; its standard error is read as it
+/// comes, so a chatty process never blocks on a full pipe.
+final class Child: @unchecked Sendable {
+    // @unchecked: `errorText` is written by the reading thread before `drained` is signalled, and read after.
     let process = Process()
-    let errors = Pipe()
+    private let errors = Pipe()
+    private let drained = DispatchSemaphore(value: 0)
+    private var errorText = ""
 
     init(_ arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -145,15 +152,26 @@ final class Child {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        let handle = errors.fileHandleForReading
+        Thread { [self] in
+            errorText = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+            drained.signal()
+        }.start()
     }
 
     /// Waits for the process to end on its own; kills it after `timeout`. Returns its exit status, nil if killed.
-    func exit(within timeout: Duration = .seconds(10)) -> Int32? {
+    func exit(within timeout: Duration = .seconds(20)) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        guard !process.isRunning else { process.terminate(); process.waitUntilExit(); return nil }
-        return process.terminationStatus
+        let killed = process.isRunning
+        if killed { process.terminate() }
+        process.waitUntilExit()
+        return killed ? nil : process.terminationStatus
     }
 
-    var standardError: String { String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
+    /// What the process wrote to standard error, once it has ended.
+    var standardError: String {
+        _ = drained.wait(timeout: .now() + 5)
+        return errorText
+    }
 }
