@@ -126,10 +126,7 @@ public final class MarketAgent: Sendable {
             byHouse[String(award.bid.id.prefix { $0 != "/" }), default: []]
                 .append(Awards.Award(id: award.bid.id, side: award.bid.side.rawValue, quantity: award.quantity))
         }
-        // Encoded first, then sent back to back, so that no household waits behind the encoding of another's.
-        let messages = setup.households.map { house in
-            participant.writer.message(.awards(Awards(house: house, price: clearing.price, awards: byHouse[house] ?? [])), interval: interval.interval)
-        }
-        for message in messages.map({ ($0.topic, $0.encoded()) }) { try participant.client.publish(message.0, message.1) }
+        try participant.send(setup.households.map { .awards(Awards(house: $0, price: clearing.price, awards: byHouse[$0] ?? [])) },
+                             interval: interval.interval)
     }
 }

@@ -7,8 +7,8 @@ import Synchronization
 /// messages refusing bad ones with an error on the bus, and stop on request or on the conductor's goodbye.
 final class Participant {
     let name: String
-    let client: BusClient
-    var writer: MessageWriter
+    private let client: BusClient
+    private var writer: MessageWriter
     let logger: Logger
     private let control: ParticipantControl
     private var started = false
@@ -36,8 +36,17 @@ final class Participant {
     }
 
     func send(_ body: Message.Body, interval: Int? = nil) throws(BusError) {
-        let message = writer.message(body, interval: interval)
-        try client.publish(message.topic, message.encoded())
+        try send([body], interval: interval)
+    }
+
+    /// Encodes every message first, then publishes them back to back, so that no receiver waits behind the encoding
+    /// of another's message.
+    func send(_ bodies: [Message.Body], interval: Int?) throws(BusError) {
+        let frames = bodies.map { body in
+            let message = writer.message(body, interval: interval)
+            return (message.topic, message.encoded())
+        }
+        for (topic, payload) in frames { try client.publish(topic, payload) }
     }
 
     /// The next acceptable message, or nil when the participant should stop (asked to, or the conductor said
