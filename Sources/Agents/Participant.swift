@@ -11,6 +11,9 @@ final class Participant {
     private var writer: MessageWriter
     let logger: Logger
     private let control: ParticipantControl
+    /// What this participant reads: exact topics, and prefixes (ending in "/"). ZeroMQ filters by prefix only, so
+    /// "awards/h1" also brings "awards/h10"; those are dropped here before any decoding.
+    private let topics: [String]
     private var started = false
     private var lastReady = ContinuousClock.now
 
@@ -22,10 +25,11 @@ final class Participant {
         self.name = name
         self.control = control
         self.logger = logger
+        self.topics = topics + ["interval", "goodbye/\(Self.conductor)"]
         writer = MessageWriter(sender: name)
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: topics + ["interval", "goodbye/\(Self.conductor)"])
+            client = try BusClient(context: context, endpoints: endpoints, topics: self.topics)
             let hello = writer.message(.hello(Hello(role: role, software: "gridrig reference \(role)")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
             if joined { try send(.ready) }
@@ -57,7 +61,8 @@ final class Participant {
                 try send(.ready)
                 lastReady = .now
             }
-            guard let raw = try client.receive(timeout: .milliseconds(50)) else { continue }
+            guard let raw = try client.receive(timeout: .milliseconds(50)),
+                  topics.contains(where: { $0 == raw.topic || ($0.hasSuffix("/") && raw.topic.hasPrefix($0)) }) else { continue }
             let message: Message
             do {
                 message = try Message.decode(topic: raw.topic, payload: raw.payload.first ?? [])

@@ -1,6 +1,7 @@
 // Bus benchmarks (docs/PERFORMANCE.md).
 //   BusBench broker N              N small messages through GridRig's broker (capture on); prints msgs/s
-//   BusBench dispatch HOUSES K     K lockstep intervals of HOUSES households (thermostat + EV charger each) with the
+//   BusBench dispatch HOUSES K [full]  K lockstep intervals of HOUSES households (thermostat + EV charger each; with
+//                                  "full" also PV and a battery) with the
 //                                  reference market and agents; latency from the clearing's arrival at the broker to
 //                                  each setpoint landing in its device's write log, p50/p99/max
 import Agents
@@ -58,12 +59,14 @@ case "broker":
 
 case "dispatch":
     let intervals = arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20
+    // "full": each house also has PV and a battery (4 devices), else a thermostat and a charger (2).
+    let full = arguments.count > 4 && arguments[4] == "full"
     var rig = "name: bench\nstart: \"12:00\"\nhouses:\n"
     for house in 1...first {
         rig += """
               - name: h\(house)
                 base-load: 400
-                devices:
+                devices:\(full ? "\n      - {name: pv, profile: sunspec-inverter}\n      - {name: battery, profile: sunspec-battery, initial-soc: 50}" : "")
                   - {name: thermostat, profile: intesis-thermostat, room-temperature: 20}
                   - name: ev
                     profile: alfen-ng9xx
@@ -103,19 +106,21 @@ case "dispatch":
     latencies.sort()
     // Where the time goes: awards published after the clearing, and awards received by the agents.
     let captured = broker.capture.all
-    var awardsLag: [Double] = [], receiveLag: [Double] = []
+    var awardsLag: [Double] = [], receiveLag: [Double] = [], agentTime: [Double] = []
     for (k, cleared) in clearings.enumerated() {
         let next = k + 1 < clearings.count ? clearings[k + 1] : .infinity
         awardsLag += captured.filter { $0.topic.hasPrefix("awards/") && $0.received >= cleared && $0.received < next }.map { ($0.received - cleared) * 1000 }
         for message in captured where message.topic.hasPrefix("dispatch/") && message.received >= cleared && message.received < next {
             if let decoded = try? Message.decode(topic: message.topic, payload: message.payload.first ?? []), case .dispatch(let report) = decoded.body {
                 receiveLag.append((report.awardsReceivedAt - cleared) * 1000)
+                agentTime += report.setpoints.compactMap(\.landedAt).map { ($0 - report.awardsReceivedAt) * 1000 }
             }
         }
     }
-    awardsLag.sort(); receiveLag.sort()
-    print(String(format: "awards on the bus after the clearing: p50 %.2f p99 %.2f ms; awards received by agents: p50 %.2f p99 %.2f ms",
-                 percentile(awardsLag, 0.5), percentile(awardsLag, 0.99), percentile(receiveLag, 0.5), percentile(receiveLag, 0.99)))
+    awardsLag.sort(); receiveLag.sort(); agentTime.sort()
+    print(String(format: "awards on the bus after the clearing: p50 %.2f p99 %.2f ms; awards received by agents: p50 %.2f p99 %.2f ms; received to landed: p50 %.2f p99 %.2f ms",
+                 percentile(awardsLag, 0.5), percentile(awardsLag, 0.99), percentile(receiveLag, 0.5), percentile(receiveLag, 0.99),
+                 percentile(agentTime, 0.5), percentile(agentTime, 0.99)))
     print(String(format: "dispatch %d devices, %d intervals, %d setpoint writes: p50 %.2f ms p99 %.2f ms max %.2f ms",
                  fleet.devices.count, clearings.count, latencies.count,
                  percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0))
