@@ -109,7 +109,7 @@ def main():
                     print(error, file=sys.stderr)
             bus.send("telemetry", {"house": house, "devices": telemetry}, interval)
             bus.send("bids", {"house": house, "bids": bids}, interval)
-        elif message["type"] == "awards" and message.get("interval") == interval:
+        elif topic == "awards/" + house and message["type"] == "awards" and message.get("interval") == interval:
             received, price = time.time(), message["price"]
             won = {award["id"]: award["quantity"] for award in message["awards"]}
             setpoints = []
