@@ -104,15 +104,15 @@ final class DeviceConnection {
         }
     }
 
-    /// A state: its position among the point's labels for a text point (e.g. Alfen's Mode3State "C2"), else the
-    /// number itself.
+    /// A state: its position among the point's labels for a text point (e.g. Alfen's Mode3State "C2", Phoenix's
+    /// "\0C"), matched register for register as the product encodes them, else the number itself.
     func readState(_ name: AgentPoint) throws(DeviceLinkError) -> Int? {
         let point = try point(name)
-        guard case .string(let registers) = point.type else { return Int(try read(name)) }
+        guard case .string(let count) = point.type else { return Int(try read(name)) }
         let client = try connected(unit: point.unit)
         do {
-            let text = try client.readString(at: point.address, registers: registers, from: point.table)
-            return point.labels?.firstIndex { $0.trimmingNulls == text.trimmingNulls }
+            let registers = try client.read(point.table, at: point.address, count: count)
+            return point.labels?.firstIndex { point.type.encode($0) == registers }
         } catch {
             self.client = nil
             throw DeviceLinkError(device: self.name, message: "read \(name.rawValue): \(error)")
@@ -132,8 +132,4 @@ final class DeviceConnection {
             throw DeviceLinkError(device: self.name, message: "write \(name.rawValue) = \(value): \(error)")
         }
     }
-}
-
-extension String {
-    var trimmingNulls: String { String(unicodeScalars.filter { $0 != "\0" && $0 != " " }) }
 }

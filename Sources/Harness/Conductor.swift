@@ -1,6 +1,8 @@
 public import Bus
 public import Emulators
+import Foundation
 public import Logging
+public import Market
 public import Messages
 
 /// The deadlines and shape of each interval the conductor runs.
@@ -14,9 +16,12 @@ public struct IntervalTiming: Sendable {
     public var bidDeadline: Duration
     public var clearingDeadline: Duration
     public var dispatchDeadline: Duration
+    /// Simulated seconds per wall second while the physics runs the interval; nil runs it at once (lockstep).
+    public var pace: Double?
 
     public init(length: Double = 300, physicsStep: Double = 10, priceCap: Double = 1.0, bidDeadline: Duration = .seconds(2),
-                clearingDeadline: Duration = .seconds(2), dispatchDeadline: Duration = .seconds(2)) {
+                clearingDeadline: Duration = .seconds(2), dispatchDeadline: Duration = .seconds(2), pace: Double? = nil) {
+        self.pace = pace
         self.length = length
         self.physicsStep = physicsStep
         self.priceCap = priceCap
@@ -50,8 +55,12 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
 /// deadlines), then advances the emulators' physics by the interval. The same seed gives the same run.
 public final class Conductor {
     public static let name = "conductor"
+    /// The participant name under which the conductor bids for the utility behind the PCC.
+    public static let gridName = "grid"
     private let client: BusClient
     private var writer = MessageWriter(sender: Conductor.name)
+    private var gridWriter = MessageWriter(sender: Conductor.gridName)
+    private let grid: GridTie?
     private let households: [String]
     private let fleet: Fleet
     private let timing: IntervalTiming
@@ -61,8 +70,11 @@ public final class Conductor {
     public private(set) var ready: Set<String> = []
     public private(set) var errorReports: [Message] = []
 
+    /// - Parameter grid: the utility, grid-connected; the conductor bids its imports and exports each interval as
+    ///   participant `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
     public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
-                logger: Logger) throws(ConductorError) {
+                grid: GridTie? = nil, logger: Logger) throws(ConductorError) {
+        self.grid = grid
         self.households = households
         self.fleet = fleet
         self.timing = timing
@@ -104,8 +116,8 @@ public final class Conductor {
         guard missing.isEmpty else { throw ConductorError(message: "never became ready within \(timeout): \(missing.sorted().joined(separator: ", "))") }
     }
 
-    /// Runs the next interval and returns what it saw.
-    public func runInterval() throws(ConductorError) -> IntervalRecord {
+    /// Runs the next interval and returns what it saw; `onStep` sees the simulated time after each physics step.
+    public func runInterval(onStep: (Double) -> Void = { _ in }) throws(ConductorError) -> IntervalRecord {
         interval += 1
         let number = interval
         var record = IntervalRecord(interval: number, start: fleet.time)
@@ -114,9 +126,17 @@ public final class Conductor {
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
                                          dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)))), interval: number)
+        if let grid {
+            let bids = grid.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
+                .map { WireBid(id: $0.id, side: $0.side.rawValue, price: $0.price, quantity: $0.quantity) }
+            let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
+            do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+        }
         let everyone = Set(households)
         try collect(until: .now + timing.bidDeadline, handle: { message in
-            if case .bids = message.body, message.header.interval == number { record.bidders.insert(message.header.sender) }
+            if case .bids = message.body, message.header.interval == number, everyone.contains(message.header.sender) {
+                record.bidders.insert(message.header.sender)
+            }
         }, done: { record.bidders == everyone })
         record.gateClosedAt = unixTime()
         try send(.gate, interval: number)
@@ -132,10 +152,15 @@ public final class Conductor {
             }, done: { record.dispatched == everyone })
         }
         var elapsed = 0.0
+        let began = ContinuousClock.now
         while elapsed < timing.length {
             let step = min(timing.physicsStep, timing.length - elapsed)
             fleet.step(for: step)
             elapsed += step
+            onStep(fleet.time)
+            if let pace = timing.pace {
+                Thread.sleep(until: Date(timeIntervalSinceNow: max(0, (began + .seconds(elapsed / pace) - ContinuousClock.now) / .seconds(1))))
+            }
         }
         logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
         return record

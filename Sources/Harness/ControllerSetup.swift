@@ -2,7 +2,7 @@ public import Agents
 public import Bus
 public import Emulators
 import Foundation
-import Market
+public import Market
 import Modbus
 import Physics
 
@@ -25,7 +25,8 @@ public enum ControllerSetup {
 
     /// One setup per house of the rig, in the rig's order. `specs` and `served` are the rig's devices and the
     /// fleet's, in the same order (the fleet knows the ports it bound).
-    public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: Double]) -> [HouseholdSetup] {
+    public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: Double],
+                                  comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
         for address in addresses(specs: specs, served: served) {
@@ -34,14 +35,19 @@ public enum ControllerSetup {
             let profile = specs.first { $0.name == address.id }!.profile
             devices[house, default: []].append(setup(address, profile: profile))
         }
-        return order.map { household($0, devices: devices[$0, default: []], baseLoad: (baseLoads[$0] ?? 0) / 1000) }
+        return order.map { house in
+            let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id] }
+            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house] ?? 0) / 1000, thermostat: thermostat)
+            if let prior { setup.prior = prior }
+            return setup
+        }
     }
 
-    /// The reference strategies for the kinds a house has.
-    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double) -> HouseholdSetup {
+    /// The reference strategies for the kinds a house has; a thermostat without a comfort setting heats at 21 °C ±2.
+    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double, thermostat: ThermostatStrategy? = nil) -> HouseholdSetup {
         let kinds = Set(devices.map(\.kind))
         let strategies = Household(id: house,
-                                   thermostat: kinds.contains(.thermostat) ? ThermostatStrategy(season: .heating, setpoint: 21) : nil,
+                                   thermostat: kinds.contains(.thermostat) ? thermostat ?? ThermostatStrategy(season: .heating, setpoint: 21) : nil,
                                    ev: kinds.contains(.evCharger) ? EVStrategy() : nil,
                                    battery: kinds.contains(.battery) ? BatteryStrategy() : nil,
                                    solar: kinds.contains(.inverter) ? SolarStrategy() : nil)

@@ -1,5 +1,6 @@
 import Foundation
 public import Emulators
+import Market
 public import Physics
 
 /// The devices of a rig: what `gridrig emulate Rigs/<rig>.yaml` serves (format: docs/RIGS.md).
@@ -11,6 +12,8 @@ public struct Rig: Sendable {
     public var weather: DayCurve
     public var baseLoads: [String: BaseLoad]
     public var devices: [DeviceSpec]
+    /// How `gridrig run` runs it.
+    public var run = RunSettings()
 }
 
 /// Reads rig files; profiles are looked up by name in a profiles folder.
@@ -20,25 +23,23 @@ public enum RigLoader {
     ///   - firstPort: overrides the rig's `first-port` (0: every device on a free port of its own).
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc"])
+        let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
+                                              "duration", "market", "clock", "grid", "assertions"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
         if let weather = keys["weather"] {
-            switch try weather.string() {
-            case "clear": rig.weather = .clear()
-            case "cloudy": rig.weather = .cloudy(seed: seed)
-            default: throw weather.expected("clear or cloudy")
-            }
+            rig.weather = try Self.weather(weather, seed: seed)
         }
         let rigPort = try keys["first-port"]?.int(in: 0...65535) ?? 1502
         var nextPort = firstPort.map(Int.init) ?? rigPort
         var cache: [String: DeviceProfile] = [:]
+        var pendingComfort: ThermostatStrategy?
         func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int) throws(FileError) -> DeviceSpec {
-            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle"])
+            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings"])
             guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
             let profileName = try profileValue.string()
-            let profile: DeviceProfile
+            var profile: DeviceProfile
             if let cached = cache[profileName] {
                 profile = cached
             } else {
@@ -51,6 +52,14 @@ public enum RigLoader {
                 profile = try ProfileLoader.load(file: path)
                 cache[profileName] = profile
             }
+            if let ratings = fields["ratings"] {
+                let known = profile.kind.ratingDefaults.keys.sorted()
+                for (name, number) in try ratings.mapping(allowed: known) {
+                    let value = try number.double()
+                    guard value >= 0 else { throw number.expected("a rating of 0 or more") }
+                    profile.ratings[name] = value
+                }
+            }
             let deviceName = try fields["name"]?.string() ?? fallbackName
             var parameters = DeviceParameters(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
             if let soc = fields["initial-soc"] {
@@ -62,6 +71,10 @@ public enum RigLoader {
             if let temperature = fields["room-temperature"] {
                 guard profile.kind == .thermostat else { throw temperature.error("'room-temperature' applies to a thermostat") }
                 parameters.roomTemperature = try temperature.double()
+            }
+            if let comfort = fields["comfort"] {
+                guard profile.kind == .thermostat else { throw comfort.error("'comfort' applies to a thermostat") }
+                pendingComfort = try Self.comfort(comfort)
             }
             if let vehicle = fields["vehicle"] {
                 guard profile.kind == .evCharger else { throw vehicle.error("'vehicle' applies to an ev-charger") }
@@ -86,9 +99,11 @@ public enum RigLoader {
                 guard mean >= 0 else { throw fields["base-load"]!.expected("a mean load in W, 0 or more") }
                 rig.baseLoads[house] = BaseLoad(mean: mean)
                 for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
+                    pendingComfort = nil
                     let spec = try device(value, house: house, fallbackName: "", index: rig.devices.count)
                     var named = spec
                     named.name = "\(house)/\(spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name)"
+                    if let pendingComfort { rig.run.comfort[named.name] = pendingComfort }
                     rig.devices.append(named)
                 }
             }
@@ -102,6 +117,7 @@ public enum RigLoader {
             }
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
+        try Self.runSettings(keys, into: &rig.run)
         var names: Set<String> = []
         for spec in rig.devices where !names.insert(spec.name).inserted {
             throw root.error("two devices are named '\(spec.name)'")
@@ -134,5 +150,127 @@ public enum RigLoader {
             session.phases = count
         }
         return session
+    }
+
+    /// `weather: clear` or `cloudy`, or `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²).
+    private static func weather(_ value: YAMLValue, seed: UInt64) throws(FileError) -> DayCurve {
+        let curve: String
+        var fields: [String: YAMLValue] = [:]
+        if value.isScalar {
+            curve = try value.string()
+        } else {
+            fields = try value.mapping(allowed: ["curve", "low", "high", "peak"])
+            curve = try fields["curve"]?.string() ?? "clear"
+        }
+        let isCloudy: Bool
+        switch curve {
+        case "clear": isCloudy = false
+        case "cloudy": isCloudy = true
+        default: throw (fields["curve"] ?? value).expected("clear or cloudy")
+        }
+        let peak = try fields["peak"]?.double() ?? 950
+        guard (0...1400).contains(peak) else { throw fields["peak"]!.expected("a peak irradiance in 0...1400 W/m²") }
+        let low = try fields["low"]?.double() ?? (isCloudy ? 12 : 14)
+        let high = try fields["high"]?.double() ?? (isCloudy ? 20 : 26)
+        guard low <= high else { throw fields["high"]!.expected("a high of at least the low (\(low) °C)") }
+        return isCloudy ? .cloudy(seed: seed, peakIrradiance: peak, low: low, high: high) : .clear(peakIrradiance: peak, low: low, high: high)
+    }
+
+    /// A thermostat's `comfort: {season: heating, setpoint: 21, below: 2, above: 2, ramp: 2}`.
+    private static func comfort(_ value: YAMLValue) throws(FileError) -> ThermostatStrategy {
+        let fields = try value.mapping(allowed: ["season", "setpoint", "below", "above", "ramp"])
+        let season: ThermostatStrategy.Season
+        switch try fields["season"]?.string() ?? "heating" {
+        case "heating": season = .heating
+        case "cooling": season = .cooling
+        default: throw fields["season"]!.expected("heating or cooling")
+        }
+        func positive(_ key: String, _ fallback: Double) throws(FileError) -> Double {
+            guard let field = fields[key] else { return fallback }
+            let number = try field.double()
+            guard number >= 0 else { throw field.expected("a number of kelvin, 0 or more") }
+            return number
+        }
+        let setpoint = try fields["setpoint"]?.double() ?? (season == .heating ? 21 : 24)
+        guard (10...35).contains(setpoint) else { throw fields["setpoint"]!.expected("a setpoint in 10...35 °C") }
+        return ThermostatStrategy(season: season, setpoint: setpoint, comfortBelow: try positive("below", 2),
+                                  comfortAbove: try positive("above", 2), ramp: try positive("ramp", 2))
+    }
+
+    /// The keys of a run: duration, market, clock, grid, assertions.
+    private static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings) throws(FileError) {
+        if let duration = keys["duration"] {
+            let hours = try duration.double()
+            guard hours > 0, hours <= 24 * 14 else { throw duration.expected("a number of simulated hours in (0, 336]") }
+            run.duration = hours * 3600
+        }
+        if let market = keys["market"] {
+            let fields = try market.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation"])
+            if let interval = fields["interval"] {
+                run.interval = Double(try interval.int(in: 5...3600))
+            }
+            if let cap = fields["price-cap"] {
+                run.priceCap = try cap.double()
+                guard run.priceCap > 0 else { throw cap.expected("a price cap above 0 $/kWh") }
+            }
+            run.prior = PriceForecast(mean: try fields["prior-mean"]?.double() ?? run.prior.mean,
+                                      standardDeviation: try fields["prior-deviation"]?.double() ?? run.prior.standardDeviation)
+        }
+        if let clock = keys["clock"] {
+            if clock.isScalar {
+                switch try clock.string() {
+                case "lockstep": run.clock = .lockstep
+                case "realtime": run.clock = .paced(speed: 1)
+                default: throw clock.expected("lockstep, realtime, or {accelerated: N}")
+                }
+            } else {
+                let fields = try clock.mapping(allowed: ["accelerated"])
+                guard let speed = fields["accelerated"] else { throw clock.expected("lockstep, realtime, or {accelerated: N}") }
+                let value = try speed.double()
+                guard value >= 1 else { throw speed.expected("a speed of 1 or more simulated seconds per wall second") }
+                run.clock = .paced(speed: value)
+            }
+        }
+        if let grid = keys["grid"] {
+            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit"])
+            switch try fields["mode"]?.string() ?? "connected" {
+            case "islanded": run.grid = nil
+            case "connected":
+                var tie = run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
+                if let tariff = fields["import-tariff"] {
+                    tie.importTariff = try tariff.double()
+                    guard tie.importTariff >= 0, tie.importTariff < run.priceCap else { throw tariff.expected("a tariff in [0, price cap) $/kWh") }
+                }
+                if let tariff = fields["export-tariff"] {
+                    tie.exportTariff = try tariff.double()
+                    guard tie.exportTariff > 0, tie.exportTariff <= run.priceCap else { throw tariff.expected("a tariff in (0, price cap] $/kWh") }
+                }
+                if let limit = fields["import-limit"] {
+                    tie.importLimit = try limit.double()
+                    guard tie.importLimit >= 0 else { throw limit.expected("a limit in kW, 0 or more") }
+                }
+                if let limit = fields["export-limit"] {
+                    tie.exportLimit = try limit.double()
+                    guard tie.exportLimit >= 0 else { throw limit.expected("a limit in kW, 0 or more") }
+                }
+                run.grid = tie
+            default: throw fields["mode"]!.expected("connected or islanded")
+            }
+        }
+        if let assertions = keys["assertions"] {
+            let names = AssertionSpec.Kind.allCases.map(\.rawValue)
+            let fields = try assertions.mapping(allowed: names)
+            run.assertions = []
+            for kind in AssertionSpec.Kind.allCases {
+                guard let value = fields[kind.rawValue] else { continue }
+                if value.isScalar {
+                    if try value.bool() { run.assertions.append(AssertionSpec(kind)) }
+                    continue
+                }
+                guard let threshold = kind.threshold else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
+                let options = try value.mapping(allowed: [threshold.key])
+                run.assertions.append(AssertionSpec(kind, threshold: try options[threshold.key]?.double()))
+            }
+        }
     }
 }

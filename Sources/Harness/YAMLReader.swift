@@ -83,6 +83,12 @@ struct YAMLValue {
         return entries
     }
 
+    /// Whether the value is a single scalar (not a mapping or a list).
+    var isScalar: Bool {
+        if case .scalar = node { return true }
+        return false
+    }
+
     func list() throws(FileError) -> [YAMLValue] {
         guard case .sequence(let sequence) = node else { throw expected("a list") }
         return sequence.enumerated().map { YAMLValue(node: $1, file: file, path: "\(path)[\($0)]") }

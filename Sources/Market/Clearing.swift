@@ -43,6 +43,17 @@ public struct Clearing: Sendable, Hashable {
     /// One award per bid, in the book's order: `awards[i]` is what `bids[i]` won.
     public var awards: [Award]
 
+    public init(price: Double, quantity: Double, type: ClearingType, marginalQuantity: Double, marginalFraction: Double,
+                unservedDemand: Double, awards: [Award]) {
+        self.price = price
+        self.quantity = quantity
+        self.type = type
+        self.marginalQuantity = marginalQuantity
+        self.marginalFraction = marginalFraction
+        self.unservedDemand = unservedDemand
+        self.awards = awards
+    }
+
     /// The award of one bid, if the book held it.
     public func award(for key: BidKey) -> Award? {
         awards.first { $0.bid.id == key.id && $0.bid.side == key.side }

@@ -1,0 +1,150 @@
+import Bus
+import Emulators
+import Foundation
+import Messages
+import Modbus
+
+/// A run's verdict and what it leaves on disk: a table for people, JSON and JUnit XML for machines, the bus
+/// capture and the write logs as recorded.
+public struct RunReport: Sendable {
+    public let record: RunRecord
+    public let results: [AssertionResult]
+    public let outcomes: Outcomes
+
+    public init(_ record: RunRecord) {
+        self.record = record
+        (results, outcomes) = Assertions.evaluate(record)
+    }
+
+    public var passed: Bool { results.allSatisfy(\.passed) }
+
+    private static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+    /// The console summary: one row per assertion, then the outcomes; it fits in 80 columns.
+    public var table: String {
+        var table = TextTable(header: ["assertion", "result", "measured", "threshold"])
+        var details: [String] = []
+        for result in results {
+            table.append([result.kind.rawValue, result.passed ? "pass" : "FAIL", result.measured, result.threshold])
+            if !result.passed { details.append("  \(result.kind.rawValue): \(result.detail)") }
+        }
+        let failed = results.filter { !$0.passed }.count
+        var lines = ["\(record.rig.name): \(record.intervals.count) intervals, \(clockTime(record.physics.times.first ?? 0))–\(clockTime(record.physics.times.last ?? 0)) "
+                     + "simulated in \(Self.format(record.wallSeconds)) s", "", table.description]
+        if !details.isEmpty { lines += [""] + details }
+        lines.append("")
+        var outcome = "solar \(Self.format(outcomes.solarEnergy)) kWh, import \(Self.format(outcomes.gridImport)) kWh, export \(Self.format(outcomes.gridExport)) kWh"
+        outcome += ", peak import \(Self.format(outcomes.peakImport)) kW"
+        lines.append(outcome)
+        var market = outcomes.selfConsumption.map { "self-consumption \(Self.format($0 * 100)) %" } ?? "no solar"
+        if let price = outcomes.meanPrice { market += ", mean price \(Self.format(price, 3)) $/kWh" }
+        lines.append(market)
+        lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
+        return lines.joined(separator: "\n")
+    }
+
+    /// results.json: the rig, the settings, each assertion and the outcomes.
+    public var json: String {
+        var root = JSONWriter()
+        root.field("rig", record.rig.name)
+        root.field("seed", Int(record.rig.seed))
+        root.field("intervals", record.intervals.count)
+        root.field("interval_seconds", record.rig.run.interval)
+        root.field("wall_seconds", record.wallSeconds)
+        root.field("passed", json: passed ? "true" : "false")
+        root.field("assertions", json: JSONWriter.list(results.map { result in
+            var item = JSONWriter()
+            item.field("name", result.kind.rawValue)
+            item.field("passed", json: result.passed ? "true" : "false")
+            item.field("measured", result.measured)
+            item.field("threshold", result.threshold)
+            item.field("detail", result.detail)
+            return item.json
+        }))
+        var outcome = JSONWriter()
+        outcome.field("solar_kwh", outcomes.solarEnergy)
+        outcome.field("import_kwh", outcomes.gridImport)
+        outcome.field("export_kwh", outcomes.gridExport)
+        outcome.field("peak_import_kw", outcomes.peakImport)
+        outcome.fieldIfPresent("self_consumption", outcomes.selfConsumption)
+        outcome.fieldIfPresent("mean_price", outcomes.meanPrice)
+        root.field("outcomes", json: outcome.json)
+        root.field("intervals_detail", json: JSONWriter.list(record.intervals.map { interval in
+            var item = JSONWriter()
+            item.field("interval", interval.interval)
+            item.field("start", interval.start)
+            item.field("bidders", json: JSONWriter.list(interval.bidders.sorted().map(JSONWriter.quoted)))
+            item.fieldIfPresent("price", interval.clearing?.price)
+            item.fieldIfPresent("quantity", interval.clearing?.quantity)
+            item.field("dispatched", json: JSONWriter.list(interval.dispatched.sorted().map(JSONWriter.quoted)))
+            return item.json
+        }))
+        return root.json + "\n"
+    }
+
+    /// junit.xml: one test case per assertion, a failure element with its detail.
+    public var junit: String {
+        func escaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites>\n  <testsuite name=\"\(escaped(record.rig.name))\" tests=\"\(results.count)\" failures=\"\(results.filter { !$0.passed }.count)\" "
+        xml += "time=\"\(Self.format(record.wallSeconds, 3))\">\n"
+        for result in results {
+            xml += "    <testcase classname=\"gridrig.\(escaped(record.rig.name))\" name=\"\(result.kind.rawValue)\">\n"
+            xml += "      <system-out>\(escaped("measured \(result.measured); threshold \(result.threshold)"))</system-out>\n"
+            if !result.passed { xml += "      <failure message=\"\(escaped(result.detail))\"/>\n" }
+            xml += "    </testcase>\n"
+        }
+        return xml + "  </testsuite>\n</testsuites>\n"
+    }
+
+    /// capture.jsonl: every bus message with its arrival at the broker, one per line.
+    public var captureLines: String {
+        record.capture.map { message in
+            var line = JSONWriter()
+            line.field("received", message.received)
+            line.field("topic", message.topic)
+            let payload = String(decoding: message.payload.first ?? [], as: UTF8.self)
+            line.field("message", json: (try? JSONValue.parse(Array(payload.utf8))) != nil ? payload : JSONWriter.quoted(payload))
+            return line.json
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// writes.csv: every write request that reached an emulator, accepted or refused.
+    public var writesCSV: String {
+        var lines = ["unix_time,simulated_time,device,port,unit,function,address,values,exception"]
+        for write in record.writes {
+            let request = write.record.request
+            let values: [UInt16] = if case .write(_, _, let values, _) = request { values } else { [] }
+            let exception = write.record.exception.map { String($0.rawValue) } ?? ""
+            lines.append("\(write.record.unixTime),\(write.simulatedTime),\(write.device),\(write.record.address.port),\(write.record.address.unit),"
+                         + "\(request.functionCode),\(request.address),\(values.map(String.init).joined(separator: " ")),\(exception)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// series.csv: the physics samples, one column per device reading.
+    public var seriesCSV: String {
+        let keys = record.physics.values.keys.sorted()
+        var lines = [(["time"] + keys).joined(separator: ",")]
+        for (index, time) in record.physics.times.enumerated() {
+            lines.append(([String(time)] + keys.map { String(record.physics.values[$0]![index]) }).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes every file into `folder` (created if needed); returns their paths.
+    public func write(to folder: String) throws(RunError) -> [String] {
+        let files = ["results.json": json, "junit.xml": junit, "capture.jsonl": captureLines, "writes.csv": writesCSV,
+                     "series.csv": seriesCSV, "summary.txt": table + "\n"]
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
+        } catch {
+            throw RunError(message: "cannot write the report to \(folder): \(error.localizedDescription)")
+        }
+        return files.keys.sorted().map { "\(folder)/\($0)" }
+    }
+}

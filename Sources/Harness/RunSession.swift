@@ -1,0 +1,136 @@
+import Agents
+import Bus
+import Dispatch
+import Emulators
+import Foundation
+public import Logging
+import Physics
+import Synchronization
+
+/// Where a run's devices and files are.
+public struct RunOptions: Sendable {
+    /// The profiles folder the rig names products from.
+    public var profiles: String
+    public var host: String
+    /// The first device port; nil serves every device on a free port (no clash with anything running).
+    public var firstPort: UInt16?
+
+    public init(profiles: String = "Profiles", host: String = "127.0.0.1", firstPort: UInt16? = nil) {
+        self.profiles = profiles
+        self.host = host
+        self.firstPort = firstPort
+    }
+}
+
+/// How far a run is, for the progress line.
+public struct RunProgress: Sendable {
+    /// Simulated seconds now.
+    public var time: Double
+    public var interval: Int
+    public var intervals: Int
+    /// Intervals so far with every household's bids, a clearing and every dispatch report, and those without.
+    public var complete: Int
+    public var incomplete: Int
+}
+
+/// Why a run could not be carried out (as opposed to a failed assertion).
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// One run of a rig against the reference controller, in lockstep or paced: emulators, broker, market and
+/// household agents come up, prove ready, run every interval, and are all stopped at the end, on a stop request,
+/// or when a participant fails (which is itself the run's failure).
+public enum RunSession {
+    public static func run(_ rig: Rig, options: RunOptions, logger: Logger, progress: (RunProgress) -> Void = { _ in },
+                           shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
+        let started = ContinuousClock.now
+        let settings = rig.run
+        var specs = rig.devices
+        if options.firstPort == nil { for index in specs.indices where specs[index].port != 0 { specs[index].port = 0 } }
+        let fleet: Fleet
+        do {
+            fleet = try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger)
+        } catch {
+            throw RunError(message: "the emulators could not start: \(error)")
+        }
+        defer { fleet.stop() }
+        let context: BusContext, broker: Broker
+        do {
+            context = try BusContext()
+            broker = try Broker(context: context, host: options.host)
+        } catch {
+            throw RunError(message: "the broker could not start: \(error)")
+        }
+        defer { broker.stop() }
+
+        let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean),
+                                                    comfort: settings.comfort, prior: settings.prior)
+        let houses = households.map(\.house)
+        let market = MarketAgent(setup: MarketSetup(households: houses + (settings.grid == nil ? [] : [Conductor.gridName])),
+                                 context: context, endpoints: broker.endpoints, logger: logger)
+        let agents = households.map { HouseholdAgent(setup: $0, context: context, endpoints: broker.endpoints, logger: logger) }
+        let participants = [Participant(name: "market", control: market.control) { () throws(ParticipantError) in try market.run() }]
+            + agents.map { agent in Participant(name: agent.setup.house, control: agent.control) { () throws(ParticipantError) in try agent.run() } }
+        defer {
+            for participant in participants { participant.control.stop() }
+            for participant in participants { _ = participant.finished.wait(timeout: .now() + 10) }
+        }
+
+        let conductor: Conductor
+        do {
+            conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
+                                      timing: IntervalTiming(length: settings.interval, physicsStep: min(10, settings.interval), priceCap: settings.priceCap,
+                                                             bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10),
+                                                             pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
+                                      grid: settings.grid, logger: logger)
+            try conductor.waitUntilReady(Set(houses + ["market"]), timeout: .seconds(30))
+        } catch {
+            throw RunError(message: Self.failure(participants) ?? "\(error)")
+        }
+
+        var physics = PhysicsSeries()
+        physics.sample(fleet, at: fleet.time)
+        var intervals: [IntervalRecord] = []
+        let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
+        var complete = 0
+        for number in 1...count {
+            if shouldStop() { break }
+            if let failed = Self.failure(participants) { throw RunError(message: failed) }
+            let record: IntervalRecord
+            do { record = try conductor.runInterval { physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
+            intervals.append(record)
+            if record.clearing != nil, record.bidders.count == houses.count, record.dispatched.count == houses.count { complete += 1 }
+            progress(RunProgress(time: fleet.time, interval: number, intervals: count, complete: complete, incomplete: number - complete))
+        }
+        try? conductor.finish()
+        if let failed = Self.failure(participants) { throw RunError(message: failed) }
+        return RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
+                         households: houses, wallSeconds: (ContinuousClock.now - started) / .seconds(1))
+    }
+
+    /// The first participant that ended with an error, described.
+    private static func failure(_ participants: [Participant]) -> String? {
+        participants.lazy.compactMap { participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }.first
+    }
+
+    /// One in-process participant on a thread of its own (its Modbus and ZeroMQ calls block).
+    private final class Participant: Sendable {
+        let name: String
+        let control: ParticipantControl
+        let finished = DispatchSemaphore(value: 0)
+        private let failure = Mutex<ParticipantError?>(nil)
+
+        init(name: String, control: ParticipantControl, body: @escaping @Sendable () throws(ParticipantError) -> Void) {
+            self.name = name
+            self.control = control
+            Thread { [self] in
+                do throws(ParticipantError) { try body() } catch { failure.withLock { $0 = error } }
+                finished.signal()
+            }.start()
+        }
+
+        var error: ParticipantError? { failure.withLock { $0 } }
+    }
+}

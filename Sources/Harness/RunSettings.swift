@@ -1,0 +1,72 @@
+public import Market
+
+/// How a rig is run: market terms, clock, duration, the utility, the controller roles and the assertions
+/// (docs/RIGS.md). Every field has the default a rig gets when it leaves the key out.
+public struct RunSettings: Sendable {
+    /// Simulated seconds the run lasts.
+    public var duration: Double = 86_400
+    public var interval: Double = 300
+    public var priceCap: Double = 1.0
+    /// Price statistics the agents assume until a day of prices has been seen.
+    public var prior = PriceForecast(mean: 0.2, standardDeviation: 0.1)
+    public var clock: Clock = .lockstep
+    /// The utility behind the PCC; nil when islanded.
+    public var grid: GridTie? = GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
+    /// Each thermostat's comfort and season, by device name; a thermostat not listed heats at 21 °C ±2.
+    public var comfort: [String: ThermostatStrategy] = [:]
+    public var assertions: [AssertionSpec] = AssertionSpec.defaults
+
+    public init() {}
+
+    public enum Clock: Sendable, Equatable {
+        /// Advance when every participant has answered or its deadline passed; deterministic under the seed.
+        case lockstep
+        /// `speed` simulated seconds per wall second (1: realtime).
+        case paced(speed: Double)
+    }
+}
+
+/// One assertion a rig asks for, with its threshold.
+public struct AssertionSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case supplyEqualsDemand = "supply-equals-demand"
+        case individualRationality = "individual-rationality"
+        case awardsAddUp = "awards-add-up"
+        case clearingMatchesReference = "clearing-matches-reference"
+        case everyIntervalCleared = "every-interval-cleared"
+        case clearingLatency = "clearing-latency"
+        case dispatchLatency = "dispatch-latency"
+        case socWithinLimits = "soc-within-limits"
+        case evEnergyByDeparture = "ev-energy-by-departure"
+        case comfortBand = "comfort-band"
+        case exportLimit = "export-limit"
+        case balance
+        case selfConsumption = "self-consumption"
+
+        /// What the threshold means, for docs and messages; nil for a pass/fail rule without one.
+        public var threshold: (key: String, unit: String, value: Double)? {
+            switch self {
+            case .clearingLatency: ("p99-ms", "ms", 500)
+            case .dispatchLatency: ("p99-ms", "ms", 1000)
+            case .evEnergyByDeparture: ("tolerance", "% SoC", 2)
+            case .comfortBand: ("tolerance", "K", 1)
+            case .exportLimit: ("tolerance", "kW", 0.5)
+            case .balance: ("tolerance", "kWh per interval, mean", 1)
+            case .selfConsumption: ("minimum", "%", 0)
+            case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference, .everyIntervalCleared,
+                 .socWithinLimits: nil
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var threshold: Double?
+
+    public init(_ kind: Kind, threshold: Double? = nil) {
+        self.kind = kind
+        self.threshold = threshold ?? kind.threshold?.value
+    }
+
+    /// What a rig without an `assertions` key is held to: everything but the self-consumption floor.
+    public static let defaults = Kind.allCases.filter { $0 != .selfConsumption }.map { AssertionSpec($0) }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a rig against the reference controller and give a verdict on every assertion.",
+        discussion: """
+            Serves the rig's devices, starts the broker, the market and a household agent per house, runs every
+            interval (lockstep unless the rig says otherwise), then checks the assertions on the physics, the bus
+            capture and the write logs. Files go to runs/<rig>-<time>/ (or --out): summary.txt, results.json,
+            junit.xml, capture.jsonl, writes.csv, series.csv.
+            Exit status: 0 every assertion passed, 1 an assertion failed, 2 bad input, 3 the run itself failed
+            (a participant crashed or never became ready).
+            """)
+
+    @Argument(help: "The rig file.")
+    var rig: String
+
+    @Option(help: "Folder for the run's files (default: runs/<rig>-<time>).")
+    var out: String?
+
+    @Option(help: "Folder of profiles that the rig names.")
+    var profiles: String = "Profiles"
+
+    @Option(help: "Serve devices from this port on, as the rig numbers them (default: free ports).")
+    var firstPort: UInt16?
+
+    @Option(help: "Simulated hours to run instead of the rig's duration.")
+    var hours: Double?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "error"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
+        guard hours.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--hours must be a positive number.") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "gridrig.run")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
+        var loaded: Rig
+        do {
+            loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let hours { loaded.run.duration = hours * 3600 }
+        let folder = out ?? "runs/\(loaded.name)-\(Self.timestamp())"
+        let stop = StopSignal()
+        let interactive = isatty(STDERR_FILENO) == 1
+        var lastLine = ContinuousClock.now
+        let record: RunRecord
+        do {
+            record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, firstPort: firstPort), logger: logger, progress: { progress in
+                let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
+                    + "\(progress.complete) complete, \(progress.incomplete) incomplete"
+                if interactive {
+                    FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+                } else if lastLine.duration(to: .now) > .seconds(2) || progress.interval == progress.intervals {
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                    lastLine = .now
+                }
+            }, shouldStop: { stop.isRaised })
+        } catch {
+            FileHandle.standardError.write(Data("\(interactive ? "\n" : "")error: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        let report = RunReport(record)
+        say(report.table)
+        do {
+            _ = try report.write(to: folder)
+            say("Report in \(folder)/:\n  summary.txt results.json junit.xml capture.jsonl writes.csv series.csv")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        if stop.isRaised {
+            FileHandle.standardError.write(Data("stopped early by a signal\n".utf8))
+            throw ExitCode(3)
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    private static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date())
+    }
+}
