@@ -21,8 +21,9 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Runs the default rig against the reference controller; prints the verdict and where the report is.
 run: build
-	$(SWIFT) run --skip-build gridrig emulate $(RIG) $(RUN_ARGS)
+	$(SWIFT) run --skip-build gridrig run $(RIG) $(RUN_ARGS)
 
 bench: deps
 	cd Benchmarks && $(MAKE)

@@ -19,6 +19,12 @@ public struct CapturedMessage: Sendable {
     public let payload: [[UInt8]]
     /// Wall-clock arrival at the broker, seconds since the Unix epoch (comparable with the emulators' write logs).
     public let received: Double
+
+    public init(topic: String, payload: [[UInt8]], received: Double) {
+        self.topic = topic
+        self.payload = payload
+        self.received = received
+    }
 }
 
 /// Every message the broker forwarded, in order: the harness's record of truth for the bus.

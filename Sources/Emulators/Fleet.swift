@@ -127,7 +127,7 @@ public final class Fleet: Sendable {
         for (device, load) in zip(devices, loads) {
             if let house = device.house { houseLoad[house, default: 0] += load }
         }
-        let siteLoad = houseLoad.values.reduce(0, +)
+        let siteLoad = houseLoad.keys.sorted().reduce(0) { $0 + houseLoad[$1]! }  // in one order: a seed replays bit for bit
         for (device, load) in zip(devices, loads) {
             let behind = device.house.map { (houseLoad[$0] ?? 0) - load } ?? siteLoad
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind))

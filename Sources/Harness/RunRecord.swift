@@ -15,6 +15,12 @@ public struct PhysicsSeries: Sendable {
 
     public init() {}
 
+    /// A series given whole (tests, replays).
+    init(times: [Double], values: [String: [Double]]) {
+        self.times = times
+        self.values = values
+    }
+
     /// What each kind of device contributes to the series.
     static let readings: [DeviceKind: [(name: String, quantity: Quantity, scale: Double)]] = [
         .inverter: [("power", .acPower, 0.001)],

@@ -1,0 +1,159 @@
+import Bus
+import Foundation
+@testable import Harness
+import Logging
+import Messages
+import Testing
+
+/// The default rig, shortened, with `extra` YAML appended (later keys of the same name are refused, so tests add
+/// only keys the rig lacks, or replace it through `replacing`).
+private func rig(hours: Double = 3, replacing: [(String, String)] = [], appending extra: String = "") throws -> Rig {
+    var text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+    for (old, new) in replacing { text = text.replacingOccurrences(of: old, with: new) }
+    text += extra
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var loaded = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
+    loaded.run.duration = hours * 3600
+    return loaded
+}
+
+private func run(_ rig: Rig) throws -> RunReport {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return RunReport(try RunSession.run(rig, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger))
+}
+
+private func verdict(_ report: RunReport, _ kind: AssertionSpec.Kind) -> AssertionResult? { report.results.first { $0.kind == kind } }
+
+@Suite("gridrig run: the harness", .serialized, .timeLimit(.minutes(3)))
+struct HarnessRunTests {
+    @Test("Three hours of the default rig pass every assertion, and the same seed replays bit for bit")
+    func passesAndReplays() throws {
+        let first = try run(rig(hours: 3)), second = try run(rig(hours: 3))
+        #expect(first.passed, "\(first.table)")
+        #expect(first.record.intervals.count == 36)
+        #expect(first.record.intervals.map(\.clearing) == second.record.intervals.map(\.clearing))
+        #expect(first.record.physics.times == second.record.physics.times)
+        for key in first.record.physics.values.keys.sorted() {
+            let a = first.record.physics.series(key), b = second.record.physics.series(key)
+            let differing = zip(a, b).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
+            #expect(differing.isEmpty, "\(key): first difference at sample \(differing.first?.offset ?? -1): \(differing.first.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
+        }
+    }
+
+    @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
+    func impossibleThresholds() throws {
+        let report = try run(rig(hours: 1, appending: """
+            assertions:
+              clearing-latency: {p99-ms: 0}
+              dispatch-latency: {p99-ms: 0}
+              comfort-band: {tolerance: 0}
+              balance: {tolerance: 0}
+              self-consumption: {minimum: 100}
+            """))
+        #expect(!report.passed)
+        for kind in [AssertionSpec.Kind.clearingLatency, .dispatchLatency, .balance] {
+            #expect(verdict(report, kind)?.passed == false, "\(kind)")
+        }
+        #expect(report.results.count == 5)
+        #expect(report.table.contains("FAIL: "))
+        #expect(report.junit.contains("<failure message="))
+    }
+
+    @Test("A vehicle that cannot be charged in time fails ev-energy-by-departure, naming it")
+    func vehicleShortOfEnergy() throws {
+        let report = try run(rig(hours: 11, replacing: [(#"{arrival: "10:00", departure: "16:00", capacity: 40000, initial-soc: 60"#,
+                                                        #"{arrival: "10:00", departure: "10:30", capacity: 40000, initial-soc: 10"#)]))
+        let result = verdict(report, .evEnergyByDeparture)
+        #expect(result?.passed == false)
+        #expect(result?.detail.contains("h3/ev left at") == true, "\(result?.detail ?? "")")
+    }
+
+    @Test("A market that publishes a wrong clearing breaks the market assertions, checked against the bids it was sent")
+    func wrongClearing() throws {
+        var loaded = try rig(hours: 1)
+        loaded.run.assertions = [.init(.supplyEqualsDemand), .init(.individualRationality), .init(.clearingMatchesReference)]
+        var writer = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
+        func captured(_ message: Message, at time: Double) -> CapturedMessage {
+            CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time)
+        }
+        let capture = [
+            captured(writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.2, quantity: 5),
+                                                                  WireBid(id: "h1/pv", side: "sell", price: 0.1, quantity: 5)])), interval: 1), at: 1),
+            captured(conductor.message(.gate, interval: 1), at: 2),
+            // The buyer bid 0.2 but pays 0.25, and 5 kW bought against 3 sold.
+            captured(market.message(.clearing(ClearingResult(price: 0.25, quantity: 5, clearingType: "buyer", marginalQuantity: 0, marginalFraction: 0,
+                                                             unservedDemand: 0, bidCount: 2)), interval: 1), at: 3),
+            captured(market.message(.awards(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: "buy", quantity: 5),
+                                                                                       .init(id: "h1/pv", side: "sell", quantity: 3)])), interval: 1), at: 4),
+        ]
+        let record = RunRecord(rig: loaded, intervals: [IntervalRecord(interval: 1, start: 0)], capture: capture, writes: [],
+                               physics: PhysicsSeries(), households: ["h1"], wallSeconds: 1)
+        let report = RunReport(record)
+        #expect(report.results.allSatisfy { !$0.passed }, "\(report.table)")
+        #expect(verdict(report, .individualRationality)?.detail.contains("h1/ev") == true)
+        #expect(verdict(report, .clearingMatchesReference)?.detail.contains("GridRig's market core clears the same bids at 5.0 kW, 0.15") == true,
+                "\(verdict(report, .clearingMatchesReference)?.detail ?? "")")
+    }
+
+    @Test("A battery outside its SoC window and a room outside its band are caught from the physics series")
+    func physicsLimits() throws {
+        var loaded = try rig(hours: 1)
+        loaded.run.assertions = [.init(.socWithinLimits), .init(.comfortBand)]
+        let physics = PhysicsSeries(times: [0, 10, 20], values: ["h1/battery/soc": [50, 3, 50], "h2/thermostat/room": [24, 27.5, 24]])
+        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: [], writes: [], physics: physics, households: [], wallSeconds: 0))
+        #expect(verdict(report, .socWithinLimits)?.passed == false)
+        #expect(verdict(report, .socWithinLimits)?.detail.contains("h1/battery at 3.0 %") == true)
+        #expect(verdict(report, .comfortBand)?.passed == false)
+        #expect(verdict(report, .comfortBand)?.detail.contains("h2/thermostat at 27.5 °C") == true)
+    }
+
+    @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
+        ("clock: sometimes\n", "clock: expected lockstep, realtime, or {accelerated: N}, found \"sometimes\""),
+        ("assertions: {speed-of-light: true}\n", "assertions.speed-of-light: unknown key"),
+        ("assertions: {comfort-band: {tolerance: warm}}\n", "assertions.comfort-band.tolerance: expected a number, found \"warm\""),
+        ("assertions: {supply-equals-demand: {p99-ms: 3}}\n", "assertions.supply-equals-demand: expected true or false (supply-equals-demand has no threshold)"),
+    ])
+    func badSettings(yaml: String, message: String) throws {
+        let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8).replacingOccurrences(of: "clock: lockstep\n", with: "") + yaml
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
+            Issue.record("loaded a bad rig")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+            #expect(error.line > 0)
+        }
+    }
+
+    @Test("The command line: a bad rig exits 2, a failed assertion 1, a passing run 0 with its files written")
+    func exitCodes() throws {
+        func gridrig(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder,
+                             "--profiles", "\(repository)/Profiles"]) == 0)
+        for file in ["summary.txt", "results.json", "junit.xml", "capture.jsonl", "writes.csv", "series.csv"] {
+            #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file)")
+        }
+        #expect(try gridrig(["run", "/nonexistent.yaml"]) == 2)
+        let strict = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
+        let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8) + "assertions: {clearing-latency: {p99-ms: 0}}\n"
+        _ = FileManager.default.createFile(atPath: strict, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: strict) }
+        #expect(try gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--profiles", "\(repository)/Profiles"]) == 1)
+    }
+}
