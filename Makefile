@@ -5,7 +5,7 @@ RUN_ARGS ?=
 APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config
 PIP_PACKAGES := pymodbus pysunspec2 pyzmq
 
-.PHONY: deps build test run bench clean
+.PHONY: deps build test run bench clean check-report
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -24,6 +24,16 @@ test: deps
 # Runs the default rig against the reference controller; prints the verdict and where the report is.
 run: build
 	$(SWIFT) run --skip-build gridrig run $(RIG) $(RUN_ARGS)
+
+# Renders a short run's HTML report in headless Chromium (Debian's) and checks the screenshot is a real page.
+REPORT_DIR ?= runs/check-report
+check-report: build
+	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	$(SWIFT) run --skip-build gridrig run $(RIG) --hours 12 --out $(REPORT_DIR) > /dev/null
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,3200 \
+	  --screenshot=$(REPORT_DIR)/report.png file://$(CURDIR)/$(REPORT_DIR)/report.html 2> /dev/null
+	python3 .ci/check_screenshot.py $(REPORT_DIR)/report.png $(REPORT_DIR)/report.html
 
 bench: deps
 	cd Benchmarks && $(MAKE)

@@ -138,7 +138,7 @@ public struct RunReport: Sendable {
     /// Writes every file into `folder` (created if needed); returns their paths.
     public func write(to folder: String) throws(RunError) -> [String] {
         let files = ["results.json": json, "junit.xml": junit, "capture.jsonl": captureLines, "writes.csv": writesCSV,
-                     "series.csv": seriesCSV, "summary.txt": table + "\n"]
+                     "series.csv": seriesCSV, "summary.txt": table + "\n", "report.html": HTMLReport(self).html]
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }

@@ -9,8 +9,8 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Serves the rig's devices, starts the broker, the market and a household agent per house, runs every
             interval (lockstep unless the rig says otherwise), then checks the assertions on the physics, the bus
-            capture and the write logs. Files go to runs/<rig>-<time>/ (or --out): summary.txt, results.json,
-            junit.xml, capture.jsonl, writes.csv, series.csv.
+            capture and the write logs. Files go to runs/<rig>-<time>/ (or --out): report.html (charts),
+            summary.txt, results.json, junit.xml, capture.jsonl, writes.csv, series.csv.
             Exit status: 0 every assertion passed, 1 an assertion failed, 2 bad input, 3 the run itself failed
             (a participant crashed or never became ready).
             """)
@@ -74,7 +74,7 @@ struct Run: AsyncParsableCommand {
         say(report.table)
         do {
             _ = try report.write(to: folder)
-            say("Report in \(folder)/:\n  summary.txt results.json junit.xml capture.jsonl writes.csv series.csv")
+            say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv)")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

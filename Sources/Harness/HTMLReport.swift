@@ -1,0 +1,139 @@
+import Foundation
+import Market
+import Messages
+
+/// report.html: the verdict, the outcomes and the charts a person would rather look at than read. One file with
+/// inline SVG, no scripts and nothing fetched, so it opens anywhere and can be attached to a CI run.
+public struct HTMLReport {
+    let report: RunReport
+
+    public init(_ report: RunReport) { self.report = report }
+
+    /// One line of a chart.
+    struct Line {
+        var name: String
+        var color: String
+        var points: [(x: Double, y: Double)]
+    }
+
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+    private static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    private static func number(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+    /// A line chart over simulated hours, with an optional shaded band (e.g. a comfort band).
+    static func chart(_ title: String, unit: String, lines: [Line], band: (low: Double, high: Double)? = nil) -> String {
+        let width = 920.0, height = 240.0, left = 56.0, right = 16.0, top = 28.0, bottom = 30.0
+        let points = lines.flatMap(\.points).filter { $0.y.isFinite }
+        guard let minX = points.map(\.x).min(), let maxX = points.map(\.x).max() else {
+            return "<figure><figcaption>\(escaped(title))</figcaption><p>No data.</p></figure>"
+        }
+        var minY = points.map(\.y).min()!, maxY = points.map(\.y).max()!
+        if let band { minY = min(minY, band.low); maxY = max(maxY, band.high) }
+        if maxY - minY < 1e-9 { maxY = minY + 1 }
+        let padding = (maxY - minY) * 0.05
+        minY -= padding
+        maxY += padding
+        func x(_ value: Double) -> Double { left + (value - minX) / max(maxX - minX, 1e-9) * (width - left - right) }
+        func y(_ value: Double) -> Double { top + (maxY - value) / (maxY - minY) * (height - top - bottom) }
+        var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escaped(title))\">"
+        svg += "<text x=\"\(left)\" y=\"16\" class=\"title\">\(escaped(title)) (\(escaped(unit)))</text>"
+        if let band {
+            svg += "<rect x=\"\(left)\" y=\"\(number(y(band.high)))\" width=\"\(number(width - left - right))\" height=\"\(number(y(band.low) - y(band.high)))\" class=\"band\"/>"
+        }
+        for tick in 0...4 {
+            let value = minY + (maxY - minY) * Double(tick) / 4
+            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(number(y(value)))\" y2=\"\(number(y(value)))\" class=\"grid\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(number(y(value) + 4))\" class=\"tick\" text-anchor=\"end\">\(number(value, abs(maxY - minY) < 5 ? 2 : 1))</text>"
+        }
+        let hours = Int((maxX - minX).rounded(.up))
+        let stride = max(1, hours / 12)
+        for hour in Swift.stride(from: 0, through: hours, by: stride) {
+            let value = minX + Double(hour)
+            svg += "<text x=\"\(number(x(value)))\" y=\"\(height - 10)\" class=\"tick\" text-anchor=\"middle\">\(clockTime(value * 3600))</text>"
+        }
+        for line in lines where !line.points.isEmpty {
+            let path = line.points.filter { $0.y.isFinite }.map { "\(number(x($0.x), 1)),\(number(y($0.y), 1))" }.joined(separator: " ")
+            svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.5\"><title>\(escaped(line.name))</title></polyline>"
+        }
+        svg += "</svg>"
+        let legend = lines.map { "<span><i style=\"background:\($0.color)\"></i>\(escaped($0.name))</span>" }.joined()
+        return "<figure>\(svg)<figcaption class=\"legend\">\(legend)</figcaption></figure>"
+    }
+
+    /// Lines for every series whose key ends with `/reading`, by device.
+    private func lines(_ reading: String, skip: (String) -> Bool = { _ in false }) -> [Line] {
+        let physics = report.record.physics
+        let hours = physics.times.map { $0 / 3600 }
+        return physics.values.keys.filter { $0.hasSuffix("/\(reading)") && !skip($0) }.sorted().enumerated().map { index, key in
+            Line(name: String(key.dropLast(reading.count + 1)), color: Self.palette[index % Self.palette.count],
+                 points: Array(zip(hours, physics.series(key))))
+        }
+    }
+
+    public var html: String {
+        let record = report.record
+        let outcomes = report.outcomes
+        var body = "<h1>GridRig run: \(Self.escaped(record.rig.name))</h1>"
+        body += "<p class=\"meta\">seed \(record.rig.seed) · \(record.intervals.count) intervals of \(Int(record.rig.run.interval)) s · "
+        body += "simulated in \(Self.number(record.wallSeconds)) s</p>"
+        let failed = report.results.filter { !$0.passed }.count
+        body += "<p class=\"verdict \(failed == 0 ? "pass" : "fail")\">\(failed == 0 ? "PASS" : "FAIL"): "
+        body += failed == 0 ? "all \(report.results.count) assertions" : "\(failed) of \(report.results.count) assertions failed"
+        body += "</p><table><tr><th>assertion</th><th>result</th><th>measured</th><th>threshold</th><th>detail</th></tr>"
+        for result in report.results {
+            body += "<tr class=\"\(result.passed ? "pass" : "fail")\"><td>\(result.kind.rawValue)</td><td>\(result.passed ? "pass" : "FAIL")</td>"
+            body += "<td>\(Self.escaped(result.measured))</td><td>\(Self.escaped(result.threshold))</td><td>\(Self.escaped(result.detail))</td></tr>"
+        }
+        body += "</table><h2>Outcomes</h2><ul>"
+        body += "<li>Solar \(Self.number(outcomes.solarEnergy)) kWh; self-consumption "
+        body += outcomes.selfConsumption.map { "<b>\(Self.number($0 * 100)) %</b>" } ?? "n/a"
+        body += "</li><li>Grid import \(Self.number(outcomes.gridImport)) kWh, export \(Self.number(outcomes.gridExport)) kWh, "
+        body += "peak import \(Self.number(outcomes.peakImport)) kW</li>"
+        if let price = outcomes.meanPrice { body += "<li>Mean clearing price \(Self.number(price, 3)) $/kWh</li>" }
+        body += "</ul><h2>Power</h2>"
+        body += Self.chart("Power per device", unit: "kW", lines: lines("power", skip: { $0.hasPrefix("pcc/") }))
+        body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: lines("power", skip: { !$0.hasPrefix("pcc/") }))
+
+        let views = Assertions.intervals(record)
+        let numbers = views.keys.sorted()
+        let starts = Dictionary(uniqueKeysWithValues: record.intervals.map { ($0.interval, $0.start / 3600) })
+        func perInterval(_ value: (Assertions.IntervalView) -> Double?) -> [(x: Double, y: Double)] {
+            numbers.compactMap { number in views[number].flatMap(value).flatMap { y in starts[number].map { ($0, y) } } }
+        }
+        body += "<h2>Market</h2>"
+        body += Self.chart("Clearing price", unit: "$/kWh", lines: [Line(name: "price", color: Self.palette[0], points: perInterval { $0.clearing?.price })])
+        body += Self.chart("Cleared quantity", unit: "kW", lines: [Line(name: "quantity", color: Self.palette[1], points: perInterval { $0.clearing?.quantity })])
+        body += "<h2>Devices</h2>"
+        body += Self.chart("Battery state of charge", unit: "%", lines: lines("soc"))
+        let comforts = record.rig.run.comfort.values
+        let band = comforts.first.map { ($0.setpoint - $0.comfortBelow, $0.setpoint + $0.comfortAbove) }
+        body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines("room"), band: band)
+        body += Self.chart("Vehicle state of charge", unit: "%", lines: lines("vehicle-soc"))
+        body += "<h2>Timing</h2>"
+        body += Self.chart("Clearing latency after gate closure", unit: "ms", lines: [
+            Line(name: "clearing", color: Self.palette[3], points: perInterval { view in view.clearedAt.flatMap { cleared in view.gateAt.map { (cleared - $0) * 1000 } } }),
+        ])
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>GridRig run: \(Self.escaped(record.rig.name))</title>
+            <style>
+            body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }
+            table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+            th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
+            tr.fail td { background: #fde8e8; } tr.pass td:nth-child(2) { color: #2a7d2a; } tr.fail td:nth-child(2) { color: #b00020; font-weight: bold; }
+            .verdict { font-size: 1.3em; font-weight: bold; } .verdict.pass { color: #2a7d2a; } .verdict.fail { color: #b00020; }
+            .meta { color: #666; } figure { margin: 1em 0; } svg { width: 100%; height: auto; background: #fafafa; }
+            .title { font-size: 13px; font-weight: bold; } .tick { font-size: 10px; fill: #555; } .grid { stroke: #e3e3e3; }
+            .band { fill: #2ca02c; opacity: 0.12; } .legend span { margin-right: 1em; font-size: 0.85em; }
+            .legend i { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
+            </style></head><body>
+            \(body)
+            </body></html>
+
+            """
+    }
+}
