@@ -28,6 +28,51 @@ public struct Outcomes: Sendable {
     public var selfConsumption: Double?
     /// Mean clearing price, $/kWh.
     public var meanPrice: Double?
+    /// What each household paid, $: under the market, its awards at the clearing prices; without a controller,
+    /// its net import at the import tariff less its net export at the export tariff.
+    public var householdCost: [String: Double] = [:]
+
+    /// The energy outcomes of a physics series; costs are left to the caller.
+    init(physics: PhysicsSeries, rig: Rig) {
+        let times = physics.times
+        let steps = zip(times, [times.first ?? 0] + times).map { ($0 - $1) / 3600 }
+        for spec in rig.devices where spec.profile.kind == .inverter {
+            solarEnergy += zip(physics.series("\(spec.name)/power"), steps).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        if let meter = rig.devices.first(where: { $0.profile.kind == .meter && $0.house == nil }) {
+            let power = physics.series("\(meter.name)/power")
+            gridImport = zip(power, steps).reduce(0) { $0 + max($1.0, 0) * $1.1 }
+            gridExport = zip(power, steps).reduce(0) { $0 + max(-$1.0, 0) * $1.1 }
+            peakImport = max(0, power.max() ?? 0)
+            if solarEnergy > 0 { selfConsumption = max(0, solarEnergy - gridExport) / solarEnergy }
+        }
+    }
+
+    /// Each house's bill at the utility's tariffs, from its own devices and base load (no local market).
+    static func tariffCosts(physics: PhysicsSeries, rig: Rig) -> [String: Double] {
+        guard let grid = rig.run.grid else { return [:] }
+        var costs: [String: Double] = [:]
+        let times = physics.times
+        for (house, load) in rig.baseLoads {
+            let devices = rig.devices.filter { $0.house == house }
+            var cost = 0.0
+            for index in times.indices.dropFirst() {
+                let hours = (times[index] - times[index - 1]) / 3600
+                var net = load.power(at: times[index]) / 1000
+                for device in devices {
+                    let power = physics.series("\(device.name)/power")[index]
+                    switch device.profile.kind {
+                    case .inverter, .battery: net -= power  // production, and discharge, offset the house's draw
+                    case .thermostat, .evCharger: net += power
+                    case .meter: break
+                    }
+                }
+                cost += (net > 0 ? net * grid.importTariff : net * grid.exportTariff) * hours
+            }
+            costs[house] = cost
+        }
+        return costs
+    }
 }
 
 /// The assertions of docs/RIGS.md, computed from the three truths (physics series, bus capture, write logs),
@@ -212,21 +257,16 @@ public enum Assertions {
     }
 
     static func outcomes(_ record: RunRecord, views: [Int: IntervalView]) -> Outcomes {
-        var outcomes = Outcomes()
-        let times = record.physics.times
-        let steps = zip(times, [record.rig.start ?? 43_200] + times).map { ($0 - $1) / 3600 }
-        for spec in record.rig.devices where spec.profile.kind == .inverter {
-            outcomes.solarEnergy += zip(record.physics.series("\(spec.name)/power"), steps).reduce(0) { $0 + $1.0 * $1.1 }
-        }
-        if let meter = record.rig.devices.first(where: { $0.profile.kind == .meter && $0.house == nil }) {
-            let power = record.physics.series("\(meter.name)/power")
-            outcomes.gridImport = zip(power, steps).reduce(0) { $0 + max($1.0, 0) * $1.1 }
-            outcomes.gridExport = zip(power, steps).reduce(0) { $0 + max(-$1.0, 0) * $1.1 }
-            outcomes.peakImport = max(0, power.max() ?? 0)
-            if outcomes.solarEnergy > 0 { outcomes.selfConsumption = max(0, outcomes.solarEnergy - outcomes.gridExport) / outcomes.solarEnergy }
-        }
+        var outcomes = Outcomes(physics: record.physics, rig: record.rig)
         let prices = views.values.compactMap(\.clearing?.price)
         outcomes.meanPrice = prices.isEmpty ? nil : prices.reduce(0, +) / Double(prices.count)
+        let hours = record.rig.run.interval / 3600
+        for view in views.values {
+            for (house, sent) in view.awards where house != Conductor.gridName {
+                let net = sent.awards.awards.reduce(0) { $0 + ($1.side == "buy" ? $1.quantity : -$1.quantity) }
+                outcomes.householdCost[house, default: 0] += net * sent.awards.price * hours
+            }
+        }
         return outcomes
     }
 }

@@ -88,15 +88,20 @@ public struct HTMLReport {
             body += "<tr class=\"\(result.passed ? "pass" : "fail")\"><td>\(result.kind.rawValue)</td><td>\(result.passed ? "pass" : "FAIL")</td>"
             body += "<td>\(Self.escaped(result.measured))</td><td>\(Self.escaped(result.threshold))</td><td>\(Self.escaped(result.detail))</td></tr>"
         }
-        body += "</table><h2>Outcomes</h2><ul>"
-        body += "<li>Solar \(Self.number(outcomes.solarEnergy)) kWh; self-consumption "
-        body += outcomes.selfConsumption.map { "<b>\(Self.number($0 * 100)) %</b>" } ?? "n/a"
-        body += "</li><li>Grid import \(Self.number(outcomes.gridImport)) kWh, export \(Self.number(outcomes.gridExport)) kWh, "
-        body += "peak import \(Self.number(outcomes.peakImport)) kW</li>"
-        if let price = outcomes.meanPrice { body += "<li>Mean clearing price \(Self.number(price, 3)) $/kWh</li>" }
-        body += "</ul><h2>Power</h2>"
+        body += "</table><h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
+        for row in report.comparison.rows { body += "<tr>" + row.map { "<td>\(Self.escaped($0))</td>" }.joined() + "</tr>" }
+        body += "</table>"
+        if let price = outcomes.meanPrice { body += "<p>Mean clearing price \(Self.number(price, 3)) $/kWh</p>" }
+        body += "<h2>Power</h2>"
         body += Self.chart("Power per device", unit: "kW", lines: lines("power", skip: { $0.hasPrefix("pcc/") }))
-        body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: lines("power", skip: { !$0.hasPrefix("pcc/") }))
+        var pcc = lines("power", skip: { !$0.hasPrefix("pcc/") })
+        if let baseline = record.baseline {
+            for key in baseline.values.keys.sorted() where key.hasPrefix("pcc/") && key.hasSuffix("/power") {
+                pcc.append(Line(name: "\(key.dropLast(6)) without a controller", color: "#999999",
+                                points: Array(zip(baseline.times.map { $0 / 3600 }, baseline.series(key)))))
+            }
+        }
+        body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: pcc)
 
         let views = Assertions.intervals(record)
         let numbers = views.keys.sorted()

@@ -54,6 +54,8 @@ public struct RunRecord: Sendable {
     public var households: [String]
     /// Wall-clock seconds the run took.
     public var wallSeconds: Double
+    /// The same rig with no controller (`gridrig run --baseline`): devices on their own defaults.
+    public var baseline: PhysicsSeries?
 
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {

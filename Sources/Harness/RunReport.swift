@@ -10,10 +10,33 @@ public struct RunReport: Sendable {
     public let record: RunRecord
     public let results: [AssertionResult]
     public let outcomes: Outcomes
+    /// The same rig without a controller, when it was run (`--baseline`).
+    public let baseline: Outcomes?
 
     public init(_ record: RunRecord) {
         self.record = record
         (results, outcomes) = Assertions.evaluate(record)
+        baseline = record.baseline.map { physics in
+            var outcomes = Outcomes(physics: physics, rig: record.rig)
+            outcomes.householdCost = Outcomes.tariffCosts(physics: physics, rig: record.rig)
+            return outcomes
+        }
+    }
+
+    /// Outcomes side by side: this run, and the baseline when there is one.
+    var comparison: TextTable {
+        var table = TextTable(header: baseline == nil ? ["outcome", "run"] : ["outcome", "run", "no controller"],
+                              alignments: [.left, .right, .right])
+        func row(_ name: String, _ value: (Outcomes) -> String) {
+            table.append([name, value(outcomes)] + (baseline.map { [value($0)] } ?? []))
+        }
+        row("solar, kWh") { Self.format($0.solarEnergy) }
+        row("self-consumption, %") { $0.selfConsumption.map { Self.format($0 * 100) } ?? "-" }
+        row("grid import, kWh") { Self.format($0.gridImport) }
+        row("grid export, kWh") { Self.format($0.gridExport) }
+        row("peak import, kW") { Self.format($0.peakImport) }
+        for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Self.format($0, 2) } ?? "-" } }
+        return table
     }
 
     public var passed: Bool { results.allSatisfy(\.passed) }
@@ -32,13 +55,8 @@ public struct RunReport: Sendable {
         var lines = ["\(record.rig.name): \(record.intervals.count) intervals, \(clockTime(record.physics.times.first ?? 0))–\(clockTime(record.physics.times.last ?? 0)) "
                      + "simulated in \(Self.format(record.wallSeconds)) s", "", table.description]
         if !details.isEmpty { lines += [""] + details }
-        lines.append("")
-        var outcome = "solar \(Self.format(outcomes.solarEnergy)) kWh, import \(Self.format(outcomes.gridImport)) kWh, export \(Self.format(outcomes.gridExport)) kWh"
-        outcome += ", peak import \(Self.format(outcomes.peakImport)) kW"
-        lines.append(outcome)
-        var market = outcomes.selfConsumption.map { "self-consumption \(Self.format($0 * 100)) %" } ?? "no solar"
-        if let price = outcomes.meanPrice { market += ", mean price \(Self.format(price, 3)) $/kWh" }
-        lines.append(market)
+        lines += ["", comparison.description]
+        if let price = outcomes.meanPrice { lines.append("mean clearing price \(Self.format(price, 3)) $/kWh") }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
         return lines.joined(separator: "\n")
     }
@@ -69,6 +87,23 @@ public struct RunReport: Sendable {
         outcome.fieldIfPresent("self_consumption", outcomes.selfConsumption)
         outcome.fieldIfPresent("mean_price", outcomes.meanPrice)
         root.field("outcomes", json: outcome.json)
+        if let baseline {
+            var other = JSONWriter()
+            other.field("solar_kwh", baseline.solarEnergy)
+            other.field("import_kwh", baseline.gridImport)
+            other.field("export_kwh", baseline.gridExport)
+            other.field("peak_import_kw", baseline.peakImport)
+            other.fieldIfPresent("self_consumption", baseline.selfConsumption)
+            root.field("baseline", json: other.json)
+        }
+        var costs = JSONWriter()
+        for house in record.households {
+            var entry = JSONWriter()
+            entry.fieldIfPresent("run", outcomes.householdCost[house])
+            entry.fieldIfPresent("baseline", baseline?.householdCost[house])
+            costs.field(house, json: entry.json)
+        }
+        root.field("household_cost", json: costs.json)
         root.field("intervals_detail", json: JSONWriter.list(record.intervals.map { interval in
             var item = JSONWriter()
             item.field("interval", interval.interval)

@@ -110,6 +110,29 @@ public enum RunSession {
                          households: houses, wallSeconds: (ContinuousClock.now - started) / .seconds(1))
     }
 
+    /// The rig with no controller: no bus and no writes, every device on its own defaults (the thermostat holds
+    /// its default setpoint, a charger offers its default current on arrival, a battery runs self-consumption
+    /// for its house). The physics runs the same duration in the same steps.
+    public static func baseline(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) -> PhysicsSeries {
+        var specs = rig.devices
+        for index in specs.indices { specs[index].port = 0 }
+        let fleet: Fleet
+        do {
+            fleet = try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger)
+        } catch {
+            throw RunError(message: "the baseline's emulators could not start: \(error)")
+        }
+        defer { fleet.stop() }
+        var physics = PhysicsSeries()
+        physics.sample(fleet, at: fleet.time)
+        let step = min(10, rig.run.interval), end = fleet.time + rig.run.duration
+        while fleet.time < end - 1e-9 {
+            fleet.step(for: min(step, end - fleet.time))
+            physics.sample(fleet, at: fleet.time)
+        }
+        return physics
+    }
+
     /// The first participant that ended with an error, described.
     private static func failure(_ participants: [Participant]) -> String? {
         participants.lazy.compactMap { participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }.first

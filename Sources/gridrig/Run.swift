@@ -30,6 +30,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Simulated hours to run instead of the rig's duration.")
     var hours: Double?
 
+    @Flag(help: "Also run the rig with no controller (devices on their own defaults) and report both side by side.")
+    var baseline = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "error"
 
@@ -53,7 +56,7 @@ struct Run: AsyncParsableCommand {
         let stop = StopSignal()
         let interactive = isatty(STDERR_FILENO) == 1
         var lastLine = ContinuousClock.now
-        let record: RunRecord
+        var record: RunRecord
         do {
             record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, firstPort: firstPort), logger: logger, progress: { progress in
                 let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
@@ -70,6 +73,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(3)
         }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        if baseline {
+            do {
+                record.baseline = try RunSession.baseline(loaded, options: RunOptions(profiles: profiles), logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+        }
         let report = RunReport(record)
         say(report.table)
         do {

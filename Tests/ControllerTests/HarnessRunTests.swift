@@ -43,6 +43,22 @@ struct HarnessRunTests {
         }
     }
 
+    @Test("Over the default rig's day the market raises self-consumption, and lowers import, peak import and every bill, against no controller")
+    func beatsBaseline() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let loaded = try rig(hours: 24)
+        var record = try RunSession.run(loaded, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger)
+        record.baseline = try RunSession.baseline(loaded, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger)
+        let report = RunReport(record)
+        let run = report.outcomes, baseline = try #require(report.baseline)
+        #expect(report.passed, "\(report.table)")
+        #expect((run.selfConsumption ?? 0) > (baseline.selfConsumption ?? 1) + 0.05, "\(report.table)")
+        #expect(run.gridImport < baseline.gridImport && run.peakImport < baseline.peakImport)
+        for house in record.households { #expect((run.householdCost[house] ?? 0) < (baseline.householdCost[house] ?? 0), "\(house)") }
+        #expect(report.table.contains("no controller"))
+    }
+
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
     func impossibleThresholds() throws {
         let report = try run(rig(hours: 1, appending: """
@@ -64,7 +80,7 @@ struct HarnessRunTests {
 
     @Test("A vehicle that cannot be charged in time fails ev-energy-by-departure, naming it")
     func vehicleShortOfEnergy() throws {
-        let report = try run(rig(hours: 11, replacing: [(#"{arrival: "10:00", departure: "16:00", capacity: 40000, initial-soc: 60"#,
+        let report = try run(rig(hours: 11, replacing: [(#"{arrival: "07:30", departure: "16:00", capacity: 40000, initial-soc: 60"#,
                                                         #"{arrival: "10:00", departure: "10:30", capacity: 40000, initial-soc: 10"#)]))
         let result = verdict(report, .evEnergyByDeparture)
         #expect(result?.passed == false)
