@@ -1,7 +1,7 @@
 # GridRig. `make run` and `make test` install what is missing first.
 SWIFT ?= swift
 RIG ?= Rigs/neighborhood.yaml
-RUN_ARGS ?=
+RUN_ARGS ?= --baseline
 APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config
 PIP_PACKAGES := pymodbus pysunspec2 pyzmq
 
