@@ -24,7 +24,7 @@ public enum RigLoader {
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                              "duration", "market", "clock", "grid", "assertions"])
+                                              "duration", "market", "clock", "grid", "assertions", "controller"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
@@ -118,6 +118,14 @@ public enum RigLoader {
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run)
+        if let controller = keys["controller"] {
+            let fields = try controller.mapping(allowed: ["market", "households"])
+            if let market = fields["market"] { rig.run.market = try Self.role(market) }
+            if let households = fields["households"] {
+                let houses = rig.baseLoads.keys.sorted()
+                for (house, value) in try households.mapping(allowed: houses) { rig.run.households[house] = try Self.role(value) }
+            }
+        }
         var names: Set<String> = []
         for spec in rig.devices where !names.insert(spec.name).inserted {
             throw root.error("two devices are named '\(spec.name)'")
@@ -150,6 +158,19 @@ public enum RigLoader {
             session.phases = count
         }
         return session
+    }
+
+    /// `builtin`, or `{command: [program, arguments...]}`.
+    private static func role(_ value: YAMLValue) throws(FileError) -> RunSettings.Role {
+        if value.isScalar {
+            guard try value.string() == "builtin" else { throw value.expected("builtin or {command: [program, arguments...]}") }
+            return .builtin
+        }
+        let fields = try value.mapping(allowed: ["command"])
+        guard let command = fields["command"] else { throw value.expected("builtin or {command: [program, arguments...]}") }
+        let words = try command.list().map { word throws(FileError) in try word.string() }
+        guard !words.isEmpty else { throw command.expected("a program and its arguments") }
+        return .command(words)
     }
 
     /// `weather: clear` or `cloudy`, or `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²).

@@ -14,11 +14,14 @@ public struct RunOptions: Sendable {
     public var host: String
     /// The first device port; nil serves every device on a free port (no clash with anything running).
     public var firstPort: UInt16?
+    /// How long every participant has to say ready before the run fails.
+    public var readyTimeout: Duration
 
-    public init(profiles: String = "Profiles", host: String = "127.0.0.1", firstPort: UInt16? = nil) {
+    public init(profiles: String = "Profiles", host: String = "127.0.0.1", firstPort: UInt16? = nil, readyTimeout: Duration = .seconds(30)) {
         self.profiles = profiles
         self.host = host
         self.firstPort = firstPort
+        self.readyTimeout = readyTimeout
     }
 }
 
@@ -36,6 +39,9 @@ public struct RunProgress: Sendable {
 /// Why a run could not be carried out (as opposed to a failed assertion).
 public struct RunError: Error, Sendable, CustomStringConvertible {
     public let message: String
+    /// The rig asked for something impossible (a controller command that does not exist), rather than the run
+    /// failing on its way.
+    public var isBadInput = false
     public var description: String { message }
 }
 
@@ -68,14 +74,38 @@ public enum RunSession {
         let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean),
                                                     comfort: settings.comfort, prior: settings.prior)
         let houses = households.map(\.house)
-        let market = MarketAgent(setup: MarketSetup(households: houses + (settings.grid == nil ? [] : [Conductor.gridName])),
-                                 context: context, endpoints: broker.endpoints, logger: logger)
-        let agents = households.map { HouseholdAgent(setup: $0, context: context, endpoints: broker.endpoints, logger: logger) }
-        let participants = [Participant(name: "market", control: market.control) { () throws(ParticipantError) in try market.run() }]
-            + agents.map { agent in Participant(name: agent.setup.house, control: agent.control) { () throws(ParticipantError) in try agent.run() } }
+        let marketHouseholds = houses + (settings.grid == nil ? [] : [Conductor.gridName])
+        var participants: [Participant] = []
+        var processes: [ControllerProcess] = []
         defer {
             for participant in participants { participant.control.stop() }
             for participant in participants { _ = participant.finished.wait(timeout: .now() + 10) }
+            for process in processes { process.stop() }
+        }
+        let addresses = ControllerSetup.addresses(specs: specs, served: fleet.devices)
+        let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+        func environment(_ participant: String, baseLoad: Double?) -> [String: String] {
+            ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
+                                        devices: addresses, baseLoad: baseLoad, profiles: profiles)
+        }
+        switch settings.market {
+        case .builtin:
+            let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints, logger: logger)
+            participants.append(Participant(name: "market", control: market.control) { () throws(ParticipantError) in try market.run() })
+        case .command(let command):
+            processes.append(try ControllerProcess(role: "market", command: command, environment: environment("market", baseLoad: nil)))
+        }
+        for setup in households {
+            switch settings.households[setup.house] ?? .builtin {
+            case .builtin:
+                let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, logger: logger)
+                participants.append(Participant(name: setup.house, control: agent.control) { () throws(ParticipantError) in try agent.run() })
+            case .command(let command):
+                processes.append(try ControllerProcess(role: setup.house, command: command, environment: environment(setup.house, baseLoad: setup.baseLoad)))
+            }
+        }
+        func failure() -> String? {
+            Self.failure(participants) ?? processes.lazy.compactMap(\.failure).first.map { "participant \($0)" }
         }
 
         let conductor: Conductor
@@ -85,9 +115,20 @@ public enum RunSession {
                                                              bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10),
                                                              pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
                                       grid: settings.grid, logger: logger)
-            try conductor.waitUntilReady(Set(houses + ["market"]), timeout: .seconds(30))
         } catch {
-            throw RunError(message: Self.failure(participants) ?? "\(error)")
+            throw RunError(message: failure() ?? "\(error)")
+        }
+        // Ready in time, checking every second that no participant died on the way.
+        let everyone = Set(houses + ["market"]), deadline = ContinuousClock.now + options.readyTimeout
+        var ready = false
+        while !ready {
+            if let failed = failure() { throw RunError(message: failed) }
+            do {
+                try conductor.waitUntilReady(everyone, timeout: .seconds(1))
+                ready = true
+            } catch {
+                if ContinuousClock.now >= deadline { throw RunError(message: failure() ?? "\(error)") }
+            }
         }
 
         var physics = PhysicsSeries()
@@ -97,7 +138,7 @@ public enum RunSession {
         var complete = 0
         for number in 1...count {
             if shouldStop() { break }
-            if let failed = Self.failure(participants) { throw RunError(message: failed) }
+            if let failed = failure() { throw RunError(message: failed) }
             let record: IntervalRecord
             do { record = try conductor.runInterval { physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
             intervals.append(record)

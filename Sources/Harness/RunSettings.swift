@@ -15,8 +15,18 @@ public struct RunSettings: Sendable {
     /// Each thermostat's comfort and season, by device name; a thermostat not listed heats at 21 °C ±2.
     public var comfort: [String: ThermostatStrategy] = [:]
     public var assertions: [AssertionSpec] = AssertionSpec.defaults
+    /// Who plays the market, and each household's agent: GridRig's reference controller unless a rig names a
+    /// command (docs/PROTOCOL.md, "Controllers GridRig starts").
+    public var market: Role = .builtin
+    public var households: [String: Role] = [:]
 
     public init() {}
+
+    public enum Role: Sendable, Equatable {
+        case builtin
+        /// A process GridRig starts and stops: the program and its arguments.
+        case command([String])
+    }
 
     public enum Clock: Sendable, Equatable {
         /// Advance when every participant has answered or its deadline passed; deterministic under the seed.

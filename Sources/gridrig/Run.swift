@@ -70,7 +70,7 @@ struct Run: AsyncParsableCommand {
             }, shouldStop: { stop.isRaised })
         } catch {
             FileHandle.standardError.write(Data("\(interactive ? "\n" : "")error: \(error)\n".utf8))
-            throw ExitCode(3)
+            throw ExitCode(error.isBadInput ? 2 : 3)
         }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         if baseline {

@@ -22,7 +22,7 @@ private func rig(hours: Double = 3, replacing: [(String, String)] = [], appendin
 private func run(_ rig: Rig) throws -> RunReport {
     var logger = Logger(label: "test")
     logger.logLevel = .critical
-    return RunReport(try RunSession.run(rig, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger))
+    return RunReport(try RunSession.run(rig, options: RunOptions(profiles: "\(repository)/Profiles", readyTimeout: .seconds(8)), logger: logger))
 }
 
 private func verdict(_ report: RunReport, _ kind: AssertionSpec.Kind) -> AssertionResult? { report.results.first { $0.kind == kind } }
@@ -57,6 +57,64 @@ struct HarnessRunTests {
         #expect(run.gridImport < baseline.gridImport && run.peakImport < baseline.peakImport)
         for house in record.households { #expect((run.householdCost[house] ?? 0) < (baseline.householdCost[house] ?? 0), "\(house)") }
         #expect(report.table.contains("no controller"))
+    }
+
+    @Test("A controller under test started from the rig's command (the Python market) runs the rig and passes")
+    func commandRole() throws {
+        let report = try run(rig(hours: 1, appending: """
+            controller:
+              market: {command: [python3, "\(repository)/examples/python/market.py"]}
+            """))
+        #expect(report.passed, "\(report.table)")
+        #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == "clearing" })
+    }
+
+    @Test("A controller that crashes fails the run, names itself and its last words, and leaves no process behind")
+    func crashingController() throws {
+        let marker = "gridrig-crash-\(UUID().uuidString.prefix(8))"
+        let crashing = try rig(hours: 1, appending: """
+            controller:
+              market: {command: [python3, -c, "import sys, time; print('\(marker) giving up', file=sys.stderr); sys.exit(3)"]}
+            """)
+        do {
+            _ = try run(crashing)
+            Issue.record("the run passed with a crashed market")
+        } catch let error as RunError {
+            #expect(error.message.contains("market exited with status 3") && error.message.contains("\(marker) giving up"), "\(error)")
+            #expect(!error.isBadInput)
+        }
+        let hanging = try rig(hours: 1, appending: """
+            controller:
+              households:
+                h2: {command: [python3, -c, "import time; time.sleep(600)  # \(marker)"]}
+            """)
+        do {
+            _ = try run(hanging)
+            Issue.record("the run passed with a silent household")
+        } catch let error as RunError {
+            #expect(error.message.contains("never became ready") && error.message.contains("h2"), "\(error)")
+        }
+        let leftover = Process()
+        leftover.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        leftover.arguments = ["-f", marker]
+        leftover.standardOutput = FileHandle.nullDevice
+        try leftover.run()
+        leftover.waitUntilExit()
+        #expect(leftover.terminationStatus == 1, "a controller process outlived the run")
+    }
+
+    @Test("A controller command that does not exist is bad input, named before anything runs")
+    func missingCommand() throws {
+        let missing = try rig(hours: 1, appending: """
+            controller:
+              market: {command: [no-such-controller, --fast]}
+            """)
+        do {
+            _ = try run(missing)
+            Issue.record("ran without its market")
+        } catch let error as RunError {
+            #expect(error.isBadInput && error.message == "market: controller command 'no-such-controller' not found on the PATH")
+        }
     }
 
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
