@@ -34,6 +34,8 @@ struct HarnessRunTests {
         let first = try run(rig(hours: 3)), second = try run(rig(hours: 3))
         #expect(first.passed, "\(first.table)")
         #expect(first.record.intervals.count == 36)
+        // The console summary is readable at 80 columns.
+        #expect(first.table.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(first.table)")
         #expect(first.record.intervals.map(\.clearing) == second.record.intervals.map(\.clearing))
         #expect(first.record.physics.times == second.record.physics.times)
         for key in first.record.physics.values.keys.sorted() {
@@ -115,6 +117,16 @@ struct HarnessRunTests {
         } catch let error as RunError {
             #expect(error.isBadInput && error.message == "market: controller command 'no-such-controller' not found on the PATH")
         }
+    }
+
+    @Test("An accelerated clock paces the physics: an hour at 3600x takes about a wall second and passes")
+    func acceleratedClock() throws {
+        let paced = try rig(hours: 1, replacing: [("clock: lockstep", "clock: {accelerated: 3600}")])
+        #expect(paced.run.clock == .paced(speed: 3600))
+        let started = ContinuousClock.now
+        let report = try run(paced)
+        #expect(report.passed, "\(report.table)")
+        #expect(ContinuousClock.now - started >= .seconds(1), "the clock did not pace the physics")
     }
 
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
@@ -206,13 +218,15 @@ struct HarnessRunTests {
 
     @Test("The command line: a bad rig exits 2, a failed assertion 1, a passing run 0 with its files written")
     func exitCodes() throws {
+        var lastError = ""
         func gridrig(_ arguments: [String]) throws -> Int32 {
-            let process = Process()
+            let process = Process(), errors = Pipe()
             process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            process.standardError = errors
             try process.run()
+            lastError = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             return process.terminationStatus
         }
@@ -229,5 +243,12 @@ struct HarnessRunTests {
         _ = FileManager.default.createFile(atPath: strict, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: strict) }
         #expect(try gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--profiles", "\(repository)/Profiles"]) == 1)
+        // A port clash: something already listens where the rig's first device would be served.
+        let context = try BusContext(), holder = try Broker(context: context)
+        defer { holder.stop() }
+        let taken = holder.endpoints.publish.split(separator: ":").last.map(String.init) ?? ""
+        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", taken, "--out", folder,
+                             "--profiles", "\(repository)/Profiles"]) == 3)
+        #expect(lastError.contains("the emulators could not start: h1/pv") && lastError.contains("Address already in use"), "\(lastError)")
     }
 }
