@@ -118,9 +118,14 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
         let bids = positions("bids"), clearing = positions("clearing"), awards = positions("awards"), dispatch = positions("dispatch")
         #expect(bids.count == houses.count && clearing.count == 1 && awards.count == houses.count && dispatch.count == houses.count,
                 "interval \(interval)", sourceLocation: sourceLocation)
-        guard let cleared = clearing.first, let lastBid = bids.max(), let firstAward = awards.min(), let lastAward = awards.max(),
-              let firstDispatch = dispatch.min() else { continue }
-        #expect(lastBid < cleared && cleared < firstAward && lastAward < firstDispatch, "interval \(interval) out of order", sourceLocation: sourceLocation)
+        guard let cleared = clearing.first, let lastBid = bids.max(), let firstAward = awards.min() else { continue }
+        #expect(lastBid < cleared && cleared < firstAward, "interval \(interval): bids, clearing and awards out of order", sourceLocation: sourceLocation)
+        // Each household reports after its own awards (another's awards may still be on their way).
+        for house in houses {
+            let award = awards.first { messages[$0].message.topic == "awards/\(house)" }
+            let report = dispatch.first { messages[$0].message.topic == "dispatch/\(house)" }
+            if let award, let report { #expect(award < report, "interval \(interval): \(house) dispatched before its awards", sourceLocation: sourceLocation) }
+        }
         for index in dispatch {
             guard case .dispatch(let report) = messages[index].message.body else { continue }
             let awardsSent = messages[awards.first { messages[$0].message.topic == "awards/\(report.house)" } ?? firstAward].received
