@@ -117,21 +117,26 @@ public final class Fleet: Sendable {
     /// Simulated seconds now.
     public var time: Double { clock.withLock { $0 } }
 
-    /// Advances every device by `seconds`. Batteries and meters see the net load of the rest of their house
-    /// (a meter without a house sees every house) as of the previous step.
+    /// Advances every device by `seconds`, in two phases: first the loads and sources, batteries seeing the net load
+    /// of the rest of their house as of the previous step; then the meters, which measure what the others did in
+    /// this step (a meter without a house measures every house).
     public func step(for seconds: Double) {
         let now = time
         let conditions = weather.weather(at: now)
-        let loads = devices.map { $0.emulator.netLoad }
-        var houseLoad: [String: Double] = baseLoads.mapValues { $0.power(at: now) }
-        for (device, load) in zip(devices, loads) {
-            if let house = device.house { houseLoad[house, default: 0] += load }
+        func loads() -> (house: [String: Double], site: Double) {
+            var house: [String: Double] = baseLoads.mapValues { $0.power(at: now) }
+            for device in devices { if let name = device.house { house[name, default: 0] += device.emulator.netLoad } }
+            return (house, house.keys.sorted().reduce(0) { $0 + house[$1]! })  // in one order: a seed replays bit for bit
         }
-        let siteLoad = houseLoad.keys.sorted().reduce(0) { $0 + houseLoad[$1]! }  // in one order: a seed replays bit for bit
-        for (device, load) in zip(devices, loads) {
-            let behind = device.house.map { (houseLoad[$0] ?? 0) - load } ?? siteLoad
+        func advance(_ device: ServedDevice, _ now: (house: [String: Double], site: Double)) {
+            let behind = device.house.map { (now.house[$0] ?? 0) - device.emulator.netLoad } ?? now.site
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind))
         }
+        let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
+        let previous = loads()
+        for device in devices where !isMeter(device) { advance(device, previous) }
+        let current = loads()
+        for device in devices where isMeter(device) { advance(device, current) }
         clock.withLock { $0 = now + seconds }
     }
 
