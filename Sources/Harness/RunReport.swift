@@ -79,23 +79,18 @@ public struct RunReport: Sendable {
             item.field("detail", result.detail)
             return item.json
         }))
-        var outcome = JSONWriter()
-        outcome.field("solar_kwh", outcomes.solarEnergy)
-        outcome.field("import_kwh", outcomes.gridImport)
-        outcome.field("export_kwh", outcomes.gridExport)
-        outcome.field("peak_import_kw", outcomes.peakImport)
-        outcome.fieldIfPresent("self_consumption", outcomes.selfConsumption)
-        outcome.fieldIfPresent("mean_price", outcomes.meanPrice)
-        root.field("outcomes", json: outcome.json)
-        if let baseline {
-            var other = JSONWriter()
-            other.field("solar_kwh", baseline.solarEnergy)
-            other.field("import_kwh", baseline.gridImport)
-            other.field("export_kwh", baseline.gridExport)
-            other.field("peak_import_kw", baseline.peakImport)
-            other.fieldIfPresent("self_consumption", baseline.selfConsumption)
-            root.field("baseline", json: other.json)
+        func energy(_ outcomes: Outcomes) -> String {
+            var writer = JSONWriter()
+            writer.field("solar_kwh", outcomes.solarEnergy)
+            writer.field("import_kwh", outcomes.gridImport)
+            writer.field("export_kwh", outcomes.gridExport)
+            writer.field("peak_import_kw", outcomes.peakImport)
+            writer.fieldIfPresent("self_consumption", outcomes.selfConsumption)
+            writer.fieldIfPresent("mean_price", outcomes.meanPrice)
+            return writer.json
         }
+        root.field("outcomes", json: energy(outcomes))
+        if let baseline { root.field("baseline", json: energy(baseline)) }
         var costs = JSONWriter()
         for house in record.households {
             var entry = JSONWriter()

@@ -53,14 +53,7 @@ public enum RunSession {
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         let settings = rig.run
-        var specs = rig.devices
-        if options.firstPort == nil { for index in specs.indices where specs[index].port != 0 { specs[index].port = 0 } }
-        let fleet: Fleet
-        do {
-            fleet = try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger)
-        } catch {
-            throw RunError(message: "the emulators could not start: \(error)")
-        }
+        let (fleet, specs) = try serve(rig, freePorts: options.firstPort == nil, options: options, logger: logger)
         defer { fleet.stop() }
         let context: BusContext, broker: Broker
         do {
@@ -155,14 +148,7 @@ public enum RunSession {
     /// its default setpoint, a charger offers its default current on arrival, a battery runs self-consumption
     /// for its house). The physics runs the same duration in the same steps.
     public static func baseline(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) -> PhysicsSeries {
-        var specs = rig.devices
-        for index in specs.indices { specs[index].port = 0 }
-        let fleet: Fleet
-        do {
-            fleet = try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger)
-        } catch {
-            throw RunError(message: "the baseline's emulators could not start: \(error)")
-        }
+        let (fleet, _) = try serve(rig, freePorts: true, options: options, logger: logger)
         defer { fleet.stop() }
         var physics = PhysicsSeries()
         physics.sample(fleet, at: fleet.time)
@@ -172,6 +158,17 @@ public enum RunSession {
             physics.sample(fleet, at: fleet.time)
         }
         return physics
+    }
+
+    /// The rig's emulators, served (on free ports unless the rig's own are asked for), and the specs as served.
+    private static func serve(_ rig: Rig, freePorts: Bool, options: RunOptions, logger: Logger) throws(RunError) -> (Fleet, [DeviceSpec]) {
+        var specs = rig.devices
+        if freePorts { for index in specs.indices { specs[index].port = 0 } }
+        do {
+            return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger), specs)
+        } catch {
+            throw RunError(message: "the emulators could not start: \(error)")
+        }
     }
 
     /// The first participant that ended with an error, described.
