@@ -24,7 +24,7 @@ public enum RigLoader {
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                              "duration", "market", "clock", "grid", "assertions", "controller"])
+                                              "duration", "market", "clock", "grid", "assertions", "controller", "bus"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
@@ -118,12 +118,21 @@ public enum RigLoader {
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run)
+        if let bus = keys["bus"] {
+            let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port"])
+            if let host = fields["host"] { rig.run.bus.host = try host.string() }
+            if let port = fields["publish-port"] { rig.run.bus.publishPort = UInt16(try port.int(in: 1...65535)) }
+            if let port = fields["subscribe-port"] { rig.run.bus.subscribePort = UInt16(try port.int(in: 1...65535)) }
+        }
         if let controller = keys["controller"] {
             let fields = try controller.mapping(allowed: ["market", "households"])
             if let market = fields["market"] { rig.run.market = try Self.role(market) }
             if let households = fields["households"] {
                 let houses = rig.baseLoads.keys.sorted()
                 for (house, value) in try households.mapping(allowed: houses) { rig.run.households[house] = try Self.role(value) }
+            }
+            if rig.run.hasEndpoints, rig.run.bus.publishPort == 0 || rig.run.bus.subscribePort == 0 {
+                throw controller.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
             }
         }
         var names: Set<String> = []
@@ -160,14 +169,17 @@ public enum RigLoader {
         return session
     }
 
-    /// `builtin`, or `{command: [program, arguments...]}`.
+    /// `builtin`, `endpoint`, or `{command: [program, arguments...]}`.
     private static func role(_ value: YAMLValue) throws(FileError) -> RunSettings.Role {
         if value.isScalar {
-            guard try value.string() == "builtin" else { throw value.expected("builtin or {command: [program, arguments...]}") }
-            return .builtin
+            switch try value.string() {
+            case "builtin": return .builtin
+            case "endpoint": return .endpoint
+            default: throw value.expected("builtin, endpoint or {command: [program, arguments...]}")
+            }
         }
         let fields = try value.mapping(allowed: ["command"])
-        guard let command = fields["command"] else { throw value.expected("builtin or {command: [program, arguments...]}") }
+        guard let command = fields["command"] else { throw value.expected("builtin, endpoint or {command: [program, arguments...]}") }
         let words = try command.list().map { word throws(FileError) in try word.string() }
         guard !words.isEmpty else { throw command.expected("a program and its arguments") }
         return .command(words)

@@ -53,12 +53,14 @@ public enum RunSession {
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         let settings = rig.run
-        let (fleet, specs) = try serve(rig, freePorts: options.firstPort == nil, options: options, logger: logger)
+        // Controllers running elsewhere find the devices at the rig's own ports; otherwise free ports avoid clashes.
+        let (fleet, specs) = try serve(rig, freePorts: options.firstPort == nil && !settings.hasEndpoints, options: options, logger: logger)
         defer { fleet.stop() }
         let context: BusContext, broker: Broker
         do {
             context = try BusContext()
-            broker = try Broker(context: context, host: options.host)
+            broker = try Broker(context: context, host: settings.bus.host, publishPort: settings.bus.publishPort,
+                                subscribePort: settings.bus.subscribePort)
         } catch {
             throw RunError(message: "the broker could not start: \(error)")
         }
@@ -87,6 +89,8 @@ public enum RunSession {
             participants.append(Participant(name: "market", control: market.control) { () throws(ParticipantError) in try market.run() })
         case .command(let command):
             processes.append(try ControllerProcess(role: "market", command: command, environment: environment("market", baseLoad: nil)))
+        case .endpoint:
+            logger.notice("waiting for the market to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
         }
         for setup in households {
             switch settings.households[setup.house] ?? .builtin {
@@ -95,6 +99,8 @@ public enum RunSession {
                 participants.append(Participant(name: setup.house, control: agent.control) { () throws(ParticipantError) in try agent.run() })
             case .command(let command):
                 processes.append(try ControllerProcess(role: setup.house, command: command, environment: environment(setup.house, baseLoad: setup.baseLoad)))
+            case .endpoint:
+                logger.notice("waiting for a household to join", metadata: ["house": "\(setup.house)", "publish": "\(broker.endpoints.publish)"])
             }
         }
         func failure() -> String? {

@@ -19,13 +19,29 @@ public struct RunSettings: Sendable {
     /// command (docs/PROTOCOL.md, "Controllers GridRig starts").
     public var market: Role = .builtin
     public var households: [String: Role] = [:]
+    /// Where the broker binds: fixed ports for controllers that run elsewhere (`endpoint` roles); free ports on
+    /// loopback by default.
+    public var bus = BusAddress()
+
+    public struct BusAddress: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var publishPort: UInt16 = 0
+        public var subscribePort: UInt16 = 0
+
+        public init() {}
+    }
 
     public init() {}
+
+    /// Whether any role runs elsewhere and must find the bus and the devices at fixed addresses.
+    public var hasEndpoints: Bool { market == .endpoint || households.values.contains(.endpoint) }
 
     public enum Role: Sendable, Equatable {
         case builtin
         /// A process GridRig starts and stops: the program and its arguments.
         case command([String])
+        /// Already running elsewhere (real hardware on the bench); it joins the bus at `bus` by itself.
+        case endpoint
     }
 
     public enum Clock: Sendable, Equatable {

@@ -30,6 +30,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Simulated hours to run instead of the rig's duration.")
     var hours: Double?
 
+    @Option(help: "Seconds every participant has to say ready (controllers running elsewhere may need longer).")
+    var readyTimeout: Double = 30
+
     @Flag(help: "Also run the rig with no controller (devices on their own defaults) and report both side by side.")
     var baseline = false
 
@@ -39,6 +42,7 @@ struct Run: AsyncParsableCommand {
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard hours.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--hours must be a positive number.") }
+        guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
     }
 
     func run() async throws {
@@ -53,12 +57,18 @@ struct Run: AsyncParsableCommand {
         }
         if let hours { loaded.run.duration = hours * 3600 }
         let folder = out ?? "runs/\(loaded.name)-\(Self.timestamp())"
+        if loaded.run.hasEndpoints {
+            let bus = loaded.run.bus
+            FileHandle.standardError.write(Data(("Waiting up to \(Int(readyTimeout)) s for the controllers running elsewhere to join the bus: publish to "
+                + "tcp://\(bus.host):\(bus.publishPort), subscribe at tcp://\(bus.host):\(bus.subscribePort); devices are at the rig's ports.\n").utf8))
+        }
         let stop = StopSignal()
         let interactive = isatty(STDERR_FILENO) == 1
         var lastLine = ContinuousClock.now
         var record: RunRecord
         do {
-            record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, firstPort: firstPort), logger: logger, progress: { progress in
+            record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, firstPort: firstPort, readyTimeout: .seconds(readyTimeout)),
+                                        logger: logger, progress: { progress in
                 let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
                     + "\(progress.complete) complete, \(progress.incomplete) incomplete"
                 if interactive {

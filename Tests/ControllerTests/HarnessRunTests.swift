@@ -71,6 +71,28 @@ struct HarnessRunTests {
         #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == "clearing" })
     }
 
+    @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")
+    func endpointRole() throws {
+        // Free ports for the bus and the devices, found by binding and letting go.
+        let context = try BusContext(), probe = try Broker(context: context)
+        let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
+        probe.stop()
+        let firstDevice = 20_000 + Int.random(in: 0..<20_000)
+        let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)")], appending: """
+            bus: {publish-port: \(ports[0]), subscribe-port: \(ports[1])}
+            controller:
+              market: endpoint
+            """)
+        #expect(loaded.run.hasEndpoints)
+        let market = try Child(["python3", "\(repository)/examples/python/market.py"], environment: [
+            "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports[0])", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports[1])",
+            "GRIDRIG_HOUSEHOLDS": "h1,h2,h3,h4,grid",
+        ])
+        let report = try run(loaded)
+        #expect(report.passed, "\(report.table)")
+        #expect(market.exit() == 0, "\(market.standardError)")
+    }
+
     @Test("A controller that crashes fails the run, names itself and its last words, and leaves no process behind")
     func crashingController() throws {
         let marker = "gridrig-crash-\(UUID().uuidString.prefix(8))"
@@ -197,6 +219,7 @@ struct HarnessRunTests {
     }
 
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
+        ("controller: {market: endpoint}\n", "controller: an endpoint role joins from elsewhere: give the bus fixed ports"),
         ("clock: sometimes\n", "clock: expected lockstep, realtime, or {accelerated: N}, found \"sometimes\""),
         ("assertions: {speed-of-light: true}\n", "assertions.speed-of-light: unknown key"),
         ("assertions: {comfort-band: {tolerance: warm}}\n", "assertions.comfort-band.tolerance: expected a number, found \"warm\""),
