@@ -24,10 +24,14 @@ public struct SiteConditions: Sendable, Equatable {
     public var weather: Weather
     /// Net consumption of everything else behind the same meter, W (production negative).
     public var houseLoad: Double
+    /// On an island, the share of what the sun offers that PV inverters may produce (frequency-watt: a saturated
+    /// grid-forming battery raises the frequency and the inverters back off); 1 elsewhere.
+    public var solarShare: Double
 
-    public init(weather: Weather, houseLoad: Double = 0) {
+    public init(weather: Weather, houseLoad: Double = 0, solarShare: Double = 1) {
         self.weather = weather
         self.houseLoad = houseLoad
+        self.solarShare = solarShare
     }
 }
 

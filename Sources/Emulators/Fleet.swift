@@ -13,6 +13,8 @@ public struct DeviceSpec: Sendable {
     /// TCP port (0 picks a free one) and unit id (nil: the profile's).
     public var port: UInt16
     public var unit: UInt8?
+    /// An islanded microgrid's grid-forming battery: it balances the whole site, not only its house.
+    public var isGridForming = false
 
     public init(name: String, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
         self.name = name
@@ -32,6 +34,7 @@ public struct ServedDevice: Sendable {
     public let port: UInt16
     /// Unit ids answered on `port` (a product may answer on several, e.g. Alfen's 200 and 1).
     public let units: [UInt8]
+    public let isGridForming: Bool
 }
 
 /// A client's write as the emulators' write log keeps it: wall clock, simulated time, device.
@@ -66,6 +69,8 @@ public final class Fleet: Sendable {
     private let weather: DayCurve
     private let baseLoads: [String: BaseLoad]
     private let clock: Mutex<Double>
+    /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
+    private let solarShare = Mutex(1.0)
 
     /// Binds every port now, so a port in use is reported before anything runs.
     ///
@@ -108,7 +113,7 @@ public final class Fleet: Sendable {
                 server.serve(UnitMap(emulator: emulator, profileUnit: spec.unit == nil ? unit : spec.profile.defaultUnit),
                              at: address, hooks: WriteLogHooks(log: writeLog, device: emulator))
             }
-            devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units))
+            devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
         server.start()
@@ -117,9 +122,12 @@ public final class Fleet: Sendable {
     /// Simulated seconds now.
     public var time: Double { clock.withLock { $0 } }
 
-    /// Advances every device by `seconds`, in two phases: first the loads and sources, batteries seeing the net load
-    /// of the rest of their house as of the previous step; then the meters, which measure what the others did in
-    /// this step (a meter without a house measures every house).
+    /// Advances every device by `seconds`, in three phases. First the loads and sources, batteries seeing the net
+    /// load of the rest of their house as of the previous step. Then an island's grid-forming battery, which
+    /// balances the whole site as it now is, within the step, as a grid-forming inverter does in milliseconds.
+    /// Then the meters, which measure what the others did in this step (a meter without a house measures every
+    /// house). When the grid-forming battery cannot take all the surplus (at its charge limit or full), the PV
+    /// inverters back off in the next step, as IEEE 1547 frequency-watt makes them.
     public func step(for seconds: Double) {
         let now = time
         let conditions = weather.weather(at: now)
@@ -128,16 +136,35 @@ public final class Fleet: Sendable {
             for device in devices { if let name = device.house { house[name, default: 0] += device.emulator.netLoad } }
             return (house, house.keys.sorted().reduce(0) { $0 + house[$1]! })  // in one order: a seed replays bit for bit
         }
-        func advance(_ device: ServedDevice, _ now: (house: [String: Double], site: Double)) {
-            let behind = device.house.map { (now.house[$0] ?? 0) - device.emulator.netLoad } ?? now.site
-            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind))
+        let share = solarShare.withLock { $0 }
+        func advance(_ device: ServedDevice, _ now: (house: [String: Double], site: Double), wholeSite: Bool = false) {
+            let own = device.emulator.netLoad
+            let behind = wholeSite ? now.site - own : device.house.map { (now.house[$0] ?? 0) - own } ?? now.site
+            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
         }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()
-        for device in devices where !isMeter(device) { advance(device, previous) }
+        for device in devices where !isMeter(device) && !device.isGridForming { advance(device, previous) }
+        if let former = devices.first(where: \.isGridForming) {
+            advance(former, loads(), wholeSite: true)
+            solarShare.withLock { $0 = nextSolarShare(former: former.emulator, surplus: -loads().site) }
+        }
         let current = loads()
         for device in devices where isMeter(device) { advance(device, current) }
         clock.withLock { $0 = now + seconds }
+    }
+
+    /// What PV may give next step: its output now, less the surplus the grid-forming battery could not take, plus
+    /// what the battery could still absorb; as a share of what the sun offers.
+    private func nextSolarShare(former: DeviceEmulator, surplus: Double) -> Double {
+        let inverters = devices.filter { $0.emulator.profile.kind == .inverter }.map(\.emulator)
+        let output = inverters.reduce(0) { $0 - $1.netLoad }
+        let available = inverters.reduce(0) { $0 + ($1.reading(.availablePower) ?? 0) }
+        guard available > 0 else { return 1 }
+        let charging = max(0, -(former.reading(.batteryPower) ?? 0))
+        let full = (former.reading(.stateOfCharge) ?? 0) >= (former.reading(.maximumSoC) ?? 100) - 0.1
+        let headroom = full ? 0 : max(0, (former.reading(.maxChargePower) ?? 0) - charging)
+        return min(1, max(0, (output - max(surplus, 0) + headroom) / available))
     }
 
     /// Closes every port and client connection.

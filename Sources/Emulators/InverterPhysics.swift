@@ -33,9 +33,10 @@ struct InverterPhysics: DevicePhysics {
         let rampSeconds = applied[.powerLimitRampSeconds] ?? 0
         if rampSeconds > 0 { ratedModel.ratings.rampRate = 1 / rampSeconds }
         let limited = (applied[.powerLimitEnabled] ?? 0) != 0
-        let setpoint = PVInverterSetpoint(
-            isConnected: (applied[.connect] ?? 1) != 0,
-            powerLimit: limited ? (applied[.powerLimitPercent] ?? 100) / 100 * model.ratings.ratedPower : nil)
+        let ceiling = site.solarShare < 1 ? site.solarShare * state.availablePower : nil  // frequency-watt on an island
+        let written = limited ? (applied[.powerLimitPercent] ?? 100) / 100 * model.ratings.ratedPower : nil
+        let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0,
+                                          powerLimit: [written, ceiling].compactMap { $0 }.min())
         state = ratedModel.step(state, applying: setpoint, for: seconds, weather: site.weather)
     }
 
@@ -43,6 +44,7 @@ struct InverterPhysics: DevicePhysics {
         let mppVoltage = state.availablePower > 0 ? 400 * (1 - 0.0035 * (state.cellTemperature - 25)) : 0
         switch quantity {
         case .acPower: return state.acPower
+        case .availablePower: return state.availablePower
         case .lifetimeEnergy: return state.lifetimeEnergy
         case .dcPower: return state.dcPower
         case .dcVoltage: return mppVoltage

@@ -22,6 +22,7 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case cabinetTemperature = "cabinet-temperature" // °C
     case inverterStatus = "inverter-status" // SunSpec St
     case ratedPower = "rated-power"      // W (WRtg/WMax)
+    case availablePower = "available-power" // W the array could give now, before any limit
     case rampRate = "ramp-rate"          // %WMax/s
     // battery (AC power positive = discharge)
     case batteryPower = "battery-power"  // W

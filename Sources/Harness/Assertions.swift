@@ -235,6 +235,19 @@ public enum Assertions {
             guard let meter = record.rig.devices.first(where: { $0.profile.kind == .meter && $0.house == nil }) else {
                 return result(true, "no PCC meter", "-", "")
             }
+            if record.rig.run.grid == nil {
+                // Islanded: nothing may cross the PCC. A step where something does is a frequency excursion the
+                // inverters answer in the next step; two in a row is imbalance the grid-forming battery could not
+                // hold (its power or state of charge at a limit): a blackout.
+                let power = record.physics.series("\(meter.name)/power"), times = record.physics.times
+                var blackouts: [(time: Double, power: Double)] = []
+                for index in power.indices.dropFirst() where abs(power[index]) > threshold && abs(power[index - 1]) > threshold {
+                    blackouts.append((times[index], power[index]))
+                }
+                let excursions = power.filter { abs($0) > threshold }.count
+                return result(blackouts.isEmpty, "\(blackouts.count) blackouts, \(excursions) excursions", "≤ \(format(threshold, 1)) kW",
+                              blackouts.first.map { "\(format($0.power)) kW unbalanced at \(clockTime($0.time)): \(record.rig.run.gridForming ?? "no battery") could not hold the island" } ?? "")
+            }
             let imported = record.physics.series("\(meter.name)/imported"), exported = record.physics.series("\(meter.name)/exported")
             let times = record.physics.times, length = record.rig.run.interval
             var deviations: [Double] = []

@@ -60,7 +60,7 @@ public final class Conductor {
     private let client: BusClient
     private var writer = MessageWriter(sender: Conductor.name)
     private var gridWriter = MessageWriter(sender: Conductor.gridName)
-    private let grid: GridTie?
+    private let grid: GridSource?
     private let households: [String]
     private let fleet: Fleet
     private let timing: IntervalTiming
@@ -70,10 +70,17 @@ public final class Conductor {
     public private(set) var ready: Set<String> = []
     public private(set) var errorReports: [Message] = []
 
-    /// - Parameter grid: the utility, grid-connected; the conductor bids its imports and exports each interval as
-    ///   participant `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
+    /// What stands behind the PCC in the market: the utility, or an island's grid-forming battery.
+    public enum GridSource: Sendable {
+        case utility(GridTie)
+        /// The battery (a device of the fleet, by name) that balances the island.
+        case gridForming(String)
+    }
+
+    /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
+    ///   `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
     public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
-                grid: GridTie? = nil, logger: Logger) throws(ConductorError) {
+                grid: GridSource? = nil, logger: Logger) throws(ConductorError) {
         self.grid = grid
         self.households = households
         self.fleet = fleet
@@ -126,8 +133,8 @@ public final class Conductor {
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
                                          dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)))), interval: number)
-        if let grid {
-            let bids = grid.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
+        if let tie = gridTie() {
+            let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map { WireBid(id: $0.id, side: $0.side.rawValue, price: $0.price, quantity: $0.quantity) }
             let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
             do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
@@ -164,6 +171,28 @@ public final class Conductor {
         }
         logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
         return record
+    }
+
+    /// The grid's bids this interval. An island's grid-forming battery sells what it can discharge in an interval
+    /// and buys what it can store, valuing energy by its state of charge (dear when nearly empty, cheap when
+    /// nearly full), so that the market sheds load it cannot carry. It offers half its power: the other half is
+    /// reserve for what the market cannot see (a heat pump awarded but idling, a cloud within the interval).
+    private func gridTie() -> GridTie? {
+        switch grid {
+        case .utility(let tie): return tie
+        case .gridForming(let name):
+            guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
+                  let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
+                  let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
+            let hours = timing.length / 3600
+            let charge = battery.reading(.maxChargePower) ?? 0, discharge = battery.reading(.maxDischargePower) ?? 0
+            let stored = max(0, soc - low) / 100 * capacity, room = max(0, high - soc) / 100 * capacity
+            let position = high > low ? min(max((soc - low) / (high - low), 0), 1) : 0.5
+            let value = timing.priceCap * (0.1 + 0.8 * (1 - position))
+            return GridTie(importTariff: value, exportTariff: max(value * 0.9, MarketTerms.minimumBuyPrice),
+                           importLimit: min(discharge / 2, stored / hours) / 1000, exportLimit: min(charge / 2, room / hours) / 1000)
+        case nil: return nil
+        }
     }
 
     /// Tells every participant the run is over.

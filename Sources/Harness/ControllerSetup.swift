@@ -57,7 +57,8 @@ public enum ControllerSetup {
     /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
     public static func addresses(specs: [DeviceSpec], served: [ServedDevice]) -> [DeviceAddress] {
         zip(specs, served).compactMap { spec, device in
-            guard spec.house != nil, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+            // A grid-forming battery is the island's grid, not a device a household's agent drives.
+            guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
                             energyNeeded: vehicle.energyNeeded / vehicle.chargingEfficiency / 1000,

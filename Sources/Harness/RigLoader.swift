@@ -117,7 +117,7 @@ public enum RigLoader {
             }
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
-        try Self.runSettings(keys, into: &rig.run)
+        try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
         if let bus = keys["bus"] {
             let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port"])
             if let host = fields["host"] { rig.run.bus.host = try host.string() }
@@ -231,7 +231,7 @@ public enum RigLoader {
     }
 
     /// The keys of a run: duration, market, clock, grid, assertions.
-    private static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings) throws(FileError) {
+    private static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
         if let duration = keys["duration"] {
             let hours = try duration.double()
             guard hours > 0, hours <= 24 * 14 else { throw duration.expected("a number of simulated hours in (0, 336]") }
@@ -265,9 +265,18 @@ public enum RigLoader {
             }
         }
         if let grid = keys["grid"] {
-            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit"])
+            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming"])
             switch try fields["mode"]?.string() ?? "connected" {
-            case "islanded": run.grid = nil
+            case "islanded":
+                run.grid = nil
+                guard let battery = fields["grid-forming"] else { throw grid.error("an islanded grid needs 'grid-forming': the battery that balances it") }
+                let name = try battery.string()
+                guard let index = devices.firstIndex(where: { $0.name == name && $0.profile.kind == .battery }) else {
+                    let batteries = devices.filter { $0.profile.kind == .battery }.map(\.name)
+                    throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
+                }
+                devices[index].isGridForming = true
+                run.gridForming = name
             case "connected":
                 var tie = run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
                 if let tariff = fields["import-tariff"] {
@@ -288,6 +297,9 @@ public enum RigLoader {
                 }
                 run.grid = tie
             default: throw fields["mode"]!.expected("connected or islanded")
+            }
+            if run.grid != nil, let battery = fields["grid-forming"] {
+                throw battery.error("'grid-forming' applies to an islanded grid")
             }
         }
         if let assertions = keys["assertions"] {

@@ -69,7 +69,8 @@ public enum RunSession {
         let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean),
                                                     comfort: settings.comfort, prior: settings.prior)
         let houses = households.map(\.house)
-        let marketHouseholds = houses + (settings.grid == nil ? [] : [Conductor.gridName])
+        let gridSource: Conductor.GridSource? = settings.grid.map { .utility($0) } ?? settings.gridForming.map { .gridForming($0) }
+        let marketHouseholds = houses + (gridSource == nil ? [] : [Conductor.gridName])
         var participants: [Participant] = []
         var processes: [ControllerProcess] = []
         defer {
@@ -113,7 +114,7 @@ public enum RunSession {
                                       timing: IntervalTiming(length: settings.interval, physicsStep: min(10, settings.interval), priceCap: settings.priceCap,
                                                              bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10),
                                                              pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
-                                      grid: settings.grid, logger: logger)
+                                      grid: gridSource, logger: logger)
         } catch {
             throw RunError(message: failure() ?? "\(error)")
         }

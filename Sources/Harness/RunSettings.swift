@@ -12,6 +12,8 @@ public struct RunSettings: Sendable {
     public var clock: Clock = .lockstep
     /// The utility behind the PCC; nil when islanded.
     public var grid: GridTie? = GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
+    /// An island's grid-forming battery, by device name (only when `grid` is nil).
+    public var gridForming: String?
     /// Each thermostat's comfort and season, by device name; a thermostat not listed heats at 21 °C ±2.
     public var comfort: [String: ThermostatStrategy] = [:]
     public var assertions: [AssertionSpec] = AssertionSpec.defaults

@@ -151,6 +151,34 @@ struct HarnessRunTests {
         #expect(ContinuousClock.now - started >= .seconds(1), "the clock did not pace the physics")
     }
 
+    @Test("The island holds through a cloudy afternoon: no blackout, the battery balances, and the PV backs off when it cannot")
+    func islandHolds() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let island = try RigLoader.load(file: "\(repository)/Rigs/island.yaml", profiles: "\(repository)/Profiles")
+        #expect(island.run.grid == nil && island.run.gridForming == "h1/battery")
+        let record = try RunSession.run(island, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger)
+        let report = RunReport(record)
+        #expect(report.passed, "\(report.table)")
+        // Frequency-watt: at some point the sun offered more than the island could use, and the PV produced less.
+        let produced = record.physics.series("h1/pv/power"), battery = record.physics.series("h1/battery/power")
+        #expect(zip(produced, battery).contains { $0.0 > 1 && $0.1 <= -4.99 }, "the battery never charged at its limit")
+    }
+
+    @Test("An island with more load than its battery can carry through a cloud fails balance, naming when")
+    func islandBlackout() throws {
+        let text = try String(contentsOfFile: "\(repository)/Rigs/island.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "max-current: 8, phases: 1}", with: "max-current: 16, phases: 3}")
+            .replacingOccurrences(of: "profile: phoenix-ev-eth", with: "profile: alfen-ng9xx")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("island-\(UUID().uuidString).yaml").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles"))
+        let balance = verdict(report, .balance)
+        #expect(balance?.passed == false)
+        #expect(balance?.detail.contains("h1/battery could not hold the island") == true, "\(balance?.detail ?? "")")
+    }
+
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
     func impossibleThresholds() throws {
         let report = try run(rig(hours: 1, appending: """
@@ -219,6 +247,8 @@ struct HarnessRunTests {
     }
 
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
+        ("grid: {mode: islanded}\n", "grid: an islanded grid needs 'grid-forming': the battery that balances it"),
+        ("grid: {mode: islanded, grid-forming: h1/pv}\n", "grid.grid-forming: expected a battery of the rig (h1/battery), found \"h1/pv\""),
         ("controller: {market: endpoint}\n", "controller: an endpoint role joins from elsewhere: give the bus fixed ports"),
         ("clock: sometimes\n", "clock: expected lockstep, realtime, or {accelerated: N}, found \"sometimes\""),
         ("assertions: {speed-of-light: true}\n", "assertions.speed-of-light: unknown key"),
@@ -226,7 +256,9 @@ struct HarnessRunTests {
         ("assertions: {supply-equals-demand: {p99-ms: 3}}\n", "assertions.supply-equals-demand: expected true or false (supply-equals-demand has no threshold)"),
     ])
     func badSettings(yaml: String, message: String) throws {
-        let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8).replacingOccurrences(of: "clock: lockstep\n", with: "") + yaml
+        let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "clock: lockstep\n", with: "")
+            .replacingOccurrences(of: "grid: {mode: connected, import-tariff: 0.30, export-tariff: 0.05, import-limit: 60, export-limit: 60}\n", with: "") + yaml
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
