@@ -29,7 +29,7 @@ public enum RigLoader {
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
         if let weather = keys["weather"] {
-            rig.weather = try Self.weather(weather, seed: seed)
+            rig.weather = try Self.weather(weather, seed: seed, folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         }
         let rigPort = try keys["first-port"]?.int(in: 0...65535) ?? 1502
         var nextPort = firstPort.map(Int.init) ?? rigPort
@@ -185,14 +185,20 @@ public enum RigLoader {
         return .command(words)
     }
 
-    /// `weather: clear` or `cloudy`, or `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²).
-    private static func weather(_ value: YAMLValue, seed: UInt64) throws(FileError) -> DayCurve {
+    /// `weather: clear` or `cloudy`, `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²), or
+    /// `{file: measured.csv}` (relative to the rig's folder).
+    private static func weather(_ value: YAMLValue, seed: UInt64, folder: String) throws(FileError) -> DayCurve {
         let curve: String
         var fields: [String: YAMLValue] = [:]
         if value.isScalar {
             curve = try value.string()
         } else {
-            fields = try value.mapping(allowed: ["curve", "low", "high", "peak"])
+            fields = try value.mapping(allowed: ["curve", "low", "high", "peak", "file"])
+            if let file = fields["file"] {
+                guard fields.count == 1 else { throw value.error("a weather file stands alone: no curve, low, high or peak with it") }
+                let name = try file.string()
+                return try WeatherFile.load(name.hasPrefix("/") ? name : "\(folder)/\(name)")
+            }
             curve = try fields["curve"]?.string() ?? "clear"
         }
         let isCloudy: Bool

@@ -3,6 +3,7 @@ import Foundation
 @testable import Harness
 import Logging
 import Messages
+import Physics
 import Testing
 
 /// The default rig, shortened, with `extra` YAML appended (later keys of the same name are refused, so tests add
@@ -246,6 +247,31 @@ struct HarnessRunTests {
         #expect(verdict(report, .comfortBand)?.detail.contains("h2/thermostat at 27.5 °C") == true)
     }
 
+    @Test("A silent household fails every-interval-cleared, an export past the limit fails export-limit, an award above its bid fails awards-add-up")
+    func remainingKinds() throws {
+        var loaded = try rig(hours: 1)
+        loaded.run.assertions = [.init(.everyIntervalCleared), .init(.exportLimit), .init(.awardsAddUp)]
+        var interval = IntervalRecord(interval: 1, start: 0)
+        interval.bidders = ["h1"]
+        interval.clearing = ClearingResult(price: 0.2, quantity: 1, clearingType: "buyer", marginalQuantity: 0, marginalFraction: 0, unservedDemand: 0, bidCount: 2)
+        var house = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
+        func captured(_ message: Message, at time: Double) -> CapturedMessage { CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time) }
+        let capture = [
+            captured(house.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.3, quantity: 1),
+                                                                 WireBid(id: "h1/pv", side: "sell", price: 0.1, quantity: 1)])), interval: 1), at: 1),
+            captured(conductor.message(.gate, interval: 1), at: 2),
+            captured(market.message(.clearing(interval.clearing!), interval: 1), at: 3),
+            captured(market.message(.awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: "buy", quantity: 3),
+                                                                                      .init(id: "h1/pv", side: "sell", quantity: 1)])), interval: 1), at: 4),
+        ]
+        let physics = PhysicsSeries(times: [0, 10], values: ["pcc/meter/power": [0, -75]])
+        let report = RunReport(RunRecord(rig: loaded, intervals: [interval], capture: capture, writes: [], physics: physics,
+                                         households: ["h1", "h2"], wallSeconds: 0))
+        #expect(verdict(report, .everyIntervalCleared)?.detail.contains("no bids from h2") == true, "\(report.table)")
+        #expect(verdict(report, .exportLimit)?.detail == "export reached 75.00 kW, limit 60.0 kW", "\(report.table)")
+        #expect(verdict(report, .awardsAddUp)?.detail.contains("awarded 3.0 kW of a 1.0 kW bid") == true, "\(report.table)")
+    }
+
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
         ("grid: {mode: islanded}\n", "grid: an islanded grid needs 'grid-forming': the battery that balances it"),
         ("grid: {mode: islanded, grid-forming: h1/pv}\n", "grid.grid-forming: expected a battery of the rig (h1/battery), found \"h1/pv\""),
@@ -305,5 +331,39 @@ struct HarnessRunTests {
         #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", taken, "--out", folder,
                              "--profiles", "\(repository)/Profiles"]) == 3)
         #expect(lastError.contains("the emulators could not start: h1/pv") && lastError.contains("Address already in use"), "\(lastError)")
+    }
+}
+
+@Suite("Weather files")
+struct WeatherFileTests {
+    private func load(_ csv: String) throws(FileError) -> Rig {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("weather-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: "\(folder)/day.csv", contents: Data(csv.utf8))
+        let rig = "houses:\n  - name: h1\n    devices:\n      - {profile: sunspec-inverter}\nweather: {file: day.csv}\n"
+        _ = FileManager.default.createFile(atPath: "\(folder)/rig.yaml", contents: Data(rig.utf8))
+        return try RigLoader.load(file: "\(folder)/rig.yaml", profiles: "\(repository)/Profiles")
+    }
+
+    @Test("A rig reads measured weather from a CSV file next to it")
+    func readsFile() throws {
+        let rig = try load("time,irradiance,temperature\n06:00,0,12\n12:00,900,28.5\n# a comment\n18:00,0,20\n")
+        #expect(rig.weather.weather(at: 12 * 3600) == Weather(irradiance: 900, outdoorTemperature: 28.5))
+    }
+
+    @Test("A bad weather file names its line, column and what was expected", arguments: [
+        ("when,sun,heat\n", "day.csv:1:1: expected the header time,irradiance,temperature"),
+        ("time,irradiance,temperature\n06:00,0\n", "day.csv:2:1: expected 3 values"),
+        ("time,irradiance,temperature\n06:00,-5,12\n", "day.csv:2:7: irradiance: expected W/m² of 0 or more, found \"-5\""),
+        ("time,irradiance,temperature\n12:00,0,12\n06:00,0,10\n", "day.csv:3:1: time: expected a time after 12:00 (the line before), found 06:00"),
+        ("time,irradiance,temperature\n25:00,0,12\n", "day.csv:2:1: time: expected HH:MM, found \"25:00\""),
+    ])
+    func badFile(csv: String, message: String) {
+        do {
+            _ = try load(csv)
+            Issue.record("loaded a bad weather file")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+        }
     }
 }

@@ -224,3 +224,18 @@ struct SiteMeterTests {
         #expect(abs(mean - 500) < 5)
     }
 }
+
+@Suite("Measured weather")
+struct WeatherSeriesTests {
+    @Test("A series interpolates between samples and wraps over midnight")
+    func interpolatesAndWraps() {
+        let curve = DayCurve.series([(6 * 3600, Weather(irradiance: 0, outdoorTemperature: 10)),
+                                     (12 * 3600, Weather(irradiance: 800, outdoorTemperature: 30)),
+                                     (18 * 3600, Weather(irradiance: 0, outdoorTemperature: 20))])
+        #expect(curve.weather(at: 9 * 3600) == Weather(irradiance: 400, outdoorTemperature: 20))
+        #expect(curve.weather(at: 12 * 3600) == Weather(irradiance: 800, outdoorTemperature: 30))
+        // 18:00 to 06:00 the next day: 20 °C to 10 °C over 12 hours, so midnight is half-way.
+        #expect(curve.weather(at: 0) == Weather(irradiance: 0, outdoorTemperature: 15))
+        #expect(curve.weather(at: 86_400 + 9 * 3600) == curve.weather(at: 9 * 3600))
+    }
+}
