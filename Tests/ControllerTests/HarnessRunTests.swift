@@ -191,7 +191,7 @@ struct HarnessRunTests {
               self-consumption: {minimum: 100}
             """))
         #expect(!report.passed)
-        for kind in [AssertionSpec.Kind.clearingLatency, .dispatchLatency, .balance] {
+        for kind in [AssertionSpec.Kind.clearingLatency, .dispatchLatency, .balance, .selfConsumption] {
             #expect(verdict(report, kind)?.passed == false, "\(kind)")
         }
         #expect(report.results.count == 5)
