@@ -71,16 +71,17 @@ public struct AssertionSpec: Sendable, Equatable {
         case balance
         case selfConsumption = "self-consumption"
 
-        /// What the threshold means, for docs and messages; nil for a pass/fail rule without one.
-        public var threshold: (key: String, unit: String, value: Double)? {
+        /// The threshold's key in a rig and its default; nil for a pass/fail rule without one (docs/RIGS.md gives
+        /// the units).
+        public var threshold: (key: String, value: Double)? {
             switch self {
-            case .clearingLatency: ("p99-ms", "ms", 500)
-            case .dispatchLatency: ("p99-ms", "ms", 1000)
-            case .evEnergyByDeparture: ("tolerance", "% SoC", 2)
-            case .comfortBand: ("tolerance", "K", 1)
-            case .exportLimit: ("tolerance", "kW", 0.5)
-            case .balance: ("tolerance", "kWh per interval, mean", 1)
-            case .selfConsumption: ("minimum", "%", 0)
+            case .clearingLatency: ("p99-ms", 500)
+            case .dispatchLatency: ("p99-ms", 1000)
+            case .evEnergyByDeparture: ("tolerance", 2)
+            case .comfortBand: ("tolerance", 1)
+            case .exportLimit: ("tolerance", 0.5)
+            case .balance: ("tolerance", 1)
+            case .selfConsumption: ("minimum", 0)
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference, .everyIntervalCleared,
                  .socWithinLimits: nil
             }
