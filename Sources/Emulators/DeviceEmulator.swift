@@ -56,6 +56,13 @@ public final class DeviceEmulator: ModbusUnit {
         core.withLock { $0.step(for: seconds, site: site, layout: layout, profile: profile) }
     }
 
+    /// Frozen registers (a field fault): measurements stop following the physics, which moves on; written
+    /// settings still read back.
+    public var isFrozen: Bool {
+        get { core.withLock { $0.isFrozen } }
+        set { core.withLock { $0.isFrozen = newValue } }
+    }
+
     /// A live reading (nil if the kind has no such quantity).
     public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
 
@@ -108,6 +115,7 @@ struct Core: Sendable {
     var time: Double
     var watchdogDeadline: Double? = nil
     var watchdogExpired: Bool
+    var isFrozen = false
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
@@ -149,7 +157,9 @@ struct Core: Sendable {
             let point = block.points[ref.point]
             let value: Double?
             switch point.binding {
-            case .quantity(let quantity): value = reading(quantity, applied: applied)
+            case .quantity(let quantity):
+                if isFrozen { continue }
+                value = reading(quantity, applied: applied)
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
             case .constant, .stored: continue
             }

@@ -52,10 +52,16 @@ public final class WriteLog: Sendable {
     public var all: [LoggedWrite] { records.withLock { $0 } }
 }
 
-/// Logs each write of one device.
-struct WriteLogHooks: ModbusHooks {
+/// Logs each write of one device, and answers as its scheduled faults say.
+struct FleetHooks: ModbusHooks {
     let log: WriteLog
     let device: DeviceEmulator
+    let faults: FaultPlan?
+
+    func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict {
+        faults?.verdict(device: device.name, request: request, at: device.time) ?? .reply
+    }
+
     func didWrite(_ record: WriteRecord) {
         log.append(LoggedWrite(device: device.name, simulatedTime: device.time, record: record))
     }
@@ -69,6 +75,7 @@ public final class Fleet: Sendable {
     private let weather: DayCurve
     private let baseLoads: [String: BaseLoad]
     private let clock: Mutex<Double>
+    private let faults: FaultPlan?
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
 
@@ -77,8 +84,10 @@ public final class Fleet: Sendable {
     /// - Parameters:
     ///   - baseLoads: each house's unresponsive consumption, seen by its battery and meters.
     ///   - startTime: simulated seconds since midnight of day 0.
+    ///   - faults: the rig's scheduled faults (docs/FAULTS.md).
     public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [String: BaseLoad] = [:], startTime: Double,
-                host: String = "127.0.0.1", logger: Logger) throws(FleetError) {
+                host: String = "127.0.0.1", faults: FaultPlan? = nil, logger: Logger) throws(FleetError) {
+        self.faults = faults
         server = ModbusServer(logger: logger)
         self.weather = weather
         self.baseLoads = baseLoads
@@ -111,7 +120,7 @@ public final class Fleet: Sendable {
                     throw FleetError(message: "\(spec.name): unit \(unit) on port \(port) is already taken by another device")
                 }
                 server.serve(UnitMap(emulator: emulator, profileUnit: spec.unit == nil ? unit : spec.profile.defaultUnit),
-                             at: address, hooks: WriteLogHooks(log: writeLog, device: emulator))
+                             at: address, hooks: FleetHooks(log: writeLog, device: emulator, faults: faults))
             }
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
@@ -141,6 +150,9 @@ public final class Fleet: Sendable {
             let own = device.emulator.netLoad
             let behind = wholeSite ? now.site - own : device.house.map { (now.house[$0] ?? 0) - own } ?? now.site
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
+        }
+        if let faults {
+            for device in devices { device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now) }
         }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()

@@ -1,6 +1,7 @@
 import Foundation
 public import Emulators
 import Market
+import Modbus
 public import Physics
 
 /// The devices of a rig: what `gridrig emulate Rigs/<rig>.yaml` serves (format: docs/RIGS.md).
@@ -14,6 +15,8 @@ public struct Rig: Sendable {
     public var devices: [DeviceSpec]
     /// How `gridrig run` runs it.
     public var run = RunSettings()
+    /// Scheduled faults of its devices (docs/FAULTS.md), drawn from `seed`.
+    public var faults: [ModbusFault] = []
 }
 
 /// Reads rig files; profiles are looked up by name in a profiles folder.
@@ -24,7 +27,7 @@ public enum RigLoader {
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                              "duration", "market", "clock", "grid", "assertions", "controller", "bus"])
+                                              "duration", "market", "clock", "grid", "assertions", "controller", "bus", "faults"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
@@ -118,6 +121,9 @@ public enum RigLoader {
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
+        if let faults = keys["faults"] {
+            rig.faults = try Self.faults(faults, devices: rig.devices)
+        }
         if let bus = keys["bus"] {
             let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port"])
             if let host = fields["host"] { rig.run.bus.host = try host.string() }
@@ -167,6 +173,75 @@ public enum RigLoader {
             session.phases = count
         }
         return session
+    }
+
+    /// `faults:`, a list of `{device, kind, start, duration | count, probability, functions, code | ms, jitter}`.
+    private static func faults(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> [ModbusFault] {
+        var faults: [ModbusFault] = []
+        var places: [YAMLValue] = []
+        for entry in try value.list() {
+            let fields = try entry.mapping(allowed: ["device", "kind", "start", "duration", "count", "probability", "functions", "code", "ms", "jitter"])
+            guard let deviceValue = fields["device"] else { throw entry.error("missing key 'device'") }
+            let device = try deviceValue.string()
+            guard devices.contains(where: { $0.name == device }) else {
+                throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
+            }
+            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop or frozen)") }
+            let kind: ModbusFault.Kind
+            switch try kindValue.string() {
+            case "exception":
+                guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
+                guard let exception = ModbusException(rawValue: UInt8(clamping: try code.int(in: 0...255))) else {
+                    throw code.expected("a Modbus exception code (1-8, 10 or 11)")
+                }
+                kind = .exception(exception)
+            case "timeout": kind = .noResponse
+            case "drop": kind = .drop
+            case "frozen": kind = .frozen
+            case "latency":
+                guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
+                let delay = try ms.double(), jitter = try fields["jitter"]?.double() ?? 0
+                guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
+                guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
+                kind = .delay(milliseconds: delay, jitter: jitter)
+            default: throw kindValue.expected("exception, timeout, latency, drop or frozen")
+            }
+            for (key, applies) in [("code", { if case .exception = kind { true } else { false } }()),
+                                   ("ms", { if case .delay = kind { true } else { false } }()),
+                                   ("jitter", { if case .delay = kind { true } else { false } }())] where fields[key] != nil && !applies {
+                throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
+            }
+            guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
+            let start = try startValue.timeOfDay()
+            var end = Double.infinity
+            if let duration = fields["duration"] {
+                let seconds = try duration.double()
+                guard seconds > 0 else { throw duration.expected("a duration of more than 0 s") }
+                end = start + seconds
+            }
+            let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
+            let probability = try fields["probability"]?.double() ?? 1
+            guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
+            var functions: Set<UInt8> = []
+            if let list = fields["functions"] {
+                for item in try list.list() {
+                    let code = try item.int(in: 0...255)
+                    guard [1, 2, 3, 4, 5, 6, 15, 16].contains(code) else { throw item.expected("a function code (1-6, 15 or 16)") }
+                    functions.insert(UInt8(code))
+                }
+            }
+            let fault = ModbusFault(device: device, kind: kind, functions: functions, start: start, end: end, count: count, probability: probability)
+            // Two certain, unlimited faults that answer the same requests differently at the same time contradict.
+            for (index, other) in faults.enumerated() where other.device == device && other.kind != fault.kind
+                && other.kind != .frozen && fault.kind != .frozen && other.probability == 1 && fault.probability == 1
+                && other.count == nil && fault.count == nil && other.start < fault.end && fault.start < other.end
+                && (other.functions.isEmpty || fault.functions.isEmpty || !other.functions.isDisjoint(with: fault.functions)) {
+                throw entry.error("contradicts the fault at line \(places[index].line): both answer \(device)'s requests at the same time")
+            }
+            faults.append(fault)
+            places.append(entry)
+        }
+        return faults
     }
 
     /// `builtin`, `endpoint`, or `{command: [program, arguments...]}`.

@@ -172,7 +172,8 @@ public enum RunSession {
         var specs = rig.devices
         if freePorts { for index in specs.indices { specs[index].port = 0 } }
         do {
-            return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host, logger: logger), specs)
+            return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host,
+                              faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed), logger: logger), specs)
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }

@@ -71,6 +71,7 @@ struct Emulate: AsyncParsableCommand {
         let specs: [DeviceSpec]
         let weatherCurve: DayCurve
         var baseLoads: [String: BaseLoad] = [:]
+        var faults: FaultPlan?
         var startTime = startSeconds ?? 43_200
         do {
             if let rig {
@@ -79,6 +80,7 @@ struct Emulate: AsyncParsableCommand {
                 weatherCurve = loaded.weather
                 baseLoads = loaded.baseLoads
                 startTime = loaded.start ?? startTime
+                faults = loaded.faults.isEmpty ? nil : FaultPlan(loaded.faults, seed: loaded.seed)
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
                 specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
@@ -90,7 +92,7 @@ struct Emulate: AsyncParsableCommand {
         }
         let fleet: Fleet
         do {
-            fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, logger: logger)
+            fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, faults: faults, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

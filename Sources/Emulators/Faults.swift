@@ -1,0 +1,100 @@
+public import Modbus
+import Physics
+import Synchronization
+
+/// One scheduled fault of one emulated device (docs/FAULTS.md): what the device does wrong, to which requests,
+/// when, how often.
+public struct ModbusFault: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Answer with this exception code.
+        case exception(ModbusException)
+        /// Answer nothing: the client times out.
+        case noResponse
+        /// Answer late, by `milliseconds` plus up to `jitter` more (seeded).
+        case delay(milliseconds: Double, jitter: Double)
+        /// Drop the TCP connection.
+        case drop
+        /// Registers stop following the physics, which moves on (stale values).
+        case frozen
+    }
+
+    public var device: String
+    public var kind: Kind
+    /// Function codes the fault applies to; empty: every request.
+    public var functions: Set<UInt8>
+    /// Simulated seconds: from `start`, until `end`.
+    public var start: Double
+    public var end: Double
+    /// At most this many requests are affected; nil: no limit.
+    public var count: Int?
+    /// Share of the matching requests affected, 0...1, drawn from the rig's seed.
+    public var probability: Double
+
+    public init(device: String, kind: Kind, functions: Set<UInt8> = [], start: Double, end: Double = .infinity, count: Int? = nil,
+                probability: Double = 1) {
+        self.device = device
+        self.kind = kind
+        self.functions = functions
+        self.start = start
+        self.end = end
+        self.count = count
+        self.probability = probability
+    }
+}
+
+/// A rig's faults in force: the verdict on each request a device receives, and which devices are frozen.
+/// Draws come from one seeded generator per device, so a device meets the same faults for the same requests in
+/// every run with the same seed.
+public final class FaultPlan: Sendable {
+    public let faults: [ModbusFault]
+    private struct State {
+        var generators: [String: SplitMix64]
+        /// Requests each fault has affected so far, by its position in `faults`.
+        var applied: [Int]
+    }
+    private let state: Mutex<State>
+
+    public init(_ faults: [ModbusFault], seed: UInt64) {
+        self.faults = faults
+        var generators: [String: SplitMix64] = [:]
+        for name in Set(faults.map(\.device)) {
+            // FNV-1a of the name: stable across processes, unlike Swift's seeded hashing.
+            let hash = name.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+            generators[name] = SplitMix64(seed: seed ^ hash)
+        }
+        state = Mutex(State(generators: generators, applied: Array(repeating: 0, count: faults.count)))
+    }
+
+    /// Requests each fault has affected so far, in the order of `faults`.
+    public var applied: [Int] { state.withLock { $0.applied } }
+
+    /// What `device` does with `request` at simulated `time`: the first fault in force that draws it, or a reply.
+    func verdict(device: String, request: ModbusRequest, at time: Double) -> ReplyVerdict {
+        state.withLock { state in
+            for (index, fault) in faults.enumerated() where fault.device == device && fault.kind != .frozen
+                && time >= fault.start && time < fault.end
+                && (fault.functions.isEmpty || fault.functions.contains(request.functionCode))
+                && state.applied[index] < (fault.count ?? .max) {
+                if fault.probability < 1 {
+                    let draw = Double.random(in: 0..<1, using: &state.generators[device, default: SplitMix64(seed: 0)])
+                    guard draw < fault.probability else { continue }
+                }
+                state.applied[index] += 1
+                switch fault.kind {
+                case .exception(let code): return .exception(code)
+                case .noResponse: return .noResponse
+                case .drop: return .close
+                case .delay(let milliseconds, let jitter):
+                    let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
+                    return .delay(.milliseconds(milliseconds + extra))
+                case .frozen: continue
+                }
+            }
+            return .reply
+        }
+    }
+
+    func isFrozen(device: String, at time: Double) -> Bool {
+        faults.contains { $0.device == device && $0.kind == .frozen && time >= $0.start && time < $0.end }
+    }
+}

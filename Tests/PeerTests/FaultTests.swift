@@ -1,0 +1,103 @@
+import Emulators
+import Foundation
+import Logging
+import Modbus
+import Physics
+import Testing
+
+/// One device on a free port with `faults` in force, starting at `start` (simulated seconds).
+private func faulty(_ profileName: String, _ faults: [ModbusFault], seed: UInt64 = 1, start: Double = 12 * 3600) throws -> Fleet {
+    try Fleet([DeviceSpec(name: "dev", house: "h1", profile: try profile(profileName), port: 0)], weather: .clear(),
+              baseLoads: ["h1": BaseLoad(mean: 400)], startTime: start, faults: FaultPlan(faults, seed: seed), logger: Logger(label: "test"))
+}
+
+/// The address of a named point of a profile.
+private func address(_ profileName: String, _ point: String) throws -> UInt16 {
+    try profile(profileName).blocks.flatMap(\.points).first { $0.name == point }!.address
+}
+
+@Suite("Scheduled faults, as a client meets them", .serialized, .timeLimit(.minutes(2)))
+struct FaultTests {
+    @Test("A battery refusing FC 16 with exception 4 for ten minutes: pymodbus gets exception 4, reads still work, writes land after")
+    func exceptionFour() throws {
+        let fleet = try faulty("sunspec-battery", [ModbusFault(device: "dev", kind: .exception(.serverDeviceFailure), functions: [16],
+                                                               start: 12 * 3600, end: 12 * 3600 + 600)])
+        defer { fleet.stop() }
+        let port = fleet.devices[0].port, storage = try address("sunspec-battery", "StorCtl_Mod")
+        let during = try pymodbus(port, [["op": "write", "address": Int(storage), "values": [3]], ["op": "read", "address": Int(storage)],
+                                         ["op": "write1", "address": Int(storage), "values": [3]]])
+        #expect(exception(during[0]) == 4, "\(during)")
+        #expect(registers(during[1]) == [0])
+        #expect(exception(during[2]) == nil, "FC 6 is not in the fault's functions: \(during)")
+        for _ in 0..<61 { fleet.step(for: 10) }
+        let after = try pymodbus(port, [["op": "write", "address": Int(storage), "values": [1]], ["op": "read", "address": Int(storage)]])
+        #expect(exception(after[0]) == nil && registers(after[1]) == [1], "\(after)")
+    }
+
+    @Test("A timeout fault: the read times out, and the next one after its count answers")
+    func timeout() throws {
+        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .noResponse, start: 0, count: 1)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(300))
+        #expect(throws: ModbusClientError.self) { _ = try client.read(.holdingRegisters, at: 40000, count: 2) }
+        do { _ = try client.read(.holdingRegisters, at: 40000, count: 2) } catch { Issue.record("the second read failed: \(error)") }
+    }
+
+    @Test("Added latency delays the answer by at least its milliseconds")
+    func latency() throws {
+        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .delay(milliseconds: 250, jitter: 0), start: 0)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(2))
+        let started = ContinuousClock.now
+        _ = try client.read(.holdingRegisters, at: 40000, count: 2)
+        #expect(ContinuousClock.now - started >= .milliseconds(250))
+    }
+
+    @Test("A dropped connection: the client sees it closed")
+    func drop() throws {
+        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .drop, start: 0, count: 1)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(1))
+        do {
+            _ = try client.read(.holdingRegisters, at: 40000, count: 2)
+            Issue.record("the read was answered")
+        } catch {
+            #expect(error.kind == .closed || error.kind == .timeout, "\(error)")
+        }
+    }
+
+    @Test("Frozen registers hold their values while the physics moves on, and follow it again after")
+    func frozen() throws {
+        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .frozen, start: 7 * 3600, end: 8 * 3600)], start: 7 * 3600)
+        defer { fleet.stop() }
+        let power = try address("sunspec-inverter", "W")
+        let client = try ModbusClient(port: fleet.devices[0].port)
+        fleet.fleetStep(seconds: 10)
+        let before = try client.read(.holdingRegisters, at: power, count: 1)
+        let physicsBefore = fleet.devices[0].emulator.reading(.acPower) ?? 0
+        fleet.fleetStep(seconds: 1800)
+        #expect(try client.read(.holdingRegisters, at: power, count: 1) == before)
+        #expect((fleet.devices[0].emulator.reading(.acPower) ?? 0) > physicsBefore + 100, "the sun did not rise")
+        fleet.fleetStep(seconds: 1900)
+        #expect(try client.read(.holdingRegisters, at: power, count: 1) != before)
+    }
+
+    @Test("The same seed gives the same faults for the same requests; another seed, others")
+    func seeded() throws {
+        func pattern(seed: UInt64) throws -> [Bool] {
+            let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .exception(.serverDeviceBusy), start: 0, probability: 0.5)], seed: seed)
+            defer { fleet.stop() }
+            let client = try ModbusClient(port: fleet.devices[0].port)
+            return (0..<40).map { _ in (try? client.read(.holdingRegisters, at: 40000, count: 1)) == nil }
+        }
+        let first = try pattern(seed: 7)
+        #expect(try pattern(seed: 7) == first)
+        #expect(try pattern(seed: 8) != first)
+        #expect(first.contains(true) && first.contains(false))
+    }
+}
+
+extension Fleet {
+    /// Runs the physics `seconds` in 10-second steps.
+    func fleetStep(seconds: Int) { for _ in 0..<(seconds / 10) { step(for: 10) } }
+}
