@@ -190,6 +190,27 @@ public enum Assertions {
             let p99 = percentile(latencies, 0.99)
             return result(p99 <= threshold, "p50 \(format(percentile(latencies, 0.5), 1)) p99 \(format(p99, 1)) max \(format(latencies.max() ?? 0, 1)) ms",
                           "p99 ≤ \(format(threshold, 0)) ms", "first setpoint p99 \(format(p99)) ms after the awards")
+        case .dispatchReportsTruthful:
+            // Every setpoint a household reports as landed has an accepted write to that device in the write log,
+            // between its awards and its report.
+            var claims = 0, failures: [String] = []
+            let writes = record.writes.filter { $0.record.exception == nil }
+            var awardsAt: [String: Double] = [:]
+            for (message, received) in record.messages {
+                switch message.body {
+                case .awards(let awards): awardsAt[awards.house] = received
+                case .dispatch(let report):
+                    let from = awardsAt[report.house] ?? 0
+                    for setpoint in report.setpoints where setpoint.landedAt != nil {
+                        claims += 1
+                        if !writes.contains(where: { $0.device == setpoint.id && $0.record.unixTime >= from - 0.001 && $0.record.unixTime <= received + 0.001 }) {
+                            failures.append("interval \(message.header.interval ?? 0): \(setpoint.id) \(setpoint.name) reported landed, but no accepted write reached it")
+                        }
+                    }
+                default: continue
+                }
+            }
+            return result(failures.isEmpty, "\(failures.count) of \(claims) claims false", "0", failures.prefix(3).joined(separator: "; "))
         case .socWithinLimits:
             var worst = 0.0, detail = ""
             for spec in record.rig.devices where spec.profile.kind == .battery {

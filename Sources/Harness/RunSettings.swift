@@ -64,6 +64,7 @@ public struct AssertionSpec: Sendable, Equatable {
         case everyIntervalCleared = "every-interval-cleared"
         case clearingLatency = "clearing-latency"
         case dispatchLatency = "dispatch-latency"
+        case dispatchReportsTruthful = "dispatch-reports-truthful"
         case socWithinLimits = "soc-within-limits"
         case evEnergyByDeparture = "ev-energy-by-departure"
         case comfortBand = "comfort-band"
@@ -83,7 +84,7 @@ public struct AssertionSpec: Sendable, Equatable {
             case .balance: ("tolerance", 1)
             case .selfConsumption: ("minimum", 0)
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference, .everyIntervalCleared,
-                 .socWithinLimits: nil
+                 .socWithinLimits, .dispatchReportsTruthful: nil
             }
         }
     }

@@ -272,6 +272,24 @@ struct HarnessRunTests {
         #expect(verdict(report, .awardsAddUp)?.detail.contains("awarded 3.0 kW of a 1.0 kW bid") == true, "\(report.table)")
     }
 
+    @Test("A controller claiming a setpoint landed when no accepted write reached the device fails dispatch-reports-truthful")
+    func untruthfulDispatch() throws {
+        var loaded = try rig(hours: 1)
+        loaded.run.assertions = [.init(.dispatchReportsTruthful)]
+        var market = MessageWriter(sender: "market"), house = MessageWriter(sender: "h2")
+        let messages = [
+            (market.message(.awards(Awards(house: "h2", price: 0.2, awards: [])), interval: 1), 1.0),
+            (house.message(.dispatch(DispatchReport(house: "h2", awardsReceivedAt: 1.1, setpoints: [
+                .init(id: "h2/ev", name: "current-limit", value: 10, landedAt: 1.2),
+                .init(id: "h2/thermostat", name: "cool-setpoint", value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
+        ]
+        let capture = messages.map { CapturedMessage(topic: $0.0.topic, payload: [$0.0.encoded()], received: $0.1) }
+        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: capture, writes: [], physics: PhysicsSeries(),
+                                         households: ["h2"], wallSeconds: 0))
+        #expect(verdict(report, .dispatchReportsTruthful)?.passed == false)
+        #expect(verdict(report, .dispatchReportsTruthful)?.detail == "interval 1: h2/ev current-limit reported landed, but no accepted write reached it")
+    }
+
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
         ("faults: [{device: h9/battery, kind: timeout, start: \"12:00\"}]\n", "faults[0].device: expected a device of the rig (h1/pv, h1/battery"),
         ("faults: [{device: h1/battery, kind: meltdown, start: \"12:00\"}]\n", "faults[0].kind: expected exception, timeout, latency, drop or frozen, found \"meltdown\""),
