@@ -16,6 +16,9 @@ public struct ModbusFault: Sendable, Equatable {
         case drop
         /// Registers stop following the physics, which moves on (stale values).
         case frozen
+        /// A request arriving less than `milliseconds` after the previous one to the device is refused with
+        /// `code` (devices that mark back-to-back requests as failures, OpenEMS/openems#3099).
+        case minimumGap(milliseconds: Double, code: ModbusException)
     }
 
     public var device: String
@@ -49,6 +52,8 @@ public final class FaultPlan: Sendable {
     public let faults: [ModbusFault]
     private struct State {
         var generators: [String: SplitMix64]
+        /// When each device last received a request, wall-clock.
+        var lastRequest: [String: ContinuousClock.Instant] = [:]
         /// Requests each fault has affected so far, by its position in `faults`.
         var applied: [Int]
     }
@@ -71,10 +76,15 @@ public final class FaultPlan: Sendable {
     /// What `device` does with `request` at simulated `time`: the first fault in force that draws it, or a reply.
     func verdict(device: String, request: ModbusRequest, at time: Double) -> ReplyVerdict {
         state.withLock { state in
+            let arrived = ContinuousClock.now
+            let previous = state.lastRequest.updateValue(arrived, forKey: device)
             for (index, fault) in faults.enumerated() where fault.device == device && fault.kind != .frozen
                 && time >= fault.start && time < fault.end
                 && (fault.functions.isEmpty || fault.functions.contains(request.functionCode))
                 && state.applied[index] < (fault.count ?? .max) {
+                if case .minimumGap(let milliseconds, _) = fault.kind {
+                    guard let previous, previous.duration(to: arrived) < .milliseconds(milliseconds) else { continue }
+                }
                 if fault.probability < 1 {
                     let draw = Double.random(in: 0..<1, using: &state.generators[device, default: SplitMix64(seed: 0)])
                     guard draw < fault.probability else { continue }
@@ -87,6 +97,7 @@ public final class FaultPlan: Sendable {
                 case .delay(let milliseconds, let jitter):
                     let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
                     return .delay(.milliseconds(milliseconds + extra))
+                case .minimumGap(_, let code): return .exception(code)
                 case .frozen: continue
                 }
             }

@@ -186,7 +186,7 @@ public enum RigLoader {
             guard devices.contains(where: { $0.name == device }) else {
                 throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
             }
-            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop or frozen)") }
+            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen or min-gap)") }
             let kind: ModbusFault.Kind
             switch try kindValue.string() {
             case "exception":
@@ -198,16 +198,23 @@ public enum RigLoader {
             case "timeout": kind = .noResponse
             case "drop": kind = .drop
             case "frozen": kind = .frozen
+            case "min-gap":
+                guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
+                let gap = try ms.double()
+                guard gap > 0, gap <= 60_000 else { throw ms.expected("milliseconds in (0, 60000]") }
+                let code = try fields["code"].map { value throws(FileError) in try value.int(in: 0...255) } ?? 6
+                guard let exception = ModbusException(rawValue: UInt8(code)) else { throw fields["code"]!.expected("a Modbus exception code (1-8, 10 or 11)") }
+                kind = .minimumGap(milliseconds: gap, code: exception)
             case "latency":
                 guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
                 let delay = try ms.double(), jitter = try fields["jitter"]?.double() ?? 0
                 guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
                 guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
                 kind = .delay(milliseconds: delay, jitter: jitter)
-            default: throw kindValue.expected("exception, timeout, latency, drop or frozen")
+            default: throw kindValue.expected("exception, timeout, latency, drop, frozen or min-gap")
             }
-            for (key, applies) in [("code", { if case .exception = kind { true } else { false } }()),
-                                   ("ms", { if case .delay = kind { true } else { false } }()),
+            for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
+                                   ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
                                    ("jitter", { if case .delay = kind { true } else { false } }())] where fields[key] != nil && !applies {
                 throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
             }
@@ -231,9 +238,16 @@ public enum RigLoader {
                 }
             }
             let fault = ModbusFault(device: device, kind: kind, functions: functions, start: start, end: end, count: count, probability: probability)
-            // Two certain, unlimited faults that answer the same requests differently at the same time contradict.
+            // Two certain, unlimited faults that answer the same requests differently at the same time contradict
+            // (frozen registers and a minimum gap answer only some requests, so they combine with anything).
+            func answersAll(_ kind: ModbusFault.Kind) -> Bool {
+                switch kind {
+                case .frozen, .minimumGap: false
+                default: true
+                }
+            }
             for (index, other) in faults.enumerated() where other.device == device && other.kind != fault.kind
-                && other.kind != .frozen && fault.kind != .frozen && other.probability == 1 && fault.probability == 1
+                && answersAll(other.kind) && answersAll(fault.kind) && other.probability == 1 && fault.probability == 1
                 && other.count == nil && fault.count == nil && other.start < fault.end && fault.start < other.end
                 && (other.functions.isEmpty || fault.functions.isEmpty || !other.functions.isDisjoint(with: fault.functions)) {
                 throw entry.error("contradicts the fault at line \(places[index].line): both answer \(device)'s requests at the same time")

@@ -82,6 +82,22 @@ struct FaultTests {
         #expect(try client.read(.holdingRegisters, at: power, count: 1) != before)
     }
 
+    @Test("A minimum gap: a request hard on the heels of another is refused with exception 6; one after a pause is served")
+    func minimumGap() throws {
+        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .minimumGap(milliseconds: 200, code: .serverDeviceBusy), start: 0)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port)
+        _ = try client.read(.holdingRegisters, at: 40000, count: 1)
+        do {
+            _ = try client.read(.holdingRegisters, at: 40000, count: 1)
+            Issue.record("the back-to-back read was served")
+        } catch {
+            #expect(error.kind == .exception(.serverDeviceBusy), "\(error)")
+        }
+        Thread.sleep(forTimeInterval: 0.25)  // the fault is about wall-clock spacing, so the test must space its requests
+        _ = try client.read(.holdingRegisters, at: 40000, count: 1)
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
