@@ -63,6 +63,12 @@ public final class DeviceEmulator: ModbusUnit {
         set { core.withLock { $0.isFrozen = newValue } }
     }
 
+    /// Measurement distortions in force (a field fault), applied as the registers are refreshed.
+    var distortions: [Distortion] {
+        get { core.withLock { $0.distortions } }
+        set { core.withLock { $0.distortions = newValue } }
+    }
+
     /// A live reading (nil if the kind has no such quantity).
     public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
 
@@ -116,6 +122,7 @@ struct Core: Sendable {
     var watchdogDeadline: Double? = nil
     var watchdogExpired: Bool
     var isFrozen = false
+    var distortions: [Distortion] = []
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
@@ -159,7 +166,9 @@ struct Core: Sendable {
             switch point.binding {
             case .quantity(let quantity):
                 if isFrozen { continue }
-                value = reading(quantity, applied: applied)
+                value = distortions.reduce(reading(quantity, applied: applied)) { value, distortion in
+                    value.map { point.labels == nil ? distortion.apply($0, quantity: quantity, point: ref.point, time: time) : $0 }
+                }
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
             case .constant, .stored: continue
             }

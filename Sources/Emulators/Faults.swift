@@ -1,3 +1,4 @@
+import Foundation  // log, cos
 public import Modbus
 import Physics
 import Synchronization
@@ -16,6 +17,10 @@ public struct ModbusFault: Sendable, Equatable {
         case drop
         /// Registers stop following the physics, which moves on (stale values).
         case frozen
+        /// Measurements read wrong: `offset` added, growing by `drift` per hour since the fault began, with seeded
+        /// gaussian `noise` (a standard deviation), in the quantity's engineering units; only `quantity`'s points,
+        /// or every measurement when nil.
+        case distortion(offset: Double, drift: Double, noise: Double, quantity: Quantity?)
         /// A request arriving less than `milliseconds` after the previous one to the device is refused with
         /// `code` (devices that mark back-to-back requests as failures, OpenEMS/openems#3099).
         case minimumGap(milliseconds: Double, code: ModbusException)
@@ -45,11 +50,45 @@ public struct ModbusFault: Sendable, Equatable {
     }
 }
 
+extension ModbusFault {
+    /// Whether the fault decides how requests are answered (the others change what the registers hold).
+    var answersRequests: Bool {
+        switch kind {
+        case .frozen, .distortion: false
+        default: true
+        }
+    }
+}
+
+/// A measurement distortion in force on one device at one time.
+struct Distortion: Sendable, Equatable {
+    /// States and counters, which a distortion of "every measurement" leaves alone.
+    static let states: Set<Quantity> = [.inverterStatus, .chargeStatus, .pilotState, .hvacAction, .fanRunning, .heartbeat, .uptime,
+                                         .activePhases, .setpointAccounted, .watchdogRemaining]
+
+    var offset: Double
+    var noise: Double
+    var quantity: Quantity?
+    var seed: UInt64
+
+    /// The distorted value of point `point` at simulated `time`: the noise is a pure function of the seed, the
+    /// point and the time, so a run replays it.
+    func apply(_ value: Double, quantity reading: Quantity, point: Int, time: Double) -> Double {
+        guard quantity.map({ $0 == reading }) ?? !Self.states.contains(reading) else { return value }
+        var generator = SplitMix64(seed: seed ^ UInt64(point) &* 0xD6E8_FEB8_6659_FD93 ^ time.bitPattern)
+        // Box-Muller: one standard normal sample.
+        let u = max(Double.random(in: 0..<1, using: &generator), .leastNormalMagnitude), v = Double.random(in: 0..<1, using: &generator)
+        let gaussian = (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        return value + offset + noise * gaussian
+    }
+}
+
 /// A rig's faults in force: the verdict on each request a device receives, and which devices are frozen.
 /// Draws come from one seeded generator per device, so a device meets the same faults for the same requests in
 /// every run with the same seed.
 public final class FaultPlan: Sendable {
     public let faults: [ModbusFault]
+    private let seed: UInt64
     private struct State {
         var generators: [String: SplitMix64]
         /// When each device last received a request, wall-clock.
@@ -61,6 +100,7 @@ public final class FaultPlan: Sendable {
 
     public init(_ faults: [ModbusFault], seed: UInt64) {
         self.faults = faults
+        self.seed = seed
         var generators: [String: SplitMix64] = [:]
         for name in Set(faults.map(\.device)) {
             // FNV-1a of the name: stable across processes, unlike Swift's seeded hashing.
@@ -78,7 +118,7 @@ public final class FaultPlan: Sendable {
         state.withLock { state in
             let arrived = ContinuousClock.now
             let previous = state.lastRequest.updateValue(arrived, forKey: device)
-            for (index, fault) in faults.enumerated() where fault.device == device && fault.kind != .frozen
+            for (index, fault) in faults.enumerated() where fault.device == device && fault.answersRequests
                 && time >= fault.start && time < fault.end
                 && (fault.functions.isEmpty || fault.functions.contains(request.functionCode))
                 && state.applied[index] < (fault.count ?? .max) {
@@ -98,7 +138,7 @@ public final class FaultPlan: Sendable {
                     let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
                     return .delay(.milliseconds(milliseconds + extra))
                 case .minimumGap(_, let code): return .exception(code)
-                case .frozen: continue
+                case .frozen, .distortion: continue
                 }
             }
             return .reply
@@ -107,5 +147,15 @@ public final class FaultPlan: Sendable {
 
     func isFrozen(device: String, at time: Double) -> Bool {
         faults.contains { $0.device == device && $0.kind == .frozen && time >= $0.start && time < $0.end }
+    }
+
+    /// The measurement distortions of `device` in force at `time`.
+    func distortions(device: String, at time: Double) -> [Distortion] {
+        faults.enumerated().compactMap { index, fault in
+            guard fault.device == device, time >= fault.start, time < fault.end,
+                  case .distortion(let offset, let drift, let noise, let quantity) = fault.kind else { return nil }
+            return Distortion(offset: offset + drift * (time - fault.start) / 3600, noise: noise, quantity: quantity,
+                              seed: self.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        }
     }
 }

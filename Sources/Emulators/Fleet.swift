@@ -152,7 +152,10 @@ public final class Fleet: Sendable {
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
         }
         if let faults {
-            for device in devices { device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now) }
+            for device in devices {
+                device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now)
+                device.emulator.distortions = faults.distortions(device: device.emulator.name, at: now)
+            }
         }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()

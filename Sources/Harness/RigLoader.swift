@@ -180,13 +180,14 @@ public enum RigLoader {
         var faults: [ModbusFault] = []
         var places: [YAMLValue] = []
         for entry in try value.list() {
-            let fields = try entry.mapping(allowed: ["device", "kind", "start", "duration", "count", "probability", "functions", "code", "ms", "jitter"])
+            let fields = try entry.mapping(allowed: ["device", "kind", "start", "duration", "count", "probability", "functions", "code", "ms", "jitter",
+                                                     "value", "quantity"])
             guard let deviceValue = fields["device"] else { throw entry.error("missing key 'device'") }
             let device = try deviceValue.string()
             guard devices.contains(where: { $0.name == device }) else {
                 throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
             }
-            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen or min-gap)") }
+            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen, min-gap, offset, drift or noise)") }
             let kind: ModbusFault.Kind
             switch try kindValue.string() {
             case "exception":
@@ -198,6 +199,19 @@ public enum RigLoader {
             case "timeout": kind = .noResponse
             case "drop": kind = .drop
             case "frozen": kind = .frozen
+            case "offset", "drift", "noise":
+                let name = try kindValue.string()
+                guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
+                let number = try amount.double()
+                guard name != "noise" || number >= 0 else { throw amount.expected("a standard deviation of 0 or more") }
+                let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
+                    guard let quantity = Quantity(rawValue: try value.string()) else {
+                        throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
+                    }
+                    return quantity
+                }
+                kind = .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
+                                   quantity: quantity)
             case "min-gap":
                 guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
                 let gap = try ms.double()
@@ -211,11 +225,13 @@ public enum RigLoader {
                 guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
                 guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
                 kind = .delay(milliseconds: delay, jitter: jitter)
-            default: throw kindValue.expected("exception, timeout, latency, drop, frozen or min-gap")
+            default: throw kindValue.expected("exception, timeout, latency, drop, frozen, min-gap, offset, drift or noise")
             }
             for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
                                    ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
-                                   ("jitter", { if case .delay = kind { true } else { false } }())] where fields[key] != nil && !applies {
+                                   ("jitter", { if case .delay = kind { true } else { false } }()),
+                                   ("value", { if case .distortion = kind { true } else { false } }()),
+                                   ("quantity", { if case .distortion = kind { true } else { false } }())] where fields[key] != nil && !applies {
                 throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
             }
             guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
@@ -242,7 +258,7 @@ public enum RigLoader {
             // (frozen registers and a minimum gap answer only some requests, so they combine with anything).
             func answersAll(_ kind: ModbusFault.Kind) -> Bool {
                 switch kind {
-                case .frozen, .minimumGap: false
+                case .frozen, .minimumGap, .distortion: false
                 default: true
                 }
             }

@@ -98,6 +98,28 @@ struct FaultTests {
         _ = try client.read(.holdingRegisters, at: 40000, count: 1)
     }
 
+    @Test("An offset, a drift and seeded noise: the register reads the physics plus the error; the same seed, the same noise")
+    func distortedMeasurements() throws {
+        func readings(seed: UInt64, _ kind: ModbusFault.Kind) throws -> [(register: Double, physics: Double)] {
+            let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: kind, start: 12 * 3600)], seed: seed)
+            defer { fleet.stop() }
+            let client = try ModbusClient(port: fleet.devices[0].port)
+            let power = try address("sunspec-inverter", "W"), scale = try profile("sunspec-inverter").blocks.flatMap(\.points).first { $0.name == "W" }!.scale
+            return try (0..<5).map { _ in
+                fleet.fleetStep(seconds: 720)
+                return (try client.read(.int16, at: power) * scale, fleet.devices[0].emulator.reading(.acPower) ?? 0)
+            }
+        }
+        let offset = try readings(seed: 1, .distortion(offset: 300, drift: 0, noise: 0, quantity: .acPower))
+        #expect(offset.allSatisfy { abs($0.register - $0.physics - 300) <= 10 }, "\(offset)")
+        let drift = try readings(seed: 1, .distortion(offset: 0, drift: 1000, noise: 0, quantity: .acPower))
+        // 1000 W per hour, read every 12 minutes: 200, 400, ... W above the physics.
+        #expect(drift.enumerated().allSatisfy { abs($1.register - $1.physics - 200 * Double($0 + 1)) <= 10 }, "\(drift)")
+        let noisy = try readings(seed: 3, .distortion(offset: 0, drift: 0, noise: 200, quantity: nil)).map { $0.register - $0.physics }
+        #expect(try readings(seed: 3, .distortion(offset: 0, drift: 0, noise: 200, quantity: nil)).map { $0.register - $0.physics } == noisy)
+        #expect(Set(noisy.map { ($0 / 10).rounded() }).count > 2, "no noise: \(noisy)")
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
