@@ -63,6 +63,13 @@ public final class DeviceEmulator: ModbusUnit {
         set { core.withLock { $0.isFrozen = newValue } }
     }
 
+    /// The hardware out of service (a field fault): its settings are overridden by the kind's "off" while the
+    /// registers keep what clients wrote.
+    public var isOutOfService: Bool {
+        get { core.withLock { $0.isOutOfService } }
+        set { core.withLock { $0.isOutOfService = newValue } }
+    }
+
     /// Measurement distortions in force (a field fault), applied as the registers are refreshed.
     var distortions: [Distortion] {
         get { core.withLock { $0.distortions } }
@@ -122,12 +129,15 @@ struct Core: Sendable {
     var watchdogDeadline: Double? = nil
     var watchdogExpired: Bool
     var isFrozen = false
+    var isOutOfService = false
     var distortions: [Distortion] = []
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
-        guard watchdogExpired, let watchdog = profile.watchdog else { return applied }
-        return applied.merging(watchdog.fallback) { _, fallback in fallback }
+        var settings = applied
+        if watchdogExpired, let watchdog = profile.watchdog { settings.merge(watchdog.fallback) { _, fallback in fallback } }
+        if isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
+        return settings
     }
 
     func reading(_ quantity: Quantity, profile: DeviceProfile) -> Double? {

@@ -76,6 +76,18 @@ extension DeviceKind {
     /// Ratings a profile of this kind may set under `ratings:`, with their defaults.
     public var ratingDefaults: [String: Double] { physicsType.ratingDefaults }
 
+    /// What the hardware does when out of service: an inverter disconnected, a battery held at 0 W, a heat pump
+    /// off, a charger offering no current.
+    var outOfServiceSettings: Settings {
+        switch self {
+        case .inverter: [.connect: 0]
+        case .battery: [.storageControlMode: 3, .chargeRatePercent: 0, .dischargeRatePercent: 0]
+        case .thermostat: [.power: 0]
+        case .evCharger: [.maxCurrent: 0, .chargingEnabled: 0]
+        case .meter: [:]
+        }
+    }
+
     /// The controls a profile of this kind may bind.
     public var controls: Set<Control> { Set(physicsType.defaultSettings.keys) }
 }

@@ -3,9 +3,9 @@ public import Modbus
 import Physics
 import Synchronization
 
-/// One scheduled fault of one emulated device (docs/FAULTS.md): what the device does wrong, to which requests,
-/// when, how often.
-public struct ModbusFault: Sendable, Equatable {
+/// One scheduled fault of one emulated device (docs/FAULTS.md): what the device does wrong (on the wire or in
+/// its hardware), to which requests, when, how often.
+public struct DeviceFault: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// Answer with this exception code.
         case exception(ModbusException)
@@ -21,6 +21,11 @@ public struct ModbusFault: Sendable, Equatable {
         /// gaussian `noise` (a standard deviation), in the quantity's engineering units; only `quantity`'s points,
         /// or every measurement when nil.
         case distortion(offset: Double, drift: Double, noise: Double, quantity: Quantity?)
+        /// The hardware is out of service while its Modbus face still answers: an inverter tripped, a battery's
+        /// contactor open, a heat pump failed, a charger faulted. Writes are accepted and read back; nothing happens.
+        case outOfService
+        /// Passing cloud over one array: it gets this share of the sun, 0...1.
+        case shade(Double)
         /// A request arriving less than `milliseconds` after the previous one to the device is refused with
         /// `code` (devices that mark back-to-back requests as failures, OpenEMS/openems#3099).
         case minimumGap(milliseconds: Double, code: ModbusException)
@@ -50,11 +55,11 @@ public struct ModbusFault: Sendable, Equatable {
     }
 }
 
-extension ModbusFault {
+extension DeviceFault {
     /// Whether the fault decides how requests are answered (the others change what the registers hold).
     var answersRequests: Bool {
         switch kind {
-        case .frozen, .distortion: false
+        case .frozen, .distortion, .outOfService, .shade: false
         default: true
         }
     }
@@ -87,7 +92,7 @@ struct Distortion: Sendable, Equatable {
 /// Draws come from one seeded generator per device, so a device meets the same faults for the same requests in
 /// every run with the same seed.
 public final class FaultPlan: Sendable {
-    public let faults: [ModbusFault]
+    public let faults: [DeviceFault]
     private let seed: UInt64
     private struct State {
         var generators: [String: SplitMix64]
@@ -98,7 +103,7 @@ public final class FaultPlan: Sendable {
     }
     private let state: Mutex<State>
 
-    public init(_ faults: [ModbusFault], seed: UInt64) {
+    public init(_ faults: [DeviceFault], seed: UInt64) {
         self.faults = faults
         self.seed = seed
         var generators: [String: SplitMix64] = [:]
@@ -138,7 +143,7 @@ public final class FaultPlan: Sendable {
                     let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
                     return .delay(.milliseconds(milliseconds + extra))
                 case .minimumGap(_, let code): return .exception(code)
-                case .frozen, .distortion: continue
+                case .frozen, .distortion, .outOfService, .shade: continue
                 }
             }
             return .reply
@@ -147,6 +152,18 @@ public final class FaultPlan: Sendable {
 
     func isFrozen(device: String, at time: Double) -> Bool {
         faults.contains { $0.device == device && $0.kind == .frozen && time >= $0.start && time < $0.end }
+    }
+
+    func isOutOfService(device: String, at time: Double) -> Bool {
+        faults.contains { $0.device == device && $0.kind == .outOfService && time >= $0.start && time < $0.end }
+    }
+
+    /// The share of the sun `device` gets at `time` (1 without shade).
+    func sunShare(device: String, at time: Double) -> Double {
+        faults.reduce(1) { share, fault in
+            guard fault.device == device, time >= fault.start, time < fault.end, case .shade(let remaining) = fault.kind else { return share }
+            return min(share, remaining)
+        }
     }
 
     /// The measurement distortions of `device` in force at `time`.

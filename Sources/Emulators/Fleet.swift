@@ -146,15 +146,17 @@ public final class Fleet: Sendable {
             return (house, house.keys.sorted().reduce(0) { $0 + house[$1]! })  // in one order: a seed replays bit for bit
         }
         let share = solarShare.withLock { $0 }
-        func advance(_ device: ServedDevice, _ now: (house: [String: Double], site: Double), wholeSite: Bool = false) {
+        func advance(_ device: ServedDevice, _ load: (house: [String: Double], site: Double), wholeSite: Bool = false) {
             let own = device.emulator.netLoad
-            let behind = wholeSite ? now.site - own : device.house.map { (now.house[$0] ?? 0) - own } ?? now.site
-            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
+            let behind = wholeSite ? load.site - own : device.house.map { (load.house[$0] ?? 0) - own } ?? load.site
+            let shade = faults?.sunShare(device: device.emulator.name, at: now) ?? 1
+            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: min(share, shade)))
         }
         if let faults {
             for device in devices {
                 device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now)
                 device.emulator.distortions = faults.distortions(device: device.emulator.name, at: now)
+                device.emulator.isOutOfService = faults.isOutOfService(device: device.emulator.name, at: now)
             }
         }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }

@@ -16,7 +16,7 @@ public struct Rig: Sendable {
     /// How `gridrig run` runs it.
     public var run = RunSettings()
     /// Scheduled faults of its devices (docs/FAULTS.md), drawn from `seed`.
-    public var faults: [ModbusFault] = []
+    public var faults: [DeviceFault] = []
 }
 
 /// Reads rig files; profiles are looked up by name in a profiles folder.
@@ -176,8 +176,8 @@ public enum RigLoader {
     }
 
     /// `faults:`, a list of `{device, kind, start, duration | count, probability, functions, code | ms, jitter}`.
-    private static func faults(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> [ModbusFault] {
-        var faults: [ModbusFault] = []
+    private static func faults(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> [DeviceFault] {
+        var faults: [DeviceFault] = []
         var places: [YAMLValue] = []
         for entry in try value.list() {
             let fields = try entry.mapping(allowed: ["device", "kind", "start", "duration", "count", "probability", "functions", "code", "ms", "jitter",
@@ -187,8 +187,8 @@ public enum RigLoader {
             guard devices.contains(where: { $0.name == device }) else {
                 throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
             }
-            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen, min-gap, offset, drift or noise)") }
-            let kind: ModbusFault.Kind
+            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service or shade)") }
+            let kind: DeviceFault.Kind
             switch try kindValue.string() {
             case "exception":
                 guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
@@ -212,6 +212,13 @@ public enum RigLoader {
                 }
                 kind = .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
                                    quantity: quantity)
+            case "out-of-service": kind = .outOfService
+            case "shade":
+                guard let amount = fields["value"] else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
+                let share = try amount.double()
+                guard (0...1).contains(share) else { throw amount.expected("a share of the sun in 0...1") }
+                guard devices.first(where: { $0.name == device })?.profile.kind == .inverter else { throw kindValue.error("shade applies to an inverter") }
+                kind = .shade(share)
             case "min-gap":
                 guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
                 let gap = try ms.double()
@@ -225,12 +232,12 @@ public enum RigLoader {
                 guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
                 guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
                 kind = .delay(milliseconds: delay, jitter: jitter)
-            default: throw kindValue.expected("exception, timeout, latency, drop, frozen, min-gap, offset, drift or noise")
+            default: throw kindValue.expected("exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service or shade")
             }
             for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
                                    ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
                                    ("jitter", { if case .delay = kind { true } else { false } }()),
-                                   ("value", { if case .distortion = kind { true } else { false } }()),
+                                   ("value", { switch kind { case .distortion, .shade: true; default: false } }()),
                                    ("quantity", { if case .distortion = kind { true } else { false } }())] where fields[key] != nil && !applies {
                 throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
             }
@@ -253,12 +260,12 @@ public enum RigLoader {
                     functions.insert(UInt8(code))
                 }
             }
-            let fault = ModbusFault(device: device, kind: kind, functions: functions, start: start, end: end, count: count, probability: probability)
+            let fault = DeviceFault(device: device, kind: kind, functions: functions, start: start, end: end, count: count, probability: probability)
             // Two certain, unlimited faults that answer the same requests differently at the same time contradict
             // (frozen registers and a minimum gap answer only some requests, so they combine with anything).
-            func answersAll(_ kind: ModbusFault.Kind) -> Bool {
+            func answersAll(_ kind: DeviceFault.Kind) -> Bool {
                 switch kind {
-                case .frozen, .minimumGap, .distortion: false
+                case .frozen, .minimumGap, .distortion, .outOfService, .shade: false
                 default: true
                 }
             }

@@ -6,7 +6,7 @@ import Physics
 import Testing
 
 /// One device on a free port with `faults` in force, starting at `start` (simulated seconds).
-private func faulty(_ profileName: String, _ faults: [ModbusFault], seed: UInt64 = 1, start: Double = 12 * 3600) throws -> Fleet {
+private func faulty(_ profileName: String, _ faults: [DeviceFault], seed: UInt64 = 1, start: Double = 12 * 3600) throws -> Fleet {
     try Fleet([DeviceSpec(name: "dev", house: "h1", profile: try profile(profileName), port: 0)], weather: .clear(),
               baseLoads: ["h1": BaseLoad(mean: 400)], startTime: start, faults: FaultPlan(faults, seed: seed), logger: Logger(label: "test"))
 }
@@ -20,7 +20,7 @@ private func address(_ profileName: String, _ point: String) throws -> UInt16 {
 struct FaultTests {
     @Test("A battery refusing FC 16 with exception 4 for ten minutes: pymodbus gets exception 4, reads still work, writes land after")
     func exceptionFour() throws {
-        let fleet = try faulty("sunspec-battery", [ModbusFault(device: "dev", kind: .exception(.serverDeviceFailure), functions: [16],
+        let fleet = try faulty("sunspec-battery", [DeviceFault(device: "dev", kind: .exception(.serverDeviceFailure), functions: [16],
                                                                start: 12 * 3600, end: 12 * 3600 + 600)])
         defer { fleet.stop() }
         let port = fleet.devices[0].port, storage = try address("sunspec-battery", "StorCtl_Mod")
@@ -36,7 +36,7 @@ struct FaultTests {
 
     @Test("A timeout fault: the read times out, and the next one after its count answers")
     func timeout() throws {
-        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .noResponse, start: 0, count: 1)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .noResponse, start: 0, count: 1)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(300))
         #expect(throws: ModbusClientError.self) { _ = try client.read(.holdingRegisters, at: 40000, count: 2) }
@@ -45,7 +45,7 @@ struct FaultTests {
 
     @Test("Added latency delays the answer by at least its milliseconds")
     func latency() throws {
-        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .delay(milliseconds: 250, jitter: 0), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .delay(milliseconds: 250, jitter: 0), start: 0)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(2))
         let started = ContinuousClock.now
@@ -55,7 +55,7 @@ struct FaultTests {
 
     @Test("A dropped connection: the client sees it closed")
     func drop() throws {
-        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .drop, start: 0, count: 1)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .drop, start: 0, count: 1)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(1))
         do {
@@ -68,7 +68,7 @@ struct FaultTests {
 
     @Test("Frozen registers hold their values while the physics moves on, and follow it again after")
     func frozen() throws {
-        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .frozen, start: 7 * 3600, end: 8 * 3600)], start: 7 * 3600)
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .frozen, start: 7 * 3600, end: 8 * 3600)], start: 7 * 3600)
         defer { fleet.stop() }
         let power = try address("sunspec-inverter", "W")
         let client = try ModbusClient(port: fleet.devices[0].port)
@@ -84,7 +84,7 @@ struct FaultTests {
 
     @Test("A minimum gap: a request hard on the heels of another is refused with exception 6; one after a pause is served")
     func minimumGap() throws {
-        let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .minimumGap(milliseconds: 200, code: .serverDeviceBusy), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .minimumGap(milliseconds: 200, code: .serverDeviceBusy), start: 0)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port)
         _ = try client.read(.holdingRegisters, at: 40000, count: 1)
@@ -100,8 +100,8 @@ struct FaultTests {
 
     @Test("An offset, a drift and seeded noise: the register reads the physics plus the error; the same seed, the same noise")
     func distortedMeasurements() throws {
-        func readings(seed: UInt64, _ kind: ModbusFault.Kind) throws -> [(register: Double, physics: Double)] {
-            let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: kind, start: 12 * 3600)], seed: seed)
+        func readings(seed: UInt64, _ kind: DeviceFault.Kind) throws -> [(register: Double, physics: Double)] {
+            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: kind, start: 12 * 3600)], seed: seed)
             defer { fleet.stop() }
             let client = try ModbusClient(port: fleet.devices[0].port)
             let power = try address("sunspec-inverter", "W"), scale = try profile("sunspec-inverter").blocks.flatMap(\.points).first { $0.name == "W" }!.scale
@@ -120,10 +120,45 @@ struct FaultTests {
         #expect(Set(noisy.map { ($0 / 10).rounded() }).count > 2, "no noise: \(noisy)")
     }
 
+    @Test("Out of service: a tripped inverter gives nothing while still answering; a failed heat pump stays off; both recover")
+    func outOfService() throws {
+        let inverter = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .outOfService, start: 12 * 3600, end: 12 * 3600 + 600)])
+        defer { inverter.stop() }
+        let client = try ModbusClient(port: inverter.devices[0].port)
+        inverter.fleetStep(seconds: 300)
+        #expect(inverter.devices[0].emulator.reading(.acPower) == 0)
+        _ = try client.read(.holdingRegisters, at: 40000, count: 2)  // the Modbus face still answers
+        inverter.fleetStep(seconds: 600)
+        #expect((inverter.devices[0].emulator.reading(.acPower) ?? 0) > 1000, "the inverter did not reconnect")
+
+        let heatPump = try faulty("intesis-thermostat", [DeviceFault(device: "dev", kind: .outOfService, start: 12 * 3600, end: 13 * 3600)])
+        defer { heatPump.stop() }
+        let thermostat = try ModbusClient(port: heatPump.devices[0].port)
+        try thermostat.write([1], at: 0)   // on
+        try thermostat.write([1], at: 1)   // heat
+        try thermostat.write([280], at: 4)  // the active setpoint, 28.0 °C: it would run
+        heatPump.fleetStep(seconds: 600)
+        #expect(heatPump.devices[0].emulator.reading(.hvacPower) == 0)
+        #expect(try thermostat.read(.holdingRegisters, at: 0, count: 1) == [1], "the written setting still reads back")
+        heatPump.fleetStep(seconds: 3600)
+        #expect((heatPump.devices[0].emulator.reading(.hvacPower) ?? 0) > 0, "the heat pump did not come back")
+    }
+
+    @Test("Shade: the array gets the given share of the sun while the physics of the others is untouched")
+    func shade() throws {
+        let clear = try faulty("sunspec-inverter", [])
+        let shaded = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .shade(0.3), start: 12 * 3600)])
+        defer { clear.stop(); shaded.stop() }
+        clear.fleetStep(seconds: 600)
+        shaded.fleetStep(seconds: 600)
+        let full = clear.devices[0].emulator.reading(.acPower) ?? 0, dim = shaded.devices[0].emulator.reading(.acPower) ?? 0
+        #expect(full > 1000 && abs(dim - 0.3 * full) < 0.05 * full, "\(dim) W against \(full) W")
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
-            let fleet = try faulty("sunspec-inverter", [ModbusFault(device: "dev", kind: .exception(.serverDeviceBusy), start: 0, probability: 0.5)], seed: seed)
+            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .exception(.serverDeviceBusy), start: 0, probability: 0.5)], seed: seed)
             defer { fleet.stop() }
             let client = try ModbusClient(port: fleet.devices[0].port)
             return (0..<40).map { _ in (try? client.read(.holdingRegisters, at: 40000, count: 1)) == nil }
