@@ -180,6 +180,15 @@ struct HarnessRunTests {
         #expect(balance?.detail.contains("h1/battery could not hold the island") == true, "\(balance?.detail ?? "")")
     }
 
+    @Test("Each fault rig states what the controller must do, and the reference controller's verdict shows it does",
+          arguments: ["battery-exception-4", "frozen-inverter", "charger-comms-loss"])
+    func faultRig(name: String) throws {
+        let loaded = try RigLoader.load(file: "\(repository)/Rigs/faults/\(name).yaml", profiles: "\(repository)/Profiles")
+        #expect(!loaded.faults.isEmpty)
+        let report = try run(loaded)
+        #expect(report.passed, "\(report.table)")
+    }
+
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
     func impossibleThresholds() throws {
         let report = try run(rig(hours: 1, appending: """
