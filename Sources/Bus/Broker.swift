@@ -94,20 +94,26 @@ public final class BusCapture: Sendable {
 /// later message, whoever publishes it; the join handshake (`BusClient.join`) proves that point was reached.
 public final class Broker: Sendable {
     public let endpoints: BusEndpoints
+    /// What subscribers were sent (a message a fault dropped is not in it; one it duplicated is in it twice).
     public let capture = BusCapture()
     private let loop = LoopState()
+
+    /// What the bus faults did, in arrival order.
+    public var faultEvents: [BusFaultEvent] { loop.faultEvents.withLock { $0 } }
 
     /// The stop request the thread polls, and its end.
     private final class LoopState: Sendable {
         let isStopping = Atomic<Bool>(false)
         let finished = DispatchSemaphore(value: 0)
         let joined = Mutex(false)
+        let faultEvents = Mutex<[BusFaultEvent]>([])
     }
 
     /// Binds both endpoints now (errors are thrown here, not on the thread); port 0 picks free ports.
     /// `highWater` bounds the messages queued per peer (0: unbounded); past it a subscriber's messages are dropped.
+    /// `faults` makes the link faulty; without it every message is forwarded as it is, without a copy.
     public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0,
-                highWater: Int32 = 100_000) throws(BusError) {
+                highWater: Int32 = 100_000, faults: (any BusFaultPolicy)? = nil) throws(BusError) {
         let inbound = try BusSocket(context, .extendedSubscriber, highWater: highWater)
         let outbound = try BusSocket(context, .extendedPublisher, highWater: highWater)
         func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
@@ -116,7 +122,11 @@ public final class Broker: Sendable {
         let sockets = SocketPair(inbound: inbound, outbound: outbound)
         let capture = self.capture
         let thread = Thread { [loop] in
-            Self.forward(sockets, capture: capture, until: loop)
+            if let faults {
+                Self.forward(sockets, capture: capture, faults: faults, until: loop)
+            } else {
+                Self.forward(sockets, capture: capture, until: loop)
+            }
             loop.finished.signal()
         }
         thread.name = "gridrig.broker"
@@ -161,6 +171,50 @@ public final class Broker: Sendable {
             }
             if ready[1] {
                 while (try? outbound.receive()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
+            }
+        }
+    }
+}
+
+extension Broker {
+    /// The forwarding loop of a faulty link: each message is copied out, judged by `faults`, and sent, dropped,
+    /// doubled or held; held messages go when due.
+    private static func forward(_ sockets: SocketPair, capture: BusCapture, faults: any BusFaultPolicy, until loop: LoopState) {
+        guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
+        defer { sockets.inbound = nil; sockets.outbound = nil }
+        var held = HeldMessages()
+        func send(_ topic: String, _ payload: [[UInt8]]) {
+            guard (try? outbound.send(topic: topic, payload)) != nil else { return }
+            var log = BusCapture.Log()
+            var topic = topic
+            topic.withUTF8 { log.append(frame: UnsafeRawBufferPointer($0)) }
+            for frame in payload { frame.withUnsafeBytes { log.append(frame: $0) } }
+            log.close(at: unixTime())
+            capture.append(log)
+        }
+        while !loop.isStopping.load(ordering: .relaxed) {
+            let wait = min(held.nextDue ?? .milliseconds(20), .milliseconds(20))
+            let ready = (try? BusSocket.readable([inbound, outbound], timeout: max(wait, .zero))) ?? [false, false]
+            if ready[0] {
+                while let (topic, payload) = (try? inbound.receive()) ?? nil {
+                    let action = faults.action(topic: topic, payload: payload)
+                    if action != .forward {
+                        loop.faultEvents.withLock { $0.append(BusFaultEvent(topic: topic, payload: payload, action: action, received: unixTime())) }
+                    }
+                    switch action {
+                    case .forward, .duplicate:
+                        send(topic, payload)
+                        if action == .duplicate { send(topic, payload) }
+                        for message in held.release(passed: topic) { send(message.topic, message.payload) }
+                    case .drop: break
+                    case .delay(let delay): held.hold(topic, payload, for: delay, afterNext: false)
+                    case .reorder(let limit): held.hold(topic, payload, for: limit, afterNext: true)
+                    }
+                }
+            }
+            for message in held.release() { send(message.topic, message.payload) }
+            if ready[1] {
+                while (try? outbound.receive()) ?? nil != nil {}
             }
         }
     }

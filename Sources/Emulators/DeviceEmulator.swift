@@ -70,6 +70,13 @@ public final class DeviceEmulator: ModbusUnit {
         set { core.withLock { $0.isOutOfService = newValue } }
     }
 
+    /// A battery forming the grid of an island after an outage: it balances the site on its own settings (full
+    /// power both ways), whatever setpoints a controller wrote; they still read back.
+    public var isGridForming: Bool {
+        get { core.withLock { $0.isGridForming } }
+        set { core.withLock { $0.isGridForming = newValue } }
+    }
+
     /// Measurement distortions in force (a field fault), applied as the registers are refreshed.
     var distortions: [Distortion] {
         get { core.withLock { $0.distortions } }
@@ -130,6 +137,7 @@ struct Core: Sendable {
     var watchdogExpired: Bool
     var isFrozen = false
     var isOutOfService = false
+    var isGridForming = false
     var distortions: [Distortion] = []
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
@@ -137,6 +145,7 @@ struct Core: Sendable {
         var settings = applied
         if watchdogExpired, let watchdog = profile.watchdog { settings.merge(watchdog.fallback) { _, fallback in fallback } }
         if isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
+        if isGridForming { settings.merge(BatteryPhysics.defaultSettings) { _, own in own } }
         return settings
     }
 

@@ -107,11 +107,7 @@ public final class FaultPlan: Sendable {
         self.faults = faults
         self.seed = seed
         var generators: [String: SplitMix64] = [:]
-        for name in Set(faults.map(\.device)) {
-            // FNV-1a of the name: stable across processes, unlike Swift's seeded hashing.
-            let hash = name.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
-            generators[name] = SplitMix64(seed: seed ^ hash)
-        }
+        for name in Set(faults.map(\.device)) { generators[name] = SplitMix64(seed: seed, name: name) }
         state = Mutex(State(generators: generators, applied: Array(repeating: 0, count: faults.count)))
     }
 

@@ -26,6 +26,22 @@ public struct DeviceSpec: Sendable {
     }
 }
 
+/// The utility is lost from `start` until `end`: the neighborhood is an island, formed by one of its batteries.
+public struct GridOutage: Sendable, Equatable {
+    public init(start: Double, end: Double, gridForming: String) {
+        self.start = start
+        self.end = end
+        self.gridForming = gridForming
+    }
+
+    public var start: Double
+    public var end: Double
+    /// The battery that forms the grid meanwhile.
+    public var gridForming: String
+
+    public func contains(_ time: Double) -> Bool { time >= start && time < end }
+}
+
 /// A device as it is served: the address a client connects to.
 public struct ServedDevice: Sendable {
     public let emulator: DeviceEmulator
@@ -76,6 +92,7 @@ public final class Fleet: Sendable {
     private let baseLoads: [String: BaseLoad]
     private let clock: Mutex<Double>
     private let faults: FaultPlan?
+    private let outages: [GridOutage]
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
 
@@ -85,9 +102,11 @@ public final class Fleet: Sendable {
     ///   - baseLoads: each house's unresponsive consumption, seen by its battery and meters.
     ///   - startTime: simulated seconds since midnight of day 0.
     ///   - faults: the rig's scheduled faults (docs/FAULTS.md).
+    ///   - outages: when the utility is lost and which battery forms the island meanwhile.
     public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [String: BaseLoad] = [:], startTime: Double,
-                host: String = "127.0.0.1", faults: FaultPlan? = nil, logger: Logger) throws(FleetError) {
+                host: String = "127.0.0.1", faults: FaultPlan? = nil, outages: [GridOutage] = [], logger: Logger) throws(FleetError) {
         self.faults = faults
+        self.outages = outages
         server = ModbusServer(logger: logger)
         self.weather = weather
         self.baseLoads = baseLoads
@@ -159,10 +178,18 @@ public final class Fleet: Sendable {
                 device.emulator.isOutOfService = faults.isOutOfService(device: device.emulator.name, at: now)
             }
         }
+        // An island's battery forms the grid; during an outage the one the rig names does, ignoring its setpoints.
+        let outage = outages.first { $0.contains(now) }
+        let former = devices.first { $0.isGridForming || $0.emulator.name == outage?.gridForming }
+        if !outages.isEmpty {
+            for device in devices where device.emulator.profile.kind == .battery {
+                device.emulator.isGridForming = outage != nil && device.emulator === former?.emulator
+            }
+        }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()
-        for device in devices where !isMeter(device) && !device.isGridForming { advance(device, previous) }
-        if let former = devices.first(where: \.isGridForming) {
+        for device in devices where !isMeter(device) && device.emulator !== former?.emulator { advance(device, previous) }
+        if let former {
             advance(former, loads(), wholeSite: true)
             solarShare.withLock { $0 = nextSolarShare(former: former.emulator, surplus: -loads().site) }
         }

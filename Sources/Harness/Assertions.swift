@@ -167,7 +167,8 @@ public enum Assertions {
                 if interval.clearing != nil, !undispatched.isEmpty { parts.append("no dispatch report from \(undispatched.sorted().joined(separator: ", "))") }
                 return "interval \(interval.interval): \(parts.joined(separator: ", "))"
             }
-            return result(missing.isEmpty, "\(missing.count) of \(record.intervals.count) incomplete", "0", detail.joined(separator: "; "))
+            return result(Double(missing.count) <= threshold, "\(missing.count) of \(record.intervals.count) incomplete", "≤ \(format(threshold, 0))",
+                          detail.joined(separator: "; "))
         case .clearingLatency:
             let latencies = numbers.compactMap { number -> Double? in
                 guard let view = views[number], let gate = view.gateAt, let cleared = view.clearedAt else { return nil }
@@ -256,23 +257,27 @@ public enum Assertions {
             guard let meter = record.rig.devices.first(where: { $0.profile.kind == .meter && $0.house == nil }) else {
                 return result(true, "no PCC meter", "-", "")
             }
-            if record.rig.run.grid == nil {
-                // Islanded: nothing may cross the PCC. A step where something does is a frequency excursion the
-                // inverters answer in the next step; two in a row is imbalance the grid-forming battery could not
-                // hold (its power or state of charge at a limit): a blackout.
-                let power = record.physics.series("\(meter.name)/power"), times = record.physics.times
-                var blackouts: [(time: Double, power: Double)] = []
-                for index in power.indices.dropFirst() where abs(power[index]) > threshold && abs(power[index - 1]) > threshold {
-                    blackouts.append((times[index], power[index]))
-                }
-                let excursions = power.filter { abs($0) > threshold }.count
-                return result(blackouts.isEmpty, "\(blackouts.count) blackouts, \(excursions) excursions", "≤ \(format(threshold, 1)) kW",
-                              blackouts.first.map { "\(format($0.power)) kW unbalanced at \(clockTime($0.time)): \(record.rig.run.gridForming ?? "no battery") could not hold the island" } ?? "")
+            // Islanded (the whole run, or during an outage): nothing may cross the PCC. A step where something
+            // does is a frequency excursion the inverters answer in the next step; two in a row is imbalance the
+            // grid-forming battery could not hold (its power or state of charge at a limit): a blackout.
+            let outages = record.rig.run.faults.outages
+            func islanded(_ time: Double) -> Bool { record.rig.run.grid == nil || outages.contains { $0.contains(time - 1e-6) } }
+            let power = record.physics.series("\(meter.name)/power"), times = record.physics.times
+            var blackouts: [(time: Double, power: Double)] = [], excursions = 0
+            for index in power.indices.dropFirst() where islanded(times[index]) && abs(power[index]) > threshold {
+                excursions += 1
+                if islanded(times[index - 1]), abs(power[index - 1]) > threshold { blackouts.append((times[index], power[index])) }
             }
+            let island = "\(blackouts.count) blackouts, \(excursions) excursions"
+            let blackout = blackouts.first.map { "\(format($0.power)) kW unbalanced at \(clockTime($0.time)): the grid-forming battery could not hold the island" }
+            if record.rig.run.grid == nil {
+                return result(blackouts.isEmpty, island, "≤ \(format(threshold, 1)) kW", blackout ?? "")
+            }
+            // Grid-connected: the metered PCC energy per interval against the utility's cleared schedule, outside outages.
             let imported = record.physics.series("\(meter.name)/imported"), exported = record.physics.series("\(meter.name)/exported")
-            let times = record.physics.times, length = record.rig.run.interval
+            let length = record.rig.run.interval
             var deviations: [Double] = []
-            for interval in record.intervals {
+            for interval in record.intervals where !outages.contains(where: { $0.start < interval.start + length && interval.start < $0.end }) {
                 // The schedule: what the utility was awarded (imports sold minus exports bought) over the interval.
                 guard let awards = views[interval.interval]?.awards[Conductor.gridName]?.awards,
                       let from = times.lastIndex(where: { $0 <= interval.start }), let to = times.lastIndex(where: { $0 <= interval.start + length }),
@@ -282,8 +287,10 @@ public enum Assertions {
                 deviations.append(abs(metered - scheduled))
             }
             let mean = deviations.isEmpty ? 0 : deviations.reduce(0, +) / Double(deviations.count)
-            return result(mean <= threshold, "mean \(format(mean)), max \(format(deviations.max() ?? 0)) kWh",
-                          "mean ≤ \(format(threshold, 1)) kWh", "metered PCC energy differs from the cleared schedule by \(format(mean)) kWh per interval on average")
+            return result(mean <= threshold && blackouts.isEmpty,
+                          "mean \(format(mean)), max \(format(deviations.max() ?? 0)) kWh" + (outages.isEmpty ? "" : "; outages: \(island)"),
+                          "mean ≤ \(format(threshold, 1)) kWh" + (outages.isEmpty ? "" : ", kW"),
+                          blackout ?? "metered PCC energy differs from the cleared schedule by \(format(mean)) kWh per interval on average")
         case .selfConsumption:
             let share = (outcomes.selfConsumption ?? 0) * 100
             return result(share >= threshold, "\(format(share, 1)) %", "≥ \(format(threshold, 1)) %", "self-consumption \(format(share, 1)) %")

@@ -61,6 +61,7 @@ public final class Conductor {
     private var writer = MessageWriter(sender: Conductor.name)
     private var gridWriter = MessageWriter(sender: Conductor.gridName)
     private let grid: GridSource?
+    private let outages: [GridOutage]
     private let households: [String]
     private let fleet: Fleet
     private let timing: IntervalTiming
@@ -79,9 +80,11 @@ public final class Conductor {
 
     /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
     ///   `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
+    /// - Parameter outages: while one is in force, `grid` bids for its grid-forming battery instead of the utility.
     public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
-                grid: GridSource? = nil, logger: Logger) throws(ConductorError) {
+                grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
         self.grid = grid
+        self.outages = outages
         self.households = households
         self.fleet = fleet
         self.timing = timing
@@ -115,6 +118,9 @@ public final class Conductor {
             }
         }
     }
+
+    /// Forgets that `participant` said ready: it is about to start again and must say so anew.
+    public func forget(_ participant: String) { ready.remove(participant) }
 
     /// Waits until every named participant has said ready; throws naming those that did not.
     public func waitUntilReady(_ participants: Set<String>, timeout: Duration) throws(ConductorError) {
@@ -178,7 +184,8 @@ public final class Conductor {
     /// nearly full), so that the market sheds load it cannot carry. It offers half its power: the other half is
     /// reserve for what the market cannot see (a heat pump awarded but idling, a cloud within the interval).
     private func gridTie() -> GridTie? {
-        switch grid {
+        let outage = outages.first { $0.contains(fleet.time) }
+        switch outage.map({ .gridForming($0.gridForming) }) ?? grid {
         case .utility(let tie): return tie
         case .gridForming(let name):
             guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,

@@ -41,6 +41,13 @@ final class ControllerProcess {
         return "\(role) exited with status \(process.terminationStatus)" + (tail.isEmpty ? "" : ": \(tail)")
     }
 
+    /// Ends the process at once with SIGKILL, as a crash would.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: errorFile)
+    }
+
     /// Waits up to `grace` for the process to end on its own (after the conductor's goodbye), then sends SIGTERM,
     /// and SIGKILL a second later.
     func stop(grace: Duration = .seconds(3)) {

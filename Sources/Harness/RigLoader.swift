@@ -122,7 +122,7 @@ public enum RigLoader {
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
         if let faults = keys["faults"] {
-            rig.faults = try Self.faults(faults, devices: rig.devices)
+            (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, islanded: rig.run.grid == nil)
         }
         if let bus = keys["bus"] {
             let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port"])
@@ -173,112 +173,6 @@ public enum RigLoader {
             session.phases = count
         }
         return session
-    }
-
-    /// `faults:`, a list of `{device, kind, start, duration | count, probability, functions, code | ms, jitter}`.
-    private static func faults(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> [DeviceFault] {
-        var faults: [DeviceFault] = []
-        var places: [YAMLValue] = []
-        for entry in try value.list() {
-            let fields = try entry.mapping(allowed: ["device", "kind", "start", "duration", "count", "probability", "functions", "code", "ms", "jitter",
-                                                     "value", "quantity"])
-            guard let deviceValue = fields["device"] else { throw entry.error("missing key 'device'") }
-            let device = try deviceValue.string()
-            guard devices.contains(where: { $0.name == device }) else {
-                throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
-            }
-            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind' (exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service or shade)") }
-            let kind: DeviceFault.Kind
-            switch try kindValue.string() {
-            case "exception":
-                guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
-                guard let exception = ModbusException(rawValue: UInt8(clamping: try code.int(in: 0...255))) else {
-                    throw code.expected("a Modbus exception code (1-8, 10 or 11)")
-                }
-                kind = .exception(exception)
-            case "timeout": kind = .noResponse
-            case "drop": kind = .drop
-            case "frozen": kind = .frozen
-            case "offset", "drift", "noise":
-                let name = try kindValue.string()
-                guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
-                let number = try amount.double()
-                guard name != "noise" || number >= 0 else { throw amount.expected("a standard deviation of 0 or more") }
-                let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
-                    guard let quantity = Quantity(rawValue: try value.string()) else {
-                        throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
-                    }
-                    return quantity
-                }
-                kind = .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
-                                   quantity: quantity)
-            case "out-of-service": kind = .outOfService
-            case "shade":
-                guard let amount = fields["value"] else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
-                let share = try amount.double()
-                guard (0...1).contains(share) else { throw amount.expected("a share of the sun in 0...1") }
-                guard devices.first(where: { $0.name == device })?.profile.kind == .inverter else { throw kindValue.error("shade applies to an inverter") }
-                kind = .shade(share)
-            case "min-gap":
-                guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
-                let gap = try ms.double()
-                guard gap > 0, gap <= 60_000 else { throw ms.expected("milliseconds in (0, 60000]") }
-                let code = try fields["code"].map { value throws(FileError) in try value.int(in: 0...255) } ?? 6
-                guard let exception = ModbusException(rawValue: UInt8(code)) else { throw fields["code"]!.expected("a Modbus exception code (1-8, 10 or 11)") }
-                kind = .minimumGap(milliseconds: gap, code: exception)
-            case "latency":
-                guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
-                let delay = try ms.double(), jitter = try fields["jitter"]?.double() ?? 0
-                guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
-                guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
-                kind = .delay(milliseconds: delay, jitter: jitter)
-            default: throw kindValue.expected("exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service or shade")
-            }
-            for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
-                                   ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
-                                   ("jitter", { if case .delay = kind { true } else { false } }()),
-                                   ("value", { switch kind { case .distortion, .shade: true; default: false } }()),
-                                   ("quantity", { if case .distortion = kind { true } else { false } }())] where fields[key] != nil && !applies {
-                throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
-            }
-            guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
-            let start = try startValue.timeOfDay()
-            var end = Double.infinity
-            if let duration = fields["duration"] {
-                let seconds = try duration.double()
-                guard seconds > 0 else { throw duration.expected("a duration of more than 0 s") }
-                end = start + seconds
-            }
-            let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
-            let probability = try fields["probability"]?.double() ?? 1
-            guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
-            var functions: Set<UInt8> = []
-            if let list = fields["functions"] {
-                for item in try list.list() {
-                    let code = try item.int(in: 0...255)
-                    guard [1, 2, 3, 4, 5, 6, 15, 16].contains(code) else { throw item.expected("a function code (1-6, 15 or 16)") }
-                    functions.insert(UInt8(code))
-                }
-            }
-            let fault = DeviceFault(device: device, kind: kind, functions: functions, start: start, end: end, count: count, probability: probability)
-            // Two certain, unlimited faults that answer the same requests differently at the same time contradict
-            // (frozen registers and a minimum gap answer only some requests, so they combine with anything).
-            func answersAll(_ kind: DeviceFault.Kind) -> Bool {
-                switch kind {
-                case .frozen, .minimumGap, .distortion, .outOfService, .shade: false
-                default: true
-                }
-            }
-            for (index, other) in faults.enumerated() where other.device == device && other.kind != fault.kind
-                && answersAll(other.kind) && answersAll(fault.kind) && other.probability == 1 && fault.probability == 1
-                && other.count == nil && fault.count == nil && other.start < fault.end && fault.start < other.end
-                && (other.functions.isEmpty || fault.functions.isEmpty || !other.functions.isDisjoint(with: fault.functions)) {
-                throw entry.error("contradicts the fault at line \(places[index].line): both answer \(device)'s requests at the same time")
-            }
-            faults.append(fault)
-            places.append(entry)
-        }
-        return faults
     }
 
     /// `builtin`, `endpoint`, or `{command: [program, arguments...]}`.
@@ -356,7 +250,7 @@ public enum RigLoader {
             run.duration = hours * 3600
         }
         if let market = keys["market"] {
-            let fields = try market.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation"])
+            let fields = try market.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation", "deadlines"])
             if let interval = fields["interval"] {
                 run.interval = Double(try interval.int(in: 5...3600))
             }
@@ -366,6 +260,14 @@ public enum RigLoader {
             }
             run.prior = PriceForecast(mean: try fields["prior-mean"]?.double() ?? run.prior.mean,
                                       standardDeviation: try fields["prior-deviation"]?.double() ?? run.prior.standardDeviation)
+            if let deadlines = fields["deadlines"] {
+                let limits = try deadlines.mapping(allowed: ["bids", "clearing", "dispatch"])
+                func milliseconds(_ key: String, _ current: Duration) throws(FileError) -> Duration {
+                    try limits[key].map { value throws(FileError) in .milliseconds(try value.int(in: 10...600_000)) } ?? current
+                }
+                run.deadlines = (bids: try milliseconds("bids", run.deadlines.bids), clearing: try milliseconds("clearing", run.deadlines.clearing),
+                                 dispatch: try milliseconds("dispatch", run.deadlines.dispatch))
+            }
         }
         if let clock = keys["clock"] {
             if clock.isScalar {

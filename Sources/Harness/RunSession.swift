@@ -60,7 +60,8 @@ public enum RunSession {
         do {
             context = try BusContext()
             broker = try Broker(context: context, host: settings.bus.host, publishPort: settings.bus.publishPort,
-                                subscribePort: settings.bus.subscribePort)
+                                subscribePort: settings.bus.subscribePort,
+                                faults: settings.faults.bus.isEmpty ? nil : BusFaultPlan(settings.faults.bus, seed: rig.seed) { fleet.time })
         } catch {
             throw RunError(message: "the broker could not start: \(error)")
         }
@@ -84,26 +85,42 @@ public enum RunSession {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                         devices: addresses, baseLoad: baseLoad, profiles: profiles)
         }
-        switch settings.market {
-        case .builtin:
-            let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints, logger: logger)
-            participants.append(Participant(name: "market", control: market.control) { () throws(ParticipantError) in try market.run() })
-        case .command(let command):
-            processes.append(try ControllerProcess(role: "market", command: command, environment: environment("market", baseLoad: nil)))
-        case .endpoint:
-            logger.notice("waiting for the market to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
-        }
-        for setup in households {
-            switch settings.households[setup.house] ?? .builtin {
+        /// Starts `name`'s role: the market or a household agent, in process or as a command.
+        func launch(_ name: String) throws(RunError) {
+            let setup = households.first { $0.house == name }
+            switch setup.map({ settings.households[$0.house] ?? .builtin }) ?? settings.market {
             case .builtin:
-                let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, logger: logger)
-                participants.append(Participant(name: setup.house, control: agent.control) { () throws(ParticipantError) in try agent.run() })
+                if let setup {
+                    let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, logger: logger)
+                    participants.append(Participant(name: name, control: agent.control) { () throws(ParticipantError) in try agent.run() })
+                } else {
+                    let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints, logger: logger)
+                    participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
+                }
             case .command(let command):
-                processes.append(try ControllerProcess(role: setup.house, command: command, environment: environment(setup.house, baseLoad: setup.baseLoad)))
+                processes.append(try ControllerProcess(role: name, command: command, environment: environment(name, baseLoad: setup?.baseLoad)))
             case .endpoint:
-                logger.notice("waiting for a household to join", metadata: ["house": "\(setup.house)", "publish": "\(broker.endpoints.publish)"])
+                logger.notice("waiting for \(name) to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
             }
         }
+        /// Kills `name`'s role as a crash would: an in-process agent stops dead, a process gets SIGKILL.
+        func crash(_ name: String) {
+            if let index = participants.firstIndex(where: { $0.name == name }) {
+                participants[index].control.stop()
+                _ = participants[index].finished.wait(timeout: .now() + 10)
+                participants.remove(at: index)
+            }
+            if let index = processes.firstIndex(where: { $0.role == name }) {
+                processes[index].kill()
+                processes.remove(at: index)
+            }
+        }
+        for crash in settings.faults.crashes {
+            let role = houses.contains(crash.participant) ? settings.households[crash.participant] ?? .builtin : settings.market
+            guard role != .endpoint else { throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true) }
+        }
+        try launch("market")
+        for house in houses { try launch(house) }
         func failure() -> String? {
             Self.failure(participants) ?? processes.lazy.compactMap(\.failure).first.map { "participant \($0)" }
         }
@@ -112,9 +129,10 @@ public enum RunSession {
         do {
             conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
                                       timing: IntervalTiming(length: settings.interval, physicsStep: min(10, settings.interval), priceCap: settings.priceCap,
-                                                             bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10),
+                                                             bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
+                                                             dispatchDeadline: settings.deadlines.dispatch,
                                                              pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
-                                      grid: gridSource, logger: logger)
+                                      grid: gridSource, outages: settings.faults.outages, logger: logger)
         } catch {
             throw RunError(message: failure() ?? "\(error)")
         }
@@ -136,8 +154,22 @@ public enum RunSession {
         var intervals: [IntervalRecord] = []
         let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
         var complete = 0
+        var crashes = settings.faults.crashes.sorted { $0.time < $1.time }, restarts: [(time: Double, participant: String)] = []
         for number in 1...count {
             if shouldStop() { break }
+            while let next = crashes.first, next.time <= fleet.time {
+                crashes.removeFirst()
+                logger.notice("fault: \(next.participant) crashes", metadata: ["time": "\(fleet.time)"])
+                crash(next.participant)
+                if let delay = next.restart { restarts.append((next.time + delay, next.participant)) }
+            }
+            for restart in restarts where restart.time <= fleet.time {
+                logger.notice("fault: \(restart.participant) restarts", metadata: ["time": "\(fleet.time)"])
+                conductor.forget(restart.participant)
+                try launch(restart.participant)
+                do { try conductor.waitUntilReady([restart.participant], timeout: options.readyTimeout) } catch { throw RunError(message: failure() ?? "\(error)") }
+            }
+            restarts.removeAll { $0.time <= fleet.time }
             if let failed = failure() { throw RunError(message: failed) }
             let record: IntervalRecord
             do { record = try conductor.runInterval { physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
@@ -173,7 +205,8 @@ public enum RunSession {
         if freePorts { for index in specs.indices { specs[index].port = 0 } }
         do {
             return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host,
-                              faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed), logger: logger), specs)
+                              faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed), outages: rig.run.faults.outages,
+                              logger: logger), specs)
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }

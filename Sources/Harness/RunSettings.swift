@@ -10,6 +10,9 @@ public struct RunSettings: Sendable {
     /// Price statistics the agents assume until a day of prices has been seen.
     public var prior = PriceForecast(mean: 0.2, standardDeviation: 0.1)
     public var clock: Clock = .lockstep
+    /// Wall-clock budgets of each interval: bids after its start, the clearing after gate closure, the dispatch
+    /// reports after the clearing. In lockstep the conductor moves on as soon as everyone has answered.
+    public var deadlines: (bids: Duration, clearing: Duration, dispatch: Duration) = (.seconds(10), .seconds(10), .seconds(10))
     /// The utility behind the PCC; nil when islanded.
     public var grid: GridTie? = GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
     /// An island's grid-forming battery, by device name (only when `grid` is nil).
@@ -24,6 +27,8 @@ public struct RunSettings: Sendable {
     /// Where the broker binds: fixed ports for controllers that run elsewhere (`endpoint` roles); free ports on
     /// loopback by default.
     public var bus = BusAddress()
+    /// Faults of the bus, the participants and the grid (docs/FAULTS.md); a device's own are the rig's `faults`.
+    public var faults = RigFaults()
 
     public struct BusAddress: Sendable, Equatable {
         public var host = "127.0.0.1"
@@ -83,7 +88,8 @@ public struct AssertionSpec: Sendable, Equatable {
             case .exportLimit: ("tolerance", 0.5)
             case .balance: ("tolerance", 1)
             case .selfConsumption: ("minimum", 0)
-            case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference, .everyIntervalCleared,
+            case .everyIntervalCleared: ("max-incomplete", 0)
+            case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
                  .socWithinLimits, .dispatchReportsTruthful: nil
             }
         }

@@ -4,6 +4,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// A generator for one named thing under a run's seed: seeded from the seed and the FNV-1a hash of the name,
+    /// which, unlike Swift's hashing, is the same in every process.
+    public init(seed: UInt64, name: String) {
+        self.init(seed: seed ^ name.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+    }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

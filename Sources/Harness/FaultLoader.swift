@@ -1,0 +1,199 @@
+import Emulators
+import Modbus
+import Physics
+
+extension RigLoader {
+    private static let deviceKinds = "exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc"
+
+    /// `faults:`. Each entry names a `device`, a `bus` topic, a `participant`, or is a `grid-outage`, with a
+    /// `kind`, a `start`, and a duration, count and probability where they apply (docs/FAULTS.md).
+    static func faults(_ value: YAMLValue, devices: [DeviceSpec], islanded: Bool) throws(FileError) -> ([DeviceFault], RigFaults) {
+        var deviceFaults: [DeviceFault] = [], places: [YAMLValue] = []
+        var rigFaults = RigFaults()
+        for entry in try value.list() {
+            let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
+                                                     "functions", "code", "ms", "jitter", "value", "quantity", "restart", "grid-forming"])
+            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
+            let kind = try kindValue.string()
+            guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
+            let start = try startValue.timeOfDay()
+            var end = Double.infinity
+            if let duration = fields["duration"] {
+                let seconds = try duration.double()
+                guard seconds > 0 else { throw duration.expected("a duration of more than 0 s") }
+                end = start + seconds
+            }
+            let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
+            let probability = try fields["probability"]?.double() ?? 1
+            guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
+            /// Refuses keys the entry's form or kind has no use for.
+            func only(_ keys: Set<String>) throws(FileError) {
+                let common: Set<String> = ["kind", "start", "duration"]
+                for key in fields.keys.sorted() where !common.contains(key) && !keys.contains(key) {
+                    throw fields[key]!.error("'\(key)' does not apply to a \(kind) fault")
+                }
+            }
+            if let deviceValue = fields["device"] {
+                let fault = try deviceFault(fields, entry: entry, device: deviceValue, kind: kindValue, devices: devices,
+                                            window: (start, end, count, probability))
+                if let index = deviceFaults.firstIndex(where: { $0.contradicts(fault) }) {
+                    throw entry.error("contradicts the fault at line \(places[index].line): both answer \(fault.device)'s requests at the same time")
+                }
+                deviceFaults.append(fault)
+                places.append(entry)
+            } else if let topicValue = fields["bus"] {
+                try only(["bus", "from", "count", "probability", "ms", "jitter"])
+                let busKind: BusFault.Kind
+                switch kind {
+                case "drop": busKind = .drop
+                case "duplicate": busKind = .duplicate
+                case "reorder": busKind = .reorder
+                case "latency":
+                    let (ms, jitter) = try delay(fields, entry: entry)
+                    busKind = .delay(milliseconds: ms, jitter: jitter)
+                default: throw kindValue.expected("a bus fault: drop, duplicate, latency or reorder")
+                }
+                if case .delay = busKind {} else { try only(["bus", "from", "count", "probability"]) }
+                let sender = try fields["from"].map { value throws(FileError) in try participant(value, devices: devices) }
+                rigFaults.bus.append(BusFault(topic: try topicValue.string(), sender: sender, kind: busKind, start: start, end: end,
+                                              count: count, probability: probability))
+            } else if let participantValue = fields["participant"] {
+                let name = try participant(participantValue, devices: devices)
+                switch kind {
+                case "stall":
+                    try only(["participant"])
+                    guard end < .infinity else { throw entry.error("a stall needs 'duration' (a participant stalled for good has crashed)") }
+                    rigFaults.bus.append(BusFault(topic: "", sender: name, kind: .drop, start: start, end: end, count: nil, probability: 1))
+                case "crash":
+                    try only(["participant", "restart"])
+                    guard fields["duration"] == nil else { throw fields["duration"]!.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
+                    let restart = try fields["restart"].map { value throws(FileError) -> Double in
+                        let seconds = try value.double()
+                        guard seconds >= 0 else { throw value.expected("seconds of 0 or more") }
+                        return seconds
+                    }
+                    rigFaults.crashes.append(Crash(participant: name, time: start, restart: restart))
+                default: throw kindValue.expected("a participant fault: stall or crash")
+                }
+            } else if kind == "grid-outage" {
+                try only(["grid-forming"])
+                guard !islanded else { throw kindValue.error("an islanded rig has no grid to lose") }
+                guard let formingValue = fields["grid-forming"] else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
+                let former = try formingValue.string()
+                guard devices.contains(where: { $0.name == former && $0.profile.kind == .battery }) else {
+                    throw formingValue.expected("a battery of the rig (\(devices.filter { $0.profile.kind == .battery }.map(\.name).joined(separator: ", ")))")
+                }
+                let outage = GridOutage(start: start, end: end, gridForming: former)
+                if rigFaults.outages.contains(where: { $0.start < end && start < $0.end }) { throw entry.error("overlaps another grid outage") }
+                rigFaults.outages.append(outage)
+            } else {
+                throw entry.error("a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage")
+            }
+        }
+        return (deviceFaults, rigFaults)
+    }
+
+    /// A household of the rig, or the market.
+    private static func participant(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> String {
+        let name = try value.string()
+        let known = Set(devices.compactMap(\.house)).union(["market"]).sorted()
+        guard known.contains(name) else { throw value.expected("a participant of the rig (\(known.joined(separator: ", ")))") }
+        return name
+    }
+
+    /// `ms` and `jitter` of a latency fault.
+    private static func delay(_ fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> (Double, Double) {
+        guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
+        let delay = try ms.double(), jitter = try fields["jitter"]?.double() ?? 0
+        guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
+        guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
+        return (delay, jitter)
+    }
+
+    /// One device's fault: `{device, kind, start, duration | count, probability, functions, code | ms, jitter | value, quantity}`.
+    private static func deviceFault(_ fields: [String: YAMLValue], entry: YAMLValue, device deviceValue: YAMLValue, kind kindValue: YAMLValue,
+                                    devices: [DeviceSpec], window: (start: Double, end: Double, count: Int?, probability: Double)) throws(FileError) -> DeviceFault {
+        let device = try deviceValue.string()
+        guard let spec = devices.first(where: { $0.name == device }) else {
+            throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
+        }
+        let kind: DeviceFault.Kind
+        switch try kindValue.string() {
+        case "exception":
+            guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
+            guard let exception = ModbusException(rawValue: UInt8(clamping: try code.int(in: 0...255))) else {
+                throw code.expected("a Modbus exception code (1-8, 10 or 11)")
+            }
+            kind = .exception(exception)
+        case "timeout": kind = .noResponse
+        case "drop": kind = .drop
+        case "frozen": kind = .frozen
+        case "offset", "drift", "noise":
+            let name = try kindValue.string()
+            guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
+            let number = try amount.double()
+            guard name != "noise" || number >= 0 else { throw amount.expected("a standard deviation of 0 or more") }
+            let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
+                guard let quantity = Quantity(rawValue: try value.string()) else {
+                    throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
+                }
+                return quantity
+            }
+            kind = .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
+                               quantity: quantity)
+        case "out-of-service": kind = .outOfService
+        case "shade":
+            guard let amount = fields["value"] else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
+            let share = try amount.double()
+            guard (0...1).contains(share) else { throw amount.expected("a share of the sun in 0...1") }
+            guard spec.profile.kind == .inverter else { throw kindValue.error("shade applies to an inverter") }
+            kind = .shade(share)
+        case "min-gap":
+            guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
+            let gap = try ms.double()
+            guard gap > 0, gap <= 60_000 else { throw ms.expected("milliseconds in (0, 60000]") }
+            let code = try fields["code"].map { value throws(FileError) in try value.int(in: 0...255) } ?? 6
+            guard let exception = ModbusException(rawValue: UInt8(code)) else { throw fields["code"]!.expected("a Modbus exception code (1-8, 10 or 11)") }
+            kind = .minimumGap(milliseconds: gap, code: exception)
+        case "latency":
+            let (ms, jitter) = try delay(fields, entry: entry)
+            kind = .delay(milliseconds: ms, jitter: jitter)
+        default: throw kindValue.expected(deviceKinds)
+        }
+        for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
+                               ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
+                               ("jitter", { if case .delay = kind { true } else { false } }()),
+                               ("value", { switch kind { case .distortion, .shade: true; default: false } }()),
+                               ("quantity", { if case .distortion = kind { true } else { false } }()),
+                               ("restart", false), ("grid-forming", false), ("from", false)] where fields[key] != nil && !applies {
+            throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
+        }
+        var functions: Set<UInt8> = []
+        if let list = fields["functions"] {
+            for item in try list.list() {
+                let code = try item.int(in: 0...255)
+                guard [1, 2, 3, 4, 5, 6, 15, 16].contains(code) else { throw item.expected("a function code (1-6, 15 or 16)") }
+                functions.insert(UInt8(code))
+            }
+        }
+        return DeviceFault(device: device, kind: kind, functions: functions, start: window.start, end: window.end, count: window.count,
+                           probability: window.probability)
+    }
+}
+
+extension DeviceFault {
+    /// Two certain, unlimited faults that answer the same requests of one device differently at the same time
+    /// contradict (frozen registers, distortions and a minimum gap answer only some requests, or none, so they
+    /// combine with anything).
+    func contradicts(_ other: DeviceFault) -> Bool {
+        func answersAll(_ kind: Kind) -> Bool {
+            switch kind {
+            case .frozen, .minimumGap, .distortion, .outOfService, .shade: false
+            default: true
+            }
+        }
+        return other.device == device && other.kind != kind && answersAll(other.kind) && answersAll(kind)
+            && other.probability == 1 && probability == 1 && other.count == nil && count == nil && other.start < end && start < other.end
+            && (other.functions.isEmpty || functions.isEmpty || !other.functions.isDisjoint(with: functions))
+    }
+}
