@@ -29,6 +29,10 @@ public struct DeviceFault: Sendable, Equatable {
         /// A request arriving less than `milliseconds` after the previous one to the device is refused with
         /// `code` (devices that mark back-to-back requests as failures, OpenEMS/openems#3099).
         case minimumGap(milliseconds: Double, code: ModbusException)
+        /// The vehicle leaves at the fault's start, before its planned departure (an EV charger).
+        case departure
+        /// The vehicle arrives at this state of charge, %, not the planned one (an EV charger).
+        case arrivalSoC(Double)
     }
 
     public var device: String
@@ -59,7 +63,7 @@ extension DeviceFault {
     /// Whether the fault decides how requests are answered (the others change what the registers hold).
     var answersRequests: Bool {
         switch kind {
-        case .frozen, .distortion, .outOfService, .shade: false
+        case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC: false
         default: true
         }
     }
@@ -139,10 +143,23 @@ public final class FaultPlan: Sendable {
                     let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
                     return .delay(.milliseconds(milliseconds + extra))
                 case .minimumGap(_, let code): return .exception(code)
-                case .frozen, .distortion, .outOfService, .shade: continue
+                case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC: continue
                 }
             }
             return .reply
+        }
+    }
+
+    /// The vehicle that really comes to `device`'s charger: the plan, changed by the device's faults.
+    func vehicle(of device: String, planned: VehicleSession?) -> VehicleSession? {
+        faults.reduce(planned) { session, fault in
+            guard fault.device == device, var session else { return session }
+            switch fault.kind {
+            case .departure where fault.start > session.arrival: session.departure = min(session.departure, fault.start)
+            case .arrivalSoC(let percent): session.initialSoC = percent / 100
+            default: break
+            }
+            return session
         }
     }
 

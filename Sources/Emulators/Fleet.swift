@@ -129,7 +129,9 @@ public final class Fleet: Sendable {
             let units = spec.unit.map { [$0] } ?? spec.profile.units
             let emulator: DeviceEmulator
             do {
-                emulator = try DeviceEmulator(name: spec.name, profile: spec.profile, parameters: spec.parameters, time: startTime)
+                var parameters = spec.parameters
+                parameters.vehicle = faults?.vehicle(of: spec.name, planned: parameters.vehicle) ?? parameters.vehicle
+                emulator = try DeviceEmulator(name: spec.name, profile: spec.profile, parameters: parameters, time: startTime)
             } catch {
                 throw FleetError(message: "\(spec.name): \(error)")
             }

@@ -158,12 +158,22 @@ extension RigLoader {
         case "latency":
             let (ms, jitter) = try delay(fields, entry: entry)
             kind = .delay(milliseconds: ms, jitter: jitter)
+        case "depart", "arrival-soc":
+            guard spec.parameters.vehicle != nil else { throw kindValue.error("\(try kindValue.string()) applies to an EV charger with a 'vehicle'") }
+            if try kindValue.string() == "depart" {
+                kind = .departure
+            } else {
+                guard let amount = fields["value"] else { throw entry.error("an arrival-soc fault needs 'value': the state of charge the vehicle arrives with, %") }
+                let percent = try amount.double()
+                guard (0...100).contains(percent) else { throw amount.expected("a state of charge in 0...100 %") }
+                kind = .arrivalSoC(percent)
+            }
         default: throw kindValue.expected(deviceKinds)
         }
         for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
                                ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
                                ("jitter", { if case .delay = kind { true } else { false } }()),
-                               ("value", { switch kind { case .distortion, .shade: true; default: false } }()),
+                               ("value", { switch kind { case .distortion, .shade, .arrivalSoC: true; default: false } }()),
                                ("quantity", { if case .distortion = kind { true } else { false } }()),
                                ("restart", false), ("grid-forming", false), ("from", false)] where fields[key] != nil && !applies {
             throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
@@ -188,7 +198,7 @@ extension DeviceFault {
     func contradicts(_ other: DeviceFault) -> Bool {
         func answersAll(_ kind: Kind) -> Bool {
             switch kind {
-            case .frozen, .minimumGap, .distortion, .outOfService, .shade: false
+            case .frozen, .minimumGap, .distortion, .outOfService, .shade, .departure, .arrivalSoC: false
             default: true
             }
         }

@@ -24,8 +24,16 @@ public struct HTMLReport {
 
     private static func number(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
-    /// A line chart over simulated hours, with an optional shaded band (e.g. a comfort band).
-    static func chart(_ title: String, unit: String, lines: [Line], band: (low: Double, high: Double)? = nil) -> String {
+    /// A fault's window on a chart, in simulated hours.
+    struct Mark {
+        var label: String
+        var start: Double
+        var end: Double
+    }
+
+    /// A line chart over simulated hours, with an optional shaded band (e.g. a comfort band) and the fault
+    /// windows marked.
+    static func chart(_ title: String, unit: String, lines: [Line], band: (low: Double, high: Double)? = nil, marks: [Mark] = []) -> String {
         let width = 920.0, height = 240.0, left = 56.0, right = 16.0, top = 28.0, bottom = 30.0
         let points = lines.flatMap(\.points).filter { $0.y.isFinite }
         guard let minX = points.map(\.x).min(), let maxX = points.map(\.x).max() else {
@@ -54,6 +62,12 @@ public struct HTMLReport {
         for hour in Swift.stride(from: 0, through: hours, by: stride) {
             let value = minX + Double(hour)
             svg += "<text x=\"\(number(x(value)))\" y=\"\(height - 10)\" class=\"tick\" text-anchor=\"middle\">\(clockTime(value * 3600))</text>"
+        }
+        for (index, mark) in marks.enumerated() where mark.end >= minX && mark.start <= maxX {
+            let from = x(max(mark.start, minX)), to = x(min(mark.end, maxX))
+            svg += "<rect x=\"\(number(from))\" y=\"\(top)\" width=\"\(number(max(to - from, 2)))\" height=\"\(height - top - bottom)\" class=\"fault\">"
+            svg += "<title>\(escaped(mark.label))</title></rect>"
+            svg += "<text x=\"\(number(from + 3))\" y=\"\(number(top + 10 + Double(index % 3) * 10))\" class=\"fault-label\">\(escaped(mark.label))</text>"
         }
         for line in lines where !line.points.isEmpty {
             let path = line.points.filter { $0.y.isFinite }.map { "\(number(x($0.x), 1)),\(number(y($0.y), 1))" }.joined(separator: " ")
@@ -92,8 +106,18 @@ public struct HTMLReport {
         for row in report.comparison.rows { body += "<tr>" + row.map { "<td>\(Self.escaped($0))</td>" }.joined() + "</tr>" }
         body += "</table>"
         if let price = outcomes.meanPrice { body += "<p>Mean clearing price \(Self.number(price, 3)) $/kWh</p>" }
+        let marks = report.faults.map { Mark(label: $0.label, start: $0.start / 3600, end: $0.end / 3600) }
+        if !report.faults.isEmpty {
+            body += "<h2>Faults</h2><table><tr><th>fault</th><th>from</th><th>to</th><th>on the bus</th><th>assertions failing within</th></tr>"
+            for window in report.faults {
+                let effects = window.busEffects.keys.sorted().map { "\(window.busEffects[$0]!) \($0)" }.joined(separator: ", ")
+                body += "<tr class=\"\(window.failed.isEmpty ? "" : "failing")\"><td>\(Self.escaped(window.label))</td><td>\(clockTime(window.start))</td>"
+                body += "<td>\(clockTime(window.end))</td><td>\(effects)</td><td>\(window.failed.isEmpty ? "none" : window.failed.map(\.rawValue).joined(separator: ", "))</td></tr>"
+            }
+            body += "</table>"
+        }
         body += "<h2>Power</h2>"
-        body += Self.chart("Power per device", unit: "kW", lines: lines("power", skip: { $0.hasPrefix("pcc/") }))
+        body += Self.chart("Power per device", unit: "kW", lines: lines("power", skip: { $0.hasPrefix("pcc/") }), marks: marks)
         var pcc = lines("power", skip: { !$0.hasPrefix("pcc/") })
         if let baseline = record.baseline {
             for key in baseline.values.keys.sorted() where key.hasPrefix("pcc/") && key.hasSuffix("/power") {
@@ -101,7 +125,7 @@ public struct HTMLReport {
                                 points: Array(zip(baseline.times.map { $0 / 3600 }, baseline.series(key)))))
             }
         }
-        body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: pcc)
+        body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: pcc, marks: marks)
 
         let views = Assertions.intervals(record)
         let numbers = views.keys.sorted()
@@ -110,18 +134,18 @@ public struct HTMLReport {
             numbers.compactMap { number in views[number].flatMap(value).flatMap { y in starts[number].map { ($0, y) } } }
         }
         body += "<h2>Market</h2>"
-        body += Self.chart("Clearing price", unit: "$/kWh", lines: [Line(name: "price", color: Self.palette[0], points: perInterval { $0.clearing?.price })])
-        body += Self.chart("Cleared quantity", unit: "kW", lines: [Line(name: "quantity", color: Self.palette[1], points: perInterval { $0.clearing?.quantity })])
+        body += Self.chart("Clearing price", unit: "$/kWh", lines: [Line(name: "price", color: Self.palette[0], points: perInterval { $0.clearing?.price })], marks: marks)
+        body += Self.chart("Cleared quantity", unit: "kW", lines: [Line(name: "quantity", color: Self.palette[1], points: perInterval { $0.clearing?.quantity })], marks: marks)
         body += "<h2>Devices</h2>"
-        body += Self.chart("Battery state of charge", unit: "%", lines: lines("soc"))
+        body += Self.chart("Battery state of charge", unit: "%", lines: lines("soc"), marks: marks)
         let comforts = record.rig.run.comfort.values
         let band = comforts.first.map { ($0.setpoint - $0.comfortBelow, $0.setpoint + $0.comfortAbove) }
-        body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines("room"), band: band)
-        body += Self.chart("Vehicle state of charge", unit: "%", lines: lines("vehicle-soc"))
+        body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines("room"), band: band, marks: marks)
+        body += Self.chart("Vehicle state of charge", unit: "%", lines: lines("vehicle-soc"), marks: marks)
         body += "<h2>Timing</h2>"
         body += Self.chart("Clearing latency after gate closure", unit: "ms", lines: [
             Line(name: "clearing", color: Self.palette[3], points: perInterval { view in view.clearedAt.flatMap { cleared in view.gateAt.map { (cleared - $0) * 1000 } } }),
-        ])
+        ], marks: marks)
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>GridRig run: \(Self.escaped(record.rig.name))</title>
@@ -129,11 +153,12 @@ public struct HTMLReport {
             body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }
             table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
             th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
-            tr.fail td { background: #fde8e8; } tr.pass td:nth-child(2) { color: #2a7d2a; } tr.fail td:nth-child(2) { color: #b00020; font-weight: bold; }
+            tr.fail td, tr.failing td { background: #fde8e8; } tr.pass td:nth-child(2) { color: #2a7d2a; } tr.fail td:nth-child(2) { color: #b00020; font-weight: bold; }
             .verdict { font-size: 1.3em; font-weight: bold; } .verdict.pass { color: #2a7d2a; } .verdict.fail { color: #b00020; }
             .meta { color: #666; } figure { margin: 1em 0; } svg { width: 100%; height: auto; background: #fafafa; }
             .title { font-size: 13px; font-weight: bold; } .tick { font-size: 10px; fill: #555; } .grid { stroke: #e3e3e3; }
             .band { fill: #2ca02c; opacity: 0.12; } .legend span { margin-right: 1em; font-size: 0.85em; }
+            .fault { fill: #d62728; opacity: 0.10; } .fault-label { font-size: 9px; fill: #b00020; }
             .legend i { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
             </style></head><body>
             \(body)

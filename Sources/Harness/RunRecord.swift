@@ -56,6 +56,8 @@ public struct RunRecord: Sendable {
     public var wallSeconds: Double
     /// The same rig with no controller (`gridrig run --baseline`): devices on their own defaults.
     public var baseline: PhysicsSeries?
+    /// What the rig's bus faults did to messages, in arrival order.
+    public var busFaultEvents: [BusFaultEvent] = []
 
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {

@@ -12,6 +12,8 @@ public struct RunReport: Sendable {
     public let outcomes: Outcomes
     /// The same rig without a controller, when it was run (`--baseline`).
     public let baseline: Outcomes?
+    /// The rig's faults, each with the assertions that fail within its window.
+    public let faults: [FaultWindow]
 
     public init(_ record: RunRecord) {
         self.record = record
@@ -21,6 +23,18 @@ public struct RunReport: Sendable {
             outcomes.householdCost = Outcomes.tariffCosts(physics: physics, rig: record.rig)
             return outcomes
         }
+        faults = FaultWindow.all(record)
+    }
+
+    /// The fault windows for people: when, what, what the bus did, what failed within.
+    var faultTable: TextTable {
+        var table = TextTable(header: ["fault", "from", "to", "failing within"])
+        for window in faults {
+            let effects = window.busEffects.keys.sorted().map { "\(window.busEffects[$0]!) \($0)" }.joined(separator: ", ")
+            table.append([window.label + (effects.isEmpty ? "" : " (\(effects))"), clockTime(window.start), clockTime(window.end),
+                          window.failed.isEmpty ? "none" : window.failed.map(\.rawValue).joined(separator: ", ")])
+        }
+        return table
     }
 
     /// Outcomes side by side: this run, and the baseline when there is one.
@@ -55,6 +69,7 @@ public struct RunReport: Sendable {
         var lines = ["\(record.rig.name): \(record.intervals.count) intervals, \(clockTime(record.physics.times.first ?? 0))–\(clockTime(record.physics.times.last ?? 0)) "
                      + "simulated in \(Self.format(record.wallSeconds)) s", "", table.description]
         if !details.isEmpty { lines += [""] + details }
+        if !faults.isEmpty { lines += ["", faultTable.description] }
         lines += ["", comparison.description]
         if let price = outcomes.meanPrice { lines.append("mean clearing price \(Self.format(price, 3)) $/kWh") }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
@@ -77,6 +92,17 @@ public struct RunReport: Sendable {
             item.field("measured", result.measured)
             item.field("threshold", result.threshold)
             item.field("detail", result.detail)
+            return item.json
+        }))
+        root.field("faults", json: JSONWriter.list(faults.map { window in
+            var item = JSONWriter()
+            item.field("fault", window.label)
+            item.field("start", window.start)
+            item.field("end", window.end)
+            var effects = JSONWriter()
+            for action in window.busEffects.keys.sorted() { effects.field(action, window.busEffects[action]!) }
+            item.field("bus", json: effects.json)
+            item.field("failing", json: JSONWriter.list(window.failed.map { JSONWriter.quoted($0.rawValue) }))
             return item.json
         }))
         func energy(_ outcomes: Outcomes) -> String {

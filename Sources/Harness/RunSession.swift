@@ -180,7 +180,7 @@ public enum RunSession {
         try? conductor.finish()
         if let failed = Self.failure(participants) { throw RunError(message: failed) }
         return RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
-                         households: houses, wallSeconds: (ContinuousClock.now - started) / .seconds(1))
+                         households: houses, wallSeconds: (ContinuousClock.now - started) / .seconds(1), busFaultEvents: broker.faultEvents)
     }
 
     /// The rig with no controller: no bus and no writes, every device on its own defaults (the thermostat holds

@@ -1,0 +1,117 @@
+public import Bus
+import Emulators
+import Foundation
+import Messages
+import Modbus
+
+/// One scheduled fault as the report shows it: what, when, what the bus faults did in it, and which assertions
+/// fail when judged on that stretch of the run alone.
+public struct FaultWindow: Sendable {
+    public var label: String
+    /// Simulated seconds, clipped to the run.
+    public var start: Double
+    public var end: Double
+    /// What the broker did to messages in the window, by action ("dropped", "duplicated", ...).
+    public var busEffects: [String: Int] = [:]
+    public var failed: [AssertionSpec.Kind] = []
+
+    /// Every fault of the rig, in time order, with the assertions that fail within it.
+    static func all(_ record: RunRecord) -> [FaultWindow] {
+        let rig = record.rig, runEnd = record.physics.times.last ?? 0
+        func percent(_ probability: Double) -> String { probability < 1 ? " \(Int((probability * 100).rounded())) %" : "" }
+        var windows: [FaultWindow] = rig.faults.map { fault in
+            FaultWindow(label: "\(fault.device) \(fault.kind.name)\(fault.functions.isEmpty ? "" : " on FC \(fault.functions.sorted().map(String.init).joined(separator: ","))")"
+                        + percent(fault.probability) + (fault.count.map { " (\($0) requests)" } ?? ""),
+                        start: fault.start, end: fault.end)
+        }
+        windows += rig.run.faults.bus.map { fault in
+            FaultWindow(label: "bus \(fault.topic.isEmpty ? "all topics" : fault.topic)\(fault.sender.map { " from \($0)" } ?? "") \(fault.kind.name)" + percent(fault.probability),
+                        start: fault.start, end: fault.end)
+        }
+        windows += rig.run.faults.crashes.map { crash in
+            FaultWindow(label: "\(crash.participant) crash" + (crash.restart.map { ", restart after \(Int($0)) s" } ?? ""),
+                        start: crash.time, end: crash.restart.map { crash.time + $0 } ?? .infinity)
+        }
+        windows += rig.run.faults.outages.map { FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end) }
+        let events = record.busFaultEvents
+        return windows.filter { $0.start < runEnd }.sorted { $0.start < $1.start }.map { window in
+            var window = window
+            window.end = min(window.end, runEnd)
+            let slice = record.during(window.start, window.end)
+            window.failed = Assertions.evaluate(slice).results.filter { !$0.passed }.map(\.kind)
+            for event in events {
+                guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,
+                      let interval = header.interval, slice.intervals.contains(where: { $0.interval == interval }) else { continue }
+                window.busEffects[event.action.name, default: 0] += 1
+            }
+            return window
+        }
+    }
+}
+
+extension BusFaultAction {
+    var name: String {
+        switch self {
+        case .forward: "forwarded"
+        case .drop: "dropped"
+        case .duplicate: "duplicated"
+        case .delay: "delayed"
+        case .reorder: "reordered"
+        }
+    }
+}
+
+extension BusFault.Kind {
+    var name: String {
+        switch self {
+        case .drop: "drop"
+        case .duplicate: "duplicate"
+        case .delay(let milliseconds, let jitter): "latency \(Int(milliseconds))" + (jitter > 0 ? "+\(Int(jitter))" : "") + " ms"
+        case .reorder: "reorder"
+        }
+    }
+}
+
+extension DeviceFault.Kind {
+    var name: String {
+        switch self {
+        case .exception(let code): "exception \(code.rawValue)"
+        case .noResponse: "timeout"
+        case .delay(let milliseconds, let jitter): "latency \(Int(milliseconds))" + (jitter > 0 ? "+\(Int(jitter))" : "") + " ms"
+        case .drop: "drop"
+        case .frozen: "frozen"
+        case .distortion(let offset, let drift, let noise, let quantity):
+            (offset != 0 ? "offset \(offset)" : drift != 0 ? "drift \(drift)/h" : "noise σ \(noise)") + (quantity.map { " on \($0.rawValue)" } ?? "")
+        case .outOfService: "out of service"
+        case .shade(let share): "shade to \(Int((share * 100).rounded())) %"
+        case .minimumGap(let milliseconds, let code): "min-gap \(Int(milliseconds)) ms (exception \(code.rawValue))"
+        case .departure: "departs early"
+        case .arrivalSoC(let percent): "arrives at \(Int(percent.rounded())) %"
+        }
+    }
+}
+
+extension RunRecord {
+    /// The run from `start` to `end` (simulated seconds) alone: the intervals that overlap it, their messages,
+    /// the writes and the physics samples within it.
+    func during(_ start: Double, _ end: Double) -> RunRecord {
+        var slice = self
+        slice.intervals = intervals.filter { $0.start + rig.run.interval > start && $0.start < end }
+        let numbers = Set(slice.intervals.map(\.interval))
+        slice.capture = capture.filter { message in
+            (try? Message.decode(topic: message.topic, payload: message.payload.first ?? []).header.interval).flatMap { $0 }.map(numbers.contains) ?? false
+        }
+        slice.writes = writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end }
+        slice.physics = physics.during(start, end)
+        slice.baseline = nil
+        return slice
+    }
+}
+
+extension PhysicsSeries {
+    /// The samples from `start` to `end`, both included.
+    func during(_ start: Double, _ end: Double) -> PhysicsSeries {
+        let indices = times.indices.filter { times[$0] >= start && times[$0] <= end }
+        return PhysicsSeries(times: indices.map { times[$0] }, values: values.mapValues { series in indices.map { series[$0] } })
+    }
+}
