@@ -1,5 +1,6 @@
 import Bus
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Bus: broker, publish/subscribe, readiness", .timeLimit(.minutes(1)))
@@ -57,5 +58,49 @@ struct BusTests {
             broker.stop()
             broker.stop()
         }
+    }
+}
+
+/// Drops "a", doubles "b", delays "c" by 150 ms, and holds the first "d" behind the next one.
+private final class ScriptedFaults: BusFaultPolicy {
+    private let reordered = Mutex(false)
+    func action(topic: String, payload: [[UInt8]]) -> BusFaultAction {
+        switch topic {
+        case "t/a": .drop
+        case "t/b": .duplicate
+        case "t/c": .delay(.milliseconds(150))
+        case "t/d": reordered.withLock { done in defer { done = true }; return done ? .forward : .reorder(limit: .seconds(1)) }
+        default: .forward
+        }
+    }
+}
+
+@Suite("Bus faults in the broker", .timeLimit(.minutes(1)))
+struct BusFaultTests {
+    @Test("A faulty link drops, duplicates, delays and reorders what its policy says; the capture holds what subscribers got")
+    func faultyLink() throws {
+        let context = try BusContext()
+        let broker = try Broker(context: context, faults: ScriptedFaults())
+        defer { broker.stop() }
+        let subscriber = try BusClient(context: context, endpoints: broker.endpoints, topics: ["t/"])
+        #expect(try subscriber.join(topic: "hello/sub", payload: Array("sub".utf8), timeout: .seconds(5)))
+        let publisher = try BusClient(context: context, endpoints: broker.endpoints, topics: [])
+        #expect(try publisher.join(topic: "hello/pub", payload: Array("pub".utf8), timeout: .seconds(5)))
+        let sent = ContinuousClock.now
+        for (topic, text) in [("t/a", "a"), ("t/b", "b"), ("t/c", "c"), ("t/d", "d1"), ("t/d", "d2"), ("t/e", "e")] {
+            try publisher.publish(topic, Array(text.utf8))
+        }
+        var received: [String] = [], delayed: Duration?
+        while received.count < 6, let message = try subscriber.receive(timeout: .seconds(2)) {
+            let text = String(decoding: message.payload[0], as: UTF8.self)
+            received.append(text)
+            if text == "c" { delayed = ContinuousClock.now - sent }
+        }
+        #expect(received == ["b", "b", "d2", "d1", "e", "c"])
+        #expect(delayed.map { $0 >= .milliseconds(150) } == true, "\(String(describing: delayed))")
+        #expect(broker.faultEvents.map(\.topic) == ["t/a", "t/b", "t/c", "t/d"])
+        #expect(broker.faultEvents.map(\.action) == [.drop, .duplicate, .delay(.milliseconds(150)), .reorder(limit: .seconds(1))])
+        let captured = broker.capture.all.filter { $0.topic.hasPrefix("t/") }.map { String(decoding: $0.payload[0], as: UTF8.self) }
+        #expect(captured == received)
     }
 }

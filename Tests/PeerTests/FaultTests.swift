@@ -155,6 +155,33 @@ struct FaultTests {
         #expect(full > 1000 && abs(dim - 0.3 * full) < 0.05 * full, "\(dim) W against \(full) W")
     }
 
+    @Test("A vehicle that arrives emptier than planned and leaves early: the charger's Mode 3 state reads A from the departure on")
+    func vehiclePlanChanges() throws {
+        var vehicle = VehicleSession(arrival: 12 * 3600 + 60, departure: 18 * 3600)
+        vehicle.initialSoC = 0.6
+        let spec = DeviceSpec(name: "dev", house: "h1", profile: try profile("alfen-ng9xx"), parameters: .init(vehicle: vehicle), port: 0)
+        let fleet = try Fleet([spec], weather: .clear(), startTime: 12 * 3600, faults: FaultPlan([
+            DeviceFault(device: "dev", kind: .arrivalSoC(20), start: 0),
+            DeviceFault(device: "dev", kind: .departure, start: 13 * 3600),
+        ], seed: 1), logger: Logger(label: "test"))
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port)
+        let state = try address("alfen-ng9xx", "Mode3State")
+        func pilot() throws -> String {
+            let words = try client.read(.holdingRegisters, at: state, count: 5)
+            return String(decoding: words.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }.filter { $0 != 0 }, as: UTF8.self)
+        }
+        fleet.fleetStep(seconds: 120)
+        let charger = fleet.devices[0].emulator
+        #expect(abs((charger.reading(.vehicleSoC) ?? 0) - 20) < 1, "arrived at \(charger.reading(.vehicleSoC) ?? 0) %, not 20 %")
+        let charging = try pilot()
+        #expect(charging.hasPrefix("C"), "\(charging)")
+        fleet.fleetStep(seconds: 3600)
+        let departed = try pilot()
+        #expect(departed == "A", "the vehicle is still plugged in after its early departure: \(departed)")
+        #expect(charger.reading(.chargingPower) == 0)
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {

@@ -1,0 +1,141 @@
+import Bus
+import Foundation
+@testable import Harness
+import Messages
+import Testing
+
+/// The default rig's market line, with short deadlines so that a lost message costs little.
+private let quickDeadlines = [("prior-deviation: 0.1}", "prior-deviation: 0.1, deadlines: {bids: 300, clearing: 2000, dispatch: 500}}")]
+
+/// Each interval's number by its start, and the senders of the bids a fault dropped, by interval.
+private func droppedBids(_ record: RunRecord) -> [Int: Set<String>] {
+    var dropped: [Int: Set<String>] = [:]
+    for event in record.busFaultEvents where event.action == .drop && event.topic.hasPrefix("bids/") {
+        let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header
+        if let header, let interval = header.interval { dropped[interval, default: []].insert(header.sender) }
+    }
+    return dropped
+}
+
+@Suite("Bus, participant and grid faults in a run", .serialized, .timeLimit(.minutes(3)))
+struct FaultRunTests {
+    @Test("A lossy bus: the market clears without the bids that were lost, duplicates are not counted twice, and the seed replays the same losses")
+    func lossyBus() throws {
+        let faults = """
+            faults:
+              - {bus: "bids/h", kind: drop, probability: 0.3, start: "00:00"}
+              - {bus: "dispatch/", kind: duplicate, probability: 0.5, start: "00:00"}
+              - {bus: "awards/", kind: latency, ms: 20, jitter: 20, start: "00:00"}
+            """
+        let first = try run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
+        let dropped = droppedBids(first.record)
+        #expect(!dropped.isEmpty)
+        for interval in first.record.intervals {
+            let lost = dropped[interval.interval] ?? []
+            #expect(interval.bidders.isDisjoint(with: lost), "interval \(interval.interval) counted bids that never arrived")
+            #expect(interval.bidders.union(lost) == Set(first.record.households), "interval \(interval.interval)")
+        }
+        // The market saw only the bids that arrived, and its clearing still matches GridRig's core on those.
+        for kind in [AssertionSpec.Kind.clearingMatchesReference, .supplyEqualsDemand, .awardsAddUp, .balance] {
+            #expect(verdict(first, kind)?.passed == true, "\(kind): \(first.table)")
+        }
+        #expect(verdict(first, .everyIntervalCleared)?.passed == false)
+        let duplicates = first.record.busFaultEvents.filter { $0.action == .duplicate }
+        #expect(!duplicates.isEmpty && duplicates.allSatisfy { $0.topic.hasPrefix("dispatch/") })
+        let reports = first.record.capture.filter { $0.topic.hasPrefix("dispatch/") }
+        #expect(reports.count == Set(reports.map(\.payload)).count + duplicates.count, "each duplicate arrives twice")
+        #expect(first.record.busFaultEvents.contains { if case .delay = $0.action { $0.topic.hasPrefix("awards/") } else { false } })
+        // The report's fault windows say what the bus did.
+        let window = try #require(first.faults.first { $0.label.hasPrefix("bus bids/h drop") })
+        #expect(window.busEffects["dropped"] == dropped.values.reduce(0) { $0 + $1.count })
+        #expect(window.failed == [.everyIntervalCleared])
+
+        let second = try run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
+        #expect(droppedBids(second.record) == dropped, "the same seed lost other bids")
+    }
+
+    @Test("A stalled household is silent for its window; a crashed one is started again after its restart delay; the report lists both")
+    func stallAndCrash() throws {
+        let report = try run(rig(hours: 2, replacing: quickDeadlines, appending: """
+            faults:
+              - {participant: h2, kind: stall, start: "00:30", duration: 1800}
+              - {participant: h3, kind: crash, start: "00:30", restart: 900}
+            """))
+        for interval in report.record.intervals {
+            let minute = interval.start / 60
+            #expect(interval.bidders.contains("h2") == !(30..<60).contains(minute), "h2 at minute \(minute)")
+            #expect(interval.bidders.contains("h3") == !(30..<45).contains(minute), "h3 at minute \(minute)")
+            #expect(interval.bidders.contains("h4") && interval.clearing != nil, "minute \(minute)")
+        }
+        #expect(report.faults.map(\.label) == ["bus all topics from h2 drop", "h3 crash, restart after 900 s"])
+        #expect(report.faults.allSatisfy { $0.failed.contains(.everyIntervalCleared) })
+        #expect(report.table.contains("h3 crash, restart after 900 s"))
+    }
+
+    @Test("A market that crashes for good: the intervals after it go uncleared, the run still ends with a verdict")
+    func marketCrash() throws {
+        let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
+            faults:
+              - {participant: market, kind: crash, start: "00:30"}
+            """))
+        #expect(report.record.intervals.filter { $0.clearing == nil }.map(\.start) == stride(from: 1800.0, to: 3600, by: 300).map { $0 })
+        #expect(verdict(report, .everyIntervalCleared)?.passed == false)
+        #expect(report.faults.first?.failed.contains(.everyIntervalCleared) == true)
+    }
+
+    @Test("A grid outage: nothing crosses the PCC while the battery forms the island, the market clears against the battery, and balance holds")
+    func gridOutage() throws {
+        // An evening outage, 17:00 to 18:00, with the battery nearly full.
+        let report = try run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"16:00\""), ("initial-soc: 30", "initial-soc: 90")], appending: """
+            faults:
+              - {kind: grid-outage, grid-forming: h1/battery, start: "17:00", duration: 3600}
+            """))
+        // (Vehicles that arrived before a run starting at 16:00 are not judged: their sessions began unseen.)
+        let passed = report.results.allSatisfy { $0.passed || $0.kind == .evEnergyByDeparture }, table = report.table
+        #expect(passed, "\(table)")
+        let physics = report.record.physics
+        let imported = physics.series("pcc/meter/imported"), exported = physics.series("pcc/meter/exported")
+        let battery = physics.series("h1/battery/power"), pv = physics.series("h1/pv/power")
+        let during = physics.times.indices.filter { physics.times[$0] >= 17 * 3600 && physics.times[$0] <= 18 * 3600 }
+        #expect(imported[during.last!] - imported[during.first!] + exported[during.last!] - exported[during.first!] < 0.01,
+                "energy crossed the PCC during the outage")
+        // The battery balances the site step by step: its output is the site's load less the PV, to within the meter's view.
+        #expect(during.dropFirst().contains { battery[$0] > 0.5 } && during.dropFirst().allSatisfy { abs(physics.series("pcc/meter/power")[$0]) < 0.5 },
+                "\(during.map { battery[$0] }) \(during.map { pv[$0] })")
+        // The conductor's bids for `grid` during the outage are the battery's, not the utility's tariff.
+        let gridBids = report.record.messages.compactMap { entry -> (Double, Bids)? in
+            guard case .bids(let bids) = entry.message.body, bids.house == Conductor.gridName, let interval = entry.message.header.interval,
+                  let start = report.record.intervals.first(where: { $0.interval == interval })?.start else { return nil }
+            return (start, bids)
+        }
+        let inOutage = { (start: Double) in start >= 17 * 3600 && start < 18 * 3600 }
+        #expect(gridBids.count == report.record.intervals.count)
+        #expect(gridBids.filter { inOutage($0.0) }.allSatisfy { !$0.1.bids.contains { $0.side == "sell" && $0.price == 0.30 } })
+        #expect(gridBids.filter { !inOutage($0.0) }.allSatisfy { $0.1.bids.contains { $0.side == "sell" && $0.price == 0.30 } })
+    }
+
+    @Test("Bad bus, participant and outage faults are refused before anything starts", arguments: [
+        ("faults: [{bus: bids/, kind: shred, start: \"12:00\"}]\n", "faults[0].kind: expected a bus fault: drop, duplicate, latency or reorder"),
+        ("faults: [{bus: bids/, kind: drop, from: h9, start: \"12:00\"}]\n", "faults[0].from: expected a participant of the rig (h1, h2, h3, h4, market)"),
+        ("faults: [{bus: bids/, kind: drop, code: 4, start: \"12:00\"}]\n", "faults[0].code: 'code' does not apply to a drop fault"),
+        ("faults: [{participant: h2, kind: stall, start: \"12:00\"}]\n", "faults[0]: a stall needs 'duration'"),
+        ("faults: [{participant: h2, kind: crash, start: \"12:00\", duration: 60}]\n", "faults[0].duration: a crash has no duration"),
+        ("faults: [{participant: market, kind: crash, start: \"12:00\", restart: -1}]\n", "faults[0].restart: expected seconds of 0 or more"),
+        ("faults: [{kind: grid-outage, start: \"12:00\"}]\n", "faults[0]: a grid outage needs 'grid-forming'"),
+        ("faults: [{kind: grid-outage, grid-forming: h1/pv, start: \"12:00\"}]\n", "faults[0].grid-forming: expected a battery of the rig (h1/battery)"),
+        ("faults:\n  - {kind: grid-outage, grid-forming: h1/battery, start: \"12:00\", duration: 3600}\n  - {kind: grid-outage, grid-forming: h1/battery, start: \"12:30\"}\n",
+         "faults[1]: overlaps another grid outage"),
+        ("faults: [{kind: earthquake, start: \"12:00\"}]\n", "faults[0]: a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage"),
+        ("faults: [{device: h1/battery, kind: depart, start: \"12:00\"}]\n", "faults[0].kind: depart applies to an EV charger with a 'vehicle'"),
+        ("faults: [{device: h2/ev, kind: arrival-soc, value: 120, start: \"00:00\"}]\n", "faults[0].value: expected a state of charge in 0...100 %"),
+    ])
+    func badFaults(yaml: String, message: String) throws {
+        do {
+            _ = try rig(appending: yaml)
+            Issue.record("loaded a bad rig")
+        } catch let error as FileError {
+            #expect(error.description.contains(message), "\(error)")
+            #expect(error.line > 0)
+        }
+    }
+}
