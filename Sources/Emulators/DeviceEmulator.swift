@@ -14,7 +14,9 @@ public final class DeviceEmulator: ModbusUnit {
 
     /// - Parameters:
     ///   - time: simulated seconds at the start (seconds since midnight of day 0).
-    public init(name: String, profile: DeviceProfile, parameters: DeviceParameters = .init(), time: Double = 0) throws(RegisterBankError) {
+    ///   - replay: what the device replays from the field instead of its physics or its own answers.
+    public init(name: String, profile: DeviceProfile, parameters: DeviceParameters = .init(), time: Double = 0,
+                replay: Replay? = nil) throws(RegisterBankError) {
         self.name = name
         self.profile = profile
         layout = Layout(profile)
@@ -29,6 +31,7 @@ public final class DeviceEmulator: ModbusUnit {
         let watchdogStartsExpired = profile.watchdog.map { $0.timeoutControl == nil } ?? false
         var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
                         requested: requested, applied: requested, startTime: time, time: time, watchdogExpired: watchdogStartsExpired)
+        core.replay = replay
         core.refresh(layout, profile)
         self.core = Mutex(core)
     }
@@ -138,6 +141,7 @@ struct Core: Sendable {
     var isFrozen = false
     var isOutOfService = false
     var isGridForming = false
+    var replay: Replay?
     var distortions: [Distortion] = []
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
@@ -185,7 +189,11 @@ struct Core: Sendable {
             switch point.binding {
             case .quantity(let quantity):
                 if isFrozen { continue }
-                value = distortions.reduce(reading(quantity, applied: applied)) { value, distortion in
+                var measured = reading(quantity, applied: applied)
+                if case .measurements(let trace) = replay, let recorded = trace.value(point.name, at: time) ?? trace.value(quantity.rawValue, at: time) {
+                    measured = recorded
+                }
+                value = distortions.reduce(measured) { value, distortion in
                     value.map { point.labels == nil ? distortion.apply($0, quantity: quantity, point: ref.point, time: time) : $0 }
                 }
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
@@ -208,6 +216,7 @@ struct Core: Sendable {
 
     mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
         guard banks[unit] != nil else { return .exception(function: request.functionCode, .gatewayTargetFailedToRespond) }
+        if case .traffic(let trace) = replay, let recorded = trace.response(to: request, at: time) { return recorded }
         guard case .write(let table, let address, let values, _) = request else { return banks[unit]!.respond(to: request) }
         switch write(values, table: table, at: address, unit: unit, layout: layout, profile: profile) {
         case .success: return .success(to: request)

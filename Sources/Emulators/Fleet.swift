@@ -15,6 +15,8 @@ public struct DeviceSpec: Sendable {
     public var unit: UInt8?
     /// An islanded microgrid's grid-forming battery: it balances the whole site, not only its house.
     public var isGridForming = false
+    /// Field data the device replays (docs/FAULTS.md, "Replay").
+    public var replay: Replay?
 
     public init(name: String, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
         self.name = name
@@ -131,7 +133,7 @@ public final class Fleet: Sendable {
             do {
                 var parameters = spec.parameters
                 parameters.vehicle = faults?.vehicle(of: spec.name, planned: parameters.vehicle) ?? parameters.vehicle
-                emulator = try DeviceEmulator(name: spec.name, profile: spec.profile, parameters: parameters, time: startTime)
+                emulator = try DeviceEmulator(name: spec.name, profile: spec.profile, parameters: parameters, time: startTime, replay: spec.replay)
             } catch {
                 throw FleetError(message: "\(spec.name): \(error)")
             }

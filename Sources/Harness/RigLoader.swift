@@ -39,7 +39,7 @@ public enum RigLoader {
         var cache: [String: DeviceProfile] = [:]
         var pendingComfort: ThermostatStrategy?
         func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int) throws(FileError) -> DeviceSpec {
-            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings"])
+            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay"])
             guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
             let profileName = try profileValue.string()
             var profile: DeviceProfile
@@ -91,7 +91,11 @@ public enum RigLoader {
                 if nextPort != 0 { nextPort += 1 }
             }
             let unit = try fields["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) }
-            return DeviceSpec(name: deviceName, house: house, profile: profile, parameters: parameters, port: port, unit: unit)
+            var spec = DeviceSpec(name: deviceName, house: house, profile: profile, parameters: parameters, port: port, unit: unit)
+            spec.replay = try fields["replay"].map { value throws(FileError) in
+                try ReplayFile.load(value, profile: profile, folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
+            }
+            return spec
         }
         if let houses = keys["houses"] {
             for (houseIndex, houseValue) in try houses.list().enumerated() {

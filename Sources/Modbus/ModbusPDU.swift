@@ -8,7 +8,7 @@ public enum RegisterTable: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// A decoded request PDU (function code and data, without the MBAP header).
-public enum ModbusRequest: Sendable, Equatable {
+public enum ModbusRequest: Sendable, Hashable {
     /// Function codes 1, 2, 3 and 4.
     case read(RegisterTable, address: UInt16, count: UInt16)
     /// Function code 6 (`isSingle`) or 16. Coils use 0 and 1 per value.
@@ -105,6 +105,30 @@ public enum ModbusResponse: Sendable, Equatable {
     }
 
     public var exception: ModbusException? { if case .exception(_, let code) = self { code } else { nil } }
+
+    /// Decodes the response PDU a device gave to `request` (e.g. from a recorded trace); nil if it cannot be
+    /// that request's answer.
+    public static func decode(_ pdu: ArraySlice<UInt8>, answering request: ModbusRequest) -> ModbusResponse? {
+        guard let function = pdu.first, function & 0x7F == request.functionCode else { return nil }
+        let body = Array(pdu.dropFirst())
+        if function & 0x80 != 0 {
+            return body.count == 1 ? ModbusException(rawValue: body[0]).map { .exception(function: request.functionCode, $0) } : nil
+        }
+        switch request {
+        case .read(let table, _, let count):
+            guard let byteCount = body.first.map(Int.init), body.count == 1 + byteCount else { return nil }
+            let bytes = body.dropFirst()
+            if table.isBits {
+                guard byteCount == (Int(count) + 7) / 8 else { return nil }
+                return .values(function: function, (0..<Int(count)).map { UInt16(bytes[bytes.startIndex + $0 / 8] >> UInt8($0 % 8) & 1) })
+            }
+            guard byteCount == Int(count) * 2 else { return nil }
+            return .values(function: function, stride(from: bytes.startIndex, to: bytes.endIndex, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) })
+        case .write:
+            guard body.count == 4 else { return nil }
+            return .written(function: function, address: UInt16(body[0]) << 8 | UInt16(body[1]), word: UInt16(body[2]) << 8 | UInt16(body[3]))
+        }
+    }
 
     /// Appends the PDU bytes.
     public func encode(into bytes: inout [UInt8]) {
