@@ -1,3 +1,4 @@
+import Foundation  // pow
 public import Modbus
 import Synchronization
 
@@ -32,6 +33,7 @@ public final class DeviceEmulator: ModbusUnit {
         var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
                         requested: requested, applied: requested, startTime: time, time: time, watchdogExpired: watchdogStartsExpired)
         core.replay = replay
+        core.initial = (requested, banks, watchdogStartsExpired)
         core.refresh(layout, profile)
         self.core = Mutex(core)
     }
@@ -71,6 +73,34 @@ public final class DeviceEmulator: ModbusUnit {
     public var isOutOfService: Bool {
         get { core.withLock { $0.isOutOfService } }
         set { core.withLock { $0.isOutOfService = newValue } }
+    }
+
+    /// 32-bit values read with their words in the other order (a fault).
+    public var isWordSwapped: Bool {
+        get { core.withLock { $0.isWordSwapped } }
+        set { core.withLock { $0.isWordSwapped = newValue } }
+    }
+
+    /// Scale-factor points that read another exponent (a fault), by name; the points they scale follow.
+    public var scaleFactors: [String: Int] {
+        get { core.withLock { $0.scaleFactors } }
+        set { core.withLock { $0.scaleFactors = newValue } }
+    }
+
+    /// Restarts the device: written settings and registers back to what it started with, pending changes and
+    /// the watchdog cleared. The physics (a battery's charge, a room's warmth) carries on.
+    public func reboot() {
+        core.withLock { core in
+            guard let initial = core.initial else { return }
+            core.requested = initial.requested
+            core.applied = initial.requested
+            core.banks = initial.banks
+            core.pending = []
+            core.watchdogDeadline = nil
+            core.watchdogExpired = initial.watchdogExpired
+            core.shownScaleFactors = [:]
+            core.refresh(layout, profile)
+        }
     }
 
     /// A battery forming the grid of an island after an outage: it balances the site on its own settings (full
@@ -141,6 +171,12 @@ struct Core: Sendable {
     var isFrozen = false
     var isOutOfService = false
     var isGridForming = false
+    var isWordSwapped = false
+    /// Scale-factor points reading another exponent (a fault), and those as the registers last showed them.
+    var scaleFactors: [String: Int] = [:]
+    var shownScaleFactors: [String: Int] = [:]
+    /// The settings and registers the device starts with, which a reboot restores.
+    var initial: (requested: Settings, banks: [UInt8: RegisterBank], watchdogExpired: Bool)?
     var replay: Replay?
     var distortions: [Distortion] = []
 
@@ -179,9 +215,25 @@ struct Core: Sendable {
         refresh(layout, profile)
     }
 
-    /// Re-encodes every live point into the banks.
+    /// A point's scale, as a scale-factor fault may have changed it.
+    func scale(of point: Point) -> Double {
+        point.scaleFactor.flatMap { scaleFactors[$0] }.map { pow(10, Double($0)) } ?? point.scale
+    }
+
+    /// Re-encodes every live point into the banks, and any scale-factor point a fault changed or gave back.
     mutating func refresh(_ layout: Layout, _ profile: DeviceProfile) {
         let applied = effective(profile)
+        let order: WordOrder = isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
+        if scaleFactors != shownScaleFactors {
+            for block in profile.blocks {
+                for point in block.points where scaleFactors[point.name] != nil || shownScaleFactors[point.name] != nil {
+                    guard case .constant(let words) = point.binding else { continue }
+                    let shown = scaleFactors[point.name].map { [UInt16(bitPattern: Int16($0))] } ?? words
+                    _ = banks[block.unit]?.store(shown, in: block.table, at: point.address)
+                }
+            }
+            shownScaleFactors = scaleFactors
+        }
         for ref in layout.live {
             let block = profile.blocks[ref.block]
             let point = block.points[ref.point]
@@ -199,19 +251,19 @@ struct Core: Sendable {
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
             case .constant, .stored: continue
             }
-            let words = Self.encode(value, point, profile.wordOrder)
+            let words = Self.encode(value, point, scale: scale(of: point), order)
             _ = banks[block.unit]?.store(words, in: block.table, at: point.address)
         }
     }
 
-    private static func encode(_ value: Double?, _ point: Point, _ order: WordOrder) -> [UInt16] {
+    private static func encode(_ value: Double?, _ point: Point, scale: Double, _ order: WordOrder) -> [UInt16] {
         guard let value else { return point.type.encode(.nan, order: order) }
         if case .string = point.type {
             let labels = point.labels ?? []
             let index = Int(value.rounded())
             return point.type.encode(labels.indices.contains(index) ? labels[index] : "")
         }
-        return point.type.encode(value / point.scale, order: order)
+        return point.type.encode(value / scale, order: order)
     }
 
     mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
@@ -249,7 +301,7 @@ struct Core: Sendable {
                 stores.append((point.address, words))
                 continue
             }
-            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * point.scale
+            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
             guard value.isFinite, point.range.map({ $0.contains(value) }) ?? true, point.allowed.map({ $0.contains(value) }) ?? true,
                   let accepted = physics.accept(control, value, requested: tentative)
             else { return .failure(profile.exceptions.outOfRange) }

@@ -112,6 +112,8 @@ public struct Point: Sendable {
     public var type: RegisterType
     /// Engineering value = raw × scale (SunSpec: 10^SF).
     public var scale: Double
+    /// The sunssf point `scale` comes from, when it is named.
+    public var scaleFactor: String?
     public var binding: Binding
     /// Allowed engineering values for a write (inclusive range), if limited.
     public var range: ClosedRange<Double>?

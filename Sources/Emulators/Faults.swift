@@ -29,6 +29,22 @@ public struct DeviceFault: Sendable, Equatable {
         /// A request arriving less than `milliseconds` after the previous one to the device is refused with
         /// `code` (devices that mark back-to-back requests as failures, OpenEMS/openems#3099).
         case minimumGap(milliseconds: Double, code: ModbusException)
+        /// Answer with the MBAP header and half the PDU, never the rest.
+        case partialFrame
+        /// Answer with the MBAP header at once and the rest `milliseconds` later.
+        case slowFrame(milliseconds: Double)
+        /// Connections are reset on connect and open ones dropped: the device's server is down.
+        case refused
+        /// Only one client at a time: a second connection is reset on connect (some inverters allow only one).
+        case singleClient
+        /// The device restarts at the fault's start: setpoints and written registers back to their defaults, and
+        /// unreachable (connections refused, the hardware idle) until the fault ends (its boot time).
+        case reboot
+        /// 32-bit values are read with their two words in the other order (a firmware update changed it).
+        case wordSwap
+        /// The scale-factor point `point` reads `exponent`, and the points scaled by it follow, for reads and
+        /// writes alike (a firmware update changed the resolution).
+        case scaleFactor(point: String, exponent: Int)
         /// The vehicle leaves at the fault's start, before its planned departure (an EV charger).
         case departure
         /// The vehicle arrives at this state of charge, %, not the planned one (an EV charger).
@@ -63,10 +79,12 @@ extension DeviceFault {
     /// Whether the fault decides how requests are answered (the others change what the registers hold).
     var answersRequests: Bool {
         switch kind {
-        case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC: false
+        case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC, .singleClient, .wordSwap, .scaleFactor: false
         default: true
         }
     }
+
+    func isInForce(at time: Double) -> Bool { time >= start && time < end }
 }
 
 /// A measurement distortion in force on one device at one time.
@@ -143,7 +161,10 @@ public final class FaultPlan: Sendable {
                     let extra = jitter > 0 ? Double.random(in: 0...jitter, using: &state.generators[device, default: SplitMix64(seed: 0)]) : 0
                     return .delay(.milliseconds(milliseconds + extra))
                 case .minimumGap(_, let code): return .exception(code)
-                case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC: continue
+                case .refused, .reboot: return .close
+                case .partialFrame: return .partial
+                case .slowFrame(let milliseconds): return .slow(.milliseconds(milliseconds))
+                case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC, .singleClient, .wordSwap, .scaleFactor: continue
                 }
             }
             return .reply
@@ -163,12 +184,39 @@ public final class FaultPlan: Sendable {
         }
     }
 
-    func isFrozen(device: String, at time: Double) -> Bool {
-        faults.contains { $0.device == device && $0.kind == .frozen && time >= $0.start && time < $0.end }
+    /// Whether `device` takes a new connection while `open` are open.
+    func admits(device: String, open: Int, at time: Double) -> Bool {
+        !faults.contains { fault in
+            fault.device == device && fault.isInForce(at: time)
+                && (fault.kind == .refused || fault.kind == .reboot || (fault.kind == .singleClient && open >= 1))
+        }
     }
 
+    private func inForce(_ kind: DeviceFault.Kind, device: String, at time: Double) -> Bool {
+        faults.contains { $0.device == device && $0.kind == kind && $0.isInForce(at: time) }
+    }
+
+    func isFrozen(device: String, at time: Double) -> Bool { inForce(.frozen, device: device, at: time) }
+
+    /// Out of service, or booting.
     func isOutOfService(device: String, at time: Double) -> Bool {
-        faults.contains { $0.device == device && $0.kind == .outOfService && time >= $0.start && time < $0.end }
+        inForce(.outOfService, device: device, at: time) || inForce(.reboot, device: device, at: time)
+    }
+
+    func isWordSwapped(device: String, at time: Double) -> Bool { inForce(.wordSwap, device: device, at: time) }
+
+    /// Scale-factor points that read another exponent at `time`, by name.
+    func scaleFactors(device: String, at time: Double) -> [String: Int] {
+        var exponents: [String: Int] = [:]
+        for fault in faults where fault.device == device && fault.isInForce(at: time) {
+            if case .scaleFactor(let point, let exponent) = fault.kind { exponents[point] = exponent }
+        }
+        return exponents
+    }
+
+    /// Whether one of `device`'s reboots begins in [from, to).
+    func rebootBegins(device: String, from: Double, to: Double) -> Bool {
+        faults.contains { $0.device == device && $0.kind == .reboot && $0.start >= from && $0.start < to }
     }
 
     /// The share of the sun `device` gets at `time` (1 without shade).

@@ -83,6 +83,8 @@ struct FleetHooks: ModbusHooks {
     func didWrite(_ record: WriteRecord) {
         log.append(LoggedWrite(device: device.name, simulatedTime: device.time, record: record))
     }
+
+    func admits(open: Int) -> Bool { faults?.admits(device: device.name, open: open, at: device.time) ?? true }
 }
 
 /// Many emulated devices in one process behind one Modbus server, stepped together over shared weather.
@@ -180,6 +182,9 @@ public final class Fleet: Sendable {
                 device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now)
                 device.emulator.distortions = faults.distortions(device: device.emulator.name, at: now)
                 device.emulator.isOutOfService = faults.isOutOfService(device: device.emulator.name, at: now)
+                device.emulator.isWordSwapped = faults.isWordSwapped(device: device.emulator.name, at: now)
+                device.emulator.scaleFactors = faults.scaleFactors(device: device.emulator.name, at: now)
+                if faults.rebootBegins(device: device.emulator.name, from: now, to: now + seconds) { device.emulator.reboot() }
             }
         }
         // An island's battery forms the grid; during an outage the one the rig names does, ignoring its setpoints.

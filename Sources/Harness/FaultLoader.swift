@@ -3,7 +3,8 @@ import Modbus
 import Physics
 
 extension RigLoader {
-    private static let deviceKinds = "exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc"
+    private static let deviceKinds = "exception, timeout, latency, drop, partial-frame, slow-frame, refused, single-client, reboot, word-swap, "
+        + "scale-factor, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc"
 
     /// `faults:`. Each entry names a `device`, a `bus` topic, a `participant`, or is a `grid-outage`, with a
     /// `kind`, a `start`, and a duration, count and probability where they apply (docs/FAULTS.md).
@@ -12,7 +13,7 @@ extension RigLoader {
         var rigFaults = RigFaults()
         for entry in try value.list() {
             let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
-                                                     "functions", "code", "ms", "jitter", "value", "quantity", "restart", "grid-forming"])
+                                                     "functions", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
             guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
             let kind = try kindValue.string()
             guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
@@ -158,6 +159,26 @@ extension RigLoader {
         case "latency":
             let (ms, jitter) = try delay(fields, entry: entry)
             kind = .delay(milliseconds: ms, jitter: jitter)
+        case "partial-frame": kind = .partialFrame
+        case "slow-frame":
+            let (ms, _) = try delay(fields, entry: entry)
+            kind = .slowFrame(milliseconds: ms)
+        case "refused": kind = .refused
+        case "single-client": kind = .singleClient
+        case "reboot":
+            guard window.end < .infinity else { throw entry.error("a reboot needs 'duration': the boot time, while the device is unreachable") }
+            kind = .reboot
+        case "word-swap":
+            guard spec.profile.blocks.flatMap(\.points).contains(where: { $0.type.registerCount == 2 }) else {
+                throw kindValue.error("\(spec.profile.name) has no 32-bit values to swap")
+            }
+            kind = .wordSwap
+        case "scale-factor":
+            guard let pointValue = fields["point"], let amount = fields["value"] else { throw entry.error("a scale-factor fault needs 'point' (a sunssf point) and 'value' (its new exponent)") }
+            let name = try pointValue.string()
+            let factors = Set(spec.profile.blocks.flatMap(\.points).compactMap(\.scaleFactor))
+            guard factors.contains(name) else { throw pointValue.expected("a scale-factor point of \(spec.profile.name) (\(factors.sorted().joined(separator: ", ")))") }
+            kind = .scaleFactor(point: name, exponent: try amount.int(in: -10...10))
         case "depart", "arrival-soc":
             guard spec.parameters.vehicle != nil else { throw kindValue.error("\(try kindValue.string()) applies to an EV charger with a 'vehicle'") }
             if try kindValue.string() == "depart" {
@@ -171,9 +192,10 @@ extension RigLoader {
         default: throw kindValue.expected(deviceKinds)
         }
         for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
-                               ("ms", { switch kind { case .delay, .minimumGap: true; default: false } }()),
+                               ("ms", { switch kind { case .delay, .minimumGap, .slowFrame: true; default: false } }()),
+                               ("point", { if case .scaleFactor = kind { true } else { false } }()),
                                ("jitter", { if case .delay = kind { true } else { false } }()),
-                               ("value", { switch kind { case .distortion, .shade, .arrivalSoC: true; default: false } }()),
+                               ("value", { switch kind { case .distortion, .shade, .arrivalSoC, .scaleFactor: true; default: false } }()),
                                ("quantity", { if case .distortion = kind { true } else { false } }()),
                                ("restart", false), ("grid-forming", false), ("from", false)] where fields[key] != nil && !applies {
             throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
@@ -198,7 +220,7 @@ extension DeviceFault {
     func contradicts(_ other: DeviceFault) -> Bool {
         func answersAll(_ kind: Kind) -> Bool {
             switch kind {
-            case .frozen, .minimumGap, .distortion, .outOfService, .shade, .departure, .arrivalSoC: false
+            case .frozen, .minimumGap, .distortion, .outOfService, .shade, .departure, .arrivalSoC, .singleClient, .wordSwap, .scaleFactor: false
             default: true
             }
         }

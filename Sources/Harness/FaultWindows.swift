@@ -85,6 +85,13 @@ extension DeviceFault.Kind {
         case .outOfService: "out of service"
         case .shade(let share): "shade to \(Int((share * 100).rounded())) %"
         case .minimumGap(let milliseconds, let code): "min-gap \(Int(milliseconds)) ms (exception \(code.rawValue))"
+        case .partialFrame: "partial frames"
+        case .slowFrame(let milliseconds): "slow frames (\(Int(milliseconds)) ms)"
+        case .refused: "connections refused"
+        case .singleClient: "one client only"
+        case .reboot: "reboot"
+        case .wordSwap: "word order swapped"
+        case .scaleFactor(let point, let exponent): "\(point) reads \(exponent)"
         case .departure: "departs early"
         case .arrivalSoC(let percent): "arrives at \(Int(percent.rounded())) %"
         }

@@ -202,13 +202,14 @@ public enum ProfileLoader {
         }
         cursor = address + registerType.registerCount
 
-        var scale = 1.0
+        var scale = 1.0, scaleFactor: String?
         if let sf = fields["sf"] {
             if let literal = YAMLValue.integer((try? sf.string()) ?? "") {
                 guard (-10...10).contains(literal) else { throw sf.expected("a scale factor exponent in -10...10") }
                 scale = pow(10, Double(literal))
             } else if let named = scaleFactors[try sf.string()] {
                 scale = pow(10, Double(named))
+                scaleFactor = try sf.string()
             } else {
                 throw sf.expected("an exponent or the name of a sunssf point in this model (\(scaleFactors.keys.sorted().joined(separator: ", ")))")
             }
@@ -244,6 +245,7 @@ public enum ProfileLoader {
             binding = .constant(registerType.encode(bitPattern: typeName == "pad" ? 0 : unimplemented))
         }
         var point = Point(name: name, address: UInt16(address), type: registerType, scale: scale, binding: binding)
+        point.scaleFactor = scaleFactor
         if let range = fields["range"] {
             let bounds = try range.list()
             guard bounds.count == 2 else { throw range.expected("[lowest, highest]") }

@@ -29,6 +29,10 @@ public enum ReplyVerdict: Sendable, Equatable {
     case delay(Duration)
     /// Drop the TCP connection.
     case close
+    /// Serve it, but send only the MBAP header and half the PDU: the client waits for bytes that never come.
+    case partial
+    /// Serve it, sending the MBAP header at once and the rest this long after (a slow serial gateway).
+    case slow(Duration)
 }
 
 /// A client's write request and what it got back, stamped on arrival.
@@ -41,15 +45,20 @@ public struct WriteRecord: Sendable, Equatable {
     public let exception: ModbusException?
 }
 
-/// Hooks around each request of one unit: before the reply and after a write.
+/// Hooks around each request of one unit: before the reply and after a write; and whether its port takes a
+/// new connection.
 public protocol ModbusHooks: Sendable {
     func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict
     func didWrite(_ record: WriteRecord)
+    /// Whether a new client may connect while `open` connections are open on the port (every unit on the port
+    /// must agree); a refused one is reset at once.
+    func admits(open: Int) -> Bool
 }
 
 extension ModbusHooks {
     public func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict { .reply }
     public func didWrite(_ record: WriteRecord) {}
+    public func admits(open: Int) -> Bool { true }
 }
 
 /// No faults, no write log.
@@ -164,6 +173,8 @@ final class ServerLoop: @unchecked Sendable {
         let header: [UInt8]
         let request: ModbusRequest
         let route: Route
+        /// Already answered: these are the bytes still to send.
+        var rest: [UInt8]? = nil
     }
 
     /// Frames served from one connection before the others get their turn.
@@ -279,6 +290,11 @@ final class ServerLoop: @unchecked Sendable {
                 Socket.close(descriptor)
                 continue
             }
+            guard (routes[port] ?? [:]).values.allSatisfy({ $0.hooks.admits(open: listener.connections) }) else {
+                logger.debug("refused a connection by the unit's fault", metadata: ["port": "\(port)"])
+                Socket.reset(descriptor)
+                continue
+            }
             listeners[port]?.connections += 1
             connections[descriptor] = Connection(descriptor: descriptor, port: port, now: clock.now)
             events.watch(descriptor, for: .readable, isNew: true)
@@ -350,7 +366,8 @@ final class ServerLoop: @unchecked Sendable {
             return true
         }
         let address = UnitAddress(port: connection.port, unit: unit)
-        switch route.hooks.verdict(for: request, at: address) {
+        let verdict = route.hooks.verdict(for: request, at: address)
+        switch verdict {
         case .reply:
             answer(request, header: header, route: route, on: connection)
         case .exception(let code):
@@ -363,6 +380,18 @@ final class ServerLoop: @unchecked Sendable {
         case .close:
             close(connection, reason: "closed by the unit's fault verdict")
             return false
+        case .partial, .slow:
+            var bytes: [UInt8] = []
+            let response = route.unit.respond(to: request, unit: unit)
+            Self.frame(response, header: header, into: &bytes)
+            if request.isWrite { route.hooks.didWrite(record(request, address, response.exception)) }
+            let cut = 7 + (bytes.count - 7) / 2
+            connection.output.append(contentsOf: bytes[..<(verdict == .partial ? cut : 7)])
+            unflushed.insert(connection.descriptor)
+            if case .slow(let duration) = verdict {
+                delayed.append(DelayedReply(due: clock.now + duration, connection: connection.descriptor, header: header, request: request,
+                                            route: route, rest: Array(bytes[7...])))
+            }
         }
         return true
     }
@@ -382,13 +411,18 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func append(_ response: ModbusResponse, header: [UInt8], to connection: Connection) {
-        let start = connection.output.count
-        connection.output.append(contentsOf: header)
-        response.encode(into: &connection.output)
+        Self.frame(response, header: header, into: &connection.output)
         unflushed.insert(connection.descriptor)
-        let length = connection.output.count - start - 6
-        connection.output[start + 4] = UInt8(length >> 8)
-        connection.output[start + 5] = UInt8(length & 0xFF)
+    }
+
+    /// Appends the MBAP header (its length set) and the response PDU.
+    private static func frame(_ response: ModbusResponse, header: [UInt8], into output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: header)
+        response.encode(into: &output)
+        let length = output.count - start - 6
+        output[start + 4] = UInt8(length >> 8)
+        output[start + 5] = UInt8(length & 0xFF)
     }
 
     private func releaseDueReplies() {
@@ -398,7 +432,12 @@ final class ServerLoop: @unchecked Sendable {
         delayed.removeAll { $0.due <= now }
         for reply in due {
             guard let connection = connections[reply.connection] else { continue }
-            answer(reply.request, header: reply.header, route: reply.route, on: connection)
+            if let rest = reply.rest {
+                connection.output.append(contentsOf: rest)
+                unflushed.insert(connection.descriptor)
+            } else {
+                answer(reply.request, header: reply.header, route: reply.route, on: connection)
+            }
         }
     }
 

@@ -45,6 +45,13 @@ enum Socket {
     }
 
     static func close(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
+
+    /// Closes with a TCP reset (SO_LINGER 0): the client sees its connection reset, as with a refusing device.
+    static func reset(_ descriptor: Int32) {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        _ = Glibc.close(descriptor)
+    }
 }
 
 /// Readiness a descriptor is watched for, or was found with.

@@ -301,7 +301,7 @@ struct HarnessRunTests {
 
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
         ("faults: [{device: h9/battery, kind: timeout, start: \"12:00\"}]\n", "faults[0].device: expected a device of the rig (h1/pv, h1/battery"),
-        ("faults: [{device: h1/battery, kind: meltdown, start: \"12:00\"}]\n", "faults[0].kind: expected exception, timeout, latency, drop, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc, found \"meltdown\""),
+        ("faults: [{device: h1/battery, kind: meltdown, start: \"12:00\"}]\n", "faults[0].kind: expected exception, timeout, latency, drop, partial-frame, slow-frame, refused, single-client, reboot, word-swap, scale-factor, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc, found \"meltdown\""),
         ("faults: [{device: h1/battery, kind: timeout, start: \"12:00\", probability: 1.5}]\n", "faults[0].probability: expected a probability in (0, 1], found \"1.5\""),
         ("faults: [{device: h1/battery, kind: exception, code: 9, start: \"12:00\"}]\n", "faults[0].code: expected a Modbus exception code (1-8, 10 or 11), found \"9\""),
         ("faults:\n  - {device: h1/battery, kind: timeout, start: \"12:00\", duration: 600}\n  - {device: h1/battery, kind: exception, code: 4, start: \"12:05\"}\n",

@@ -182,6 +182,95 @@ struct FaultTests {
         #expect(charger.reading(.chargingPower) == 0)
     }
 
+    @Test("A partial frame: the client gets half an answer and times out; the next request after the count is answered whole")
+    func partialFrame() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .partialFrame, start: 0, count: 1)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(300))
+        do {
+            _ = try client.read(.holdingRegisters, at: 40000, count: 2)
+            Issue.record("a half frame was read whole")
+        } catch {
+            #expect(error.kind == .timeout, "\(error)")
+        }
+        let fresh = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(1))
+        #expect(try fresh.read(.holdingRegisters, at: 40000, count: 2) == [0x5375, 0x6E53])
+    }
+
+    @Test("A slow frame: the header at once, the rest after its milliseconds; a patient client reads the right value")
+    func slowFrame() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .slowFrame(milliseconds: 300), start: 0)])
+        defer { fleet.stop() }
+        let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(2))
+        let started = ContinuousClock.now
+        #expect(try client.read(.holdingRegisters, at: 40000, count: 2) == [0x5375, 0x6E53])
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        let hasty = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(100))
+        #expect(throws: ModbusClientError.self) { _ = try hasty.read(.holdingRegisters, at: 40000, count: 2) }
+    }
+
+    @Test("Connections refused while the device's server is down: connecting fails, and works again after the window")
+    func refused() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .refused, start: 12 * 3600, end: 12 * 3600 + 60)])
+        defer { fleet.stop() }
+        let port = fleet.devices[0].port
+        do {
+            let client = try ModbusClient(port: port, timeout: .milliseconds(500))
+            _ = try client.read(.holdingRegisters, at: 40000, count: 2)
+            Issue.record("a refusing device answered")
+        } catch {
+            #expect([.closed, .refused, .timeout].contains(error.kind) || { if case .other = error.kind { true } else { false } }(), "\(error)")
+        }
+        fleet.fleetStep(seconds: 60)
+        #expect(try ModbusClient(port: port).read(.holdingRegisters, at: 40000, count: 2) == [0x5375, 0x6E53])
+    }
+
+    @Test("One client only: a second connection is reset while the first keeps being served")
+    func singleClient() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .singleClient, start: 0)])
+        defer { fleet.stop() }
+        let port = fleet.devices[0].port
+        let first = try ModbusClient(port: port)
+        #expect(try first.read(.holdingRegisters, at: 40000, count: 2) == [0x5375, 0x6E53])
+        let second = try? ModbusClient(port: port, timeout: .milliseconds(500))
+        #expect((try? second?.read(.holdingRegisters, at: 40000, count: 2)) == nil, "the second client was served")
+        #expect(try first.read(.holdingRegisters, at: 40000, count: 2) == [0x5375, 0x6E53])
+    }
+
+    @Test("A reboot: unreachable and idle for its boot time, then back with its setpoints lost")
+    func reboot() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .reboot, start: 12 * 3600 + 60, end: 12 * 3600 + 180)])
+        defer { fleet.stop() }
+        let port = fleet.devices[0].port
+        let limit = try address("sunspec-inverter", "WMaxLimPct")
+        let client = try ModbusClient(port: port)
+        try client.write([40], at: limit)
+        #expect(try client.read(.holdingRegisters, at: limit, count: 1) == [40])
+        fleet.fleetStep(seconds: 70)
+        #expect(fleet.devices[0].emulator.reading(.acPower) == 0, "the inverter produces while booting")
+        #expect((try? ModbusClient(port: port, timeout: .milliseconds(300)).read(.holdingRegisters, at: limit, count: 1)) == nil, "answered while booting")
+        fleet.fleetStep(seconds: 120)
+        #expect(try ModbusClient(port: port).read(.holdingRegisters, at: limit, count: 1) != [40], "the setpoint survived the reboot")
+        #expect((fleet.devices[0].emulator.reading(.acPower) ?? 0) > 0)
+    }
+
+    @Test("A swapped word order and a changed scale factor: a client that assumes the old ones reads wrong values")
+    func wordOrderAndScale() throws {
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .wordSwap, start: 0),
+                                                    DeviceFault(device: "dev", kind: .scaleFactor(point: "W_SF", exponent: 1), start: 0)])
+        defer { fleet.stop() }
+        fleet.fleetStep(seconds: 600)
+        let client = try ModbusClient(port: fleet.devices[0].port)
+        let energy = fleet.devices[0].emulator.reading(.lifetimeEnergy) ?? 0
+        let words = try client.read(.holdingRegisters, at: try address("sunspec-inverter", "WH"), count: 2)
+        #expect(Double(UInt32(words[1]) << 16 | UInt32(words[0])) == energy.rounded(.down) || Double(UInt32(words[1]) << 16 | UInt32(words[0])) == energy.rounded(),
+                "low word first: \(words) for \(energy)")
+        let power = fleet.devices[0].emulator.reading(.acPower) ?? 0
+        let w = try client.read(.holdingRegisters, at: try address("sunspec-inverter", "W"), count: 2)
+        #expect(Int16(bitPattern: w[1]) == 1, "W_SF reads \(w[1])")
+        #expect(abs(Double(Int16(bitPattern: w[0])) * 10 - power) <= 10, "W reads \(w[0]) (×10) for \(power) W")
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
