@@ -269,7 +269,10 @@ public enum Assertions {
                 if islanded(times[index - 1]), abs(power[index - 1]) > threshold { blackouts.append((times[index], power[index])) }
             }
             let island = "\(blackouts.count) blackouts, \(excursions) excursions"
-            let blackout = blackouts.first.map { "\(format($0.power)) kW unbalanced at \(clockTime($0.time)): the grid-forming battery could not hold the island" }
+            let blackout = blackouts.first.map { first in
+                let former = outages.first { $0.contains(first.time - 1e-6) }?.gridForming ?? record.rig.run.gridForming ?? "no battery"
+                return "\(format(first.power)) kW unbalanced at \(clockTime(first.time)): \(former) could not hold the island"
+            }
             if record.rig.run.grid == nil {
                 return result(blackouts.isEmpty, island, "≤ \(format(threshold, 1)) kW", blackout ?? "")
             }

@@ -72,6 +72,7 @@ struct Emulate: AsyncParsableCommand {
         let weatherCurve: DayCurve
         var baseLoads: [String: BaseLoad] = [:]
         var faults: FaultPlan?
+        var outages: [GridOutage] = []
         var startTime = startSeconds ?? 43_200
         do {
             if let rig {
@@ -81,6 +82,7 @@ struct Emulate: AsyncParsableCommand {
                 baseLoads = loaded.baseLoads
                 startTime = loaded.start ?? startTime
                 faults = loaded.faults.isEmpty ? nil : FaultPlan(loaded.faults, seed: loaded.seed)
+                outages = loaded.run.faults.outages
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
                 specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
@@ -92,7 +94,8 @@ struct Emulate: AsyncParsableCommand {
         }
         let fleet: Fleet
         do {
-            fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, faults: faults, logger: logger)
+            fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, faults: faults,
+                              outages: outages, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

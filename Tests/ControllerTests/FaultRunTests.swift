@@ -114,6 +114,17 @@ struct FaultRunTests {
         #expect(gridBids.filter { !inOutage($0.0) }.allSatisfy { $0.1.bids.contains { $0.side == "sell" && $0.price == 0.30 } })
     }
 
+    @Test("A night outage the battery cannot carry fails balance within its window, naming the battery")
+    func outageBlackout() throws {
+        let report = try run(rig(hours: 3, appending: """
+            faults:
+              - {kind: grid-outage, grid-forming: h1/battery, start: "01:00", duration: 3600}
+            """))
+        let balance = try #require(verdict(report, .balance))
+        #expect(!balance.passed && balance.detail.contains("h1/battery could not hold the island"), "\(balance.detail)")
+        #expect(report.faults.first?.failed == [.balance])
+    }
+
     @Test("Bad bus, participant and outage faults are refused before anything starts", arguments: [
         ("faults: [{bus: bids/, kind: shred, start: \"12:00\"}]\n", "faults[0].kind: expected a bus fault: drop, duplicate, latency or reorder"),
         ("faults: [{bus: bids/, kind: drop, from: h9, start: \"12:00\"}]\n", "faults[0].from: expected a participant of the rig (h1, h2, h3, h4, market)"),
