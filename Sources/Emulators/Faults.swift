@@ -55,6 +55,8 @@ public struct DeviceFault: Sendable, Equatable {
     public var kind: Kind
     /// Function codes the fault applies to; empty: every request.
     public var functions: Set<UInt8>
+    /// The unit id it applies to, for a device answering on several (Alfen's 200 and 1); nil: every unit.
+    public var unit: UInt8?
     /// Simulated seconds: from `start`, until `end`.
     public var start: Double
     public var end: Double
@@ -63,11 +65,12 @@ public struct DeviceFault: Sendable, Equatable {
     /// Share of the matching requests affected, 0...1, drawn from the rig's seed.
     public var probability: Double
 
-    public init(device: String, kind: Kind, functions: Set<UInt8> = [], start: Double, end: Double = .infinity, count: Int? = nil,
-                probability: Double = 1) {
+    public init(device: String, kind: Kind, functions: Set<UInt8> = [], unit: UInt8? = nil, start: Double, end: Double = .infinity,
+                count: Int? = nil, probability: Double = 1) {
         self.device = device
         self.kind = kind
         self.functions = functions
+        self.unit = unit
         self.start = start
         self.end = end
         self.count = count
@@ -77,7 +80,7 @@ public struct DeviceFault: Sendable, Equatable {
 
 extension DeviceFault {
     /// Whether the fault decides how requests are answered (the others change what the registers hold).
-    var answersRequests: Bool {
+    public var answersRequests: Bool {
         switch kind {
         case .frozen, .distortion, .outOfService, .shade, .departure, .arrivalSoC, .singleClient, .wordSwap, .scaleFactor: false
         default: true
@@ -136,14 +139,15 @@ public final class FaultPlan: Sendable {
     /// Requests each fault has affected so far, in the order of `faults`.
     public var applied: [Int] { state.withLock { $0.applied } }
 
-    /// What `device` does with `request` at simulated `time`: the first fault in force that draws it, or a reply.
-    func verdict(device: String, request: ModbusRequest, at time: Double) -> ReplyVerdict {
+    /// What `device` does with `request` to `unit` at simulated `time`: the first fault in force that draws it,
+    /// or a reply.
+    func verdict(device: String, unit: UInt8, request: ModbusRequest, at time: Double) -> ReplyVerdict {
         state.withLock { state in
             let arrived = ContinuousClock.now
             let previous = state.lastRequest.updateValue(arrived, forKey: device)
             for (index, fault) in faults.enumerated() where fault.device == device && fault.answersRequests
                 && time >= fault.start && time < fault.end
-                && (fault.functions.isEmpty || fault.functions.contains(request.functionCode))
+                && (fault.functions.isEmpty || fault.functions.contains(request.functionCode)) && fault.unit.map({ $0 == unit }) ?? true
                 && state.applied[index] < (fault.count ?? .max) {
                 if case .minimumGap(let milliseconds, _) = fault.kind {
                     guard let previous, previous.duration(to: arrived) < .milliseconds(milliseconds) else { continue }

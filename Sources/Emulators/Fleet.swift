@@ -77,7 +77,7 @@ struct FleetHooks: ModbusHooks {
     let faults: FaultPlan?
 
     func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict {
-        faults?.verdict(device: device.name, request: request, at: device.time) ?? .reply
+        faults?.verdict(device: device.name, unit: address.unit, request: request, at: device.time) ?? .reply
     }
 
     func didWrite(_ record: WriteRecord) {

@@ -13,7 +13,7 @@ extension RigLoader {
         var rigFaults = RigFaults()
         for entry in try value.list() {
             let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
-                                                     "functions", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
+                                                     "functions", "unit", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
             guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
             let kind = try kindValue.string()
             guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
@@ -208,8 +208,16 @@ extension RigLoader {
                 functions.insert(UInt8(code))
             }
         }
-        return DeviceFault(device: device, kind: kind, functions: functions, start: window.start, end: window.end, count: window.count,
-                           probability: window.probability)
+        let unit = try fields["unit"].map { value throws(FileError) -> UInt8 in
+            let unit = UInt8(try value.int(in: 0...255))
+            let units = spec.unit.map { [$0] } ?? spec.profile.units
+            guard units.contains(unit) else { throw value.expected("a unit id \(device) answers on (\(units.map(String.init).joined(separator: ", ")))") }
+            return unit
+        }
+        let fault = DeviceFault(device: device, kind: kind, functions: functions, unit: unit, start: window.start, end: window.end,
+                                count: window.count, probability: window.probability)
+        if unit != nil, !fault.answersRequests { throw fields["unit"]!.error("'unit' applies to faults that answer requests, not to a \(try kindValue.string()) fault") }
+        return fault
     }
 }
 
@@ -227,5 +235,6 @@ extension DeviceFault {
         return other.device == device && other.kind != kind && answersAll(other.kind) && answersAll(kind)
             && other.probability == 1 && probability == 1 && other.count == nil && count == nil && other.start < end && start < other.end
             && (other.functions.isEmpty || functions.isEmpty || !other.functions.isDisjoint(with: functions))
+            && (other.unit == nil || unit == nil || other.unit == unit)
     }
 }

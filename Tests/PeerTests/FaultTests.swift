@@ -271,6 +271,22 @@ struct FaultTests {
         #expect(abs(Double(Int16(bitPattern: w[0])) * 10 - power) <= 10, "W reads \(w[0]) (×10) for \(power) W")
     }
 
+    @Test("A fault on one unit id: Alfen's unit 200 refuses with exception 4 while unit 1 of the same product answers")
+    func perUnit() throws {
+        let fleet = try faulty("alfen-ng9xx", [DeviceFault(device: "dev", kind: .exception(.serverDeviceFailure), unit: 200, start: 0)])
+        defer { fleet.stop() }
+        #expect(fleet.devices[0].units.contains(200) && fleet.devices[0].units.contains(1))
+        let port = fleet.devices[0].port
+        let station = try ModbusClient(port: port, unit: 200), socket = try ModbusClient(port: port, unit: 1)
+        do {
+            _ = try station.read(.holdingRegisters, at: 100, count: 2)
+            Issue.record("unit 200 answered")
+        } catch {
+            #expect(error.kind == .exception(.serverDeviceFailure), "\(error)")
+        }
+        #expect(throws: Never.self) { _ = try socket.read(.holdingRegisters, at: 300, count: 2) }
+    }
+
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
