@@ -11,9 +11,11 @@ public struct FaultWindow: Sendable {
     /// Simulated seconds, clipped to the run.
     public var start: Double
     public var end: Double
-    /// What the broker did to messages in the window, by action ("dropped", "duplicated", ...).
+    /// What the broker did to messages in the window under this fault, by action ("dropped", "duplicated", ...).
     public var busEffects: [String: Int] = [:]
     public var failed: [AssertionSpec.Kind] = []
+    /// The bus fault behind the window, if it is one.
+    var bus: BusFault?
 
     /// Every fault of the rig, in time order, with the assertions that fail within it.
     static func all(_ record: RunRecord) -> [FaultWindow] {
@@ -26,7 +28,7 @@ public struct FaultWindow: Sendable {
         }
         windows += rig.run.faults.bus.map { fault in
             FaultWindow(label: "bus \(fault.topic.isEmpty ? "all topics" : fault.topic)\(fault.sender.map { " from \($0)" } ?? "") \(fault.kind.name)" + percent(fault.probability),
-                        start: fault.start, end: fault.end)
+                        start: fault.start, end: fault.end, bus: fault)
         }
         windows += rig.run.faults.crashes.map { crash in
             FaultWindow(label: "\(crash.participant) crash" + (crash.restart.map { ", restart after \(Int($0)) s" } ?? ""),
@@ -39,10 +41,13 @@ public struct FaultWindow: Sendable {
             window.end = min(window.end, runEnd)
             let slice = record.during(window.start, window.end)
             window.failed = Assertions.evaluate(slice).results.filter { !$0.passed }.map(\.kind)
-            for event in events {
-                guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,
-                      let interval = header.interval, slice.intervals.contains(where: { $0.interval == interval }) else { continue }
-                window.busEffects[event.action.name, default: 0] += 1
+            if let fault = window.bus {
+                for event in events where event.topic.hasPrefix(fault.topic) && event.action.name == fault.kind.action {
+                    guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,
+                          fault.sender.map({ $0 == header.sender }) ?? true,
+                          let interval = header.interval, slice.intervals.contains(where: { $0.interval == interval }) else { continue }
+                    window.busEffects[event.action.name, default: 0] += 1
+                }
             }
             return window
         }
@@ -62,6 +67,16 @@ extension BusFaultAction {
 }
 
 extension BusFault.Kind {
+    /// The name of what the broker does under it (`BusFaultAction.name`).
+    var action: String {
+        switch self {
+        case .drop: "dropped"
+        case .duplicate: "duplicated"
+        case .delay: "delayed"
+        case .reorder: "reordered"
+        }
+    }
+
     var name: String {
         switch self {
         case .drop: "drop"

@@ -70,6 +70,14 @@ struct FaultRunTests {
         #expect(report.faults.map(\.label) == ["bus all topics from h2 drop", "h3 crash, restart after 900 s"])
         #expect(report.faults.allSatisfy { $0.failed.contains(.everyIntervalCleared) })
         #expect(report.table.contains("h3 crash, restart after 900 s"))
+        // Every chart marks both windows; the JSON lists them with what failed within.
+        let html = HTMLReport(report).html
+        #expect(html.components(separatedBy: "class=\"fault\"").count - 1 == 2 * 8, "two marks on each of the 8 charts")
+        #expect(html.contains("<title>h3 crash, restart after 900 s</title>"))
+        let json = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+        let faults = try #require(json?["faults"] as? [[String: Any]])
+        #expect(faults.map { $0["start"] as? Double } == [1800, 1800])
+        #expect(faults.allSatisfy { ($0["failing"] as? [String])?.contains("every-interval-cleared") == true })
     }
 
     @Test("A market that crashes for good: the intervals after it go uncleared, the run still ends with a verdict")
