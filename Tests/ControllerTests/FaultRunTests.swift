@@ -80,6 +80,22 @@ struct FaultRunTests {
         #expect(faults.allSatisfy { ($0["failing"] as? [String])?.contains("every-interval-cleared") == true })
     }
 
+    @Test("A controller process that crashes gets SIGKILL and is started again: the Python household bids again after its restart")
+    func commandCrash() throws {
+        let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
+            controller:
+              households:
+                h2: {command: [python3, "\(repository)/examples/python/household.py"]}
+            faults:
+              - {participant: h2, kind: crash, start: "00:20", restart: 600}
+            """))
+        for interval in report.record.intervals {
+            let minute = interval.start / 60
+            #expect(interval.bidders.contains("h2") == !(20..<30).contains(minute), "h2 at minute \(minute)")
+        }
+        #expect(verdict(report, .everyIntervalCleared)?.measured == "2 of 12 incomplete")
+    }
+
     @Test("A market that crashes for good: the intervals after it go uncleared, the run still ends with a verdict")
     func marketCrash() throws {
         let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
