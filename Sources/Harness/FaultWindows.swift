@@ -17,7 +17,8 @@ public struct FaultWindow: Sendable {
     /// The bus fault behind the window, if it is one.
     var bus: BusFault?
 
-    /// Every fault of the rig, in time order, with the assertions that fail within it.
+    /// Every fault of the rig, and every replay's recorded span, in time order, with the assertions that fail
+    /// within it.
     static func all(_ record: RunRecord) -> [FaultWindow] {
         let rig = record.rig, runEnd = record.physics.times.last ?? 0
         func percent(_ probability: Double) -> String { probability < 1 ? " \(Int((probability * 100).rounded())) %" : "" }
@@ -33,6 +34,15 @@ public struct FaultWindow: Sendable {
         windows += rig.run.faults.crashes.map { crash in
             FaultWindow(label: "\(crash.participant) crash" + (crash.restart.map { ", restart after \(Int($0)) s" } ?? ""),
                         start: crash.time, end: crash.restart.map { crash.time + $0 } ?? .infinity)
+        }
+        windows += rig.devices.compactMap { spec in
+            switch spec.replay {
+            case .measurements(let trace)?:
+                trace.times.first.map { FaultWindow(label: "\(spec.name) replays recorded measurements", start: $0, end: trace.times.last! + 1) }
+            case .traffic(let trace)?:
+                trace.exchanges.first.map { FaultWindow(label: "\(spec.name) replays recorded Modbus answers", start: $0.time, end: trace.exchanges.last!.time + 1) }
+            case nil: nil
+            }
         }
         windows += rig.run.faults.outages.map { FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end) }
         let events = record.busFaultEvents

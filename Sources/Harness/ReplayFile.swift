@@ -24,21 +24,24 @@ enum ReplayFile {
     private static func measurements(_ text: String, path: String, profile: DeviceProfile) throws(FileError) -> MeasurementTrace {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r"))) }
         func fail(_ line: Int, _ column: Int, _ message: String) -> FileError { FileError(file: path, line: line, column: column, path: "", message: message) }
-        let header = (lines.first ?? "").split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        // Comment lines (#) may come before the header.
+        let headerIndex = lines.firstIndex { !$0.isEmpty && !$0.hasPrefix("#") } ?? 0
+        let header = (lines.indices.contains(headerIndex) ? lines[headerIndex] : "").split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
         guard header.count >= 2, ["time", "timestamp"].contains(header[0]) else {
-            throw fail(1, 1, "expected a header time,<point or quantity>,..., found \"\(lines.first ?? "")\"")
+            throw fail(headerIndex + 1, 1, "expected a header time,<point or quantity>,..., found \"\(lines.indices.contains(headerIndex) ? lines[headerIndex] : "")\"")
         }
         let measured = profile.blocks.flatMap(\.points).filter { if case .quantity = $0.binding { true } else { false } }
         var column = header[0].count + 2
         for name in header.dropFirst() {
             guard measured.contains(where: { $0.name == name }) || Quantity(rawValue: name) != nil else {
                 let names = measured.prefix(8).map(\.name).joined(separator: ", ")
-                throw fail(1, column, "\"\(name)\" is neither a measured point of \(profile.name) (\(names), ...) nor a quantity")
+                throw fail(headerIndex + 1, column, "\"\(name)\" is neither a measured point of \(profile.name) (\(names), ...) nor a quantity")
             }
             column += name.count + 1
         }
         var times: [Double] = [], columns = [[Double]](repeating: [], count: header.count - 1)
-        for (index, line) in lines.enumerated().dropFirst() where !line.isEmpty && !line.hasPrefix("#") {
+        for (index, line) in lines.enumerated().dropFirst(headerIndex + 1) where !line.isEmpty && !line.hasPrefix("#") {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count == header.count else { throw fail(index + 1, 1, "expected \(header.count) values, found \(cells.count)") }
             guard let time = Double(cells[0]) ?? secondsSinceMidnight(cells[0]) else {
