@@ -145,8 +145,7 @@ public final class FaultPlan: Sendable {
         state.withLock { state in
             let arrived = ContinuousClock.now
             let previous = state.lastRequest.updateValue(arrived, forKey: device)
-            for (index, fault) in faults.enumerated() where fault.device == device && fault.answersRequests
-                && time >= fault.start && time < fault.end
+            for (index, fault) in faults.enumerated() where fault.device == device && fault.answersRequests && fault.isInForce(at: time)
                 && (fault.functions.isEmpty || fault.functions.contains(request.functionCode)) && fault.unit.map({ $0 == unit }) ?? true
                 && state.applied[index] < (fault.count ?? .max) {
                 if case .minimumGap(let milliseconds, _) = fault.kind {
@@ -226,7 +225,7 @@ public final class FaultPlan: Sendable {
     /// The share of the sun `device` gets at `time` (1 without shade).
     func sunShare(device: String, at time: Double) -> Double {
         faults.reduce(1) { share, fault in
-            guard fault.device == device, time >= fault.start, time < fault.end, case .shade(let remaining) = fault.kind else { return share }
+            guard fault.device == device, fault.isInForce(at: time), case .shade(let remaining) = fault.kind else { return share }
             return min(share, remaining)
         }
     }
@@ -234,7 +233,7 @@ public final class FaultPlan: Sendable {
     /// The measurement distortions of `device` in force at `time`.
     func distortions(device: String, at time: Double) -> [Distortion] {
         faults.enumerated().compactMap { index, fault in
-            guard fault.device == device, time >= fault.start, time < fault.end,
+            guard fault.device == device, fault.isInForce(at: time),
                   case .distortion(let offset, let drift, let noise, let quantity) = fault.kind else { return nil }
             return Distortion(offset: offset + drift * (time - fault.start) / 3600, noise: noise, quantity: quantity,
                               seed: self.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
