@@ -197,7 +197,8 @@ extension RigLoader {
                                ("jitter", { if case .delay = kind { true } else { false } }()),
                                ("value", { switch kind { case .distortion, .shade, .arrivalSoC, .scaleFactor: true; default: false } }()),
                                ("quantity", { if case .distortion = kind { true } else { false } }()),
-                               ("restart", false), ("grid-forming", false), ("from", false)] where fields[key] != nil && !applies {
+                               ("restart", false), ("grid-forming", false), ("from", false), ("bus", false), ("participant", false)]
+            where fields[key] != nil && !applies {
             throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
         }
         var functions: Set<UInt8> = []
