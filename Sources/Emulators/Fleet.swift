@@ -30,16 +30,16 @@ public struct DeviceSpec: Sendable {
 
 /// The utility is lost from `start` until `end`: the neighborhood is an island, formed by one of its batteries.
 public struct GridOutage: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    /// The battery that forms the grid meanwhile.
+    public var gridForming: String
+
     public init(start: Double, end: Double, gridForming: String) {
         self.start = start
         self.end = end
         self.gridForming = gridForming
     }
-
-    public var start: Double
-    public var end: Double
-    /// The battery that forms the grid meanwhile.
-    public var gridForming: String
 
     public func contains(_ time: Double) -> Bool { time >= start && time < end }
 }

@@ -29,6 +29,20 @@ func run(_ rig: Rig) throws -> RunReport {
 
 func verdict(_ report: RunReport, _ kind: AssertionSpec.Kind) -> AssertionResult? { report.results.first { $0.kind == kind } }
 
+/// Expects the rig `text` to be refused before anything runs, with `message` and a line.
+func expectRefused(rig text: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    do {
+        _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
+        Issue.record("loaded a bad rig", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.description.contains(message), "\(error)", sourceLocation: sourceLocation)
+        #expect(error.line > 0, sourceLocation: sourceLocation)
+    }
+}
+
 @Suite("gridrig run: the harness", .serialized, .timeLimit(.minutes(3)))
 struct HarnessRunTests {
     @Test("Three hours of the default rig pass every assertion, and the same seed replays bit for bit")
@@ -320,16 +334,7 @@ struct HarnessRunTests {
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
             .replacingOccurrences(of: "clock: lockstep\n", with: "")
             .replacingOccurrences(of: "grid: {mode: connected, import-tariff: 0.30, export-tariff: 0.05, import-limit: 60, export-limit: 60}\n", with: "") + yaml
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
-            Issue.record("loaded a bad rig")
-        } catch {
-            #expect(error.description.contains(message), "\(error)")
-            #expect(error.line > 0)
-        }
+        expectRefused(rig: text, message)
     }
 
     @Test("The command line: a bad rig exits 2, a failed assertion 1, a passing run 0 with its files written")
