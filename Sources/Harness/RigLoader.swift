@@ -24,7 +24,9 @@ public enum RigLoader {
     /// - Parameters:
     ///   - profiles: the folder of `<name>.yaml` profiles.
     ///   - firstPort: overrides the rig's `first-port` (0: every device on a free port of its own).
-    public static func load(file: String, profiles: String, firstPort: UInt16? = nil) throws(FileError) -> Rig {
+    ///   - faultsFile: a file whose `faults:` list replaces the rig's own (docs/FAULTS.md), so that one rig can be
+    ///     run under different fault schedules.
+    public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "grid", "assertions", "controller", "bus", "faults"])
@@ -125,7 +127,11 @@ public enum RigLoader {
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
-        if let faults = keys["faults"] {
+        if let faultsFile {
+            let schedule = try YAMLValue.load(file: faultsFile)
+            guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
+            (rig.faults, rig.run.faults) = try Self.faults(list, devices: rig.devices, islanded: rig.run.grid == nil)
+        } else if let faults = keys["faults"] {
             (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, islanded: rig.run.grid == nil)
         }
         if let bus = keys["bus"] {

@@ -43,6 +43,9 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Stop after this many wall-clock seconds (default: run until Ctrl-C).")
     var duration: Double?
 
+    @Option(help: "With a rig: a file whose faults: list replaces the rig's own (docs/FAULTS.md).")
+    var faults: String?
+
     @Option(help: "Folder of profiles that a rig names.")
     var profiles: String = "Profiles"
 
@@ -61,6 +64,7 @@ struct Emulate: AsyncParsableCommand {
         guard startSeconds != nil else { throw ValidationError("--start must be a time of day as HH:MM, found '\(start)'.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard rig == nil || unit == nil else { throw ValidationError("--unit applies to --profile; a rig sets unit ids per device.") }
+        guard rig != nil || faults == nil else { throw ValidationError("--faults applies to a rig; its devices are what the faults name.") }
     }
 
     private var startSeconds: Double? { secondsSinceMidnight(start) }
@@ -76,7 +80,7 @@ struct Emulate: AsyncParsableCommand {
         var startTime = startSeconds ?? 43_200
         do {
             if let rig {
-                let loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: port)
+                let loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: port, faultsFile: self.faults)
                 specs = loaded.devices
                 weatherCurve = loaded.weather
                 baseLoads = loaded.baseLoads

@@ -33,6 +33,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seconds every participant has to say ready (controllers running elsewhere may need longer).")
     var readyTimeout: Double = 30
 
+    @Option(help: "A file whose faults: list replaces the rig's own (docs/FAULTS.md).")
+    var faults: String?
+
     @Flag(help: "Also run the rig with no controller (devices on their own defaults) and report both side by side.")
     var baseline = false
 
@@ -50,7 +53,7 @@ struct Run: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         var loaded: Rig
         do {
-            loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort)
+            loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort, faultsFile: faults)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)

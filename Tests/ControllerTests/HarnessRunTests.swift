@@ -371,6 +371,16 @@ struct HarnessRunTests {
         #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", taken, "--out", folder,
                              "--profiles", "\(repository)/Profiles"]) == 3)
         #expect(lastError.contains("the emulators could not start: h1/pv") && lastError.contains("Address already in use"), "\(lastError)")
+        // --faults: a schedule from its own file replaces the rig's; a bad one is named with its file and line.
+        let schedule = FileManager.default.temporaryDirectory.appendingPathComponent("faults-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: schedule) }
+        try "faults:\n  - {bus: telemetry/, kind: drop, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
+        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--faults", schedule, "--out", folder,
+                             "--profiles", "\(repository)/Profiles"]) == 0)
+        #expect(try String(contentsOfFile: "\(folder)/summary.txt", encoding: .utf8).contains("bus telemetry/ drop (4 dropped)"))
+        try "faults:\n  - {participant: h9, kind: stall, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
+        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--faults", schedule]) == 2)
+        #expect(lastError.contains("\(schedule):2:") && lastError.contains("faults[0].participant"), "\(lastError)")
     }
 }
 
