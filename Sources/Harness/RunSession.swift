@@ -53,6 +53,9 @@ public enum RunSession {
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         let settings = rig.run
+        for crash in settings.faults.crashes where (crash.participant == "market" ? settings.market : settings.households[crash.participant]) == .endpoint {
+            throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true)
+        }
         // Controllers running elsewhere find the devices at the rig's own ports; otherwise free ports avoid clashes.
         let (fleet, specs) = try serve(rig, freePorts: options.firstPort == nil && !settings.hasEndpoints, options: options, logger: logger)
         defer { fleet.stop() }
@@ -114,10 +117,6 @@ public enum RunSession {
                 processes[index].kill()
                 processes.remove(at: index)
             }
-        }
-        for crash in settings.faults.crashes {
-            let role = houses.contains(crash.participant) ? settings.households[crash.participant] ?? .builtin : settings.market
-            guard role != .endpoint else { throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true) }
         }
         try launch("market")
         for house in houses { try launch(house) }

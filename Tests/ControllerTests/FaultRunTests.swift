@@ -96,6 +96,21 @@ struct FaultRunTests {
         #expect(verdict(report, .everyIntervalCleared)?.measured == "2 of 12 incomplete")
     }
 
+    @Test("A participant running elsewhere cannot be crashed: the run is refused as bad input before anything starts")
+    func endpointCrash() throws {
+        var loaded = try rig(hours: 1, appending: """
+            faults:
+              - {participant: h2, kind: crash, start: "00:20"}
+            """)
+        loaded.run.households["h2"] = .endpoint
+        do {
+            _ = try run(loaded)
+            Issue.record("the run started")
+        } catch let error as RunError {
+            #expect(error.isBadInput && error.message == "h2 runs elsewhere (endpoint): GridRig cannot crash it")
+        }
+    }
+
     @Test("A market that crashes for good: the intervals after it go uncleared, the run still ends with a verdict")
     func marketCrash() throws {
         let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
