@@ -57,6 +57,8 @@ public struct DeviceFault: Sendable, Equatable {
     public var functions: Set<UInt8>
     /// The unit id it applies to, for a device answering on several (Alfen's 200 and 1); nil: every unit.
     public var unit: UInt8?
+    /// The registers (or coils) it applies to: a request touching any of them; nil: every address.
+    public var addresses: ClosedRange<UInt16>?
     /// Simulated seconds: from `start`, until `end`.
     public var start: Double
     public var end: Double
@@ -65,12 +67,13 @@ public struct DeviceFault: Sendable, Equatable {
     /// Share of the matching requests affected, 0...1, drawn from the rig's seed.
     public var probability: Double
 
-    public init(device: String, kind: Kind, functions: Set<UInt8> = [], unit: UInt8? = nil, start: Double, end: Double = .infinity,
-                count: Int? = nil, probability: Double = 1) {
+    public init(device: String, kind: Kind, functions: Set<UInt8> = [], unit: UInt8? = nil, addresses: ClosedRange<UInt16>? = nil,
+                start: Double, end: Double = .infinity, count: Int? = nil, probability: Double = 1) {
         self.device = device
         self.kind = kind
         self.functions = functions
         self.unit = unit
+        self.addresses = addresses
         self.start = start
         self.end = end
         self.count = count
@@ -88,6 +91,18 @@ extension DeviceFault {
     }
 
     func isInForce(at time: Double) -> Bool { time >= start && time < end }
+
+    /// Whether the fault applies to `request` to `unit`, by function code, unit id and addresses.
+    func matches(_ request: ModbusRequest, unit: UInt8) -> Bool {
+        guard functions.isEmpty || functions.contains(request.functionCode), self.unit.map({ $0 == unit }) ?? true else { return false }
+        guard let addresses else { return true }
+        let count: Int
+        switch request {
+        case .read(_, _, let quantity): count = Int(quantity)
+        case .write(_, _, let values, _): count = values.count
+        }
+        return Int(request.address) <= Int(addresses.upperBound) && Int(request.address) + count - 1 >= Int(addresses.lowerBound)
+    }
 }
 
 /// A measurement distortion in force on one device at one time.
@@ -146,8 +161,7 @@ public final class FaultPlan: Sendable {
             let arrived = ContinuousClock.now
             let previous = state.lastRequest.updateValue(arrived, forKey: device)
             for (index, fault) in faults.enumerated() where fault.device == device && fault.answersRequests && fault.isInForce(at: time)
-                && (fault.functions.isEmpty || fault.functions.contains(request.functionCode)) && fault.unit.map({ $0 == unit }) ?? true
-                && state.applied[index] < (fault.count ?? .max) {
+                && fault.matches(request, unit: unit) && state.applied[index] < (fault.count ?? .max) {
                 if case .minimumGap(let milliseconds, _) = fault.kind {
                     guard let previous, previous.duration(to: arrived) < .milliseconds(milliseconds) else { continue }
                 }

@@ -13,7 +13,7 @@ extension RigLoader {
         var rigFaults = RigFaults()
         for entry in try value.list() {
             let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
-                                                     "functions", "unit", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
+                                                     "functions", "unit", "addresses", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
             guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
             let kind = try kindValue.string()
             guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
@@ -215,9 +215,18 @@ extension RigLoader {
             guard units.contains(unit) else { throw value.expected("a unit id \(device) answers on (\(units.map(String.init).joined(separator: ", ")))") }
             return unit
         }
-        let fault = DeviceFault(device: device, kind: kind, functions: functions, unit: unit, start: window.start, end: window.end,
-                                count: window.count, probability: window.probability)
-        if unit != nil, !fault.answersRequests { throw fields["unit"]!.error("'unit' applies to faults that answer requests, not to a \(try kindValue.string()) fault") }
+        let addresses = try fields["addresses"].map { value throws(FileError) -> ClosedRange<UInt16> in
+            let bounds = try value.list()
+            guard bounds.count == 2 else { throw value.expected("[first, last] register addresses") }
+            let first = try bounds[0].int(in: 0...65535), last = try bounds[1].int(in: 0...65535)
+            guard first <= last else { throw value.expected("[first, last] with first ≤ last") }
+            return UInt16(first)...UInt16(last)
+        }
+        let fault = DeviceFault(device: device, kind: kind, functions: functions, unit: unit, addresses: addresses, start: window.start,
+                                end: window.end, count: window.count, probability: window.probability)
+        for key in ["unit", "addresses"] where fields[key] != nil && !fault.answersRequests {
+            throw fields[key]!.error("'\(key)' applies to faults that answer requests, not to a \(try kindValue.string()) fault")
+        }
         return fault
     }
 }
@@ -237,5 +246,6 @@ extension DeviceFault {
             && other.probability == 1 && probability == 1 && other.count == nil && count == nil && other.start < end && start < other.end
             && (other.functions.isEmpty || functions.isEmpty || !other.functions.isDisjoint(with: functions))
             && (other.unit == nil || unit == nil || other.unit == unit)
+            && (other.addresses == nil || addresses == nil || other.addresses!.overlaps(addresses!))
     }
 }

@@ -24,6 +24,7 @@ public struct FaultWindow: Sendable {
         func percent(_ probability: Double) -> String { probability < 1 ? " \(Int((probability * 100).rounded())) %" : "" }
         var windows: [FaultWindow] = rig.faults.map { fault in
             FaultWindow(label: "\(fault.device) \(fault.kind.name)\(fault.functions.isEmpty ? "" : " on FC \(fault.functions.sorted().map(String.init).joined(separator: ","))")"
+                        + (fault.unit.map { " unit \($0)" } ?? "") + (fault.addresses.map { " at \($0.lowerBound)-\($0.upperBound)" } ?? "")
                         + percent(fault.probability) + (fault.count.map { " (\($0) requests)" } ?? ""),
                         start: fault.start, end: fault.end)
         }
