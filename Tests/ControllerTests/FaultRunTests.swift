@@ -179,6 +179,7 @@ struct FaultRunTests {
         ("faults: [{device: h1/battery, kind: depart, start: \"12:00\"}]\n", "faults[0].kind: depart applies to an EV charger with a 'vehicle'"),
         ("faults: [{device: h2/ev, kind: arrival-soc, value: 120, start: \"00:00\"}]\n", "faults[0].value: expected a state of charge in 0...100 %"),
         ("faults: [{device: h1/pv, kind: reboot, start: \"12:00\"}]\n", "faults[0]: a reboot needs 'duration'"),
+        ("faults: [{device: h2/ev, kind: timeout, unit: 7, start: \"12:00\"}]\n", "faults[0].unit: expected a unit id h2/ev answers on (1, 200), found \"7\""),
         ("faults: [{device: h1/pv, kind: frozen, addresses: [40084, 40084], start: \"12:00\"}]\n", "faults[0].addresses: 'addresses' applies to faults that answer requests"),
         ("faults: [{device: h1/pv, kind: timeout, addresses: [40090, 40084], start: \"12:00\"}]\n", "faults[0].addresses: expected [first, last] with first ≤ last"),
         ("faults: [{device: h1/pv, bus: bids/, kind: drop, start: \"12:00\"}]\n", "faults[0].bus: 'bus' does not apply to a drop fault"),
