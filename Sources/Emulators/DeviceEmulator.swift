@@ -61,31 +61,9 @@ public final class DeviceEmulator: ModbusUnit {
         core.withLock { $0.step(for: seconds, site: site, layout: layout, profile: profile) }
     }
 
-    /// Frozen registers (a field fault): measurements stop following the physics, which moves on; written
-    /// settings still read back.
-    public var isFrozen: Bool {
-        get { core.withLock { $0.isFrozen } }
-        set { core.withLock { $0.isFrozen = newValue } }
-    }
 
-    /// The hardware out of service (a field fault): its settings are overridden by the kind's "off" while the
-    /// registers keep what clients wrote.
-    public var isOutOfService: Bool {
-        get { core.withLock { $0.isOutOfService } }
-        set { core.withLock { $0.isOutOfService = newValue } }
-    }
 
-    /// 32-bit values read with their words in the other order (a fault).
-    public var isWordSwapped: Bool {
-        get { core.withLock { $0.isWordSwapped } }
-        set { core.withLock { $0.isWordSwapped = newValue } }
-    }
 
-    /// Scale-factor points that read another exponent (a fault), by name; the points they scale follow.
-    public var scaleFactors: [String: Int] {
-        get { core.withLock { $0.scaleFactors } }
-        set { core.withLock { $0.scaleFactors = newValue } }
-    }
 
     /// Restarts the device: written settings and registers back to what it started with, pending changes and
     /// the watchdog cleared. The physics (a battery's charge, a room's warmth) carries on.
@@ -110,10 +88,10 @@ public final class DeviceEmulator: ModbusUnit {
         set { core.withLock { $0.isGridForming = newValue } }
     }
 
-    /// Measurement distortions in force (a field fault), applied as the registers are refreshed.
-    var distortions: [Distortion] {
-        get { core.withLock { $0.distortions } }
-        set { core.withLock { $0.distortions = newValue } }
+    /// What the device's faults in force do to it (the fleet sets it before each step).
+    var faultEffects: FaultEffects {
+        get { core.withLock { $0.effects } }
+        set { core.withLock { $0.effects = newValue } }
     }
 
     /// A live reading (nil if the kind has no such quantity).
@@ -168,23 +146,19 @@ struct Core: Sendable {
     var time: Double
     var watchdogDeadline: Double? = nil
     var watchdogExpired: Bool
-    var isFrozen = false
-    var isOutOfService = false
+    var effects = FaultEffects()
     var isGridForming = false
-    var isWordSwapped = false
-    /// Scale-factor points reading another exponent (a fault), and those as the registers last showed them.
-    var scaleFactors: [String: Int] = [:]
+    /// Scale-factor exponents as the registers last showed them.
     var shownScaleFactors: [String: Int] = [:]
     /// The settings and registers the device starts with, which a reboot restores.
     var initial: (requested: Settings, banks: [UInt8: RegisterBank], watchdogExpired: Bool)?
     var replay: Replay?
-    var distortions: [Distortion] = []
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
         var settings = applied
         if watchdogExpired, let watchdog = profile.watchdog { settings.merge(watchdog.fallback) { _, fallback in fallback } }
-        if isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
+        if effects.isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
         if isGridForming { settings.merge(BatteryPhysics.defaultSettings) { _, own in own } }
         return settings
     }
@@ -210,6 +184,8 @@ struct Core: Sendable {
             watchdogExpired = true
             watchdogDeadline = nil
         }
+        var site = site
+        site.solarShare = min(site.solarShare, effects.sunShare)
         physics.step(applied: effective(profile), at: time, for: seconds, site: site)
         time += seconds
         refresh(layout, profile)
@@ -217,13 +193,14 @@ struct Core: Sendable {
 
     /// A point's scale, as a scale-factor fault may have changed it.
     func scale(of point: Point) -> Double {
-        point.scaleFactor.flatMap { scaleFactors[$0] }.map { pow(10, Double($0)) } ?? point.scale
+        point.scaleFactor.flatMap { effects.scaleFactors[$0] }.map { pow(10, Double($0)) } ?? point.scale
     }
 
     /// Re-encodes every live point into the banks, and any scale-factor point a fault changed or gave back.
     mutating func refresh(_ layout: Layout, _ profile: DeviceProfile) {
         let applied = effective(profile)
-        let order: WordOrder = isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
+        let order: WordOrder = effects.isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
+        let scaleFactors = effects.scaleFactors
         if scaleFactors != shownScaleFactors {
             for block in profile.blocks {
                 for point in block.points where scaleFactors[point.name] != nil || shownScaleFactors[point.name] != nil {
@@ -240,12 +217,12 @@ struct Core: Sendable {
             let value: Double?
             switch point.binding {
             case .quantity(let quantity):
-                if isFrozen { continue }
+                if effects.isFrozen { continue }
                 var measured = reading(quantity, applied: applied)
                 if case .measurements(let trace) = replay, let recorded = trace.value(point.name, at: time) ?? trace.value(quantity.rawValue, at: time) {
                     measured = recorded
                 }
-                value = distortions.reduce(measured) { value, distortion in
+                value = effects.distortions.reduce(measured) { value, distortion in
                     value.map { point.labels == nil ? distortion.apply($0, quantity: quantity, point: ref.point, time: time) : $0 }
                 }
             case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]

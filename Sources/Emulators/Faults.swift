@@ -128,7 +128,21 @@ struct Distortion: Sendable, Equatable {
     }
 }
 
-/// A rig's faults in force: the verdict on each request a device receives, and which devices are frozen.
+/// What a device's faults in force do to it at one time; the fleet sets it on the emulator before each step.
+struct FaultEffects: Sendable, Equatable {
+    /// Measurements stale: the registers keep what they last showed.
+    var isFrozen = false
+    /// The hardware idle (out of service, or booting), its Modbus face still there.
+    var isOutOfService = false
+    var isWordSwapped = false
+    /// Scale-factor points reading another exponent, by name; the points they scale follow.
+    var scaleFactors: [String: Int] = [:]
+    var distortions: [Distortion] = []
+    /// The share of the sun an inverter gets (1 without shade).
+    var sunShare = 1.0
+}
+
+/// A rig's faults in force: the verdict on each request a device receives, and what they do to each device.
 /// Draws come from one seeded generator per device, so a device meets the same faults for the same requests in
 /// every run with the same seed.
 public final class FaultPlan: Sendable {
@@ -209,48 +223,27 @@ public final class FaultPlan: Sendable {
         }
     }
 
-    private func inForce(_ kind: DeviceFault.Kind, device: String, at time: Double) -> Bool {
-        faults.contains { $0.device == device && $0.kind == kind && $0.isInForce(at: time) }
-    }
-
-    func isFrozen(device: String, at time: Double) -> Bool { inForce(.frozen, device: device, at: time) }
-
-    /// Out of service, or booting.
-    func isOutOfService(device: String, at time: Double) -> Bool {
-        inForce(.outOfService, device: device, at: time) || inForce(.reboot, device: device, at: time)
-    }
-
-    func isWordSwapped(device: String, at time: Double) -> Bool { inForce(.wordSwap, device: device, at: time) }
-
-    /// Scale-factor points that read another exponent at `time`, by name.
-    func scaleFactors(device: String, at time: Double) -> [String: Int] {
-        var exponents: [String: Int] = [:]
-        for fault in faults where fault.device == device && fault.isInForce(at: time) {
-            if case .scaleFactor(let point, let exponent) = fault.kind { exponents[point] = exponent }
+    /// What `device`'s faults in force at `time` do to its registers and hardware, in one pass.
+    func effects(device: String, at time: Double) -> FaultEffects {
+        var effects = FaultEffects()
+        for (index, fault) in faults.enumerated() where fault.device == device && fault.isInForce(at: time) {
+            switch fault.kind {
+            case .frozen: effects.isFrozen = true
+            case .outOfService, .reboot: effects.isOutOfService = true
+            case .wordSwap: effects.isWordSwapped = true
+            case .scaleFactor(let point, let exponent): effects.scaleFactors[point] = exponent
+            case .shade(let remaining): effects.sunShare = min(effects.sunShare, remaining)
+            case .distortion(let offset, let drift, let noise, let quantity):
+                effects.distortions.append(Distortion(offset: offset + drift * (time - fault.start) / 3600, noise: noise, quantity: quantity,
+                                                      seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+            default: continue
+            }
         }
-        return exponents
+        return effects
     }
 
     /// Whether one of `device`'s reboots begins in [from, to).
     func rebootBegins(device: String, from: Double, to: Double) -> Bool {
         faults.contains { $0.device == device && $0.kind == .reboot && $0.start >= from && $0.start < to }
-    }
-
-    /// The share of the sun `device` gets at `time` (1 without shade).
-    func sunShare(device: String, at time: Double) -> Double {
-        faults.reduce(1) { share, fault in
-            guard fault.device == device, fault.isInForce(at: time), case .shade(let remaining) = fault.kind else { return share }
-            return min(share, remaining)
-        }
-    }
-
-    /// The measurement distortions of `device` in force at `time`.
-    func distortions(device: String, at time: Double) -> [Distortion] {
-        faults.enumerated().compactMap { index, fault in
-            guard fault.device == device, fault.isInForce(at: time),
-                  case .distortion(let offset, let drift, let noise, let quantity) = fault.kind else { return nil }
-            return Distortion(offset: offset + drift * (time - fault.start) / 3600, noise: noise, quantity: quantity,
-                              seed: self.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
-        }
     }
 }

@@ -174,16 +174,11 @@ public final class Fleet: Sendable {
         func advance(_ device: ServedDevice, _ load: (house: [String: Double], site: Double), wholeSite: Bool = false) {
             let own = device.emulator.netLoad
             let behind = wholeSite ? load.site - own : device.house.map { (load.house[$0] ?? 0) - own } ?? load.site
-            let shade = faults?.sunShare(device: device.emulator.name, at: now) ?? 1
-            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: min(share, shade)))
+            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
         }
         if let faults {
             for device in devices {
-                device.emulator.isFrozen = faults.isFrozen(device: device.emulator.name, at: now)
-                device.emulator.distortions = faults.distortions(device: device.emulator.name, at: now)
-                device.emulator.isOutOfService = faults.isOutOfService(device: device.emulator.name, at: now)
-                device.emulator.isWordSwapped = faults.isWordSwapped(device: device.emulator.name, at: now)
-                device.emulator.scaleFactors = faults.scaleFactors(device: device.emulator.name, at: now)
+                device.emulator.faultEffects = faults.effects(device: device.emulator.name, at: now)
                 if faults.rebootBegins(device: device.emulator.name, from: now, to: now + seconds) { device.emulator.reboot() }
             }
         }
