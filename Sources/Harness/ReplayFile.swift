@@ -9,56 +9,40 @@ enum ReplayFile {
         guard fields.count == 1, let (key, name) = fields.first else { throw value.error("expected one of measurements: FILE or modbus: FILE") }
         let file = try name.string()
         let path = file.hasPrefix("/") ? file : "\(folder)/\(file)"
-        guard let data = FileManager.default.contents(atPath: path) else { throw name.error("cannot read \(path)") }
-        let text = String(decoding: data, as: UTF8.self)
-        if key == "modbus" {
-            do { return .traffic(try ModbusTrace.parse(text)) } catch {
-                throw FileError(file: path, line: error.line, column: 1, path: "", message: error.message)
-            }
+        guard FileManager.default.fileExists(atPath: path) else { throw name.error("cannot read \(path)") }
+        guard key == "modbus" else { return .measurements(try measurements(path, profile: profile)) }
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        do { return .traffic(try ModbusTrace.parse(text)) } catch {
+            throw FileError(file: path, line: error.line, column: 1, path: "", message: error.message)
         }
-        return .measurements(try measurements(text, path: path, profile: profile))
     }
 
     /// `time,<column>,...`: times ascending (seconds of simulated time, or HH:MM[:SS] of day one); each column a
     /// measured point of the profile by name, or a quantity; values in engineering units, or empty for none.
-    private static func measurements(_ text: String, path: String, profile: DeviceProfile) throws(FileError) -> MeasurementTrace {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r"))) }
-        func fail(_ line: Int, _ column: Int, _ message: String) -> FileError { FileError(file: path, line: line, column: column, path: "", message: message) }
-        // Comment lines (#) may come before the header.
-        let headerIndex = lines.firstIndex { !$0.isEmpty && !$0.hasPrefix("#") } ?? 0
-        let header = (lines.indices.contains(headerIndex) ? lines[headerIndex] : "").split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+    private static func measurements(_ path: String, profile: DeviceProfile) throws(FileError) -> MeasurementTrace {
+        let file = try CSVFile.load(path, what: "measurements")
+        let header = file.header
         guard header.count >= 2, ["time", "timestamp"].contains(header[0]) else {
-            throw fail(headerIndex + 1, 1, "expected a header time,<point or quantity>,..., found \"\(lines.indices.contains(headerIndex) ? lines[headerIndex] : "")\"")
+            throw file.fail(file.headerLine, 1, "expected a header time,<point or quantity>,..., found \"\(header.joined(separator: ","))\"")
         }
         let measured = profile.blocks.flatMap(\.points).filter { if case .quantity = $0.binding { true } else { false } }
-        var column = header[0].count + 2
-        for name in header.dropFirst() {
-            guard measured.contains(where: { $0.name == name }) || Quantity(rawValue: name) != nil else {
-                let names = measured.prefix(8).map(\.name).joined(separator: ", ")
-                throw fail(headerIndex + 1, column, "\"\(name)\" is neither a measured point of \(profile.name) (\(names), ...) nor a quantity")
-            }
-            column += name.count + 1
+        for (index, name) in header.enumerated().dropFirst()
+            where !measured.contains(where: { $0.name == name }) && Quantity(rawValue: name) == nil {
+            let names = measured.prefix(8).map(\.name).joined(separator: ", ")
+            throw file.fail(file.headerLine, CSVFile.column(of: index, in: header),
+                            "\"\(name)\" is neither a measured point of \(profile.name) (\(names), ...) nor a quantity")
         }
-        var times: [Double] = [], columns = [[Double]](repeating: [], count: header.count - 1)
-        for (index, line) in lines.enumerated().dropFirst(headerIndex + 1) where !line.isEmpty && !line.hasPrefix("#") {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count == header.count else { throw fail(index + 1, 1, "expected \(header.count) values, found \(cells.count)") }
-            guard let time = Double(cells[0]) ?? secondsSinceMidnight(cells[0]) else {
-                throw fail(index + 1, 1, "time: expected seconds or HH:MM[:SS], found \"\(cells[0])\"")
-            }
-            if let previous = times.last, time <= previous { throw fail(index + 1, 1, "time: expected a time after the line before's, found \(cells[0])") }
-            times.append(time)
-            var position = cells[0].count + 2
-            for (offset, cell) in cells.dropFirst().enumerated() {
+        let times = try file.times({ Double($0) ?? secondsSinceMidnight($0) }, expected: "seconds or HH:MM[:SS]")
+        guard !times.isEmpty else { throw file.fail(file.headerLine, 1, "expected at least one row of measurements") }
+        var columns = [[Double]](repeating: [], count: header.count - 1)
+        for row in file.rows {
+            for (index, cell) in row.cells.enumerated().dropFirst() {
                 guard cell.isEmpty || Double(cell)?.isFinite == true else {
-                    throw fail(index + 1, position, "\(header[offset + 1]): expected a number (or nothing), found \"\(cell)\"")
+                    throw file.fail(row.line, CSVFile.column(of: index, in: row.cells), "\(header[index]): expected a number (or nothing), found \"\(cell)\"")
                 }
-                columns[offset].append(Double(cell) ?? .nan)
-                position += cell.count + 1
+                columns[index - 1].append(Double(cell) ?? .nan)
             }
         }
-        guard !times.isEmpty else { throw fail(lines.count, 1, "expected at least one row of measurements") }
         return MeasurementTrace(times: times, columns: Dictionary(uniqueKeysWithValues: zip(header.dropFirst(), columns)))
     }
 }

@@ -78,7 +78,7 @@ struct ReplayPeerTests {
     @Test("Bad replay files name the file, line and column", arguments: [
         ("pv.csv", "time,Watts\n12:00,1", "measurements", "\"Watts\" is neither a measured point of sunspec-inverter"),
         ("pv.csv", "time,W\n12:00,lots", "measurements", "pv.csv:2:7"),
-        ("pv.csv", "time,W\n12:05,1\n12:00,2", "measurements", "time: expected a time after the line before's"),
+        ("pv.csv", "time,W\n12:05,1\n12:00,2", "measurements", "time: expected a time after 12:05 (the line before), found 12:00"),
         ("evcc.log", "12:00:00 send 00 01 zz", "modbus", "evcc.log:1:1"),
     ])
     func badReplay(name: String, content: String, key: String, message: String) throws {
