@@ -17,6 +17,9 @@ public struct FaultWindow: Sendable {
     /// The bus fault behind the window, if it is one.
     var bus: BusFault?
 
+    /// `busEffects` for people: "61 dropped".
+    var busSummary: String { busEffects.keys.sorted().map { "\(busEffects[$0]!) \($0)" }.joined(separator: ", ") }
+
     /// Every fault of the rig, and every replay's recorded span, in time order, with the assertions that fail
     /// within it.
     static func all(_ record: RunRecord) -> [FaultWindow] {
@@ -47,13 +50,15 @@ public struct FaultWindow: Sendable {
         }
         windows += rig.run.faults.outages.map { FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end) }
         let events = record.busFaultEvents
+        // Each captured message's interval, decoded once for every window.
+        let captured = record.capture.map { (try? Message.decode(topic: $0.topic, payload: $0.payload.first ?? []))?.header.interval }
         return windows.filter { $0.start < runEnd }.sorted { $0.start < $1.start }.map { window in
             var window = window
             window.end = min(window.end, runEnd)
-            let slice = record.during(window.start, window.end)
+            let slice = record.during(window.start, window.end, capturedIntervals: captured)
             window.failed = Assertions.evaluate(slice).results.filter { !$0.passed }.map(\.kind)
             if let fault = window.bus {
-                for event in events where event.topic.hasPrefix(fault.topic) && event.action.name == fault.kind.action {
+                for event in events where event.topic.hasPrefix(fault.topic) && fault.kind.yields(event.action) {
                     guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,
                           fault.sender.map({ $0 == header.sender }) ?? true,
                           let interval = header.interval, slice.intervals.contains(where: { $0.interval == interval }) else { continue }
@@ -78,13 +83,11 @@ extension BusFaultAction {
 }
 
 extension BusFault.Kind {
-    /// The name of what the broker does under it (`BusFaultAction.name`).
-    var action: String {
-        switch self {
-        case .drop: "dropped"
-        case .duplicate: "duplicated"
-        case .delay: "delayed"
-        case .reorder: "reordered"
+    /// Whether the broker takes `action` under this kind of fault.
+    func yields(_ action: BusFaultAction) -> Bool {
+        switch (self, action) {
+        case (.drop, .drop), (.duplicate, .duplicate), (.delay, .delay), (.reorder, .reorder): true
+        default: false
         }
     }
 
@@ -92,10 +95,15 @@ extension BusFault.Kind {
         switch self {
         case .drop: "drop"
         case .duplicate: "duplicate"
-        case .delay(let milliseconds, let jitter): "latency \(Int(milliseconds))" + (jitter > 0 ? "+\(Int(jitter))" : "") + " ms"
+        case .delay(let milliseconds, let jitter): latencyName(milliseconds, jitter)
         case .reorder: "reorder"
         }
     }
+}
+
+/// "latency 50+100 ms".
+private func latencyName(_ milliseconds: Double, _ jitter: Double) -> String {
+    "latency \(Int(milliseconds))" + (jitter > 0 ? "+\(Int(jitter))" : "") + " ms"
 }
 
 extension DeviceFault.Kind {
@@ -103,7 +111,7 @@ extension DeviceFault.Kind {
         switch self {
         case .exception(let code): "exception \(code.rawValue)"
         case .noResponse: "timeout"
-        case .delay(let milliseconds, let jitter): "latency \(Int(milliseconds))" + (jitter > 0 ? "+\(Int(jitter))" : "") + " ms"
+        case .delay(let milliseconds, let jitter): latencyName(milliseconds, jitter)
         case .drop: "drop"
         case .frozen: "frozen"
         case .distortion(let offset, let drift, let noise, let quantity):
@@ -126,14 +134,12 @@ extension DeviceFault.Kind {
 
 extension RunRecord {
     /// The run from `start` to `end` (simulated seconds) alone: the intervals that overlap it, their messages,
-    /// the writes and the physics samples within it.
-    func during(_ start: Double, _ end: Double) -> RunRecord {
+    /// the writes and the physics samples within it. `capturedIntervals` is the interval of each captured message.
+    func during(_ start: Double, _ end: Double, capturedIntervals: [Int?]) -> RunRecord {
         var slice = self
         slice.intervals = intervals.filter { $0.start + rig.run.interval > start && $0.start < end }
         let numbers = Set(slice.intervals.map(\.interval))
-        slice.capture = capture.filter { message in
-            (try? Message.decode(topic: message.topic, payload: message.payload.first ?? []).header.interval).flatMap { $0 }.map(numbers.contains) ?? false
-        }
+        slice.capture = zip(capture, capturedIntervals).filter { $0.1.map(numbers.contains) ?? false }.map(\.0)
         slice.writes = writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end }
         slice.physics = physics.during(start, end)
         slice.baseline = nil

@@ -110,7 +110,7 @@ public struct HTMLReport {
         if !report.faults.isEmpty {
             body += "<h2>Faults</h2><table><tr><th>fault</th><th>from</th><th>to</th><th>on the bus</th><th>assertions failing within</th></tr>"
             for window in report.faults {
-                let effects = window.busEffects.keys.sorted().map { "\(window.busEffects[$0]!) \($0)" }.joined(separator: ", ")
+                let effects = window.busSummary
                 body += "<tr class=\"\(window.failed.isEmpty ? "" : "failing")\"><td>\(Self.escaped(window.label))</td><td>\(clockTime(window.start))</td>"
                 body += "<td>\(clockTime(window.end))</td><td>\(effects)</td><td>\(window.failed.isEmpty ? "none" : window.failed.map(\.rawValue).joined(separator: ", "))</td></tr>"
             }

@@ -30,7 +30,7 @@ public struct RunReport: Sendable {
     var faultTable: TextTable {
         var table = TextTable(header: ["fault", "from", "to", "failing within"])
         for window in faults {
-            let effects = window.busEffects.keys.sorted().map { "\(window.busEffects[$0]!) \($0)" }.joined(separator: ", ")
+            let effects = window.busSummary
             table.append([window.label + (effects.isEmpty ? "" : " (\(effects))"), clockTime(window.start), clockTime(window.end),
                           window.failed.isEmpty ? "none" : window.failed.map(\.rawValue).joined(separator: ", ")])
         }
