@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market"], swiftSettings: strict),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market", "Modbus"], swiftSettings: strict),
         .testTarget(name: "ControllerTests", dependencies: ["Harness", "Agents", "Bus", "Messages", "Emulators", "Market", "Modbus",
                                                            "Physics", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),

@@ -11,10 +11,7 @@ enum ReplayFile {
         let path = file.hasPrefix("/") ? file : "\(folder)/\(file)"
         guard FileManager.default.fileExists(atPath: path) else { throw name.error("cannot read \(path)") }
         guard key == "modbus" else { return .measurements(try measurements(path, profile: profile)) }
-        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-        do { return .traffic(try ModbusTrace.parse(text)) } catch {
-            throw FileError(file: path, line: error.line, column: 1, path: "", message: error.message)
-        }
+        return .traffic(try ModbusLog.parse(path: path, String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)))
     }
 
     /// `time,<column>,...`: times ascending (seconds of simulated time, or HH:MM[:SS] of day one); each column a

@@ -152,3 +152,28 @@ public enum ModbusResponse: Sendable, Equatable {
         }
     }
 }
+
+/// A whole Modbus frame as a master's log shows it: Modbus TCP with its MBAP header, or RTU with its CRC.
+public struct ModbusFrame: Sendable, Equatable {
+    /// The MBAP transaction id (TCP only).
+    public let transaction: Int?
+    public let pdu: ArraySlice<UInt8>
+
+    /// TCP when the MBAP header's length fits the frame, else RTU when its CRC is right; nil for neither.
+    public init?(_ bytes: [UInt8]) {
+        if bytes.count >= 8, bytes[2] == 0, bytes[3] == 0, Int(bytes[4]) << 8 | Int(bytes[5]) == bytes.count - 6 {
+            transaction = Int(bytes[0]) << 8 | Int(bytes[1])
+            pdu = bytes[7...]
+            return
+        }
+        guard bytes.count >= 4 else { return nil }
+        var crc: UInt16 = 0xFFFF
+        for byte in bytes.dropLast(2) {
+            crc ^= UInt16(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? crc >> 1 ^ 0xA001 : crc >> 1 }
+        }
+        guard UInt16(bytes[bytes.count - 2]) | UInt16(bytes[bytes.count - 1]) << 8 == crc else { return nil }
+        transaction = nil
+        pdu = bytes[1..<(bytes.count - 2)]
+    }
+}
