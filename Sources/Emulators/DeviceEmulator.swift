@@ -81,8 +81,8 @@ public final class DeviceEmulator: ModbusUnit {
         }
     }
 
-    /// A battery forming the grid of an island after an outage: it balances the site on its own settings (full
-    /// power both ways), whatever setpoints a controller wrote; they still read back.
+    /// A battery forming the grid of an island (or of the site during an outage): it balances the site on its own
+    /// settings (full power both ways), whatever setpoints a controller wrote; they still read back.
     public var isGridForming: Bool {
         get { core.withLock { $0.isGridForming } }
         set { core.withLock { $0.isGridForming = newValue } }

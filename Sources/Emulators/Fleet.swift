@@ -182,14 +182,10 @@ public final class Fleet: Sendable {
                 if faults.rebootBegins(device: device.emulator.name, from: now, to: now + seconds) { device.emulator.reboot() }
             }
         }
-        // An island's battery forms the grid; during an outage the one the rig names does, ignoring its setpoints.
+        // An island's battery forms the grid; during an outage the one the rig names does. Either ignores setpoints.
         let outage = outages.first { $0.contains(now) }
         let former = devices.first { $0.isGridForming || $0.emulator.name == outage?.gridForming }
-        if !outages.isEmpty {
-            for device in devices where device.emulator.profile.kind == .battery {
-                device.emulator.isGridForming = outage != nil && device.emulator === former?.emulator
-            }
-        }
+        for device in devices where device.emulator.profile.kind == .battery { device.emulator.isGridForming = device.emulator === former?.emulator }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()
         for device in devices where !isMeter(device) && device.emulator !== former?.emulator { advance(device, previous) }
