@@ -225,7 +225,8 @@ public enum Assertions {
         case .evEnergyByDeparture:
             var worst = 0.0, detail = "", checked = 0
             for spec in record.rig.devices where spec.profile.kind == .evCharger {
-                guard let vehicle = spec.parameters.vehicle else { continue }
+                // A vehicle that came before the run began is not judged: its visit started unseen.
+                guard let vehicle = spec.parameters.vehicle, vehicle.arrival >= record.physics.times.first ?? 0 else { continue }
                 let socs = record.physics.series("\(spec.name)/vehicle-soc")
                 // The last sample while the vehicle is still plugged in.
                 guard let index = record.physics.times.lastIndex(where: { $0 <= vehicle.departure && $0 > vehicle.arrival }),
