@@ -183,13 +183,14 @@ extension Broker {
         guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
         defer { sockets.inbound = nil; sockets.outbound = nil }
         var held = HeldMessages()
+        // Stamped before it is sent, as the zero-copy path does: a subscriber may act on it before `send` returns.
         func send(_ topic: String, _ payload: [[UInt8]]) {
-            guard (try? outbound.send(topic: topic, payload)) != nil else { return }
             var log = BusCapture.Log()
-            var topic = topic
-            topic.withUTF8 { log.append(frame: UnsafeRawBufferPointer($0)) }
+            var frame = topic
+            frame.withUTF8 { log.append(frame: UnsafeRawBufferPointer($0)) }
             for frame in payload { frame.withUnsafeBytes { log.append(frame: $0) } }
             log.close(at: unixTime())
+            guard (try? outbound.send(topic: topic, payload)) != nil else { return }
             capture.append(log)
         }
         while !loop.isStopping.load(ordering: .relaxed) {
