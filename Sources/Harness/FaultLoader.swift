@@ -27,13 +27,7 @@ extension RigLoader {
             let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
             let probability = try fields["probability"]?.double() ?? 1
             guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
-            /// Refuses keys the entry's form or kind has no use for.
-            func only(_ keys: Set<String>) throws(FileError) {
-                let common: Set<String> = ["kind", "start", "duration"]
-                for key in fields.keys.sorted() where !common.contains(key) && !keys.contains(key) {
-                    throw fields[key]!.error("'\(key)' does not apply to a \(kind) fault")
-                }
-            }
+            func only(_ keys: Set<String>) throws(FileError) { try refuse(fields, beyond: keys, kind: kind) }
             if let deviceValue = fields["device"] {
                 let fault = try deviceFault(fields, entry: entry, device: deviceValue, kind: kindValue, devices: devices,
                                             window: (start, end, count, probability))
@@ -92,6 +86,13 @@ extension RigLoader {
             }
         }
         return (deviceFaults, rigFaults)
+    }
+
+    /// Refuses the keys of an entry that its form and kind have no use for (besides `kind`, `start`, `duration`).
+    private static func refuse(_ fields: [String: YAMLValue], beyond keys: Set<String>, kind: String) throws(FileError) {
+        for key in fields.keys.sorted() where !["kind", "start", "duration"].contains(key) && !keys.contains(key) {
+            throw fields[key]!.error("'\(key)' does not apply to a \(kind) fault")
+        }
     }
 
     /// A household of the rig, or the market.
@@ -191,16 +192,17 @@ extension RigLoader {
             }
         default: throw kindValue.expected(deviceKinds)
         }
-        for (key, applies) in [("code", { switch kind { case .exception, .minimumGap: true; default: false } }()),
-                               ("ms", { switch kind { case .delay, .minimumGap, .slowFrame: true; default: false } }()),
-                               ("point", { if case .scaleFactor = kind { true } else { false } }()),
-                               ("jitter", { if case .delay = kind { true } else { false } }()),
-                               ("value", { switch kind { case .distortion, .shade, .arrivalSoC, .scaleFactor: true; default: false } }()),
-                               ("quantity", { if case .distortion = kind { true } else { false } }()),
-                               ("restart", false), ("grid-forming", false), ("from", false), ("bus", false), ("participant", false)]
-            where fields[key] != nil && !applies {
-            throw fields[key]!.error("'\(key)' does not apply to a \(try kindValue.string()) fault")
+        let extra: Set<String> = switch kind {
+        case .exception: ["code"]
+        case .minimumGap: ["ms", "code"]
+        case .delay: ["ms", "jitter"]
+        case .slowFrame: ["ms"]
+        case .distortion: ["value", "quantity"]
+        case .shade, .arrivalSoC: ["value"]
+        case .scaleFactor: ["point", "value"]
+        default: []
         }
+        try refuse(fields, beyond: extra.union(["device", "count", "probability", "functions", "unit", "addresses"]), kind: try kindValue.string())
         var functions: Set<UInt8> = []
         if let list = fields["functions"] {
             for item in try list.list() {
