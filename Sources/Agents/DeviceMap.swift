@@ -9,12 +9,13 @@ public enum AgentPoint: String, Sendable, Hashable, CaseIterable {
     case stateOfCharge = "state-of-charge", capacity, maxChargePower = "max-charge-power"
     case maxDischargePower = "max-discharge-power", minimumSoC = "minimum-soc", maximumSoC = "maximum-soc"
     case storageControlMode = "storage-control-mode", chargeRatePercent = "charge-rate-percent"
-    case dischargeRatePercent = "discharge-rate-percent"
+    case dischargeRatePercent = "discharge-rate-percent", batteryPower = "battery-power"
     // thermostat
     case roomTemperature = "room-temperature", power, mode, heatSetpoint = "heat-setpoint", coolSetpoint = "cool-setpoint"
+    case hvacAction = "hvac-action"
     // EV charger
     case pilotState = "pilot-state", sessionEnergy = "session-energy", totalEnergy = "total-energy"
-    case maxCurrent = "max-current", chargingEnabled = "charging-enabled"
+    case maxCurrent = "max-current", chargingEnabled = "charging-enabled", chargingCurrent = "charging-current"
 }
 
 /// Where one reading or setting lives in a device's registers, resolved once from its profile.

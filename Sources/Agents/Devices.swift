@@ -17,14 +17,19 @@ public struct DeviceSetup: Sendable {
     /// The profile's ratings (e.g. cooling-capacity, round-trip-efficiency), in the profile's units.
     public var ratings: [String: Double]
     public var vehicle: VehiclePlan?
+    /// The product's communication watchdog, s: without a re-arming write within it the device falls back to its
+    /// safe settings (Alfen's 60 s); nil when it has none, or when the agent sets its timeout itself.
+    public var watchdogTimeout: Double?
 
-    public init(id: String, kind: Kind, profile: String, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil) {
+    public init(id: String, kind: Kind, profile: String, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil,
+                watchdogTimeout: Double? = nil) {
         self.id = id
         self.kind = kind
         self.profile = profile
         self.map = map
         self.ratings = ratings
         self.vehicle = vehicle
+        self.watchdogTimeout = watchdogTimeout
     }
 }
 
@@ -62,13 +67,22 @@ final class DeviceDriver {
         connection = DeviceConnection(name: setup.id, map: setup.map)
     }
 
-    private func rating(_ name: String, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
+    func rating(_ name: String, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         let running = season == .cooling
             ? rating("cooling-capacity", 5000) / rating("cooling-cop", 3) : rating("heating-capacity", 6000) / rating("heating-cop", 3.5)
         return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating("fan-power", 120)) / 1000)
     }
+
+    /// Whether the compressor runs now (HVAC action heating, cooling or drying).
+    func compressorRuns() throws(DeviceLinkError) -> Bool {
+        guard connection.has(.hvacAction) else { return false }
+        return [2, 3, 5].contains(Int(try connection.read(.hvacAction)))
+    }
+
+    /// The battery's AC power now, kW, + discharge.
+    func batteryPower() throws(DeviceLinkError) -> Double { try connection.read(.batteryPower) / 1000 }
 
     func battery() throws(DeviceLinkError) -> BatteryReading {
         let maxCharge = try connection.read(.maxChargePower) / 1000
@@ -84,24 +98,35 @@ final class DeviceDriver {
         SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
     }
 
-    /// Plugged in is IEC 61851 state B, C or D (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
+    /// Plugged in is IEC 61851 state B, C or D (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F). The current
+    /// range tops out at what the vehicle takes now: one drawing well below the current offered (tapering near
+    /// full) cannot be given more, so the agent bids no more than that.
     func ev(at time: Double) throws(DeviceLinkError) -> EVReading {
         let state = try connection.readState(.pilotState) ?? 0
         let plugged = (1...6).contains(state)
-        var delivered = 0.0
-        if connection.has(.sessionEnergy) {
-            delivered = try connection.read(.sessionEnergy) / 1000
-        } else if connection.has(.totalEnergy) {
-            let total = try connection.read(.totalEnergy) / 1000
-            if !plugged { totalAtPlugIn = nil } else if totalAtPlugIn == nil { totalAtPlugIn = total }
-            delivered = total - (totalAtPlugIn ?? total)
-        }
+        let delivered = try evDelivered(pluggedIn: plugged)
         let plan = setup.vehicle
+        var maximum = min(rating("max-current", 32), plan?.maxCurrent ?? 32)
+        if let offered = written[.maxCurrent], offered > 0, connection.has(.chargingCurrent) {
+            let drawn = try connection.read(.chargingCurrent)
+            if drawn > 0, drawn < offered - 1 { maximum = min(maximum, max(drawn.rounded(.up), rating("minimum-current", 6))) }
+        }
         return EVReading(isPluggedIn: plugged && plan != nil, energyNeeded: max(0, (plan?.energyNeeded ?? 0) - delivered),
                          timeToDeparture: (plan?.departure ?? time) - time,
-                         minimumCurrent: rating("minimum-current", 6),
-                         maximumCurrent: min(rating("max-current", 32), plan?.maxCurrent ?? 32),
+                         minimumCurrent: rating("minimum-current", 6), maximumCurrent: maximum,
                          phases: min(Int(rating("phases", 3)), plan?.phases ?? 3), voltage: rating("voltage", 230))
+    }
+
+    /// kWh the charger has delivered in this session (from its session counter, or its lifetime counter since
+    /// the vehicle plugged in).
+    func evDelivered(pluggedIn: Bool? = nil) throws(DeviceLinkError) -> Double {
+        if connection.has(.sessionEnergy) { return try connection.read(.sessionEnergy) / 1000 }
+        guard connection.has(.totalEnergy) else { return 0 }
+        var plugged: Bool
+        if let pluggedIn { plugged = pluggedIn } else { plugged = (1...6).contains(try connection.readState(.pilotState) ?? 0) }
+        let total = try connection.read(.totalEnergy) / 1000
+        if !plugged { totalAtPlugIn = nil } else if totalAtPlugIn == nil { totalAtPlugIn = total }
+        return total - (totalAtPlugIn ?? total)
     }
 
     /// Writes a setpoint; returns what was set and whether it landed. The last write (the setpoint itself) always

@@ -8,14 +8,20 @@ public struct HouseholdSetup: Sendable {
     public var house: String
     public var devices: [DeviceSetup]
     public var strategies: Household
-    /// Forecast of the house's unresponsive consumption, kW (bid at the cap).
+    /// Forecast of the house's unresponsive consumption, kW (bid at the cap): its mean, and its daily profile
+    /// as 96 quarter-hour means from midnight when the agent has one (docs/PROTOCOL.md, GRIDRIG_BASE_LOAD_PROFILE).
     public var baseLoad: Double
+    public var baseLoadProfile: [Double] = []
     /// Price statistics until a full window of clearing prices has been seen (GridLAB-D's init_price, init_stdev).
     public var prior: PriceForecast
     public var forecastWindow: Int
+    /// A deliberate bug, for showing that the verdict catches it; nil for the reference agent itself.
+    public var mutation: HouseholdMutation?
 
     public init(house: String, devices: [DeviceSetup], strategies: Household, baseLoad: Double,
-                prior: PriceForecast = PriceForecast(mean: 0.2, standardDeviation: 0.1), forecastWindow: Int = 288) {
+                prior: PriceForecast = PriceForecast(mean: 0.2, standardDeviation: 0.1), forecastWindow: Int = 288,
+                mutation: HouseholdMutation? = nil) {
+        self.mutation = mutation
         self.house = house
         self.devices = devices
         self.strategies = strategies
@@ -25,8 +31,27 @@ public struct HouseholdSetup: Sendable {
     }
 }
 
+extension HouseholdSetup {
+    /// The base load expected from `time` for `seconds`, kW: the profile's quarter-hours over that span, or the
+    /// mean without a profile.
+    func baseLoad(from time: Double, for seconds: Double) -> Double {
+        guard baseLoadProfile.count == 96, seconds > 0 else { return baseLoad }
+        var total = 0.0, at = time
+        while at < time + seconds - 1e-9 {
+            let day = (at.truncatingRemainder(dividingBy: 86_400) + 86_400).truncatingRemainder(dividingBy: 86_400)
+            let quarter = min(Int(day / 900), 95)
+            let until = min(time + seconds, at + (Double(quarter + 1) * 900 - day))
+            total += baseLoadProfile[quarter] * (until - at)
+            at = until
+        }
+        return total / seconds
+    }
+}
+
 /// GridRig's reference household agent: like real firmware it reads its devices over Modbus TCP, bids on the bus
 /// before gate closure, and writes the setpoints its awards imply back over Modbus, reporting when each landed.
+/// Between interval starts it acts at the control steps it asks for (docs/PROTOCOL.md, "Control steps"): it
+/// follows each award through the interval and keeps every product's watchdog armed.
 public final class HouseholdAgent: Sendable {
     public let setup: HouseholdSetup
     public let control = ParticipantControl()
@@ -41,15 +66,27 @@ public final class HouseholdAgent: Sendable {
         self.logger = logger
     }
 
+    /// The open interval as the agent sees it.
+    private struct OpenInterval {
+        let number: Int
+        let start: Double
+        let readings: HouseholdReadings
+        let forecast: PriceForecast
+        let terms: MarketTerms
+        /// The simulated time this agent asked the conductor for; nil when it needs nothing more this interval.
+        var next: Double?
+    }
+
     /// Joins the bus and serves intervals until stopped or the conductor says goodbye. Blocks; run it on a thread
     /// of its own (its Modbus and ZeroMQ calls block).
     public func run() throws(ParticipantError) {
         let house = setup.house
         let participant = try Participant(name: house, role: "household", context: context, endpoints: endpoints,
-                                          topics: ["awards/\(house)"], control: control, logger: logger)
+                                          topics: ["awards/\(house)", "clock"], control: control, logger: logger)
         let drivers = setup.devices.map(DeviceDriver.init)
+        let followers = drivers.compactMap(follower)
         var prices: [Double] = []
-        var current: (interval: Int, readings: HouseholdReadings, forecast: PriceForecast, terms: MarketTerms)?
+        var current: OpenInterval?
         do {
             while let message = try participant.next() {
                 switch message.body {
@@ -57,8 +94,8 @@ public final class HouseholdAgent: Sendable {
                     guard let interval = message.header.interval else { continue }
                     let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
                     let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
-                    let (readings, telemetry) = read(drivers, at: start.start)
-                    current = (interval, readings, forecast, terms)
+                    let (readings, telemetry) = read(drivers, followers, at: start.start, length: start.length)
+                    current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms)
                     try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
                     let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
                     try participant.send(.bids(Bids(house: house, bids: bids.map {
@@ -66,7 +103,7 @@ public final class HouseholdAgent: Sendable {
                     })), interval: interval)
                 case .awards(let awards) where awards.house == house:
                     let received = unixTime()
-                    guard let now = current, message.header.interval == now.interval else {
+                    guard var now = current, message.header.interval == now.number else {
                         try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
                                                about: message.header.sender, topic: message.topic)
                         continue
@@ -77,10 +114,26 @@ public final class HouseholdAgent: Sendable {
                     }
                     let dispatch = setup.strategies.dispatch(price: awards.price, awards: won, readings: now.readings,
                                                              forecast: now.forecast, terms: now.terms)
-                    let setpoints = apply(dispatch, drivers, readings: now.readings)
-                    try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints)),
-                                         interval: now.interval)
-                    current = nil
+                    var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
+                    let end = now.start + now.terms.interval
+                    for follower in followers {
+                        let bought = won.filter { $0.bid.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }
+                            .reduce(0) { $0 + ($1.bid.side == .buy ? $1.quantity : -$1.quantity) }
+                        do { try follower.begin(award: bought, at: now.start, end: end) } catch {
+                            logger.warning("device unavailable", metadata: ["device": "\(follower.driver.setup.id)", "error": "\(error)"])
+                        }
+                    }
+                    let (followed, next) = follow(followers, at: now.start)
+                    setpoints += followed
+                    now.next = next
+                    current = now
+                    try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next)),
+                                         interval: now.number)
+                case .tick(let tick) where message.header.sender == Participant.conductor:
+                    guard var now = current, message.header.interval == now.number, let due = now.next, tick.time >= due - 1e-6 else { continue }
+                    now.next = follow(followers, at: tick.time).next
+                    current = now
+                    try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
                 default:
                     continue
                 }
@@ -90,26 +143,58 @@ public final class HouseholdAgent: Sendable {
         }
     }
 
+    /// The follower of a device whose award is tracked through the interval; nil for one set once per interval
+    /// (PV), and for every device of an agent that acts only at interval starts.
+    private func follower(_ driver: DeviceDriver) -> (any AwardFollower)? {
+        guard setup.mutation != .intervalStartOnly else { return nil }
+        switch driver.setup.kind {
+        case .evCharger: return EVFollower(driver: driver, mutation: setup.mutation)
+        case .battery: return BatteryFollower(driver: driver, mutation: setup.mutation)
+        case .thermostat: return setup.strategies.thermostat.map { ThermostatFollower(driver: driver, comfort: $0, mutation: setup.mutation) }
+        case .inverter: return nil
+        }
+    }
+
+    /// Every follower acts at `time`; the next time is the earliest any needs, and never later than half a
+    /// product's watchdog after this write, so that the watchdog stays armed.
+    private func follow(_ followers: [any AwardFollower], at time: Double) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
+        var setpoints: [DispatchReport.Setpoint] = [], next: Double?
+        for follower in followers {
+            let (outcome, wanted) = follower.follow(at: time)
+            setpoints.append(DispatchReport.Setpoint(id: follower.driver.setup.id, name: outcome.name, value: outcome.value,
+                                                     landedAt: outcome.landedAt, error: outcome.error))
+            let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 / 2 }
+            for candidate in [wanted, refresh].compactMap({ $0 }) { next = min(next ?? candidate, candidate) }
+        }
+        return (setpoints, next)
+    }
+
     /// Reads every device; one that fails is left out of the bids and reported in the telemetry as unavailable.
-    private func read(_ drivers: [DeviceDriver], at time: Double) -> (HouseholdReadings, [Telemetry.Device]) {
-        var readings = HouseholdReadings(baseLoad: setup.baseLoad)
+    private func read(_ drivers: [DeviceDriver], _ followers: [any AwardFollower], at time: Double,
+                      length: Double) -> (HouseholdReadings, [Telemetry.Device]) {
+        var readings = HouseholdReadings(baseLoad: setup.baseLoad(from: time, for: length))
         var telemetry: [Telemetry.Device] = []
         for driver in drivers {
             var values: [String: Double] = [:]
             do {
                 switch driver.setup.kind {
                 case .thermostat:
-                    let reading = try driver.thermostat(season: setup.strategies.thermostat?.season ?? .heating)
-                    readings.thermostat = reading
+                    var reading = try driver.thermostat(season: setup.strategies.thermostat?.season ?? .heating)
                     values = ["room_temperature": reading.roomTemperature]
+                    if let follower = followers.first(where: { $0.driver === driver }) as? ThermostatFollower {
+                        try follower.observe(at: time)
+                        reading.runningPower *= follower.available(at: time, room: reading.roomTemperature, length: length)
+                    }
+                    readings.thermostat = reading
                 case .evCharger:
                     let reading = try driver.ev(at: time)
                     readings.ev = reading
                     values = ["plugged_in": reading.isPluggedIn ? 1 : 0, "energy_needed": reading.energyNeeded]
                 case .battery:
-                    let reading = try driver.battery()
-                    readings.battery = reading
+                    var reading = try driver.battery()
                     values = ["soc": reading.stateOfCharge * 100]
+                    if setup.mutation == .batteryIgnoresSoC { reading.stateOfCharge = 0.5 }
+                    readings.battery = reading
                 case .inverter:
                     let reading = try driver.solar()
                     readings.solar = reading
@@ -135,6 +220,18 @@ public final class HouseholdAgent: Sendable {
             case .inverter: outcome = dispatch.solar.map { driver.apply($0, ratedPower: readings.solar?.ratedPower ?? 0) }
             }
             return outcome.map { DispatchReport.Setpoint(id: driver.setup.id, name: $0.name, value: $0.value, landedAt: $0.landedAt, error: $0.error) }
+        }
+    }
+}
+
+extension DeviceSetup.Kind {
+    /// The device's name in its household's bidder ids.
+    var bidder: Household.Device {
+        switch self {
+        case .inverter: .solar
+        case .battery: .battery
+        case .thermostat: .thermostat
+        case .evCharger: .ev
         }
     }
 }

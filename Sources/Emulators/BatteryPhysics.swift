@@ -65,6 +65,9 @@ struct BatteryPhysics: DevicePhysics {
         case .maxDischargePower: return ratings.maxDischargePower
         case .minimumSoC: return ratings.minimumSoC * 100
         case .maximumSoC: return ratings.maximumSoC * 100
+        case .forcedPower:
+            let allowed = window(applied)
+            return allowed.lowerBound > 0 ? allowed.lowerBound : allowed.upperBound < 0 ? allowed.upperBound : 0
         case .batteryVoltage, .dcVoltage: return ratings.nominalVoltage * (0.9 + 0.2 * state.stateOfCharge(ratings))
         case .batteryCurrent, .dcCurrent: return state.power / ratings.nominalVoltage
         case .dcPower: return state.power

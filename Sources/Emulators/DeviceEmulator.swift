@@ -61,10 +61,6 @@ public final class DeviceEmulator: ModbusUnit {
         core.withLock { $0.step(for: seconds, site: site, layout: layout, profile: profile) }
     }
 
-
-
-
-
     /// Restarts the device: written settings and registers back to what it started with, pending changes and
     /// the watchdog cleared. The physics (a battery's charge, a room's warmth) carries on.
     public func reboot() {
@@ -96,6 +92,9 @@ public final class DeviceEmulator: ModbusUnit {
 
     /// A live reading (nil if the kind has no such quantity).
     public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
+
+    /// Whether the device runs on its comms-loss fallback now: its watchdog expired without a re-arming write.
+    public var isOnFallback: Bool { core.withLock { $0.watchdogExpired && profile.watchdog != nil } }
 
     /// The value last written to a control, and the value the physics obeys now.
     public func requested(_ control: Control) -> Double? { core.withLock { $0.requested[control] } }

@@ -35,6 +35,7 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case maxDischargePower = "max-discharge-power" // W
     case minimumSoC = "minimum-soc"      // %
     case maximumSoC = "maximum-soc"      // %
+    case forcedPower = "forced-power"    // W, + discharge, a controller forces (0 when it forces none)
     case batteryVoltage = "battery-voltage" // V DC
     case batteryCurrent = "battery-current" // A DC, + discharge
     // meter (power positive = import)

@@ -41,8 +41,9 @@ public struct EVDispatch: Sendable, Hashable {
 ///
 /// At urgency 0 the bid is `mean − ramp × σ` (charge only when energy is cheap); it rises linearly to
 /// `mean + ramp × σ` as urgency nears `mustCharge`, and from there the bid is at the cap (price-taking), so the
-/// vehicle leaves charged whatever the price. The quantity is what the vehicle still needs over one interval,
-/// within the charger's power range.
+/// vehicle leaves charged whatever the price. The quantity is the interval's average power: what the vehicle
+/// still needs, at most what the charger can give before the vehicle leaves. It may be below the IEC minimum:
+/// an agent that follows its award charges at the minimum for part of the interval.
 public struct EVStrategy: BiddingStrategy {
     /// Urgency at which charging becomes a must, 0...1: 0.75 leaves a quarter of the time left as margin, for the
     /// vehicle tapering its current near full and for late or partial awards.
@@ -68,8 +69,10 @@ public struct EVStrategy: BiddingStrategy {
         let price = urgency >= mustCharge
             ? terms.priceCap
             : forecast.mean + ramp * forecast.standardDeviation * (2 * urgency / mustCharge - 1)
-        let wanted = reading.energyNeeded / (terms.interval / 3600)
-        let quantity = min(reading.maximumPower, max(reading.minimumPower, wanted))
+        // The interval's average power: what the vehicle still needs, and no more than it can take before it leaves.
+        let window = min(terms.interval, reading.timeToDeparture)
+        guard window > 0 else { return [] }
+        let quantity = min(reading.maximumPower * window / terms.interval, reading.energyNeeded / (terms.interval / 3600))
         return [Bid(id: bidder, side: .buy, price: terms.buyPrice(price), quantity: quantity)]
     }
 

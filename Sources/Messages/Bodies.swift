@@ -174,12 +174,24 @@ public struct DispatchReport: Sendable, Equatable {
     /// Wall clock when the agent received its awards, seconds since the Unix epoch.
     public var awardsReceivedAt: Double
     public var setpoints: [Setpoint]
+    /// The next simulated time the household needs to act within the interval (a watchdog refresh, a planned
+    /// switch, a re-plan); nil asks for nothing before the next interval (docs/PROTOCOL.md, "Control steps").
+    public var nextTime: Double?
 
-    public init(house: String, awardsReceivedAt: Double, setpoints: [Setpoint]) {
+    public init(house: String, awardsReceivedAt: Double, setpoints: [Setpoint], nextTime: Double? = nil) {
         self.house = house
         self.awardsReceivedAt = awardsReceivedAt
         self.setpoints = setpoints
+        self.nextTime = nextTime
     }
+}
+
+/// A participant's answer to a control step granted to it: it has acted for the tick's time, and names the next
+/// simulated time it needs (nil: nothing before the next interval).
+public struct TimeRequest: Sendable, Equatable {
+    public var time: Double?
+
+    public init(time: Double?) { self.time = time }
 }
 
 /// A participant refusing a message: what was wrong, with whom, and how many it has refused for that fault.

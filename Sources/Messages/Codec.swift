@@ -124,6 +124,9 @@ extension Message.Body {
                 item.fieldIfPresent("error", setpoint.error)
                 return item.json
             }))
+            writer.fieldIfPresent("next_time", report.nextTime)
+        case .timeRequest(let request):
+            writer.fieldIfPresent("time", request.time)
         case .error(let report):
             writer.field("fault", report.fault.rawValue)
             writer.field("detail", report.detail)
@@ -171,7 +174,8 @@ extension Message.Body {
                                                                         value: try setpoint.optionalNumber("value"),
                                                                         landedAt: try setpoint.optionalNumber("landed_at"),
                                                                         error: try setpoint.optionalString("error"))
-                                            }))
+                                            }, nextTime: try fields.optionalNumber("next_time")))
+        case "time-request": return .timeRequest(TimeRequest(time: try fields.optionalNumber("time")))
         case "error":
             let name = try fields.string("fault")
             guard let fault = ErrorReport.Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }

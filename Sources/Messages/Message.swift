@@ -42,6 +42,7 @@ public struct Message: Sendable, Equatable {
         case clearing(ClearingResult)
         case awards(Awards)
         case dispatch(DispatchReport)
+        case timeRequest(TimeRequest)
         case error(ErrorReport)
 
         public var type: String {
@@ -57,6 +58,7 @@ public struct Message: Sendable, Equatable {
             case .clearing: "clearing"
             case .awards: "awards"
             case .dispatch: "dispatch"
+            case .timeRequest: "time-request"
             case .error: "error"
             }
         }
@@ -77,6 +79,7 @@ public struct Message: Sendable, Equatable {
         case .clearing: "clearing"
         case .awards(let body): "awards/\(body.house)"
         case .dispatch(let body): "dispatch/\(body.house)"
+        case .timeRequest: "time/\(header.sender)"
         case .error: "error/\(header.sender)"
         }
     }

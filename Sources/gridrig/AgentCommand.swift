@@ -13,7 +13,7 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Each option falls back to the environment variable GridRig gives a controller it starts
             (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT,
-            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW.
+            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE.
             The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
             """,
         subcommands: [HouseholdAgentCommand.self, MarketAgentCommand.self])
@@ -97,9 +97,9 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
         let logger = try bus.logger("gridrig.agent.household")
         guard let house = house ?? environment("GRIDRIG_PARTICIPANT") else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
         let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
-        let setups: [DeviceSetup]
+        let setups: [DeviceSetup], addresses: [ControllerSetup.DeviceAddress]
         do {
-            let addresses = try ControllerSetup.addresses(json: devices ?? environment("GRIDRIG_DEVICES") ?? "[]").filter { $0.id.hasPrefix("\(house)/") }
+            addresses = try ControllerSetup.addresses(json: devices ?? environment("GRIDRIG_DEVICES") ?? "[]").filter { $0.id.hasPrefix("\(house)/") }
             setups = try addresses.map { address throws(FileError) in
                 ControllerSetup.setup(address, profile: try ProfileLoader.load(file: "\(folder)/\(address.profile).yaml"))
             }
@@ -108,9 +108,18 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let load = baseLoad ?? environment("GRIDRIG_BASE_LOAD_KW").flatMap(Double.init) ?? 0
+        var setup = ControllerSetup.household(house, devices: setups, baseLoad: load,
+                                              thermostat: addresses.lazy.compactMap { $0.comfort?.strategy }.first)
+        if let profile = environment("GRIDRIG_BASE_LOAD_PROFILE") {
+            let values = profile.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 96, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                FileHandle.standardError.write(Data("error: GRIDRIG_BASE_LOAD_PROFILE: expected 96 comma-separated kW values of 0 or more (quarter-hours from midnight)\n".utf8))
+                throw ExitCode(2)
+            }
+            setup.baseLoadProfile = values
+        }
         let context = try BusContext()
-        let agent = HouseholdAgent(setup: ControllerSetup.household(house, devices: setups, baseLoad: load), context: context,
-                                   endpoints: endpoints, logger: logger)
+        let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, logger: logger)
         try await serve(agent.control) { () throws(ParticipantError) in try agent.run() }
     }
 }

@@ -1,3 +1,4 @@
+public import Agents
 public import Market
 
 /// How a rig is run: market terms, clock, duration, the utility, the controller roles and the assertions
@@ -10,6 +11,11 @@ public struct RunSettings: Sendable {
     /// Price statistics the agents assume until a day of prices has been seen.
     public var prior = PriceForecast(mean: 0.2, standardDeviation: 0.1)
     public var clock: Clock = .lockstep
+    /// The longest control step, simulated s: the conductor publishes the simulated time at least this often
+    /// within an interval, and earlier when a participant asks for a time (docs/PROTOCOL.md, "Control steps").
+    public var controlPeriod: Double = 10
+    /// $/kWh a household pays for each kWh its devices deliver away from their awards, either way.
+    public var imbalancePrice: Double = 0.30
     /// Wall-clock budgets of each interval: bids after its start, the clearing after gate closure, the dispatch
     /// reports after the clearing. In lockstep the conductor moves on as soon as everyone has answered.
     public var deadlines: (bids: Duration, clearing: Duration, dispatch: Duration) = (.seconds(10), .seconds(10), .seconds(10))
@@ -49,6 +55,8 @@ public struct RunSettings: Sendable {
         case command([String])
         /// Already running elsewhere (real hardware on the bench); it joins the bus at `bus` by itself.
         case endpoint
+        /// The reference household agent with one deliberate bug: a controller the verdict must fail.
+        case mutant(HouseholdMutation)
     }
 
     public enum Clock: Sendable, Equatable {
@@ -59,7 +67,7 @@ public struct RunSettings: Sendable {
     }
 }
 
-/// One assertion a rig asks for, with its threshold.
+/// One assertion a rig asks for, with its thresholds.
 public struct AssertionSpec: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case supplyEqualsDemand = "supply-equals-demand"
@@ -70,6 +78,8 @@ public struct AssertionSpec: Sendable, Equatable {
         case clearingLatency = "clearing-latency"
         case dispatchLatency = "dispatch-latency"
         case dispatchReportsTruthful = "dispatch-reports-truthful"
+        case devicesFollowAwards = "devices-follow-awards"
+        case watchdogFallbacks = "watchdog-fallbacks"
         case socWithinLimits = "soc-within-limits"
         case evEnergyByDeparture = "ev-energy-by-departure"
         case comfortBand = "comfort-band"
@@ -77,31 +87,37 @@ public struct AssertionSpec: Sendable, Equatable {
         case balance
         case selfConsumption = "self-consumption"
 
-        /// The threshold's key in a rig and its default; nil for a pass/fail rule without one (docs/RIGS.md gives
-        /// the units).
-        public var threshold: (key: String, value: Double)? {
+        /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
+        /// units and the reasons).
+        public var thresholds: KeyValuePairs<String, Double> {
             switch self {
-            case .clearingLatency: ("p99-ms", 500)
-            case .dispatchLatency: ("p99-ms", 1000)
-            case .evEnergyByDeparture: ("tolerance", 2)
-            case .comfortBand: ("tolerance", 1)
-            case .exportLimit: ("tolerance", 0.5)
-            case .balance: ("tolerance", 1)
-            case .selfConsumption: ("minimum", 0)
-            case .everyIntervalCleared: ("max-incomplete", 0)
+            case .clearingLatency: ["p99-ms": 500]
+            case .dispatchLatency: ["p99-ms": 1000]
+            case .devicesFollowAwards: ["ev": 10, "battery": 10, "thermostat": 35, "solar": 10]
+            case .evEnergyByDeparture: ["tolerance": 2]
+            case .comfortBand: ["tolerance": 1]
+            case .exportLimit: ["tolerance": 0.5]
+            case .balance: ["max-deviation": 10, "tolerance": 1]
+            case .selfConsumption: ["minimum": 0]
+            case .everyIntervalCleared: ["max-incomplete": 0]
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
-                 .socWithinLimits, .dispatchReportsTruthful: nil
+                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks: [:]
             }
         }
     }
 
     public var kind: Kind
-    public var threshold: Double?
+    /// Every threshold of the kind by its key: the rig's value, or the default.
+    public var thresholds: [String: Double]
 
-    public init(_ kind: Kind, threshold: Double? = nil) {
+    /// - Parameter thresholds: values that replace the kind's defaults, by key.
+    public init(_ kind: Kind, thresholds: [String: Double] = [:]) {
         self.kind = kind
-        self.threshold = threshold ?? kind.threshold?.value
+        self.thresholds = Dictionary(uniqueKeysWithValues: kind.thresholds.map { ($0.key, thresholds[$0.key] ?? $0.value) })
     }
+
+    /// The threshold under `key` (one of the kind's keys).
+    public subscript(key: String) -> Double { thresholds[key] ?? 0 }
 
     /// What a rig without an `assertions` key is held to: everything but the self-consumption floor.
     public static let defaults = Kind.allCases.filter { $0 != .selfConsumption }.map { AssertionSpec($0) }

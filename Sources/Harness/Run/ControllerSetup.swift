@@ -4,7 +4,7 @@ public import Emulators
 import Foundation
 public import Market
 import Modbus
-import Physics
+public import Physics
 
 /// What the reference controller gets from a rig: each household's devices as Modbus addresses and register
 /// points (resolved from their profiles, as firmware knows its products' maps), and its strategies; and the
@@ -21,11 +21,27 @@ public enum ControllerSetup {
         public var unit: UInt8?
         public var ratings: [String: Double]
         public var vehicle: VehiclePlan?
+        /// A thermostat's comfort setting, as the occupant entered it.
+        public var comfort: Comfort?
+    }
+
+    /// A thermostat's comfort in `GRIDRIG_DEVICES`: season ("heating" or "cooling"), preferred setpoint, and how
+    /// far below and above it the room may go, °C.
+    public struct Comfort: Codable, Sendable, Equatable {
+        public var season: String
+        public var setpoint: Double
+        public var below: Double
+        public var above: Double
+
+        /// The reference strategy for this comfort; nil for a season that is neither heating nor cooling.
+        public var strategy: ThermostatStrategy? {
+            ThermostatStrategy.Season(rawValue: season).map { ThermostatStrategy(season: $0, setpoint: setpoint, comfortBelow: below, comfortAbove: above) }
+        }
     }
 
     /// One setup per house of the rig, in the rig's order. `specs` and `served` are the rig's devices and the
     /// fleet's, in the same order (the fleet knows the ports it bound).
-    public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: Double],
+    public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: BaseLoad],
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
@@ -37,7 +53,8 @@ public enum ControllerSetup {
         }
         return order.map { house in
             let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id] }
-            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house] ?? 0) / 1000, thermostat: thermostat)
+            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0) / 1000, thermostat: thermostat)
+            setup.baseLoadProfile = baseLoads[house].map(baseLoadProfile) ?? []
             if let prior { setup.prior = prior }
             return setup
         }
@@ -54,8 +71,16 @@ public enum ControllerSetup {
         return HouseholdSetup(house: house, devices: devices, strategies: strategies, baseLoad: baseLoad)
     }
 
+    /// A house's base load as a household learns it from its history: the mean of each quarter-hour of the day, kW.
+    public static func baseLoadProfile(_ load: BaseLoad) -> [Double] {
+        (0..<96).map { (quarter: Int) -> Double in
+            let minutes = (0..<15).map { (minute: Int) -> Double in load.power(at: Double(quarter * 900 + minute * 60 + 30)) }
+            return minutes.reduce(0, +) / 15 / 1000
+        }
+    }
+
     /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
-    public static func addresses(specs: [DeviceSpec], served: [ServedDevice]) -> [DeviceAddress] {
+    public static func addresses(specs: [DeviceSpec], served: [ServedDevice], comfort: [String: ThermostatStrategy] = [:]) -> [DeviceAddress] {
         zip(specs, served).compactMap { spec, device in
             // A grid-forming battery is the island's grid, not a device a household's agent drives.
             guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
@@ -64,8 +89,11 @@ public enum ControllerSetup {
                             energyNeeded: vehicle.energyNeeded / vehicle.chargingEfficiency / 1000,
                             maxCurrent: vehicle.maxCurrent, phases: vehicle.phases)
             }
+            let preferred: ThermostatStrategy? = comfort[spec.name]
+            let setting: Comfort? = preferred.map { Comfort(season: $0.season.rawValue, setpoint: $0.setpoint, below: $0.comfortBelow, above: $0.comfortAbove) }
+            let ratings: [String: Double] = spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }
             return DeviceAddress(id: spec.name, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
-                                 ratings: spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }, vehicle: plan)
+                                 ratings: ratings, vehicle: plan, comfort: setting)
         }
     }
 
@@ -73,7 +101,7 @@ public enum ControllerSetup {
     public static func setup(_ address: DeviceAddress, profile: DeviceProfile) -> DeviceSetup {
         DeviceSetup(id: address.id, kind: address.kind, profile: address.profile,
                     map: map(profile, host: address.host, port: address.port, unit: address.unit),
-                    ratings: address.ratings, vehicle: address.vehicle)
+                    ratings: address.ratings, vehicle: address.vehicle, watchdogTimeout: profile.watchdog?.timeout)
     }
 
     /// The points an agent uses, found by the quantity or control each profile point is bound to.
@@ -97,7 +125,7 @@ public enum ControllerSetup {
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
     public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
-                                   baseLoad: Double?, profiles: String) -> [String: String] {
+                                   baseLoad: BaseLoad?, profiles: String) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
@@ -109,7 +137,10 @@ public enum ControllerSetup {
             "GRIDRIG_DEVICES": String(decoding: (try? encoder.encode(devices)) ?? Data("[]".utf8), as: UTF8.self),
             "GRIDRIG_PROFILES": profiles,
         ]
-        if let baseLoad { environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad)" }
+        if let baseLoad {
+            environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad.mean / 1000)"
+            environment["GRIDRIG_BASE_LOAD_PROFILE"] = baseLoadProfile(baseLoad).map { "\($0)" }.joined(separator: ",")
+        }
         return environment
     }
 

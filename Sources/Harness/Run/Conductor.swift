@@ -7,22 +7,25 @@ public import Messages
 
 /// The deadlines and shape of each interval the conductor runs.
 public struct IntervalTiming: Sendable {
-    /// Simulated length of an interval, s, and the physics step within it.
+    /// Simulated length of an interval, s; the longest control step within it (the conductor publishes the
+    /// simulated time at least this often), and the physics step, s.
     public var length: Double
+    public var controlPeriod: Double
     public var physicsStep: Double
     public var priceCap: Double
     /// Wall-clock budgets: bids after the interval starts, the clearing after gate closure, the dispatch
-    /// reports after the clearing.
+    /// reports after the clearing; the dispatch deadline also bounds each answer to a granted control step.
     public var bidDeadline: Duration
     public var clearingDeadline: Duration
     public var dispatchDeadline: Duration
     /// Simulated seconds per wall second while the physics runs the interval; nil runs it at once (lockstep).
     public var pace: Double?
 
-    public init(length: Double = 300, physicsStep: Double = 10, priceCap: Double = 1.0, bidDeadline: Duration = .seconds(2),
+    public init(length: Double = 300, controlPeriod: Double = 10, physicsStep: Double = 10, priceCap: Double = 1.0, bidDeadline: Duration = .seconds(2),
                 clearingDeadline: Duration = .seconds(2), dispatchDeadline: Duration = .seconds(2), pace: Double? = nil) {
         self.pace = pace
         self.length = length
+        self.controlPeriod = controlPeriod
         self.physicsStep = physicsStep
         self.priceCap = priceCap
         self.bidDeadline = bidDeadline
@@ -43,6 +46,10 @@ public struct IntervalRecord: Sendable {
     /// Wall clock, seconds since the Unix epoch: gate closure, and the clearing's arrival.
     public var gateClosedAt: Double = 0
     public var clearedAt: Double?
+    /// Control steps published within the interval, and those at which a participant that asked for the time
+    /// did not answer within the dispatch deadline.
+    public var steps = 0
+    public var silentSteps: [(time: Double, participants: [String])] = []
 }
 
 public struct ConductorError: Error, Sendable, CustomStringConvertible {
@@ -91,7 +98,7 @@ public final class Conductor {
         self.logger = logger
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "error/"])
+            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"])
             let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
         } catch {
@@ -134,7 +141,7 @@ public final class Conductor {
         interval += 1
         let number = interval
         var record = IntervalRecord(interval: number, start: fleet.time)
-        try send(.tick(Tick(time: record.start)))
+        try send(.tick(Tick(time: record.start)), interval: number)
         try send(.interval(IntervalStart(start: record.start, length: timing.length, priceCap: timing.priceCap,
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
@@ -153,30 +160,63 @@ public final class Conductor {
         }, done: { record.bidders == everyone })
         record.gateClosedAt = unixTime()
         try send(.gate, interval: number)
+        // A household's next time, from its dispatch report: the first control step it needs.
+        var requests: [String: Double] = [:]
+        func dispatched(_ message: Message) {
+            guard case .dispatch(let report) = message.body, message.header.interval == number, everyone.contains(message.header.sender) else { return }
+            record.dispatched.insert(message.header.sender)
+            if let next = report.nextTime { requests[message.header.sender] = next }
+        }
+        // Dispatch reports can reach the conductor before the clearing does (a bus fault delaying only the
+        // clearing): they count all the same.
         try collect(until: .now + timing.clearingDeadline, handle: { message in
             if case .clearing(let result) = message.body, message.header.interval == number {
                 record.clearing = result
                 record.clearedAt = unixTime()
             }
+            dispatched(message)
         }, done: { record.clearing != nil })
         if record.clearing != nil {
-            try collect(until: .now + timing.dispatchDeadline, handle: { message in
-                if case .dispatch = message.body, message.header.interval == number { record.dispatched.insert(message.header.sender) }
-            }, done: { record.dispatched == everyone })
+            try collect(until: .now + timing.dispatchDeadline, handle: dispatched, done: { record.dispatched == everyone })
         }
-        var elapsed = 0.0
-        let began = ContinuousClock.now
-        while elapsed < timing.length {
-            let step = min(timing.physicsStep, timing.length - elapsed)
-            fleet.step(for: step)
-            elapsed += step
-            onStep(fleet.time)
-            if let pace = timing.pace {
-                Thread.sleep(until: Date(timeIntervalSinceNow: max(0, (began + .seconds(elapsed / pace) - ContinuousClock.now) / .seconds(1))))
-            }
-        }
+        try advance(&record, requests: requests, onStep: onStep)
         logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
         return record
+    }
+
+    /// Runs the interval's physics in control steps. Each step ends at the earliest of: the control period from
+    /// now, a time some participant asked for, the interval's end. The conductor publishes the step's `tick` and
+    /// waits until every participant whose time it is has answered with its next `time-request` (or the dispatch
+    /// deadline has passed), so that a step costs only the participants that asked for it. Times are granted on
+    /// whole simulated seconds.
+    private func advance(_ record: inout IntervalRecord, requests initial: [String: Double], onStep: (Double) -> Void) throws(ConductorError) {
+        let number = record.interval, end = record.start + timing.length
+        var requests = initial
+        let began = ContinuousClock.now
+        while fleet.time < end - 1e-9 {
+            let now = fleet.time
+            let asked = requests.values.min().map { max(($0 - 1e-6).rounded(.up), now + 1) } ?? .infinity
+            let next = min(end, now + timing.controlPeriod, asked)
+            while fleet.time < next - 1e-9 {
+                fleet.step(for: min(timing.physicsStep, next - fleet.time))
+                onStep(fleet.time)
+                if let pace = timing.pace {
+                    let due = began + .seconds((fleet.time - record.start) / pace)
+                    Thread.sleep(until: Date(timeIntervalSinceNow: max(0, (due - ContinuousClock.now) / .seconds(1))))
+                }
+            }
+            guard next < end - 1e-9 else { break }
+            var waiting = Set(requests.filter { $0.value <= next + 1e-6 }.keys)
+            for participant in waiting { requests[participant] = nil }
+            try send(.tick(Tick(time: next)), interval: number)
+            record.steps += 1
+            try collect(until: .now + timing.dispatchDeadline, handle: { message in
+                guard case .timeRequest(let request) = message.body, message.header.interval == number else { return }
+                waiting.remove(message.header.sender)
+                requests[message.header.sender] = request.time.flatMap { $0 < end ? $0 : nil }
+            }, done: { waiting.isEmpty })
+            if !waiting.isEmpty { record.silentSteps.append((next, waiting.sorted())) }
+        }
     }
 
     /// The grid's bids this interval. An island's grid-forming battery sells what it can discharge in an interval

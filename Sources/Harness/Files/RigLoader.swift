@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 public import Emulators
 import Market
@@ -29,7 +30,8 @@ public enum RigLoader {
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                              "duration", "market", "clock", "grid", "assertions", "controller", "bus", "faults"])
+                                              "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
+                                              "bus", "faults"])
         let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
@@ -145,7 +147,7 @@ public enum RigLoader {
             if let market = fields["market"] { rig.run.market = try Self.role(market) }
             if let households = fields["households"] {
                 let houses = rig.baseLoads.keys.sorted()
-                for (house, value) in try households.mapping(allowed: houses) { rig.run.households[house] = try Self.role(value) }
+                for (house, value) in try households.mapping(allowed: houses) { rig.run.households[house] = try Self.role(value, household: true) }
             }
             if rig.run.hasEndpoints, rig.run.bus.publishPort == 0 || rig.run.bus.subscribePort == 0 {
                 throw controller.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
@@ -185,17 +187,25 @@ public enum RigLoader {
         return session
     }
 
-    /// `builtin`, `endpoint`, or `{command: [program, arguments...]}`.
-    private static func role(_ value: YAMLValue) throws(FileError) -> RunSettings.Role {
+    /// `builtin`, `endpoint`, `{command: [program, arguments...]}`, or `{mutant: NAME}` (a household only).
+    private static func role(_ value: YAMLValue, household: Bool = false) throws(FileError) -> RunSettings.Role {
+        let roles = "builtin, endpoint, {command: [program, arguments...]}" + (household ? " or {mutant: NAME}" : "")
         if value.isScalar {
             switch try value.string() {
             case "builtin": return .builtin
             case "endpoint": return .endpoint
-            default: throw value.expected("builtin, endpoint or {command: [program, arguments...]}")
+            default: throw value.expected(roles)
             }
         }
-        let fields = try value.mapping(allowed: ["command"])
-        guard let command = fields["command"] else { throw value.expected("builtin, endpoint or {command: [program, arguments...]}") }
+        let fields = try value.mapping(allowed: household ? ["command", "mutant"] : ["command"])
+        if household, let mutant = fields["mutant"] {
+            let name = try mutant.string()
+            guard let mutation = HouseholdMutation(rawValue: name) else {
+                throw mutant.expected("a mutant of the reference household (\(HouseholdMutation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return .mutant(mutation)
+        }
+        guard let command = fields["command"] else { throw value.expected(roles) }
         let words = try command.list().map { word throws(FileError) in try word.string() }
         guard !words.isEmpty else { throw command.expected("a program and its arguments") }
         return .command(words)
@@ -294,8 +304,17 @@ public enum RigLoader {
                 run.clock = .paced(speed: value)
             }
         }
+        if let period = keys["control-period"] {
+            run.controlPeriod = try period.double()
+            guard run.controlPeriod >= 1, run.controlPeriod <= 10 else { throw period.expected("a control period in [1, 10] simulated seconds") }
+        }
         if let grid = keys["grid"] {
-            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming"])
+            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming",
+                                                    "imbalance-price"])
+            if let price = fields["imbalance-price"] {
+                run.imbalancePrice = try price.double()
+                guard run.imbalancePrice >= 0, run.imbalancePrice.isFinite else { throw price.expected("a price of 0 $/kWh or more") }
+            }
             switch try fields["mode"]?.string() ?? "connected" {
             case "islanded":
                 run.grid = nil
@@ -342,9 +361,13 @@ public enum RigLoader {
                     if try value.bool() { run.assertions.append(AssertionSpec(kind)) }
                     continue
                 }
-                guard let threshold = kind.threshold else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
-                let options = try value.mapping(allowed: [threshold.key])
-                run.assertions.append(AssertionSpec(kind, threshold: try options[threshold.key]?.double()))
+                guard !kind.thresholds.isEmpty else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
+                var thresholds: [String: Double] = [:]
+                for (key, option) in try value.mapping(allowed: kind.thresholds.map(\.key)) {
+                    thresholds[key] = try option.double()
+                    guard thresholds[key]! >= 0 else { throw option.expected("a threshold of 0 or more") }
+                }
+                run.assertions.append(AssertionSpec(kind, thresholds: thresholds))
             }
         }
     }

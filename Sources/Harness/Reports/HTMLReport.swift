@@ -1,3 +1,4 @@
+import Emulators
 import Foundation
 import Market
 import Messages
@@ -78,14 +79,29 @@ public struct HTMLReport {
         return "<figure>\(svg)<figcaption class=\"legend\">\(legend)</figcaption></figure>"
     }
 
-    /// Lines for every series whose key ends with `/reading`, by device.
-    private func lines(_ reading: String, skip: (String) -> Bool = { _ in false }) -> [Line] {
+    /// Lines for every series of `reading`, by device.
+    private func lines(_ reading: SeriesReading, skip: (SeriesKey) -> Bool = { _ in false }) -> [Line] {
         let physics = report.record.physics
         let hours = physics.times.map { $0 / 3600 }
-        return physics.values.keys.filter { $0.hasSuffix("/\(reading)") && !skip($0) }.sorted().enumerated().map { index, key in
-            Line(name: String(key.dropLast(reading.count + 1)), color: Self.palette[index % Self.palette.count],
-                 points: Array(zip(hours, physics.series(key))))
+        return physics.values.keys.filter { $0.reading == reading && !skip($0) }.sorted().enumerated().map { index, key in
+            Line(name: key.device, color: Self.palette[index % Self.palette.count], points: Array(zip(hours, physics.values[key]!)))
         }
+    }
+
+    /// Awarded against delivered power of every device of a kind, summed, per interval (kW: the interval's energy
+    /// over its length), so that the chart reads the same at 4 houses and at 100.
+    private func followLines(_ kind: DeviceKind) -> [Line] {
+        let view = report.view, hours = view.intervalLength / 3600
+        let devices = view.followableDevices.filter { $0.profile.kind == kind }
+        var awarded: [(x: Double, y: Double)] = [], delivered: [(x: Double, y: Double)] = []
+        for interval in view.intervals {
+            let awards = devices.compactMap { view.awardedEnergy($0, in: interval) }
+            let energies = devices.compactMap { view.energy(of: $0.name, from: interval.start, to: interval.start + view.intervalLength) }
+            guard !awards.isEmpty, energies.count == devices.count else { continue }
+            awarded.append((interval.start / 3600, awards.reduce(0, +) / hours))
+            delivered.append((interval.start / 3600, energies.reduce(0, +) / hours))
+        }
+        return [Line(name: "awarded", color: Self.palette[0], points: awarded), Line(name: "delivered", color: Self.palette[1], points: delivered)]
     }
 
     public var html: String {
@@ -102,7 +118,11 @@ public struct HTMLReport {
             body += "<tr class=\"\(result.passed ? "pass" : "fail")\"><td>\(result.kind.rawValue)</td><td>\(result.passed ? "pass" : "FAIL")</td>"
             body += "<td>\(Self.escaped(result.measured))</td><td>\(Self.escaped(result.threshold))</td><td>\(Self.escaped(result.detail))</td></tr>"
         }
-        body += "</table><h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
+        body += "</table>"
+        if let worst = report.view.followed().max(by: { $0.deviation < $1.deviation }) {
+            body += "<p class=\"worst\">Deviated most from its awards: \(Self.escaped(worst.description))</p>"
+        }
+        body += "<h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
         for row in report.comparison.rows { body += "<tr>" + row.map { "<td>\(Self.escaped($0))</td>" }.joined() + "</tr>" }
         body += "</table>"
         if let price = outcomes.meanPrice { body += "<p>Mean clearing price \(Self.number(price, 3)) $/kWh</p>" }
@@ -117,31 +137,31 @@ public struct HTMLReport {
             body += "</table>"
         }
         body += "<h2>Power</h2>"
-        body += Self.chart("Power per device", unit: "kW", lines: lines("power", skip: { $0.hasPrefix("pcc/") }), marks: marks)
-        var pcc = lines("power", skip: { !$0.hasPrefix("pcc/") })
+        body += Self.chart("Power per device", unit: "kW", lines: lines(.power, skip: { $0.device.hasPrefix("pcc/") }), marks: marks)
+        var pcc = lines(.power, skip: { !$0.device.hasPrefix("pcc/") })
         if let baseline = record.baseline {
-            for key in baseline.values.keys.sorted() where key.hasPrefix("pcc/") && key.hasSuffix("/power") {
-                pcc.append(Line(name: "\(key.dropLast(6)) without a controller", color: "#999999",
-                                points: Array(zip(baseline.times.map { $0 / 3600 }, baseline.series(key)))))
+            for key in baseline.values.keys.sorted() where key.device.hasPrefix("pcc/") && key.reading == .power {
+                pcc.append(Line(name: "\(key.device) without a controller", color: "#999999",
+                                points: Array(zip(baseline.times.map { $0 / 3600 }, baseline.values[key]!))))
             }
         }
         body += Self.chart("Power at the point of common coupling (+ import)", unit: "kW", lines: pcc, marks: marks)
 
-        let views = Assertions.intervals(record)
-        let numbers = views.keys.sorted()
-        let starts = Dictionary(uniqueKeysWithValues: record.intervals.map { ($0.interval, $0.start / 3600) })
-        func perInterval(_ value: (Assertions.IntervalView) -> Double?) -> [(x: Double, y: Double)] {
-            numbers.compactMap { number in views[number].flatMap(value).flatMap { y in starts[number].map { ($0, y) } } }
+        func perInterval(_ value: (RunView.IntervalView) -> Double?) -> [(x: Double, y: Double)] {
+            report.view.intervals.compactMap { view in value(view).map { (view.start / 3600, $0) } }
         }
         body += "<h2>Market</h2>"
         body += Self.chart("Clearing price", unit: "$/kWh", lines: [Line(name: "price", color: Self.palette[0], points: perInterval { $0.clearing?.price })], marks: marks)
         body += Self.chart("Cleared quantity", unit: "kW", lines: [Line(name: "quantity", color: Self.palette[1], points: perInterval { $0.clearing?.quantity })], marks: marks)
         body += "<h2>Devices</h2>"
-        body += Self.chart("Battery state of charge", unit: "%", lines: lines("soc"), marks: marks)
+        for kind in [DeviceKind.evCharger, .battery, .thermostat, .inverter] where report.view.followableDevices.contains(where: { $0.profile.kind == kind }) {
+            body += Self.chart("\(kind.label): awarded against delivered, all devices", unit: "kW", lines: followLines(kind), marks: marks)
+        }
+        body += Self.chart("Battery state of charge", unit: "%", lines: lines(.soc), marks: marks)
         let comforts = record.rig.run.comfort.values
         let band = comforts.first.map { ($0.setpoint - $0.comfortBelow, $0.setpoint + $0.comfortAbove) }
-        body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines("room"), band: band, marks: marks)
-        body += Self.chart("Vehicle state of charge", unit: "%", lines: lines("vehicle-soc"), marks: marks)
+        body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines(.room), band: band, marks: marks)
+        body += Self.chart("Vehicle state of charge", unit: "%", lines: lines(.vehicleSoC), marks: marks)
         body += "<h2>Timing</h2>"
         body += Self.chart("Clearing latency after gate closure", unit: "ms", lines: [
             Line(name: "clearing", color: Self.palette[3], points: perInterval { view in view.clearedAt.flatMap { cleared in view.gateAt.map { (cleared - $0) * 1000 } } }),
@@ -155,7 +175,7 @@ public struct HTMLReport {
             th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
             tr.fail td, tr.failing td { background: #fde8e8; } tr.pass td:nth-child(2) { color: #2a7d2a; } tr.fail td:nth-child(2) { color: #b00020; font-weight: bold; }
             .verdict { font-size: 1.3em; font-weight: bold; } .verdict.pass { color: #2a7d2a; } .verdict.fail { color: #b00020; }
-            .meta { color: #666; } figure { margin: 1em 0; } svg { width: 100%; height: auto; background: #fafafa; }
+            .meta { color: #666; } .worst { font-weight: bold; } figure { margin: 1em 0; } svg { width: 100%; height: auto; background: #fafafa; }
             .title { font-size: 13px; font-weight: bold; } .tick { font-size: 10px; fill: #555; } .grid { stroke: #e3e3e3; }
             .band { fill: #2ca02c; opacity: 0.12; } .legend span { margin-right: 1em; font-size: 0.85em; }
             .fault { fill: #d62728; opacity: 0.10; } .fault-label { font-size: 9px; fill: #b00020; }

@@ -14,16 +14,20 @@ public struct RunReport: Sendable {
     public let baseline: Outcomes?
     /// The rig's faults, each with the assertions that fail within its window.
     public let faults: [FaultWindow]
+    /// The run decoded once, as the verdict read it.
+    let view: RunView
 
     public init(_ record: RunRecord) {
         self.record = record
-        (results, outcomes) = Assertions.evaluate(record)
+        view = RunView(record)
+        results = Verdict.judge(view)
+        outcomes = Outcomes(view)
         baseline = record.baseline.map { physics in
             var outcomes = Outcomes(physics: physics, rig: record.rig)
             outcomes.householdCost = Outcomes.tariffCosts(physics: physics, rig: record.rig)
             return outcomes
         }
-        faults = FaultWindow.all(record)
+        faults = FaultWindow.all(view, busFaultEvents: record.busFaultEvents)
     }
 
     /// The fault windows for people: when, what, what the bus did, what failed within.
@@ -50,6 +54,9 @@ public struct RunReport: Sendable {
         row("grid export, kWh") { Self.format($0.gridExport) }
         row("peak import, kW") { Self.format($0.peakImport) }
         for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Self.format($0, 2) } ?? "-" } }
+        for house in record.households where outcomes.imbalanceCost[house] != nil {
+            row("\(house) imbalance, $") { $0.imbalanceCost[house].map { Self.format($0, 2) } ?? "-" }
+        }
         return table
     }
 
@@ -122,9 +129,19 @@ public struct RunReport: Sendable {
             var entry = JSONWriter()
             entry.fieldIfPresent("run", outcomes.householdCost[house])
             entry.fieldIfPresent("baseline", baseline?.householdCost[house])
+            entry.fieldIfPresent("imbalance", outcomes.imbalanceCost[house])
             costs.field(house, json: entry.json)
         }
         root.field("household_cost", json: costs.json)
+        root.field("imbalance_price", record.rig.run.imbalancePrice)
+        root.field("devices", json: JSONWriter.list(view.followed().map { device in
+            var item = JSONWriter()
+            item.field("device", device.device)
+            item.field("awarded_kwh", device.awarded)
+            item.field("deviation_kwh", device.deviation)
+            if device.awarded > 0 { item.field("deviation_share", device.share / 100) }
+            return item.json
+        }))
         root.field("intervals_detail", json: JSONWriter.list(record.intervals.map { interval in
             var item = JSONWriter()
             item.field("interval", interval.interval)
@@ -133,6 +150,7 @@ public struct RunReport: Sendable {
             item.fieldIfPresent("price", interval.clearing?.price)
             item.fieldIfPresent("quantity", interval.clearing?.quantity)
             item.field("dispatched", json: JSONWriter.list(interval.dispatched.sorted().map(JSONWriter.quoted)))
+            item.field("control_steps", interval.steps)
             return item.json
         }))
         return root.json + "\n"
@@ -184,7 +202,7 @@ public struct RunReport: Sendable {
     /// series.csv: the physics samples, one column per device reading.
     public var seriesCSV: String {
         let keys = record.physics.values.keys.sorted()
-        var lines = [(["time"] + keys).joined(separator: ",")]
+        var lines = [(["time"] + keys.map(\.description)).joined(separator: ",")]
         for (index, time) in record.physics.times.enumerated() {
             lines.append(([String(time)] + keys.map { String(record.physics.values[$0]![index]) }).joined(separator: ","))
         }

@@ -70,7 +70,7 @@ public enum RunSession {
         }
         defer { broker.stop() }
 
-        let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean),
+        let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads,
                                                     comfort: settings.comfort, prior: settings.prior)
         let houses = households.map(\.house)
         let gridSource: Conductor.GridSource? = settings.grid.map { .utility($0) } ?? settings.gridForming.map { .gridForming($0) }
@@ -82,18 +82,20 @@ public enum RunSession {
             for participant in participants { _ = participant.finished.wait(timeout: .now() + 10) }
             for process in processes { process.stop() }
         }
-        let addresses = ControllerSetup.addresses(specs: specs, served: fleet.devices)
+        let addresses = ControllerSetup.addresses(specs: specs, served: fleet.devices, comfort: settings.comfort)
         let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
-        func environment(_ participant: String, baseLoad: Double?) -> [String: String] {
+        func environment(_ participant: String, baseLoad: BaseLoad?) -> [String: String] {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                         devices: addresses, baseLoad: baseLoad, profiles: profiles)
         }
         /// Starts `name`'s role: the market or a household agent, in process or as a command.
         func launch(_ name: String) throws(RunError) {
             let setup = households.first { $0.house == name }
-            switch setup.map({ settings.households[$0.house] ?? .builtin }) ?? settings.market {
-            case .builtin:
-                if let setup {
+            let role = setup.map({ settings.households[$0.house] ?? .builtin }) ?? settings.market
+            switch role {
+            case .builtin, .mutant:
+                if var setup {
+                    if case .mutant(let mutation) = role { setup.mutation = mutation }
                     let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, logger: logger)
                     participants.append(Participant(name: name, control: agent.control) { () throws(ParticipantError) in try agent.run() })
                 } else {
@@ -101,7 +103,7 @@ public enum RunSession {
                     participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
                 }
             case .command(let command):
-                processes.append(try ControllerProcess(role: name, command: command, environment: environment(name, baseLoad: setup?.baseLoad)))
+                processes.append(try ControllerProcess(role: name, command: command, environment: environment(name, baseLoad: setup.flatMap { rig.baseLoads[$0.house] })))
             case .endpoint:
                 logger.notice("waiting for \(name) to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
             }
@@ -127,7 +129,8 @@ public enum RunSession {
         let conductor: Conductor
         do {
             conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
-                                      timing: IntervalTiming(length: settings.interval, physicsStep: min(10, settings.interval), priceCap: settings.priceCap,
+                                      timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
+                                                             physicsStep: min(10, settings.interval, settings.controlPeriod), priceCap: settings.priceCap,
                                                              bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
                                                              dispatchDeadline: settings.deadlines.dispatch,
                                                              pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),

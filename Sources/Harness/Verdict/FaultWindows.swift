@@ -22,8 +22,8 @@ public struct FaultWindow: Sendable {
 
     /// Every fault of the rig, and every replay's recorded span, in time order, with the assertions that fail
     /// within it.
-    static func all(_ record: RunRecord) -> [FaultWindow] {
-        let rig = record.rig, runEnd = record.physics.times.last ?? 0
+    static func all(_ run: RunView, busFaultEvents events: [BusFaultEvent]) -> [FaultWindow] {
+        let rig = run.rig, runEnd = run.physics.times.last ?? 0
         func percent(_ probability: Double) -> String { probability < 1 ? " \(Int((probability * 100).rounded())) %" : "" }
         var windows: [FaultWindow] = rig.faults.map { fault in
             FaultWindow(label: "\(fault.device) \(fault.kind.name)\(fault.functions.isEmpty ? "" : " on FC \(fault.functions.sorted().map(String.init).joined(separator: ","))")"
@@ -49,19 +49,16 @@ public struct FaultWindow: Sendable {
             }
         }
         windows += rig.run.faults.outages.map { FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end) }
-        let events = record.busFaultEvents
-        // Each captured message's interval, decoded once for every window.
-        let captured = record.capture.map { (try? Message.decode(topic: $0.topic, payload: $0.payload.first ?? []))?.header.interval }
         return windows.filter { $0.start < runEnd }.sorted { $0.start < $1.start }.map { window in
             var window = window
             window.end = min(window.end, runEnd)
-            let slice = record.during(window.start, window.end, capturedIntervals: captured)
-            window.failed = Assertions.evaluate(slice).results.filter { !$0.passed }.map(\.kind)
+            let slice = run.during(window.start, window.end)
+            window.failed = Verdict.judge(slice).filter { !$0.passed }.map(\.kind)
             if let fault = window.bus {
                 for event in events where event.topic.hasPrefix(fault.topic) && fault.kind.yields(event.action) {
                     guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,
                           fault.sender.map({ $0 == header.sender }) ?? true,
-                          let interval = header.interval, slice.intervals.contains(where: { $0.interval == interval }) else { continue }
+                          let interval = header.interval, slice.intervals.contains(where: { $0.number == interval }) else { continue }
                     window.busEffects[event.action.name, default: 0] += 1
                 }
             }
@@ -129,21 +126,6 @@ extension DeviceFault.Kind {
         case .departure: "departs early"
         case .arrivalSoC(let percent): "arrives at \(Int(percent.rounded())) %"
         }
-    }
-}
-
-extension RunRecord {
-    /// The run from `start` to `end` (simulated seconds) alone: the intervals that overlap it, their messages,
-    /// the writes and the physics samples within it. `capturedIntervals` is the interval of each captured message.
-    func during(_ start: Double, _ end: Double, capturedIntervals: [Int?]) -> RunRecord {
-        var slice = self
-        slice.intervals = intervals.filter { $0.start + rig.run.interval > start && $0.start < end }
-        let numbers = Set(slice.intervals.map(\.interval))
-        slice.capture = zip(capture, capturedIntervals).filter { $0.1.map(numbers.contains) ?? false }.map(\.0)
-        slice.writes = writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end }
-        slice.physics = physics.during(start, end)
-        slice.baseline = nil
-        return slice
     }
 }
 

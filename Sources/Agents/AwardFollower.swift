@@ -1,0 +1,169 @@
+import Market
+
+/// One device's award, followed through its interval at control steps: the agent measures what the device has
+/// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
+/// device and returns the next simulated time it needs to act, nil when nothing is due before the next interval.
+protocol AwardFollower: AnyObject {
+    var driver: DeviceDriver { get }
+    /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`.
+    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError)
+    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?)
+}
+
+/// How often a follower looks again at a device whose award it is tracking, simulated s.
+let replanPeriod = 60.0
+
+/// The EV charger: the current that delivers the rest of the awarded energy in the time left, re-planned as the
+/// vehicle's acceptance changes. Below the IEC minimum current it charges at the minimum, then stops once the
+/// energy is in (a duty cycle within the interval).
+final class EVFollower: AwardFollower {
+    let driver: DeviceDriver
+    private let mutation: HouseholdMutation?
+    private var energy = 0.0, delivered = 0.0, end = 0.0
+
+    init(driver: DeviceDriver, mutation: HouseholdMutation?) {
+        self.driver = driver
+        self.mutation = mutation
+    }
+
+    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+        energy = max(award, 0) * (end - time) / 3600
+        delivered = try driver.evDelivered()
+        self.end = end
+    }
+
+    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+        let reading: EVReading, got: Double
+        do {
+            reading = try driver.ev(at: time)
+            got = try driver.evDelivered() - delivered
+        } catch {
+            return (DispatchOutcome(name: "current-limit", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+        }
+        let remaining = energy - got, left = min(end - time, reading.timeToDeparture)
+        var current = 0.0, next: Double?
+        if reading.isPluggedIn, reading.kilowattsPerAmpere > 0, remaining > 0.001, left > 0 {
+            let power = remaining / (left / 3600)
+            if power >= reading.minimumPower {
+                current = min(power / reading.kilowattsPerAmpere, reading.maximumCurrent)
+                next = time + replanPeriod
+            } else if remaining / reading.minimumPower * 3600 >= 10 {
+                current = reading.minimumCurrent
+                next = time + remaining / reading.minimumPower * 3600
+            }
+        }
+        switch mutation {
+        case .evOverCurrent where current > 0: current += 2
+        case .evWithoutAward where reading.isPluggedIn: current = reading.maximumCurrent
+        default: break
+        }
+        return (driver.apply(EVDispatch(currentLimit: current)), next)
+    }
+}
+
+/// The battery: the power that brings the interval's metered energy to the award, from its measured power
+/// integrated since the award.
+final class BatteryFollower: AwardFollower {
+    let driver: DeviceDriver
+    private let mutation: HouseholdMutation?
+    /// kWh, + discharge.
+    private var energy = 0.0, delivered = 0.0, end = 0.0
+    private var last: (time: Double, power: Double) = (0, 0)
+    private var limits: (charge: Double, discharge: Double) = (0, 0)
+
+    init(driver: DeviceDriver, mutation: HouseholdMutation?) {
+        self.driver = driver
+        self.mutation = mutation
+    }
+
+    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+        let reading = try driver.battery()
+        limits = (reading.maximumChargePower, reading.maximumDischargePower)
+        energy = -award * (end - time) / 3600
+        delivered = 0
+        last = (time, try driver.batteryPower())
+        self.end = end
+    }
+
+    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+        let power: Double
+        do { power = try driver.batteryPower() } catch {
+            return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+        }
+        delivered += (last.power + power) / 2 * (time - last.time) / 3600
+        last = (time, power)
+        let left = end - time
+        var setpoint = left > 0 ? min(max((energy - delivered) / (left / 3600), -limits.charge), limits.discharge) : 0
+        if mutation == .batterySign { setpoint = -setpoint }
+        let idle = energy == 0 && abs(power) < 0.05
+        return (driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge), idle ? nil : time + replanPeriod)
+    }
+}
+
+/// The heat pump: on for the awarded share of the interval, off for the rest. It runs by moving the setpoint to
+/// the comfort edge that calls for running and rests at the other edge, so comfort always wins. Short-cycle
+/// protection makes on-times whole minimum cycles; what that rounding adds or leaves out is carried into the
+/// next intervals' on-time.
+final class ThermostatFollower: AwardFollower {
+    let driver: DeviceDriver
+    private let comfort: ThermostatStrategy
+    private let mutation: HouseholdMutation?
+    /// Electric power while the compressor runs, kW, and its minimum run and rest time, s.
+    let runningPower: Double
+    let minimumCycle: Double
+    private var target = 0.0, onTime = 0.0, carry = 0.0, end = 0.0
+    /// What the compressor did when last seen, and when it last stopped.
+    private var runs = false, seenAt: Double?, stoppedAt: Double?
+
+    init(driver: DeviceDriver, comfort: ThermostatStrategy, mutation: HouseholdMutation?) {
+        self.driver = driver
+        self.comfort = comfort
+        self.mutation = mutation
+        runningPower = (try? driver.thermostat(season: comfort.season).runningPower) ?? 0
+        minimumCycle = driver.rating("minimum-cycle", 180)
+    }
+
+    /// Counts the on-time since the compressor was last seen.
+    func observe(at time: Double) throws(DeviceLinkError) {
+        let now = try driver.compressorRuns()
+        if runs, let seenAt { onTime += time - seenAt }
+        if runs, !now { stoppedAt = time }
+        runs = now
+        seenAt = time
+    }
+
+    /// The share of the coming interval the compressor can run, 0...1: none while the room is past the edge where
+    /// it would start, less while short-cycle protection holds it off.
+    func available(at time: Double, room: Double, length: Double) -> Double {
+        guard !runs else { return 1 }
+        let half = driver.rating("deadband", 1) / 2
+        let startsAbove = comfort.season == .cooling ? room > runEdge + half : room < runEdge - half
+        guard startsAbove else { return 0 }
+        let lockout = stoppedAt.map { max(0, minimumCycle - (time - $0)) } ?? 0
+        return max(0, length - lockout) / length
+    }
+
+    private var runEdge: Double { comfort.season == .cooling ? comfort.setpoint - comfort.comfortBelow : comfort.setpoint + comfort.comfortAbove }
+    private var restEdge: Double { comfort.season == .cooling ? comfort.setpoint + comfort.comfortAbove : comfort.setpoint - comfort.comfortBelow }
+
+    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+        try observe(at: time)
+        carry = min(max(target - onTime, -minimumCycle), minimumCycle)
+        onTime = 0
+        let length = end - time
+        target = runningPower > 0 ? min(max(max(award, 0) / runningPower * length + carry, 0), length) : 0
+        self.end = end
+    }
+
+    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+        do { try observe(at: time) } catch {
+            return (DispatchOutcome(name: "\(comfort.season == .cooling ? "cool" : "heat")-setpoint", value: nil, landedAt: nil,
+                                    error: error.description), nil)
+        }
+        let remaining = target - onTime, left = end - time
+        let run = runs ? remaining > 0 : remaining >= minimumCycle / 2 && left > 0
+        let setpoint = mutation == .thermostatIgnoresAward ? comfort.setpoint : run ? runEdge : restEdge
+        let next: Double? = run ? time + min(max(remaining, 1), replanPeriod) : runs ? time + 30 : nil
+        return (driver.apply(ThermostatDispatch(season: comfort.season, setpoint: setpoint)), next)
+    }
+}

@@ -1,0 +1,104 @@
+public import Bus
+public import Emulators
+public import Messages
+import Physics
+
+/// What the physics series holds of a device, each with its unit and sign.
+public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
+    /// kW: + consumed for loads, + produced for PV, + discharged for a battery, + imported at a meter.
+    case power
+    /// %: a battery's state of charge.
+    case soc
+    /// °C: a room's air temperature.
+    case room
+    /// %: the state of charge of the vehicle at a charger.
+    case vehicleSoC = "vehicle-soc"
+    /// kWh: a meter's import and export counters.
+    case imported, exported
+    /// kW, + discharge: the power a controller forces on a battery (0 when it forces none).
+    case forced
+    /// 1 while a device runs on its comms-loss fallback (its watchdog expired), else 0.
+    case fallback
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One series of the physics: a device and what of it.
+public struct SeriesKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var device: String
+    public var reading: SeriesReading
+
+    public init(_ device: String, _ reading: SeriesReading) {
+        self.device = device
+        self.reading = reading
+    }
+
+    /// "<device>/<reading>", as series.csv heads its columns.
+    public var description: String { "\(device)/\(reading.rawValue)" }
+    public static func < (a: Self, b: Self) -> Bool { (a.device, a.reading) < (b.device, b.reading) }
+}
+
+/// The physics as it ran, sampled after every physics step: GridRig's first truth (the bus capture and the
+/// write logs are the other two).
+public struct PhysicsSeries: Sendable {
+    /// Simulated seconds of each sample.
+    public private(set) var times: [Double] = []
+    /// Sampled values, each aligned with `times`.
+    public private(set) var values: [SeriesKey: [Double]] = [:]
+
+    public init() {}
+
+    /// A series given whole (tests, replays).
+    init(times: [Double], values: [SeriesKey: [Double]]) {
+        self.times = times
+        self.values = values
+    }
+
+    /// What each kind of device contributes to the series.
+    static let readings: [DeviceKind: [(reading: SeriesReading, quantity: Quantity, scale: Double)]] = [
+        .inverter: [(.power, .acPower, 0.001)],
+        .battery: [(.power, .batteryPower, 0.001), (.soc, .stateOfCharge, 1), (.forced, .forcedPower, 0.001)],
+        .thermostat: [(.power, .hvacPower, 0.001), (.room, .roomTemperature, 1)],
+        .evCharger: [(.power, .chargingPower, 0.001), (.vehicleSoC, .vehicleSoC, 1)],
+        .meter: [(.power, .gridPower, 0.001), (.imported, .importedEnergy, 0.001), (.exported, .exportedEnergy, 0.001)],
+    ]
+
+    mutating func sample(_ fleet: Fleet, at time: Double) {
+        times.append(time)
+        for device in fleet.devices {
+            let emulator = device.emulator
+            for reading in Self.readings[emulator.profile.kind] ?? [] {
+                values[SeriesKey(emulator.name, reading.reading), default: []].append((emulator.reading(reading.quantity) ?? .nan) * reading.scale)
+            }
+            if emulator.profile.watchdog != nil {
+                values[SeriesKey(emulator.name, .fallback), default: []].append(emulator.isOnFallback ? 1 : 0)
+            }
+        }
+    }
+
+    public func series(_ device: String, _ reading: SeriesReading) -> [Double] { values[SeriesKey(device, reading)] ?? [] }
+}
+
+/// Everything one run left behind, from which assertions and reports are computed.
+public struct RunRecord: Sendable {
+    public var rig: Rig
+    public var intervals: [IntervalRecord]
+    public var capture: [CapturedMessage]
+    public var writes: [LoggedWrite]
+    public var physics: PhysicsSeries
+    /// The households of the run, in the rig's order.
+    public var households: [String]
+    /// Wall-clock seconds the run took.
+    public var wallSeconds: Double
+    /// The same rig with no controller (`gridrig run --baseline`): devices on their own defaults.
+    public var baseline: PhysicsSeries?
+    /// What the rig's bus faults did to messages, in arrival order.
+    public var busFaultEvents: [BusFaultEvent] = []
+
+    /// Every captured message that decodes, with its arrival time, in order.
+    public var messages: [(message: Message, received: Double)] {
+        capture.compactMap { captured in
+            (try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? [])).map { ($0, captured.received) }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Emulators
+import Foundation
+import Market
+
+/// One assertion's verdict: what was measured against what the rig allows.
+public struct AssertionResult: Sendable {
+    public var kind: AssertionSpec.Kind
+    public var passed: Bool
+    /// The measured value, as a person reads it ("p99 3.2 ms", "0 of 288 intervals").
+    public var measured: String
+    public var threshold: String
+    /// Why it failed, naming the interval, device or bid; empty when it passed.
+    public var detail: String
+}
+
+/// One check of the verdict: it judges the run view against its thresholds. Each exists to catch a named kind of
+/// bug, and a test with a controller that has that bug shows it does (docs/RIGS.md).
+protocol Assertion {
+    func judge(_ run: RunView) -> Judgement
+}
+
+/// What an assertion found, before the report names its kind.
+struct Judgement {
+    var passed: Bool
+    var measured: String
+    var threshold: String
+    /// Why it failed; ignored when it passed.
+    var detail: String
+
+    /// A check with nothing to judge says so, and does not pass: a verdict must never pass on no evidence.
+    static func nothingToJudge(_ what: String, threshold: String) -> Judgement {
+        Judgement(passed: false, measured: "nothing to judge", threshold: threshold, detail: what)
+    }
+}
+
+extension AssertionSpec {
+    /// The assertion this spec asks for, with its thresholds.
+    var assertion: any Assertion {
+        switch kind {
+        case .supplyEqualsDemand: MarketRuleAssertion(rule: .supplyEqualsDemand)
+        case .individualRationality: MarketRuleAssertion(rule: .individualRationality)
+        case .awardsAddUp: MarketRuleAssertion(rule: .awardsAddUp)
+        case .clearingMatchesReference: ClearingMatchesReference()
+        case .everyIntervalCleared: EveryIntervalCleared(maxIncomplete: self["max-incomplete"])
+        case .clearingLatency: ClearingLatency(p99: self["p99-ms"])
+        case .dispatchLatency: DispatchLatency(p99: self["p99-ms"])
+        case .dispatchReportsTruthful: DispatchReportsTruthful()
+        case .devicesFollowAwards:
+            DevicesFollowAwards(limits: [.evCharger: self["ev"], .battery: self["battery"], .thermostat: self["thermostat"], .inverter: self["solar"]])
+        case .watchdogFallbacks: WatchdogFallbacks()
+        case .socWithinLimits: SoCWithinLimits()
+        case .evEnergyByDeparture: EVEnergyByDeparture(tolerance: self["tolerance"])
+        case .comfortBand: ComfortBand(tolerance: self["tolerance"])
+        case .exportLimit: ExportLimit(tolerance: self["tolerance"])
+        case .balance: Balance(maxDeviation: self["max-deviation"], islandTolerance: self["tolerance"])
+        case .selfConsumption: SelfConsumption(minimum: self["minimum"])
+        }
+    }
+
+    func judge(_ run: RunView) -> AssertionResult {
+        let judgement = assertion.judge(run)
+        return AssertionResult(kind: kind, passed: judgement.passed, measured: judgement.measured, threshold: judgement.threshold,
+                               detail: judgement.passed ? "" : judgement.detail)
+    }
+}
+
+/// The verdict of a run: each of the rig's assertions on one view of it.
+enum Verdict {
+    static func judge(_ run: RunView) -> [AssertionResult] { run.rig.run.assertions.map { $0.judge(run) } }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+
+    /// "p50 0.3 p99 1.2 max 1.5 ms".
+    static func latencies(_ values: [Double]) -> String {
+        "p50 \(format(percentile(values, 0.5), 1)) p99 \(format(percentile(values, 0.99), 1)) max \(format(values.max() ?? 0, 1)) ms"
+    }
+}
+
+/// "HH:MM" of a simulated time, with the day when past the first.
+func clockTime(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "end" }
+    let total = Int(seconds.rounded())
+    let day = total / 86_400, rest = total % 86_400
+    let text = (rest / 3600 < 10 ? "0" : "") + "\(rest / 3600):" + (rest / 60 % 60 < 10 ? "0" : "") + "\(rest / 60 % 60)"
+    return day > 0 ? "day \(day + 1) \(text)" : text
+}

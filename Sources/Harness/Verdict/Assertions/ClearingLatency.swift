@@ -1,0 +1,16 @@
+/// Gate closure to the clearing on the bus, wall clock, p99. Catches a market too slow for its deadline.
+struct ClearingLatency: Assertion {
+    let p99: Double
+
+    func judge(_ run: RunView) -> Judgement {
+        let latencies = run.intervals.compactMap { view -> Double? in
+            guard let gate = view.gateAt, let cleared = view.clearedAt else { return nil }
+            return (cleared - gate) * 1000
+        }
+        let limit = "p99 ≤ \(Verdict.format(p99, 0)) ms"
+        guard !latencies.isEmpty else { return .nothingToJudge("no clearing followed a gate closure", threshold: limit) }
+        let measured = Verdict.percentile(latencies, 0.99)
+        return Judgement(passed: measured <= p99, measured: Verdict.latencies(latencies), threshold: limit,
+                         detail: "clearing p99 \(Verdict.format(measured)) ms after gate closure")
+    }
+}

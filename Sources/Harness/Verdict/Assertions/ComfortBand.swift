@@ -1,0 +1,24 @@
+import Emulators
+import Market
+
+/// Every room stays within its comfort band. Catches a thermostat controller that trades comfort away.
+struct ComfortBand: Assertion {
+    let tolerance: Double
+
+    func judge(_ run: RunView) -> Judgement {
+        var worst = 0.0, detail = ""
+        for spec in run.rig.devices where spec.profile.kind == .thermostat {
+            let comfort = run.rig.run.comfort[spec.name] ?? ThermostatStrategy(season: .heating, setpoint: 21)
+            let low = comfort.setpoint - comfort.comfortBelow, high = comfort.setpoint + comfort.comfortAbove
+            for (time, room) in zip(run.physics.times, run.physics.series(spec.name, .room)) {
+                let beyond = max(low - room, room - high, 0)
+                if beyond > worst {
+                    worst = beyond
+                    detail = "\(spec.name) at \(Verdict.format(room, 1)) °C at \(clockTime(time)), band \(Verdict.format(low, 1))–\(Verdict.format(high, 1)) °C"
+                }
+            }
+        }
+        return Judgement(passed: worst <= tolerance, measured: "\(Verdict.format(worst)) K beyond band", threshold: "≤ \(Verdict.format(tolerance, 1)) K",
+                         detail: detail)
+    }
+}

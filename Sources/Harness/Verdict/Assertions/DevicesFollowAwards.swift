@@ -1,0 +1,108 @@
+import Emulators
+import Market
+import Messages
+
+/// Each device delivers, interval by interval, the energy it was awarded: |delivered − awarded| summed over the
+/// run, as a share of its awarded energy, within its kind's threshold. Catches a controller whose devices do not
+/// do what the market decided (a wrong sign, a current above the award, a charge without one, a thermostat left
+/// to itself, a watchdog that took over), judged from the physics, never from what the controller reports.
+/// Intervals touched by a scheduled fault of the device, its household, the bus or the grid are not judged.
+struct DevicesFollowAwards: Assertion {
+    /// %, by device kind.
+    let limits: [DeviceKind: Double]
+
+    func judge(_ run: RunView) -> Judgement {
+        let followed = run.followed()
+        let kinds: [DeviceKind] = [.evCharger, .battery, .thermostat, .inverter]
+        let threshold = kinds.map { "\($0.label) ≤ \(Verdict.format(limits[$0] ?? 0, 0)) %" }.joined(separator: ", ")
+        guard !followed.isEmpty else { return .nothingToJudge("no device was awarded energy", threshold: threshold) }
+        let measured = kinds.compactMap { kind in
+            followed.filter { $0.kind == kind }.map(\.share).max().map { "\(kind.label) \(Verdict.format($0, 1)) %" }
+        }.joined(separator: ", ")
+        let failing = followed.filter { $0.share > limits[$0.kind] ?? 0 }.sorted { $0.share > $1.share }
+        return Judgement(passed: failing.isEmpty, measured: "worst " + measured, threshold: threshold,
+                         detail: failing.prefix(3).map(\.description).joined(separator: "; "))
+    }
+}
+
+/// One device's energy against its awards over the run.
+struct FollowedDevice: CustomStringConvertible {
+    let device: String
+    let kind: DeviceKind
+    /// kWh, summed over the judged intervals: |awarded|, and |delivered − awarded|.
+    let awarded: Double
+    let deviation: Double
+    /// The interval that strayed most: its start, and the energy awarded and delivered in it, kWh.
+    let worst: (start: Double, awarded: Double, delivered: Double)
+    /// Deviation as a share of the awarded energy, %.
+    var share: Double { awarded > 0 ? deviation / awarded * 100 : .infinity }
+
+    var description: String {
+        let base = awarded > 0 ? "\(device) \(Verdict.format(share, 1)) % of \(Verdict.format(awarded, 1)) kWh awarded"
+            : "\(device) delivered \(Verdict.format(deviation, 2)) kWh with no award"
+        return base + " (worst \(clockTime(worst.start)): awarded \(Verdict.format(worst.awarded)), delivered \(Verdict.format(worst.delivered)) kWh)"
+    }
+}
+
+extension RunView {
+    /// The devices a household's agent drives: not meters, not an island's grid-forming battery, not a device
+    /// replaying field data.
+    var followableDevices: [DeviceSpec] {
+        rig.devices.filter { $0.house != nil && $0.profile.kind != .meter && !$0.isGridForming && $0.replay == nil }
+    }
+
+    /// kWh a device was awarded in an interval, in its series' sign (+ consumed by a load, + produced by PV,
+    /// + discharged by a battery); nil when its household got no awards. A household bids under
+    /// "<house>/<thermostat|ev|battery|solar>" (docs/PROTOCOL.md), one device of each kind.
+    func awardedEnergy(_ spec: DeviceSpec, in view: IntervalView) -> Double? {
+        guard let house = spec.house, let sent = view.awards[house], let bidder = spec.profile.kind.bidder else { return nil }
+        let id = "\(house)/\(bidder.rawValue)"
+        let net = sent.awards.awards.filter { $0.id == id }.reduce(0) { $0 + ($1.side == "buy" ? $1.quantity : -$1.quantity) }
+        let consumes = spec.profile.kind == .thermostat || spec.profile.kind == .evCharger
+        return (consumes ? net : -net) * intervalLength / 3600
+    }
+
+    /// Every followable device with its awards and deliveries over the judged intervals; devices with neither
+    /// (less than 0.05 kWh of each) are left out.
+    func followed() -> [FollowedDevice] {
+        followableDevices.compactMap { spec in
+            let spans = faultSpans(house: spec.house, device: spec.name)
+            var awarded = 0.0, deviation = 0.0, worst: (start: Double, awarded: Double, delivered: Double, off: Double)?
+            for view in intervals {
+                let end = view.start + intervalLength
+                guard !spans.contains(where: { $0.lowerBound < end && view.start < $0.upperBound }),
+                      let award = awardedEnergy(spec, in: view), let delivered = energy(of: spec.name, from: view.start, to: end) else { continue }
+                awarded += abs(award)
+                deviation += abs(delivered - award)
+                if abs(delivered - award) > worst?.off ?? 0 { worst = (view.start, award, delivered, abs(delivered - award)) }
+            }
+            guard awarded >= 0.05 || deviation >= 0.05, let worst else { return nil }
+            return FollowedDevice(device: spec.name, kind: spec.profile.kind, awarded: awarded, deviation: deviation,
+                                  worst: (worst.start, worst.awarded, worst.delivered))
+        }
+    }
+}
+
+extension DeviceKind {
+    /// The device's name in its household's bidder ids; nil for a meter.
+    var bidder: Household.Device? {
+        switch self {
+        case .inverter: .solar
+        case .battery: .battery
+        case .thermostat: .thermostat
+        case .evCharger: .ev
+        case .meter: nil
+        }
+    }
+
+    /// The kind as a person names it in a verdict.
+    var label: String {
+        switch self {
+        case .inverter: "PV"
+        case .battery: "battery"
+        case .thermostat: "thermostat"
+        case .evCharger: "EV"
+        case .meter: "meter"
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Emulators
+import Market
+
+/// The PCC never exports above the grid's export limit. Catches curtailment that does not happen.
+struct ExportLimit: Assertion {
+    let tolerance: Double
+
+    func judge(_ run: RunView) -> Judgement {
+        guard let grid = run.rig.run.grid, let meter = run.pccMeter else {
+            return Judgement(passed: true, measured: "islanded, or no PCC meter", threshold: "-", detail: "")
+        }
+        let limit = grid.exportLimit + tolerance
+        let worst = -(run.physics.series(meter.name, .power).min() ?? 0)
+        return Judgement(passed: worst <= limit, measured: "peak export \(Verdict.format(max(worst, 0))) kW", threshold: "≤ \(Verdict.format(limit, 1)) kW",
+                         detail: "export reached \(Verdict.format(worst)) kW, limit \(Verdict.format(grid.exportLimit, 1)) kW")
+    }
+}

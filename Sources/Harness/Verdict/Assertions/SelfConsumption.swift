@@ -1,0 +1,14 @@
+/// The share of the solar energy used inside the neighborhood reaches the rig's minimum (asserted only when a
+/// rig lists it).
+struct SelfConsumption: Assertion {
+    let minimum: Double
+
+    func judge(_ run: RunView) -> Judgement {
+        let threshold = "≥ \(Verdict.format(minimum, 1)) %"
+        guard let share = Outcomes(physics: run.physics, rig: run.rig).selfConsumption else {
+            return .nothingToJudge("no solar energy, or no PCC meter", threshold: threshold)
+        }
+        return Judgement(passed: share * 100 >= minimum, measured: "\(Verdict.format(share * 100, 1)) %", threshold: threshold,
+                         detail: "self-consumption \(Verdict.format(share * 100, 1)) %")
+    }
+}

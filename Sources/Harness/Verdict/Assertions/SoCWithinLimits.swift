@@ -1,0 +1,38 @@
+import Emulators
+
+/// No battery is commanded past its state-of-charge window: a discharge forced at the minimum, or a charge
+/// forced at the maximum, that the battery must refuse. The battery protects its own window, so the state of
+/// charge itself cannot leave it; what this catches is a controller that bids and dispatches a battery without
+/// regard to its state of charge. Only forced power counts (SunSpec 124 StorCtl_Mod): self-consumption on the
+/// battery's own settings is not a command.
+struct SoCWithinLimits: Assertion {
+    /// %, how close to a limit counts as at it (the SoC register's resolution).
+    static let margin = 0.5
+
+    func judge(_ run: RunView) -> Judgement {
+        var refused = 0.0, worst: (seconds: Double, detail: String)?
+        let times = run.physics.times
+        for spec in run.rig.devices where spec.profile.kind == .battery && !spec.isGridForming {
+            let low = spec.profile.rating("minimum-soc"), high = spec.profile.rating("maximum-soc")
+            let soc = run.physics.series(spec.name, .soc), forced = run.physics.series(spec.name, .forced)
+            guard soc.count == times.count, forced.count == times.count else { continue }
+            var seconds = 0.0, first: Double?
+            for index in times.indices.dropFirst() {
+                let before = soc[index - 1], command = forced[index]
+                let atLimit = (command > 0.01 && before <= low + Self.margin) || (command < -0.01 && before >= high - Self.margin)
+                guard atLimit, !run.isIslanded(at: times[index - 1]) else { continue }
+                seconds += times[index] - times[index - 1]
+                if first == nil { first = times[index - 1] }
+            }
+            refused += seconds
+            if let first, seconds > (worst?.seconds ?? 0) {
+                let command = forced[times.firstIndex { $0 > first }!]
+                worst = (seconds, "\(spec.name) was forced to \(command > 0 ? "discharge" : "charge") \(Verdict.format(abs(command))) kW at "
+                         + "\(Verdict.format(soc[times.firstIndex(of: first)!], 1)) % from \(clockTime(first)), window \(Verdict.format(low, 0))–\(Verdict.format(high, 0)) %: "
+                         + "\(Verdict.format(seconds / 60, 0)) min refused in all")
+            }
+        }
+        return Judgement(passed: refused == 0, measured: "\(Verdict.format(refused / 60, 1)) min of commands refused", threshold: "0",
+                         detail: worst?.detail ?? "")
+    }
+}

@@ -1,0 +1,131 @@
+import Bus
+import Emulators
+import Messages
+
+/// Everything an assertion may look at, decoded once from the three truths: the bus capture (every message, by
+/// the interval the conductor opened), the emulators' write logs, and the physics series. Every assertion, the
+/// fault windows and the report read it; a fault window judges a slice of it, never decoding again.
+struct RunView: Sendable {
+    let rig: Rig
+    let physics: PhysicsSeries
+    /// Accepted and refused writes, in arrival order.
+    let writes: [LoggedWrite]
+    let households: [String]
+    /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
+    let intervals: [IntervalView]
+    /// Every captured message that decodes, with its arrival (wall clock), in arrival order.
+    let messages: [(message: Message, received: Double)]
+    /// The simulated span judged: the whole run, or a fault window.
+    let span: ClosedRange<Double>
+    /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
+    private let energy: [String: [Double]]
+
+    /// One interval as the conductor opened it and the bus carried it.
+    struct IntervalView: Sendable {
+        let record: IntervalRecord
+        /// Each household's last bids before gate closure.
+        var bids: [String: Bids] = [:]
+        var gateAt: Double?
+        var clearing: ClearingResult?
+        var clearedAt: Double?
+        /// Each household's awards, with their arrival at the broker.
+        var awards: [String: (awards: Awards, at: Double)] = [:]
+        var number: Int { record.interval }
+        var start: Double { record.start }
+    }
+
+    init(_ record: RunRecord) {
+        let messages = record.capture.compactMap { captured in
+            (try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? [])).map { (message: $0, received: captured.received) }
+        }
+        self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
+                  records: record.intervals, messages: messages,
+                  span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
+    }
+
+    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord],
+                 messages: [(message: Message, received: Double)], span: ClosedRange<Double>) {
+        self.rig = rig
+        self.physics = physics
+        self.writes = writes
+        self.households = households
+        self.messages = messages
+        self.span = span
+        var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
+        for (message, received) in messages {
+            guard let number = message.header.interval, views[number] != nil else { continue }
+            switch message.body {
+            case .bids(let bids) where views[number]!.gateAt == nil: views[number]!.bids[message.header.sender] = bids
+            case .gate: views[number]!.gateAt = received
+            case .clearing(let clearing):
+                views[number]!.clearing = clearing
+                views[number]!.clearedAt = received
+            case .awards(let awards): views[number]!.awards[awards.house] = (awards, received)
+            default: continue
+            }
+        }
+        intervals = records.compactMap { views[$0.interval] }
+        let times = physics.times
+        var energy: [String: [Double]] = [:]
+        for (key, power) in physics.values where key.reading == .power {
+            var total = 0.0, sums = [Double](repeating: 0, count: power.count)
+            for index in power.indices.dropFirst() {
+                let value = power[index]
+                if value.isFinite { total += value * (times[index] - times[index - 1]) / 3600 }
+                sums[index] = total
+            }
+            energy[key.device] = sums
+        }
+        self.energy = energy
+    }
+
+    /// The run from `start` to `end` (simulated): the intervals that overlap it, their messages, the writes and
+    /// the physics samples within it.
+    func during(_ start: Double, _ end: Double) -> RunView {
+        let records = intervals.map(\.record).filter { $0.start + rig.run.interval > start && $0.start < end }
+        let numbers = Set(records.map(\.interval))
+        return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
+                       households: households, records: records,
+                       messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, span: start...max(start, end))
+    }
+
+    /// The length of every interval, s.
+    var intervalLength: Double { rig.run.interval }
+
+    /// The index of the last sample at or before `time`.
+    func sample(atOrBefore time: Double) -> Int? {
+        let times = physics.times
+        var low = 0, high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] <= time + 1e-6 { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? low - 1 : nil
+    }
+
+    /// kWh a device's power series gives from `start` to `end` (its sign: + consumed by a load, + produced by PV,
+    /// + discharged by a battery, + imported at a meter); nil when the series does not cover the span.
+    func energy(of device: String, from start: Double, to end: Double) -> Double? {
+        guard let sums = energy[device], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from,
+              physics.times[to] >= end - 1e-6 else { return nil }
+        return sums[to] - sums[from]
+    }
+
+    /// The PCC's meter: a meter of no house.
+    var pccMeter: DeviceSpec? { rig.devices.first { $0.profile.kind == .meter && $0.house == nil } }
+
+    /// Whether the neighborhood is an island at `time`: the whole run, or during a grid outage.
+    func isIslanded(at time: Double) -> Bool { rig.run.grid == nil || rig.run.faults.outages.contains { $0.contains(time) } }
+
+    /// The spans of scheduled faults that concern a device of `house` (or `device` itself): its own device faults,
+    /// the household's crash or stall, any bus fault, and grid outages. What a controller does there is a fault
+    /// scenario's business, not a failure to follow the market.
+    func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
+        var spans = rig.faults.filter { $0.device == device }.map { $0.start...$0.end }
+        spans += rig.run.faults.bus.map { $0.start...$0.end }
+        spans += rig.run.faults.crashes.filter { $0.participant == house || $0.participant == "market" }
+            .map { crash in crash.time...(crash.restart.map { crash.time + $0 } ?? .infinity) }
+        spans += rig.run.faults.outages.map { $0.start...$0.end }
+        return spans
+    }
+}
