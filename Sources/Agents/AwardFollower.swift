@@ -20,6 +20,22 @@ final class EVFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
     private var energy = 0.0, delivered = 0.0, end = 0.0
+    /// The current offered, A, and since when.
+    private var offered = (current: 0.0, since: 0.0)
+    /// What the plugged-in vehicle takes when offered more, A (it tapers near full); nil until seen, and after it
+    /// leaves. The agent bids no more than this.
+    private(set) var acceptance: Double?
+    /// Whether a vehicle was plugged in at the last look.
+    private var pluggedIn = false
+
+    /// Learns the vehicle's acceptance from what it draws against what it has been offered for a while (a vehicle
+    /// takes a few seconds to follow a new current).
+    func observe(_ reading: EVReading, at time: Double) throws(DeviceLinkError) {
+        pluggedIn = reading.isPluggedIn
+        guard reading.isPluggedIn else { acceptance = nil; return }
+        guard offered.current > 0, time - offered.since >= 20, let drawn = try driver.drawnCurrent(), drawn > 0 else { return }
+        acceptance = drawn < offered.current - 1 ? drawn : nil
+    }
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
         self.driver = driver
@@ -28,15 +44,19 @@ final class EVFollower: AwardFollower {
 
     func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
         energy = max(award, 0) * (end - time) / 3600
-        delivered = try driver.evDelivered()
+        delivered = try driver.ev(at: time).delivered
         self.end = end
     }
 
     func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+        // Nothing awarded and no vehicle at the last look: only the watchdog needs the current written again.
+        if energy == 0, !pluggedIn, mutation == nil { return (driver.apply(EVDispatch(currentLimit: 0)), nil) }
         let reading: EVReading, got: Double
         do {
-            reading = try driver.ev(at: time)
-            got = try driver.evDelivered() - delivered
+            let status = try driver.ev(at: time)
+            reading = status.reading
+            got = status.delivered - delivered
+            try observe(reading, at: time)
         } catch {
             return (DispatchOutcome(name: "current-limit", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
@@ -57,18 +77,20 @@ final class EVFollower: AwardFollower {
         case .evWithoutAward where reading.isPluggedIn: current = reading.maximumCurrent
         default: break
         }
+        if current != offered.current { offered = (current, time) }
         return (driver.apply(EVDispatch(currentLimit: current)), next)
     }
 }
 
 /// The battery: the power that brings the interval's metered energy to the award, from its measured power
-/// integrated since the award.
+/// integrated since the award. A battery settles on a new setpoint within seconds (its latency and ramp), so a
+/// stretch that began with a new setpoint counts at the power it settled on; any other at the mean of its ends.
 final class BatteryFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
     /// kWh, + discharge.
     private var energy = 0.0, delivered = 0.0, end = 0.0
-    private var last: (time: Double, power: Double) = (0, 0)
+    private var last: (time: Double, power: Double, setpoint: Double?) = (0, 0, nil)
     private var limits: (charge: Double, discharge: Double) = (0, 0)
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
@@ -81,7 +103,7 @@ final class BatteryFollower: AwardFollower {
         limits = (reading.maximumChargePower, reading.maximumDischargePower)
         energy = -award * (end - time) / 3600
         delivered = 0
-        last = (time, try driver.batteryPower())
+        last = (time, try driver.batteryPower(), last.setpoint)
         self.end = end
     }
 
@@ -90,11 +112,12 @@ final class BatteryFollower: AwardFollower {
         do { power = try driver.batteryPower() } catch {
             return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
-        delivered += (last.power + power) / 2 * (time - last.time) / 3600
-        last = (time, power)
+        let settled = last.setpoint == nil ? (last.power + power) / 2 : power
+        delivered += settled * (time - last.time) / 3600
         let left = end - time
         var setpoint = left > 0 ? min(max((energy - delivered) / (left / 3600), -limits.charge), limits.discharge) : 0
         if mutation == .batterySign { setpoint = -setpoint }
+        last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)
         let idle = energy == 0 && abs(power) < 0.05
         return (driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge), idle ? nil : time + replanPeriod)
     }

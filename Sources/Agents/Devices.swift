@@ -81,6 +81,11 @@ final class DeviceDriver {
         return [2, 3, 5].contains(Int(try connection.read(.hvacAction)))
     }
 
+    /// The current the vehicle draws now, A per phase; nil when the charger does not show it.
+    func drawnCurrent() throws(DeviceLinkError) -> Double? {
+        connection.has(.chargingCurrent) ? try connection.read(.chargingCurrent) : nil
+    }
+
     /// The battery's AC power now, kW, + discharge.
     func batteryPower() throws(DeviceLinkError) -> Double { try connection.read(.batteryPower) / 1000 }
 
@@ -98,32 +103,25 @@ final class DeviceDriver {
         SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
     }
 
-    /// Plugged in is IEC 61851 state B, C or D (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F). The current
-    /// range tops out at what the vehicle takes now: one drawing well below the current offered (tapering near
-    /// full) cannot be given more, so the agent bids no more than that.
-    func ev(at time: Double) throws(DeviceLinkError) -> EVReading {
+    /// The charger's reading, and the kWh it has delivered this session. Plugged in is IEC 61851 state B, C or D
+    /// (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
+    func ev(at time: Double) throws(DeviceLinkError) -> (reading: EVReading, delivered: Double) {
         let state = try connection.readState(.pilotState) ?? 0
         let plugged = (1...6).contains(state)
         let delivered = try evDelivered(pluggedIn: plugged)
         let plan = setup.vehicle
-        var maximum = min(rating("max-current", 32), plan?.maxCurrent ?? 32)
-        if let offered = written[.maxCurrent], offered > 0, connection.has(.chargingCurrent) {
-            let drawn = try connection.read(.chargingCurrent)
-            if drawn > 0, drawn < offered - 1 { maximum = min(maximum, max(drawn.rounded(.up), rating("minimum-current", 6))) }
-        }
-        return EVReading(isPluggedIn: plugged && plan != nil, energyNeeded: max(0, (plan?.energyNeeded ?? 0) - delivered),
+        let reading = EVReading(isPluggedIn: plugged && plan != nil, energyNeeded: max(0, (plan?.energyNeeded ?? 0) - delivered),
                          timeToDeparture: (plan?.departure ?? time) - time,
-                         minimumCurrent: rating("minimum-current", 6), maximumCurrent: maximum,
+                         minimumCurrent: rating("minimum-current", 6), maximumCurrent: min(rating("max-current", 32), plan?.maxCurrent ?? 32),
                          phases: min(Int(rating("phases", 3)), plan?.phases ?? 3), voltage: rating("voltage", 230))
+        return (reading, delivered)
     }
 
     /// kWh the charger has delivered in this session (from its session counter, or its lifetime counter since
     /// the vehicle plugged in).
-    func evDelivered(pluggedIn: Bool? = nil) throws(DeviceLinkError) -> Double {
+    private func evDelivered(pluggedIn plugged: Bool) throws(DeviceLinkError) -> Double {
         if connection.has(.sessionEnergy) { return try connection.read(.sessionEnergy) / 1000 }
         guard connection.has(.totalEnergy) else { return 0 }
-        var plugged: Bool
-        if let pluggedIn { plugged = pluggedIn } else { plugged = (1...6).contains(try connection.readState(.pilotState) ?? 0) }
         let total = try connection.read(.totalEnergy) / 1000
         if !plugged { totalAtPlugIn = nil } else if totalAtPlugIn == nil { totalAtPlugIn = total }
         return total - (totalAtPlugIn ?? total)

@@ -82,11 +82,13 @@ public final class HouseholdAgent: Sendable {
     public func run() throws(ParticipantError) {
         let house = setup.house
         let participant = try Participant(name: house, role: "household", context: context, endpoints: endpoints,
-                                          topics: ["awards/\(house)", "clock"], control: control, logger: logger)
+                                          topics: ["awards/\(house)", "grant/\(house)"], control: control, logger: logger)
         let drivers = setup.devices.map(DeviceDriver.init)
         let followers = drivers.compactMap(follower)
         var prices: [Double] = []
         var current: OpenInterval?
+        /// When each follower next needs to act within the open interval.
+        var due: [Double?] = followers.map { _ in nil }
         do {
             while let message = try participant.next() {
                 switch message.body {
@@ -123,15 +125,16 @@ public final class HouseholdAgent: Sendable {
                             logger.warning("device unavailable", metadata: ["device": "\(follower.driver.setup.id)", "error": "\(error)"])
                         }
                     }
-                    let (followed, next) = follow(followers, at: now.start)
+                    due = followers.map { _ in nil }
+                    let (followed, next) = follow(followers, at: now.start, due: &due)
                     setpoints += followed
                     now.next = next
                     current = now
                     try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next)),
                                          interval: now.number)
-                case .tick(let tick) where message.header.sender == Participant.conductor:
-                    guard var now = current, message.header.interval == now.number, let due = now.next, tick.time >= due - 1e-6 else { continue }
-                    now.next = follow(followers, at: tick.time).next
+                case .grant(let grant) where message.header.sender == Participant.conductor:
+                    guard var now = current, message.header.interval == now.number, now.next != nil else { continue }
+                    now.next = follow(followers, at: grant.time, due: &due).next
                     current = now
                     try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
                 default:
@@ -155,18 +158,21 @@ public final class HouseholdAgent: Sendable {
         }
     }
 
-    /// Every follower acts at `time`; the next time is the earliest any needs, and never later than half a
-    /// product's watchdog after this write, so that the watchdog stays armed.
-    private func follow(_ followers: [any AwardFollower], at time: Double) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
-        var setpoints: [DispatchReport.Setpoint] = [], next: Double?
-        for follower in followers {
+    /// The followers act at `time`. Each names the next time it needs, never later than three quarters of its
+    /// product's watchdog after this write, so that the watchdog stays armed (the rest is margin for the product's
+    /// own latency and the control step); the agent asks for the earliest.
+    /// Only the followers whose time has come act (all of them when `due` is nil, at the awards).
+    private func follow(_ followers: [any AwardFollower], at time: Double,
+                        due: inout [Double?]) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
+        var setpoints: [DispatchReport.Setpoint] = []
+        for (index, follower) in followers.enumerated() where due[index].map({ $0 <= time + 1e-6 }) ?? true {
             let (outcome, wanted) = follower.follow(at: time)
             setpoints.append(DispatchReport.Setpoint(id: follower.driver.setup.id, name: outcome.name, value: outcome.value,
                                                      landedAt: outcome.landedAt, error: outcome.error))
-            let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 / 2 }
-            for candidate in [wanted, refresh].compactMap({ $0 }) { next = min(next ?? candidate, candidate) }
+            let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 * 0.75 }
+            due[index] = [wanted, refresh].compactMap { $0 }.min()
         }
-        return (setpoints, next)
+        return (setpoints, due.compactMap { $0 }.min())
     }
 
     /// Reads every device; one that fails is left out of the bids and reported in the telemetry as unavailable.
@@ -187,7 +193,11 @@ public final class HouseholdAgent: Sendable {
                     }
                     readings.thermostat = reading
                 case .evCharger:
-                    let reading = try driver.ev(at: time)
+                    var reading = try driver.ev(at: time).reading
+                    if let follower = followers.first(where: { $0.driver === driver }) as? EVFollower {
+                        try follower.observe(reading, at: time)
+                        reading.maximumCurrent = min(reading.maximumCurrent, max(follower.acceptance ?? .infinity, reading.minimumCurrent))
+                    }
                     readings.ev = reading
                     values = ["plugged_in": reading.isPluggedIn ? 1 : 0, "energy_needed": reading.energyNeeded]
                 case .battery:

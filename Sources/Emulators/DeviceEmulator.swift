@@ -175,18 +175,28 @@ struct Core: Sendable {
         }
     }
 
+    /// Advances `seconds`, splitting the step where a written setting falls due or the watchdog expires, so that
+    /// the device acts on a write after its latency, not at the next whole step.
     mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
-        let due = pending.filter { $0.due <= time }
-        pending.removeAll { $0.due <= time }
-        for change in due { apply(change.settings, profile: profile) }
-        if let deadline = watchdogDeadline, deadline <= time {
-            watchdogExpired = true
-            watchdogDeadline = nil
-        }
         var site = site
         site.solarShare = min(site.solarShare, effects.sunShare)
-        physics.step(applied: effective(profile), at: time, for: seconds, site: site)
-        time += seconds
+        let end = time + seconds
+        while true {
+            let due = pending.filter { $0.due <= time + 1e-9 }
+            pending.removeAll { $0.due <= time + 1e-9 }
+            for change in due { apply(change.settings, profile: profile) }
+            if let deadline = watchdogDeadline, deadline <= time + 1e-9 {
+                watchdogExpired = true
+                watchdogDeadline = nil
+            }
+            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity)
+            let until = event < end - 1e-9 ? event : end
+            guard until > time else { break }
+            physics.step(applied: effective(profile), at: time, for: until - time, site: site)
+            time = until
+            if until >= end { break }
+        }
+        time = end
         refresh(layout, profile)
     }
 
@@ -210,26 +220,32 @@ struct Core: Sendable {
             }
             shownScaleFactors = scaleFactors
         }
+        // Every value is read from one snapshot first and stored after: reading the core while its banks were
+        // being mutated made Swift copy the whole core once per point.
+        let now = time, frozen = effects.isFrozen, distortions = effects.distortions
+        let snapshot = self
+        var trace: MeasurementTrace?
+        if case .measurements(let recorded) = replay { trace = recorded }
+        var updates: [(unit: UInt8, table: RegisterTable, address: UInt16, words: [UInt16])] = []
+        updates.reserveCapacity(layout.live.count)
         for ref in layout.live {
             let block = profile.blocks[ref.block]
             let point = block.points[ref.point]
             let value: Double?
             switch point.binding {
             case .quantity(let quantity):
-                if effects.isFrozen { continue }
-                var measured = reading(quantity, applied: applied)
-                if case .measurements(let trace) = replay, let recorded = trace.value(point.name, at: time) ?? trace.value(quantity.rawValue, at: time) {
-                    measured = recorded
+                if frozen { continue }
+                var measured = snapshot.reading(quantity, applied: applied)
+                if let trace, let recorded = trace.value(point.name, at: now) ?? trace.value(quantity.rawValue, at: now) { measured = recorded }
+                value = distortions.isEmpty || point.labels != nil ? measured : distortions.reduce(measured) { value, distortion in
+                    value.map { distortion.apply($0, quantity: quantity, point: ref.point, time: now) }
                 }
-                value = effects.distortions.reduce(measured) { value, distortion in
-                    value.map { point.labels == nil ? distortion.apply($0, quantity: quantity, point: ref.point, time: time) : $0 }
-                }
-            case .control(let control, _): value = physics.controlValue(control, requested: requested) ?? requested[control]
+            case .control(let control, _): value = snapshot.physics.controlValue(control, requested: snapshot.requested) ?? snapshot.requested[control]
             case .constant, .stored: continue
             }
-            let words = Self.encode(value, point, scale: scale(of: point), order)
-            _ = banks[block.unit]?.store(words, in: block.table, at: point.address)
+            updates.append((block.unit, block.table, point.address, Self.encode(value, point, scale: snapshot.scale(of: point), order)))
         }
+        for update in updates { _ = banks[update.unit]?.store(update.words, in: update.table, at: update.address) }
     }
 
     private static func encode(_ value: Double?, _ point: Point, scale: Double, _ order: WordOrder) -> [UInt16] {

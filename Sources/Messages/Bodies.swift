@@ -186,6 +186,19 @@ public struct DispatchReport: Sendable, Equatable {
     }
 }
 
+/// The conductor granting a participant the simulated time it asked for: the physics stands at `time`, and the
+/// conductor waits for the participant's next `time-request` before it advances further.
+public struct TimeGrant: Sendable, Equatable {
+    public var participant: String
+    /// Simulated seconds since midnight of the run's first day.
+    public var time: Double
+
+    public init(participant: String, time: Double) {
+        self.participant = participant
+        self.time = time
+    }
+}
+
 /// A participant's answer to a control step granted to it: it has acted for the tick's time, and names the next
 /// simulated time it needs (nil: nothing before the next interval).
 public struct TimeRequest: Sendable, Equatable {

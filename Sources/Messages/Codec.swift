@@ -127,6 +127,9 @@ extension Message.Body {
             writer.fieldIfPresent("next_time", report.nextTime)
         case .timeRequest(let request):
             writer.fieldIfPresent("time", request.time)
+        case .grant(let grant):
+            writer.field("participant", grant.participant)
+            writer.field("time", grant.time)
         case .error(let report):
             writer.field("fault", report.fault.rawValue)
             writer.field("detail", report.detail)
@@ -176,6 +179,7 @@ extension Message.Body {
                                                                         error: try setpoint.optionalString("error"))
                                             }, nextTime: try fields.optionalNumber("next_time")))
         case "time-request": return .timeRequest(TimeRequest(time: try fields.optionalNumber("time")))
+        case "grant": return .grant(TimeGrant(participant: try fields.string("participant"), time: try fields.number("time")))
         case "error":
             let name = try fields.string("fault")
             guard let fault = ErrorReport.Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }

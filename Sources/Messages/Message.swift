@@ -43,6 +43,7 @@ public struct Message: Sendable, Equatable {
         case awards(Awards)
         case dispatch(DispatchReport)
         case timeRequest(TimeRequest)
+        case grant(TimeGrant)
         case error(ErrorReport)
 
         public var type: String {
@@ -59,6 +60,7 @@ public struct Message: Sendable, Equatable {
             case .awards: "awards"
             case .dispatch: "dispatch"
             case .timeRequest: "time-request"
+            case .grant: "grant"
             case .error: "error"
             }
         }
@@ -80,6 +82,7 @@ public struct Message: Sendable, Equatable {
         case .awards(let body): "awards/\(body.house)"
         case .dispatch(let body): "dispatch/\(body.house)"
         case .timeRequest: "time/\(header.sender)"
+        case .grant(let body): "grant/\(body.participant)"
         case .error: "error/\(header.sender)"
         }
     }

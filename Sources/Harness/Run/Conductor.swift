@@ -185,10 +185,10 @@ public final class Conductor {
     }
 
     /// Runs the interval's physics in control steps. Each step ends at the earliest of: the control period from
-    /// now, a time some participant asked for, the interval's end. The conductor publishes the step's `tick` and
-    /// waits until every participant whose time it is has answered with its next `time-request` (or the dispatch
-    /// deadline has passed), so that a step costs only the participants that asked for it. Times are granted on
-    /// whole simulated seconds.
+    /// now, a time some participant asked for, the interval's end. The conductor publishes the step's `tick` for
+    /// everyone who watches the clock, a `grant` to each participant whose time it is, and waits until each has
+    /// answered with its next `time-request` (or the dispatch deadline has passed), so that a step costs only the
+    /// participants that asked for it. Times are granted on whole simulated seconds.
     private func advance(_ record: inout IntervalRecord, requests initial: [String: Double], onStep: (Double) -> Void) throws(ConductorError) {
         let number = record.interval, end = record.start + timing.length
         var requests = initial
@@ -209,6 +209,7 @@ public final class Conductor {
             var waiting = Set(requests.filter { $0.value <= next + 1e-6 }.keys)
             for participant in waiting { requests[participant] = nil }
             try send(.tick(Tick(time: next)), interval: number)
+            for participant in waiting.sorted() { try send(.grant(TimeGrant(participant: participant, time: next)), interval: number) }
             record.steps += 1
             try collect(until: .now + timing.dispatchDeadline, handle: { message in
                 guard case .timeRequest(let request) = message.body, message.header.interval == number else { return }

@@ -1,6 +1,7 @@
 import Bus
 import Emulators
 import Messages
+import Modbus
 
 /// Everything an assertion may look at, decoded once from the three truths: the bus capture (every message, by
 /// the interval the conductor opened), the emulators' write logs, and the physics series. Every assertion, the
@@ -19,6 +20,8 @@ struct RunView: Sendable {
     let span: ClosedRange<Double>
     /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
     private let energy: [String: [Double]]
+    /// Wall-clock times of the accepted writes to each device, ascending.
+    let acceptedWrites: [String: [Double]]
 
     /// One interval as the conductor opened it and the bus carried it.
     struct IntervalView: Sendable {
@@ -77,6 +80,20 @@ struct RunView: Sendable {
             energy[key.device] = sums
         }
         self.energy = energy
+        var accepted: [String: [Double]] = [:]
+        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write.record.unixTime) }
+        acceptedWrites = accepted.mapValues { $0.sorted() }
+    }
+
+    /// The first accepted write to `device` at or after `time` (wall clock), if any.
+    func firstWrite(to device: String, atOrAfter time: Double) -> Double? {
+        guard let times = acceptedWrites[device] else { return nil }
+        var low = 0, high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] < time { low = middle + 1 } else { high = middle }
+        }
+        return low < times.count ? times[low] : nil
     }
 
     /// The run from `start` to `end` (simulated): the intervals that overlap it, their messages, the writes and

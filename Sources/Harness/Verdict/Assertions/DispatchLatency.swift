@@ -1,6 +1,3 @@
-import Emulators
-import Modbus
-
 /// A household's awards on the bus to its first setpoint in a device's write log, wall clock, p99. Catches an
 /// agent that acts on its awards late.
 struct DispatchLatency: Assertion {
@@ -8,12 +5,13 @@ struct DispatchLatency: Assertion {
 
     func judge(_ run: RunView) -> Judgement {
         var latencies: [Double] = []
-        let writes = run.writes.filter { $0.record.exception == nil }.sorted { $0.record.unixTime < $1.record.unixTime }
+        var devices: [String: [String]] = [:]
+        for device in run.acceptedWrites.keys { devices[String(device.prefix { $0 != "/" }), default: []].append(device) }
         for (index, view) in run.intervals.enumerated() {
             let end = index + 1 < run.intervals.count ? run.intervals[index + 1].gateAt ?? .infinity : .infinity
             for (house, sent) in view.awards {
-                let first = writes.first { $0.device.hasPrefix("\(house)/") && $0.record.unixTime >= sent.at && $0.record.unixTime < end }
-                if let first { latencies.append((first.record.unixTime - sent.at) * 1000) }
+                let first = devices[house, default: []].compactMap { run.firstWrite(to: $0, atOrAfter: sent.at) }.min()
+                if let first, first < end { latencies.append((first - sent.at) * 1000) }
             }
         }
         let limit = "p99 ≤ \(Verdict.format(p99, 0)) ms"

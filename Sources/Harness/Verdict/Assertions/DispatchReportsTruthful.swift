@@ -1,13 +1,10 @@
-import Emulators
 import Messages
-import Modbus
 
 /// Every setpoint a household reports as landed has an accepted write to that device in the write log, between
 /// its awards and its report. Catches an agent that reports what it meant to do rather than what the device took.
 struct DispatchReportsTruthful: Assertion {
     func judge(_ run: RunView) -> Judgement {
         var claims = 0, failures: [String] = []
-        let writes = run.writes.filter { $0.record.exception == nil }
         var awardsAt: [String: Double] = [:]
         for (message, received) in run.messages {
             switch message.body {
@@ -16,7 +13,7 @@ struct DispatchReportsTruthful: Assertion {
                 let from = awardsAt[report.house] ?? 0
                 for setpoint in report.setpoints where setpoint.landedAt != nil {
                     claims += 1
-                    if !writes.contains(where: { $0.device == setpoint.id && $0.record.unixTime >= from - 0.001 && $0.record.unixTime <= received + 0.001 }) {
+                    if (run.firstWrite(to: setpoint.id, atOrAfter: from - 0.001) ?? .infinity) > received + 0.001 {
                         failures.append("interval \(message.header.interval ?? 0): \(setpoint.id) \(setpoint.name) reported landed, but no accepted write reached it")
                     }
                 }
