@@ -5,8 +5,9 @@ import Market
 /// device and returns the next simulated time it needs to act, nil when nothing is due before the next interval.
 protocol AwardFollower: AnyObject {
     var driver: DeviceDriver { get }
-    /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`.
-    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError)
+    /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`. On an island
+    /// (`islanded`) a follower avoids steps above its award: the battery forming the grid has little reserve.
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError)
     func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?)
 }
 
@@ -15,11 +16,13 @@ let replanPeriod = 60.0
 
 /// The EV charger: the current that delivers the rest of the awarded energy in the time left, re-planned as the
 /// vehicle's acceptance changes. Below the IEC minimum current it charges at the minimum, then stops once the
-/// energy is in (a duty cycle within the interval).
+/// energy is in (a duty cycle within the interval), except on an island, where it does not charge below the
+/// minimum at all.
 final class EVFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
     private var energy = 0.0, delivered = 0.0, end = 0.0
+    private var islanded = false
     /// The current offered, A, and since when.
     private var offered = (current: 0.0, since: 0.0)
     /// What the plugged-in vehicle takes when offered more, A (it tapers near full); nil until seen, and after it
@@ -42,10 +45,11 @@ final class EVFollower: AwardFollower {
         self.mutation = mutation
     }
 
-    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
         energy = max(award, 0) * (end - time) / 3600
         delivered = try driver.ev(at: time).delivered
         self.end = end
+        self.islanded = islanded
     }
 
     func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
@@ -67,7 +71,7 @@ final class EVFollower: AwardFollower {
             if power >= reading.minimumPower {
                 current = min(power / reading.kilowattsPerAmpere, reading.maximumCurrent)
                 next = time + replanPeriod
-            } else if remaining / reading.minimumPower * 3600 >= 10 {
+            } else if !islanded, remaining / reading.minimumPower * 3600 >= 10 {
                 current = reading.minimumCurrent
                 next = time + remaining / reading.minimumPower * 3600
             }
@@ -85,22 +89,32 @@ final class EVFollower: AwardFollower {
 /// The battery: the power that brings the interval's metered energy to the award, from its measured power
 /// integrated since the award. A battery settles on a new setpoint within seconds (its latency and ramp), so a
 /// stretch that began with a new setpoint counts at the power it settled on; any other at the mean of its ends.
+/// A battery that does not settle on its setpoint (a hybrid inverter backing up the house in an outage, one held
+/// at a state-of-charge limit) is not the agent's to sell: `obeys` turns false and the agent stops bidding it
+/// until it follows again.
 final class BatteryFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
     /// kWh, + discharge.
     private var energy = 0.0, delivered = 0.0, end = 0.0
     private var last: (time: Double, power: Double, setpoint: Double?) = (0, 0, nil)
+    /// The last setpoint written, and when.
+    private var written: (time: Double, power: Double)?
+    /// Whether the battery settled on its last setpoint, as far as the agent has seen.
+    private(set) var obeys = true
     private var limits: (charge: Double, discharge: Double) = (0, 0)
+    /// The state-of-charge window, 0...1.
+    private var window: ClosedRange<Double> = 0...1
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
         self.driver = driver
         self.mutation = mutation
     }
 
-    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
         let reading = try driver.battery()
         limits = (reading.maximumChargePower, reading.maximumDischargePower)
+        window = reading.minimumSoC...max(reading.minimumSoC, reading.maximumSoC)
         energy = -award * (end - time) / 3600
         delivered = 0
         last = (time, try driver.batteryPower(), last.setpoint)
@@ -108,16 +122,21 @@ final class BatteryFollower: AwardFollower {
     }
 
     func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
-        let power: Double
-        do { power = try driver.batteryPower() } catch {
+        let power: Double, soc: Double
+        do { (power, soc) = (try driver.batteryPower(), try driver.stateOfCharge()) } catch {
             return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
+        if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
         let settled = last.setpoint == nil ? (last.power + power) / 2 : power
         delivered += settled * (time - last.time) / 3600
         let left = end - time
         var setpoint = left > 0 ? min(max((energy - delivered) / (left / 3600), -limits.charge), limits.discharge) : 0
+        // Never force what the battery must refuse: a discharge at its minimum, a charge at its maximum.
+        let atLimit = (setpoint > 0 && soc <= window.lowerBound + 0.005) || (setpoint < 0 && soc >= window.upperBound - 0.005)
+        if atLimit, mutation != .batteryIgnoresSoC { setpoint = 0 }
         if mutation == .batterySign { setpoint = -setpoint }
         last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)
+        if written?.power != setpoint { written = (time, setpoint) }
         let idle = energy == 0 && abs(power) < 0.05
         return (driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge), idle ? nil : time + replanPeriod)
     }
@@ -126,7 +145,9 @@ final class BatteryFollower: AwardFollower {
 /// The heat pump: on for the awarded share of the interval, off for the rest. It runs by moving the setpoint to
 /// the comfort edge that calls for running and rests at the other edge, so comfort always wins. Short-cycle
 /// protection makes on-times whole minimum cycles; what that rounding adds or leaves out is carried into the
-/// next intervals' on-time.
+/// next intervals' on-time. Each heat pump runs at its own place within the interval (a phase from its device id),
+/// so that a neighborhood's heat pumps do not all start at the interval's start: synchronized compressors would
+/// draw a peak no market cleared, and an island's battery could not hold it.
 final class ThermostatFollower: AwardFollower {
     let driver: DeviceDriver
     private let comfort: ThermostatStrategy
@@ -135,6 +156,9 @@ final class ThermostatFollower: AwardFollower {
     let runningPower: Double
     let minimumCycle: Double
     private var target = 0.0, onTime = 0.0, carry = 0.0, end = 0.0
+    /// Where within the interval the on-time begins: a share of the slack, fixed per device.
+    private let phase: Double
+    private var runFrom = 0.0
     /// What the compressor did when last seen, and when it last stopped.
     private var runs = false, seenAt: Double?, stoppedAt: Double?
 
@@ -144,6 +168,9 @@ final class ThermostatFollower: AwardFollower {
         self.mutation = mutation
         runningPower = (try? driver.thermostat(season: comfort.season).runningPower) ?? 0
         minimumCycle = driver.rating("minimum-cycle", 180)
+        // FNV-1a of the id: the same phase in every run, different ones across devices.
+        let hash = driver.setup.id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        phase = Double(hash % 1000) / 1000
     }
 
     /// Counts the on-time since the compressor was last seen.
@@ -169,12 +196,13 @@ final class ThermostatFollower: AwardFollower {
     private var runEdge: Double { comfort.season == .cooling ? comfort.setpoint - comfort.comfortBelow : comfort.setpoint + comfort.comfortAbove }
     private var restEdge: Double { comfort.season == .cooling ? comfort.setpoint + comfort.comfortAbove : comfort.setpoint - comfort.comfortBelow }
 
-    func begin(award: Double, at time: Double, end: Double) throws(DeviceLinkError) {
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
         try observe(at: time)
         carry = min(max(target - onTime, -minimumCycle), minimumCycle)
         onTime = 0
         let length = end - time
         target = runningPower > 0 ? min(max(max(award, 0) / runningPower * length + carry, 0), length) : 0
+        runFrom = time + ((phase * max(0, length - target)) / 5).rounded(.down) * 5
         self.end = end
     }
 
@@ -184,9 +212,11 @@ final class ThermostatFollower: AwardFollower {
                                     error: error.description), nil)
         }
         let remaining = target - onTime, left = end - time
-        let run = runs ? remaining > 0 : remaining >= minimumCycle / 2 && left > 0
+        let waiting = !runs && time < runFrom - 1e-6
+        let run = !waiting && (runs ? remaining > 0 : remaining >= minimumCycle / 2 && left > 0)
         let setpoint = mutation == .thermostatIgnoresAward ? comfort.setpoint : run ? runEdge : restEdge
-        let next: Double? = run ? time + min(max(remaining, 1), replanPeriod) : runs ? time + 30 : nil
+        let next: Double? = waiting && remaining >= minimumCycle / 2 ? runFrom
+            : run ? time + min(max(remaining, 1), replanPeriod) : runs ? time + 30 : nil
         return (driver.apply(ThermostatDispatch(season: comfort.season, setpoint: setpoint)), next)
     }
 }

@@ -86,6 +86,9 @@ final class DeviceDriver {
         connection.has(.chargingCurrent) ? try connection.read(.chargingCurrent) : nil
     }
 
+    /// The battery's state of charge now, 0...1.
+    func stateOfCharge() throws(DeviceLinkError) -> Double { try connection.read(.stateOfCharge) / 100 }
+
     /// The battery's AC power now, kW, + discharge.
     func batteryPower() throws(DeviceLinkError) -> Double { try connection.read(.batteryPower) / 1000 }
 

@@ -73,6 +73,8 @@ public final class HouseholdAgent: Sendable {
         let readings: HouseholdReadings
         let forecast: PriceForecast
         let terms: MarketTerms
+        /// Whether a battery forms the grid this interval (an island, or an outage).
+        let isIslanded: Bool
         /// The simulated time this agent asked the conductor for; nil when it needs nothing more this interval.
         var next: Double?
     }
@@ -87,8 +89,10 @@ public final class HouseholdAgent: Sendable {
         let followers = drivers.compactMap(follower)
         var prices: [Double] = []
         var current: OpenInterval?
-        /// When each follower next needs to act within the open interval.
+        /// When each follower next needs to act within the open interval, and whether it acts at all (a battery
+        /// that forms the island's grid is not the household's to drive).
         var due: [Double?] = followers.map { _ in nil }
+        var active = followers.map { _ in true }
         do {
             while let message = try participant.next() {
                 switch message.body {
@@ -96,8 +100,10 @@ public final class HouseholdAgent: Sendable {
                     guard let interval = message.header.interval else { continue }
                     let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
                     let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
-                    let (readings, telemetry) = read(drivers, followers, at: start.start, length: start.length)
-                    current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms)
+                    let (readings, telemetry) = read(drivers.filter { $0.setup.id != start.gridForming }, followers, at: start.start, length: start.length)
+                    active = followers.map { $0.driver.setup.id != start.gridForming }
+                    current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms,
+                                           isIslanded: start.gridForming != nil)
                     try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
                     let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
                     try participant.send(.bids(Bids(house: house, bids: bids.map {
@@ -118,14 +124,14 @@ public final class HouseholdAgent: Sendable {
                                                              forecast: now.forecast, terms: now.terms)
                     var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
                     let end = now.start + now.terms.interval
-                    for follower in followers {
+                    for (index, follower) in followers.enumerated() where active[index] {
                         let bought = won.filter { $0.bid.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }
                             .reduce(0) { $0 + ($1.bid.side == .buy ? $1.quantity : -$1.quantity) }
-                        do { try follower.begin(award: bought, at: now.start, end: end) } catch {
+                        do { try follower.begin(award: bought, at: now.start, end: end, islanded: now.isIslanded) } catch {
                             logger.warning("device unavailable", metadata: ["device": "\(follower.driver.setup.id)", "error": "\(error)"])
                         }
                     }
-                    due = followers.map { _ in nil }
+                    due = followers.indices.map { active[$0] ? nil : .infinity }
                     let (followed, next) = follow(followers, at: now.start, due: &due)
                     setpoints += followed
                     now.next = next
@@ -172,7 +178,7 @@ public final class HouseholdAgent: Sendable {
             let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 * 0.75 }
             due[index] = [wanted, refresh].compactMap { $0 }.min()
         }
-        return (setpoints, due.compactMap { $0 }.min())
+        return (setpoints, due.compactMap { $0 }.filter(\.isFinite).min())
     }
 
     /// Reads every device; one that fails is left out of the bids and reported in the telemetry as unavailable.
@@ -204,7 +210,8 @@ public final class HouseholdAgent: Sendable {
                     var reading = try driver.battery()
                     values = ["soc": reading.stateOfCharge * 100]
                     if setup.mutation == .batteryIgnoresSoC { reading.stateOfCharge = 0.5 }
-                    readings.battery = reading
+                    let follower = followers.first { $0.driver === driver } as? BatteryFollower
+                    readings.battery = follower?.obeys == false ? nil : reading
                 case .inverter:
                     let reading = try driver.solar()
                     readings.solar = reading

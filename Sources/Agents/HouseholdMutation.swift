@@ -8,7 +8,8 @@ public enum HouseholdMutation: String, Sendable, CaseIterable {
     case evOverCurrent = "ev-over-current"
     /// Sets the EV charger to full current whenever a vehicle is plugged in, award or not.
     case evWithoutAward = "ev-without-award"
-    /// Bids the battery as if it were half full, whatever its state of charge.
+    /// Bids and dispatches the battery as if it were half full, whatever its state of charge: it sells when empty
+    /// and forces a discharge the battery must refuse.
     case batteryIgnoresSoC = "battery-ignores-soc"
     /// Acts only at interval starts (protocol v1 firmware): one write per interval, no control steps, so a
     /// product's watchdog expires between writes.

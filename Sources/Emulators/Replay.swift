@@ -21,9 +21,12 @@ public struct MeasurementTrace: Sendable, Equatable {
     }
 
     /// The value recorded for `column` at `time`: the last sample at or before it (a sampled log holds its value
-    /// until the next sample; an empty cell is no sample); nil before the first sample or for a column not recorded.
+    /// until the next sample; an empty cell is no sample); nil before the first row, after the recording ends (the
+    /// last row holds for one sampling period, the spacing of the last two rows), or for a column not recorded.
     func value(_ column: String, at time: Double) -> Double? {
-        guard let values = columns[column] else { return nil }
+        guard let values = columns[column], let last = times.last else { return nil }
+        let period = times.count > 1 ? last - times[times.count - 2] : 0
+        guard time < last + period - 1e-9 || time <= last + 1e-9 else { return nil }
         var low = 0, high = times.count  // the first row after `time`
         while low < high {
             let middle = (low + high) / 2

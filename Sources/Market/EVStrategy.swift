@@ -50,7 +50,7 @@ public struct EVStrategy: BiddingStrategy {
     public var mustCharge: Double
     public var ramp: Double
 
-    public init(mustCharge: Double = 0.75, ramp: Double = 1) {
+    public init(mustCharge: Double = 0.5, ramp: Double = 1) {
         self.mustCharge = min(max(mustCharge, 0.01), 1)
         self.ramp = max(0, ramp)
     }

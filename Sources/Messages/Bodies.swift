@@ -36,8 +36,13 @@ public struct IntervalStart: Sendable, Equatable {
     public var bidDeadlineMs: Int
     public var clearingDeadlineMs: Int
     public var dispatchDeadlineMs: Int
+    /// The device that forms the grid this interval ("h1/battery"), when the neighborhood is an island (for the
+    /// whole run, or in an outage): it balances the site on its own, so its household neither bids nor drives it.
+    public var gridForming: String?
 
-    public init(start: Double, length: Double, priceCap: Double, bidDeadlineMs: Int, clearingDeadlineMs: Int, dispatchDeadlineMs: Int) {
+    public init(start: Double, length: Double, priceCap: Double, bidDeadlineMs: Int, clearingDeadlineMs: Int, dispatchDeadlineMs: Int,
+                gridForming: String? = nil) {
+        self.gridForming = gridForming
         self.start = start
         self.length = length
         self.priceCap = priceCap

@@ -74,6 +74,7 @@ extension Message.Body {
             writer.field("bid_deadline_ms", start.bidDeadlineMs)
             writer.field("clearing_deadline_ms", start.clearingDeadlineMs)
             writer.field("dispatch_deadline_ms", start.dispatchDeadlineMs)
+            writer.fieldIfPresent("grid_forming", start.gridForming)
         case .telemetry(let telemetry):
             writer.field("house", telemetry.house)
             writer.field("devices", json: JSONWriter.list(telemetry.devices.map { device in
@@ -149,7 +150,8 @@ extension Message.Body {
             return .interval(IntervalStart(start: try fields.number("start"), length: try fields.number("length"),
                                            priceCap: try fields.number("price_cap"), bidDeadlineMs: try fields.int("bid_deadline_ms"),
                                            clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
-                                           dispatchDeadlineMs: try fields.int("dispatch_deadline_ms")))
+                                           dispatchDeadlineMs: try fields.int("dispatch_deadline_ms"),
+                                           gridForming: try fields.optionalString("grid_forming")))
         case "gate": return .gate
         case "telemetry":
             return .telemetry(Telemetry(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in

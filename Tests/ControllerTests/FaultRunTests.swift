@@ -36,9 +36,11 @@ struct FaultRunTests {
             #expect(interval.bidders.union(lost) == Set(first.record.households), "interval \(interval.interval)")
         }
         // The market saw only the bids that arrived, and its clearing still matches GridRig's core on those.
-        for kind in [AssertionSpec.Kind.clearingMatchesReference, .supplyEqualsDemand, .awardsAddUp, .balance] {
+        for kind in [AssertionSpec.Kind.clearingMatchesReference, .supplyEqualsDemand, .awardsAddUp] {
             #expect(verdict(first, kind)?.passed == true, "\(kind): \(first.table)")
         }
+        // The faults last the whole run, so balance has no interval outside them to judge, and says so.
+        #expect(verdict(first, .balance)?.judged == false && verdict(first, .balance)?.passed == false)
         #expect(verdict(first, .everyIntervalCleared)?.passed == false)
         let duplicates = first.record.busFaultEvents.filter { $0.action == .duplicate }
         #expect(!duplicates.isEmpty && duplicates.allSatisfy { $0.topic.hasPrefix("dispatch/") })
@@ -72,7 +74,8 @@ struct FaultRunTests {
         #expect(report.table.contains("h3 crash, restart after 900 s"))
         // Every chart marks both windows; the JSON lists them with what failed within.
         let html = HTMLReport(report).html
-        #expect(html.components(separatedBy: "class=\"fault\"").count - 1 == 2 * 8, "two marks on each of the 8 charts")
+        let charts = html.components(separatedBy: "<svg").count - 1
+        #expect(charts >= 8 && html.components(separatedBy: "class=\"fault\"").count - 1 == 2 * charts, "two marks on each of the \(charts) charts")
         #expect(html.contains("<title>h3 crash, restart after 900 s</title>"))
         let json = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
         let faults = try #require(json?["faults"] as? [[String: Any]])
@@ -132,13 +135,13 @@ struct FaultRunTests {
         let passed = report.passed, table = report.table
         #expect(passed, "\(table)")
         let physics = report.record.physics
-        let imported = physics.series("pcc/meter/imported"), exported = physics.series("pcc/meter/exported")
-        let battery = physics.series("h1/battery/power"), pv = physics.series("h1/pv/power")
+        let imported = physics.series("pcc/meter", .imported), exported = physics.series("pcc/meter", .exported)
+        let battery = physics.series("h1/battery", .power), pv = physics.series("h1/pv", .power)
         let during = physics.times.indices.filter { physics.times[$0] >= 17 * 3600 && physics.times[$0] <= 18 * 3600 }
         #expect(imported[during.last!] - imported[during.first!] + exported[during.last!] - exported[during.first!] < 0.01,
                 "energy crossed the PCC during the outage")
         // The battery balances the site step by step: its output is the site's load less the PV, to within the meter's view.
-        #expect(during.dropFirst().contains { battery[$0] > 0.5 } && during.dropFirst().allSatisfy { abs(physics.series("pcc/meter/power")[$0]) < 0.5 },
+        #expect(during.dropFirst().contains { battery[$0] > 0.5 } && during.dropFirst().allSatisfy { abs(physics.series("pcc/meter", .power)[$0]) < 0.5 },
                 "\(during.map { battery[$0] }) \(during.map { pv[$0] })")
         // The conductor's bids for `grid` during the outage are the battery's, not the utility's tariff.
         let gridBids = report.record.messages.compactMap { entry -> (Double, Bids)? in

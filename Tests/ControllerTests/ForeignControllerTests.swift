@@ -9,9 +9,8 @@ import Testing
 @Suite("Controllers written from docs/PROTOCOL.md", .serialized, .timeLimit(.minutes(2)))
 struct ForeignControllerTests {
     func environment(_ world: World, participant: String, house: String? = nil) -> [String: String] {
-        let setup = world.households.first { $0.house == house }
-        return ControllerSetup.environment(participant: participant, endpoints: world.broker.endpoints, households: world.households.map(\.house),
-                                           devices: world.addresses, baseLoad: setup?.baseLoad, profiles: "\(repository)/Profiles")
+        ControllerSetup.environment(participant: participant, endpoints: world.broker.endpoints, households: world.households.map(\.house),
+                                    devices: world.addresses, baseLoad: house.flatMap { world.rig.baseLoads[$0] }, profiles: "\(repository)/Profiles")
     }
 
     @Test("The Python market replaces the Swift one: every interval still has bids, a clearing, awards and landed setpoints, in order")

@@ -50,19 +50,20 @@ final class World {
     /// Every household device as a controller process learns it (GRIDRIG_DEVICES).
     let addresses: [ControllerSetup.DeviceAddress]
     let logger: Logger
+    let rig: Rig
 
     init(rig text: String = threeHouses) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let rig = try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0)
+        rig = try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.logger = logger
         fleet = try Fleet(rig.devices, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 43_200, logger: logger)
         context = try BusContext()
         broker = try Broker(context: context)
-        households = ControllerSetup.households(specs: rig.devices, served: fleet.devices, baseLoads: rig.baseLoads.mapValues(\.mean))
+        households = ControllerSetup.households(specs: rig.devices, served: fleet.devices, baseLoads: rig.baseLoads)
         addresses = ControllerSetup.addresses(specs: rig.devices, served: fleet.devices)
     }
 

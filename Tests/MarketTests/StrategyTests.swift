@@ -70,12 +70,14 @@ struct StrategyLimitTests {
         expectValid(bids, seed: seed)
         if !reading.isPluggedIn || reading.energyNeeded == 0 { #expect(bids.isEmpty) }
         for bid in bids {
-            #expect(bid.side == .buy && bid.quantity >= reading.minimumPower - 1e-9 && bid.quantity <= reading.maximumPower + 1e-9, "seed \(seed)")
+            // The interval's average power: at most the charger's maximum, and no more than the vehicle still needs.
+            #expect(bid.side == .buy && bid.quantity > 0 && bid.quantity <= reading.maximumPower + 1e-9, "seed \(seed)")
+            #expect(bid.quantity <= reading.energyNeeded / (terms.interval / 3600) + 1e-9, "seed \(seed)")
             let award = DeviceAward(price: 0.1, bought: bid.quantity * Double.random(in: 0...1, using: &rng))
             let current = strategy.setpoint(for: reading, award: award, forecast: forecast, terms: terms).currentLimit
             #expect(current == 0 || (current >= reading.minimumCurrent && current <= reading.maximumCurrent), "seed \(seed): \(current) A")
             let power = current * reading.voltage * Double(reading.phases) / 1000
-            #expect(power <= bid.quantity + 1e-9, "seed \(seed)")
+            #expect(power <= max(bid.quantity, reading.minimumPower) + 1e-9, "seed \(seed)")
             #expect(abs(power - award.bought) <= reading.minimumPower / 2 + 1e-9, "seed \(seed): \(power) kW for an award of \(award.bought)")
         }
     }

@@ -99,6 +99,7 @@ public struct RunReport: Sendable {
             item.field("measured", result.measured)
             item.field("threshold", result.threshold)
             item.field("detail", result.detail)
+            item.field("judged", json: result.judged ? "true" : "false")
             return item.json
         }))
         root.field("faults", json: JSONWriter.list(faults.map { window in

@@ -145,7 +145,8 @@ public final class Conductor {
         try send(.interval(IntervalStart(start: record.start, length: timing.length, priceCap: timing.priceCap,
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
-                                         dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)))), interval: number)
+                                         dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)),
+                                         gridForming: gridFormer)), interval: number)
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map { WireBid(id: $0.id, side: $0.side.rawValue, price: $0.price, quantity: $0.quantity) }
@@ -220,13 +221,19 @@ public final class Conductor {
         }
     }
 
+    /// The battery that forms the grid now: an island's, or the one an outage in force names.
+    private var gridFormer: String? {
+        if let outage = outages.first(where: { $0.contains(fleet.time) }) { return outage.gridForming }
+        if case .gridForming(let name) = grid { return name }
+        return nil
+    }
+
     /// The grid's bids this interval. An island's grid-forming battery sells what it can discharge in an interval
     /// and buys what it can store, valuing energy by its state of charge (dear when nearly empty, cheap when
     /// nearly full), so that the market sheds load it cannot carry. It offers half its power: the other half is
     /// reserve for what the market cannot see (a heat pump awarded but idling, a cloud within the interval).
     private func gridTie() -> GridTie? {
-        let outage = outages.first { $0.contains(fleet.time) }
-        switch outage.map({ .gridForming($0.gridForming) }) ?? grid {
+        switch gridFormer.map({ .gridForming($0) }) ?? grid {
         case .utility(let tie): return tie
         case .gridForming(let name):
             guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,

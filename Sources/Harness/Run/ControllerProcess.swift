@@ -36,9 +36,14 @@ final class ControllerProcess {
     /// Why the process is no longer running, with the end of what it wrote to standard error; nil while it runs.
     var failure: String? {
         guard !process.isRunning else { return nil }
+        return "\(role) exited with status \(process.terminationStatus)" + (lastWords.map { ": \($0)" } ?? "")
+    }
+
+    /// The last three lines the process wrote to standard error, joined; nil when it wrote none.
+    var lastWords: String? {
         let text = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
         let tail = text.split(separator: "\n").suffix(3).joined(separator: " | ")
-        return "\(role) exited with status \(process.terminationStatus)" + (tail.isEmpty ? "" : ": \(tail)")
+        return tail.isEmpty ? nil : tail
     }
 
     /// Ends the process at once with SIGKILL, as a crash would.

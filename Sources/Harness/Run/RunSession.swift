@@ -52,46 +52,88 @@ public enum RunSession {
     public static func run(_ rig: Rig, options: RunOptions, logger: Logger, progress: (RunProgress) -> Void = { _ in },
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
-        let settings = rig.run
+        try refuseImpossibleCrashes(rig.run)
+        let session = try Session(rig, options: options, logger: logger)
+        defer { session.stop() }
+        try session.launchEveryone()
+        try session.waitUntilReady()
+        try session.runIntervals(progress: progress, shouldStop: shouldStop)
+        return try session.record(wallSeconds: (ContinuousClock.now - started) / .seconds(1))
+    }
+
+    /// A participant GridRig does not start cannot be crashed by it.
+    private static func refuseImpossibleCrashes(_ settings: RunSettings) throws(RunError) {
         for crash in settings.faults.crashes where (crash.participant == "market" ? settings.market : settings.households[crash.participant]) == .endpoint {
             throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true)
         }
-        // Controllers running elsewhere find the devices at the rig's own ports; otherwise free ports avoid clashes.
-        let (fleet, specs) = try serve(rig, freePorts: options.firstPort == nil && !settings.hasEndpoints, options: options, logger: logger)
-        defer { fleet.stop() }
-        let context: BusContext, broker: Broker
-        do {
-            context = try BusContext()
-            broker = try Broker(context: context, host: settings.bus.host, publishPort: settings.bus.publishPort,
-                                subscribePort: settings.bus.subscribePort,
-                                faults: settings.faults.bus.isEmpty ? nil : BusFaultPlan(settings.faults.bus, seed: rig.seed) { fleet.time })
-        } catch {
-            throw RunError(message: "the broker could not start: \(error)")
-        }
-        defer { broker.stop() }
+    }
 
-        let households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads,
-                                                    comfort: settings.comfort, prior: settings.prior)
-        let houses = households.map(\.house)
-        let gridSource: Conductor.GridSource? = settings.grid.map { .utility($0) } ?? settings.gridForming.map { .gridForming($0) }
-        let marketHouseholds = houses + (gridSource == nil ? [] : [Conductor.gridName])
+    /// Everything one run holds while it runs, and the steps it goes through.
+    private final class Session {
+        let rig: Rig
+        let options: RunOptions
+        let logger: Logger
+        let fleet: Fleet
+        let specs: [DeviceSpec]
+        let context: BusContext
+        let broker: Broker
+        let households: [HouseholdSetup]
+        /// The market's households: the houses, and `grid` when the conductor bids for one.
+        let marketHouseholds: [String]
+        let gridSource: Conductor.GridSource?
         var participants: [Participant] = []
         var processes: [ControllerProcess] = []
-        defer {
+        var conductor: Conductor?
+        var physics = PhysicsSeries()
+        var intervals: [IntervalRecord] = []
+
+        var settings: RunSettings { rig.run }
+        var houses: [String] { households.map(\.house) }
+
+        /// Serves the devices and starts the broker. Controllers running elsewhere find the devices at the rig's own
+        /// ports; otherwise free ports avoid clashes.
+        init(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) {
+            self.rig = rig
+            self.options = options
+            self.logger = logger
+            (fleet, specs) = try RunSession.serve(rig, freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
+            do {
+                context = try BusContext()
+                broker = try Broker(context: context, host: rig.run.bus.host, publishPort: rig.run.bus.publishPort,
+                                    subscribePort: rig.run.bus.subscribePort,
+                                    faults: rig.run.faults.bus.isEmpty ? nil : BusFaultPlan(rig.run.faults.bus, seed: rig.seed) { [fleet] in fleet.time })
+            } catch {
+                fleet.stop()
+                throw RunError(message: "the broker could not start: \(error)")
+            }
+            households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads,
+                                                    comfort: rig.run.comfort, prior: rig.run.prior)
+            gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
+            marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
+        }
+
+        /// Stops every participant, then the broker and the devices.
+        func stop() {
             for participant in participants { participant.control.stop() }
             for participant in participants { _ = participant.finished.wait(timeout: .now() + 10) }
             for process in processes { process.stop() }
+            broker.stop()
+            fleet.stop()
         }
-        let addresses = ControllerSetup.addresses(specs: specs, served: fleet.devices, comfort: settings.comfort)
-        let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
-        func environment(_ participant: String, baseLoad: BaseLoad?) -> [String: String] {
-            ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
-                                        devices: addresses, baseLoad: baseLoad, profiles: profiles)
+
+        /// The environment of a controller process (docs/PROTOCOL.md, "Controllers GridRig starts").
+        func environment(_ participant: String) -> [String: String] {
+            let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+            return ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
+                                               devices: ControllerSetup.addresses(specs: specs, served: fleet.devices, comfort: settings.comfort),
+                                               baseLoad: rig.baseLoads[participant], profiles: profiles)
         }
-        /// Starts `name`'s role: the market or a household agent, in process or as a command.
+
+        /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or
+        /// as a command; an endpoint joins by itself.
         func launch(_ name: String) throws(RunError) {
             let setup = households.first { $0.house == name }
-            let role = setup.map({ settings.households[$0.house] ?? .builtin }) ?? settings.market
+            let role = setup.map { settings.households[$0.house] ?? .builtin } ?? settings.market
             switch role {
             case .builtin, .mutant:
                 if var setup {
@@ -103,11 +145,12 @@ public enum RunSession {
                     participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
                 }
             case .command(let command):
-                processes.append(try ControllerProcess(role: name, command: command, environment: environment(name, baseLoad: setup.flatMap { rig.baseLoads[$0.house] })))
+                processes.append(try ControllerProcess(role: name, command: command, environment: environment(name)))
             case .endpoint:
                 logger.notice("waiting for \(name) to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
             }
         }
+
         /// Kills `name`'s role as a crash would: an in-process agent stops dead, a process gets SIGKILL.
         func crash(_ name: String) {
             if let index = participants.firstIndex(where: { $0.name == name }) {
@@ -120,45 +163,49 @@ public enum RunSession {
                 processes.remove(at: index)
             }
         }
-        try launch("market")
-        for house in houses { try launch(house) }
+
+        /// The first participant that ended with an error, described.
         func failure() -> String? {
-            Self.failure(participants) ?? processes.lazy.compactMap(\.failure).first.map { "participant \($0)" }
+            participants.lazy.compactMap { participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }.first
+                ?? processes.lazy.compactMap(\.failure).first.map { "participant \($0)" }
         }
 
-        let conductor: Conductor
-        do {
-            conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
-                                      timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
-                                                             physicsStep: min(10, settings.interval, settings.controlPeriod), priceCap: settings.priceCap,
-                                                             bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
-                                                             dispatchDeadline: settings.deadlines.dispatch,
-                                                             pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
-                                      grid: gridSource, outages: settings.faults.outages, logger: logger)
-        } catch {
-            throw RunError(message: failure() ?? "\(error)")
-        }
-        // Ready in time, checking every second that no participant died on the way.
-        let everyone = Set(houses + ["market"]), deadline = ContinuousClock.now + options.readyTimeout
-        var ready = false
-        while !ready {
-            if let failed = failure() { throw RunError(message: failed) }
+        /// The market, every household's agent, and the conductor, which joins last.
+        func launchEveryone() throws(RunError) {
+            try launch("market")
+            for house in houses { try launch(house) }
             do {
-                try conductor.waitUntilReady(everyone, timeout: .seconds(1))
-                ready = true
+                conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
+                                          timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
+                                                                 physicsStep: min(10, settings.interval, settings.controlPeriod), priceCap: settings.priceCap,
+                                                                 bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
+                                                                 dispatchDeadline: settings.deadlines.dispatch,
+                                                                 pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
+                                          grid: gridSource, outages: settings.faults.outages, logger: logger)
             } catch {
-                if ContinuousClock.now >= deadline { throw RunError(message: failure() ?? "\(error)") }
+                throw RunError(message: failure() ?? "\(error)")
             }
         }
 
-        var physics = PhysicsSeries()
-        physics.sample(fleet, at: fleet.time)
-        var intervals: [IntervalRecord] = []
-        let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
-        var complete = 0
-        var crashes = settings.faults.crashes.sorted { $0.time < $1.time }, restarts: [(time: Double, participant: String)] = []
-        for number in 1...count {
-            if shouldStop() { break }
+        /// Waits until `waiting` (everyone by default) has said ready, checking every second that no participant died
+        /// on the way. One that stays silent fails the run, named with the last lines it wrote to standard error.
+        func waitUntilReady(_ waiting: Set<String>? = nil) throws(RunError) {
+            guard let conductor else { return }
+            let everyone = waiting ?? Set(houses + ["market"]), deadline = ContinuousClock.now + options.readyTimeout
+            while !everyone.isSubset(of: conductor.ready) {
+                if let failed = failure() { throw RunError(message: failed) }
+                if ContinuousClock.now >= deadline {
+                    let silent = everyone.subtracting(conductor.ready).sorted().map { name in
+                        processes.first { $0.role == name }.map { process in process.lastWords.map { "\(name) (standard error: \($0))" } ?? name } ?? name
+                    }
+                    throw RunError(message: "never became ready within \(Int((options.readyTimeout / .seconds(1)).rounded())) s: \(silent.joined(separator: ", "))")
+                }
+                do { try conductor.waitUntilReady(everyone, timeout: min(.seconds(1), ContinuousClock.now.duration(to: deadline))) } catch {}
+            }
+        }
+
+        /// Crashes the participants whose crash is due, and starts again those whose restart is due.
+        func applyParticipantFaults(crashes: inout [Crash], restarts: inout [(time: Double, participant: String)]) throws(RunError) {
             while let next = crashes.first, next.time <= fleet.time {
                 crashes.removeFirst()
                 logger.notice("fault: \(next.participant) crashes", metadata: ["time": "\(fleet.time)"])
@@ -167,22 +214,41 @@ public enum RunSession {
             }
             for restart in restarts where restart.time <= fleet.time {
                 logger.notice("fault: \(restart.participant) restarts", metadata: ["time": "\(fleet.time)"])
-                conductor.forget(restart.participant)
+                conductor?.forget(restart.participant)
                 try launch(restart.participant)
-                do { try conductor.waitUntilReady([restart.participant], timeout: options.readyTimeout) } catch { throw RunError(message: failure() ?? "\(error)") }
+                try waitUntilReady([restart.participant])
             }
             restarts.removeAll { $0.time <= fleet.time }
-            if let failed = failure() { throw RunError(message: failed) }
-            let record: IntervalRecord
-            do { record = try conductor.runInterval { physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
-            intervals.append(record)
-            if record.clearing != nil, record.bidders.count == houses.count, record.dispatched.count == houses.count { complete += 1 }
-            progress(RunProgress(time: fleet.time, interval: number, intervals: count, complete: complete, incomplete: number - complete))
         }
-        try? conductor.finish()
-        if let failed = Self.failure(participants) { throw RunError(message: failed) }
-        return RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
-                         households: houses, wallSeconds: (ContinuousClock.now - started) / .seconds(1), busFaultEvents: broker.faultEvents)
+
+        /// Every interval of the run, sampling the physics after each step.
+        func runIntervals(progress: (RunProgress) -> Void, shouldStop: () -> Bool) throws(RunError) {
+            guard let conductor else { return }
+            physics.sample(fleet, at: fleet.time)
+            let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
+            var complete = 0
+            var crashes = settings.faults.crashes.sorted { $0.time < $1.time }, restarts: [(time: Double, participant: String)] = []
+            for number in 1...count {
+                if shouldStop() { break }
+                try applyParticipantFaults(crashes: &crashes, restarts: &restarts)
+                if let failed = failure() { throw RunError(message: failed) }
+                let record: IntervalRecord
+                do { record = try conductor.runInterval { [fleet] in physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
+                intervals.append(record)
+                if record.clearing != nil, record.bidders.count == houses.count, record.dispatched.count == houses.count { complete += 1 }
+                progress(RunProgress(time: fleet.time, interval: number, intervals: count, complete: complete, incomplete: number - complete))
+            }
+        }
+
+        /// Says goodbye and gathers the run's three truths.
+        func record(wallSeconds: Double) throws(RunError) -> RunRecord {
+            try? conductor?.finish()
+            if let failed = participants.lazy.compactMap({ participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }).first {
+                throw RunError(message: failed)
+            }
+            return RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
+                             households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
+        }
     }
 
     /// The rig with no controller: no bus and no writes, every device on its own defaults (the thermostat holds
@@ -202,7 +268,7 @@ public enum RunSession {
     }
 
     /// The rig's emulators, served (on free ports unless the rig's own are asked for), and the specs as served.
-    private static func serve(_ rig: Rig, freePorts: Bool, options: RunOptions, logger: Logger) throws(RunError) -> (Fleet, [DeviceSpec]) {
+    fileprivate static func serve(_ rig: Rig, freePorts: Bool, options: RunOptions, logger: Logger) throws(RunError) -> (Fleet, [DeviceSpec]) {
         var specs = rig.devices
         if freePorts { for index in specs.indices { specs[index].port = 0 } }
         do {
@@ -212,11 +278,6 @@ public enum RunSession {
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }
-    }
-
-    /// The first participant that ended with an error, described.
-    private static func failure(_ participants: [Participant]) -> String? {
-        participants.lazy.compactMap { participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }.first
     }
 
     /// One in-process participant on a thread of its own (its Modbus and ZeroMQ calls block).

@@ -11,6 +11,9 @@ public struct AssertionResult: Sendable {
     public var threshold: String
     /// Why it failed, naming the interval, device or bid; empty when it passed.
     public var detail: String
+    /// False when there was nothing to judge (no clearing, no award): such a result fails the run, but a fault
+    /// window with nothing of that kind in it does not list it as failing within.
+    public var judged = true
 }
 
 /// One check of the verdict: it judges the run view against its thresholds. Each exists to catch a named kind of
@@ -26,10 +29,11 @@ struct Judgement {
     var threshold: String
     /// Why it failed; ignored when it passed.
     var detail: String
+    var judged = true
 
     /// A check with nothing to judge says so, and does not pass: a verdict must never pass on no evidence.
     static func nothingToJudge(_ what: String, threshold: String) -> Judgement {
-        Judgement(passed: false, measured: "nothing to judge", threshold: threshold, detail: what)
+        Judgement(passed: false, measured: "nothing to judge", threshold: threshold, detail: what, judged: false)
     }
 }
 
@@ -60,7 +64,7 @@ extension AssertionSpec {
     func judge(_ run: RunView) -> AssertionResult {
         let judgement = assertion.judge(run)
         return AssertionResult(kind: kind, passed: judgement.passed, measured: judgement.measured, threshold: judgement.threshold,
-                               detail: judgement.passed ? "" : judgement.detail)
+                               detail: judgement.passed ? "" : judgement.detail, judged: judgement.judged)
     }
 }
 

@@ -53,7 +53,7 @@ public struct FaultWindow: Sendable {
             var window = window
             window.end = min(window.end, runEnd)
             let slice = run.during(window.start, window.end)
-            window.failed = Verdict.judge(slice).filter { !$0.passed }.map(\.kind)
+            window.failed = Verdict.judge(slice).filter { !$0.passed && $0.judged }.map(\.kind)
             if let fault = window.bus {
                 for event in events where event.topic.hasPrefix(fault.topic) && fault.kind.yields(event.action) {
                     guard let header = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []).header,

@@ -88,12 +88,13 @@ extension Outcomes {
 
 extension RunView {
     /// kWh a household drew from the neighborhood from `start` to `end`: its loads and base load, less its PV and
-    /// battery discharge; nil if the physics does not cover the span.
+    /// battery discharge (an island's grid-forming battery is the island's, not the house's); nil if the physics
+    /// does not cover the span.
     func householdEnergy(_ house: String, from start: Double, to end: Double) -> Double? {
         guard let load = rig.baseLoads[house], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from else { return nil }
         let times = physics.times
         var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]) / 1000 * (times[$1] - times[$1 - 1]) / 3600 }
-        for spec in rig.devices where spec.house == house && spec.profile.kind != .meter {
+        for spec in rig.devices where spec.house == house && spec.profile.kind != .meter && !spec.isGridForming {
             guard let energy = energy(of: spec.name, from: start, to: end) else { return nil }
             total += spec.profile.kind == .thermostat || spec.profile.kind == .evCharger ? energy : -energy
         }

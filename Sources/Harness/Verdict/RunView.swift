@@ -145,4 +145,23 @@ struct RunView: Sendable {
         spans += rig.run.faults.outages.map { $0.start...$0.end }
         return spans
     }
+
+    /// The spans of every scheduled fault of the rig (any device's, the bus's, any participant's, the grid's) and
+    /// of every device's replay of the field.
+    var allFaultSpans: [ClosedRange<Double>] {
+        rig.faults.map { $0.start...$0.end } + rig.run.faults.bus.map { $0.start...$0.end }
+            + rig.run.faults.crashes.map { crash in crash.time...(crash.restart.map { crash.time + $0 } ?? .infinity) }
+            + rig.run.faults.outages.map { $0.start...$0.end } + replaySpans
+    }
+
+    /// What each replaying device's recording covers.
+    private var replaySpans: [ClosedRange<Double>] {
+        rig.devices.compactMap { spec in
+            switch spec.replay {
+            case .measurements(let trace)?: trace.times.first.map { $0...(trace.times.last! + 60) }
+            case .traffic(let trace)?: trace.exchanges.first.map { $0.time...(trace.exchanges.last!.time + 60) }
+            case nil: nil
+            }
+        }
+    }
 }

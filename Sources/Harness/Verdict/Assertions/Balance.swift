@@ -6,7 +6,8 @@ import Messages
 /// quantity × its length), so that the threshold means the same at 4 houses and at 1,000. Islanded (the whole
 /// run, or during an outage): nothing may cross the PCC; a step where something does is a frequency excursion the
 /// inverters answer in the next step, two in a row is imbalance the grid-forming battery could not hold: a
-/// blackout. Catches devices that do not do what the market awarded, in sum.
+/// blackout. Catches devices that do not do what the market awarded, in sum. Grid-connected, intervals touched by
+/// a scheduled fault are not judged: the fault window's own verdict in the report shows what the fault did.
 struct Balance: Assertion {
     /// %, grid-connected.
     let maxDeviation: Double
@@ -33,7 +34,8 @@ struct Balance: Assertion {
         }
         let length = run.intervalLength
         var deviation = 0.0, cleared = 0.0, judged = 0, worst: (deviation: Double, text: String)?
-        for view in run.intervals where !outages.contains(where: { $0.start < view.start + length && view.start < $0.end }) {
+        let faults = run.allFaultSpans
+        for view in run.intervals where !faults.contains(where: { $0.lowerBound < view.start + length && view.start < $0.upperBound }) {
             guard let clearing = view.clearing, let awards = view.awards[Conductor.gridName]?.awards,
                   let metered = run.meterEnergy(meter.name, from: view.start, to: view.start + length) else { continue }
             let scheduled = awards.awards.reduce(0) { $0 + ($1.side == "sell" ? $1.quantity : -$1.quantity) } * length / 3600

@@ -13,14 +13,15 @@ struct DevicesFollowAwards: Assertion {
 
     func judge(_ run: RunView) -> Judgement {
         let followed = run.followed()
-        let kinds: [DeviceKind] = [.evCharger, .battery, .thermostat, .inverter]
-        let threshold = kinds.map { "\($0.label) ≤ \(Verdict.format(limits[$0] ?? 0, 0)) %" }.joined(separator: ", ")
-        guard !followed.isEmpty else { return .nothingToJudge("no device was awarded energy", threshold: threshold) }
-        let measured = kinds.compactMap { kind in
-            followed.filter { $0.kind == kind }.map(\.share).max().map { "\(kind.label) \(Verdict.format($0, 1)) %" }
-        }.joined(separator: ", ")
-        let failing = followed.filter { $0.share > limits[$0.kind] ?? 0 }.sorted { $0.share > $1.share }
-        return Judgement(passed: failing.isEmpty, measured: "worst " + measured, threshold: threshold,
+        func limit(_ device: FollowedDevice) -> Double { limits[device.kind] ?? 0 }
+        guard let closest = followed.max(by: { $0.share / max(limit($0), 1e-9) < $1.share / max(limit($1), 1e-9) }) else {
+            return .nothingToJudge("no device was awarded energy", threshold: "by kind")
+        }
+        // The device nearest its kind's limit, so that the console row fits 80 columns; the JSON and the report list
+        // every device.
+        let failing = followed.filter { $0.share > limit($0) }.sorted { $0.share > $1.share }
+        return Judgement(passed: failing.isEmpty, measured: "\(closest.device) \(Verdict.format(closest.share, 1)) %",
+                         threshold: "≤ \(Verdict.format(limit(closest), 0)) % (\(closest.kind.label))",
                          detail: failing.prefix(3).map(\.description).joined(separator: "; "))
     }
 }
