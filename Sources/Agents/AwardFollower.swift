@@ -21,7 +21,7 @@ let replanPeriod = 60.0
 final class EVFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
-    private var energy = 0.0, delivered = 0.0, end = 0.0
+    private var energy = 0.0, delivered = 0.0, begun = 0.0, end = 0.0
     private var islanded = false
     /// The current offered, A, and since when.
     private var offered = (current: 0.0, since: 0.0)
@@ -48,6 +48,7 @@ final class EVFollower: AwardFollower {
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
         energy = max(award, 0) * (end - time) / 3600
         delivered = try driver.ev(at: time).delivered
+        begun = time
         self.end = end
         self.islanded = islanded
     }
@@ -77,7 +78,8 @@ final class EVFollower: AwardFollower {
             }
         }
         switch mutation {
-        case .evOverCurrent where current > 0: current += 2
+        case .evOverCurrent where energy > 0 && reading.isPluggedIn:  // the award's current, open loop, 2 A too high
+            current = min(energy / ((end - begun) / 3600) / max(reading.kilowattsPerAmpere, 1e-9), reading.maximumCurrent) + 2
         case .evWithoutAward where reading.isPluggedIn: current = reading.maximumCurrent
         default: break
         }

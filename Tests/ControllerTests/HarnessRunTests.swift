@@ -214,7 +214,7 @@ struct HarnessRunTests {
               clearing-latency: {p99-ms: 0}
               dispatch-latency: {p99-ms: 0}
               comfort-band: {tolerance: 0}
-              balance: {tolerance: 0}
+              balance: {max-deviation: 0}
               self-consumption: {minimum: 100}
             """))
         #expect(!report.passed)

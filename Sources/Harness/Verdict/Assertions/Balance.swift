@@ -47,7 +47,7 @@ struct Balance: Assertion {
                 worst = (difference, "\(clockTime(view.start)): metered \(Verdict.format(metered)) kWh, scheduled \(Verdict.format(scheduled)) kWh")
             }
         }
-        let threshold = "≤ \(Verdict.format(maxDeviation, 0)) % of cleared" + (outages.isEmpty ? "" : "; \(islandLimit)")
+        let threshold = "≤ \(Verdict.format(maxDeviation, 0)) %" + (outages.isEmpty ? "" : "; \(islandLimit)")
         guard judged > 0 else { return .nothingToJudge("no interval had the grid's awards to hold the PCC to", threshold: threshold) }
         let share = cleared > 0 ? deviation / cleared * 100 : (deviation > 1e-6 ? .infinity : 0)
         let measured = "\(Verdict.format(share, 1)) % of \(Verdict.format(cleared, 0)) kWh" + (outages.isEmpty ? "" : "; outages: \(island)")

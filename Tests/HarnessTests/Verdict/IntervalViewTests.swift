@@ -1,0 +1,40 @@
+@testable import Harness
+import Messages
+import Testing
+
+@Suite("The run view: what the verdict counts")
+struct IntervalViewTests {
+    @Test("awards-add-up counts intervals with violations, not violations")
+    func countsIntervals() throws {
+        var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.awardsAddUp)])
+        var house = MessageWriter(sender: "h2")
+        run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: "buy", price: 0.5, quantity: 1),
+                                                                         WireBid(id: "h2/thermostat", side: "buy", price: 0.5, quantity: 1)])),
+                                           interval: 1), 0.5))
+        // Two bids overfilled in interval 1, none in interval 2.
+        run.clear(1, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 3), .init(id: "h2/thermostat", side: "buy", quantity: 3)]])
+        run.clear(2, quantity: 0, awards: ["h2": []])
+        let result = try #require(run.result(.awardsAddUp))
+        #expect(result.measured == "1 of 2 intervals", "\(result.measured)")
+        #expect(result.detail.hasPrefix("interval 1: buy \"h2/ev\" awarded 3.0 kW of a 1.0 kW bid (and"), "\(result.detail)")
+    }
+
+    @Test("Messages stamped with an interval the conductor never opened are not judged")
+    func unopened() throws {
+        var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.awardsAddUp), AssertionSpec(.supplyEqualsDemand)])
+        run.clear(1, quantity: 0, awards: ["h2": []])
+        run.clear(2, quantity: 0, awards: ["h2": []])
+        run.clear(99, quantity: 50, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 50)]])
+        #expect(run.result(.awardsAddUp)?.measured == "0 of 2 intervals")
+        #expect(run.result(.supplyEqualsDemand)?.passed == true)
+    }
+
+    @Test("every-interval-cleared names a participant that asked for a control step and did not answer")
+    func silentStep() throws {
+        var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.everyIntervalCleared)])
+        run.silentSteps[2] = [(time: 345, participants: ["h3"])]
+        let result = try #require(run.result(.everyIntervalCleared))
+        #expect(!result.passed)
+        #expect(result.detail.contains("interval 2: no clearing, no bids from h1, h2, h3, h4, no answer at the 00:05 control step from h3"), "\(result.detail)")
+    }
+}
