@@ -67,8 +67,12 @@ struct DevicesFollowAwardsTests {
         #expect(run.result(.devicesFollowAwards)?.passed == false)
     }
 
-    @Test("With no award anywhere there is nothing to judge, which is no pass")
+    @Test("A device awarded nothing that drew nothing followed its award; with no awards message at all there is nothing to judge, which is no pass")
     func nothing() throws {
+        var quiet = try RunFixture(intervals: 3, assertions: [AssertionSpec(.devicesFollowAwards)])
+        for interval in 1...3 { quiet.clear(interval, quantity: 0, awards: ["h2": []]) }
+        quiet.series[SeriesKey("h2/ev", .power)] = { _ in 0 }
+        #expect(quiet.result(.devicesFollowAwards)?.passed == true)
         let run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.devicesFollowAwards)])
         let result = try #require(run.result(.devicesFollowAwards))
         #expect(!result.passed && !result.judged && result.measured == "nothing to judge")

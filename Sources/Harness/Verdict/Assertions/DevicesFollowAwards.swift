@@ -16,7 +16,7 @@ struct DevicesFollowAwards: Assertion {
         let followed = run.followed()
         func limit(_ device: FollowedDevice) -> Double { limits[device.kind] ?? 0 }
         guard let closest = followed.max(by: { $0.share / max(limit($0), 1e-9) < $1.share / max(limit($1), 1e-9) }) else {
-            return .nothingToJudge("no device was awarded energy", threshold: "by kind")
+            return .nothingToJudge("no device had an interval with its household's awards to judge", threshold: "by kind")
         }
         // The device nearest its kind's limit, so that the console row fits 80 columns; the JSON and the report list
         // every device.
@@ -36,11 +36,17 @@ struct FollowedDevice: CustomStringConvertible {
     let deviation: Double
     /// The interval that strayed most: its start, and the energy awarded and delivered in it, kWh.
     let worst: (start: Double, awarded: Double, delivered: Double)
-    /// Deviation as a share of the awarded energy, %.
-    var share: Double { awarded > 0 ? deviation / awarded * 100 : .infinity }
+    /// Deviation as a share of the awarded energy, %. A device awarded (next to) nothing that also delivered next
+    /// to nothing followed its awards; one that delivered more ran without an award.
+    var share: Double {
+        awarded >= Self.negligible ? deviation / awarded * 100 : deviation < Self.negligible ? 0 : .infinity
+    }
+
+    /// kWh below which an award or a deviation is nothing.
+    static let negligible = 0.05
 
     var description: String {
-        let base = awarded > 0 ? "\(device) \(Verdict.format(share, 1)) % of \(Verdict.format(awarded, 1)) kWh awarded"
+        let base = awarded >= Self.negligible ? "\(device) \(Verdict.format(share, 1)) % of \(Verdict.format(awarded, 1)) kWh awarded"
             : "\(device) delivered \(Verdict.format(deviation, 2)) kWh with no award"
         return base + " (worst \(clockTime(worst.start)): awarded \(Verdict.format(worst.awarded)), delivered \(Verdict.format(worst.delivered)) kWh)"
     }
@@ -64,8 +70,8 @@ extension RunView {
         return (consumes ? net : -net) * intervalLength / 3600
     }
 
-    /// Every followable device with its awards and deliveries over the judged intervals; devices with neither
-    /// (less than 0.05 kWh of each) are left out.
+    /// Every followable device with its awards and deliveries over the judged intervals; a device with no judged
+    /// interval is left out.
     func followed() -> [FollowedDevice] {
         followableDevices.compactMap { spec in
             let spans = faultSpans(house: spec.house, device: spec.name)
@@ -76,9 +82,9 @@ extension RunView {
                       let award = awardedEnergy(spec, in: view), let delivered = energy(of: spec.name, from: view.start, to: end) else { continue }
                 awarded += abs(award)
                 deviation += abs(delivered - award)
-                if abs(delivered - award) > worst?.off ?? 0 { worst = (view.start, award, delivered, abs(delivered - award)) }
+                if worst == nil || abs(delivered - award) > worst!.off { worst = (view.start, award, delivered, abs(delivered - award)) }
             }
-            guard awarded >= 0.05 || deviation >= 0.05, let worst else { return nil }
+            guard let worst else { return nil }
             return FollowedDevice(device: spec.name, kind: spec.profile.kind, awarded: awarded, deviation: deviation,
                                   worst: (worst.start, worst.awarded, worst.delivered))
         }
