@@ -79,14 +79,33 @@ struct HarnessRunTests {
         #expect(report.table.contains("no controller"))
     }
 
-    @Test("A controller under test started from the rig's command (the Python market) runs the rig and passes")
+    @Test("The Python market and two Python households, started from the rig's commands, pass the default rig with control steps")
     func commandRole() throws {
-        let report = try run(rig(hours: 1, appending: """
+        let household = "{command: [python3, \"\(repository)/examples/python/household.py\"]}"
+        let report = try run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
             controller:
               market: {command: [python3, "\(repository)/examples/python/market.py"]}
+              households: {h2: \(household), h4: \(household)}
             """))
         #expect(report.passed, "\(report.table)")
         #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == "clearing" })
+        // The Python households asked for control steps and answered every grant.
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == "time-request" }
+        let silent = report.record.intervals.filter { !$0.silentSteps.isEmpty }
+        #expect(!requests.isEmpty && silent.isEmpty)
+    }
+
+    @Test("A protocol 1.0 household (the Python one with GRIDRIG_STEPS=0) still runs, and is judged on what its devices did")
+    func versionOneHousehold() throws {
+        let report = try run(rig(hours: 1, appending: """
+            controller:
+              households: {h2: {command: [env, GRIDRIG_STEPS=0, python3, "\(repository)/examples/python/household.py"]}}
+            """))
+        #expect(verdict(report, .everyIntervalCleared)?.passed == true, "\(report.table)")
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == "time-request" }
+        #expect(requests.isEmpty)
+        let fallbacks = try #require(verdict(report, .watchdogFallbacks))
+        #expect(!fallbacks.passed && fallbacks.detail.contains("h2/ev on its fallback"), "\(fallbacks.detail)")
     }
 
     @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")

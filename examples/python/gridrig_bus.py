@@ -86,4 +86,8 @@ def topic_of(type_, sender, body):
         return f"{type_}/{sender}"
     if type_ in ("telemetry", "bids", "awards", "dispatch"):
         return f"{type_}/{body['house']}"
+    if type_ == "time-request":
+        return f"time/{sender}"
+    if type_ == "grant":
+        return f"grant/{body['participant']}"
     return {"tick": "clock"}.get(type_, type_)

@@ -1,0 +1,79 @@
+import Agents
+import Bus
+import Emulators
+import Foundation
+import Harness
+import Messages
+import Synchronization
+import Testing
+
+/// The shared clock within an interval (docs/PROTOCOL.md, "Control steps"): a participant asks for a simulated
+/// time, the conductor advances the physics to it and grants it, and does not go on until that participant has
+/// answered; a participant that asks for nothing costs the conductor nothing.
+@Suite("Control steps: time requests and grants", .serialized, .timeLimit(.minutes(2)))
+struct ControlStepTests {
+    /// What the probe household saw at each grant: the time granted, and the physics' time then and 0.3 s later.
+    struct Seen: Sendable { let granted: Double, physics: Double, later: Double }
+
+    @Test("The conductor grants the time asked for, holds the physics there until the answer, and records a participant that never answers")
+    func grants() throws {
+        let world = try World()
+        defer { world.stop() }
+        let market = MarketAgent(setup: MarketSetup(households: ["h1", "h2", "h3"]), context: world.context, endpoints: world.broker.endpoints,
+                                 logger: world.logger)
+        let agents = world.households.filter { $0.house != "h3" }
+            .map { HouseholdAgent(setup: $0, context: world.context, endpoints: world.broker.endpoints, logger: world.logger) }
+        let threads = [Spawned { try? market.run() }] + agents.map { agent in Spawned { try? agent.run() } }
+        // h3 is a probe: it bids nothing, asks for start + 37 s in its dispatch report, then for start + 123 s, and in
+        // the second interval never answers its grant.
+        let seen = Mutex<[Seen]>([]), fleet = world.fleet, endpoints = world.broker.endpoints, context = world.context
+        let probe = Spawned {
+            do {
+                let client = try BusClient(context: context, endpoints: endpoints, topics: ["interval", "awards/h3", "grant/h3", "goodbye/conductor"])
+                var writer = MessageWriter(sender: "h3")
+                let hello = writer.message(.hello(Hello(role: "household")))
+                guard try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else { return }
+                func send(_ body: Message.Body, _ interval: Int?) throws {
+                    let message = writer.message(body, interval: interval)
+                    try client.publish(message.topic, message.encoded())
+                }
+                try send(.ready, nil)
+                var start = 0.0
+                while true {
+                    guard let raw = try client.receive(timeout: .milliseconds(100)),
+                          let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) else { continue }
+                    let interval = message.header.interval
+                    switch message.body {
+                    case .interval(let body):
+                        start = body.start
+                        try send(.bids(Bids(house: "h3", bids: [])), interval)
+                    case .awards:
+                        try send(.dispatch(DispatchReport(house: "h3", awardsReceivedAt: unixTime(), setpoints: [], nextTime: start + 37)), interval)
+                    case .grant(let grant):
+                        let physics = fleet.time
+                        Thread.sleep(forTimeInterval: 0.3)
+                        seen.withLock { $0.append(Seen(granted: grant.time, physics: physics, later: fleet.time)) }
+                        if interval == 1 { try send(.timeRequest(TimeRequest(time: grant.time < start + 100 ? start + 123 : nil)), interval) }
+                    case .goodbye: return
+                    default: continue
+                    }
+                }
+            } catch {}
+        }
+        let conductor = try world.conductor(timing: IntervalTiming(bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(2)))
+        try conductor.waitUntilReady(["h1", "h2", "h3", "market"], timeout: .seconds(30))
+        let start = world.fleet.time
+        let first = try conductor.runInterval(), second = try conductor.runInterval()
+        try conductor.finish()
+        #expect(probe.wait() && threads.allSatisfy { $0.wait() })
+        let grants = seen.withLock { $0 }
+        #expect(grants.map(\.granted) == [start + 37, start + 123, start + 300 + 37], "\(grants.map(\.granted))")
+        for grant in grants { #expect(grant.physics == grant.granted && grant.later == grant.granted, "the physics moved past \(grant.granted)") }
+        #expect(first.silentSteps.isEmpty && first.steps >= 30, "a step at least every 10 s: \(first.steps)")
+        #expect(second.silentSteps.map(\.time) == [start + 337] && second.silentSteps.first?.participants == ["h3"])
+        // The interval still ends where it should, and every tick of it was published.
+        #expect(world.fleet.time == start + 600)
+        let ticks = world.messages.filter { if case .tick = $0.message.body { true } else { false } }
+        #expect(ticks.count == 2 + first.steps + second.steps)
+    }
+}
