@@ -130,6 +130,17 @@ struct HarnessRunTests {
         #expect(market.exit() == 0, "\(market.standardError)")
     }
 
+    @Test("A bus fault that delays only the clearing leaves every interval complete: dispatch reports that beat it still count")
+    func delayedClearing() throws {
+        let report = try run(rig(hours: 1, appending: """
+            faults:
+              - {bus: "clearing", kind: latency, ms: 50, start: "00:00"}
+            """))
+        #expect(report.record.busFaultEvents.contains { $0.topic == "clearing" })
+        let cleared = try #require(verdict(report, .everyIntervalCleared))
+        #expect(cleared.passed && cleared.measured == "0 of 12 incomplete", "\(cleared.measured): \(cleared.detail)")
+    }
+
     @Test("A controller that crashes fails the run, names itself and its last words, and leaves no process behind")
     func crashingController() throws {
         let marker = "gridrig-crash-\(UUID().uuidString.prefix(8))"
@@ -147,13 +158,14 @@ struct HarnessRunTests {
         let hanging = try rig(hours: 1, appending: """
             controller:
               households:
-                h2: {command: [python3, -c, "import time; time.sleep(600)  # \(marker)"]}
+                h2: {command: [python3, -c, "import sys, time; print('\(marker) waiting for nothing', file=sys.stderr, flush=True); time.sleep(600)"]}
             """)
         do {
             _ = try run(hanging)
             Issue.record("the run passed with a silent household")
         } catch let error as RunError {
-            #expect(error.message.contains("never became ready") && error.message.contains("h2"), "\(error)")
+            // The wait the rig allowed (8 s here), and the last words the silent process wrote.
+            #expect(error.message.hasPrefix("never became ready within 8 s: h2 (standard error: \(marker) waiting for nothing)"), "\(error)")
         }
         let leftover = Process()
         leftover.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
