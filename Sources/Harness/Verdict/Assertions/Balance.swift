@@ -48,7 +48,10 @@ struct Balance: Assertion {
             }
         }
         let threshold = "≤ \(Verdict.format(maxDeviation, 0)) %" + (outages.isEmpty ? "" : "; \(islandLimit)")
-        guard judged > 0 else { return .nothingToJudge("no interval had the grid's awards to hold the PCC to", threshold: threshold) }
+        guard judged > 0 else {
+            if let blackout { return Judgement(passed: false, measured: "outages: \(island)", threshold: threshold, detail: blackout) }
+            return .nothingToJudge("no interval had the grid's awards to hold the PCC to", threshold: threshold)
+        }
         let share = cleared > 0 ? deviation / cleared * 100 : (deviation > 1e-6 ? .infinity : 0)
         let measured = "\(Verdict.format(share, 1)) % of \(Verdict.format(cleared, 0)) kWh" + (outages.isEmpty ? "" : "; outages: \(island)")
         return Judgement(passed: share <= maxDeviation && blackouts.isEmpty, measured: measured, threshold: threshold,
