@@ -107,7 +107,7 @@ public final class HouseholdAgent: Sendable {
                     try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
                     let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
                     try participant.send(.bids(Bids(house: house, bids: bids.map {
-                        WireBid(id: $0.id, side: $0.side.rawValue, price: $0.price, quantity: $0.quantity)
+                        WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity)
                     })), interval: interval)
                 case .awards(let awards) where awards.house == house:
                     let received = unixTime()
@@ -117,8 +117,8 @@ public final class HouseholdAgent: Sendable {
                         continue
                     }
                     prices.append(awards.price)
-                    let won = awards.awards.compactMap { award in
-                        Side(rawValue: award.side).map { Award(bid: Bid(id: award.id, side: $0, price: awards.price, quantity: award.quantity), quantity: award.quantity) }
+                    let won = awards.awards.map { award in
+                        Award(bid: Bid(id: award.id, side: Side(award.side), price: awards.price, quantity: award.quantity), quantity: award.quantity)
                     }
                     let dispatch = setup.strategies.dispatch(price: awards.price, awards: won, readings: now.readings,
                                                              forecast: now.forecast, terms: now.terms)

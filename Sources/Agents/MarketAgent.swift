@@ -99,8 +99,7 @@ public final class MarketAgent: Sendable {
         var bids: [Bid] = []
         for (index, wire) in message.bids.enumerated() {
             guard wire.id.hasPrefix("\(sender)/") else { throw BidRefusal(detail: "bids[\(index)].id \"\(wire.id)\" is not one of \"\(sender)/...\"") }
-            guard let side = Side(rawValue: wire.side) else { throw BidRefusal(detail: "bids[\(index)].side \"\(wire.side)\" is neither buy nor sell") }
-            bids.append(Bid(id: wire.id, side: side, price: wire.price, quantity: wire.quantity))
+            bids.append(Bid(id: wire.id, side: Side(wire.side), price: wire.price, quantity: wire.quantity))
         }
         do {
             try OrderBook(priceCap: priceCap, bids: bids).validate()
@@ -117,14 +116,14 @@ public final class MarketAgent: Sendable {
     private func clear(_ interval: (interval: Int, priceCap: Double), books: [String: [Bid]], participant: Participant) throws(BusError) {
         let book = OrderBook(priceCap: interval.priceCap, bids: books.keys.sorted().flatMap { books[$0]! })
         let clearing = book.clear()
-        try participant.send(.clearing(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: clearing.type.rawValue,
+        try participant.send(.clearing(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: ClearingKind(clearing.type),
                                                       marginalQuantity: clearing.marginalQuantity, marginalFraction: clearing.marginalFraction,
                                                       unservedDemand: clearing.unservedDemand, bidCount: book.bids.count)),
                              interval: interval.interval)
         var byHouse: [String: [Awards.Award]] = [:]
         for award in clearing.awards {
             byHouse[String(award.bid.id.prefix { $0 != "/" }), default: []]
-                .append(Awards.Award(id: award.bid.id, side: award.bid.side.rawValue, quantity: award.quantity))
+                .append(Awards.Award(id: award.bid.id, side: BidSide(award.bid.side), quantity: award.quantity))
         }
         try participant.send(setup.households.map { .awards(Awards(house: $0, price: clearing.price, awards: byHouse[$0] ?? [])) },
                              interval: interval.interval)

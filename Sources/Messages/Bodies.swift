@@ -76,16 +76,25 @@ public struct Telemetry: Sendable, Equatable {
 }
 
 /// One bid on the wire.
+/// Which side of the market a bid or an award is on; any other value on the wire is refused.
+public enum BidSide: String, Sendable, Equatable, CaseIterable {
+    case buy, sell
+}
+
+/// How a clearing's price was set (docs/MARKET.md); any other value on the wire is refused.
+public enum ClearingKind: String, Sendable, Equatable, CaseIterable {
+    case buyer, seller, exact, price, failure, null
+}
+
 public struct WireBid: Sendable, Equatable {
     /// "<house>/<device>".
     public var id: String
-    /// "buy" or "sell".
-    public var side: String
+    public var side: BidSide
     /// $/kWh and kW.
     public var price: Double
     public var quantity: Double
 
-    public init(id: String, side: String, price: Double, quantity: Double) {
+    public init(id: String, side: BidSide, price: Double, quantity: Double) {
         self.id = id
         self.side = side
         self.price = price
@@ -109,14 +118,14 @@ public struct ClearingResult: Sendable, Equatable {
     public var price: Double
     public var quantity: Double
     /// buyer, seller, exact, price, failure or null (`clearing_type`: `type` is the header's).
-    public var clearingType: String
+    public var clearingType: ClearingKind
     public var marginalQuantity: Double
     public var marginalFraction: Double
     public var unservedDemand: Double
     /// How many bids the clearing took in.
     public var bidCount: Int
 
-    public init(price: Double, quantity: Double, clearingType: String, marginalQuantity: Double, marginalFraction: Double,
+    public init(price: Double, quantity: Double, clearingType: ClearingKind, marginalQuantity: Double, marginalFraction: Double,
                 unservedDemand: Double, bidCount: Int) {
         self.price = price
         self.quantity = quantity
@@ -130,12 +139,15 @@ public struct ClearingResult: Sendable, Equatable {
 
 /// What one household won: every one of its bids with the kW awarded, and the price.
 public struct Awards: Sendable, Equatable {
+    /// kW sold less kW bought over these awards.
+    public var netSold: Double { awards.reduce(0) { $0 + ($1.side == .sell ? $1.quantity : -$1.quantity) } }
+
     public struct Award: Sendable, Equatable {
         public var id: String
-        public var side: String
+        public var side: BidSide
         public var quantity: Double
 
-        public init(id: String, side: String, quantity: Double) {
+        public init(id: String, side: BidSide, quantity: Double) {
             self.id = id
             self.side = side
             self.quantity = quantity

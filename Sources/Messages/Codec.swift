@@ -90,7 +90,7 @@ extension Message.Body {
             writer.field("bids", json: JSONWriter.list(bids.bids.map { bid in
                 var item = JSONWriter()
                 item.field("id", bid.id)
-                item.field("side", bid.side)
+                item.field("side", bid.side.rawValue)
                 item.field("price", bid.price)
                 item.field("quantity", bid.quantity)
                 return item.json
@@ -98,7 +98,7 @@ extension Message.Body {
         case .clearing(let clearing):
             writer.field("price", clearing.price)
             writer.field("quantity", clearing.quantity)
-            writer.field("clearing_type", clearing.clearingType)
+            writer.field("clearing_type", clearing.clearingType.rawValue)
             writer.field("marginal_quantity", clearing.marginalQuantity)
             writer.field("marginal_fraction", clearing.marginalFraction)
             writer.field("unserved_demand", clearing.unservedDemand)
@@ -109,7 +109,7 @@ extension Message.Body {
             writer.field("awards", json: JSONWriter.list(awards.awards.map { award in
                 var item = JSONWriter()
                 item.field("id", award.id)
-                item.field("side", award.side)
+                item.field("side", award.side.rawValue)
                 item.field("quantity", award.quantity)
                 return item.json
             }))
@@ -159,18 +159,20 @@ extension Message.Body {
             }))
         case "bids":
             return .bids(Bids(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
-                WireBid(id: try bid.string("id"), side: try bid.string("side"), price: try bid.number("price"), quantity: try bid.number("quantity"))
+                WireBid(id: try bid.string("id"), side: try bid.choice("side", of: BidSide.self), price: try bid.number("price"),
+                        quantity: try bid.number("quantity"))
             }))
         case "clearing":
             return .clearing(ClearingResult(price: try fields.number("price"), quantity: try fields.number("quantity"),
-                                            clearingType: try fields.string("clearing_type"),
+                                            clearingType: try fields.choice("clearing_type", of: ClearingKind.self),
                                             marginalQuantity: try fields.number("marginal_quantity"),
                                             marginalFraction: try fields.number("marginal_fraction"),
                                             unservedDemand: try fields.number("unserved_demand"), bidCount: try fields.int("bid_count")))
         case "awards":
             return .awards(Awards(house: try fields.string("house"), price: try fields.number("price"),
                                   awards: try fields.objects("awards").map { award throws(MessageError) in
-                                      Awards.Award(id: try award.string("id"), side: try award.string("side"), quantity: try award.number("quantity"))
+                                      Awards.Award(id: try award.string("id"), side: try award.choice("side", of: BidSide.self),
+                                                   quantity: try award.number("quantity"))
                                   }))
         case "dispatch":
             return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
@@ -243,6 +245,16 @@ struct Fields {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value.kind else { throw mistyped(key, expected: "a string", found: value.found) }
         return text
+    }
+
+    /// A string that must be one of an enumeration's values; another is refused, naming the ones there are.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, of type: Choice.Type) throws(MessageError) -> Choice
+        where Choice.RawValue == String {
+        let text = try string(key)
+        guard let value = Choice(rawValue: text) else {
+            throw mistyped(key, expected: Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or "), found: "\"\(text)\"")
+        }
+        return value
     }
 
     func string(_ key: String) throws(MessageError) -> String {

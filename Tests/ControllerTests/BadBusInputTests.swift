@@ -30,7 +30,7 @@ struct BadBusInputTests {
             guard let start = try? rogue.receive(timeout: .seconds(10)), start.topic == "interval" else { return }
             func bids(_ house: String, interval: Int?, quantity: Double = 1, version: Int = 1, sequence: UInt64) -> [UInt8] {
                 var message = Message(header: .init(version: version, interval: interval, sender: house, sequence: sequence),
-                                      body: .bids(Bids(house: house, bids: [WireBid(id: "\(house)/ev", side: "buy", price: 0.3, quantity: quantity)])))
+                                      body: .bids(Bids(house: house, bids: [WireBid(id: "\(house)/ev", side: .buy, price: 0.3, quantity: quantity)])))
                 message.header.version = version
                 return message.encoded()
             }

@@ -151,8 +151,8 @@ struct FaultRunTests {
         }
         let inOutage = { (start: Double) in start >= 17 * 3600 && start < 18 * 3600 }
         #expect(gridBids.count == report.record.intervals.count)
-        #expect(gridBids.filter { inOutage($0.0) }.allSatisfy { !$0.1.bids.contains { $0.side == "sell" && $0.price == 0.30 } })
-        #expect(gridBids.filter { !inOutage($0.0) }.allSatisfy { $0.1.bids.contains { $0.side == "sell" && $0.price == 0.30 } })
+        #expect(gridBids.filter { inOutage($0.0) }.allSatisfy { !$0.1.bids.contains { $0.side == .sell && $0.price == 0.30 } })
+        #expect(gridBids.filter { !inOutage($0.0) }.allSatisfy { $0.1.bids.contains { $0.side == .sell && $0.price == 0.30 } })
     }
 
     @Test("A night outage the battery cannot carry fails balance within its window, naming the battery")

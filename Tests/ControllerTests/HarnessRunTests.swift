@@ -275,14 +275,14 @@ struct HarnessRunTests {
             CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time)
         }
         let capture = [
-            captured(writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.2, quantity: 5),
-                                                                  WireBid(id: "h1/pv", side: "sell", price: 0.1, quantity: 5)])), interval: 1), at: 1),
+            captured(writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.2, quantity: 5),
+                                                                  WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 5)])), interval: 1), at: 1),
             captured(conductor.message(.gate, interval: 1), at: 2),
             // The buyer bid 0.2 but pays 0.25, and 5 kW bought against 3 sold.
-            captured(market.message(.clearing(ClearingResult(price: 0.25, quantity: 5, clearingType: "buyer", marginalQuantity: 0, marginalFraction: 0,
+            captured(market.message(.clearing(ClearingResult(price: 0.25, quantity: 5, clearingType: .buyer, marginalQuantity: 0, marginalFraction: 0,
                                                              unservedDemand: 0, bidCount: 2)), interval: 1), at: 3),
-            captured(market.message(.awards(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: "buy", quantity: 5),
-                                                                                       .init(id: "h1/pv", side: "sell", quantity: 3)])), interval: 1), at: 4),
+            captured(market.message(.awards(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: .buy, quantity: 5),
+                                                                                       .init(id: "h1/pv", side: .sell, quantity: 3)])), interval: 1), at: 4),
         ]
         let record = RunRecord(rig: loaded, intervals: [IntervalRecord(interval: 1, start: 0)], capture: capture, writes: [],
                                physics: PhysicsSeries(), households: ["h1"], wallSeconds: 1)
@@ -312,16 +312,16 @@ struct HarnessRunTests {
         loaded.run.assertions = [.init(.everyIntervalCleared), .init(.exportLimit), .init(.awardsAddUp)]
         var interval = IntervalRecord(interval: 1, start: 0)
         interval.bidders = ["h1"]
-        interval.clearing = ClearingResult(price: 0.2, quantity: 1, clearingType: "buyer", marginalQuantity: 0, marginalFraction: 0, unservedDemand: 0, bidCount: 2)
+        interval.clearing = ClearingResult(price: 0.2, quantity: 1, clearingType: .buyer, marginalQuantity: 0, marginalFraction: 0, unservedDemand: 0, bidCount: 2)
         var house = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
         func captured(_ message: Message, at time: Double) -> CapturedMessage { CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time) }
         let capture = [
-            captured(house.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.3, quantity: 1),
-                                                                 WireBid(id: "h1/pv", side: "sell", price: 0.1, quantity: 1)])), interval: 1), at: 1),
+            captured(house.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.3, quantity: 1),
+                                                                 WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 1)])), interval: 1), at: 1),
             captured(conductor.message(.gate, interval: 1), at: 2),
             captured(market.message(.clearing(interval.clearing!), interval: 1), at: 3),
-            captured(market.message(.awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: "buy", quantity: 3),
-                                                                                      .init(id: "h1/pv", side: "sell", quantity: 1)])), interval: 1), at: 4),
+            captured(market.message(.awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 3),
+                                                                                      .init(id: "h1/pv", side: .sell, quantity: 1)])), interval: 1), at: 4),
         ]
         let physics = PhysicsSeries(times: [0, 10], values: [SeriesKey("pcc/meter", .power): [0, -75]])
         let report = RunReport(RunRecord(rig: loaded, intervals: [interval], capture: capture, writes: [], physics: physics,

@@ -15,11 +15,15 @@ struct MessageTests {
     static let examples: [Message.Body] = [
         .hello(Hello(role: "household", software: "test")), .ready, .goodbye(Goodbye(reason: "done")), .tick(Tick(time: 43_200)),
         .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500)),
+        .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500,
+                                gridForming: "h1/battery")),
         .gate, .telemetry(Telemetry(house: "h1", devices: [.init(id: "h1/battery", values: ["soc": 55.5])])),
-        .bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.21, quantity: 7.4)])),
-        .clearing(ClearingResult(price: 0.2, quantity: 7, clearingType: "buyer", marginalQuantity: 2, marginalFraction: 0.4, unservedDemand: 0, bidCount: 4)),
-        .awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: "buy", quantity: 7.4)])),
+        .bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4)])),
+        .clearing(ClearingResult(price: 0.2, quantity: 7, clearingType: .buyer, marginalQuantity: 2, marginalFraction: 0.4, unservedDemand: 0, bidCount: 4)),
+        .awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 7.4)])),
         .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: "h1/ev", name: "current-limit", value: 10.7, landedAt: 1.6)])),
+        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [], nextTime: 43_245)),
+        .grant(TimeGrant(participant: "h1", time: 43_245)), .timeRequest(TimeRequest(time: 43_290)), .timeRequest(TimeRequest(time: nil)),
         .error(ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3)),
     ]
 
@@ -35,7 +39,7 @@ struct MessageTests {
     @Test("The wire form is one flat snake_case object, header fields first, in a fixed order")
     func wireForm() throws {
         var writer = MessageWriter(sender: "h1")
-        let message = writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: "buy", price: 0.21, quantity: 7.4)])), interval: 12)
+        let message = writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4)])), interval: 12)
         #expect(message.topic == "bids/h1")
         #expect(String(decoding: message.encoded(), as: UTF8.self)
                 == #"{"v":1,"type":"bids","interval":12,"sender":"h1","seq":1,"house":"h1","bids":[{"id":"h1/ev","side":"buy","price":0.21,"quantity":7.4}]}"#)
@@ -59,6 +63,10 @@ struct MessageTests {
         ("bids/h1", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": [{"id": "h1/ev", "side": "buy", "price": "cheap", "quantity": 1}]}"#,
          "malformed: bids: bids[0].price: expected a number, found \"cheap\""),
         ("bids/h1", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1"}"#, "malformed: bids: missing field \"bids\""),
+        ("bids/h1", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": [{"id": "h1/ev", "side": "hold", "price": 0.2, "quantity": 1}]}"#,
+         "malformed: bids: bids[0].side: expected \"buy\" or \"sell\", found \"hold\""),
+        ("clearing", #"{"v": 1, "type": "clearing", "sender": "m", "seq": 1, "price": 0.2, "quantity": 1, "clearing_type": "lucky", "marginal_quantity": 0, "marginal_fraction": 0, "unserved_demand": 0, "bid_count": 1}"#,
+         "malformed: clearing: clearing_type: expected \"buyer\" or \"seller\" or \"exact\" or \"price\" or \"failure\" or \"null\", found \"lucky\""),
         ("bids/h2", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": []}"#,
          "malformed: a bids message from \"h1\" belongs on topic \"bids/h1\", not \"bids/h2\""),
     ])

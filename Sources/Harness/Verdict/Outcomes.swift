@@ -76,7 +76,7 @@ extension Outcomes {
         let hours = run.intervalLength / 3600
         for view in run.intervals {
             for (house, sent) in view.awards where house != Conductor.gridName {
-                let net = sent.awards.awards.reduce(0) { $0 + ($1.side == "buy" ? $1.quantity : -$1.quantity) }
+                let net = -sent.awards.netSold
                 householdCost[house, default: 0] += net * sent.awards.price * hours
                 if let delivered = run.householdEnergy(house, from: view.start, to: view.start + run.intervalLength) {
                     imbalanceCost[house, default: 0] += abs(delivered - net * hours) * run.rig.run.imbalancePrice

@@ -9,7 +9,7 @@ struct DevicesFollowAwardsTests {
     func evRun(power: Double, awarded: Double = 7, thresholds: [String: Double] = [:]) throws -> AssertionResult? {
         var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards, thresholds: thresholds)])
         for interval in 1...4 {
-            run.clear(interval, quantity: awarded, awards: ["h2": awarded > 0 ? [.init(id: "h2/ev", side: "buy", quantity: awarded)] : []])
+            run.clear(interval, quantity: awarded, awards: ["h2": awarded > 0 ? [.init(id: "h2/ev", side: .buy, quantity: awarded)] : []])
         }
         run.series[SeriesKey("h2/ev", .power)] = { _ in power }
         return run.result(.devicesFollowAwards)
@@ -41,7 +41,7 @@ struct DevicesFollowAwardsTests {
     func perKind(kind: String, passes: Bool) throws {
         var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
         let device = kind == "ev" ? "h2/ev" : "h2/thermostat"
-        for interval in 1...4 { run.clear(interval, quantity: 2, awards: ["h2": [.init(id: "h2/\(kind)", side: "buy", quantity: 2)]]) }
+        for interval in 1...4 { run.clear(interval, quantity: 2, awards: ["h2": [.init(id: "h2/\(kind)", side: .buy, quantity: 2)]]) }
         run.series[SeriesKey(device, .power)] = { _ in 2.4 }
         #expect(run.result(.devicesFollowAwards)?.passed == passes)
     }
@@ -49,7 +49,7 @@ struct DevicesFollowAwardsTests {
     @Test("A battery that discharges when it was awarded a charge fails: the sign is judged")
     func batterySign() throws {
         var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
-        for interval in 1...4 { run.clear(interval, quantity: 3, awards: ["h1": [.init(id: "h1/battery", side: "buy", quantity: 3)]]) }
+        for interval in 1...4 { run.clear(interval, quantity: 3, awards: ["h1": [.init(id: "h1/battery", side: .buy, quantity: 3)]]) }
         run.series[SeriesKey("h1/battery", .power)] = { _ in 3 }  // + discharge
         let result = try #require(run.result(.devicesFollowAwards))
         #expect(!result.passed && result.detail.hasPrefix("h1/battery 200.0 %"), "\(result.detail)")
@@ -58,7 +58,7 @@ struct DevicesFollowAwardsTests {
     @Test("Intervals under a scheduled fault of the device are not judged, nor the run's first")
     func faultsAndStart() throws {
         var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
-        for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 7)]]) }
+        for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 7)]]) }
         // Off its award only in the first interval and within a comms-loss fault from 00:10 to 00:20.
         run.series[SeriesKey("h2/ev", .power)] = { time in time <= 300 || (time > 600 && time <= 1200) ? 0 : 7 }
         run.rig.faults = [DeviceFault(device: "h2/ev", kind: .noResponse, start: 600, end: 1200)]

@@ -8,11 +8,11 @@ struct IntervalViewTests {
     func countsIntervals() throws {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.awardsAddUp)])
         var house = MessageWriter(sender: "h2")
-        run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: "buy", price: 0.5, quantity: 1),
-                                                                         WireBid(id: "h2/thermostat", side: "buy", price: 0.5, quantity: 1)])),
+        run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: 1),
+                                                                         WireBid(id: "h2/thermostat", side: .buy, price: 0.5, quantity: 1)])),
                                            interval: 1), 0.5))
         // Two bids overfilled in interval 1, none in interval 2.
-        run.clear(1, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 3), .init(id: "h2/thermostat", side: "buy", quantity: 3)]])
+        run.clear(1, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 3), .init(id: "h2/thermostat", side: .buy, quantity: 3)]])
         run.clear(2, quantity: 0, awards: ["h2": []])
         let result = try #require(run.result(.awardsAddUp))
         #expect(result.measured == "1 of 2 intervals", "\(result.measured)")
@@ -24,7 +24,7 @@ struct IntervalViewTests {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.awardsAddUp), AssertionSpec(.supplyEqualsDemand)])
         run.clear(1, quantity: 0, awards: ["h2": []])
         run.clear(2, quantity: 0, awards: ["h2": []])
-        run.clear(99, quantity: 50, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 50)]])
+        run.clear(99, quantity: 50, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 50)]])
         #expect(run.result(.awardsAddUp)?.measured == "0 of 2 intervals")
         #expect(run.result(.supplyEqualsDemand)?.passed == true)
     }

@@ -11,7 +11,7 @@ struct SettlementTests {
             var run = try RunFixture(intervals: 4, assertions: [])
             run.rig.baseLoads["h2"] = BaseLoad(mean: 0)
             run.rig.run.imbalancePrice = 0.5
-            for interval in 1...4 { run.clear(interval, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: "buy", quantity: 6)]]) }
+            for interval in 1...4 { run.clear(interval, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 6)]]) }
             run.series[SeriesKey("h2/ev", .power)] = { _ in evPower }
             run.series[SeriesKey("h2/thermostat", .power)] = { _ in 0 }
             return try #require(RunReport(run.record).outcomes.imbalanceCost["h2"])

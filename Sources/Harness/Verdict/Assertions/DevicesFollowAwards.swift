@@ -65,7 +65,7 @@ extension RunView {
     func awardedEnergy(_ spec: DeviceSpec, in view: IntervalView) -> Double? {
         guard let house = spec.house, let sent = view.awards[house], let bidder = spec.profile.kind.bidder else { return nil }
         let id = "\(house)/\(bidder.rawValue)"
-        let net = sent.awards.awards.filter { $0.id == id }.reduce(0) { $0 + ($1.side == "buy" ? $1.quantity : -$1.quantity) }
+        let net = -Awards(house: house, price: sent.awards.price, awards: sent.awards.awards.filter { $0.id == id }).netSold
         let consumes = spec.profile.kind == .thermostat || spec.profile.kind == .evCharger
         return (consumes ? net : -net) * intervalLength / 3600
     }

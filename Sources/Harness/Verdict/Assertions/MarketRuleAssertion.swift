@@ -1,3 +1,4 @@
+import Agents
 import Market
 import Messages
 
@@ -14,20 +15,13 @@ struct MarketRuleAssertion: Assertion {
             guard let published = view.clearing else { continue }
             judged += 1
             let book = view.orderBook(priceCap: run.rig.run.priceCap)
-            var awarded: [BidKey: Double] = [:], malformed: [String] = []
-            for award in view.awards.values.flatMap(\.awards.awards) {
-                guard let side = Side(rawValue: award.side) else { malformed.append("award \"\(award.id)\" has side \"\(award.side)\""); continue }
-                awarded[BidKey(id: award.id, side: side), default: 0] += award.quantity
-            }
-            guard let type = ClearingType(rawValue: published.clearingType) else {
-                failing.append("interval \(view.number): clearing type \"\(published.clearingType)\" is none of docs/MARKET.md's")
-                continue
-            }
-            let clearing = Clearing(price: published.price, quantity: published.quantity, type: type,
+            var awarded: [BidKey: Double] = [:]
+            for award in view.awards.values.flatMap(\.awards.awards) { awarded[BidKey(id: award.id, side: Side(award.side)), default: 0] += award.quantity }
+            let clearing = Clearing(price: published.price, quantity: published.quantity, type: ClearingType(published.clearingType),
                                     marginalQuantity: published.marginalQuantity, marginalFraction: published.marginalFraction,
                                     unservedDemand: published.unservedDemand,
                                     awards: book.bids.map { Award(bid: $0, quantity: awarded[BidKey(id: $0.id, side: $0.side)] ?? 0) })
-            let violations = clearing.violations(of: book).filter { $0.rule == rule }.map(\.detail) + (rule == .awardsAddUp ? malformed : [])
+            let violations = clearing.violations(of: book).filter { $0.rule == rule }.map(\.detail)
             if let first = violations.first {
                 failing.append("interval \(view.number): \(first)" + (violations.count > 1 ? " (and \(violations.count - 1) more)" : ""))
             }
@@ -39,11 +33,10 @@ struct MarketRuleAssertion: Assertion {
 }
 
 extension RunView.IntervalView {
-    /// The bids the market was sent before gate closure, as the market core reads them (bids with a side that is
-    /// neither buy nor sell were refused on the bus and are not in it).
+    /// The bids the market was sent before gate closure, as the market core reads them.
     func orderBook(priceCap: Double) -> OrderBook {
         OrderBook(priceCap: priceCap, bids: bids.keys.sorted().flatMap { house in
-            bids[house]!.bids.compactMap { wire in Side(rawValue: wire.side).map { Bid(id: wire.id, side: $0, price: wire.price, quantity: wire.quantity) } }
+            bids[house]!.bids.map { Bid(id: $0.id, side: Side($0.side), price: $0.price, quantity: $0.quantity) }
         })
     }
 }
