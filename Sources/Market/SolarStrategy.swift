@@ -63,6 +63,22 @@ public struct GridTie: Sendable, Hashable {
     public static let importBidder = "grid/import"
     public static let exportBidder = "grid/export"
 
+    /// An island's grid-forming battery standing in for the utility: it sells what it can discharge in an interval
+    /// and buys what it can store, valuing energy by its state of charge (dear when nearly empty, cheap when nearly
+    /// full), so that the market sheds load it cannot carry. It offers half its power: the other half is reserve
+    /// for what the market cannot see (a heat pump awarded but idling, a cloud within the interval).
+    public static func gridForming(_ battery: BatteryReading, terms: MarketTerms) -> GridTie {
+        let hours = terms.interval / 3600
+        let stored = max(0, battery.stateOfCharge - battery.minimumSoC) * battery.capacity
+        let room = max(0, battery.maximumSoC - battery.stateOfCharge) * battery.capacity
+        let window = battery.maximumSoC - battery.minimumSoC
+        let position = window > 0 ? min(max((battery.stateOfCharge - battery.minimumSoC) / window, 0), 1) : 0.5
+        let value = terms.priceCap * (0.1 + 0.8 * (1 - position))
+        return GridTie(importTariff: value, exportTariff: max(value * 0.9, MarketTerms.minimumBuyPrice),
+                       importLimit: min(battery.maximumDischargePower / 2, stored / hours),
+                       exportLimit: min(battery.maximumChargePower / 2, room / hours))
+    }
+
     public func bids(terms: MarketTerms) -> [Bid] {
         var bids: [Bid] = []
         if importLimit > 0 { bids.append(Bid(id: Self.importBidder, side: .sell, price: terms.sellPrice(importTariff), quantity: importLimit)) }

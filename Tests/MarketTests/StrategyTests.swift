@@ -202,4 +202,16 @@ struct HouseholdTests {
         #expect(abs(forecast.mean - 0.2) < 1e-15 && abs(forecast.standardDeviation - 0.1) < 1e-15)
         #expect(PriceForecast(history: [0.1], window: 2, prior: prior) == prior)
     }
+
+    @Test("A grid-forming battery offers half its power within its energy, dearer as it empties", arguments: [0.1, 0.3, 0.5, 0.7, 0.9])
+    func gridForming(soc: Double) {
+        let terms = MarketTerms(priceCap: 1, interval: 300)
+        let battery = BatteryReading(stateOfCharge: soc, capacity: 10, maximumChargePower: 5, maximumDischargePower: 5, minimumSoC: 0.05, maximumSoC: 0.95)
+        let tie = GridTie.gridForming(battery, terms: terms), fuller = GridTie.gridForming(BatteryReading(stateOfCharge: soc + 0.05, capacity: 10,
+            maximumChargePower: 5, maximumDischargePower: 5, minimumSoC: 0.05, maximumSoC: 0.95), terms: terms)
+        #expect(tie.importLimit <= 2.5 && tie.exportLimit <= 2.5)
+        #expect(tie.importLimit * 300 / 3600 <= (soc - 0.05) * 10 + 1e-9 && tie.exportLimit * 300 / 3600 <= (0.95 - soc) * 10 + 1e-9)
+        #expect(fuller.importTariff < tie.importTariff && tie.exportTariff < tie.importTariff)
+        #expect(tie.importTariff < terms.priceCap)
+    }
 }

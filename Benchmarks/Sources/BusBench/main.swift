@@ -82,7 +82,7 @@ case "dispatch":
     let fleet = try Fleet(loaded.devices, weather: loaded.weather, baseLoads: loaded.baseLoads, startTime: loaded.start ?? 43_200, logger: logger)
     let context = try BusContext()
     let broker = try Broker(context: context)
-    let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads.mapValues(\.mean))
+    let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads)
     // A context per participant, as separate processes would have: one context's I/O thread would carry every connection.
     let market = MarketAgent(setup: MarketSetup(households: households.map(\.house)), context: try BusContext(), endpoints: broker.endpoints, logger: logger)
     let agents = households.map { HouseholdAgent(setup: $0, context: context, endpoints: broker.endpoints, logger: logger) }

@@ -229,10 +229,8 @@ public final class Conductor {
         return nil
     }
 
-    /// The grid's bids this interval. An island's grid-forming battery sells what it can discharge in an interval
-    /// and buys what it can store, valuing energy by its state of charge (dear when nearly empty, cheap when
-    /// nearly full), so that the market sheds load it cannot carry. It offers half its power: the other half is
-    /// reserve for what the market cannot see (a heat pump awarded but idling, a cloud within the interval).
+    /// The grid's bids this interval: the utility's tariffs, or the grid-forming battery's offer
+    /// (`GridTie.gridForming`), read from the battery as it stands.
     private func gridTie() -> GridTie? {
         switch gridFormer.map({ .gridForming($0) }) ?? grid {
         case .utility(let tie): return tie
@@ -240,13 +238,11 @@ public final class Conductor {
             guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
                   let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
                   let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
-            let hours = timing.length / 3600
-            let charge = battery.reading(.maxChargePower) ?? 0, discharge = battery.reading(.maxDischargePower) ?? 0
-            let stored = max(0, soc - low) / 100 * capacity, room = max(0, high - soc) / 100 * capacity
-            let position = high > low ? min(max((soc - low) / (high - low), 0), 1) : 0.5
-            let value = timing.priceCap * (0.1 + 0.8 * (1 - position))
-            return GridTie(importTariff: value, exportTariff: max(value * 0.9, MarketTerms.minimumBuyPrice),
-                           importLimit: min(discharge / 2, stored / hours) / 1000, exportLimit: min(charge / 2, room / hours) / 1000)
+            let reading = BatteryReading(stateOfCharge: soc / 100, capacity: capacity / 1000,
+                                         maximumChargePower: (battery.reading(.maxChargePower) ?? 0) / 1000,
+                                         maximumDischargePower: (battery.reading(.maxDischargePower) ?? 0) / 1000,
+                                         minimumSoC: low / 100, maximumSoC: high / 100)
+            return GridTie.gridForming(reading, terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
         case nil: return nil
         }
     }
