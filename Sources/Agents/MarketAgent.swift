@@ -1,7 +1,7 @@
 public import Bus
 public import Logging
 import Market
-import Messages
+public import Messages
 
 /// What the reference market needs: who may bid, and how much one sender may send per interval.
 public struct MarketSetup: Sendable {
@@ -12,7 +12,7 @@ public struct MarketSetup: Sendable {
     /// Bids messages one household may send in one interval; more are refused as a flood.
     public var messageLimit: Int
 
-    public init(name: String = "market", households: [String], messageLimit: Int = 20) {
+    public init(name: String = ParticipantName.market, households: [String], messageLimit: Int = 20) {
         self.name = name
         self.households = households
         self.messageLimit = messageLimit

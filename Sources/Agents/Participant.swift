@@ -18,7 +18,7 @@ final class Participant {
     private var lastReady = ContinuousClock.now
 
     /// The conductor's name on the bus.
-    static let conductor = "conductor"
+    static let conductor = ParticipantName.conductor
 
     init(name: String, role: String, context: BusContext, endpoints: BusEndpoints, topics: [String],
          control: ParticipantControl, logger: Logger) throws(ParticipantError) {

@@ -100,3 +100,14 @@ public struct MessageWriter: Sendable {
         return Message(header: Message.Header(interval: interval, sender: sender, sequence: sequence), body: body)
     }
 }
+
+/// The participants every run has, by their names on the bus (docs/PROTOCOL.md, "Participants"); households are
+/// named by their house ids.
+public enum ParticipantName {
+    /// GridRig's harness: the clock, interval starts, gate closures, grants.
+    public static let conductor = "conductor"
+    /// The market of a run (a rig may give it another name only through `gridrig agent market --name`).
+    public static let market = "market"
+    /// The utility behind the PCC, or an island's grid-forming battery, for which the conductor bids.
+    public static let grid = "grid"
+}

@@ -1,4 +1,5 @@
 import Emulators
+import Messages
 import Modbus
 import Physics
 
@@ -98,7 +99,7 @@ extension RigLoader {
     /// A household of the rig, or the market.
     private static func participant(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> String {
         let name = try value.string()
-        let known = Set(devices.compactMap(\.house)).union(["market"]).sorted()
+        let known = Set(devices.compactMap(\.house)).union([ParticipantName.market]).sorted()
         guard known.contains(name) else { throw value.expected("a participant of the rig (\(known.joined(separator: ", ")))") }
         return name
     }

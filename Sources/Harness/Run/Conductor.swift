@@ -62,9 +62,9 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
 /// (or the bid deadline passed), waits for the clearing and the households' dispatch reports (or their
 /// deadlines), then advances the emulators' physics by the interval. The same seed gives the same run.
 public final class Conductor {
-    public static let name = "conductor"
+    public static let name = ParticipantName.conductor
     /// The participant name under which the conductor bids for the utility behind the PCC.
-    public static let gridName = "grid"
+    public static let gridName = ParticipantName.grid
     private let client: BusClient
     private var writer = MessageWriter(sender: Conductor.name)
     private var gridWriter = MessageWriter(sender: Conductor.gridName)

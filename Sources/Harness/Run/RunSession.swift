@@ -3,6 +3,7 @@ import Bus
 import Dispatch
 import Emulators
 import Foundation
+import Messages
 public import Logging
 import Physics
 import Synchronization
@@ -63,7 +64,7 @@ public enum RunSession {
 
     /// A participant GridRig does not start cannot be crashed by it.
     private static func refuseImpossibleCrashes(_ settings: RunSettings) throws(RunError) {
-        for crash in settings.faults.crashes where (crash.participant == "market" ? settings.market : settings.households[crash.participant]) == .endpoint {
+        for crash in settings.faults.crashes where (crash.participant == ParticipantName.market ? settings.market : settings.households[crash.participant]) == .endpoint {
             throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true)
         }
     }
@@ -172,7 +173,7 @@ public enum RunSession {
 
         /// The market, every household's agent, and the conductor, which joins last.
         func launchEveryone() throws(RunError) {
-            try launch("market")
+            try launch(ParticipantName.market)
             for house in houses { try launch(house) }
             do {
                 conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
@@ -191,7 +192,7 @@ public enum RunSession {
         /// on the way. One that stays silent fails the run, named with the last lines it wrote to standard error.
         func waitUntilReady(_ waiting: Set<String>? = nil) throws(RunError) {
             guard let conductor else { return }
-            let everyone = waiting ?? Set(houses + ["market"]), deadline = ContinuousClock.now + options.readyTimeout
+            let everyone = waiting ?? Set(houses + [ParticipantName.market]), deadline = ContinuousClock.now + options.readyTimeout
             while !everyone.isSubset(of: conductor.ready) {
                 if let failed = failure() { throw RunError(message: failed) }
                 if ContinuousClock.now >= deadline {

@@ -140,7 +140,7 @@ struct RunView: Sendable {
     func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
         var spans = rig.faults.filter { $0.device == device }.map { $0.start...$0.end }
         spans += rig.run.faults.bus.map { $0.start...$0.end }
-        spans += rig.run.faults.crashes.filter { $0.participant == house || $0.participant == "market" }
+        spans += rig.run.faults.crashes.filter { $0.participant == house || $0.participant == ParticipantName.market }
             .map { crash in crash.time...(crash.restart.map { crash.time + $0 } ?? .infinity) }
         spans += rig.run.faults.outages.map { $0.start...$0.end }
         return spans
