@@ -147,6 +147,10 @@ struct Core: Sendable {
     var watchdogExpired: Bool
     var effects = FaultEffects()
     var isGridForming = false
+    /// Whether the physics moved since the registers were last encoded, and whether the registers were frozen at
+    /// the last step.
+    var isStale = false
+    var shownFrozen = false
     /// Scale-factor exponents as the registers last showed them.
     var shownScaleFactors: [String: Int] = [:]
     /// The settings and registers the device starts with, which a reboot restores.
@@ -178,6 +182,9 @@ struct Core: Sendable {
     /// Advances `seconds`, splitting the step where a written setting falls due or the watchdog expires, so that
     /// the device acts on a write after its latency, not at the next whole step.
     mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
+        // The registers are encoded when a client next asks (most steps see no request); a freeze that begins now
+        // holds what they showed before it, so they are encoded first.
+        if isStale, effects.isFrozen, !shownFrozen { refresh(layout, profile, holding: false) }
         var site = site
         site.solarShare = min(site.solarShare, effects.sunShare)
         let end = time + seconds
@@ -197,7 +204,8 @@ struct Core: Sendable {
             if until >= end { break }
         }
         time = end
-        refresh(layout, profile)
+        isStale = true
+        shownFrozen = effects.isFrozen
     }
 
     /// A point's scale, as a scale-factor fault may have changed it.
@@ -205,8 +213,9 @@ struct Core: Sendable {
         point.scaleFactor.flatMap { effects.scaleFactors[$0] }.map { pow(10, Double($0)) } ?? point.scale
     }
 
-    /// Re-encodes every live point into the banks, and any scale-factor point a fault changed or gave back.
-    mutating func refresh(_ layout: Layout, _ profile: DeviceProfile) {
+    /// Re-encodes every live point into the banks, and any scale-factor point a fault changed or gave back;
+    /// measurements stay as they are while `holding` (a freeze).
+    mutating func refresh(_ layout: Layout, _ profile: DeviceProfile, holding: Bool? = nil) {
         let applied = effective(profile)
         let order: WordOrder = effects.isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
         let scaleFactors = effects.scaleFactors
@@ -222,7 +231,7 @@ struct Core: Sendable {
         }
         // Every value is read from one snapshot first and stored after: reading the core while its banks were
         // being mutated made Swift copy the whole core once per point.
-        let now = time, frozen = effects.isFrozen, distortions = effects.distortions
+        let now = time, frozen = holding ?? effects.isFrozen, distortions = effects.distortions
         let snapshot = self
         var trace: MeasurementTrace?
         if case .measurements(let recorded) = replay { trace = recorded }
@@ -259,6 +268,10 @@ struct Core: Sendable {
     }
 
     mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
+        if isStale {
+            refresh(layout, profile)
+            isStale = false
+        }
         guard banks[unit] != nil else { return .exception(function: request.functionCode, .gatewayTargetFailedToRespond) }
         if case .traffic(let trace) = replay, let recorded = trace.response(to: request, at: time) { return recorded }
         guard case .write(let table, let address, let values, _) = request else { return banks[unit]!.respond(to: request) }

@@ -93,7 +93,7 @@ public struct AssertionSpec: Sendable, Equatable {
             switch self {
             case .clearingLatency: ["p99-ms": 500]
             case .dispatchLatency: ["p99-ms": 1000]
-            case .devicesFollowAwards: ["ev": 10, "battery": 10, "thermostat": 35, "solar": 10]
+            case .devicesFollowAwards: ["ev": 10, "battery": 10, "thermostat": 35, "solar": 40]
             case .evEnergyByDeparture: ["tolerance": 2]
             case .comfortBand: ["tolerance": 1]
             case .exportLimit: ["tolerance": 0.5]
