@@ -152,7 +152,8 @@ public struct HTMLReport {
             body += "<td>\(Self.escaped(result.measured))</td><td>\(Self.escaped(result.threshold))</td><td>\(Self.escaped(result.detail))</td></tr>"
         }
         body += "</table>"
-        if let worst = report.view.followed().max(by: { $0.deviation < $1.deviation }) {
+        let judge = report.record.rig.run.assertions.first { $0.kind == .devicesFollowAwards } ?? AssertionSpec(.devicesFollowAwards)
+        if let worst = (judge.assertion as? DevicesFollowAwards)?.mostDeviated(report.view.followed()) {
             body += "<p class=\"worst\">Deviated most from its awards: \(Self.escaped(worst.description))</p>"
         }
         body += "<h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
