@@ -363,6 +363,10 @@ struct HarnessRunTests {
         ("assertions: {speed-of-light: true}\n", "assertions.speed-of-light: unknown key"),
         ("assertions: {comfort-band: {tolerance: warm}}\n", "assertions.comfort-band.tolerance: expected a number, found \"warm\""),
         ("assertions: {supply-equals-demand: {p99-ms: 3}}\n", "assertions.supply-equals-demand: expected true or false (supply-equals-demand has no threshold)"),
+        ("assertions: {devices-follow-awards: {heat-pump: 20}}\n", "assertions.devices-follow-awards.heat-pump: unknown key"),
+        ("assertions: {balance: {max-deviation: -5}}\n", "assertions.balance.max-deviation: expected a threshold of 0 or more"),
+        ("control-period: 30\n", "control-period: expected a control period in [1, 10] simulated seconds, found \"30\""),
+        ("controller: {households: {h2: {mutant: lazy}}}\n", "controller.households.h2.mutant: expected a mutant of the reference household (battery-sign"),
     ])
     func badSettings(yaml: String, message: String) throws {
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
