@@ -31,6 +31,11 @@ final class EVFollower: AwardFollower {
     /// Whether a vehicle was plugged in at the last look.
     private var pluggedIn = false
 
+    init(driver: DeviceDriver, mutation: HouseholdMutation?) {
+        self.driver = driver
+        self.mutation = mutation
+    }
+
     /// Learns the vehicle's acceptance from what it draws against what it has been offered for a while (a vehicle
     /// takes a few seconds to follow a new current).
     func observe(_ reading: EVReading, at time: Double) throws(DeviceLinkError) {
@@ -38,11 +43,6 @@ final class EVFollower: AwardFollower {
         guard reading.isPluggedIn else { acceptance = nil; return }
         guard offered.current > 0, time - offered.since >= 20, let drawn = try driver.drawnCurrent(), drawn > 0 else { return }
         acceptance = drawn < offered.current - 1 ? drawn : nil
-    }
-
-    init(driver: DeviceDriver, mutation: HouseholdMutation?) {
-        self.driver = driver
-        self.mutation = mutation
     }
 
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
