@@ -45,14 +45,18 @@ func expectRefused(rig text: String, _ message: String, sourceLocation: SourceLo
 
 @Suite("gridrig run: the harness", .serialized, .timeLimit(.minutes(3)))
 struct HarnessRunTests {
-    @Test("Three hours of the default rig pass every assertion, and the same seed replays bit for bit")
+    @Test("Three hours of the default rig's busiest stretch pass every assertion, and the same seed replays bit for bit, control steps included")
     func passesAndReplays() throws {
-        let first = try run(rig(hours: 3)), second = try run(rig(hours: 3))
+        // From 10:00: vehicles charging, heat pumps cycling, the battery storing; every household asks for steps.
+        let midday = [("start: \"00:00\"", "start: \"10:00\"")]
+        let first = try run(rig(hours: 3, replacing: midday)), second = try run(rig(hours: 3, replacing: midday))
         #expect(first.passed, "\(first.table)")
         #expect(first.record.intervals.count == 36)
         // The console summary is readable at 80 columns.
         #expect(first.table.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(first.table)")
         #expect(first.record.intervals.map(\.clearing) == second.record.intervals.map(\.clearing))
+        #expect(first.record.intervals.map(\.steps) == second.record.intervals.map(\.steps))
+        #expect(first.record.intervals.reduce(0) { $0 + $1.steps } > 36 * 30, "a step at least every 10 s, and grants between")
         #expect(first.record.physics.times == second.record.physics.times)
         for key in first.record.physics.values.keys.sorted() {
             let a = first.record.physics.values[key] ?? [], b = second.record.physics.values[key] ?? []
