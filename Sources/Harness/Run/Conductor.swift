@@ -60,7 +60,8 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
 
 /// Runs intervals in lockstep: it publishes each interval's start, closes the gate once every household has bid
 /// (or the bid deadline passed), waits for the clearing and the households' dispatch reports (or their
-/// deadlines), then advances the emulators' physics by the interval. The same seed gives the same run.
+/// deadlines), then advances the emulators' physics through the interval in control steps, granting each
+/// participant the times it asked for (docs/PROTOCOL.md, "Control steps"). The same seed gives the same run.
 public final class Conductor {
     public static let name = ParticipantName.conductor
     /// The participant name under which the conductor bids for the utility behind the PCC.
