@@ -177,12 +177,14 @@ public struct RunReport: Sendable {
 
     /// capture.jsonl: every bus message with its arrival at the broker, one per line.
     public var captureLines: String {
-        record.capture.map { message in
+        record.capture.enumerated().map { index, message in
             var line = JSONWriter()
             line.field("received", message.received)
             line.field("topic", message.topic)
             let payload = String(decoding: message.payload.first ?? [], as: UTF8.self)
-            line.field("message", json: (try? JSONValue.parse(Array(payload.utf8))) != nil ? payload : JSONWriter.quoted(payload))
+            // A frame that decoded as a message is JSON; any other is checked, and quoted when it is not.
+            let isJSON = view.decodedCapture[index] || (try? JSONValue.parse(Array(payload.utf8))) != nil
+            line.field("message", json: isJSON ? payload : JSONWriter.quoted(payload))
             return line.json
         }.joined(separator: "\n") + "\n"
     }

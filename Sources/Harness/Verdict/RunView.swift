@@ -16,6 +16,8 @@ struct RunView: Sendable {
     let intervals: [IntervalView]
     /// Every captured message that decodes, with its arrival (wall clock), in arrival order.
     let messages: [(message: Message, received: Double)]
+    /// Whether each captured frame (in the capture's order) decoded as a message, and so is JSON; empty for a slice.
+    let decodedCapture: [Bool]
     /// The simulated span judged: the whole run, or a fault window.
     let span: ClosedRange<Double>
     /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
@@ -38,16 +40,16 @@ struct RunView: Sendable {
     }
 
     init(_ record: RunRecord) {
-        let messages = record.capture.compactMap { captured in
-            (try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? [])).map { (message: $0, received: captured.received) }
-        }
+        let decoded = record.capture.map { captured in try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? []) }
+        let messages = zip(decoded, record.capture).compactMap { message, captured in message.map { (message: $0, received: captured.received) } }
         self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
-                  records: record.intervals, messages: messages,
+                  records: record.intervals, messages: messages, decodedCapture: decoded.map { $0 != nil },
                   span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
     }
 
     private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord],
-                 messages: [(message: Message, received: Double)], span: ClosedRange<Double>) {
+                 messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], span: ClosedRange<Double>) {
+        self.decodedCapture = decodedCapture
         self.rig = rig
         self.physics = physics
         self.writes = writes
