@@ -125,8 +125,7 @@ public final class HouseholdAgent: Sendable {
                     var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
                     let end = now.start + now.terms.interval
                     for (index, follower) in followers.enumerated() where active[index] {
-                        let bought = won.filter { $0.bid.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }
-                            .reduce(0) { $0 + ($1.bid.side == .buy ? $1.quantity : -$1.quantity) }
+                        let bought = -awards.awards.filter { $0.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }.netSold
                         do { try follower.begin(award: bought, at: now.start, end: end, islanded: now.isIslanded) } catch {
                             logger.warning("device unavailable", metadata: ["device": "\(follower.driver.setup.id)", "error": "\(error)"])
                         }
@@ -243,7 +242,7 @@ public final class HouseholdAgent: Sendable {
 
 extension DeviceSetup.Kind {
     /// The device's name in its household's bidder ids.
-    var bidder: Household.Device {
+    public var bidder: Household.Device {
         switch self {
         case .inverter: .solar
         case .battery: .battery

@@ -20,13 +20,17 @@ public struct MeasurementTrace: Sendable, Equatable {
         self.columns = columns
     }
 
+    /// When the recording ends: its last row holds for one sampling period (the spacing of its last two rows).
+    public var end: Double {
+        guard let last = times.last else { return 0 }
+        return times.count > 1 ? last + (last - times[times.count - 2]) : last
+    }
+
     /// The value recorded for `column` at `time`: the last sample at or before it (a sampled log holds its value
     /// until the next sample; an empty cell is no sample); nil before the first row, after the recording ends (the
     /// last row holds for one sampling period, the spacing of the last two rows), or for a column not recorded.
     func value(_ column: String, at time: Double) -> Double? {
-        guard let values = columns[column], let last = times.last else { return nil }
-        let period = times.count > 1 ? last - times[times.count - 2] : 0
-        guard time < last + period - 1e-9 || time <= last + 1e-9 else { return nil }
+        guard let values = columns[column], let last = times.last, time < end - 1e-9 || time <= last + 1e-9 else { return nil }
         var low = 0, high = times.count  // the first row after `time`
         while low < high {
             let middle = (low + high) / 2

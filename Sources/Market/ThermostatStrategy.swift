@@ -32,7 +32,7 @@ public struct ThermostatDispatch: Sendable, Hashable {
 /// cheap energy lowers a cooling setpoint (pre-cooling) and raises a heating one (pre-heating), dear energy lets
 /// the room drift, always within the comfort band.
 public struct ThermostatStrategy: BiddingStrategy {
-    public enum Season: String, Sendable, Hashable {
+    public enum Season: String, Sendable, Hashable, Codable {
         case cooling, heating
     }
 

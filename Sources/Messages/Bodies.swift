@@ -139,9 +139,6 @@ public struct ClearingResult: Sendable, Equatable {
 
 /// What one household won: every one of its bids with the kW awarded, and the price.
 public struct Awards: Sendable, Equatable {
-    /// kW sold less kW bought over these awards.
-    public var netSold: Double { awards.reduce(0) { $0 + ($1.side == .sell ? $1.quantity : -$1.quantity) } }
-
     public struct Award: Sendable, Equatable {
         public var id: String
         public var side: BidSide
@@ -259,4 +256,9 @@ public struct ErrorReport: Sendable, Equatable {
         self.topic = topic
         self.count = count
     }
+}
+
+extension Sequence where Element == Awards.Award {
+    /// kW sold less kW bought over these awards.
+    public var netSold: Double { reduce(0) { $0 + ($1.side == .sell ? $1.quantity : -$1.quantity) } }
 }

@@ -153,7 +153,7 @@ public struct HTMLReport {
         }
         body += "</table>"
         let judge = report.record.rig.run.assertions.first { $0.kind == .devicesFollowAwards } ?? AssertionSpec(.devicesFollowAwards)
-        if let worst = (judge.assertion as? DevicesFollowAwards)?.mostDeviated(report.view.followed()) {
+        if let worst = (judge.assertion as? DevicesFollowAwards)?.mostDeviated(report.view.followed) {
             body += "<p class=\"worst\">Deviated most from its awards: \(Self.escaped(worst.description))</p>"
         }
         body += "<h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"

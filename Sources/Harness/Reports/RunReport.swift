@@ -135,7 +135,7 @@ public struct RunReport: Sendable {
         }
         root.field("household_cost", json: costs.json)
         root.field("imbalance_price", record.rig.run.imbalancePrice)
-        root.field("devices", json: JSONWriter.list(view.followed().map { device in
+        root.field("devices", json: JSONWriter.list(view.followed.map { device in
             var item = JSONWriter()
             item.field("device", device.device)
             item.field("awarded_kwh", device.awarded)

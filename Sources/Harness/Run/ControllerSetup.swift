@@ -25,17 +25,17 @@ public enum ControllerSetup {
         public var comfort: Comfort?
     }
 
-    /// A thermostat's comfort in `GRIDRIG_DEVICES`: season ("heating" or "cooling"), preferred setpoint, and how
-    /// far below and above it the room may go, °C.
+    /// A thermostat's comfort in `GRIDRIG_DEVICES`: season ("heating" or "cooling"; another is refused),
+    /// preferred setpoint, and how far below and above it the room may go, °C.
     public struct Comfort: Codable, Sendable, Equatable {
-        public var season: String
+        public var season: ThermostatStrategy.Season
         public var setpoint: Double
         public var below: Double
         public var above: Double
 
-        /// The reference strategy for this comfort; nil for a season that is neither heating nor cooling.
-        public var strategy: ThermostatStrategy? {
-            ThermostatStrategy.Season(rawValue: season).map { ThermostatStrategy(season: $0, setpoint: setpoint, comfortBelow: below, comfortAbove: above) }
+        /// The reference strategy for this comfort.
+        public var strategy: ThermostatStrategy {
+            ThermostatStrategy(season: season, setpoint: setpoint, comfortBelow: below, comfortAbove: above)
         }
     }
 
@@ -90,7 +90,7 @@ public enum ControllerSetup {
                             maxCurrent: vehicle.maxCurrent, phases: vehicle.phases)
             }
             let preferred: ThermostatStrategy? = comfort[spec.name]
-            let setting: Comfort? = preferred.map { Comfort(season: $0.season.rawValue, setpoint: $0.setpoint, below: $0.comfortBelow, above: $0.comfortAbove) }
+            let setting: Comfort? = preferred.map { Comfort(season: $0.season, setpoint: $0.setpoint, below: $0.comfortBelow, above: $0.comfortAbove) }
             let ratings: [String: Double] = spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }
             return DeviceAddress(id: spec.name, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
                                  ratings: ratings, vehicle: plan, comfort: setting)

@@ -23,6 +23,18 @@ public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
+extension DeviceKind {
+    /// +1 for a device whose power series counts what it draws from its house (a heat pump, a charger), −1 for one
+    /// whose series counts what it gives (PV, a battery discharging), 0 for a meter.
+    var drawSign: Double {
+        switch self {
+        case .thermostat, .evCharger: 1
+        case .inverter, .battery: -1
+        case .meter: 0
+        }
+    }
+}
+
 /// One series of the physics: a device and what of it.
 public struct SeriesKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var device: String

@@ -14,42 +14,56 @@ public struct FaultWindow: Sendable {
     /// What the broker did to messages in the window under this fault, by action ("dropped", "duplicated", ...).
     public var busEffects: [String: Int] = [:]
     public var failed: [AssertionSpec.Kind] = []
+    /// What the fault touches.
+    var concerns: Concern
     /// The bus fault behind the window, if it is one.
     var bus: BusFault?
+
+    enum Concern: Sendable, Equatable {
+        case device(String), bus, participant(String), grid, replay(String)
+    }
 
     /// `busEffects` for people: "61 dropped".
     var busSummary: String { busEffects.keys.sorted().map { "\(busEffects[$0]!) \($0)" }.joined(separator: ", ") }
 
-    /// Every fault of the rig, and every replay's recorded span, in time order, with the assertions that fail
-    /// within it.
-    static func all(_ run: RunView, busFaultEvents events: [BusFaultEvent]) -> [FaultWindow] {
-        let rig = run.rig, runEnd = run.physics.times.last ?? 0
+    /// Every fault of the rig, and every replay's recorded span, in time order, unclipped and not judged: what the
+    /// run view leaves to the windows' own verdicts.
+    static func windows(of rig: Rig) -> [FaultWindow] {
         func percent(_ probability: Double) -> String { probability < 1 ? " \(Int((probability * 100).rounded())) %" : "" }
         var windows: [FaultWindow] = rig.faults.map { fault in
             FaultWindow(label: "\(fault.device) \(fault.kind.name)\(fault.functions.isEmpty ? "" : " on FC \(fault.functions.sorted().map(String.init).joined(separator: ","))")"
                         + (fault.unit.map { " unit \($0)" } ?? "") + (fault.addresses.map { " at \($0.lowerBound)-\($0.upperBound)" } ?? "")
                         + percent(fault.probability) + (fault.count.map { " (\($0) requests)" } ?? ""),
-                        start: fault.start, end: fault.end)
+                        start: fault.start, end: fault.end, concerns: .device(fault.device))
         }
         windows += rig.run.faults.bus.map { fault in
             FaultWindow(label: "bus \(fault.topic.isEmpty ? "all topics" : fault.topic)\(fault.sender.map { " from \($0)" } ?? "") \(fault.kind.name)" + percent(fault.probability),
-                        start: fault.start, end: fault.end, bus: fault)
+                        start: fault.start, end: fault.end, concerns: .bus, bus: fault)
         }
         windows += rig.run.faults.crashes.map { crash in
             FaultWindow(label: "\(crash.participant) crash" + (crash.restart.map { ", restart after \(Int($0)) s" } ?? ""),
-                        start: crash.time, end: crash.restart.map { crash.time + $0 } ?? .infinity)
+                        start: crash.time, end: crash.restart.map { crash.time + $0 } ?? .infinity, concerns: .participant(crash.participant))
         }
         windows += rig.devices.compactMap { spec in
             switch spec.replay {
             case .measurements(let trace)?:
-                trace.times.first.map { FaultWindow(label: "\(spec.name) replays recorded measurements", start: $0, end: trace.times.last! + 1) }
+                trace.times.first.map { FaultWindow(label: "\(spec.name) replays recorded measurements", start: $0, end: trace.end, concerns: .replay(spec.name)) }
             case .traffic(let trace)?:
-                trace.exchanges.first.map { FaultWindow(label: "\(spec.name) replays recorded Modbus answers", start: $0.time, end: trace.exchanges.last!.time + 1) }
+                trace.exchanges.first.map { FaultWindow(label: "\(spec.name) replays recorded Modbus answers", start: $0.time, end: trace.exchanges.last!.time + 1,
+                                                        concerns: .replay(spec.name)) }
             case nil: nil
             }
         }
-        windows += rig.run.faults.outages.map { FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end) }
-        return windows.filter { $0.start < runEnd }.sorted { $0.start < $1.start }.map { window in
+        windows += rig.run.faults.outages.map {
+            FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end, concerns: .grid)
+        }
+        return windows.sorted { $0.start < $1.start }
+    }
+
+    /// Every fault window that falls within the run, clipped to it, with the assertions that fail within it.
+    static func all(_ run: RunView, busFaultEvents events: [BusFaultEvent]) -> [FaultWindow] {
+        let runEnd = run.physics.times.last ?? 0
+        return run.faultWindows.filter { $0.start < runEnd }.map { window in
             var window = window
             window.end = min(window.end, runEnd)
             let slice = run.during(window.start, window.end)

@@ -45,19 +45,13 @@ public struct Outcomes: Sendable {
         var costs: [String: Double] = [:]
         let times = physics.times
         for (house, load) in rig.baseLoads {
-            let devices = rig.devices.filter { $0.house == house }
+            // Production, and discharge, offset the house's draw.
+            let devices = rig.devices.filter { $0.house == house }.map { (sign: $0.profile.kind.drawSign, power: physics.series($0.name, .power)) }
             var cost = 0.0
             for index in times.indices.dropFirst() {
                 let hours = (times[index] - times[index - 1]) / 3600
                 var net = load.power(at: times[index]) / 1000
-                for device in devices {
-                    let power = physics.series(device.name, .power)[index]
-                    switch device.profile.kind {
-                    case .inverter, .battery: net -= power  // production, and discharge, offset the house's draw
-                    case .thermostat, .evCharger: net += power
-                    case .meter: break
-                    }
-                }
+                for device in devices where index < device.power.count { net += device.sign * device.power[index] }
                 cost += (net > 0 ? net * grid.importTariff : net * grid.exportTariff) * hours
             }
             costs[house] = cost
@@ -76,7 +70,7 @@ extension Outcomes {
         let hours = run.intervalLength / 3600
         for view in run.intervals {
             for (house, sent) in view.awards where house != Conductor.gridName {
-                let net = -sent.awards.netSold
+                let net = -sent.awards.awards.netSold
                 householdCost[house, default: 0] += net * sent.awards.price * hours
                 if let delivered = run.householdEnergy(house, from: view.start, to: view.start + run.intervalLength) {
                     imbalanceCost[house, default: 0] += abs(delivered - net * hours) * run.rig.run.imbalancePrice
@@ -96,7 +90,7 @@ extension RunView {
         var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]) / 1000 * (times[$1] - times[$1 - 1]) / 3600 }
         for spec in rig.devices where spec.house == house && spec.profile.kind != .meter && !spec.isGridForming {
             guard let energy = energy(of: spec.name, from: start, to: end) else { return nil }
-            total += spec.profile.kind == .thermostat || spec.profile.kind == .evCharger ? energy : -energy
+            total += spec.profile.kind.drawSign * energy
         }
         return total
     }

@@ -20,6 +20,10 @@ struct RunView: Sendable {
     let decodedCapture: [Bool]
     /// The simulated span judged: the whole run, or a fault window.
     let span: ClosedRange<Double>
+    /// The rig's fault windows, unjudged (`FaultWindow.windows(of:)`).
+    let faultWindows: [FaultWindow]
+    /// Every followable device against its awards, for devices-follow-awards and the report (`followDevices()`).
+    private(set) var followed: [FollowedDevice] = []
     /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
     private let energy: [String: [Double]]
     /// Wall-clock times of the accepted writes to each device, ascending.
@@ -50,6 +54,7 @@ struct RunView: Sendable {
     private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord],
                  messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], span: ClosedRange<Double>) {
         self.decodedCapture = decodedCapture
+        faultWindows = FaultWindow.windows(of: rig)
         self.rig = rig
         self.physics = physics
         self.writes = writes
@@ -85,6 +90,7 @@ struct RunView: Sendable {
         var accepted: [String: [Double]] = [:]
         for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write.record.unixTime) }
         acceptedWrites = accepted.mapValues { $0.sorted() }
+        followed = followDevices()
     }
 
     /// The first accepted write to `device` at or after `time` (wall clock), if any.
@@ -136,34 +142,21 @@ struct RunView: Sendable {
     /// Whether the neighborhood is an island at `time`: the whole run, or during a grid outage.
     func isIslanded(at time: Double) -> Bool { rig.run.grid == nil || rig.run.faults.outages.contains { $0.contains(time) } }
 
-    /// The spans of scheduled faults that concern a device of `house` (or `device` itself): its own device faults,
-    /// the household's crash or stall, any bus fault, and grid outages. What a controller does there is a fault
-    /// scenario's business, not a failure to follow the market.
+    /// The spans of scheduled faults that concern `device` of `house`: its own device faults, the household's or
+    /// the market's crash, any bus fault (a stall is one), and grid outages. What a controller does there is a
+    /// fault scenario's business, not a failure to follow the market.
     func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
-        var spans = rig.faults.filter { $0.device == device }.map { $0.start...$0.end }
-        spans += rig.run.faults.bus.map { $0.start...$0.end }
-        spans += rig.run.faults.crashes.filter { $0.participant == house || $0.participant == ParticipantName.market }
-            .map { crash in crash.time...(crash.restart.map { crash.time + $0 } ?? .infinity) }
-        spans += rig.run.faults.outages.map { $0.start...$0.end }
-        return spans
-    }
-
-    /// The spans of every scheduled fault of the rig (any device's, the bus's, any participant's, the grid's) and
-    /// of every device's replay of the field.
-    var allFaultSpans: [ClosedRange<Double>] {
-        rig.faults.map { $0.start...$0.end } + rig.run.faults.bus.map { $0.start...$0.end }
-            + rig.run.faults.crashes.map { crash in crash.time...(crash.restart.map { crash.time + $0 } ?? .infinity) }
-            + rig.run.faults.outages.map { $0.start...$0.end } + replaySpans
-    }
-
-    /// What each replaying device's recording covers.
-    private var replaySpans: [ClosedRange<Double>] {
-        rig.devices.compactMap { spec in
-            switch spec.replay {
-            case .measurements(let trace)?: trace.times.first.map { $0...(trace.times.last! + 60) }
-            case .traffic(let trace)?: trace.exchanges.first.map { $0.time...(trace.exchanges.last!.time + 60) }
-            case nil: nil
+        faultWindows.filter { window in
+            switch window.concerns {
+            case .device(let name): name == device
+            case .participant(let name): name == house || name == ParticipantName.market
+            case .bus, .grid: true
+            case .replay: false
             }
-        }
+        }.map { $0.start...$0.end }
     }
+
+    /// The spans of every fault window: any device's fault, the bus's, any participant's, the grid's, and every
+    /// device's replay of the field.
+    var allFaultSpans: [ClosedRange<Double>] { faultWindows.map { $0.start...$0.end } }
 }

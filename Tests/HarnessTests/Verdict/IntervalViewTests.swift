@@ -37,4 +37,14 @@ struct IntervalViewTests {
         #expect(!result.passed)
         #expect(result.detail.contains("interval 2: no clearing, no bids from h1, h2, h3, h4, no answer at the 00:05 control step from h3"), "\(result.detail)")
     }
+
+    @Test("With no clearing in the run, the market and timing assertions say there is nothing to judge, and do not pass",
+          arguments: [AssertionSpec.Kind.supplyEqualsDemand, .awardsAddUp, .clearingMatchesReference, .clearingLatency, .dispatchLatency,
+                      .everyIntervalCleared])
+    func nothingCleared(kind: AssertionSpec.Kind) throws {
+        var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(kind)])
+        run.intervals = 0
+        let result = try #require(RunReport(run.record).results.first)
+        #expect(!result.passed && !result.judged && result.measured == "nothing to judge", "\(result.measured)")
+    }
 }

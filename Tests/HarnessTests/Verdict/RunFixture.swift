@@ -45,7 +45,7 @@ struct RunFixture {
     var record: RunRecord {
         let end = Double(intervals) * 300
         let times = Array(stride(from: 0.0, through: end, by: 10))
-        let records = (1...intervals).map { number in
+        let records = (1..<intervals + 1).map { number in
             var record = IntervalRecord(interval: number, start: Double(number - 1) * 300)
             record.silentSteps = silentSteps[number] ?? []
             return record

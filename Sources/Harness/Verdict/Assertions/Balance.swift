@@ -38,7 +38,7 @@ struct Balance: Assertion {
         for view in run.intervals where !faults.contains(where: { $0.lowerBound < view.start + length && view.start < $0.upperBound }) {
             guard let clearing = view.clearing, let awards = view.awards[Conductor.gridName]?.awards,
                   let metered = run.meterEnergy(meter.name, from: view.start, to: view.start + length) else { continue }
-            let scheduled = awards.netSold * length / 3600
+            let scheduled = awards.awards.netSold * length / 3600
             let difference = abs(metered - scheduled)
             judged += 1
             deviation += difference

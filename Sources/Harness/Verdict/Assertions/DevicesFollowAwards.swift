@@ -1,3 +1,4 @@
+import Agents
 import Emulators
 import Market
 import Messages
@@ -13,7 +14,7 @@ struct DevicesFollowAwards: Assertion {
     let limits: [DeviceKind: Double]
 
     func judge(_ run: RunView) -> Judgement {
-        let followed = run.followed()
+        let followed = run.followed
         func limit(_ device: FollowedDevice) -> Double { limits[device.kind] ?? 0 }
         guard let closest = mostDeviated(followed) else {
             return .nothingToJudge("no device had an interval with its household's awards to judge", threshold: "by kind")
@@ -68,16 +69,14 @@ extension RunView {
     /// + discharged by a battery); nil when its household got no awards. A household bids under
     /// "<house>/<thermostat|ev|battery|solar>" (docs/PROTOCOL.md), one device of each kind.
     func awardedEnergy(_ spec: DeviceSpec, in view: IntervalView) -> Double? {
-        guard let house = spec.house, let sent = view.awards[house], let bidder = spec.profile.kind.bidder else { return nil }
-        let id = "\(house)/\(bidder.rawValue)"
-        let net = -Awards(house: house, price: sent.awards.price, awards: sent.awards.awards.filter { $0.id == id }).netSold
-        let consumes = spec.profile.kind == .thermostat || spec.profile.kind == .evCharger
-        return (consumes ? net : -net) * intervalLength / 3600
+        guard let house = spec.house, let sent = view.awards[house], let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+        let id = "\(house)/\(kind.bidder.rawValue)"
+        return -sent.awards.awards.filter { $0.id == id }.netSold * spec.profile.kind.drawSign * intervalLength / 3600
     }
 
     /// Every followable device with its awards and deliveries over the judged intervals; a device with no judged
     /// interval is left out.
-    func followed() -> [FollowedDevice] {
+    func followDevices() -> [FollowedDevice] {
         followableDevices.compactMap { spec in
             let spans = faultSpans(house: spec.house, device: spec.name)
             var awarded = 0.0, deviation = 0.0, worst: (start: Double, awarded: Double, delivered: Double, off: Double)?
@@ -97,17 +96,6 @@ extension RunView {
 }
 
 extension DeviceKind {
-    /// The device's name in its household's bidder ids; nil for a meter.
-    var bidder: Household.Device? {
-        switch self {
-        case .inverter: .solar
-        case .battery: .battery
-        case .thermostat: .thermostat
-        case .evCharger: .ev
-        case .meter: nil
-        }
-    }
-
     /// The kind as a person names it in a verdict.
     var label: String {
         switch self {

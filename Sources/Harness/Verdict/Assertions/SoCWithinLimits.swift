@@ -16,19 +16,19 @@ struct SoCWithinLimits: Assertion {
             let low = spec.profile.rating("minimum-soc"), high = spec.profile.rating("maximum-soc")
             let soc = run.physics.series(spec.name, .soc), forced = run.physics.series(spec.name, .forced)
             guard soc.count == times.count, forced.count == times.count else { continue }
-            var seconds = 0.0, first: Double?
+            var seconds = 0.0, first: Int?  // the sample after which the first refused command ran
             for index in times.indices.dropFirst() {
                 let before = soc[index - 1], command = forced[index]
                 let atLimit = (command > 0.01 && before <= low + Self.margin) || (command < -0.01 && before >= high - Self.margin)
                 guard atLimit, !run.isIslanded(at: times[index - 1]) else { continue }
                 seconds += times[index] - times[index - 1]
-                if first == nil { first = times[index - 1] }
+                if first == nil { first = index - 1 }
             }
             refused += seconds
             if let first, seconds > (worst?.seconds ?? 0) {
-                let command = forced[times.firstIndex { $0 > first }!]
+                let command = forced[first + 1]
                 worst = (seconds, "\(spec.name) was forced to \(command > 0 ? "discharge" : "charge") \(Verdict.format(abs(command))) kW at "
-                         + "\(Verdict.format(soc[times.firstIndex(of: first)!], 1)) % from \(clockTime(first)), window \(Verdict.format(low, 0))–\(Verdict.format(high, 0)) %: "
+                         + "\(Verdict.format(soc[first], 1)) % from \(clockTime(times[first])), window \(Verdict.format(low, 0))–\(Verdict.format(high, 0)) %: "
                          + "\(Verdict.format(seconds / 60, 0)) min refused in all")
             }
         }
