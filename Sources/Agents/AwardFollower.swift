@@ -3,11 +3,12 @@ import Market
 /// One device's award, followed through its interval at control steps: the agent measures what the device has
 /// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
 /// device and returns the next simulated time it needs to act, nil when nothing is due before the next interval.
+/// `begin` does no I/O: the first `follow`, at the awards, reads what it needs.
 protocol AwardFollower: AnyObject {
     var driver: DeviceDriver { get }
     /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`. On an island
     /// (`islanded`) a follower avoids steps above its award: the battery forming the grid has little reserve.
-    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError)
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool)
     func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?)
 }
 
@@ -21,7 +22,9 @@ let replanPeriod = 60.0
 final class EVFollower: AwardFollower {
     let driver: DeviceDriver
     private let mutation: HouseholdMutation?
-    private var energy = 0.0, delivered = 0.0, begun = 0.0, end = 0.0
+    private var energy = 0.0, begun = 0.0, end = 0.0
+    /// kWh the charger had delivered this session when the interval's following began; nil until the first look.
+    private var delivered: Double?
     private var islanded = false
     /// The current offered, A, and since when.
     private var offered = (current: 0.0, since: 0.0)
@@ -45,9 +48,9 @@ final class EVFollower: AwardFollower {
         acceptance = drawn < offered.current - 1 ? drawn : nil
     }
 
-    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
         energy = max(award, 0) * (end - time) / 3600
-        delivered = try driver.ev(at: time).delivered
+        delivered = nil
         begun = time
         self.end = end
         self.islanded = islanded
@@ -60,7 +63,8 @@ final class EVFollower: AwardFollower {
         do {
             let status = try driver.ev(at: time)
             reading = status.reading
-            got = status.delivered - delivered
+            if delivered == nil { delivered = status.delivered }
+            got = status.delivered - (delivered ?? status.delivered)
             try observe(reading, at: time)
         } catch {
             return (DispatchOutcome(name: "current-limit", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
@@ -99,7 +103,9 @@ final class BatteryFollower: AwardFollower {
     private let mutation: HouseholdMutation?
     /// kWh, + discharge.
     private var energy = 0.0, delivered = 0.0, end = 0.0
-    private var last: (time: Double, power: Double, setpoint: Double?) = (0, 0, nil)
+    /// The last look: when, the power then, and the setpoint written then if it changed (nil before the first look
+    /// of an interval).
+    private var last: (time: Double, power: Double, setpoint: Double?)?
     /// The last setpoint written, and when.
     private var written: (time: Double, power: Double)?
     /// Whether the battery settled on its last setpoint, as far as the agent has seen.
@@ -113,13 +119,16 @@ final class BatteryFollower: AwardFollower {
         self.mutation = mutation
     }
 
-    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
-        let reading = try driver.battery()
+    /// Takes the battery's ratings and SoC window from the agent's reading at the interval's start.
+    func observe(_ reading: BatteryReading) {
         limits = (reading.maximumChargePower, reading.maximumDischargePower)
         window = reading.minimumSoC...max(reading.minimumSoC, reading.maximumSoC)
+    }
+
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
         energy = -award * (end - time) / 3600
         delivered = 0
-        last = (time, try driver.batteryPower(), last.setpoint)
+        last = nil
         self.end = end
     }
 
@@ -129,8 +138,7 @@ final class BatteryFollower: AwardFollower {
             return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
         if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
-        let settled = last.setpoint == nil ? (last.power + power) / 2 : power
-        delivered += settled * (time - last.time) / 3600
+        if let last { delivered += (last.setpoint == nil ? (last.power + power) / 2 : power) * (time - last.time) / 3600 }
         let left = end - time
         var setpoint = left > 0 ? min(max((energy - delivered) / (left / 3600), -limits.charge), limits.discharge) : 0
         // Never force what the battery must refuse: a discharge at its minimum, a charge at its maximum.
@@ -175,8 +183,10 @@ final class ThermostatFollower: AwardFollower {
         phase = Double(hash % 1000) / 1000
     }
 
-    /// Counts the on-time since the compressor was last seen.
+    /// Counts the on-time since the compressor was last seen (once per instant: the interval's start reads it for
+    /// the bids, the awards and the first step come at the same simulated time).
     func observe(at time: Double) throws(DeviceLinkError) {
+        guard seenAt != time else { return }
         let now = try driver.compressorRuns()
         if runs, let seenAt { onTime += time - seenAt }
         if runs, !now { stoppedAt = time }
@@ -198,8 +208,7 @@ final class ThermostatFollower: AwardFollower {
     private var runEdge: Double { comfort.season == .cooling ? comfort.setpoint - comfort.comfortBelow : comfort.setpoint + comfort.comfortAbove }
     private var restEdge: Double { comfort.season == .cooling ? comfort.setpoint + comfort.comfortAbove : comfort.setpoint - comfort.comfortBelow }
 
-    func begin(award: Double, at time: Double, end: Double, islanded: Bool) throws(DeviceLinkError) {
-        try observe(at: time)
+    func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
         carry = min(max(target - onTime, -minimumCycle), minimumCycle)
         onTime = 0
         let length = end - time

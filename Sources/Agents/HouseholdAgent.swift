@@ -73,8 +73,9 @@ public final class HouseholdAgent: Sendable {
         let readings: HouseholdReadings
         let forecast: PriceForecast
         let terms: MarketTerms
-        /// Whether a battery forms the grid this interval (an island, or an outage).
-        let isIslanded: Bool
+        /// The battery that forms the grid this interval (an island, or an outage): not the household's to bid or
+        /// drive, even when it is one of its devices.
+        let gridForming: String?
         /// The simulated time this agent asked the conductor for; nil when it needs nothing more this interval.
         var next: Double?
     }
@@ -89,10 +90,8 @@ public final class HouseholdAgent: Sendable {
         let followers = drivers.compactMap(follower)
         var prices: [Double] = []
         var current: OpenInterval?
-        /// When each follower next needs to act within the open interval, and whether it acts at all (a battery
-        /// that forms the island's grid is not the household's to drive).
+        /// When each follower next needs to act within the open interval (never, for the grid-forming battery).
         var due: [Double?] = followers.map { _ in nil }
-        var active = followers.map { _ in true }
         do {
             while let message = try participant.next() {
                 switch message.body {
@@ -101,9 +100,8 @@ public final class HouseholdAgent: Sendable {
                     let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
                     let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
                     let (readings, telemetry) = read(drivers.filter { $0.setup.id != start.gridForming }, followers, at: start.start, length: start.length)
-                    active = followers.map { $0.driver.setup.id != start.gridForming }
                     current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms,
-                                           isIslanded: start.gridForming != nil)
+                                           gridForming: start.gridForming)
                     try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
                     let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
                     try participant.send(.bids(Bids(house: house, bids: bids.map {
@@ -124,13 +122,11 @@ public final class HouseholdAgent: Sendable {
                                                              forecast: now.forecast, terms: now.terms)
                     var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
                     let end = now.start + now.terms.interval
-                    for (index, follower) in followers.enumerated() where active[index] {
+                    due = followers.map { $0.driver.setup.id == now.gridForming ? .infinity : nil }
+                    for (index, follower) in followers.enumerated() where due[index] == nil {
                         let bought = -awards.awards.filter { $0.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }.netSold
-                        do { try follower.begin(award: bought, at: now.start, end: end, islanded: now.isIslanded) } catch {
-                            logger.warning("device unavailable", metadata: ["device": "\(follower.driver.setup.id)", "error": "\(error)"])
-                        }
+                        follower.begin(award: bought, at: now.start, end: end, islanded: now.gridForming != nil)
                     }
-                    due = followers.indices.map { active[$0] ? nil : .infinity }
                     let (followed, next) = follow(followers, at: now.start, due: &due)
                     setpoints += followed
                     now.next = next
@@ -210,6 +206,7 @@ public final class HouseholdAgent: Sendable {
                     values = ["soc": reading.stateOfCharge * 100]
                     if setup.mutation == .batteryIgnoresSoC { reading.stateOfCharge = 0.5 }
                     let follower = followers.first { $0.driver === driver } as? BatteryFollower
+                    follower?.observe(reading)
                     readings.battery = follower?.obeys == false ? nil : reading
                 case .inverter:
                     let reading = try driver.solar()
