@@ -50,4 +50,18 @@ struct ForeignControllerTests {
         let pythonWrites = world.fleet.writeLog.all.filter { $0.device.hasPrefix("h2/") && $0.record.exception == nil }
         #expect(!pythonWrites.isEmpty, "the Python agent wrote nothing")
     }
+
+    @Test("gridrig agent household refuses a base-load profile that is not 96 quarter-hours, and a comfort season it does not know, with exit 2",
+          arguments: [
+              (["GRIDRIG_BASE_LOAD_PROFILE": "0.4,0.5"], "GRIDRIG_BASE_LOAD_PROFILE: expected 96 comma-separated kW values"),
+              (["GRIDRIG_DEVICES": #"[{"id": "h2/thermostat", "kind": "thermostat", "profile": "intesis-thermostat", "host": "127.0.0.1", "port": 1, "ratings": {}, "comfort": {"season": "spring", "setpoint": 21, "below": 2, "above": 2}}]"#],
+               "GRIDRIG_DEVICES"),
+          ])
+    func badHouseholdEnvironment(environment: [String: String], message: String) throws {
+        let base = ["GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:1", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:2", "GRIDRIG_PARTICIPANT": "h2",
+                    "GRIDRIG_DEVICES": "[]", "GRIDRIG_PROFILES": "\(repository)/Profiles"]
+        let agent = try Child(["\(repository)/.build/debug/gridrig", "agent", "household"], environment: base.merging(environment) { $1 })
+        #expect(agent.exit() == 2)
+        #expect(agent.standardError.contains(message), "\(agent.standardError)")
+    }
 }
