@@ -61,6 +61,15 @@ public final class DeviceEmulator: ModbusUnit {
         core.withLock { $0.step(for: seconds, site: site, layout: layout, profile: profile) }
     }
 
+    /// Brings the physics to where a device already running before the emulation would be (`DevicePhysics.settle`),
+    /// and the registers with it.
+    public func settle(site: SiteConditions) {
+        core.withLock { core in
+            core.physics.settle(site: site)
+            core.refresh(layout, profile)
+        }
+    }
+
     /// Restarts the device: written settings and registers back to what it started with, pending changes and
     /// the watchdog cleared. The physics (a battery's charge, a room's warmth) carries on.
     public func reboot() {

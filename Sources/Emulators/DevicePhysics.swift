@@ -55,11 +55,15 @@ protocol DevicePhysics: Sendable {
     func controlValue(_ control: Control, requested: Settings) -> Double?
     /// Power drawn from the house wiring now, W (production negative).
     var netLoad: Double { get }
+    /// Brings the state to where it would be had the device been running before the emulation starts (an
+    /// inverter producing what the sun gives), so that the first reading is the device's, not a cold start's.
+    mutating func settle(site: SiteConditions)
 }
 
 extension DevicePhysics {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? { [control: value] }
     func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
+    mutating func settle(site: SiteConditions) {}
 }
 
 extension DeviceKind {

@@ -150,6 +150,9 @@ public final class Fleet: Sendable {
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
+        // Devices were running before the emulation starts: a run that begins at noon meets inverters producing.
+        let conditions = SiteConditions(weather: weather.weather(at: startTime), houseLoad: 0, solarShare: 1)
+        for device in devices { device.emulator.settle(site: conditions) }
         server.start()
     }
 

@@ -28,6 +28,14 @@ struct InverterPhysics: DevicePhysics {
 
     var netLoad: Double { -state.acPower }
 
+    /// An inverter that was already running: an hour under the sun as it is now, its ramp long done, its lifetime
+    /// counter as it was.
+    mutating func settle(site: SiteConditions) {
+        let counted = state.lifetimeEnergy
+        state = model.step(state, applying: PVInverterSetpoint(), for: 3600, weather: site.weather)
+        state.lifetimeEnergy = counted
+    }
+
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
         var ratedModel = model
         let rampSeconds = applied[.powerLimitRampSeconds] ?? 0

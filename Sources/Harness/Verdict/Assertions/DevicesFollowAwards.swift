@@ -7,8 +7,7 @@ import Messages
 /// run, as a share of its awarded energy, within its kind's threshold. Catches a controller whose devices do not
 /// do what the market decided (a wrong sign, a current above the award, a charge without one, a thermostat left
 /// to itself, a watchdog that took over), judged from the physics, never from what the controller reports.
-/// Intervals touched by a scheduled fault of the device, its household, the bus or the grid are not judged, nor is
-/// the run's first interval: its bids come from the emulators' state at the start, before any controller acted.
+/// Intervals touched by a scheduled fault of the device, its household, the bus or the grid are not judged.
 struct DevicesFollowAwards: Assertion {
     /// %, by device kind.
     let limits: [DeviceKind: Double]
@@ -80,7 +79,7 @@ extension RunView {
         followableDevices.compactMap { spec in
             let spans = faultSpans(house: spec.house, device: spec.name)
             var awarded = 0.0, deviation = 0.0, worst: (start: Double, awarded: Double, delivered: Double, off: Double)?
-            for view in intervals where view.number > 1 {
+            for view in intervals {
                 let end = view.start + intervalLength
                 guard !spans.contains(where: { $0.lowerBound < end && view.start < $0.upperBound }),
                       let award = awardedEnergy(spec, in: view), let delivered = energy(of: spec.name, from: view.start, to: end) else { continue }
