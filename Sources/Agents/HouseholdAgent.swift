@@ -57,12 +57,15 @@ public final class HouseholdAgent: Sendable {
     public let control = ParticipantControl()
     private let context: BusContext
     private let endpoints: BusEndpoints
+    private let credentials: BusCredentials?
     private let logger: Logger
 
-    public init(setup: HouseholdSetup, context: BusContext, endpoints: BusEndpoints, logger: Logger) {
+    /// With `credentials`, the agent authenticates to the broker with CURVE.
+    public init(setup: HouseholdSetup, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, logger: Logger) {
         self.setup = setup
         self.context = context
         self.endpoints = endpoints
+        self.credentials = credentials
         self.logger = logger
     }
 
@@ -84,7 +87,7 @@ public final class HouseholdAgent: Sendable {
     /// of its own (its Modbus and ZeroMQ calls block).
     public func run() throws(ParticipantError) {
         let house = setup.house
-        let participant = try Participant(name: house, role: "household", context: context, endpoints: endpoints,
+        let participant = try Participant(name: house, role: "household", context: context, endpoints: endpoints, credentials: credentials,
                                           topics: ["awards/\(house)", "grant/\(house)"], control: control, logger: logger)
         let drivers = setup.devices.map(DeviceDriver.init)
         let followers = drivers.compactMap(follower)

@@ -26,18 +26,21 @@ public final class MarketAgent: Sendable {
     public let control = ParticipantControl()
     private let context: BusContext
     private let endpoints: BusEndpoints
+    private let credentials: BusCredentials?
     private let logger: Logger
 
-    public init(setup: MarketSetup, context: BusContext, endpoints: BusEndpoints, logger: Logger) {
+    /// With `credentials`, the agent authenticates to the broker with CURVE.
+    public init(setup: MarketSetup, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, logger: Logger) {
         self.setup = setup
         self.context = context
         self.endpoints = endpoints
+        self.credentials = credentials
         self.logger = logger
     }
 
     /// Joins the bus and clears intervals until stopped or the conductor says goodbye. Blocks.
     public func run() throws(ParticipantError) {
-        let participant = try Participant(name: setup.name, role: "market", context: context, endpoints: endpoints,
+        let participant = try Participant(name: setup.name, role: "market", context: context, endpoints: endpoints, credentials: credentials,
                                           topics: ["gate", "bids/"], control: control, logger: logger)
         let households = Set(setup.households)
         var open: (interval: Int, priceCap: Double)?

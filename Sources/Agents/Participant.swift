@@ -20,7 +20,7 @@ final class Participant {
     /// The conductor's name on the bus.
     static let conductor = ParticipantName.conductor
 
-    init(name: String, role: String, context: BusContext, endpoints: BusEndpoints, topics: [String],
+    init(name: String, role: String, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials?, topics: [String],
          control: ParticipantControl, logger: Logger) throws(ParticipantError) {
         self.name = name
         self.control = control
@@ -29,7 +29,7 @@ final class Participant {
         writer = MessageWriter(sender: name)
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: self.topics)
+            client = try BusClient(context: context, endpoints: endpoints, topics: self.topics, credentials: credentials)
             let hello = writer.message(.hello(Hello(role: role, software: "gridrig reference \(role)")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
             if joined { try send(.ready) }

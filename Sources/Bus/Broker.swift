@@ -27,16 +27,18 @@ public struct CapturedMessage: Sendable {
     }
 }
 
-/// Every message the broker forwarded, in order: the harness's record of truth for the bus.
+/// Every message the broker forwarded, in order, up to a size bound: the harness's record of truth for the bus.
 ///
 /// Frames are appended to one byte log (each frame as a 4-byte length and its bytes) with an index of messages,
-/// so capturing costs no allocation per message; `all` rebuilds the messages when asked.
+/// so capturing costs no allocation per message; `all` rebuilds the messages when asked. Past `limit` bytes a
+/// message is counted in `overflow` instead.
 public final class BusCapture: Sendable {
     struct Log {
         var bytes: [UInt8] = []
         /// Where each message's frames end in `bytes`, and when it arrived.
         var ends: [Int] = []
         var arrivals: [Double] = []
+        var overflow = BusCaptureOverflow()
 
         mutating func append(frame: UnsafeRawBufferPointer) {
             withUnsafeBytes(of: UInt32(frame.count).littleEndian) { bytes.append(contentsOf: $0) }
@@ -50,19 +52,30 @@ public final class BusCapture: Sendable {
     }
 
     private let log = Mutex(Log())
+    private let limit: Int
 
-    public init() {}
+    public init(limit: Int = .max) { self.limit = limit }
 
-    func append(_ batch: Log) {
+    /// Keeps `message` (its frames as sent), or counts it once the capture is full.
+    func record(_ message: ReceivedMessage, at time: Double) {
         log.withLock { log in
-            let base = log.bytes.count
-            log.bytes.append(contentsOf: batch.bytes)
-            log.ends.append(contentsOf: batch.ends.map { $0 + base })
-            log.arrivals.append(contentsOf: batch.arrivals)
+            let size = message.byteCount + 4 * message.frameCount
+            guard log.bytes.count + size <= limit else {
+                if log.overflow.messages == 0 { log.overflow.first = time }
+                log.overflow.messages += 1
+                log.overflow.bytes += size
+                log.overflow.last = time
+                return
+            }
+            for index in 0..<message.frameCount { message.withFrame(index) { log.append(frame: $0) } }
+            log.close(at: time)
         }
     }
 
     public var count: Int { log.withLock { $0.ends.count } }
+
+    /// What arrived after the capture was full.
+    public var overflow: BusCaptureOverflow { log.withLock { $0.overflow } }
 
     public var all: [CapturedMessage] {
         log.withLock { log in
@@ -87,46 +100,73 @@ public final class BusCapture: Sendable {
     }
 }
 
-/// An XSUB/XPUB proxy on its own thread, capturing every message it forwards.
+/// Messages forwarded after the capture reached its bound: counted, not kept.
+public struct BusCaptureOverflow: Sendable, Equatable {
+    public var messages = 0
+    public var bytes = 0
+    /// Wall-clock arrivals of the first and the last, seconds since the Unix epoch.
+    public var first = 0.0
+    public var last = 0.0
+
+    public init() {}
+}
+
+/// An XSUB/XPUB proxy on its own thread, admitting each message under its rules and capturing what it forwards.
 ///
 /// Publishers send everything to the broker (its XSUB subscribes to all), and the XPUB filters by each
 /// subscriber's topic prefixes. A subscriber whose subscription has reached the broker therefore receives every
 /// later message, whoever publishes it; the join handshake (`BusClient.join`) proves that point was reached.
+/// With a roster or authentication, the broker's ZAP handler names every connection, so that each message is
+/// judged by who sent it (`BusGate`).
 public final class Broker: Sendable {
     public let endpoints: BusEndpoints
     /// What subscribers were sent (a message a fault dropped is not in it; one it duplicated is in it twice).
-    public let capture = BusCapture()
-    private let loop = LoopState()
+    public let capture: BusCapture
+    private let loop: LoopState
 
     /// What the bus faults did, in arrival order.
     public var faultEvents: [BusFaultEvent] { loop.faultEvents.withLock { $0 } }
+    /// Messages refused under the rules, summed by connection, sender and reason.
+    public var refusals: [BusRefusal] { loop.gate.withLock { $0.refusals } }
+    /// Connections turned away for their keys.
+    public var refusedConnections: [RefusedConnection] {
+        loop.gate.withLock { $0.refusedConnections.values.sorted { ($0.first, $0.address) < ($1.first, $1.address) } }
+    }
 
-    /// The stop request the thread polls, and its end.
+    /// The stop request the thread polls, the gate it admits by, and its end.
     private final class LoopState: Sendable {
         let isStopping = Atomic<Bool>(false)
         let finished = DispatchSemaphore(value: 0)
         let joined = Mutex(false)
         let faultEvents = Mutex<[BusFaultEvent]>([])
+        let gate: Mutex<BusGate>
+        init(rules: BusRules) { gate = Mutex(BusGate(rules: rules)) }
     }
 
     /// Binds both endpoints now (errors are thrown here, not on the thread); port 0 picks free ports.
     /// `highWater` bounds the messages queued per peer (0: unbounded); past it a subscriber's messages are dropped.
-    /// `faults` makes the link faulty; without it every message is forwarded as it is, without a copy.
+    /// `rules` say who may connect and speak; `faults` makes the link faulty.
     public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0,
-                highWater: Int32 = 100_000, faults: (any BusFaultPolicy)? = nil) throws(BusError) {
+                highWater: Int32 = 100_000, rules: BusRules = BusRules(), faults: (any BusFaultPolicy)? = nil) throws(BusError) {
+        loop = LoopState(rules: rules)
+        capture = BusCapture(limit: rules.captureLimit)
+        // The ZAP handler must be bound before a socket that asks it accepts connections.
+        let zap: BusSocket? = rules.roster == nil && rules.authentication == nil ? nil : try BusSocket(context, .reply)
+        _ = try zap?.bind("inproc://zeromq.zap.01")
         let inbound = try BusSocket(context, .extendedSubscriber, highWater: highWater)
         let outbound = try BusSocket(context, .extendedPublisher, highWater: highWater)
+        try inbound.limitFrames(to: 16 * rules.maxMessageBytes)
+        for socket in [inbound, outbound] {
+            if let authentication = rules.authentication { try socket.serveCurve(secretKey: authentication.server.secretKey) }
+            if zap != nil { try socket.authenticate(domain: "gridrig") }
+        }
         func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
         endpoints = BusEndpoints(publish: try inbound.bind(endpoint(publishPort)), subscribe: try outbound.bind(endpoint(subscribePort)))
         try inbound.send([[0x01]])  // subscribe to every topic upstream
-        let sockets = SocketPair(inbound: inbound, outbound: outbound)
+        let sockets = Sockets(inbound: inbound, outbound: outbound, zap: zap)
         let capture = self.capture
         let thread = Thread { [loop] in
-            if let faults {
-                Self.forward(sockets, capture: capture, faults: faults, until: loop)
-            } else {
-                Self.forward(sockets, capture: capture, until: loop)
-            }
+            Self.forward(sockets, capture: capture, faults: faults, until: loop)
             loop.finished.signal()
         }
         thread.name = "gridrig.broker"
@@ -143,80 +183,86 @@ public final class Broker: Sendable {
         }
     }
 
+    /// Lets a restarted participant speak for `sender` on its new connection (without authentication, a sender is
+    /// bound to the first connection that used it).
+    public func release(sender: String) { loop.gate.withLock { $0.release(sender) } }
+
     deinit { stop() }
 
     /// Hands the broker's sockets to its thread, which alone uses them from then on.
-    private final class SocketPair: @unchecked Sendable {
+    private final class Sockets: @unchecked Sendable {
         // @unchecked: created on the caller's thread, then used only by the broker thread (a full barrier between).
         var inbound: BusSocket?
         var outbound: BusSocket?
-        init(inbound: BusSocket, outbound: BusSocket) {
+        var zap: BusSocket?
+        init(inbound: BusSocket, outbound: BusSocket, zap: BusSocket?) {
             self.inbound = inbound
             self.outbound = outbound
+            self.zap = zap
         }
     }
 
-    private static func forward(_ sockets: SocketPair, capture: BusCapture, until loop: LoopState) {
+    /// The forwarding loop: each message is admitted by the gate, judged by `faults` if the link is faulty, then
+    /// sent, dropped, doubled or held (held messages go when due), and captured as sent.
+    private static func forward(_ sockets: Sockets, capture: BusCapture, faults: (any BusFaultPolicy)?, until loop: LoopState) {
         guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
-        defer { sockets.inbound = nil; sockets.outbound = nil }
-        while !loop.isStopping.load(ordering: .relaxed) {
-            guard let ready = try? BusSocket.readable([inbound, outbound], timeout: .milliseconds(20)) else { continue }
-            if ready[0] {
-                var batch = BusCapture.Log()
-                _ = try? inbound.forwardWaiting(to: outbound) { frame, last in
-                    batch.append(frame: frame)
-                    if last { batch.close(at: unixTime()) }
-                }
-                capture.append(batch)
-            }
-            if ready[1] {
-                while (try? outbound.receive()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
-            }
-        }
-    }
-}
-
-extension Broker {
-    /// The forwarding loop of a faulty link: each message is copied out, judged by `faults`, and sent, dropped,
-    /// doubled or held; held messages go when due.
-    private static func forward(_ sockets: SocketPair, capture: BusCapture, faults: any BusFaultPolicy, until loop: LoopState) {
-        guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
-        defer { sockets.inbound = nil; sockets.outbound = nil }
+        defer { sockets.inbound = nil; sockets.outbound = nil; sockets.zap = nil }
+        let zap = sockets.zap
         var held = HeldMessages()
-        // Stamped before it is sent, as the zero-copy path does: a subscriber may act on it before `send` returns.
-        func send(_ topic: String, _ payload: [[UInt8]]) {
-            var log = BusCapture.Log()
-            var frame = topic
-            frame.withUTF8 { log.append(frame: UnsafeRawBufferPointer($0)) }
-            for frame in payload { frame.withUnsafeBytes { log.append(frame: $0) } }
-            log.close(at: unixTime())
-            guard (try? outbound.send(topic: topic, payload)) != nil else { return }
-            capture.append(log)
+        // Stamped before it is sent: a subscriber may act on it before `send` returns.
+        func send(_ message: ReceivedMessage) {
+            capture.record(message, at: unixTime())
+            outbound.send(message)
         }
+        let polled = [inbound, outbound] + (zap.map { [$0] } ?? [])
         while !loop.isStopping.load(ordering: .relaxed) {
             let wait = min(held.nextDue ?? .milliseconds(20), .milliseconds(20))
-            let ready = (try? BusSocket.readable([inbound, outbound], timeout: max(wait, .zero))) ?? [false, false]
+            let ready = (try? BusSocket.readable(polled, timeout: max(wait, .zero))) ?? polled.map { _ in false }
+            if let zap, ready[2] { answer(zap, gate: loop.gate) }
             if ready[0] {
-                while let (topic, payload) = (try? inbound.receive()) ?? nil {
+                while let message = (try? inbound.receiveMessage()) ?? nil {
+                    let now = unixTime()
+                    if let connection = message.property("User-Id") {
+                        let admitted = loop.gate.withLock { gate in
+                            gate.admit(connection: connection, address: message.property("Peer-Address") ?? "", frames: message.frameCount,
+                                       bytes: message.byteCount, payload: { message.bytes(of: 1) }, at: now)
+                        }
+                        guard admitted else { continue }
+                    }
+                    guard let faults else { send(message); continue }
+                    let topic = message.topic, payload = (1..<max(1, message.frameCount)).map { message.bytes(of: $0) }
                     let action = faults.action(topic: topic, payload: payload)
                     if action != .forward {
-                        loop.faultEvents.withLock { $0.append(BusFaultEvent(topic: topic, payload: payload, action: action, received: unixTime())) }
+                        loop.faultEvents.withLock { $0.append(BusFaultEvent(topic: topic, payload: payload, action: action, received: now)) }
                     }
                     switch action {
                     case .forward, .duplicate:
-                        send(topic, payload)
-                        if action == .duplicate { send(topic, payload) }
-                        for message in held.release(passed: topic) { send(message.topic, message.payload) }
+                        if action == .duplicate { send(message.copy()) }
+                        send(message)
+                        for held in held.release(passed: topic) { send(held.message) }
                     case .drop: break
-                    case .delay(let delay): held.hold(topic, payload, for: delay, afterNext: false)
-                    case .reorder(let limit): held.hold(topic, payload, for: limit, afterNext: true)
+                    case .delay(let delay): held.hold(message, topic: topic, for: delay, afterNext: false)
+                    case .reorder(let limit): held.hold(message, topic: topic, for: limit, afterNext: true)
                     }
                 }
             }
-            for message in held.release() { send(message.topic, message.payload) }
+            for message in held.release() { send(message.message) }
             if ready[1] {
-                while (try? outbound.receive()) ?? nil != nil {}
+                while (try? outbound.receiveMessage()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
             }
+        }
+    }
+
+    /// Answers every waiting ZAP request (RFC 27): version, request id, domain, address, routing id, mechanism,
+    /// credentials. The reply's user id names the connection on each of its messages.
+    private static func answer(_ zap: BusSocket, gate: borrowing Mutex<BusGate>) {
+        while let request = (try? zap.receiveFrames()) ?? nil {
+            guard request.count >= 6 else { continue }
+            let address = String(decoding: request[3], as: UTF8.self), mechanism = String(decoding: request[5], as: UTF8.self)
+            let key = mechanism == "CURVE" && request.count > 6 ? BusKeyPair.z85(request[6]) : nil
+            let name = gate.withLock { $0.name(connection: address, curveKey: key, at: unixTime()) }
+            let status = name == nil ? "400" : "200", text = name == nil ? "no participant has this key" : "OK"
+            _ = try? zap.send([Array("1.0".utf8), request[1], Array(status.utf8), Array(text.utf8), Array((name ?? "").utf8), []])
         }
     }
 }

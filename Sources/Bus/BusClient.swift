@@ -18,10 +18,16 @@ public final class BusClient {
     /// Messages that arrived during `join`, delivered first by `receive`.
     private var pending: [BusMessage] = []
 
-    /// `highWater` bounds the messages queued per peer (0: unbounded); past it a publisher drops.
-    public init(context: BusContext, endpoints: BusEndpoints, topics: [String], highWater: Int32 = 100_000) throws(BusError) {
+    /// `highWater` bounds the messages queued per peer (0: unbounded); past it a publisher drops. With
+    /// `credentials`, both connections authenticate with CURVE.
+    public init(context: BusContext, endpoints: BusEndpoints, topics: [String], credentials: BusCredentials? = nil,
+                highWater: Int32 = 100_000) throws(BusError) {
         publisher = try BusSocket(context, .publisher, highWater: highWater)
         subscriber = try BusSocket(context, .subscriber, highWater: highWater)
+        if let credentials {
+            try publisher.useCurve(credentials)
+            try subscriber.useCurve(credentials)
+        }
         try publisher.connect(endpoints.publish)
         try subscriber.connect(endpoints.subscribe)
         for topic in topics { try subscriber.subscribe(topic) }

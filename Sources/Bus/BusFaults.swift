@@ -29,16 +29,16 @@ public struct BusFaultEvent: Sendable {
 /// Messages a fault holds back, each with the moment it is due.
 struct HeldMessages {
     struct Held {
+        var message: ReceivedMessage
         var topic: String
-        var payload: [[UInt8]]
         var due: ContinuousClock.Instant
         /// Released as soon as the next message on its topic has gone (a reorder).
         var afterNext: Bool
     }
     private(set) var held: [Held] = []
 
-    mutating func hold(_ topic: String, _ payload: [[UInt8]], for delay: Duration, afterNext: Bool) {
-        held.append(Held(topic: topic, payload: payload, due: .now + delay, afterNext: afterNext))
+    mutating func hold(_ message: ReceivedMessage, topic: String, for delay: Duration, afterNext: Bool) {
+        held.append(Held(message: message, topic: topic, due: .now + delay, afterNext: afterNext))
     }
 
     /// Takes the messages that are due, or that were waiting for a message on `passed` to go first.

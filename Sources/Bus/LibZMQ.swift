@@ -42,9 +42,12 @@ public final class BusContext: @unchecked Sendable {
 final class BusSocket {
     enum Kind {
         case publisher, subscriber, extendedPublisher, extendedSubscriber
+        /// The broker's ZAP handler (ZeroMQ's authentication protocol, RFC 27).
+        case reply
 
         var raw: Int32 {
             switch self {
+            case .reply: ZMQ_REP
             case .publisher: ZMQ_PUB
             case .subscriber: ZMQ_SUB
             case .extendedPublisher: ZMQ_XPUB
@@ -74,6 +77,34 @@ final class BusSocket {
     private func set(_ option: Int32, _ value: Int32, _ name: String) throws(BusError) {
         var value = value
         guard zmq_setsockopt(raw, option, &value, MemoryLayout<Int32>.size) == 0 else { throw .current("zmq_setsockopt \(name)") }
+    }
+
+    private func set(_ option: Int32, _ text: String, _ name: String) throws(BusError) {
+        let bytes = Array(text.utf8)
+        guard zmq_setsockopt(raw, option, bytes, bytes.count) == 0 else { throw .current("zmq_setsockopt \(name)") }
+    }
+
+    /// Makes this socket a CURVE server: peers must present a key its ZAP handler accepts. Set before binding.
+    func serveCurve(secretKey: String) throws(BusError) {
+        try set(ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")
+        try set(ZMQ_CURVE_SECRETKEY, secretKey, "ZMQ_CURVE_SECRETKEY")
+    }
+
+    /// Makes this socket a CURVE client of the server whose public key `credentials` names. Set before connecting.
+    func useCurve(_ credentials: BusCredentials) throws(BusError) {
+        try set(ZMQ_CURVE_SERVERKEY, credentials.serverKey, "ZMQ_CURVE_SERVERKEY")
+        try set(ZMQ_CURVE_PUBLICKEY, credentials.keys.publicKey, "ZMQ_CURVE_PUBLICKEY")
+        try set(ZMQ_CURVE_SECRETKEY, credentials.keys.secretKey, "ZMQ_CURVE_SECRETKEY")
+    }
+
+    /// Asks the context's ZAP handler about every connection, also without CURVE, so that each message carries the
+    /// connection's User-Id.
+    func authenticate(domain: String) throws(BusError) { try set(ZMQ_ZAP_DOMAIN, domain, "ZMQ_ZAP_DOMAIN") }
+
+    /// A peer sending a frame larger than `bytes` is disconnected before the frame is read (ZMQ_MAXMSGSIZE).
+    func limitFrames(to bytes: Int) throws(BusError) {
+        var value = Int64(bytes)
+        guard zmq_setsockopt(raw, ZMQ_MAXMSGSIZE, &value, MemoryLayout<Int64>.size) == 0 else { throw .current("zmq_setsockopt ZMQ_MAXMSGSIZE") }
     }
 
     /// Binds and returns the endpoint actually bound (a "*" port resolved), from ZMQ_LAST_ENDPOINT.
@@ -140,30 +171,36 @@ final class BusSocket {
         }
     }
 
-    /// Moves every waiting message to `destination` without copying it into Swift values, showing each frame to
-    /// `record` first (the broker's capture; `last` marks a message's final frame). Returns how many messages
-    /// moved. The buffers go to libzmq's send queue as they are (`zmq_msg_send(3)`), which is what lets one broker
-    /// thread pass a million messages a second.
-    func forwardWaiting(to destination: BusSocket, record: (_ frame: UnsafeRawBufferPointer, _ last: Bool) -> Void) throws(BusError) -> Int {
-        var moved = 0
-        var inside = false  // between the frames of one message
+    /// Receives one whole message as libzmq's buffers, or nil if none is waiting (never blocks).
+    func receiveMessage() throws(BusError) -> ReceivedMessage? {
+        let message = ReceivedMessage()
         while true {
-            var message = zmq_msg_t()
-            zmq_msg_init(&message)
-            let size = zmq_msg_recv(&message, raw, inside ? 0 : ZMQ_DONTWAIT)
-            guard size >= 0 else {
-                zmq_msg_close(&message)
-                if zmq_errno() == EAGAIN, !inside { return moved }
+            var frame = zmq_msg_t()
+            zmq_msg_init(&frame)
+            guard zmq_msg_recv(&frame, raw, message.frames.isEmpty ? ZMQ_DONTWAIT : 0) >= 0 else {
+                zmq_msg_close(&frame)
+                if zmq_errno() == EAGAIN, message.frames.isEmpty { return nil }
                 throw .current("zmq_msg_recv")
             }
-            let more = zmq_msg_more(&message) == 1
-            record(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: Int(size)), !more)
-            if zmq_msg_send(&message, destination.raw, more ? ZMQ_SNDMORE : 0) < 0 {
-                zmq_msg_close(&message)  // a full queue drops, as PUB does
-            }
-            inside = more
-            if !more { moved += 1 }
+            let more = zmq_msg_more(&frame) == 1
+            message.frames.append(frame)
+            if !more { return message }
         }
+    }
+
+    /// Sends `message`'s frames without copying them; `message` is empty afterwards. A full queue drops it.
+    func send(_ message: ReceivedMessage) {
+        for index in message.frames.indices {
+            let last = index == message.frames.count - 1
+            if zmq_msg_send(&message.frames[index], raw, last ? 0 : ZMQ_SNDMORE) < 0 { zmq_msg_close(&message.frames[index]) }
+        }
+        message.frames.removeAll()
+    }
+
+    /// Receives one whole message as bytes, or nil if none is waiting (never blocks).
+    func receiveFrames() throws(BusError) -> [[UInt8]]? {
+        guard let message = try receiveMessage() else { return nil }
+        return message.frames.indices.map { message.bytes(of: $0) }
     }
 
     /// Waits until some of `sockets` can be read, at most `timeout` (nil: forever); returns which.
@@ -176,5 +213,96 @@ final class BusSocket {
             throw .current("zmq_poll")
         }
         return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
+    }
+}
+
+
+/// One whole message as the broker received it, its frames still libzmq's buffers (freed when it goes).
+final class ReceivedMessage {
+    fileprivate var frames: [zmq_msg_t] = []
+
+    fileprivate init() {}
+
+    deinit { for index in frames.indices { zmq_msg_close(&frames[index]) } }
+
+    var frameCount: Int { frames.count }
+    var byteCount: Int { frames.indices.reduce(0) { $0 + zmq_msg_size(&frames[$1]) } }
+
+    /// Frame `index` (the topic is frame 0), valid only inside `body`.
+    func withFrame<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        body(UnsafeRawBufferPointer(start: zmq_msg_data(&frames[index]), count: zmq_msg_size(&frames[index])))
+    }
+
+    func bytes(of index: Int) -> [UInt8] { withFrame(index) { Array($0) } }
+    var topic: String { frames.isEmpty ? "" : withFrame(0) { String(decoding: $0, as: UTF8.self) } }
+
+    /// A connection property of the message (`zmq_msg_gets(3)`): "User-Id" is what the ZAP handler named the
+    /// connection, "Peer-Address" its IP address.
+    func property(_ name: String) -> String? {
+        guard !frames.isEmpty, let value = zmq_msg_gets(&frames[0], name) else { return nil }
+        return String(cString: value)
+    }
+
+    /// An independent copy (a duplicated message); libzmq shares the buffers.
+    func copy() -> ReceivedMessage {
+        let copy = ReceivedMessage()
+        for index in frames.indices {
+            var frame = zmq_msg_t()
+            zmq_msg_init(&frame)
+            zmq_msg_copy(&frame, &frames[index])
+            copy.frames.append(frame)
+        }
+        return copy
+    }
+}
+
+/// A CURVE key pair, each key Z85-encoded in 40 characters (`zmq_curve(7)`).
+public struct BusKeyPair: Sendable, Hashable {
+    public let publicKey: String
+    public let secretKey: String
+
+    /// A fresh pair from libsodium's random source.
+    public static func generate() throws(BusError) -> BusKeyPair {
+        var publicKey = [CChar](repeating: 0, count: 41), secretKey = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw .current("zmq_curve_keypair") }
+        return BusKeyPair(publicKey: String(cString: publicKey), secretKey: String(cString: secretKey))
+    }
+
+    /// The pair of a secret key, its public half derived; nil if `secretKey` is not 40 Z85 characters.
+    public init?(secretKey: String) {
+        guard secretKey.utf8.count == 40, BusKeyPair.isZ85(secretKey) else { return nil }
+        var publicKey = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_public(&publicKey, secretKey) == 0 else { return nil }
+        self.init(publicKey: String(cString: publicKey), secretKey: secretKey)
+    }
+
+    private init(publicKey: String, secretKey: String) {
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    /// Whether `key` is 40 characters of ZeroMQ's Z85 alphabet, as every CURVE key is written.
+    public static func isZ85(_ key: String) -> Bool {
+        let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
+        return key.utf8.count == 40 && key.utf8.allSatisfy(alphabet.contains)
+    }
+
+    /// The Z85 form of a 32-byte binary key, as a ZAP request carries it.
+    static func z85(_ binary: [UInt8]) -> String? {
+        guard binary.count == 32 else { return nil }
+        var text = [CChar](repeating: 0, count: 41)
+        guard zmq_z85_encode(&text, binary, 32) != nil else { return nil }
+        return String(cString: text)
+    }
+}
+
+/// What a participant presents to a broker with CURVE on: its own key pair and the broker's public key.
+public struct BusCredentials: Sendable, Hashable {
+    public var keys: BusKeyPair
+    public var serverKey: String
+
+    public init(keys: BusKeyPair, serverKey: String) {
+        self.keys = keys
+        self.serverKey = serverKey
     }
 }

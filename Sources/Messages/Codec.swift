@@ -286,3 +286,13 @@ struct Fields {
         return numbers
     }
 }
+
+extension Message {
+    /// The `sender` a payload frame claims, without reading the rest: what the broker binds to a connection.
+    /// Nil when the frame is not a JSON object with a string `sender`.
+    public static func sender(of payload: [UInt8]) -> String? {
+        guard let root = try? JSONValue.parse(payload), case .object(let members) = root.kind,
+              let value = members.first(where: { $0.key == "sender" })?.value, case .string(let sender) = value.kind else { return nil }
+        return sender
+    }
+}

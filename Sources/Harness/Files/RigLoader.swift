@@ -137,10 +137,18 @@ public enum RigLoader {
             (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, islanded: rig.run.grid == nil)
         }
         if let bus = keys["bus"] {
-            let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port"])
+            let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port", "auth", "keys", "max-message-kb", "rate-limit",
+                                                   "capture-limit-mb"])
             if let host = fields["host"] { rig.run.bus.host = try host.string() }
             if let port = fields["publish-port"] { rig.run.bus.publishPort = UInt16(try port.int(in: 1...65535)) }
             if let port = fields["subscribe-port"] { rig.run.bus.subscribePort = UInt16(try port.int(in: 1...65535)) }
+            if let auth = fields["auth"] { rig.run.bus.authentication = try auth.bool() }
+            if let keys = fields["keys"] {  // relative to the rig's folder
+                rig.run.bus.keys = URL(fileURLWithPath: try keys.string(), relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()).path
+            }
+            if let size = fields["max-message-kb"] { rig.run.bus.maxMessageBytes = try size.int(in: 1...16_384) * 1024 }
+            if let rate = fields["rate-limit"] { rig.run.bus.rateLimit = try rate.int(in: 1...10_000_000) }
+            if let limit = fields["capture-limit-mb"] { rig.run.bus.captureLimit = try limit.int(in: 1...65_536) << 20 }
         }
         if let controller = keys["controller"] {
             let fields = try controller.mapping(allowed: ["market", "households"])

@@ -32,16 +32,32 @@ public struct RunSettings: Sendable {
     public var households: [String: Role] = [:]
     /// Where the broker binds: fixed ports for controllers that run elsewhere (`endpoint` roles); free ports on
     /// loopback by default.
-    public var bus = BusAddress()
+    public var bus = BusSettings()
     /// Faults of the bus, the participants and the grid (docs/FAULTS.md); a device's own are the rig's `faults`.
     public var faults = RigFaults()
 
-    public struct BusAddress: Sendable, Equatable {
+    /// Where the broker binds and what it admits (docs/RIGS.md, "The bus").
+    public struct BusSettings: Sendable, Equatable {
         public var host = "127.0.0.1"
         public var publishPort: UInt16 = 0
         public var subscribePort: UInt16 = 0
+        /// CURVE authentication: nil (the default) turns it on exactly when the broker binds beyond loopback.
+        public var authentication: Bool?
+        /// The folder of certificates: the broker's pair and each endpoint's public key (`gridrig keys`).
+        public var keys: String?
+        public var maxMessageBytes = 65_536
+        /// Messages a second one connection may publish.
+        public var rateLimit = 20_000
+        /// Bytes of bus messages the capture keeps.
+        public var captureLimit = 1 << 30
 
         public init() {}
+
+        /// Whether connections must authenticate: as the rig says, else whenever the broker is reachable from
+        /// another host.
+        public var authenticates: Bool {
+            authentication ?? !(host == "localhost" || host == "::1" || host.hasPrefix("127."))
+        }
     }
 
     public init() {}

@@ -90,8 +90,9 @@ public final class Conductor {
     /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
     ///   `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
     /// - Parameter outages: while one is in force, `grid` bids for its grid-forming battery instead of the utility.
-    public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
-                grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
+    /// - Parameter credentials: with them, the conductor authenticates to the broker with CURVE.
+    public init(context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, households: [String], fleet: Fleet,
+                timing: IntervalTiming, grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
         self.grid = grid
         self.outages = outages
         self.households = households
@@ -100,7 +101,8 @@ public final class Conductor {
         self.logger = logger
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"])
+            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"],
+                                   credentials: credentials)
             let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
         } catch {

@@ -125,7 +125,7 @@ public enum ControllerSetup {
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
     public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
-                                   baseLoad: BaseLoad?, profiles: String) -> [String: String] {
+                                   baseLoad: BaseLoad?, profiles: String, credentials: BusCredentials? = nil) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
@@ -137,6 +137,11 @@ public enum ControllerSetup {
             "GRIDRIG_DEVICES": String(decoding: (try? encoder.encode(devices)) ?? Data("[]".utf8), as: UTF8.self),
             "GRIDRIG_PROFILES": profiles,
         ]
+        if let credentials {
+            environment["GRIDRIG_BUS_SERVER_KEY"] = credentials.serverKey
+            environment["GRIDRIG_BUS_PUBLIC_KEY"] = credentials.keys.publicKey
+            environment["GRIDRIG_BUS_SECRET_KEY"] = credentials.keys.secretKey
+        }
         if let baseLoad {
             environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad.mean / 1000)"
             environment["GRIDRIG_BASE_LOAD_PROFILE"] = baseLoadProfile(baseLoad).map { "\($0)" }.joined(separator: ",")

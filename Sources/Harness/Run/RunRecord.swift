@@ -91,6 +91,24 @@ public struct PhysicsSeries: Sendable {
     public func series(_ device: String, _ reading: SeriesReading) -> [Double] { values[SeriesKey(device, reading)] ?? [] }
 }
 
+/// What the broker kept off a run's bus (docs/PROTOCOL.md, "Security"): refused messages and connections, and
+/// what arrived after the capture was full.
+public struct BusAdmissions: Sendable {
+    /// Whether connections had to authenticate with CURVE.
+    public var authenticated = false
+    public var refusals: [BusRefusal] = []
+    public var refusedConnections: [RefusedConnection] = []
+    public var captureOverflow = BusCaptureOverflow()
+
+    public init(authenticated: Bool = false, refusals: [BusRefusal] = [], refusedConnections: [RefusedConnection] = [],
+                captureOverflow: BusCaptureOverflow = BusCaptureOverflow()) {
+        self.authenticated = authenticated
+        self.refusals = refusals
+        self.refusedConnections = refusedConnections
+        self.captureOverflow = captureOverflow
+    }
+}
+
 /// Everything one run left behind, from which assertions and reports are computed.
 public struct RunRecord: Sendable {
     public var rig: Rig
@@ -106,6 +124,8 @@ public struct RunRecord: Sendable {
     public var baseline: PhysicsSeries?
     /// What the rig's bus faults did to messages, in arrival order.
     public var busFaultEvents: [BusFaultEvent] = []
+    /// What the broker kept off the bus.
+    public var admissions = BusAdmissions()
 
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {

@@ -77,6 +77,7 @@ public enum RunSession {
         let fleet: Fleet
         let specs: [DeviceSpec]
         let context: BusContext
+        let access: BusAccess
         let broker: Broker
         let households: [HouseholdSetup]
         /// The market's households: the houses, and `grid` when the conductor bids for one.
@@ -98,19 +99,28 @@ public enum RunSession {
             self.options = options
             self.logger = logger
             (fleet, specs) = try RunSession.serve(rig, freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
-            do {
-                context = try BusContext()
-                broker = try Broker(context: context, host: rig.run.bus.host, publishPort: rig.run.bus.publishPort,
-                                    subscribePort: rig.run.bus.subscribePort,
-                                    faults: rig.run.faults.bus.isEmpty ? nil : BusFaultPlan(rig.run.faults.bus, seed: rig.seed) { [fleet] in fleet.time })
-            } catch {
-                fleet.stop()
-                throw RunError(message: "the broker could not start: \(error)")
-            }
             households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads,
                                                     comfort: rig.run.comfort, prior: rig.run.prior)
             gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
             marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
+            let settings = rig.run
+            do {
+                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, gridSource == nil ? [] : [Conductor.gridName], false),
+                                                                (ParticipantName.market, [], settings.market == .endpoint)]
+                                       + households.map { ($0.house, [], settings.households[$0.house] == .endpoint) })
+            } catch {
+                fleet.stop()
+                throw error
+            }
+            do {
+                context = try BusContext()
+                broker = try Broker(context: context, host: settings.bus.host, publishPort: settings.bus.publishPort,
+                                    subscribePort: settings.bus.subscribePort, rules: access.rules,
+                                    faults: settings.faults.bus.isEmpty ? nil : BusFaultPlan(settings.faults.bus, seed: rig.seed) { [fleet] in fleet.time })
+            } catch {
+                fleet.stop()
+                throw RunError(message: "the broker could not start: \(error)")
+            }
         }
 
         /// Stops every participant, then the broker and the devices.
@@ -127,7 +137,7 @@ public enum RunSession {
             let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
             return ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                                devices: ControllerSetup.addresses(specs: specs, served: fleet.devices, comfort: settings.comfort),
-                                               baseLoad: rig.baseLoads[participant], profiles: profiles)
+                                               baseLoad: rig.baseLoads[participant], profiles: profiles, credentials: access.credentials[participant])
         }
 
         /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or
@@ -139,21 +149,26 @@ public enum RunSession {
             case .builtin, .mutant:
                 if var setup {
                     if case .mutant(let mutation) = role { setup.mutation = mutation }
-                    let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, logger: logger)
+                    let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, credentials: access.credentials[name],
+                                               logger: logger)
                     participants.append(Participant(name: name, control: agent.control) { () throws(ParticipantError) in try agent.run() })
                 } else {
-                    let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints, logger: logger)
+                    let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints,
+                                             credentials: access.credentials[name], logger: logger)
                     participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
                 }
             case .command(let command):
                 processes.append(try ControllerProcess(role: name, command: command, environment: environment(name)))
             case .endpoint:
-                logger.notice("waiting for \(name) to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)"])
+                logger.notice("waiting for \(name) to join", metadata: ["publish": "\(broker.endpoints.publish)", "subscribe": "\(broker.endpoints.subscribe)",
+                                                                 "authentication": "\(settings.bus.authenticates ? "CURVE" : "none")"])
             }
         }
 
-        /// Kills `name`'s role as a crash would: an in-process agent stops dead, a process gets SIGKILL.
+        /// Kills `name`'s role as a crash would: an in-process agent stops dead, a process gets SIGKILL. Its name is
+        /// free on the bus for its restart.
         func crash(_ name: String) {
+            defer { broker.release(sender: name) }
             if let index = participants.firstIndex(where: { $0.name == name }) {
                 participants[index].control.stop()
                 _ = participants[index].finished.wait(timeout: .now() + 10)
@@ -176,7 +191,8 @@ public enum RunSession {
             try launch(ParticipantName.market)
             for house in houses { try launch(house) }
             do {
-                conductor = try Conductor(context: context, endpoints: broker.endpoints, households: houses, fleet: fleet,
+                conductor = try Conductor(context: context, endpoints: broker.endpoints, credentials: access.credentials[ParticipantName.conductor],
+                                          households: houses, fleet: fleet,
                                           timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
                                                                  physicsStep: min(10, settings.interval, settings.controlPeriod), priceCap: settings.priceCap,
                                                                  bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
@@ -247,8 +263,12 @@ public enum RunSession {
             if let failed = participants.lazy.compactMap({ participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }).first {
                 throw RunError(message: failed)
             }
-            return RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
-                             households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
+            broker.stop()  // nothing more arrives: the capture and the refusals are complete
+            var record = RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
+                                   households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
+            record.admissions = BusAdmissions(authenticated: access.rules.authentication != nil, refusals: broker.refusals,
+                                              refusedConnections: broker.refusedConnections, captureOverflow: broker.capture.overflow)
+            return record
         }
     }
 
