@@ -71,6 +71,10 @@ final class Participant {
                 continue
             }
             if message.header.sender == name { continue }  // our own hello and ready echo
+            if let entitled = message.body.soleSender, message.header.sender != entitled {
+                try reject(.notEntitled, "only \(entitled) sends \(message.body.type) messages", about: message.header.sender, topic: raw.topic)
+                continue
+            }
             if case .interval = message.body { started = true }
             if case .goodbye = message.body, message.header.sender == Self.conductor {
                 try send(.goodbye(Goodbye(reason: "the conductor ended the run")))

@@ -236,6 +236,9 @@ public struct ErrorReport: Sendable, Equatable {
         case invalidBid = "invalid-bid"
         /// A sender the participant was not told about.
         case unknownParticipant = "unknown-participant"
+        /// A message only another role sends: intervals, gates, ticks and grants come from the conductor alone,
+        /// clearings and awards from the market alone.
+        case notEntitled = "not-entitled"
         /// More messages from one sender in one interval than the participant accepts.
         case flood
     }

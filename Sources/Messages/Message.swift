@@ -46,6 +46,16 @@ public struct Message: Sendable, Equatable {
         case grant(TimeGrant)
         case error(ErrorReport)
 
+        /// The one participant entitled to send this message, if only one is: the conductor runs the clock and the
+        /// intervals, the market clears them.
+        public var soleSender: String? {
+            switch self {
+            case .tick, .interval, .gate, .grant: ParticipantName.conductor
+            case .clearing, .awards: ParticipantName.market
+            default: nil
+            }
+        }
+
         public var type: String {
             switch self {
             case .hello: "hello"

@@ -13,7 +13,8 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Each option falls back to the environment variable GridRig gives a controller it starts
             (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT,
-            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE.
+            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE,
+            and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder).
             The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
             """,
         subcommands: [HouseholdAgentCommand.self, MarketAgentCommand.self])
@@ -27,8 +28,29 @@ struct BusOptions: ParsableArguments {
     @Option(help: "The broker's subscribe endpoint (env GRIDRIG_BUS_SUBSCRIBE).")
     var busSubscribe: String?
 
+    @Option(help: "A folder of CURVE certificates made by `gridrig keys`: broker.key and this participant's NAME.key_secret (env GRIDRIG_BUS_KEYS).")
+    var busKeys: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "notice"
+
+    /// The participant's CURVE credentials, if the bus authenticates: the keys GridRig put in the environment, or
+    /// those of the certificates folder.
+    func credentials(participant: String) throws -> BusCredentials? {
+        if let server = environment("GRIDRIG_BUS_SERVER_KEY"), let secret = environment("GRIDRIG_BUS_SECRET_KEY") {
+            guard BusKeyPair.isZ85(server), let pair = BusKeyPair(secretKey: secret) else {
+                throw ValidationError("GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY must each be 40 characters of Z85.")
+            }
+            return BusCredentials(keys: pair, serverKey: server)
+        }
+        guard let folder = busKeys ?? environment("GRIDRIG_BUS_KEYS") else { return nil }
+        do {
+            return BusCredentials(keys: try BusKeyFiles.keyPair(of: participant, in: folder),
+                                  serverKey: try BusKeyFiles.publicKey(of: BusKeyFiles.broker, in: folder))
+        } catch {
+            throw ValidationError("--bus-keys: \(error)")
+        }
+    }
 
     func endpoints() throws -> BusEndpoints {
         guard let publish = busPublish ?? environment("GRIDRIG_BUS_PUBLISH"), let subscribe = busSubscribe ?? environment("GRIDRIG_BUS_SUBSCRIBE") else {
@@ -119,7 +141,8 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
             setup.baseLoadProfile = values
         }
         let context = try BusContext()
-        let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, logger: logger)
+        let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, credentials: try bus.credentials(participant: house),
+                                   logger: logger)
         try await serve(agent.control) { () throws(ParticipantError) in try agent.run() }
     }
 }
@@ -149,7 +172,7 @@ struct MarketAgentCommand: AsyncParsableCommand {
         guard messageLimit > 0 else { throw ValidationError("--message-limit must be at least 1, found \(messageLimit).") }
         let context = try BusContext()
         let market = MarketAgent(setup: MarketSetup(name: name, households: list.split(separator: ",").map(String.init), messageLimit: messageLimit),
-                                 context: context, endpoints: endpoints, logger: logger)
+                                 context: context, endpoints: endpoints, credentials: try bus.credentials(participant: name), logger: logger)
         try await serve(market.control) { () throws(ParticipantError) in try market.run() }
     }
 }

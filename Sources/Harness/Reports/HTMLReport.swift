@@ -170,6 +170,12 @@ public struct HTMLReport {
             }
             body += "</table>"
         }
+        if !report.bus.isEmpty {
+            let table = report.bus.table
+            body += "<h2>Kept off the bus</h2><table><tr>" + table.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
+            for row in table.rows { body += "<tr>" + row.map { "<td>\(Self.escaped($0))</td>" }.joined() + "</tr>" }
+            body += "</table>"
+        }
         body += "<h2>Power</h2>"
         body += Self.chart("Power per device", unit: "kW", lines: lines(.power, skip: { $0.device.hasPrefix("pcc/") }), marks: marks)
         var pcc = lines(.power, skip: { !$0.device.hasPrefix("pcc/") })

@@ -16,6 +16,8 @@ public struct RunReport: Sendable {
     public let faults: [FaultWindow]
     /// The run decoded once, as the verdict read it.
     let view: RunView
+    /// What was kept off the bus or belongs to no interval.
+    let bus: BusReport
 
     public init(_ record: RunRecord) {
         self.record = record
@@ -28,6 +30,7 @@ public struct RunReport: Sendable {
             return outcomes
         }
         faults = FaultWindow.all(view, busFaultEvents: record.busFaultEvents)
+        bus = BusReport(record, view: view)
     }
 
     /// The fault windows for people: when, what, what the bus did, what failed within.
@@ -77,6 +80,7 @@ public struct RunReport: Sendable {
                      + "simulated in \(Self.format(record.wallSeconds)) s", "", table.description]
         if !details.isEmpty { lines += [""] + details }
         if !faults.isEmpty { lines += ["", faultTable.description] }
+        if !bus.isEmpty { lines += ["", bus.table.description] }
         lines += ["", comparison.description]
         if let price = outcomes.meanPrice { lines.append("mean clearing price \(Self.format(price, 3)) $/kWh") }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
@@ -102,6 +106,7 @@ public struct RunReport: Sendable {
             item.field("judged", json: result.judged ? "true" : "false")
             return item.json
         }))
+        root.field("bus", json: bus.json)
         root.field("faults", json: JSONWriter.list(faults.map { window in
             var item = JSONWriter()
             item.field("fault", window.label)
@@ -175,9 +180,10 @@ public struct RunReport: Sendable {
         return xml + "  </testsuite>\n</testsuites>\n"
     }
 
-    /// capture.jsonl: every bus message with its arrival at the broker, one per line.
+    /// capture.jsonl: every bus message with its arrival at the broker, one per line; then a summary line for each
+    /// kind of message the broker refused, and for what arrived after the capture was full.
     public var captureLines: String {
-        record.capture.enumerated().map { index, message in
+        (record.capture.enumerated().map { index, message in
             var line = JSONWriter()
             line.field("received", message.received)
             line.field("topic", message.topic)
@@ -186,7 +192,7 @@ public struct RunReport: Sendable {
             let isJSON = view.decodedCapture[index] || (try? JSONValue.parse(Array(payload.utf8))) != nil
             line.field("message", json: isJSON ? payload : JSONWriter.quoted(payload))
             return line.json
-        }.joined(separator: "\n") + "\n"
+        } + bus.captureSummaries).joined(separator: "\n") + "\n"
     }
 
     /// writes.csv: every write request that reached an emulator, accepted or refused.

@@ -28,6 +28,20 @@ struct RunView: Sendable {
     private let energy: [String: [Double]]
     /// Wall-clock times of the accepted writes to each device, ascending.
     let acceptedWrites: [String: [Double]]
+    /// Messages no interval of the run accounts for: stamped with an interval the conductor never opened, or sent
+    /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
+    private(set) var strays: [StrayMessages] = []
+
+    /// A sender's messages that belong to no interval of the run, summed.
+    struct StrayMessages: Sendable, Equatable {
+        enum Why: String, Sendable { case unopenedInterval = "for an interval the conductor never opened", unknownSender = "from no participant of the run" }
+        var sender: String
+        var why: Why
+        var messages = 0
+        /// Wall-clock arrivals of the first and the last.
+        var first = 0.0
+        var last = 0.0
+    }
 
     /// One interval as the conductor opened it and the bus carried it.
     struct IntervalView: Sendable {
@@ -62,8 +76,17 @@ struct RunView: Sendable {
         self.messages = messages
         self.span = span
         var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
+        let participants = Set(households + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
+        var strays: [String: StrayMessages] = [:]
         for (message, received) in messages {
-            guard let number = message.header.interval, views[number] != nil else { continue }
+            let sender = message.header.sender
+            let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
+                : message.header.interval.map { views[$0] == nil ? .unopenedInterval : nil } ?? nil
+            if let why {
+                strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
+                strays["\(sender)\u{0}\(why.rawValue)"]!.last = received
+            }
+            guard why == nil, let number = message.header.interval else { continue }
             switch message.body {
             case .bids(let bids) where views[number]!.gateAt == nil: views[number]!.bids[message.header.sender] = bids
             case .gate: views[number]!.gateAt = received
@@ -75,6 +98,7 @@ struct RunView: Sendable {
             }
         }
         intervals = records.compactMap { views[$0.interval] }
+        self.strays = strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
         let times = physics.times
         var energy: [String: [Double]] = [:]
         for (key, power) in physics.values where key.reading == .power {
@@ -112,6 +136,14 @@ struct RunView: Sendable {
         return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
                        households: households, records: records,
                        messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, span: start...max(start, end))
+            .withoutStrays
+    }
+
+    /// A slice's strays are the whole run's business.
+    private var withoutStrays: RunView {
+        var view = self
+        view.strays = []
+        return view
     }
 
     /// The length of every interval, s.
