@@ -130,7 +130,10 @@ public final class Broker: Sendable {
     public var refusals: [BusRefusal] { loop.gate.withLock { $0.refusals } }
     /// Connections turned away for their keys.
     public var refusedConnections: [RefusedConnection] {
-        loop.gate.withLock { $0.refusedConnections.values.sorted { ($0.first, $0.address) < ($1.first, $1.address) } }
+        loop.gate.withLock { gate in
+            gate.refusedConnections.values.sorted { ($0.first, $0.address) < ($1.first, $1.address) }
+                + (gate.failedHandshakes.attempts > 0 ? [gate.failedHandshakes] : [])
+        }
     }
 
     /// The stop request the thread polls, the gate it admits by, and its end.
@@ -156,14 +159,23 @@ public final class Broker: Sendable {
         let inbound = try BusSocket(context, .extendedSubscriber, highWater: highWater)
         let outbound = try BusSocket(context, .extendedPublisher, highWater: highWater)
         try inbound.limitFrames(to: 16 * rules.maxMessageBytes)
-        for socket in [inbound, outbound] {
-            if let authentication = rules.authentication { try socket.serveCurve(secretKey: authentication.server.secretKey) }
+        var monitors: [BusSocket] = []
+        for (index, socket) in [inbound, outbound].enumerated() {
+            if let authentication = rules.authentication {
+                try socket.serveCurve(secretKey: authentication.server.secretKey)
+                // Unique per broker: a context may hold several (tests do).
+                let endpoint = "inproc://gridrig.handshakes.\(ObjectIdentifier(loop).hashValue).\(index)"
+                try socket.monitorHandshakes(on: endpoint)
+                let monitor = try BusSocket(context, .pair)
+                try monitor.connect(endpoint)
+                monitors.append(monitor)
+            }
             if zap != nil { try socket.authenticate(domain: "gridrig") }
         }
         func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
         endpoints = BusEndpoints(publish: try inbound.bind(endpoint(publishPort)), subscribe: try outbound.bind(endpoint(subscribePort)))
         try inbound.send([[0x01]])  // subscribe to every topic upstream
-        let sockets = Sockets(inbound: inbound, outbound: outbound, zap: zap)
+        let sockets = Sockets(inbound: inbound, outbound: outbound, zap: zap, monitors: monitors)
         let capture = self.capture
         let thread = Thread { [loop] in
             Self.forward(sockets, capture: capture, faults: faults, until: loop)
@@ -195,10 +207,12 @@ public final class Broker: Sendable {
         var inbound: BusSocket?
         var outbound: BusSocket?
         var zap: BusSocket?
-        init(inbound: BusSocket, outbound: BusSocket, zap: BusSocket?) {
+        var monitors: [BusSocket]
+        init(inbound: BusSocket, outbound: BusSocket, zap: BusSocket?, monitors: [BusSocket]) {
             self.inbound = inbound
             self.outbound = outbound
             self.zap = zap
+            self.monitors = monitors
         }
     }
 
@@ -206,19 +220,23 @@ public final class Broker: Sendable {
     /// sent, dropped, doubled or held (held messages go when due), and captured as sent.
     private static func forward(_ sockets: Sockets, capture: BusCapture, faults: (any BusFaultPolicy)?, until loop: LoopState) {
         guard let inbound = sockets.inbound, let outbound = sockets.outbound else { return }
-        defer { sockets.inbound = nil; sockets.outbound = nil; sockets.zap = nil }
-        let zap = sockets.zap
+        let zap = sockets.zap, monitors = sockets.monitors
+        defer { sockets.inbound = nil; sockets.outbound = nil; sockets.zap = nil; sockets.monitors = [] }
         var held = HeldMessages()
         // Stamped before it is sent: a subscriber may act on it before `send` returns.
         func send(_ message: ReceivedMessage) {
             capture.record(message, at: unixTime())
             outbound.send(message)
         }
-        let polled = [inbound, outbound] + (zap.map { [$0] } ?? [])
+        let polled = [inbound, outbound] + (zap.map { [$0] } ?? []) + monitors
         while !loop.isStopping.load(ordering: .relaxed) {
             let wait = min(held.nextDue ?? .milliseconds(20), .milliseconds(20))
             let ready = (try? BusSocket.readable(polled, timeout: max(wait, .zero))) ?? polled.map { _ in false }
             if let zap, ready[2] { answer(zap, gate: loop.gate) }
+            for (index, monitor) in monitors.enumerated() where ready[3 + index] {
+                let failures = monitor.handshakeFailures()
+                loop.gate.withLock { $0.handshakesFailed(failures, at: unixTime()) }
+            }
             if ready[0] {
                 while let message = (try? inbound.receiveMessage()) ?? nil {
                     let now = unixTime()

@@ -100,6 +100,9 @@ struct BusGate {
     private var buckets: [String: (tokens: Double, at: Double)] = [:]
     private var refused: [String: BusRefusal] = [:]
     private(set) var refusedConnections: [String: RefusedConnection] = [:]
+    /// Security handshakes that failed before the ZAP handler was asked: a client with the wrong broker key, or
+    /// without CURVE.
+    private(set) var failedHandshakes = RefusedConnection(address: "unknown", key: "(wrong broker key, or no CURVE)")
     private var peers = 0
 
     init(rules: BusRules) { self.rules = rules }
@@ -122,6 +125,13 @@ struct BusGate {
         refusedConnections[address + " " + key, default: RefusedConnection(address: address, key: key, first: now)].attempts += 1
         refusedConnections[address + " " + key]!.last = now
         return nil
+    }
+
+    mutating func handshakesFailed(_ count: Int, at now: Double) {
+        guard count > 0 else { return }
+        if failedHandshakes.attempts == 0 { failedHandshakes.first = now }
+        failedHandshakes.attempts += count
+        failedHandshakes.last = now
     }
 
     /// Forgets which connection speaks for `sender`, so that a restarted participant can speak again on a new one.

@@ -44,10 +44,13 @@ final class BusSocket {
         case publisher, subscriber, extendedPublisher, extendedSubscriber
         /// The broker's ZAP handler (ZeroMQ's authentication protocol, RFC 27).
         case reply
+        /// The end of a socket monitor.
+        case pair
 
         var raw: Int32 {
             switch self {
             case .reply: ZMQ_REP
+            case .pair: ZMQ_PAIR
             case .publisher: ZMQ_PUB
             case .subscriber: ZMQ_SUB
             case .extendedPublisher: ZMQ_XPUB
@@ -100,6 +103,21 @@ final class BusSocket {
     /// Asks the context's ZAP handler about every connection, also without CURVE, so that each message carries the
     /// connection's User-Id.
     func authenticate(domain: String) throws(BusError) { try set(ZMQ_ZAP_DOMAIN, domain, "ZMQ_ZAP_DOMAIN") }
+
+    /// Publishes this socket's failed security handshakes (a client with the wrong server key, or without CURVE) on
+    /// `endpoint`, for a `.pair` socket to read with `handshakeFailures()`.
+    func monitorHandshakes(on endpoint: String) throws(BusError) {
+        guard zmq_socket_monitor(raw, endpoint, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0 else {
+            throw .current("zmq_socket_monitor \(endpoint)")
+        }
+    }
+
+    /// How many monitor events are waiting on this `.pair` socket (each a failed handshake); reads them all.
+    func handshakeFailures() -> Int {
+        var count = 0
+        while let event = (try? receiveMessage()) ?? nil, event.frameCount == 2 { count += 1 }
+        return count
+    }
 
     /// A peer sending a frame larger than `bytes` is disconnected before the frame is read (ZMQ_MAXMSGSIZE).
     func limitFrames(to bytes: Int) throws(BusError) {

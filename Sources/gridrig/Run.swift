@@ -42,6 +42,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "error"
 
+    @Option(help: ArgumentHelp("Print the environment of a controller running elsewhere (an endpoint) as shell exports, and exit.",
+                               valueName: "participant"))
+    var environment: String?
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard hours.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--hours must be a positive number.") }
@@ -59,11 +63,25 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let hours { loaded.run.duration = hours * 3600 }
+        if let environment {
+            do {
+                let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles, firstPort: firstPort))
+                for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                    print("export \(name)='\(value.replacingOccurrences(of: "'", with: "'\\''"))'")
+                }
+                return
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let folder = out ?? "runs/\(loaded.name)-\(Self.timestamp())"
         if loaded.run.hasEndpoints {
             let bus = loaded.run.bus
             FileHandle.standardError.write(Data(("Waiting up to \(Int(readyTimeout)) s for the controllers running elsewhere to join the bus: publish to "
-                + "tcp://\(bus.host):\(bus.publishPort), subscribe at tcp://\(bus.host):\(bus.subscribePort); devices are at the rig's ports.\n").utf8))
+                + "tcp://\(bus.host):\(bus.publishPort), subscribe at tcp://\(bus.host):\(bus.subscribePort); devices are at the rig's ports"
+                + (bus.authenticates ? "; CURVE keys from \(bus.keys ?? "?")" : "; no authentication")
+                + " (their environment: gridrig run \(rig) --environment NAME).\n").utf8))
         }
         let stop = StopSignal()
         let interactive = isatty(STDERR_FILENO) == 1

@@ -64,7 +64,7 @@ final class World {
         context = try BusContext()
         broker = try Broker(context: context)
         households = ControllerSetup.households(specs: rig.devices, served: fleet.devices, baseLoads: rig.baseLoads)
-        addresses = ControllerSetup.addresses(specs: rig.devices, served: fleet.devices)
+        addresses = ControllerSetup.addresses(specs: rig.devices, places: fleet.devices.map { ($0.host, $0.port) })
     }
 
     /// Lockstep advances as soon as everyone has answered, so generous deadlines cost nothing when all goes well

@@ -11,6 +11,28 @@ import zmq
 
 VERSION = 1
 
+# Who alone sends each message type; anyone else's is refused as not-entitled.
+SOLE_SENDER = {"tick": "conductor", "interval": "conductor", "gate": "conductor", "grant": "conductor",
+               "clearing": "market", "awards": "market"}
+
+
+def curve_keys(name):
+    """This participant's CURVE keys when the bus authenticates: (public, secret, broker's public), or None.
+
+    GridRig puts them in the environment of a controller it starts; a controller started elsewhere (an endpoint)
+    names a folder of certificates made by `gridrig keys` in GRIDRIG_BUS_KEYS.
+    """
+    if os.environ.get("GRIDRIG_BUS_SECRET_KEY"):
+        return (os.environ["GRIDRIG_BUS_PUBLIC_KEY"].encode(), os.environ["GRIDRIG_BUS_SECRET_KEY"].encode(),
+                os.environ["GRIDRIG_BUS_SERVER_KEY"].encode())
+    folder = os.environ.get("GRIDRIG_BUS_KEYS")
+    if not folder:
+        return None
+    import zmq.auth
+    public, secret = zmq.auth.load_certificate(os.path.join(folder, name + ".key_secret"))
+    server, _ = zmq.auth.load_certificate(os.path.join(folder, "broker.key"))
+    return public, secret, server
+
 
 class Participant:
     """One participant: join the bus, say ready until the first interval, send and receive messages."""
@@ -19,11 +41,14 @@ class Participant:
         self.name = name
         self.seq = 0
         self.context = zmq.Context()
+        keys = curve_keys(name)
         self.pub = self.context.socket(zmq.PUB)
-        self.pub.setsockopt(zmq.LINGER, 200)
-        self.pub.connect(os.environ["GRIDRIG_BUS_PUBLISH"])
         self.sub = self.context.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 200)
+        for socket in (self.pub, self.sub):
+            socket.setsockopt(zmq.LINGER, 200)
+            if keys:
+                socket.curve_publickey, socket.curve_secretkey, socket.curve_serverkey = keys
+        self.pub.connect(os.environ["GRIDRIG_BUS_PUBLISH"])
         self.sub.connect(os.environ["GRIDRIG_BUS_SUBSCRIBE"])
         for topic in list(topics) + ["interval", "goodbye/conductor", "hello/" + name]:
             self.sub.setsockopt_string(zmq.SUBSCRIBE, topic)
@@ -72,6 +97,11 @@ class Participant:
                 self.send("error", {"fault": "version", "detail": f"version {message.get('v')}", "topic": topic, "count": 1})
                 continue
             if message.get("sender") == self.name:
+                continue
+            entitled = SOLE_SENDER.get(message.get("type"))
+            if entitled and message.get("sender") != entitled:
+                self.send("error", {"fault": "not-entitled", "detail": f"only {entitled} sends {message.get('type')} messages",
+                                    "about": message.get("sender"), "topic": topic, "count": 1})
                 continue
             if message.get("type") == "interval":
                 self.started = True

@@ -105,6 +105,10 @@ public final class Conductor {
                                    credentials: credentials)
             let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
+            if joined, grid != nil {  // speaks for `grid` from the start: without authentication, a name is the first speaker's
+                let gridHello = gridWriter.message(.hello(Hello(role: "grid", software: "gridrig conductor")))
+                try client.publish(gridHello.topic, gridHello.encoded())
+            }
         } catch {
             throw ConductorError(message: "conductor: \(error)")
         }

@@ -45,7 +45,7 @@ public enum ControllerSetup {
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
-        for address in addresses(specs: specs, served: served) {
+        for address in addresses(specs: specs, places: served.map { ($0.host, $0.port) }) {
             let house = String(address.id.prefix { $0 != "/" })
             if devices[house] == nil { order.append(house) }
             let profile = specs.first { $0.name == address.id }!.profile
@@ -80,8 +80,9 @@ public enum ControllerSetup {
     }
 
     /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
-    public static func addresses(specs: [DeviceSpec], served: [ServedDevice], comfort: [String: ThermostatStrategy] = [:]) -> [DeviceAddress] {
-        zip(specs, served).compactMap { spec, device in
+    /// `places` are where each spec is served, in the same order.
+    public static func addresses(specs: [DeviceSpec], places: [(host: String, port: UInt16)], comfort: [String: ThermostatStrategy] = [:]) -> [DeviceAddress] {
+        zip(specs, places).compactMap { spec, device in
             // A grid-forming battery is the island's grid, not a device a household's agent drives.
             guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in

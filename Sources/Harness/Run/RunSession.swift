@@ -62,6 +62,30 @@ public enum RunSession {
         return try session.record(wallSeconds: (ContinuousClock.now - started) / .seconds(1))
     }
 
+    /// The environment an endpoint's operator gives it (`gridrig run RIG --environment NAME`): what a command gets,
+    /// with the bus and the devices at the rig's fixed ports on `options.host`, and the keys folder
+    /// (`GRIDRIG_BUS_KEYS`) instead of keys when the bus authenticates.
+    public static func endpointEnvironment(_ rig: Rig, participant: String, options: RunOptions) throws(RunError) -> [String: String] {
+        let houses = rig.devices.compactMap(\.house).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        guard participant == ParticipantName.market || houses.contains(participant) else {
+            throw RunError(message: "\(participant) is neither the market nor a house of the rig (\(houses.joined(separator: ", ")))", isBadInput: true)
+        }
+        let bus = rig.run.bus
+        guard bus.publishPort != 0, bus.subscribePort != 0 else {
+            throw RunError(message: "the rig's bus has no fixed ports: give it bus: {publish-port: N, subscribe-port: M}", isBadInput: true)
+        }
+        let host = ["0.0.0.0", "*", "::"].contains(bus.host) ? options.host : bus.host
+        let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+        let grid = rig.run.grid != nil || rig.run.gridForming != nil
+        var environment = ControllerSetup.environment(
+            participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
+            households: houses + (grid ? [Conductor.gridName] : []),
+            devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
+            baseLoad: rig.baseLoads[participant], profiles: profiles)
+        if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
+        return environment
+    }
+
     /// A participant GridRig does not start cannot be crashed by it.
     private static func refuseImpossibleCrashes(_ settings: RunSettings) throws(RunError) {
         for crash in settings.faults.crashes where (crash.participant == ParticipantName.market ? settings.market : settings.households[crash.participant]) == .endpoint {
@@ -136,7 +160,8 @@ public enum RunSession {
         func environment(_ participant: String) -> [String: String] {
             let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
             return ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
-                                               devices: ControllerSetup.addresses(specs: specs, served: fleet.devices, comfort: settings.comfort),
+                                               devices: ControllerSetup.addresses(specs: specs, places: fleet.devices.map { ($0.host, $0.port) },
+                                                                                  comfort: settings.comfort),
                                                baseLoad: rig.baseLoads[participant], profiles: profiles, credentials: access.credentials[participant])
         }
 
@@ -215,7 +240,9 @@ public enum RunSession {
                     let silent = everyone.subtracting(conductor.ready).sorted().map { name in
                         processes.first { $0.role == name }.map { process in process.lastWords.map { "\(name) (standard error: \($0))" } ?? name } ?? name
                     }
-                    throw RunError(message: "never became ready within \(Int((options.readyTimeout / .seconds(1)).rounded())) s: \(silent.joined(separator: ", "))")
+                    let refused = broker.refusedConnections.map { "\($0.attempts) from \($0.address) with key \($0.key)" }
+                    throw RunError(message: "never became ready within \(Int((options.readyTimeout / .seconds(1)).rounded())) s: \(silent.joined(separator: ", "))"
+                                   + (refused.isEmpty ? "" : "; the broker refused connections that failed CURVE authentication: \(refused.joined(separator: "; "))"))
                 }
                 do { try conductor.waitUntilReady(everyone, timeout: min(.seconds(1), ContinuousClock.now.duration(to: deadline))) } catch {}
             }
