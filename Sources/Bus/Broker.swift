@@ -156,9 +156,11 @@ public final class Broker: Sendable {
         // The ZAP handler must be bound before a socket that asks it accepts connections.
         let zap: BusSocket? = rules.roster == nil && rules.authentication == nil ? nil : try BusSocket(context, .reply)
         _ = try zap?.bind("inproc://zeromq.zap.01")
-        let inbound = try BusSocket(context, .extendedSubscriber, highWater: highWater)
+        // What a publisher has sent and the broker not yet read stays bounded in this process: 1,000 messages of at
+        // most 4 times the size limit per connection. A sender's own queue absorbs its bursts.
+        let inbound = try BusSocket(context, .extendedSubscriber, highWater: 1_000)
         let outbound = try BusSocket(context, .extendedPublisher, highWater: highWater)
-        try inbound.limitFrames(to: 16 * rules.maxMessageBytes)
+        try inbound.limitFrames(to: 4 * rules.maxMessageBytes)
         var monitors: [BusSocket] = []
         for (index, socket) in [inbound, outbound].enumerated() {
             if let authentication = rules.authentication {
@@ -238,7 +240,9 @@ public final class Broker: Sendable {
                 loop.gate.withLock { $0.handshakesFailed(failures, at: unixTime()) }
             }
             if ready[0] {
-                while let message = (try? inbound.receiveMessage()) ?? nil {
+                // A batch at a time, so that a flood cannot keep the loop from stopping, answering ZAP or releasing.
+                for _ in 0..<4_096 {
+                    guard let message = (try? inbound.receiveMessage()) ?? nil else { break }
                     let now = unixTime()
                     if let connection = message.property("User-Id") {
                         let admitted = loop.gate.withLock { gate in

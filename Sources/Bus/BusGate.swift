@@ -6,7 +6,7 @@ public struct BusRules: Sendable {
     public var roster: BusRoster?
     /// CURVE on both endpoints; nil: connections are not authenticated.
     public var authentication: BusAuthentication?
-    /// A message (all its frames) above this many bytes is refused; a frame 16 times as large cuts the connection
+    /// A message (all its frames) above this many bytes is refused; a frame 4 times as large cuts the connection
     /// before it is read.
     public var maxMessageBytes = 65_536
     /// Messages a second one connection may publish, sustained and as a burst; the excess is dropped.

@@ -8,6 +8,7 @@ import os
 import time
 
 import zmq
+import zmq.auth
 
 VERSION = 1
 
@@ -28,7 +29,6 @@ def curve_keys(name):
     folder = os.environ.get("GRIDRIG_BUS_KEYS")
     if not folder:
         return None
-    import zmq.auth
     public, secret = zmq.auth.load_certificate(os.path.join(folder, name + ".key_secret"))
     server, _ = zmq.auth.load_certificate(os.path.join(folder, "broker.key"))
     return public, secret, server

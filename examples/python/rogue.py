@@ -15,6 +15,7 @@ import os
 import time
 
 import zmq
+import zmq.auth
 
 
 def main():
@@ -32,7 +33,6 @@ def main():
     if sub is not None:
         sockets.append(sub)
     if args.server_key:
-        import zmq.auth
         server, _ = zmq.auth.load_certificate(args.server_key)
         public, secret = zmq.curve_keypair()
         for socket in sockets:
@@ -51,13 +51,14 @@ def main():
         seq += 1
         return json.dumps(dict(body, v=1, type=type_, sender=sender, seq=seq, interval=number)).encode()
 
+    big = [b"bids/h3", message("bids", "h3", {"house": "h3", "bids": [], "pad": "x" * 100_000}, interval)]
     forgeries = [
         ("random bytes", lambda: [os.urandom(8), os.urandom(64)]),
         ("one frame", lambda: [b"bids/h1"]),
         ("three frames", lambda: [b"bids/h1", message("bids", "h1", {"house": "h1", "bids": []}, interval), b"extra"]),
         ("negative bids for an unknown interval", lambda: [b"bids/h1", message(
             "bids", "h1", {"house": "h1", "bids": [{"id": "h1/ev", "side": "buy", "price": -5, "quantity": 7}]}, 9999)]),
-        ("100 kB payload", lambda: [b"bids/h3", message("bids", "h3", {"house": "h3", "bids": [], "pad": "x" * 100_000}, interval)]),
+        ("100 kB payload", lambda: big),
         ("forged awards", lambda: [b"awards/h2", message("awards", "market", {"house": "h2", "price": 0.01, "awards": [
             {"id": "h2/ev", "side": "buy", "quantity": 50, "price": 0.01}]}, interval)]),
         ("forged interval", lambda: [b"interval", message("interval", "conductor", {

@@ -1,0 +1,130 @@
+import Bus
+import Foundation
+import Harness
+import Messages
+import Testing
+
+/// Two free TCP ports for a bus, found by binding and letting go.
+private func freeBusPorts() throws -> (publish: UInt16, subscribe: UInt16) {
+    let context = try BusContext(), probe = try Broker(context: context)
+    defer { probe.stop() }
+    let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
+    return (ports[0], ports[1])
+}
+
+/// A folder of certificates as `gridrig keys FOLDER --participants NAMES` makes them.
+private func keysFolder(_ names: [String]) throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for name in [BusKeyFiles.broker] + names { try BusKeyFiles.write(try BusKeyPair.generate(), name: name, into: folder) }
+    return folder
+}
+
+/// The rogue peer of examples/python, flooding the bus at `ports` until stopped. It is given a second to start:
+/// from then on it reconnects to the broker as soon as the run binds it, and floods it for the whole run.
+private func rogue(_ ports: (publish: UInt16, subscribe: UInt16), serverKey: String? = nil) throws -> Child {
+    let child = try Child(["python3", "\(repository)/examples/python/rogue.py", "tcp://127.0.0.1:\(ports.publish)", "600",
+                           "--subscribe", "tcp://127.0.0.1:\(ports.subscribe)"] + (serverKey.map { ["--server-key", $0] } ?? []), environment: [:])
+    Thread.sleep(forTimeInterval: 1)
+    return child
+}
+
+/// No captured message is garbage or a forgery of the rogue's: every one decodes, comes from a participant and
+/// belongs to an interval the conductor opened.
+private func expectCleanCapture(_ report: RunReport, sourceLocation: SourceLocation = #_sourceLocation) {
+    let opened = Set(report.record.intervals.map(\.interval))
+    let participants = Set(report.record.households + ["conductor", "market", "grid"])
+    for captured in report.record.capture {
+        guard let message = try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? []) else {
+            Issue.record("captured garbage on \(captured.topic)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(participants.contains(message.header.sender), sourceLocation: sourceLocation)
+        #expect(message.header.interval.map(opened.contains) ?? true, "\(captured.topic) for interval \(message.header.interval ?? 0)",
+                sourceLocation: sourceLocation)
+        if case .awards(let awards) = message.body {
+            #expect(awards.awards.allSatisfy { $0.quantity < 50 }, "a forged award reached the capture", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+@Suite("The bus under attack: a real rogue process floods it with garbage and forgeries", .serialized, .timeLimit(.minutes(4)))
+struct BusSecurityRunTests {
+    @Test("Bound beyond loopback with the defaults, the bus authenticates: the rogue cannot join, the run passes, and its capture holds nothing of the rogue")
+    func authenticated() throws {
+        let ports = try freeBusPorts(), keys = try keysFolder([])
+        let loaded = try rig(hours: 24, appending: """
+            bus: {host: 0.0.0.0, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe), keys: \(keys)}
+            """)
+        #expect(loaded.run.bus.authenticates, "0.0.0.0 is beyond loopback")
+        // The rogue knows the broker's public key (it is public) but has no key the rig lists.
+        let attacker = try rogue(ports, serverKey: "\(keys)/broker.key")
+        defer { attacker.process.terminate() }
+        let report = try run(loaded)
+        #expect(report.passed, "\(report.table)")
+        #expect(report.record.admissions.authenticated)
+        #expect(report.record.admissions.refusedConnections.contains { $0.attempts > 0 }, "the rogue's connections were refused")
+        #expect(report.record.admissions.refusals.isEmpty, "nothing of the rogue reached the gate: \(report.record.admissions.refusals)")
+        expectCleanCapture(report)
+        #expect(report.table.contains("connection refused: unknown CURVE key"))
+    }
+
+    @Test("On loopback without authentication, the rogue's impersonations and garbage are refused and reported by sender, h2 ignores the forged awards, and only real intervals are judged")
+    func unauthenticated() throws {
+        let ports = try freeBusPorts()
+        let loaded = try rig(hours: 24, appending: """
+            bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
+            """)
+        #expect(!loaded.run.bus.authenticates)
+        let attacker = try rogue(ports)
+        defer { attacker.process.terminate() }
+        let report = try run(loaded)
+        let refused = Dictionary(report.record.admissions.refusals.map { ("\($0.reason.rawValue) \($0.sender ?? "-")", $0.messages) }, uniquingKeysWith: +)
+        for kind in ["impersonation market", "impersonation conductor", "impersonation h1", "unknown-sender rogue", "unattributable -", "oversize -"] {
+            #expect((refused[kind] ?? 0) > 0, "\(kind) not refused: \(refused)")
+        }
+        #expect(Set(report.record.admissions.refusals.map(\.connection)).count == 1, "every refusal is the rogue's one connection")
+        expectCleanCapture(report)
+        let cleared = try #require(verdict(report, .everyIntervalCleared))
+        #expect(cleared.measured.hasSuffix("of \(report.record.intervals.count) incomplete") && report.record.intervals.count == 288, "\(cleared.measured)")
+        #expect(verdict(report, .devicesFollowAwards)?.passed == true, "\(report.table)")
+        #expect(report.table.contains("refused: impersonation") && report.table.contains("\"market\" on peer"))
+        #expect(report.captureLines.contains("{\"summary\":\"refused\""))
+        #expect(report.captureLines.utf8.count < 100_000_000)
+    }
+
+    @Test("A household endpoint with its certificate from `gridrig keys` joins and passes; with a key the rig does not list it is refused, and GridRig says so")
+    func endpointKeys() throws {
+        let ports = try freeBusPorts(), keys = try keysFolder(["h2"])
+        let firstDevice = 20_000 + Int.random(in: 0..<20_000)
+        let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)"), ("start: \"00:00\"", "start: \"10:00\"")],
+                             appending: """
+            bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe), keys: \(keys)}
+            controller:
+              households: {h2: endpoint}
+            """)
+        let environment = try RunSession.endpointEnvironment(loaded, participant: "h2", options: RunOptions(profiles: "\(repository)/Profiles"))
+        #expect(environment["GRIDRIG_BUS_KEYS"] == keys)
+        let household = try Child(["python3", "\(repository)/examples/python/household.py"], environment: environment)
+        let report = try run(loaded)
+        #expect(report.passed, "\(report.table)")
+        #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body.type == "dispatch" })
+        #expect(household.exit() == 0, "\(household.standardError)")
+
+        // The same household with a certificate of its own making: the rig does not list its key.
+        let wrong = try keysFolder(["h2"])
+        try FileManager.default.removeItem(atPath: "\(wrong)/broker.key")
+        try FileManager.default.copyItem(atPath: "\(keys)/broker.key", toPath: "\(wrong)/broker.key")
+        let impostor = try Child(["python3", "\(repository)/examples/python/household.py"],
+                                 environment: environment.merging(["GRIDRIG_BUS_KEYS": wrong]) { $1 })
+        defer { impostor.process.terminate() }
+        do {
+            _ = try run(loaded)
+            Issue.record("the run passed with an unknown key")
+        } catch let error as RunError {
+            #expect(error.message.hasPrefix("never became ready within 8 s: h2"), "\(error)")
+            #expect(error.message.contains("the broker refused connections that failed CURVE authentication") && error.message.contains("127.0.0.1"),
+                    "\(error)")
+        }
+    }
+}
