@@ -75,4 +75,44 @@ struct BadBusInputTests {
         #expect(first.clearing != nil && second.clearing != nil)
         #expect(first.dispatched == ["h1", "h2"] && second.dispatched == ["h1", "h2"] && second.bidders == ["h1", "h2"])
     }
+
+    @Test("A household acts on awards only from the market and on intervals only from the conductor: anyone else's are refused as not-entitled")
+    func notEntitled() throws {
+        let world = try World()
+        defer { world.stop() }
+        let market = MarketAgent(setup: MarketSetup(households: ["h1", "h2", "h3"]), context: world.context, endpoints: world.broker.endpoints,
+                                 logger: world.logger)
+        let agents = world.households.map { HouseholdAgent(setup: $0, context: world.context, endpoints: world.broker.endpoints, logger: world.logger) }
+        let threads = [Spawned { try? market.run() }] + agents.map { agent in Spawned { try? agent.run() } }
+        let conductor = try world.conductor(timing: IntervalTiming(bidDeadline: .seconds(1), dispatchDeadline: .seconds(1)))
+        try conductor.waitUntilReady(["h1", "h2", "h3", "market"], timeout: .seconds(20))
+        let joined = DispatchSemaphore(value: 0)
+        let (context, endpoints) = (world.context, world.broker.endpoints)
+        let injected = Spawned {
+            // A household's own connection, speaking out of its role (no broker rules here: the participants judge).
+            guard let rogue = try? BusClient(context: context, endpoints: endpoints, topics: ["awards/h1"]),
+                  (try? rogue.join(topic: "hello/h2x", payload: Array("h2".utf8), timeout: .seconds(5))) == true else { return }
+            joined.signal()
+            guard let awards = try? rogue.receive(timeout: .seconds(10)), awards.topic == "awards/h1" else { return }
+            var writer = MessageWriter(sender: "h2")
+            let forged = writer.message(.awards(Awards(house: "h1", price: 0.01, awards: [.init(id: "h1/ev", side: .buy, quantity: 50)])), interval: 1)
+            try? rogue.publish(forged.topic, forged.encoded())
+            let opened = writer.message(.interval(IntervalStart(start: 0, length: 300, priceCap: 1, bidDeadlineMs: 1, clearingDeadlineMs: 1,
+                                                                dispatchDeadlineMs: 1)), interval: 7)
+            try? rogue.publish(opened.topic, opened.encoded())
+        }
+        #expect(joined.wait(timeout: .now() + 10) == .success)
+        _ = try conductor.runInterval()
+        #expect(injected.wait())
+        _ = try conductor.runInterval()
+        try conductor.finish()
+        #expect(threads.allSatisfy { $0.wait() })
+        #expect(agents[0].control.rejected[.notEntitled] == 2, "\(agents[0].control.rejected)")
+        let refusals = world.messages.compactMap { entry -> ErrorReport? in
+            guard entry.message.header.sender == "h1", case .error(let report) = entry.message.body, report.fault == .notEntitled else { return nil }
+            return report
+        }
+        #expect(Set(refusals.map(\.detail)) == ["only market sends awards messages", "only conductor sends interval messages"])
+        #expect(refusals.allSatisfy { $0.about == "h2" })
+    }
 }

@@ -127,4 +127,31 @@ struct BusSecurityRunTests {
                     "\(error)")
         }
     }
+
+    @Test("Bad bus settings and certificates are refused before anything runs, naming what is wrong and where")
+    func badSettings() throws {
+        let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+        expectRefused(rig: base + "bus: {auth: maybe}\n", "expected true or false")
+        expectRefused(rig: base + "bus: {rate-limit: 0}\n", "rate-limit")
+        expectRefused(rig: base + "bus: {secret: x}\n", "secret")
+
+        let ports = try freeBusPorts(), keys = try keysFolder([])
+        func refused(_ extra: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let loaded = try rig(hours: 1, appending: "bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)\(extra)}\n"
+                                 + "controller: {households: {h2: endpoint}}\n")
+            do {
+                _ = try run(loaded)
+                Issue.record("ran without the keys it needs", sourceLocation: sourceLocation)
+            } catch let error as RunError {
+                #expect(error.isBadInput && error.message.contains(message), "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        try refused("", "h2 runs elsewhere and the bus authenticates: name a keys folder (bus: {keys: FOLDER}), made with `gridrig keys FOLDER --participants h2`")
+        try refused(", keys: \(keys)", "\(keys)/h2.key:0:0: cannot read the file (make keys with `gridrig keys`)")
+        try BusKeyFiles.write(try BusKeyPair.generate(), name: "h2", into: keys)
+        let broken = try String(contentsOfFile: "\(keys)/broker.key_secret", encoding: .utf8)
+            .replacingOccurrences(of: "secret-key = \"", with: "secret-key = \"!!")
+        try broken.write(toFile: "\(keys)/broker.key_secret", atomically: true, encoding: .utf8)
+        try refused(", keys: \(keys)", "\(keys)/broker.key_secret:7:0: secret-key is not 40 characters of Z85")
+    }
 }

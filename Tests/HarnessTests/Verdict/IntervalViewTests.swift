@@ -27,6 +27,25 @@ struct IntervalViewTests {
         run.clear(99, quantity: 50, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 50)]])
         #expect(run.result(.awardsAddUp)?.measured == "0 of 2 intervals")
         #expect(run.result(.supplyEqualsDemand)?.passed == true)
+        // They are the sender's protocol violations instead, in the report's table, its JSON, and per sender.
+        let report = RunReport(run.record)
+        #expect(report.view.strays.map { [$0.sender, $0.why.rawValue, "\($0.messages)"] }
+                == [["conductor", "for an interval the conductor never opened", "1"], ["market", "for an interval the conductor never opened", "2"]])
+        #expect(report.table.contains("protocol violation: for an interval the conductor never opened  market"), "\(report.table)")
+        #expect(report.json.contains("\"protocol_violations\":[{\"sender\":\"conductor\""))
+    }
+
+    @Test("A message from a sender that is no participant of the run is a protocol violation of that sender, judged in no interval")
+    func unknownSender() throws {
+        var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.awardsAddUp)])
+        var stranger = MessageWriter(sender: "h9")
+        run.messages.append((stranger.message(.bids(Bids(house: "h9", bids: [WireBid(id: "h9/ev", side: .buy, price: 0.5, quantity: 1)])),
+                                              interval: 1), 0.5))
+        run.clear(1, quantity: 0, awards: [:])
+        let report = RunReport(run.record)
+        #expect(report.view.strays.map(\.sender) == ["h9"] && report.view.strays.first?.why == .unknownSender)
+        #expect(report.view.intervals.first?.bids["h9"] == nil)
+        #expect(report.table.contains("from no participant of the run"))
     }
 
     @Test("every-interval-cleared names a participant that asked for a control step and did not answer")
