@@ -49,6 +49,13 @@ public final class BusCapture: Sendable {
             ends.append(bytes.count)
             arrivals.append(time)
         }
+
+        /// Empties the log, keeping its storage for the next batch.
+        mutating func clear() {
+            bytes.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            arrivals.removeAll(keepingCapacity: true)
+        }
     }
 
     private let log = Mutex(Log())
@@ -56,19 +63,23 @@ public final class BusCapture: Sendable {
 
     public init(limit: Int = .max) { self.limit = limit }
 
-    /// Keeps `message` (its frames as sent), or counts it once the capture is full.
-    func record(_ message: ReceivedMessage, at time: Double) {
+    /// Keeps a batch of messages, or as many as fit; the rest are counted as overflow. One lock per batch.
+    func append(_ batch: Log) {
         log.withLock { log in
-            let size = message.byteCount + 4 * message.frameCount
-            guard log.bytes.count + size <= limit else {
-                if log.overflow.messages == 0 { log.overflow.first = time }
-                log.overflow.messages += 1
-                log.overflow.bytes += size
-                log.overflow.last = time
-                return
+            var start = 0
+            for (end, time) in zip(batch.ends, batch.arrivals) {
+                defer { start = end }
+                guard log.bytes.count + end - start <= limit else {
+                    if log.overflow.messages == 0 { log.overflow.first = time }
+                    log.overflow.messages += 1
+                    log.overflow.bytes += end - start
+                    log.overflow.last = time
+                    continue
+                }
+                log.bytes.append(contentsOf: batch.bytes[start..<end])
+                log.ends.append(log.bytes.count)
+                log.arrivals.append(time)
             }
-            for index in 0..<message.frameCount { message.withFrame(index) { log.append(frame: $0) } }
-            log.close(at: time)
         }
     }
 
@@ -225,11 +236,9 @@ public final class Broker: Sendable {
         let zap = sockets.zap, monitors = sockets.monitors
         defer { sockets.inbound = nil; sockets.outbound = nil; sockets.zap = nil; sockets.monitors = [] }
         var held = HeldMessages()
-        // Stamped before it is sent: a subscriber may act on it before `send` returns.
-        func send(_ message: ReceivedMessage) {
-            capture.record(message, at: unixTime())
-            outbound.send(message)
-        }
+        // What this wake-up sent, captured in one go at its end.
+        var batch = BusCapture.Log()
+        var spare: ReceivedMessage?  // the last message sent or refused, emptied, to receive the next into
         let polled = [inbound, outbound] + (zap.map { [$0] } ?? []) + monitors
         while !loop.isStopping.load(ordering: .relaxed) {
             let wait = min(held.nextDue ?? .milliseconds(20), .milliseconds(20))
@@ -242,16 +251,18 @@ public final class Broker: Sendable {
             if ready[0] {
                 // A batch at a time, so that a flood cannot keep the loop from stopping, answering ZAP or releasing.
                 for _ in 0..<4_096 {
-                    guard let message = (try? inbound.receiveMessage()) ?? nil else { break }
+                    guard let message = (try? inbound.receiveMessage(reusing: spare)) ?? nil else { break }
+                    spare = message
                     let now = unixTime()
                     if let connection = message.property("User-Id") {
                         let admitted = loop.gate.withLock { gate in
                             gate.admit(connection: connection, address: message.property("Peer-Address") ?? "", frames: message.frameCount,
-                                       bytes: message.byteCount, payload: { message.bytes(of: 1) }, at: now)
+                                       bytes: message.byteCount, withPayload: { message.withFrame(1, $0) }, at: now)
                         }
-                        guard admitted else { continue }
+                        guard admitted else { message.discard(); continue }
                     }
-                    guard let faults else { send(message); continue }
+                    guard let faults else { send(message, at: now, to: outbound, recording: &batch); continue }
+                    spare = nil  // it may be held
                     let topic = message.topic, payload = (1..<max(1, message.frameCount)).map { message.bytes(of: $0) }
                     let action = faults.action(topic: topic, payload: payload)
                     if action != .forward {
@@ -259,20 +270,32 @@ public final class Broker: Sendable {
                     }
                     switch action {
                     case .forward, .duplicate:
-                        if action == .duplicate { send(message.copy()) }
-                        send(message)
-                        for held in held.release(passed: topic) { send(held.message) }
+                        if action == .duplicate { send(message.copy(), at: now, to: outbound, recording: &batch) }
+                        send(message, at: now, to: outbound, recording: &batch)
+                        for held in held.release(passed: topic) { send(held.message, at: unixTime(), to: outbound, recording: &batch) }
                     case .drop: break
                     case .delay(let delay): held.hold(message, topic: topic, for: delay, afterNext: false)
                     case .reorder(let limit): held.hold(message, topic: topic, for: limit, afterNext: true)
                     }
                 }
             }
-            for message in held.release() { send(message.message) }
+            for message in held.release() { send(message.message, at: unixTime(), to: outbound, recording: &batch) }
+            if !batch.ends.isEmpty {
+                capture.append(batch)
+                batch.clear()
+            }
             if ready[1] {
                 while (try? outbound.receiveMessage()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
             }
         }
+    }
+
+    /// Sends `message` on, recorded in `batch` as sent at `time` (stamped before it goes: a subscriber may act on
+    /// it before `send` returns).
+    private static func send(_ message: ReceivedMessage, at time: Double, to outbound: BusSocket, recording batch: inout BusCapture.Log) {
+        for index in 0..<message.frameCount { message.withFrame(index) { batch.append(frame: $0) } }
+        batch.close(at: time)
+        outbound.send(message)
     }
 
     /// Answers every waiting ZAP request (RFC 27): version, request id, domain, address, routing id, mechanism,

@@ -26,9 +26,9 @@ public struct BusRules: Sendable {
 public struct BusRoster: Sendable {
     public var names: Set<String>
     /// The sender a message's payload frame claims, or nil when it names none.
-    public var sender: @Sendable (_ payload: [UInt8]) -> String?
+    public var sender: @Sendable (_ payload: UnsafeRawBufferPointer) -> String?
 
-    public init(names: Set<String>, sender: @escaping @Sendable (_ payload: [UInt8]) -> String?) {
+    public init(names: Set<String>, sender: @escaping @Sendable (_ payload: UnsafeRawBufferPointer) -> String?) {
         self.names = names
         self.sender = sender
     }
@@ -137,9 +137,10 @@ struct BusGate {
     /// Forgets which connection speaks for `sender`, so that a restarted participant can speak again on a new one.
     mutating func release(_ sender: String) { speakers[sender] = nil }
 
-    /// Whether a message of `frames` frames and `bytes` bytes from `connection` goes on; `payload` reads its
-    /// payload frame, asked only when the sender must be checked.
-    mutating func admit(connection: String, address: String, frames: Int, bytes: Int, payload: () -> [UInt8], at now: Double) -> Bool {
+    /// Whether a message of `frames` frames and `bytes` bytes from `connection` goes on; `withPayload` hands its
+    /// payload frame to a reader, asked only when the sender must be checked.
+    mutating func admit(connection: String, address: String, frames: Int, bytes: Int,
+                        withPayload: (_ read: (UnsafeRawBufferPointer) -> String?) -> String?, at now: Double) -> Bool {
         func refuse(_ reason: BusRefusalReason, _ sender: String? = nil) -> Bool {
             let key = "\(connection)\u{0}\(sender ?? "")\u{0}\(reason.rawValue)"
             refused[key, default: BusRefusal(connection: connection, address: address, sender: sender, reason: reason, first: now)].messages += 1
@@ -150,7 +151,7 @@ struct BusGate {
         guard bytes <= rules.maxMessageBytes else { return refuse(.oversize) }
         if !unlimitedConnections.contains(connection), !take(connection, at: now) { return refuse(.rateLimit) }
         guard let roster = rules.roster else { return true }
-        guard frames == 2, let sender = roster.sender(payload()) else { return refuse(.unattributable) }
+        guard frames == 2, let sender = withPayload(roster.sender) else { return refuse(.unattributable) }
         guard roster.names.contains(sender) else { return refuse(.unknownSender, sender) }
         if rules.authentication != nil {
             guard authenticated[connection]?.contains(sender) == true else { return refuse(.impersonation, sender) }

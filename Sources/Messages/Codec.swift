@@ -288,11 +288,98 @@ struct Fields {
 }
 
 extension Message {
-    /// The `sender` a payload frame claims, without reading the rest: what the broker binds to a connection.
-    /// Nil when the frame is not a JSON object with a string `sender`.
-    public static func sender(of payload: [UInt8]) -> String? {
-        guard let root = try? JSONValue.parse(payload), case .object(let members) = root.kind,
-              let value = members.first(where: { $0.key == "sender" })?.value, case .string(let sender) = value.kind else { return nil }
-        return sender
+    /// The `sender` a payload frame claims: what the broker binds to a connection. It scans the top-level object's
+    /// keys and skips their values without building them (the broker reads every message). Nil when the frame is
+    /// not an object whose `sender` is a string, or names `sender` twice (a receiver must not read another sender
+    /// than the broker did). The rest of the frame is the receivers' to judge.
+    public static func sender(of payload: UnsafeRawBufferPointer) -> String? {
+        var scanner = SenderScanner(bytes: payload)
+        return scanner.sender()
+    }
+}
+
+/// A forward-only scan of a JSON object's top-level keys for `Message.sender(of:)`.
+private struct SenderScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+    static let senderKey = Array("sender".utf8)
+
+    mutating func sender() -> String? {
+        skipWhitespace()
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var found: String?
+        skipWhitespace()
+        if take(UInt8(ascii: "}")) { return nil }
+        while true {
+            skipWhitespace()
+            guard let key = string() else { return nil }
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return nil }
+            skipWhitespace()
+            if key.elementsEqual(Self.senderKey) {
+                guard found == nil, index < bytes.count, bytes[index] == UInt8(ascii: "\""), let value = string() else { return nil }
+                found = String(decoding: value, as: UTF8.self)
+            } else {
+                guard skipValue() else { return nil }
+            }
+            skipWhitespace()
+            if take(UInt8(ascii: ",")) { continue }
+            return take(UInt8(ascii: "}")) ? found : nil
+        }
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D { index += 1 }
+    }
+
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// A string's bytes between its quotes; nil if it does not close, or holds an escape (no participant name
+    /// needs one, and decoding it here would be a second decoder to keep in step with the first).
+    mutating func string() -> UnsafeRawBufferPointer.SubSequence? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return bytes[start..<index - 1]
+            case UInt8(ascii: "\\"): return nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    /// Skips one value: a string (escapes allowed), a nested object or list, or a bare scalar.
+    mutating func skipValue() -> Bool {
+        var depth = 0
+        repeat {
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard index < bytes.count else { return false }
+                index += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { return true }  // the enclosing object's end: a scalar ended here
+                depth -= 1
+                index += 1
+            case UInt8(ascii: ","):
+                if depth == 0 { return true }
+                index += 1
+            default:
+                index += 1
+            }
+        } while depth > 0 || (index < bytes.count && ![UInt8(ascii: ","), UInt8(ascii: "}")].contains(bytes[index]))
+        return true
     }
 }

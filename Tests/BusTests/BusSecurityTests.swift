@@ -103,7 +103,7 @@ struct BusSecurityTests {
         rules.unlimited = ["conductor"]
         var gate = BusGate(rules: rules)
         func admit(_ connection: String, _ sender: String, at time: Double) -> Bool {
-            gate.admit(connection: connection, address: "127.0.0.1", frames: 2, bytes: 10, payload: { payload(sender, "x") }, at: time)
+            gate.admit(connection: connection, address: "127.0.0.1", frames: 2, bytes: 10, withPayload: { payload(sender, "x").withUnsafeBytes($0) }, at: time)
         }
         #expect((0..<15).filter { _ in admit("peer 1", "h1", at: 100) }.count == 10)
         #expect((0..<15).filter { _ in admit("peer 1", "h1", at: 100.5) }.count == 5)

@@ -73,4 +73,64 @@ struct MessageTests {
     func refused(topic: String, json: String, expected: String) {
         #expect(fault(topic, json) == expected)
     }
+
+    @Test("The broker's sender scan reads the sender every message type's receivers decode, from any field order and spacing")
+    func senderScan() throws {
+        for body in Self.examples {
+            var writer = MessageWriter(sender: "h7")
+            let encoded = writer.message(body, interval: 3).encoded()
+            #expect(encoded.withUnsafeBytes(Message.sender(of:)) == "h7", "\(body.type)")
+            // The same object as another writer might lay it out: keys reversed, spaces between tokens.
+            guard case .object(let members) = try JSONValue.parse(encoded).kind else { continue }
+            let reversed = "{ " + members.reversed().map { member in
+                let start = member.value.offset
+                let text = String(decoding: encoded[start...], as: UTF8.self)
+                return "\"\(member.key)\" :  " + String(text.prefix(Self.valueLength(text)))
+            }.joined(separator: " ,\n ") + " }"
+            #expect(Array(reversed.utf8).withUnsafeBytes(Message.sender(of:)) == "h7", "\(reversed)")
+            #expect((try? Message.decode(topic: writer.message(body, interval: 3).topic, payload: Array(reversed.utf8)))?.header.sender == "h7")
+        }
+    }
+
+    /// The length of the JSON value at the start of `text`.
+    private static func valueLength(_ text: String) -> Int {
+        var depth = 0, inString = false, escaped = false
+        for (offset, character) in text.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false; if depth == 0 { return offset + 1 } }
+                continue
+            }
+            switch character {
+            case "\"": inString = true
+            case "{", "[": depth += 1
+            case "}", "]":
+                if depth == 0 { return offset }
+                depth -= 1
+                if depth == 0 { return offset + 1 }
+            case ",": if depth == 0 { return offset }
+            default: break
+            }
+        }
+        return text.count
+    }
+
+    @Test("The sender scan names no sender where a receiver could read another, or none", arguments: [
+        #"{"v":1,"sender":"h1","sender":"market"}"#,  // twice: the receivers take the first, a forger hopes for the last
+        #"{"v":1,"sender":"mark\u0065t"}"#,           // an escape: refused, never decoded a second way
+        #"{"v":1,"body":{"sender":"market"}}"#,        // only a nested one
+        #"{"v":1,"sender":7}"#,
+        #"{"v":1,"sender":"h1""#,
+        #"["sender","h1"]"#,
+        #"sender"#,
+        "",
+    ])
+    func senderScanRefuses(json: String) {
+        #expect(Array(json.utf8).withUnsafeBytes(Message.sender(of:)) == nil)
+    }
+
+    @Test("The sender scan skips nested values, escaped quotes and brackets inside strings")
+    func senderScanSkips() {
+        let json = #"{"detail":"a "quoted" } ] , text","bids":[{"id":"x","n":[1,2,{"sender":"market"}]}],"ok":true,"sender":"h3","n":-1.5e3}"#
+        #expect(Array(json.utf8).withUnsafeBytes(Message.sender(of:)) == "h3")
+    }
 }

@@ -1,5 +1,7 @@
 // Bus benchmarks (docs/PERFORMANCE.md).
-//   BusBench broker N              N small messages through GridRig's broker (capture on); prints msgs/s
+//   BusBench broker N [rules|curve] N small messages through GridRig's broker (capture on); prints msgs/s. With
+//                                  "rules" the broker admits each as a run's does (a JSON payload whose sender is
+//                                  bound to its connection); "curve" adds CURVE authentication on every connection
 //   BusBench dispatch HOUSES K [full]  K lockstep intervals of HOUSES households (thermostat + EV charger each; with
 //                                  "full" also PV and a battery) with the
 //                                  reference market and agents; latency from the clearing's arrival at the broker to
@@ -16,7 +18,7 @@ import Modbus
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let first = Int(arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: BusBench broker N | dispatch HOUSES INTERVALS\n".utf8))
+    FileHandle.standardError.write(Data("usage: BusBench broker N [rules|curve] | dispatch HOUSES INTERVALS\n".utf8))
     exit(2)
 }
 var logger = Logger(label: "bench")
@@ -28,18 +30,34 @@ switch arguments[1] {
 case "broker":
     // One context each, as separate processes would have: a context's single I/O thread would otherwise carry all
     // three connections.
+    let mode = arguments.count > 3 ? arguments[3] : "bare"
     let context = try BusContext(), publisherContext = try BusContext(), subscriberContext = try BusContext()
+    // A bus message's shape: the JSON header a participant sends, and a small body.
+    let message = Array(#"{"v":1,"type":"bids","interval":12,"sender":"bench","seq":1,"house":"bench","bids":[]}"#.utf8)
+    var rules = BusRules()
+    if mode != "bare" {
+        rules.roster = BusRoster(names: ["bench", "listener"]) { Message.sender(of: $0) }
+        rules.unlimited = ["bench", "listener"]
+    }
+    let server = try BusKeyPair.generate(), publisherKeys = try BusKeyPair.generate(), subscriberKeys = try BusKeyPair.generate()
+    if mode == "curve" {
+        rules.authentication = BusAuthentication(server: server, participants: [publisherKeys.publicKey: ["bench"], subscriberKeys.publicKey: ["listener"]])
+    }
+    let credentials = mode == "curve" ? (publisher: BusCredentials(keys: publisherKeys, serverKey: server.publicKey),
+                                         subscriber: BusCredentials(keys: subscriberKeys, serverKey: server.publicKey)) : nil
     // Unbounded queues, as libzmq's own throughput tests use: nothing is dropped, so every message is counted.
-    let broker = try Broker(context: context, highWater: 0)
-    let subscriber = try BusClient(context: subscriberContext, endpoints: broker.endpoints, topics: ["bench"], highWater: 0)
-    guard try subscriber.join(topic: "hello/sub", payload: [1], timeout: .seconds(5)) else { fatalError("no broker") }
+    let broker = try Broker(context: context, highWater: 0, rules: rules)
+    let subscriber = try BusClient(context: subscriberContext, endpoints: broker.endpoints, topics: ["bench"], credentials: credentials?.subscriber,
+                                   highWater: 0)
+    let hello = Array(#"{"v":1,"type":"hello","sender":"listener","seq":1,"role":"observer"}"#.utf8)
+    guard try subscriber.join(topic: "hello/sub", payload: hello, timeout: .seconds(5)) else { fatalError("no broker") }
     let endpoints = broker.endpoints
     let done = DispatchSemaphore(value: 0), drained = DispatchSemaphore(value: 0)
     let start = ContinuousClock.now
     Thread {
-        let publisher = try! BusClient(context: publisherContext, endpoints: endpoints, topics: [], highWater: 0)
-        _ = try! publisher.join(topic: "hello/pub", payload: [2], timeout: .seconds(5))
-        let payload = Array("0123456789abcdef".utf8)
+        let publisher = try! BusClient(context: publisherContext, endpoints: endpoints, topics: [], credentials: credentials?.publisher, highWater: 0)
+        _ = try! publisher.join(topic: "hello/pub", payload: message, timeout: .seconds(5))
+        let payload = mode == "bare" ? Array("0123456789abcdef".utf8) : message
         for _ in 0..<first { try! publisher.publish("bench", payload) }
         drained.wait()  // closing sooner would discard what is still queued after the linger
         done.signal()
@@ -54,7 +72,8 @@ case "broker":
     drained.signal()
     done.wait()
     let seconds = (finished - (began ?? start)) / .seconds(1)
-    print(String(format: "broker %.0f msgs/s (%d of %d delivered, %d captured)", Double(count) / seconds, count, first, broker.capture.count))
+    print(String(format: "broker (%@) %.0f msgs/s (%d of %d delivered, %d captured, %d refused)", mode, Double(count) / seconds, count, first,
+                 broker.capture.count, broker.refusals.map(\.messages).reduce(0, +)))
     broker.stop()
 
 case "dispatch":
