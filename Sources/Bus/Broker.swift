@@ -131,6 +131,9 @@ public struct BusCaptureOverflow: Sendable, Equatable {
 /// judged by who sent it (`BusGate`).
 public final class Broker: Sendable {
     public let endpoints: BusEndpoints
+    /// The same sockets for participants in this process and this context (`inproc`): no network, no
+    /// authentication, and trusted as GridRig's own (`BusRules.local`).
+    public let localEndpoints: BusEndpoints
     /// What subscribers were sent (a message a fault dropped is not in it; one it duplicated is in it twice).
     public let capture: BusCapture
     private let loop: LoopState
@@ -142,7 +145,7 @@ public final class Broker: Sendable {
     /// Connections turned away for their keys.
     public var refusedConnections: [RefusedConnection] {
         loop.gate.withLock { gate in
-            gate.refusedConnections.values.sorted { ($0.first, $0.address) < ($1.first, $1.address) }
+            gate.refusedConnections.values.sorted { ($0.first, $0.address ?? "") < ($1.first, $1.address ?? "") }
                 + (gate.failedHandshakes.attempts > 0 ? [gate.failedHandshakes] : [])
         }
     }
@@ -164,6 +167,7 @@ public final class Broker: Sendable {
                 highWater: Int32 = 100_000, rules: BusRules = BusRules(), faults: (any BusFaultPolicy)? = nil) throws(BusError) {
         loop = LoopState(rules: rules)
         capture = BusCapture(limit: rules.captureLimit)
+        let local = "inproc://gridrig.broker.\(UInt(bitPattern: ObjectIdentifier(loop).hashValue))"  // unique: a context may hold several
         // The ZAP handler must be bound before a socket that asks it accepts connections.
         let zap: BusSocket? = rules.roster == nil && rules.authentication == nil ? nil : try BusSocket(context, .reply)
         _ = try zap?.bind("inproc://zeromq.zap.01")
@@ -176,8 +180,7 @@ public final class Broker: Sendable {
         for (index, socket) in [inbound, outbound].enumerated() {
             if let authentication = rules.authentication {
                 try socket.serveCurve(secretKey: authentication.server.secretKey)
-                // Unique per broker: a context may hold several (tests do).
-                let endpoint = "inproc://gridrig.handshakes.\(ObjectIdentifier(loop).hashValue).\(index)"
+                let endpoint = local + ".handshakes.\(index)"
                 try socket.monitorHandshakes(on: endpoint)
                 let monitor = try BusSocket(context, .pair)
                 try monitor.connect(endpoint)
@@ -187,6 +190,7 @@ public final class Broker: Sendable {
         }
         func endpoint(_ port: UInt16) -> String { "tcp://\(host):\(port == 0 ? "*" : String(port))" }
         endpoints = BusEndpoints(publish: try inbound.bind(endpoint(publishPort)), subscribe: try outbound.bind(endpoint(subscribePort)))
+        localEndpoints = BusEndpoints(publish: try inbound.bind(local + ".publish"), subscribe: try outbound.bind(local + ".subscribe"))
         try inbound.send([[0x01]])  // subscribe to every topic upstream
         let sockets = Sockets(inbound: inbound, outbound: outbound, zap: zap, monitors: monitors)
         let capture = self.capture
@@ -254,7 +258,7 @@ public final class Broker: Sendable {
                     guard let message = (try? inbound.receiveMessage(reusing: spare)) ?? nil else { break }
                     spare = message
                     let now = unixTime()
-                    if let connection = message.property("User-Id") {
+                    if let connection = message.property("User-Id") {  // none: a local connection
                         let admitted = loop.gate.withLock { gate in
                             gate.admit(connection: connection, address: message.property("Peer-Address") ?? "", frames: message.frameCount,
                                        bytes: message.byteCount, withPayload: { message.withFrame(1, $0) }, at: now)

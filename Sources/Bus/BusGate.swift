@@ -11,8 +11,9 @@ public struct BusRules: Sendable {
     public var maxMessageBytes = 65_536
     /// Messages a second one connection may publish, sustained and as a burst; the excess is dropped.
     public var rateLimit = 20_000
-    /// Senders whose connections have no rate limit (GridRig's own conductor, which speaks to every household).
-    public var unlimited: Set<String> = []
+    /// Senders that speak only on the broker's local endpoints (GridRig's own participants, in its process): a
+    /// network connection that claims one is an impostor. Local connections are GridRig's code, and trusted.
+    public var local: Set<String> = []
     /// Bytes of messages the capture keeps; what follows is counted, not kept.
     public var captureLimit = 1 << 30
 
@@ -77,11 +78,14 @@ public struct BusRefusal: Sendable, Equatable {
     public var last = 0.0
 }
 
-/// A connection the broker's ZAP handler turned away, summed by address and key.
+/// Connections the broker turned away, summed by address and key.
 public struct RefusedConnection: Sendable, Equatable {
-    public var address: String
-    /// The CURVE public key it presented (Z85).
-    public var key: String
+    /// Its IP address, when the refusal knows it.
+    public var address: String?
+    /// The CURVE public key it presented (Z85), when it got that far.
+    public var key: String?
+    /// Why: "unknown CURVE key", or "failed CURVE handshake" (a wrong broker key, or no CURVE at all).
+    public var reason: String
     public var attempts = 0
     public var first = 0.0
     public var last = 0.0
@@ -95,14 +99,12 @@ struct BusGate {
     private var speakers: [String: String] = [:]
     /// With authentication, the senders each connection's key speaks for.
     private var authenticated: [String: Set<String>] = [:]
-    /// Connections that speak for an unlimited sender.
-    private var unlimitedConnections: Set<String> = []
     private var buckets: [String: (tokens: Double, at: Double)] = [:]
     private var refused: [String: BusRefusal] = [:]
     private(set) var refusedConnections: [String: RefusedConnection] = [:]
     /// Security handshakes that failed before the ZAP handler was asked: a client with the wrong broker key, or
     /// without CURVE.
-    private(set) var failedHandshakes = RefusedConnection(address: "unknown", key: "(wrong broker key, or no CURVE)")
+    private(set) var failedHandshakes = RefusedConnection(reason: "failed CURVE handshake (a wrong broker key, or no CURVE)")
     private var peers = 0
 
     init(rules: BusRules) { self.rules = rules }
@@ -121,9 +123,9 @@ struct BusGate {
             authenticated[name] = names
             return name
         }
-        let key = curveKey ?? "(none)"
-        refusedConnections[address + " " + key, default: RefusedConnection(address: address, key: key, first: now)].attempts += 1
-        refusedConnections[address + " " + key]!.last = now
+        let entry = address + " " + (curveKey ?? "")
+        refusedConnections[entry, default: RefusedConnection(address: address, key: curveKey, reason: "unknown CURVE key", first: now)].attempts += 1
+        refusedConnections[entry]!.last = now
         return nil
     }
 
@@ -137,7 +139,7 @@ struct BusGate {
     /// Forgets which connection speaks for `sender`, so that a restarted participant can speak again on a new one.
     mutating func release(_ sender: String) { speakers[sender] = nil }
 
-    /// Whether a message of `frames` frames and `bytes` bytes from `connection` goes on; `withPayload` hands its
+    /// Whether a message of `frames` frames and `bytes` bytes from network connection `connection` goes on; `withPayload` hands its
     /// payload frame to a reader, asked only when the sender must be checked.
     mutating func admit(connection: String, address: String, frames: Int, bytes: Int,
                         withPayload: (_ read: (UnsafeRawBufferPointer) -> String?) -> String?, at now: Double) -> Bool {
@@ -149,10 +151,11 @@ struct BusGate {
             return false
         }
         guard bytes <= rules.maxMessageBytes else { return refuse(.oversize) }
-        if !unlimitedConnections.contains(connection), !take(connection, at: now) { return refuse(.rateLimit) }
+        guard take(connection, at: now) else { return refuse(.rateLimit) }
         guard let roster = rules.roster else { return true }
         guard frames == 2, let sender = withPayload(roster.sender) else { return refuse(.unattributable) }
         guard roster.names.contains(sender) else { return refuse(.unknownSender, sender) }
+        guard !rules.local.contains(sender) else { return refuse(.impersonation, sender) }
         if rules.authentication != nil {
             guard authenticated[connection]?.contains(sender) == true else { return refuse(.impersonation, sender) }
         } else {
@@ -160,7 +163,6 @@ struct BusGate {
             guard speaker == connection else { return refuse(.impersonation, sender) }
             speakers[sender] = connection
         }
-        if rules.unlimited.contains(sender) { unlimitedConnections.insert(connection) }
         return true
     }
 

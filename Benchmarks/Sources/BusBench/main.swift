@@ -37,7 +37,7 @@ case "broker":
     var rules = BusRules()
     if mode != "bare" {
         rules.roster = BusRoster(names: ["bench", "listener"]) { Message.sender(of: $0) }
-        rules.unlimited = ["bench", "listener"]
+        rules.rateLimit = .max
     }
     let server = try BusKeyPair.generate(), publisherKeys = try BusKeyPair.generate(), subscriberKeys = try BusKeyPair.generate()
     if mode == "curve" {

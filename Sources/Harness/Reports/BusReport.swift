@@ -27,8 +27,9 @@ struct BusReport {
     var table: TextTable {
         var table = TextTable(header: ["on the bus", "who", "messages", "first", "last"], alignments: [.left, .left, .right, .right, .right])
         for connection in admissions.refusedConnections {
-            table.append(["connection refused: unknown CURVE key", "\(connection.address) key \(connection.key.prefix(8))…",
-                          "\(connection.attempts) tries", since(connection.first), since(connection.last)])
+            let who = [connection.address, connection.key.map { "key \($0.prefix(8))…" }].compactMap { $0 }.joined(separator: " ")
+            table.append(["connection refused: \(connection.reason)", who.isEmpty ? "unknown" : who, "\(connection.attempts) tries",
+                          since(connection.first), since(connection.last)])
         }
         for refusal in admissions.refusals {
             let who = (refusal.sender.map { "\"\($0)\" on " } ?? "") + "\(refusal.connection) (\(refusal.address))"
@@ -50,8 +51,9 @@ struct BusReport {
         root.field("authenticated", json: admissions.authenticated ? "true" : "false")
         root.field("refused_connections", json: JSONWriter.list(admissions.refusedConnections.map { connection in
             var item = JSONWriter()
-            item.field("address", connection.address)
-            item.field("key", connection.key)
+            item.fieldIfPresent("address", connection.address)
+            item.fieldIfPresent("key", connection.key)
+            item.field("reason", connection.reason)
             item.field("attempts", connection.attempts)
             item.field("first", connection.first)
             item.field("last", connection.last)

@@ -1,26 +1,38 @@
 import Bus
 import Messages
 
-/// Who may use a run's bus (docs/PROTOCOL.md, "Security"): the broker's rules, and the credentials of every
-/// participant GridRig starts. With authentication, GridRig makes a key pair per run for each participant it
-/// starts; an endpoint's public key, and then the broker's pair, come from the rig's keys folder.
+/// Who may use a run's bus (docs/PROTOCOL.md, "Security"): the broker's rules, and the credentials of the
+/// controller processes GridRig starts. GridRig's own participants (the conductor, and reference agents in its
+/// process) speak on the broker's local endpoints, and no connection from the network may use their names. With
+/// authentication, GridRig makes a key pair per run for each process it starts; an endpoint's public key, and then
+/// the broker's pair, come from the rig's keys folder.
 struct BusAccess {
+    /// How a participant reaches the bus.
+    enum Place: Equatable {
+        /// In GridRig's process, on the broker's local endpoints.
+        case local
+        /// A process GridRig starts.
+        case command
+        /// Started elsewhere.
+        case endpoint
+    }
+
     let rules: BusRules
-    /// By participant; empty without authentication.
+    /// Of the processes GridRig starts, by participant; empty without authentication.
     let credentials: [String: BusCredentials]
 
-    /// - Parameter speakers: every participant by name, each with the further senders it speaks for (the conductor
-    ///   bids as `grid`), and whether it runs elsewhere.
-    init(_ settings: RunSettings.BusSettings, speakers: [(name: String, alsoSpeaksFor: [String], endpoint: Bool)]) throws(RunError) {
+    /// - Parameter speakers: every participant by name, the further senders it speaks for (the conductor bids as
+    ///   `grid`), and where it runs.
+    init(_ settings: RunSettings.BusSettings, speakers: [(name: String, alsoSpeaksFor: [String], place: Place)]) throws(RunError) {
         var rules = BusRules(roster: BusRoster(names: Set(speakers.flatMap { [$0.name] + $0.alsoSpeaksFor }),
                                                sender: { Message.sender(of: $0) }))
         rules.maxMessageBytes = settings.maxMessageBytes
         rules.rateLimit = settings.rateLimit
         rules.captureLimit = settings.captureLimit
-        rules.unlimited = [ParticipantName.conductor]
+        rules.local = Set(speakers.filter { $0.place == .local }.flatMap { [$0.name] + $0.alsoSpeaksFor })
         var credentials: [String: BusCredentials] = [:]
         if settings.authenticates {
-            if settings.keys == nil, let endpoint = speakers.first(where: \.endpoint) {
+            if settings.keys == nil, let endpoint = speakers.first(where: { $0.place == .endpoint }) {
                 throw RunError(message: "\(endpoint.name) runs elsewhere and the bus authenticates: name a keys folder (bus: {keys: FOLDER}), made with `gridrig keys FOLDER --participants \(endpoint.name)`",
                                isBadInput: true)
             }
@@ -30,9 +42,10 @@ struct BusAccess {
                 var keys: [String: Set<String>] = [:]
                 for speaker in speakers {
                     let names = Set([speaker.name] + speaker.alsoSpeaksFor)
-                    if speaker.endpoint, let folder = settings.keys {
-                        keys[try BusKeyFiles.publicKey(of: speaker.name, in: folder), default: []].formUnion(names)
-                    } else {
+                    switch speaker.place {
+                    case .local: continue
+                    case .endpoint: if let folder = settings.keys { keys[try BusKeyFiles.publicKey(of: speaker.name, in: folder), default: []].formUnion(names) }
+                    case .command:
                         let pair = try Self.generate()
                         credentials[speaker.name] = BusCredentials(keys: pair, serverKey: server.publicKey)
                         keys[pair.publicKey] = names

@@ -90,9 +90,8 @@ public final class Conductor {
     /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
     ///   `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
     /// - Parameter outages: while one is in force, `grid` bids for its grid-forming battery instead of the utility.
-    /// - Parameter credentials: with them, the conductor authenticates to the broker with CURVE.
-    public init(context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, households: [String], fleet: Fleet,
-                timing: IntervalTiming, grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
+    public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
+                grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
         self.grid = grid
         self.outages = outages
         self.households = households
@@ -101,14 +100,9 @@ public final class Conductor {
         self.logger = logger
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"],
-                                   credentials: credentials)
+            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"])
             let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
-            if joined, grid != nil {  // speaks for `grid` from the start: without authentication, a name is the first speaker's
-                let gridHello = gridWriter.message(.hello(Hello(role: "grid", software: "gridrig conductor")))
-                try client.publish(gridHello.topic, gridHello.encoded())
-            }
         } catch {
             throw ConductorError(message: "conductor: \(error)")
         }

@@ -129,9 +129,16 @@ public enum RunSession {
             marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
             let settings = rig.run
             do {
-                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, gridSource == nil ? [] : [Conductor.gridName], false),
-                                                                (ParticipantName.market, [], settings.market == .endpoint)]
-                                       + households.map { ($0.house, [], settings.households[$0.house] == .endpoint) })
+                func place(_ role: RunSettings.Role) -> BusAccess.Place {
+                    switch role {
+                    case .builtin, .mutant: .local
+                    case .command: .command
+                    case .endpoint: .endpoint
+                    }
+                }
+                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, gridSource == nil ? [] : [Conductor.gridName], .local),
+                                                                (ParticipantName.market, [], place(settings.market))]
+                                       + households.map { ($0.house, [], place(settings.households[$0.house] ?? .builtin)) })
             } catch {
                 fleet.stop()
                 throw error
@@ -174,12 +181,11 @@ public enum RunSession {
             case .builtin, .mutant:
                 if var setup {
                     if case .mutant(let mutation) = role { setup.mutation = mutation }
-                    let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.endpoints, credentials: access.credentials[name],
-                                               logger: logger)
+                    let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.localEndpoints, logger: logger)
                     participants.append(Participant(name: name, control: agent.control) { () throws(ParticipantError) in try agent.run() })
                 } else {
-                    let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.endpoints,
-                                             credentials: access.credentials[name], logger: logger)
+                    let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.localEndpoints,
+                                             logger: logger)
                     participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
                 }
             case .command(let command):
@@ -216,8 +222,7 @@ public enum RunSession {
             try launch(ParticipantName.market)
             for house in houses { try launch(house) }
             do {
-                conductor = try Conductor(context: context, endpoints: broker.endpoints, credentials: access.credentials[ParticipantName.conductor],
-                                          households: houses, fleet: fleet,
+                conductor = try Conductor(context: context, endpoints: broker.localEndpoints, households: houses, fleet: fleet,
                                           timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
                                                                  physicsStep: min(10, settings.interval, settings.controlPeriod), priceCap: settings.priceCap,
                                                                  bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
@@ -240,7 +245,9 @@ public enum RunSession {
                     let silent = everyone.subtracting(conductor.ready).sorted().map { name in
                         processes.first { $0.role == name }.map { process in process.lastWords.map { "\(name) (standard error: \($0))" } ?? name } ?? name
                     }
-                    let refused = broker.refusedConnections.map { "\($0.attempts) from \($0.address) with key \($0.key)" }
+                    let refused = broker.refusedConnections.map { refused in
+                        "\(refused.attempts) \(refused.reason)" + (refused.address.map { " from \($0)" } ?? "") + (refused.key.map { " with key \($0)" } ?? "")
+                    }
                     throw RunError(message: "never became ready within \(Int((options.readyTimeout / .seconds(1)).rounded())) s: \(silent.joined(separator: ", "))"
                                    + (refused.isEmpty ? "" : "; the broker refused connections that failed CURVE authentication: \(refused.joined(separator: "; "))"))
                 }
