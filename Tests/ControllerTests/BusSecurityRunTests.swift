@@ -4,14 +4,6 @@ import Harness
 import Messages
 import Testing
 
-/// Two free TCP ports for a bus, found by binding and letting go.
-private func freeBusPorts() throws -> (publish: UInt16, subscribe: UInt16) {
-    let context = try BusContext(), probe = try Broker(context: context)
-    defer { probe.stop() }
-    let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
-    return (ports[0], ports[1])
-}
-
 /// A folder of certificates as `gridrig keys FOLDER --participants NAMES` makes them.
 private func keysFolder(_ names: [String]) throws -> String {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
@@ -153,5 +145,55 @@ struct BusSecurityRunTests {
             .replacingOccurrences(of: "secret-key = \"", with: "secret-key = \"!!")
         try broken.write(toFile: "\(keys)/broker.key_secret", atomically: true, encoding: .utf8)
         try refused(", keys: \(keys)", "\(keys)/broker.key_secret:7:0: secret-key is not 40 characters of Z85")
+    }
+
+    @Test("gridrig keys writes certificates pyzmq reads, keeps them unless told to replace, and run --environment prints what an endpoint sets")
+    func commandLine() throws {
+        func gridrig(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+            let process = Process(), output = Pipe(), errors = Pipe()
+            process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
+            process.arguments = arguments
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, printed, complaint)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let made = try gridrig(["keys", folder, "--participants", "h2,market"])
+        #expect(made.status == 0 && made.output.contains("wrote \(folder)/h2.key_secret"), "\(made)")
+        let secret = try FileManager.default.attributesOfItem(atPath: "\(folder)/h2.key_secret")[.posixPermissions] as? Int
+        #expect(secret == 0o600)
+        let loaded = Process(), pipe = Pipe()
+        loaded.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        loaded.arguments = ["python3", "-c", "import sys, zmq.auth; print(zmq.auth.load_certificate(sys.argv[1])[0].decode())", "\(folder)/h2.key_secret"]
+        loaded.standardOutput = pipe
+        try loaded.run()
+        let python = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        loaded.waitUntilExit()
+        let written = try BusKeyFiles.publicKey(of: "h2", in: folder)
+        #expect(python == written, "pyzmq read another key")
+        let again = try gridrig(["keys", folder, "--participants", "h2"])
+        #expect(again.output.contains("kept \(folder)/h2.key_secret"))
+        #expect(try BusKeyFiles.publicKey(of: "h2", in: folder) == written)
+        #expect(try gridrig(["keys", folder, "--participants", ""]).status == 64)
+
+        let rig = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: rig) }
+        let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+        try (text + "bus: {host: 0.0.0.0, publish-port: 5570, subscribe-port: 5571, keys: \(folder)}\n").write(toFile: rig, atomically: true, encoding: .utf8)
+        let environment = try gridrig(["run", rig, "--environment", "h2", "--profiles", "\(repository)/Profiles"])
+        #expect(environment.status == 0)
+        for line in ["export GRIDRIG_PARTICIPANT='h2'", "export GRIDRIG_BUS_PUBLISH='tcp://127.0.0.1:5570'", "export GRIDRIG_BUS_KEYS='\(folder)'",
+                     "export GRIDRIG_HOUSEHOLDS='h1,h2,h3,h4,grid'", "export GRIDRIG_DEVICES='[{"] {
+            #expect(environment.output.contains(line), "\(line) in \(environment.output)")
+        }
+        let stranger = try gridrig(["run", rig, "--environment", "h9", "--profiles", "\(repository)/Profiles"])
+        #expect(stranger.status == 2 && stranger.errors.contains("h9 is neither the market nor a house of the rig (h1, h2, h3, h4)"), "\(stranger)")
+        let loose = try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--environment", "h2", "--profiles", "\(repository)/Profiles"])
+        #expect(loose.status == 2 && loose.errors.contains("no fixed ports"), "\(loose)")
     }
 }

@@ -114,19 +114,16 @@ struct HarnessRunTests {
 
     @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")
     func endpointRole() throws {
-        // Free ports for the bus and the devices, found by binding and letting go.
-        let context = try BusContext(), probe = try Broker(context: context)
-        let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
-        probe.stop()
+        let ports = try freeBusPorts()
         let firstDevice = 20_000 + Int.random(in: 0..<20_000)
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)")], appending: """
-            bus: {publish-port: \(ports[0]), subscribe-port: \(ports[1])}
+            bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
             controller:
               market: endpoint
             """)
         #expect(loaded.run.hasEndpoints)
         let market = try Child(["python3", "\(repository)/examples/python/market.py"], environment: [
-            "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports[0])", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports[1])",
+            "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports.publish)", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports.subscribe)",
             "GRIDRIG_HOUSEHOLDS": "h1,h2,h3,h4,grid",
         ])
         let report = try run(loaded)

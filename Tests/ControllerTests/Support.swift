@@ -181,3 +181,11 @@ final class Child: @unchecked Sendable {
         return errorText
     }
 }
+
+/// Two free TCP ports for a bus, found by binding and letting go.
+func freeBusPorts() throws -> (publish: UInt16, subscribe: UInt16) {
+    let context = try BusContext(), probe = try Broker(context: context)
+    defer { probe.stop() }
+    let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
+    return (ports[0], ports[1])
+}
