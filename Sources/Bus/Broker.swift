@@ -142,7 +142,7 @@ public final class Broker: Sendable {
     public var faultEvents: [BusFaultEvent] { loop.faultEvents.withLock { $0 } }
     /// Messages refused under the rules, summed by connection, sender and reason.
     public var refusals: [BusRefusal] { loop.gate.withLock { $0.refusals } }
-    /// Connections turned away for their keys.
+    /// Connections turned away: keys of no participant, and failed CURVE handshakes.
     public var refusedConnections: [RefusedConnection] {
         loop.gate.withLock { gate in
             gate.refusedConnections.values.sorted { ($0.first, $0.address ?? "") < ($1.first, $1.address ?? "") }
