@@ -39,23 +39,6 @@ public final class BusCapture: Sendable {
         var ends: [Int] = []
         var arrivals: [Double] = []
         var overflow = BusCaptureOverflow()
-
-        mutating func append(frame: UnsafeRawBufferPointer) {
-            withUnsafeBytes(of: UInt32(frame.count).littleEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: frame)
-        }
-
-        mutating func close(at time: Double) {
-            ends.append(bytes.count)
-            arrivals.append(time)
-        }
-
-        /// Empties the log, keeping its storage for the next batch.
-        mutating func clear() {
-            bytes.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
-            arrivals.removeAll(keepingCapacity: true)
-        }
     }
 
     private let log = Mutex(Log())
@@ -63,23 +46,26 @@ public final class BusCapture: Sendable {
 
     public init(limit: Int = .max) { self.limit = limit }
 
-    /// Keeps a batch of messages, or as many as fit; the rest are counted as overflow. One lock per batch.
-    func append(_ batch: Log) {
+    /// Keeps `message` as it is about to be sent, or counts it once the capture is full. Called before the send, so
+    /// that whatever a subscriber has received is already in the capture.
+    func record(_ message: ReceivedMessage, at time: Double) {
         log.withLock { log in
-            var start = 0
-            for (end, time) in zip(batch.ends, batch.arrivals) {
-                defer { start = end }
-                guard log.bytes.count + end - start <= limit else {
-                    if log.overflow.messages == 0 { log.overflow.first = time }
-                    log.overflow.messages += 1
-                    log.overflow.bytes += end - start
-                    log.overflow.last = time
-                    continue
-                }
-                log.bytes.append(contentsOf: batch.bytes[start..<end])
-                log.ends.append(log.bytes.count)
-                log.arrivals.append(time)
+            let size = message.byteCount + 4 * message.frameCount
+            guard log.bytes.count + size <= limit else {
+                if log.overflow.messages == 0 { log.overflow.first = time }
+                log.overflow.messages += 1
+                log.overflow.bytes += size
+                log.overflow.last = time
+                return
             }
+            for index in 0..<message.frameCount {
+                message.withFrame(index) { frame in
+                    withUnsafeBytes(of: UInt32(frame.count).littleEndian) { log.bytes.append(contentsOf: $0) }
+                    log.bytes.append(contentsOf: frame)
+                }
+            }
+            log.ends.append(log.bytes.count)
+            log.arrivals.append(time)
         }
     }
 
@@ -240,8 +226,6 @@ public final class Broker: Sendable {
         let zap = sockets.zap, monitors = sockets.monitors
         defer { sockets.inbound = nil; sockets.outbound = nil; sockets.zap = nil; sockets.monitors = [] }
         var held = HeldMessages()
-        // What this wake-up sent, captured in one go at its end.
-        var batch = BusCapture.Log()
         var spare: ReceivedMessage?  // the last message sent or refused, emptied, to receive the next into
         let polled = [inbound, outbound] + (zap.map { [$0] } ?? []) + monitors
         while !loop.isStopping.load(ordering: .relaxed) {
@@ -265,7 +249,7 @@ public final class Broker: Sendable {
                         }
                         guard admitted else { message.discard(); continue }
                     }
-                    guard let faults else { send(message, at: now, to: outbound, recording: &batch); continue }
+                    guard let faults else { send(message, at: now, to: outbound, capture: capture); continue }
                     spare = nil  // it may be held
                     let topic = message.topic, payload = (1..<max(1, message.frameCount)).map { message.bytes(of: $0) }
                     let action = faults.action(topic: topic, payload: payload)
@@ -274,31 +258,25 @@ public final class Broker: Sendable {
                     }
                     switch action {
                     case .forward, .duplicate:
-                        if action == .duplicate { send(message.copy(), at: now, to: outbound, recording: &batch) }
-                        send(message, at: now, to: outbound, recording: &batch)
-                        for held in held.release(passed: topic) { send(held.message, at: unixTime(), to: outbound, recording: &batch) }
+                        if action == .duplicate { send(message.copy(), at: now, to: outbound, capture: capture) }
+                        send(message, at: now, to: outbound, capture: capture)
+                        for held in held.release(passed: topic) { send(held.message, at: unixTime(), to: outbound, capture: capture) }
                     case .drop: break
                     case .delay(let delay): held.hold(message, topic: topic, for: delay, afterNext: false)
                     case .reorder(let limit): held.hold(message, topic: topic, for: limit, afterNext: true)
                     }
                 }
             }
-            for message in held.release() { send(message.message, at: unixTime(), to: outbound, recording: &batch) }
-            if !batch.ends.isEmpty {
-                capture.append(batch)
-                batch.clear()
-            }
+            for message in held.release() { send(message.message, at: unixTime(), to: outbound, capture: capture) }
             if ready[1] {
                 while (try? outbound.receiveMessage()) ?? nil != nil {}  // subscription notices: the XPUB applies them itself
             }
         }
     }
 
-    /// Sends `message` on, recorded in `batch` as sent at `time` (stamped before it goes: a subscriber may act on
-    /// it before `send` returns).
-    private static func send(_ message: ReceivedMessage, at time: Double, to outbound: BusSocket, recording batch: inout BusCapture.Log) {
-        for index in 0..<message.frameCount { message.withFrame(index) { batch.append(frame: $0) } }
-        batch.close(at: time)
+    /// Sends `message` on, captured first as sent at `time`: a subscriber may act on it before `send` returns.
+    private static func send(_ message: ReceivedMessage, at time: Double, to outbound: BusSocket, capture: BusCapture) {
+        capture.record(message, at: time)
         outbound.send(message)
     }
 
