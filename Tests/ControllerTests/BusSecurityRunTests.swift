@@ -120,6 +120,22 @@ struct BusSecurityRunTests {
         }
     }
 
+    @Test("With authentication on loopback, controllers GridRig starts authenticate with the keys in their environment: the Python market and household, and gridrig agent household")
+    func commandsAuthenticate() throws {
+        let household = "{command: [python3, \"\(repository)/examples/python/household.py\"]}"
+        let report = try run(rig(hours: 2, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
+            bus: {auth: true}
+            controller:
+              market: {command: [python3, "\(repository)/examples/python/market.py"]}
+              households: {h2: \(household), h3: {command: ["\(repository)/.build/debug/gridrig", agent, household]}}
+            """))
+        #expect(report.passed, "\(report.table)")
+        #expect(report.record.admissions.authenticated && report.record.admissions.refusals.isEmpty && report.record.admissions.refusedConnections.isEmpty)
+        for sender in ["market", "h2", "h3"] {
+            #expect(report.record.messages.contains { $0.message.header.sender == sender && $0.message.header.interval != nil }, "\(sender)")
+        }
+    }
+
     @Test("Bad bus settings and certificates are refused before anything runs, naming what is wrong and where")
     func badSettings() throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
