@@ -136,6 +136,21 @@ struct BusSecurityRunTests {
         }
     }
 
+    @Test("A capture that reaches its bound counts the rest, says so, and the verdict judges only the intervals it holds whole")
+    func captureBound() throws {
+        let report = try run(rig(hours: 24, appending: "bus: {capture-limit-mb: 1}\n"))
+        let overflow = report.record.admissions.captureOverflow
+        #expect(overflow.messages > 0)
+        #expect(report.record.capture.map { $0.topic.utf8.count + $0.payload.map(\.count).reduce(0, +) + 4 * ($0.payload.count + 1) }.reduce(0, +) <= 1 << 20)
+        let cleared = try #require(verdict(report, .everyIntervalCleared))
+        let judged = Int(cleared.measured.split(separator: " ")[2]) ?? 0
+        #expect(cleared.passed && judged > 20 && judged < 288, "\(cleared.measured)")
+        #expect(report.passed, "\(report.table)")
+        #expect(report.table.contains("capture full: counted, not kept; the last \(288 - judged) intervals not judged from the bus"), "\(report.table)")
+        #expect(report.captureLines.contains("{\"summary\":\"capture-full\",\"messages\":\(overflow.messages)"))
+        #expect(report.json.contains("\"intervals_not_judged\":\(288 - judged)"))
+    }
+
     @Test("Bad bus settings and certificates are refused before anything runs, naming what is wrong and where")
     func badSettings() throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)

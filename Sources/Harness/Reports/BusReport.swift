@@ -10,11 +10,14 @@ struct BusReport {
     let strays: [RunView.StrayMessages]
     /// The run's first wall-clock moment on the bus, from which times are counted.
     let origin: Double
+    /// Intervals the conductor opened that the verdict could not judge from the bus: the capture was full.
+    let unjudged: Int
 
     init(_ record: RunRecord, view: RunView) {
         admissions = record.admissions
         strays = view.strays
         origin = record.capture.first?.received ?? 0
+        unjudged = record.intervals.count - view.intervals.count
     }
 
     var isEmpty: Bool {
@@ -40,7 +43,8 @@ struct BusReport {
         }
         let overflow = admissions.captureOverflow
         if overflow.messages > 0 {
-            table.append(["capture full: counted, not kept", "everyone", "\(overflow.messages)", since(overflow.first), since(overflow.last)])
+            table.append(["capture full: counted, not kept; the last \(unjudged) intervals not judged from the bus", "everyone", "\(overflow.messages)",
+                          since(overflow.first), since(overflow.last)])
         }
         return table
     }
@@ -75,6 +79,7 @@ struct BusReport {
         }))
         var overflow = JSONWriter()
         Self.write(admissions.captureOverflow, into: &overflow)
+        overflow.field("intervals_not_judged", unjudged)
         root.field("capture_overflow", json: overflow.json)
         return root.json
     }

@@ -13,6 +13,7 @@ struct RunView: Sendable {
     let writes: [LoggedWrite]
     let households: [String]
     /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
+    /// When the capture filled up, only the intervals it holds whole.
     let intervals: [IntervalView]
     /// Every captured message that decodes, with its arrival (wall clock), in arrival order.
     let messages: [(message: Message, received: Double)]
@@ -60,12 +61,17 @@ struct RunView: Sendable {
     init(_ record: RunRecord) {
         let decoded = record.capture.map { captured in try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? []) }
         let messages = zip(decoded, record.capture).compactMap { message, captured in message.map { (message: $0, received: captured.received) } }
+        // Past the capture's bound the bus is not on record: an interval is judged only if the next one began before.
+        let overflow = record.admissions.captureOverflow
+        let whole = overflow.messages == 0 ? record.intervals
+            : zip(record.intervals, record.intervals.dropFirst()).filter { $1.gateClosedAt < overflow.first }.map(\.0)
         self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
-                  records: record.intervals, messages: messages, decodedCapture: decoded.map { $0 != nil },
+                  records: whole, opened: Set(record.intervals.map(\.interval)), messages: messages, decodedCapture: decoded.map { $0 != nil },
                   span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
     }
 
-    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord],
+    /// `records` are the intervals judged; `opened`, every interval the conductor opened.
+    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord], opened: Set<Int>,
                  messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], span: ClosedRange<Double>) {
         self.decodedCapture = decodedCapture
         faultWindows = FaultWindow.windows(of: rig)
@@ -81,12 +87,12 @@ struct RunView: Sendable {
         for (message, received) in messages {
             let sender = message.header.sender
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
-                : message.header.interval.map { views[$0] == nil ? .unopenedInterval : nil } ?? nil
+                : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
             if let why {
                 strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
                 strays["\(sender)\u{0}\(why.rawValue)"]!.last = received
             }
-            guard why == nil, let number = message.header.interval else { continue }
+            guard why == nil, let number = message.header.interval, views[number] != nil else { continue }
             switch message.body {
             case .bids(let bids) where views[number]!.gateAt == nil: views[number]!.bids[message.header.sender] = bids
             case .gate: views[number]!.gateAt = received
@@ -134,7 +140,7 @@ struct RunView: Sendable {
         let records = intervals.map(\.record).filter { $0.start + rig.run.interval > start && $0.start < end }
         let numbers = Set(records.map(\.interval))
         return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
-                       households: households, records: records,
+                       households: households, records: records, opened: numbers,
                        messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, span: start...max(start, end))
             .withoutStrays
     }
