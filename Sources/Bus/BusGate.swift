@@ -62,9 +62,11 @@ public enum BusRefusalReason: String, Sendable, CaseIterable {
     case rateLimit = "rate-limit"
 }
 
-/// Messages the broker refused, summed by connection, claimed sender and reason: what a flood leaves in the record.
+/// Messages the broker refused, summed by origin (the authenticated participant with CURVE, else the IP address),
+/// claimed sender and reason: what a flood leaves in the record, bounded however often the flooder reconnects.
 public struct BusRefusal: Sendable, Equatable {
-    /// The connection as the ZAP handler named it: its participants with CURVE (comma-separated), else "peer N".
+    /// The connection as the ZAP handler named it: its participants with CURVE (comma-separated), else "peer N"
+    /// (the first of the address's connections to be refused so).
     public var connection: String
     /// The connection's IP address.
     public var address: String
@@ -78,11 +80,11 @@ public struct BusRefusal: Sendable, Equatable {
     public var last = 0.0
 }
 
-/// Connections the broker turned away, summed by address and key.
+/// Connections the broker turned away, summed by address.
 public struct RefusedConnection: Sendable, Equatable {
     /// Its IP address, when the refusal knows it.
     public var address: String?
-    /// The CURVE public key it presented (Z85), when it got that far.
+    /// The CURVE public key it presented last (Z85), when it got that far.
     public var key: String?
     /// Why: "unknown CURVE key", or "failed CURVE handshake" (a wrong broker key, or no CURVE at all).
     public var reason: String
@@ -123,9 +125,9 @@ struct BusGate {
             authenticated[name] = names
             return name
         }
-        let entry = address + " " + (curveKey ?? "")
-        refusedConnections[entry, default: RefusedConnection(address: address, key: curveKey, reason: "unknown CURVE key", first: now)].attempts += 1
-        refusedConnections[entry]!.last = now
+        refusedConnections[address, default: RefusedConnection(address: address, reason: "unknown CURVE key", first: now)].attempts += 1
+        refusedConnections[address]!.key = curveKey
+        refusedConnections[address]!.last = now
         return nil
     }
 
@@ -144,7 +146,7 @@ struct BusGate {
     mutating func admit(connection: String, address: String, frames: Int, bytes: Int,
                         withPayload: (_ read: (UnsafeRawBufferPointer) -> String?) -> String?, at now: Double) -> Bool {
         func refuse(_ reason: BusRefusalReason, _ sender: String? = nil) -> Bool {
-            let key = "\(connection)\u{0}\(sender ?? "")\u{0}\(reason.rawValue)"
+            let key = "\(rules.authentication == nil ? address : connection)\u{0}\(sender ?? "")\u{0}\(reason.rawValue)"
             refused[key, default: BusRefusal(connection: connection, address: address, sender: sender, reason: reason, first: now)].messages += 1
             refused[key]!.bytes += bytes
             refused[key]!.last = now
@@ -166,9 +168,11 @@ struct BusGate {
         return true
     }
 
-    /// A token from `connection`'s bucket, refilled at the rate limit up to one second's worth.
+    /// A token from `connection`'s bucket, refilled at the rate limit up to one second's worth. Buckets idle for a
+    /// second are full, and forgotten once there are many, so that reconnecting cannot grow them without bound.
     private mutating func take(_ connection: String, at now: Double) -> Bool {
         let rate = Double(rules.rateLimit)
+        if buckets.count > 4_096 { buckets = buckets.filter { now - $0.value.at < 1 } }
         var bucket = buckets[connection] ?? (rate, now)
         bucket.tokens = min(rate, bucket.tokens + max(0, now - bucket.at) * rate)
         bucket.at = now

@@ -128,5 +128,9 @@ struct BusSecurityTests {
         #expect((0..<15).filter { _ in admit("peer 1", "h1", at: 100.5) }.count == 5)
         #expect(!admit("peer 2", "conductor", at: 200))
         #expect(gate.refusals.map { "\($0.reason.rawValue) \($0.messages)" } == ["rate-limit 15", "impersonation 1"])
+        // A flooder that reconnects for every message leaves one summary per reason, not one per connection.
+        for k in 0..<20_000 { _ = admit("peer \(k + 3)", "mallory", at: 300 + Double(k) / 1_000) }
+        #expect(gate.refusals.map { "\($0.reason.rawValue) \($0.sender ?? "") \($0.messages)" }
+                == ["rate-limit  15", "impersonation conductor 1", "unknown-sender mallory 20000"])
     }
 }

@@ -18,6 +18,11 @@ public struct RunOptions: Sendable {
     /// How long every participant has to say ready before the run fails.
     public var readyTimeout: Duration
 
+    /// The profiles folder as an absolute path, as a controller process is told it.
+    var absoluteProfiles: String {
+        URL(fileURLWithPath: profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+    }
+
     public init(profiles: String = "Profiles", host: String = "127.0.0.1", firstPort: UInt16? = nil, readyTimeout: Duration = .seconds(30)) {
         self.profiles = profiles
         self.host = host
@@ -75,13 +80,12 @@ public enum RunSession {
             throw RunError(message: "the rig's bus has no fixed ports: give it bus: {publish-port: N, subscribe-port: M}", isBadInput: true)
         }
         let host = ["0.0.0.0", "*", "::"].contains(bus.host) ? options.host : bus.host
-        let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
         let grid = rig.run.grid != nil || rig.run.gridForming != nil
         var environment = ControllerSetup.environment(
             participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
             households: houses + (grid ? [Conductor.gridName] : []),
             devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
-            baseLoad: rig.baseLoads[participant], profiles: profiles)
+            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles)
         if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
         return environment
     }
@@ -165,11 +169,10 @@ public enum RunSession {
 
         /// The environment of a controller process (docs/PROTOCOL.md, "Controllers GridRig starts").
         func environment(_ participant: String) -> [String: String] {
-            let profiles = URL(fileURLWithPath: options.profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
-            return ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
-                                               devices: ControllerSetup.addresses(specs: specs, places: fleet.devices.map { ($0.host, $0.port) },
-                                                                                  comfort: settings.comfort),
-                                               baseLoad: rig.baseLoads[participant], profiles: profiles, credentials: access.credentials[participant])
+            ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
+                                        devices: ControllerSetup.addresses(specs: specs, places: fleet.devices.map { ($0.host, $0.port) },
+                                                                           comfort: settings.comfort),
+                                        baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, credentials: access.credentials[participant])
         }
 
         /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or
