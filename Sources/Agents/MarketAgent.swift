@@ -1,6 +1,6 @@
 public import Bus
 public import Logging
-import Market
+public import Market  // accept(_:from:priceCap:) gives the market core's bids
 public import Messages
 
 /// What the reference market needs: who may bid, and how much one sender may send per interval.
@@ -97,7 +97,7 @@ public final class MarketAgent: Sendable {
 
     /// A household's bids as the market core takes them, or why not: ids under the household, a known side, and
     /// the book's rules (docs/MARKET.md).
-    static func accept(_ message: Bids, from sender: String, priceCap: Double) throws(BidRefusal) -> [Bid] {
+    public static func accept(_ message: Bids, from sender: String, priceCap: Double) throws(BidRefusal) -> [Bid] {
         guard message.house == sender else { throw BidRefusal(detail: "bids for house \"\(message.house)\" sent by \"\(sender)\"") }
         var bids: [Bid] = []
         for (index, wire) in message.bids.enumerated() {
@@ -112,8 +112,8 @@ public final class MarketAgent: Sendable {
         return bids
     }
 
-    struct BidRefusal: Error {
-        let detail: String
+    public struct BidRefusal: Error {
+        public let detail: String
     }
 
     private func clear(_ interval: (interval: Int, priceCap: Double), books: [String: [Bid]], participant: Participant) throws(BusError) {

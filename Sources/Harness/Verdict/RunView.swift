@@ -1,3 +1,4 @@
+import Agents
 import Bus
 import Emulators
 import Messages
@@ -84,6 +85,9 @@ struct RunView: Sendable {
         var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
         let participants = Set(households + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
         var strays: [String: StrayMessages] = [:]
+        // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
+        // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
+        var superseded: [String: Bids] = [:], flooded: Set<String> = []
         for (message, received) in messages {
             let sender = message.header.sender
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
@@ -94,7 +98,20 @@ struct RunView: Sendable {
             }
             guard why == nil, let number = message.header.interval, views[number] != nil else { continue }
             switch message.body {
-            case .bids(let bids) where views[number]!.gateAt == nil: views[number]!.bids[message.header.sender] = bids
+            case .bids(let bids) where views[number]!.gateAt == nil:
+                guard !flooded.contains("\(number)/\(sender)") else { continue }
+                superseded["\(number)/\(sender)"] = views[number]!.bids[sender]
+                views[number]!.bids[sender] = bids
+            case .error(let refusal) where sender == ParticipantName.market && views[number]!.gateAt == nil:
+                // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
+                // bids it kept. A refusal of valid bids is the market's fault, and they stay.
+                guard let house = refusal.about, refusal.topic == "bids/\(house)", let refused = views[number]!.bids[house] else { continue }
+                switch refusal.fault {
+                case .flood: flooded.insert("\(number)/\(house)")
+                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil: break
+                default: continue
+                }
+                views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
             case .gate: views[number]!.gateAt = received
             case .clearing(let clearing):
                 views[number]!.clearing = clearing

@@ -35,6 +35,31 @@ struct IntervalViewTests {
         #expect(report.json.contains("\"protocol_violations\":[{\"sender\":\"conductor\""))
     }
 
+    @Test("The market is judged on the bids it kept: bids it rightly refused (invalid, or past a flood) are the household's fault; valid bids it refused stay")
+    func refusedBids() throws {
+        /// h2 sends bids of `sent` kW in turn, the market refuses the ones `refused` names, then awards `awarded` kW.
+        func judge(_ sent: [Double], refused: [Int: ErrorReport.Fault], awarded: Double) throws -> AssertionResult? {
+            var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.awardsAddUp)])
+            var house = MessageWriter(sender: "h2"), market = MessageWriter(sender: "market")
+            for (index, quantity) in sent.enumerated() {
+                run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: quantity)])),
+                                                   interval: 1), 0.1 + Double(index) / 10))
+                if let fault = refused[index] {
+                    run.messages.append((market.message(.error(ErrorReport(fault: fault, detail: "x", about: "h2", topic: "bids/h2", count: 1)),
+                                                        interval: 1), 0.15 + Double(index) / 10))
+                }
+            }
+            run.clear(1, quantity: awarded, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: awarded)]])
+            return run.result(.awardsAddUp)
+        }
+        // 3 kW taken, then -7.4 refused as invalid: the market rightly cleared the 3 kW.
+        #expect(try judge([3, -7.4], refused: [1: .invalidBid], awarded: 3)?.passed == true)
+        // 3 kW taken, then a valid 1 kW refused as invalid: the market's fault; it is judged on the 1 kW.
+        #expect(try judge([3, 1], refused: [1: .invalidBid], awarded: 3)?.passed == false)
+        // A flood: the message that tripped it and every later one are dropped, as the market drops them.
+        #expect(try judge([3, 1, 1], refused: [1: .flood], awarded: 3)?.passed == true)
+    }
+
     @Test("A message from a sender that is no participant of the run is a protocol violation of that sender, judged in no interval")
     func unknownSender() throws {
         var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.awardsAddUp)])
