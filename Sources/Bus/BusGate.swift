@@ -141,11 +141,13 @@ struct BusGate {
     /// Forgets which connection speaks for `sender`, so that a restarted participant can speak again on a new one.
     mutating func release(_ sender: String) { speakers[sender] = nil }
 
-    /// Whether a message of `frames` frames and `bytes` bytes from network connection `connection` goes on; `withPayload` hands its
-    /// payload frame to a reader, asked only when the sender must be checked.
-    mutating func admit(connection: String, address: String, frames: Int, bytes: Int,
+    /// Whether a message of `frames` frames and `bytes` bytes from network connection `connection` goes on;
+    /// `withPayload` hands its payload frame to a reader, asked only when the sender must be checked, and `address`
+    /// is read only for a refusal (an admitted message costs neither).
+    mutating func admit(connection: String, address: @autoclosure () -> String, frames: Int, bytes: Int,
                         withPayload: (_ read: (UnsafeRawBufferPointer) -> String?) -> String?, at now: Double) -> Bool {
         func refuse(_ reason: BusRefusalReason, _ sender: String? = nil) -> Bool {
+            let address = address()
             let key = "\(rules.authentication == nil ? address : connection)\u{0}\(sender ?? "")\u{0}\(reason.rawValue)"
             refused[key, default: BusRefusal(connection: connection, address: address, sender: sender, reason: reason, first: now)].messages += 1
             refused[key]!.bytes += bytes

@@ -151,6 +151,13 @@ struct BusSecurityRunTests {
         #expect(report.json.contains("\"intervals_not_judged\":\(288 - judged)"))
     }
 
+    @Test("The capture's default bound grows with the rig: 1 GiB up to 256 house-days, 4 MiB per house and day beyond")
+    func captureDefault() {
+        #expect(RunSettings.BusSettings.defaultCaptureLimit(houses: 4, duration: 86_400) == 1 << 30)
+        #expect(RunSettings.BusSettings.defaultCaptureLimit(houses: 1_000, duration: 86_400) == 1_000 << 22)
+        #expect(RunSettings.BusSettings.defaultCaptureLimit(houses: 1_000, duration: 2 * 86_400) == 2_000 << 22)
+    }
+
     @Test("Bad bus settings and certificates are refused before anything runs, naming what is wrong and where")
     func badSettings() throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)

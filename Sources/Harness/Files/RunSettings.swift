@@ -48,10 +48,17 @@ public struct RunSettings: Sendable {
         public var maxMessageBytes = 65_536
         /// Messages a second one connection may publish.
         public var rateLimit = 20_000
-        /// Bytes of bus messages the capture keeps.
-        public var captureLimit = 1 << 30
+        /// Bytes of bus messages the capture keeps; nil: `defaultCaptureLimit`.
+        public var captureLimit: Int?
 
         public init() {}
+
+        /// The capture's bound unless the rig gives one: 1 GiB, or 4 MiB per house and simulated day when that is
+        /// more (a day of the default rig captures about 1.2 MB per house), so that the bound means the same at 4
+        /// houses and at 1,000.
+        public static func defaultCaptureLimit(houses: Int, duration: Double) -> Int {
+            max(1 << 30, houses * Int((duration / 86_400).rounded(.up)) << 22)
+        }
 
         /// Whether connections must authenticate: as the rig says, else whenever the broker is reachable from
         /// another host.

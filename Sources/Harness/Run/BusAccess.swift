@@ -23,12 +23,13 @@ struct BusAccess {
 
     /// - Parameter speakers: every participant by name, the further senders it speaks for (the conductor bids as
     ///   `grid`), and where it runs.
-    init(_ settings: RunSettings.BusSettings, speakers: [(name: String, alsoSpeaksFor: [String], place: Place)]) throws(RunError) {
+    /// - Parameter captureLimit: the capture's bound when the rig gives none.
+    init(_ settings: RunSettings.BusSettings, speakers: [(name: String, alsoSpeaksFor: [String], place: Place)], captureLimit: Int) throws(RunError) {
         var rules = BusRules(roster: BusRoster(names: Set(speakers.flatMap { [$0.name] + $0.alsoSpeaksFor }),
                                                sender: { Message.sender(of: $0) }))
         rules.maxMessageBytes = settings.maxMessageBytes
         rules.rateLimit = settings.rateLimit
-        rules.captureLimit = settings.captureLimit
+        rules.captureLimit = settings.captureLimit ?? captureLimit
         rules.local = Set(speakers.filter { $0.place == .local }.flatMap { [$0.name] + $0.alsoSpeaksFor })
         var credentials: [String: BusCredentials] = [:]
         if settings.authenticates {

@@ -142,7 +142,8 @@ public enum RunSession {
                 }
                 access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, gridSource == nil ? [] : [Conductor.gridName], .local),
                                                                 (ParticipantName.market, [], place(settings.market))]
-                                       + households.map { ($0.house, [], place(settings.households[$0.house] ?? .builtin)) })
+                                       + households.map { ($0.house, [], place(settings.households[$0.house] ?? .builtin)) },
+                                       captureLimit: RunSettings.BusSettings.defaultCaptureLimit(houses: households.count, duration: settings.duration))
             } catch {
                 fleet.stop()
                 throw error

@@ -32,7 +32,8 @@ struct RunView: Sendable {
     let acceptedWrites: [String: [Double]]
     /// Messages no interval of the run accounts for: stamped with an interval the conductor never opened, or sent
     /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
-    private(set) var strays: [StrayMessages] = []
+    /// The report reads the whole run's.
+    let strays: [StrayMessages]
 
     /// A sender's messages that belong to no interval of the run, summed.
     struct StrayMessages: Sendable, Equatable {
@@ -159,14 +160,6 @@ struct RunView: Sendable {
         return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
                        households: households, records: records, opened: numbers,
                        messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, span: start...max(start, end))
-            .withoutStrays
-    }
-
-    /// A slice's strays are the whole run's business.
-    private var withoutStrays: RunView {
-        var view = self
-        view.strays = []
-        return view
     }
 
     /// The length of every interval, s.
