@@ -120,6 +120,12 @@ final class DeviceConnection {
         }
     }
 
+    /// The engineering value the device takes when `value` is written: rounded to the register's resolution.
+    func taken(_ name: AgentPoint, _ value: Double) -> Double {
+        guard let point = try? point(name), ![.float32, .float64].contains(point.type) else { return value }
+        return (value / point.scale).rounded() * point.scale
+    }
+
     /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value.
     func write(_ name: AgentPoint, _ value: Double) throws(DeviceLinkError) {
         let point = try point(name)

@@ -146,13 +146,14 @@ final class DeviceDriver {
     }
 
     func apply(_ dispatch: ThermostatDispatch) -> DispatchOutcome {
-        let cooling = dispatch.season == .cooling
-        return apply(cooling ? "cool-setpoint" : "heat-setpoint", dispatch.setpoint,
-                     writes: [(.power, 1), (.mode, cooling ? 4 : 1), (cooling ? .coolSetpoint : .heatSetpoint, dispatch.setpoint)])
+        let cooling = dispatch.season == .cooling, point: AgentPoint = cooling ? .coolSetpoint : .heatSetpoint
+        let setpoint = connection.taken(point, dispatch.setpoint)
+        return apply(cooling ? "cool-setpoint" : "heat-setpoint", setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)])
     }
 
+    /// The current as the charger takes it (Phoenix: whole amps), so that the report says what was set.
     func apply(_ dispatch: EVDispatch) -> DispatchOutcome {
-        let current = dispatch.currentLimit
+        let current = connection.taken(.maxCurrent, dispatch.currentLimit)
         if connection.has(.chargingEnabled) {  // a charger with an enable switch and a current floor (Phoenix)
             return apply("current-limit", current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)])
         }

@@ -71,6 +71,19 @@ public final class BusCapture: Sendable {
 
     public var count: Int { log.withLock { $0.ends.count } }
 
+    /// The topics of the messages kept from the `start`th on.
+    public func topics(from start: Int) -> [String] {
+        log.withLock { log in
+            guard start < log.ends.count else { return [] }
+            return (start..<log.ends.count).map { index in
+                let begin = index == 0 ? 0 : log.ends[index - 1]
+                let length = Int(UInt32(log.bytes[begin]) | UInt32(log.bytes[begin + 1]) << 8 | UInt32(log.bytes[begin + 2]) << 16
+                                 | UInt32(log.bytes[begin + 3]) << 24)
+                return String(decoding: log.bytes[(begin + 4)..<(begin + 4 + length)], as: UTF8.self)
+            }
+        }
+    }
+
     /// What arrived after the capture was full.
     public var overflow: BusCaptureOverflow { log.withLock { $0.overflow } }
 

@@ -105,6 +105,9 @@ public final class DeviceEmulator: ModbusUnit {
     /// Whether the device runs on its comms-loss fallback now: its watchdog expired without a re-arming write.
     public var isOnFallback: Bool { core.withLock { $0.watchdogExpired && profile.watchdog != nil } }
 
+    /// The controls the last accepted write set, in the physics' units after the profile's scaling.
+    public var lastWritten: Settings { core.withLock { $0.lastWritten } }
+
     /// The value last written to a control, and the value the physics obeys now.
     public func requested(_ control: Control) -> Double? { core.withLock { $0.requested[control] } }
     public func applied(_ control: Control) -> Double? { core.withLock { $0.effective(profile)[control] } }
@@ -165,6 +168,8 @@ struct Core: Sendable {
     /// The settings and registers the device starts with, which a reboot restores.
     var initial: (requested: Settings, banks: [UInt8: RegisterBank], watchdogExpired: Bool)?
     var replay: Replay?
+    /// The controls the last accepted write set.
+    var lastWritten: Settings = [:]
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
@@ -324,6 +329,7 @@ struct Core: Sendable {
         }
         for store in stores { _ = banks[unit]?.store(Array(store.words), in: table, at: store.address) }
         requested = tentative
+        lastWritten = changed
         if !changed.isEmpty {
             if profile.latency > 0 { pending.append((time + profile.latency, changed)) } else { apply(changed, profile: profile) }
         }

@@ -1,3 +1,4 @@
+import Foundation  // Date
 public import Logging
 public import Modbus
 public import Physics
@@ -60,6 +61,13 @@ public struct LoggedWrite: Sendable {
     public let device: String
     public let simulatedTime: Double
     public let record: WriteRecord
+    /// The controls an accepted write set, after the profile's scaling (empty for a refused one, or one that only
+    /// stored registers).
+    public var controls: Settings = [:]
+
+    public init(device: String, simulatedTime: Double, record: WriteRecord, controls: Settings = [:]) {
+        (self.device, self.simulatedTime, self.record, self.controls) = (device, simulatedTime, record, controls)
+    }
 }
 
 /// Every write request that reached an emulator, accepted or refused, in arrival order.
@@ -70,27 +78,62 @@ public final class WriteLog: Sendable {
     public var all: [LoggedWrite] { records.withLock { $0 } }
 }
 
-/// Logs each write of one device, and answers as its scheduled faults say.
+/// When one device answered reads and when it turned them away (wall clock, seconds since the Unix epoch), for
+/// judging what a household's telemetry claims of it. Eight bytes a read.
+public final class ReadLog: Sendable {
+    public struct Times: Sendable {
+        /// Reads the device answered (a late answer is an answer).
+        public var served: [Double] = []
+        /// Reads a scheduled fault turned away (an exception, silence, a dropped connection, half an answer) and
+        /// connections it refused.
+        public var failed: [Double] = []
+    }
+
+    private let times = Mutex(Times())
+    public init() {}
+    func record(served: Bool) {
+        let now = Date().timeIntervalSince1970
+        times.withLock { served ? $0.served.append(now) : $0.failed.append(now) }
+    }
+    public var all: Times { times.withLock { $0 } }
+}
+
+/// Logs each request of one device, and answers as its scheduled faults say.
 struct FleetHooks: ModbusHooks {
     let log: WriteLog
+    let reads: ReadLog
     let device: DeviceEmulator
     let faults: FaultPlan?
 
     func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict {
-        faults?.verdict(device: device.name, unit: address.unit, request: request, at: device.time) ?? .reply
+        let verdict = faults?.verdict(device: device.name, unit: address.unit, request: request, at: device.time) ?? .reply
+        if !request.isWrite {
+            switch verdict {
+            case .reply, .delay, .slow: reads.record(served: true)
+            case .exception, .noResponse, .close, .partial: reads.record(served: false)
+            }
+        }
+        return verdict
     }
 
     func didWrite(_ record: WriteRecord) {
-        log.append(LoggedWrite(device: device.name, simulatedTime: device.time, record: record))
+        log.append(LoggedWrite(device: device.name, simulatedTime: device.time, record: record,
+                               controls: record.exception == nil ? device.lastWritten : [:]))
     }
 
-    func admits(open: Int) -> Bool { faults?.admits(device: device.name, open: open, at: device.time) ?? true }
+    func admits(open: Int) -> Bool {
+        let admitted = faults?.admits(device: device.name, open: open, at: device.time) ?? true
+        if !admitted { reads.record(served: false) }
+        return admitted
+    }
 }
 
 /// Many emulated devices in one process behind one Modbus server, stepped together over shared weather.
 public final class Fleet: Sendable {
     public let devices: [ServedDevice]
     public let writeLog = WriteLog()
+    /// Each device's read log, by device name.
+    public let readLogs: [String: ReadLog]
     private let server: ModbusServer
     private let weather: DayCurve
     private let baseLoads: [String: BaseLoad]
@@ -118,6 +161,7 @@ public final class Fleet: Sendable {
         var boundPorts: [UInt16: UInt16] = [:]  // requested (non-zero) → bound
         var taken: Set<UnitAddress> = []
         var devices: [ServedDevice] = []
+        var readLogs: [String: ReadLog] = [:]
         for spec in specs {
             let port: UInt16
             do {
@@ -139,17 +183,20 @@ public final class Fleet: Sendable {
             } catch {
                 throw FleetError(message: "\(spec.name): \(error)")
             }
+            let reads = ReadLog()
+            readLogs[spec.name] = reads
             for unit in units {
                 let address = UnitAddress(port: port, unit: unit)
                 guard taken.insert(address).inserted else {
                     throw FleetError(message: "\(spec.name): unit \(unit) on port \(port) is already taken by another device")
                 }
                 server.serve(UnitMap(emulator: emulator, profileUnit: spec.unit == nil ? unit : spec.profile.defaultUnit),
-                             at: address, hooks: FleetHooks(log: writeLog, device: emulator, faults: faults))
+                             at: address, hooks: FleetHooks(log: writeLog, reads: reads, device: emulator, faults: faults))
             }
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
+        self.readLogs = readLogs
         // Devices were running before the emulation starts: a run that begins at noon meets inverters producing.
         let conditions = SiteConditions(weather: weather.weather(at: startTime), houseLoad: 0, solarShare: 1)
         for device in devices { device.emulator.settle(site: conditions) }

@@ -81,7 +81,16 @@ extension OrderBook {
             (price, type) = (priceCap, .failure)
         }
         price = min(max(price, -priceCap), priceCap)
+        return allocate(price: price, quantity: quantity, type: type, buyers: buyers, sellers: sellers)
+    }
 
+    /// The awards, marginal quantity and fraction and unserved demand that the allocation rule gives at a price,
+    /// quantity and type however they were found: what a market's published clearing must agree with.
+    public func allocate(price: Double, quantity: Double, type: ClearingType) -> Clearing {
+        allocate(price: price, quantity: quantity, type: type, buyers: Curve(bids, side: .buy), sellers: Curve(bids, side: .sell))
+    }
+
+    private func allocate(price: Double, quantity: Double, type: ClearingType, buyers: Curve, sellers: Curve) -> Clearing {
         let buyShare = buyers.share(of: quantity, at: price)
         let sellShare = sellers.share(of: quantity, at: price)
         let marginal = type == .buyer || type == .failure ? buyShare : type == .seller ? sellShare : .none
@@ -90,6 +99,7 @@ extension OrderBook {
             let inTheMoney = bid.side == .buy ? bid.price > price : bid.price < price
             return Award(bid: bid, quantity: inTheMoney ? bid.quantity : bid.price == price ? bid.quantity * share.fraction : 0)
         }
+        let unresponsive = buyers.quantity(where: { $0 >= priceCap })
         return Clearing(price: price, quantity: quantity, type: type,
                         marginalQuantity: marginal.quantity, marginalFraction: marginal.fraction,
                         unservedDemand: max(0, unresponsive - quantity), awards: awards)

@@ -59,17 +59,21 @@ def clear(bids, cap):
     price = min(max(price, -cap), cap)
 
     def share(side, curve):
+        """What the bids exactly at the price share, and its fraction of their total."""
         better = sum(b["quantity"] for b in curve if (b["price"] > price if side == "buy" else b["price"] < price))
         at = sum(b["quantity"] for b in curve if b["price"] == price)
-        return min(max(quantity - better, 0), at) / at if at > 0 else 0.0
+        shared = min(max(quantity - better, 0), at)
+        return (shared, shared / at) if at > 0 else (0.0, 0.0)
 
-    fractions = {"buy": share("buy", buyers), "sell": share("sell", sellers)}
+    shares = {"buy": share("buy", buyers), "sell": share("sell", sellers)}
+    fractions = {side: shares[side][1] for side in shares}
+    marginal = shares["buy"] if kind in ("buyer", "failure") else shares["sell"] if kind == "seller" else (0.0, 0.0)
     awards = []
     for bid in bids:
         better = bid["price"] > price if bid["side"] == "buy" else bid["price"] < price
         won = bid["quantity"] if better else bid["quantity"] * fractions[bid["side"]] if bid["price"] == price else 0.0
         awards.append({"id": bid["id"], "side": bid["side"], "quantity": won})
-    return price, quantity, kind, max(0.0, unresponsive - quantity), awards
+    return price, quantity, kind, marginal, max(0.0, unresponsive - quantity), awards
 
 
 def main():
@@ -91,9 +95,9 @@ def main():
                 books[sender] = message["bids"]
         elif kind == "gate" and sender == "conductor" and message.get("interval") == interval:
             bids = [bid for house in sorted(books) for bid in books[house]]
-            price, quantity, clearing_type, unserved, awards = clear(bids, cap)
-            bus.send("clearing", {"price": price, "quantity": quantity, "clearing_type": clearing_type, "marginal_quantity": 0.0,
-                                  "marginal_fraction": 0.0, "unserved_demand": unserved, "bid_count": len(bids)}, interval)
+            price, quantity, clearing_type, marginal, unserved, awards = clear(bids, cap)
+            bus.send("clearing", {"price": price, "quantity": quantity, "clearing_type": clearing_type, "marginal_quantity": marginal[0],
+                                  "marginal_fraction": marginal[1], "unserved_demand": unserved, "bid_count": len(bids)}, interval)
             for house in households:
                 mine = [award for award in awards if award["id"].startswith(house + "/")]
                 bus.send("awards", {"house": house, "price": price, "awards": mine}, interval)

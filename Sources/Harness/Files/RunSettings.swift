@@ -101,6 +101,9 @@ public struct AssertionSpec: Sendable, Equatable {
         case clearingLatency = "clearing-latency"
         case dispatchLatency = "dispatch-latency"
         case dispatchReportsTruthful = "dispatch-reports-truthful"
+        case telemetryTruthful = "telemetry-truthful"
+        case writesAccepted = "writes-accepted"
+        case protocolConformance = "protocol-conformance"
         case devicesFollowAwards = "devices-follow-awards"
         case watchdogFallbacks = "watchdog-fallbacks"
         case socWithinLimits = "soc-within-limits"
@@ -124,7 +127,8 @@ public struct AssertionSpec: Sendable, Equatable {
             case .selfConsumption: ["minimum": 0]
             case .everyIntervalCleared: ["max-incomplete": 0]
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
-                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks: [:]
+                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks, .telemetryTruthful, .writesAccepted,
+                 .protocolConformance: [:]
             }
         }
     }

@@ -115,6 +115,8 @@ public struct RunRecord: Sendable {
     public var intervals: [IntervalRecord]
     public var capture: [CapturedMessage]
     public var writes: [LoggedWrite]
+    /// When each device answered reads and when it turned them away, by device name.
+    public var reads: [String: ReadLog.Times] = [:]
     public var physics: PhysicsSeries
     /// The households of the run, in the rig's order.
     public var households: [String]

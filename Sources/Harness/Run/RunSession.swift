@@ -297,16 +297,34 @@ public enum RunSession {
 
         /// Says goodbye and gathers the run's three truths.
         func record(wallSeconds: Double) throws(RunError) -> RunRecord {
+            let before = broker.capture.count
             try? conductor?.finish()
+            awaitGoodbyes(after: before)
             if let failed = participants.lazy.compactMap({ participant in participant.error.map { "participant \(participant.name) failed: \($0)" } }).first {
                 throw RunError(message: failed)
             }
             broker.stop()  // nothing more arrives: the capture and the refusals are complete
             var record = RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
                                    households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
+            record.reads = fleet.readLogs.mapValues(\.all)
             record.admissions = BusAdmissions(authenticated: access.rules.authentication != nil, refusals: broker.refusals,
                                               refusedConnections: broker.refusedConnections, captureOverflow: broker.capture.overflow)
             return record
+        }
+
+        /// Gives everyone who was ready the protocol's 3 s to answer the conductor's goodbye, so that the capture
+        /// holds the answers (protocol-conformance judges them).
+        func awaitGoodbyes(after start: Int) {
+            guard let conductor else { return }
+            var waiting = Set(conductor.ready.map { "goodbye/\($0)" })
+            var seen = start
+            let deadline = ContinuousClock.now + .seconds(ProtocolConformance.goodbyeWindow) + .milliseconds(200)
+            while !waiting.isEmpty, ContinuousClock.now < deadline {
+                let topics = broker.capture.topics(from: seen)
+                seen += topics.count
+                waiting.subtract(topics)
+                if !waiting.isEmpty { Thread.sleep(forTimeInterval: 0.005) }
+            }
         }
     }
 

@@ -49,6 +49,9 @@ extension AssertionSpec {
         case .clearingLatency: ClearingLatency(p99: self["p99-ms"])
         case .dispatchLatency: DispatchLatency(p99: self["p99-ms"])
         case .dispatchReportsTruthful: DispatchReportsTruthful()
+        case .telemetryTruthful: TelemetryTruthful()
+        case .writesAccepted: WritesAccepted()
+        case .protocolConformance: ProtocolConformance()
         case .devicesFollowAwards:
             DevicesFollowAwards(limits: [.evCharger: self["ev"], .battery: self["battery"], .thermostat: self["thermostat"], .inverter: self["solar"]])
         case .watchdogFallbacks: WatchdogFallbacks()

@@ -12,6 +12,8 @@ struct RunView: Sendable {
     let physics: PhysicsSeries
     /// Accepted and refused writes, in arrival order.
     let writes: [LoggedWrite]
+    /// When each device answered reads and turned them away, by device name; empty for a slice.
+    let reads: [String: ReadLog.Times]
     let households: [String]
     /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
     /// When the capture filled up, only the intervals it holds whole.
@@ -34,6 +36,14 @@ struct RunView: Sendable {
     /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
     /// The report reads the whole run's.
     let strays: [StrayMessages]
+    /// Captured messages that are not protocol v1 (not JSON, a missing or mistyped field, a topic that does not fit),
+    /// counted by the sender they name; empty for a slice.
+    let malformed: [String: Int]
+    /// "sender#seq" of every message a bus fault duplicated, delayed or reordered: it may arrive twice or out of
+    /// order through no fault of its sender.
+    let faultTouched: Set<String>
+    /// When the conductor said goodbye (wall clock), and each participant's first goodbye after it.
+    let goodbyes: (conductor: Double?, answers: [String: Double])
 
     /// A sender's messages that belong to no interval of the run, summed.
     struct StrayMessages: Sendable, Equatable {
@@ -51,6 +61,8 @@ struct RunView: Sendable {
         let record: IntervalRecord
         /// Each household's last bids before gate closure.
         var bids: [String: Bids] = [:]
+        /// When the conductor's `interval` message for it passed the broker.
+        var openedAt: Double?
         var gateAt: Double?
         var clearing: ClearingResult?
         var clearedAt: Double?
@@ -67,15 +79,31 @@ struct RunView: Sendable {
         let overflow = record.admissions.captureOverflow
         let whole = overflow.messages == 0 ? record.intervals
             : zip(record.intervals, record.intervals.dropFirst()).filter { $1.gateClosedAt < overflow.first }.map(\.0)
+        var malformed: [String: Int] = [:]
+        for (message, captured) in zip(decoded, record.capture) where message == nil {
+            let sender = (captured.payload.first ?? []).withUnsafeBytes { Message.sender(of: $0) } ?? "(no sender)"
+            malformed[sender, default: 0] += 1
+        }
+        var touched: Set<String> = []
+        for event in record.busFaultEvents where event.action != .forward && event.action != .drop {
+            if let message = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []) {
+                touched.insert("\(message.header.sender)#\(message.header.sequence)")
+            }
+        }
         self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
                   records: whole, opened: Set(record.intervals.map(\.interval)), messages: messages, decodedCapture: decoded.map { $0 != nil },
-                  span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
+                  reads: record.reads, malformed: malformed, faultTouched: touched, span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
     }
 
     /// `records` are the intervals judged; `opened`, every interval the conductor opened.
     private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord], opened: Set<Int>,
-                 messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], span: ClosedRange<Double>) {
+                 messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], reads: [String: ReadLog.Times] = [:],
+                 malformed: [String: Int] = [:],
+                 faultTouched: Set<String> = [], span: ClosedRange<Double>) {
         self.decodedCapture = decodedCapture
+        self.malformed = malformed
+        self.reads = reads
+        self.faultTouched = faultTouched
         faultWindows = FaultWindow.windows(of: rig)
         self.rig = rig
         self.physics = physics
@@ -89,8 +117,14 @@ struct RunView: Sendable {
         // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
         // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
         var superseded: [String: Bids] = [:], flooded: Set<String> = []
+        var goodbyes: (conductor: Double?, answers: [String: Double]) = (nil, [:])
         for (message, received) in messages {
             let sender = message.header.sender
+            if case .goodbye = message.body {
+                if sender == ParticipantName.conductor { goodbyes.conductor = received } else if goodbyes.conductor != nil, goodbyes.answers[sender] == nil {
+                    goodbyes.answers[sender] = received
+                }
+            }
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
                 : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
             if let why {
@@ -113,6 +147,7 @@ struct RunView: Sendable {
                 default: continue
                 }
                 views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
+            case .interval where sender == ParticipantName.conductor: views[number]!.openedAt = received
             case .gate: views[number]!.gateAt = received
             case .clearing(let clearing):
                 views[number]!.clearing = clearing
@@ -122,6 +157,7 @@ struct RunView: Sendable {
             }
         }
         intervals = records.compactMap { views[$0.interval] }
+        self.goodbyes = goodbyes
         self.strays = strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
         let times = physics.times
         var energy: [String: [Double]] = [:]

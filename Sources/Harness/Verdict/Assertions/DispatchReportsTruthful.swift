@@ -1,20 +1,49 @@
+import Modbus
+import Emulators
 import Messages
 
-/// Every setpoint a household reports as landed has an accepted write to that device in the write log, between
-/// its awards and its report. Catches an agent that reports what it meant to do rather than what the device took.
+/// Every setpoint a household reports as landed is true to the emulator's write log: an accepted write reached the
+/// device between its awards and its report; `landed_at` is on GridRig's wall clock, no earlier than the last of
+/// those writes and at most `landedTolerance` after it; and the reported value is what those writes set, after the
+/// profile's scaling (a charger's current limit, 0 when charging is disabled; a thermostat's setpoints). Catches an
+/// agent that reports what it meant to do rather than what the device took, or stamps the time before the device
+/// acknowledged, or on another clock.
 struct DispatchReportsTruthful: Assertion {
+    /// Seconds `landed_at` may follow the device's acknowledgement of the last write.
+    static let landedTolerance = 0.5
+    /// Seconds of clock granularity allowed either way (the broker, the emulators and a controller on the same host
+    /// read one clock).
+    static let slack = 0.0005
+
     func judge(_ run: RunView) -> Judgement {
         var claims = 0, failures: [String] = []
         var awardsAt: [String: Double] = [:]
+        let writes = Dictionary(grouping: run.writes.filter { $0.record.exception == nil }, by: \.device)
         for (message, received) in run.messages {
             switch message.body {
             case .awards(let awards): awardsAt[awards.house] = received
             case .dispatch(let report):
-                let from = awardsAt[report.house] ?? 0
-                for setpoint in report.setpoints where setpoint.landedAt != nil {
+                // The writes behind a report come after the awards passed the broker and before the report did.
+                let from = awardsAt[report.house] ?? 0, interval = message.header.interval ?? 0
+                for setpoint in report.setpoints {
+                    guard let landed = setpoint.landedAt else { continue }
                     claims += 1
-                    if (run.firstWrite(to: setpoint.id, atOrAfter: from - 0.001) ?? .infinity) > received + 0.001 {
-                        failures.append("interval \(message.header.interval ?? 0): \(setpoint.id) \(setpoint.name) reported landed, but no accepted write reached it")
+                    let name = "interval \(interval): \(setpoint.id) \(setpoint.name)"
+                    let taken = Self.writes(writes[setpoint.id] ?? [], from: from, to: received)
+                    guard let last = taken.last else {
+                        failures.append("\(name) reported landed, but no accepted write reached it")
+                        continue
+                    }
+                    if landed < last.record.unixTime - Self.slack || landed > received + Self.slack {
+                        failures.append("\(name): landed_at \(Verdict.format(landed, 3)) is not between the device's acknowledgement "
+                                        + "(\(Verdict.format(last.record.unixTime, 3))) and the report")
+                    } else if landed - last.record.unixTime > Self.landedTolerance {
+                        failures.append("\(name): landed_at is \(Verdict.format(landed - last.record.unixTime, 3)) s after the device acknowledged")
+                    }
+                    var controls: Settings = [:]
+                    for write in taken { controls.merge(write.controls) { _, new in new } }
+                    if let value = setpoint.value, let written = Self.written(setpoint.name, controls), abs(written.value - value) > written.tolerance {
+                        failures.append("\(name): reported \(value), the device was written \(written.value)")
                     }
                 }
             default: continue
@@ -22,5 +51,30 @@ struct DispatchReportsTruthful: Assertion {
         }
         return Judgement(passed: failures.isEmpty, measured: "\(failures.count) of \(claims) claims false", threshold: "0",
                          detail: failures.prefix(3).joined(separator: "; "))
+    }
+
+    /// The accepted writes to one device (in arrival order) that arrived within [from, to].
+    static func writes(_ writes: [LoggedWrite], from: Double, to: Double) -> ArraySlice<LoggedWrite> {
+        var low = 0, high = writes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if writes[middle].record.unixTime < from { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < writes.count, writes[end].record.unixTime <= to { end += 1 }
+        return writes[low..<end]
+    }
+
+    /// What the writes set of a setpoint, in the protocol's units, and the resolution of the registers behind it;
+    /// nil for a setpoint these writes did not touch (or one not compared: a battery's power, a PV limit).
+    static func written(_ name: String, _ controls: Settings) -> (value: Double, tolerance: Double)? {
+        switch name {
+        case "current-limit":
+            if controls[.chargingEnabled] == 0 { return (0, 0.05) }
+            return controls[.maxCurrent].map { ($0, 0.05) }
+        case "heat-setpoint": return (controls[.heatSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
+        case "cool-setpoint": return (controls[.coolSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
+        default: return nil
+        }
     }
 }
