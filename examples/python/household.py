@@ -16,6 +16,7 @@ import sys
 import time
 
 from pymodbus.client import ModbusTcpClient
+from pymodbus.exceptions import ModbusException
 
 from gridrig_bus import Participant
 
@@ -31,20 +32,28 @@ class Device:
         comfort = address.get("comfort") or {"season": "heating", "setpoint": 21, "below": 2, "above": 2}
         self.cooling = comfort["season"] == "cooling"
         self.setpoint, self.below, self.above = comfort["setpoint"], comfort["below"], comfort["above"]
-        self.client = ModbusTcpClient(address["host"], port=address["port"], timeout=1)
+        # One try with a short timeout: a silent device must not make the household miss the bid deadline.
+        self.client = ModbusTcpClient(address["host"], port=address["port"], timeout=0.5, retries=0)
         self.client.connect()
         self.total_at_plug_in = None
         self.plan = None                        # what this device does within the open interval
 
     def read(self, address, count, unit):
-        reply = self.client.read_holding_registers(address, count=count, device_id=self.unit or unit)
+        """Raises IOError for an exception response, a timeout or a lost connection alike: the field's faults."""
+        try:
+            reply = self.client.read_holding_registers(address, count=count, device_id=self.unit or unit)
+        except ModbusException as error:
+            raise IOError(f"{self.id}: read {address}: {error}") from error
         if reply.isError():
             raise IOError(f"{self.id}: read {address}: {reply}")
         return reply.registers
 
     def write(self, address, registers, unit):
-        reply = (self.client.write_register(address, registers[0], device_id=self.unit or unit) if len(registers) == 1
-                 else self.client.write_registers(address, registers, device_id=self.unit or unit))
+        try:
+            reply = (self.client.write_register(address, registers[0], device_id=self.unit or unit) if len(registers) == 1
+                     else self.client.write_registers(address, registers, device_id=self.unit or unit))
+        except ModbusException as error:
+            raise IOError(f"{self.id}: write {address}: {error}") from error
         if reply.isError():
             raise IOError(f"{self.id}: write {address}: {reply}")
 

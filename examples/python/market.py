@@ -79,18 +79,24 @@ def clear(bids, cap):
 def main():
     households = os.environ["GRIDRIG_HOUSEHOLDS"].split(",")
     bus = Participant("market", "market", ["gate", "bids/"])
-    interval, cap, books = None, 1.0, {}
+    interval, cap, books, refused = None, 1.0, {}, {}
+
+    def refuse(fault, detail):
+        """An error naming the refused message, stamped with the open interval; count is per fault so far."""
+        refused[fault] = refused.get(fault, 0) + 1
+        bus.send("error", {"fault": fault, "detail": detail, "about": sender, "topic": topic, "count": refused[fault]}, interval)
+
     for topic, message in bus.messages():
         kind, sender = message.get("type"), message.get("sender")
         if kind == "interval" and sender == "conductor":
             interval, cap, books = message["interval"], message["price_cap"], {}
         elif kind == "bids":
             if sender not in households:
-                bus.send("error", {"fault": "unknown-participant", "detail": sender, "about": sender, "topic": topic, "count": 1})
+                refuse("unknown-participant", sender)
             elif message.get("interval") != interval:
-                bus.send("error", {"fault": "closed-interval", "detail": str(message.get("interval")), "about": sender, "topic": topic, "count": 1})
+                refuse("closed-interval", str(message.get("interval")))
             elif any(b["quantity"] <= 0 or not b["id"].startswith(sender + "/") for b in message["bids"]):
-                bus.send("error", {"fault": "invalid-bid", "detail": "quantity or id", "about": sender, "topic": topic, "count": 1})
+                refuse("invalid-bid", "a quantity <= 0 or an id not under the house")
             else:
                 books[sender] = message["bids"]
         elif kind == "gate" and sender == "conductor" and message.get("interval") == interval:

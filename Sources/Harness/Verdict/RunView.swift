@@ -42,6 +42,8 @@ struct RunView: Sendable {
     /// "sender#seq" of every message a bus fault duplicated, delayed or reordered: it may arrive twice or out of
     /// order through no fault of its sender.
     let faultTouched: Set<String>
+    /// Bids messages the market refused as invalid, and rightly so, by household.
+    let invalidBids: [String: Int]
     /// When the conductor said goodbye (wall clock), and each participant's first goodbye after it.
     let goodbyes: (conductor: Double?, answers: [String: Double])
 
@@ -116,7 +118,7 @@ struct RunView: Sendable {
         var strays: [String: StrayMessages] = [:]
         // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
         // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
-        var superseded: [String: Bids] = [:], flooded: Set<String> = []
+        var superseded: [String: Bids] = [:], flooded: Set<String> = [], invalidBids: [String: Int] = [:]
         var goodbyes: (conductor: Double?, answers: [String: Double]) = (nil, [:])
         for (message, received) in messages {
             let sender = message.header.sender
@@ -125,7 +127,9 @@ struct RunView: Sendable {
                     goodbyes.answers[sender] = received
                 }
             }
+            // An error carries the interval of the message it refuses, which may be one never opened.
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
+                : message.body.type == "error" ? nil
                 : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
             if let why {
                 strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
@@ -137,13 +141,16 @@ struct RunView: Sendable {
                 guard !flooded.contains("\(number)/\(sender)") else { continue }
                 superseded["\(number)/\(sender)"] = views[number]!.bids[sender]
                 views[number]!.bids[sender] = bids
-            case .error(let refusal) where sender == ParticipantName.market && views[number]!.gateAt == nil:
+            case .error(let refusal) where sender == ParticipantName.market && views[number]!.clearing == nil:
+                // Before the clearing: the market refuses bids that reached it before the gate, even when its error
+                // passes the broker after the gate did.
                 // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
                 // bids it kept. A refusal of valid bids is the market's fault, and they stay.
                 guard let house = refusal.about, refusal.topic == "bids/\(house)", let refused = views[number]!.bids[house] else { continue }
                 switch refusal.fault {
                 case .flood: flooded.insert("\(number)/\(house)")
-                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil: break
+                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil:
+                    invalidBids[house, default: 0] += 1
                 default: continue
                 }
                 views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
@@ -158,6 +165,7 @@ struct RunView: Sendable {
         }
         intervals = records.compactMap { views[$0.interval] }
         self.goodbyes = goodbyes
+        self.invalidBids = invalidBids
         self.strays = strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
         let times = physics.times
         var energy: [String: [Double]] = [:]

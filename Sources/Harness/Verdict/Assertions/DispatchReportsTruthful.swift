@@ -21,10 +21,10 @@ struct DispatchReportsTruthful: Assertion {
         let writes = Dictionary(grouping: run.writes.filter { $0.record.exception == nil }, by: \.device)
         for (message, received) in run.messages {
             switch message.body {
-            case .awards(let awards): awardsAt[awards.house] = received
+            case .awards(let awards): awardsAt["\(message.header.interval ?? 0)/\(awards.house)"] = received
             case .dispatch(let report):
-                // The writes behind a report come after the awards passed the broker and before the report did.
-                let from = awardsAt[report.house] ?? 0, interval = message.header.interval ?? 0
+                // The writes behind a report come after its interval's awards passed the broker and before the report did.
+                let interval = message.header.interval ?? 0, from = awardsAt["\(interval)/\(report.house)"] ?? 0
                 for setpoint in report.setpoints {
                     guard let landed = setpoint.landedAt else { continue }
                     claims += 1

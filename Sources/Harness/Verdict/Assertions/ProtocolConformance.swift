@@ -7,7 +7,8 @@ import Messages
 /// the market publishes the clearing before the awards, one awards message per household and interval, each at
 /// the clearing's price, and a clearing whose type and marginal fields and awards are what the allocation rule
 /// gives at its own price and quantity (pro rata at the margin); errors are well-formed; every participant answers
-/// the conductor's goodbye within 3 s; no message is for an interval the conductor never opened. What a bus
+/// the conductor's goodbye within 3 s; no message is for an interval the conductor never opened; no bids break
+/// the bid rules. What a bus
 /// fault duplicated, delayed or reordered is not its sender's fault.
 struct ProtocolConformance: Assertion {
     /// Seconds a participant has to answer the conductor's goodbye.
@@ -17,6 +18,9 @@ struct ProtocolConformance: Assertion {
         var violations: [(sender: String, what: String)] = []
         for (sender, count) in run.malformed.sorted(by: { $0.key < $1.key }) where run.isParticipant(sender) {
             violations.append((sender, "\(count) message\(count == 1 ? "" : "s") that are not protocol v1"))
+        }
+        for (house, count) in run.invalidBids.sorted(by: { $0.key < $1.key }) {
+            violations.append((house, "\(count) bids message\(count == 1 ? "" : "s") refused as invalid (docs/MARKET.md's bid rules)"))
         }
         for stray in run.strays where stray.why == .unopenedInterval {
             violations.append((stray.sender, "\(stray.messages) message\(stray.messages == 1 ? "" : "s") \(stray.why.rawValue)"))

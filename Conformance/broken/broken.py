@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""The kit's broken controllers: the Python examples (examples/python) with one deliberate bug each, every one a
+fault seen in real firmware. `gridrig certify` must fail each on the requirement named for it (docs/CONFORMANCE.md),
+which is how the kit proves its checks catch what they exist for.
+
+    python3 Conformance/broken/broken.py BUG      # runs as the example it breaks, with GridRig's environment
+    python3 Conformance/broken/broken.py --list   # BUG ROLE REQUIREMENT, one a line
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python"))
+
+import gridrig_bus  # noqa: E402
+import household  # noqa: E402
+import market  # noqa: E402
+
+BUGS = {}
+
+
+def bug(name, role, requirement):
+    def register(patch):
+        BUGS[name] = (role, requirement, patch)
+        return patch
+    return register
+
+
+def on_send(change):
+    """Patch every message the participant sends: `change(participant, type, body, interval, send)`."""
+    original = gridrig_bus.Participant.send
+
+    def send(self, type_, body, interval=None):
+        change(self, type_, body, interval, lambda t, b, i: original(self, t, b, i))
+    gridrig_bus.Participant.send = send
+
+
+class Clock:
+    """A stand-in for the time module whose time() is another clock."""
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now()
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+# Households: the house under test runs examples/python/household.py with one bug.
+
+@bug("landed-on-monotonic-clock", "household", "HH-DISPATCH-TRUTH")
+def _():
+    household.time = Clock(time.monotonic)          # landed_at on the host's uptime, not the Unix epoch
+
+
+@bug("landed-before-ack", "household", "HH-DISPATCH-TRUTH")
+def _():
+    household.time = Clock(lambda: time.time() - 0.2)   # stamps the time it sent the write, less the round trip
+
+
+@bug("reports-intended-value", "household", "HH-DISPATCH-TRUTH")
+def _():
+    apply = household.apply
+    household.apply = lambda device, value: apply(device, round(value * 0.8, 1))   # writes less than it reports
+
+
+@bug("stale-telemetry", "household", "HH-TELEMETRY-TRUTH")
+def _():
+    read = household.Device.read
+    last = {}
+
+    def cached(self, address, count, unit):
+        try:
+            last[(self.id, address)] = read(self, address, count, unit)
+        except IOError:
+            if (self.id, address) not in last:
+                raise
+        return last[(self.id, address)]
+    household.Device.read = cached
+
+
+@bug("charger-register-off-by-two", "household", "HH-WRITES")
+def _():
+    write = household.Device.write
+    household.Device.write = lambda self, address, registers, unit: write(self, 1212 if address == 1210 else address, registers, unit)
+
+
+@bug("setpoint-in-degrees-not-tenths", "household", "HH-WRITES")
+def _():
+    registers = household.registers
+    household.registers = lambda fmt, value: registers(fmt, int(value / 10)) if fmt == "h" else registers(fmt, value)
+
+
+@bug("seq-never-counts", "household", "HH-PROTOCOL")
+def _():
+    def stuck(self, type_, body, interval, send):
+        self.seq = 0
+        send(type_, body, interval)
+    on_send(stuck)
+
+
+@bug("goodbye-unanswered", "household", "HH-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: None if type_ == "goodbye" else send(type_, body, interval))
+
+
+@bug("bids-for-unopened-interval", "household", "HH-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: send(type_, body, interval + 1000 if type_ == "bids" else interval))
+
+
+@bug("telemetry-malformed", "household", "HH-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: send(type_, dict(body, devices="none") if type_ == "telemetry" else body, interval))
+
+
+@bug("bids-negative-quantity", "household", "HH-PROTOCOL")
+def _():
+    def negative(self, type_, body, interval, send):
+        if type_ == "bids":
+            body = dict(body, bids=[dict(bid, quantity=-bid["quantity"]) for bid in body["bids"]])
+        send(type_, body, interval)
+    on_send(negative)
+
+
+@bug("charger-ignores-award", "household", "HH-FOLLOW")
+def _():
+    household.ev_plan = lambda device, award, start, length: [(start, 16.0)]
+
+
+@bug("heat-pump-ignores-award", "household", "HH-FOLLOW")
+def _():
+    def always_on(device, award, start, length):
+        run_edge = device.setpoint - device.below if device.cooling else device.setpoint + device.above
+        return [(start, run_edge)]
+    household.thermostat_plan = always_on
+
+
+@bug("watchdog-not-refreshed", "household", "HH-WATCHDOG")
+def _():
+    os.environ["GRIDRIG_STEPS"] = "0"                 # acts at interval starts only: the charger's 60-s watchdog expires
+
+
+@bug("heat-pump-never-runs", "household", "HH-COMFORT")
+def _():
+    def never(device, award, start, length):
+        return [(start, device.setpoint + device.above + 6 if device.cooling else device.setpoint - device.below - 4)]
+    household.thermostat_plan = never
+
+
+# Markets: examples/python/market.py with one bug.
+
+@bug("awards-published-twice", "market", "MK-PROTOCOL")
+def _():
+    def twice(self, type_, body, interval, send):
+        send(type_, body, interval)
+        if type_ == "awards":
+            send(type_, body, interval)
+    on_send(twice)
+
+
+@bug("awards-before-clearing", "market", "MK-PROTOCOL")
+def _():
+    held = []
+
+    def late_clearing(self, type_, body, interval, send):
+        if type_ == "clearing":
+            held.append((type_, body, interval))
+            return
+        send(type_, body, interval)
+        while held:
+            send(*held.pop())
+    on_send(late_clearing)
+
+
+@bug("marginal-fields-zero", "market", "MK-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: send(
+        type_, dict(body, marginal_quantity=0.0, marginal_fraction=0.0) if type_ == "clearing" else body, interval))
+
+
+@bug("clearing-type-always-buyer", "market", "MK-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: send(
+        type_, dict(body, clearing_type="buyer") if type_ == "clearing" else body, interval))
+
+
+@bug("award-price-differs", "market", "MK-PROTOCOL")
+def _():
+    on_send(lambda self, type_, body, interval, send: send(
+        type_, dict(body, price=body["price"] + 0.01) if type_ == "awards" else body, interval))
+
+
+@bug("margin-filled-in-curve-order", "market", "MK-PROTOCOL")
+def _():
+    clear = market.clear
+
+    def curve_order(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        by_id = {(bid["id"], bid["side"]): bid for bid in bids}
+        for side in ("buy", "sell"):
+            at = [award for award in awards if award["side"] == side and by_id[(award["id"], award["side"])]["price"] == price]
+            left = sum(award["quantity"] for award in at)
+            for award in sorted(at, key=lambda a: a["id"]):       # whole, first come first served: sums stay right
+                award["quantity"] = min(by_id[(award["id"], side)]["quantity"], left)
+                left -= award["quantity"]
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = curve_order
+
+
+@bug("seq-never-counts-market", "market", "MK-PROTOCOL")
+def _():
+    BUGS["seq-never-counts"][2]()
+
+
+@bug("clears-at-midpoint", "market", "MK-REFERENCE")
+def _():
+    clear = market.clear
+
+    def midpoint(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        buys = [bid["price"] for bid in bids if bid["side"] == "buy"]
+        sells = [bid["price"] for bid in bids if bid["side"] == "sell"]
+        if buys and sells and kind != "null":
+            price = (max(buys) + min(sells)) / 2
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = midpoint
+
+
+@bug("over-awards-buyers", "market", "MK-RULE")
+def _():
+    clear = market.clear
+
+    def generous(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        for award in awards:
+            if award["side"] == "buy":
+                award["quantity"] *= 1.1
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = generous
+
+
+@bug("never-clears", "market", "MK-EVERY-INTERVAL")
+def _():
+    on_send(lambda self, type_, body, interval, send: None if type_ in ("clearing", "awards") else send(type_, body, interval))
+
+
+@bug("clears-slowly", "market", "MK-LATENCY")
+def _():
+    def slow(self, type_, body, interval, send):
+        if type_ == "clearing":
+            time.sleep(0.7)
+        send(type_, body, interval)
+    on_send(slow)
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        for name, (role, requirement, _) in BUGS.items():
+            print(name, role, requirement)
+        return
+    if len(sys.argv) != 2 or sys.argv[1] not in BUGS:
+        raise SystemExit(f"usage: broken.py BUG | --list; BUG is one of {', '.join(BUGS)}")
+    role, _, patch = BUGS[sys.argv[1]]
+    patch()
+    (household if role == "household" else market).main()
+
+
+if __name__ == "__main__":
+    main()
