@@ -27,12 +27,14 @@ public enum RigLoader {
     ///   - firstPort: overrides the rig's `first-port` (0: every device on a free port of its own).
     ///   - faultsFile: a file whose `faults:` list replaces the rig's own (docs/FAULTS.md), so that one rig can be
     ///     run under different fault schedules.
-    public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil) throws(FileError) -> Rig {
+    /// - Parameter seed: replaces the rig's own seed (its weather's clouds and every seeded fault follow it).
+    public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
                                               "bus", "faults"])
-        let seed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
+        let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
+        let seed = seed ?? ownSeed
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                       seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
         if let weather = keys["weather"] {

@@ -19,9 +19,7 @@ public struct HTMLReport {
 
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    private static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    private static func escaped(_ text: String) -> String { markupEscaped(text) }
 
     /// `value` with `digits` decimals (0 to 3), written without Foundation's formatter: a day's charts hold
     /// hundreds of thousands of coordinates.

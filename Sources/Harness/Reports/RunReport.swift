@@ -164,10 +164,7 @@ public struct RunReport: Sendable {
 
     /// junit.xml: one test case per assertion, a failure element with its detail.
     public var junit: String {
-        func escaped(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escaped = markupEscaped
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites>\n  <testsuite name=\"\(escaped(record.rig.name))\" tests=\"\(results.count)\" failures=\"\(results.filter { !$0.passed }.count)\" "
         xml += "time=\"\(Self.format(record.wallSeconds, 3))\">\n"
@@ -230,4 +227,10 @@ public struct RunReport: Sendable {
         }
         return files.keys.sorted().map { "\(folder)/\($0)" }
     }
+}
+
+/// Text safe inside XML and HTML, in elements and in quoted attributes.
+func markupEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }

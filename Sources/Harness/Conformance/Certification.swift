@@ -1,0 +1,151 @@
+public import Foundation
+import Emulators
+public import Logging
+import Messages
+
+/// What `gridrig certify` found: every run of every case and seed, and each requirement's verdict over them
+/// (docs/CONFORMANCE.md).
+public struct Certification: Sendable {
+    /// GridRig's version, as a certificate names it.
+    public static let gridRigVersion = "0.11.0"
+
+    /// One case run under one seed.
+    public struct CaseRun: Sendable {
+        public var caseName: String
+        public var seed: UInt64
+        /// The assertions' verdicts; empty when the run itself failed.
+        public var results: [AssertionResult]
+        /// Why the run could not give a verdict (a controller that crashed or never became ready), if it could not.
+        public var error: String?
+        /// The run's report folder, relative to the certificate's folder.
+        public var report: String
+        /// What the controller under test said it is in its `hello`.
+        public var software: String?
+    }
+
+    /// A requirement over every run.
+    public struct RequirementVerdict: Sendable {
+        public var requirement: Requirement
+        /// Runs in which every assertion of the requirement passed, of all runs.
+        public var passedRuns: Int
+        public var runs: Int
+        /// Each failing run: case, seed, why, and its report.
+        public var failures: [(caseName: String, seed: UInt64, detail: String, report: String)]
+        public var passed: Bool { passedRuns == runs && runs > 0 }
+        public var passRate: Double { runs == 0 ? 0 : Double(passedRuns) / Double(runs) }
+    }
+
+    public var suite: ConformanceSuite
+    /// The house under test, or "market".
+    public var participant: String
+    /// The program and its arguments, or nil for a controller started separately (an endpoint).
+    public var command: [String]?
+    public var date: Date
+    public var seedsPerCase: Int
+    public var runs: [CaseRun]
+
+    /// The controller's identity: what it said in `hello.software` (every distinct value, in order).
+    public var software: [String] {
+        runs.compactMap(\.software).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    /// Every seed a case ran under.
+    public var seeds: [UInt64] { runs.map(\.seed).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }.sorted() }
+
+    public var verdicts: [RequirementVerdict] {
+        suite.requirements.map { requirement in
+            var verdict = RequirementVerdict(requirement: requirement, passedRuns: 0, runs: runs.count, failures: [])
+            for run in runs {
+                let judged = requirement.assertions.map { kind in run.results.first { $0.kind == kind } }
+                let failing = judged.enumerated().filter { $0.element.map { !$0.passed } ?? true }
+                if run.error == nil, failing.isEmpty {
+                    verdict.passedRuns += 1
+                } else {
+                    let detail = run.error ?? failing.map { index, result in
+                        result.map { "\($0.kind.rawValue): \($0.measured)\($0.detail.isEmpty ? "" : ": \($0.detail)")" }
+                            ?? "\(requirement.assertions[index].rawValue) was not judged"
+                    }.joined(separator: "; ")
+                    verdict.failures.append((run.caseName, run.seed, detail, run.report))
+                }
+            }
+            return verdict
+        }
+    }
+
+    /// Whether every mandatory requirement passed in every run.
+    public var passed: Bool { verdicts.allSatisfy { $0.passed || !$0.requirement.mandatory } }
+}
+
+/// How certify runs the controller under test.
+public enum ControllerUnderTest: Sendable {
+    case command([String])
+    /// Started separately; before each run its environment is written to `endpoint.env` in the output folder.
+    case endpoint(publishPort: UInt16, subscribePort: UInt16, firstPort: UInt16)
+}
+
+extension Certification {
+    /// Runs every case of `suite` under `seeds` seeds each (the case's own seed, then the next ones), with the
+    /// controller in the suite's role for `house` (households) or as the market, and writes each run's report
+    /// under `out/runs/`.
+    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, seeds: Int, profiles: String,
+                           out: String, readyTimeout: Duration, logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
+        let participant = suite.role == .market ? ParticipantName.market : house
+        var runs: [CaseRun] = []
+        for suiteCase in suite.cases {
+            let own: Rig
+            do { own = try RigLoader.load(file: suiteCase.file, profiles: profiles) } catch { throw RunError(message: "\(error)", isBadInput: true) }
+            for offset in 0..<UInt64(seeds) {
+                let seed = own.seed &+ offset
+                var rig: Rig
+                var options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
+                do {
+                    if case .endpoint(_, _, let firstPort) = controller { options.firstPort = firstPort }
+                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: options.firstPort, seed: seed)
+                } catch {
+                    throw RunError(message: "\(error)", isBadInput: true)
+                }
+                guard participant == ParticipantName.market || rig.devices.contains(where: { $0.house == participant }) else {
+                    throw RunError(message: "\(suiteCase.file): no house \(participant) to put under test", isBadInput: true)
+                }
+                let role: RunSettings.Role
+                switch controller {
+                case .command(let command): role = .command(command)
+                case .endpoint(let publish, let subscribe, _):
+                    role = .endpoint
+                    rig.run.bus.publishPort = publish
+                    rig.run.bus.subscribePort = subscribe
+                }
+                if suite.role == .market { rig.run.market = role } else { rig.run.households[participant] = role }
+                let folder = "runs/\(suiteCase.name)-seed\(seed)"
+                progress("\(suiteCase.name), seed \(seed)")
+                if case .endpoint = controller {
+                    let environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
+                    let exports = environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'" }
+                    let text = (["# \(suiteCase.name), seed \(seed): the controller under test's environment for this run",
+                                 "export GRIDRIG_CASE='\(suiteCase.name)-seed\(seed)'"] + exports).joined(separator: "\n") + "\n"
+                    do {
+                        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                        try text.write(toFile: "\(out)/endpoint.env", atomically: true, encoding: .utf8)
+                    } catch {
+                        throw RunError(message: "cannot write \(out)/endpoint.env: \(error.localizedDescription)")
+                    }
+                }
+                do {
+                    let record = try RunSession.run(rig, options: options, logger: logger)
+                    let report = RunReport(record)
+                    _ = try report.write(to: "\(out)/\(folder)")
+                    let software = record.messages.lazy.compactMap { message, _ -> String? in
+                        guard message.header.sender == participant, case .hello(let hello) = message.body else { return nil }
+                        return hello.software
+                    }.first
+                    runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software))
+                } catch {
+                    if error.isBadInput { throw error }
+                    runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: [], error: error.message, report: folder))
+                }
+            }
+        }
+        return Certification(suite: suite, participant: participant, command: { if case .command(let c) = controller { c } else { nil } }(),
+                             date: Date(), seedsPerCase: seeds, runs: runs)
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+
+struct Certify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a role's conformance suite against a controller and issue a certificate.",
+        discussion: """
+            Runs every case of Conformance/<role>/ (or --suite) over --seeds seeds with the controller under test in
+            the role (the house --house for a household), and judges each requirement of docs/CONFORMANCE.md by its
+            assertions. Writes to --out: certificate.html (each requirement, its pass rate and a link to the run
+            report that is its evidence), certificate.json, junit.xml, summary.txt, and every run's report in runs/.
+            With --endpoint the controller is started separately: before each run GridRig writes its environment
+            to <out>/endpoint.env (source it, start the controller; it ends with the conductor's goodbye).
+            Exit status: 0 every mandatory requirement passed, 1 one failed, 2 bad input, 3 the kit itself failed.
+            --command takes the rest of the line: put it last.
+            """)
+
+    @Option(help: "The role under test: household or market.")
+    var role: String
+
+    @Option(help: "The house under test, for a household.")
+    var house: String = "h2"
+
+    @Option(help: "Seeds per case: the case's own, then the next ones.")
+    var seeds: Int = 1
+
+    @Option(help: "Folder for the certificate (default: runs/certify-<role>-<time>).")
+    var out: String?
+
+    @Option(help: "The suite's folder: requirements.yaml and a folder of cases per role.")
+    var suite: String = "Conformance"
+
+    @Option(help: "Run only these cases (comma-separated names).")
+    var cases: String?
+
+    @Option(help: "Folder of profiles that the cases name.")
+    var profiles: String = "Profiles"
+
+    @Option(help: "Seconds the controller has to say ready in each run.")
+    var readyTimeout: Double = 30
+
+    @Flag(help: "The controller is started separately (see endpoint.env).")
+    var endpoint = false
+
+    @Option(help: "With --endpoint: the bus's publish port.")
+    var publishPort: UInt16 = 5570
+
+    @Option(help: "With --endpoint: the bus's subscribe port.")
+    var subscribePort: UInt16 = 5571
+
+    @Option(help: "With --endpoint: the first device port.")
+    var firstPort: UInt16 = 1502
+
+    @Option(parsing: .remaining, help: "The controller's program and arguments (the rest of the line).")
+    var command: [String] = []
+
+    func validate() throws {
+        guard ConformanceRole(rawValue: role) != nil else { throw ValidationError("--role must be household or market.") }
+        guard endpoint != !command.isEmpty else { throw ValidationError("give the controller: --command PROGRAM ARGS... (last), or --endpoint.") }
+        guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100.") }
+        guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
+    }
+
+    func run() throws {
+        var logger = Logger(label: "gridrig.certify")
+        logger.logLevel = .error
+        let role = ConformanceRole(rawValue: role)!
+        let loaded: ConformanceSuite
+        do {
+            loaded = try ConformanceSuite.load(folder: suite, role: role, only: cases.map { $0.split(separator: ",").map(String.init) } ?? [])
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let folder = out ?? "runs/certify-\(role.rawValue)-\(formatter.string(from: Date()))"
+        let controller: ControllerUnderTest = endpoint
+            ? .endpoint(publishPort: publishPort, subscribePort: subscribePort, firstPort: firstPort) : .command(command)
+        let total = loaded.cases.count * seeds
+        var done = 0
+        let certification: Certification
+        do {
+            certification = try Certification.run(loaded, controller: controller, house: house, seeds: seeds, profiles: profiles, out: folder,
+                                                  readyTimeout: .seconds(readyTimeout), logger: logger) { step in
+                done += 1
+                FileHandle.standardError.write(Data("[\(done)/\(total)] \(step)\(endpoint ? ": waiting for the controller (\(folder)/endpoint.env)" : "")\n".utf8))
+            }
+            let report = CertificateReport(certification)
+            try report.write(to: folder)
+            print(report.table)
+            print("Certificate: \(folder)/certificate.html\n  (and certificate.json junit.xml summary.txt; each run's report in runs/)")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(error.isBadInput ? 2 : 3)
+        }
+        if !certification.passed { throw ExitCode(1) }
+    }
+}
