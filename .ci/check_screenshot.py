@@ -1,13 +1,21 @@
-"""Checks that headless Chromium rendered the run report: a 1000 px wide PNG with charts drawn on it.
+"""Checks that headless Chromium rendered a run report or a certificate: a 1000 px wide PNG with colour on it.
 
-Reads the PNG's pixels with zlib only (no imaging library needed): the page must not be blank, the verdict and
-the charts must be in the HTML, and the chart lines must put a fair share of coloured pixels on the page.
+    python3 .ci/check_screenshot.py PNG HTML [report|certificate]
+
+Reads the PNG's pixels with zlib only (no imaging library needed): the page must not be blank, its parts must be
+in the HTML, and a report's chart lines (a certificate's verdict badges and pass-rate bars) must put a fair share
+of coloured pixels on the page.
 """
 import struct
 import sys
 import zlib
 
 png, html = sys.argv[1], sys.argv[2]
+page = sys.argv[3] if len(sys.argv) > 3 else "report"
+needles, least = {
+    "report": (("<svg", "Power per device", "Clearing price", "Battery state of charge", "Room temperature", "assertion"), 2000),
+    "certificate": (("GridRig conformance certificate", "Requirements", "SHA-256", "run report", "hello.software"), 100),
+}[page]
 data = open(png, "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{png}: not a PNG"
 width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
@@ -43,7 +51,7 @@ for row in range(height):
         if max(r, g, b) - min(r, g, b) > 60:
             coloured += 1
 text = open(html, encoding="utf-8").read()
-for needle in ("<svg", "Power per device", "Clearing price", "Battery state of charge", "Room temperature", "assertion"):
+for needle in needles:
     assert needle in text, f"{html}: no {needle!r}"
-assert coloured > 2000, f"{png}: only {coloured} coloured samples; the charts did not render"
-print(f"report rendered: {width}x{height}, {coloured} coloured samples")
+assert coloured > least, f"{png}: only {coloured} coloured samples; the page did not render"
+print(f"{page} rendered: {width}x{height}, {coloured} coloured samples")

@@ -241,15 +241,16 @@ def _():
     market.clear = generous
 
 
-@bug("never-clears", "market", "MK-EVERY-INTERVAL")
+@bug("stops-clearing", "market", "MK-EVERY-INTERVAL")
 def _():
-    on_send(lambda self, type_, body, interval, send: None if type_ in ("clearing", "awards") else send(type_, body, interval))
+    # A leak: after interval 60 it publishes nothing more.
+    on_send(lambda self, type_, body, interval, send: None if type_ in ("clearing", "awards") and interval > 60 else send(type_, body, interval))
 
 
 @bug("clears-slowly", "market", "MK-LATENCY")
 def _():
     def slow(self, type_, body, interval, send):
-        if type_ == "clearing":
+        if type_ == "clearing" and interval % 10 == 0:       # a garbage-collection pause every tenth interval
             time.sleep(0.7)
         send(type_, body, interval)
     on_send(slow)

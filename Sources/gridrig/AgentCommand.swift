@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Harness
 import Logging
+import Market
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -139,6 +140,13 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             setup.baseLoadProfile = values
+        }
+        if let mean = environment("GRIDRIG_PRICE_MEAN").flatMap(Double.init), let deviation = environment("GRIDRIG_PRICE_DEVIATION").flatMap(Double.init) {
+            guard mean.isFinite, deviation.isFinite, deviation > 0 else {
+                FileHandle.standardError.write(Data("error: GRIDRIG_PRICE_MEAN and GRIDRIG_PRICE_DEVIATION: expected finite $/kWh, a deviation > 0\n".utf8))
+                throw ExitCode(2)
+            }
+            setup.prior = PriceForecast(mean: mean, standardDeviation: deviation)
         }
         let context = try BusContext()
         let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, credentials: try bus.credentials(participant: house),

@@ -1,32 +1,27 @@
 import Foundation
-@testable import Harness
+import Harness
+import Logging
 import Testing
 
-/// The conformance kit proves itself (docs/CONFORMANCE.md): each broken controller of Conformance/broken/broken.py
-/// (a Python example with one bug) fails the assertions of the requirement named for it, on a case of the suite;
-/// the unbroken examples and GridRig's reference controller pass every case.
-@Suite("The conformance kit catches its broken controllers and passes the examples", .serialized, .timeLimit(.minutes(3)))
+/// The conformance kit proves itself (docs/CONFORMANCE.md): `gridrig certify` fails each broken controller of
+/// Conformance/broken/broken.py (a Python example with one bug) on the requirement named for it, and certifies the
+/// unbroken examples and GridRig's reference controller (as processes) with no false alarm.
+///
+/// `make test` runs a subset: one broken controller per requirement on one case, and the controllers on two cases
+/// at one seed. `make conformance` (GRIDRIG_KIT=full) runs every broken controller, and every case over 5 seeds.
+@Suite("The conformance kit catches its broken controllers and certifies the examples", .serialized, .timeLimit(.minutes(30)))
 struct ConformanceKitTests {
-    /// The assertions that judge each requirement (docs/CONFORMANCE.md).
-    static let requirements: [String: [AssertionSpec.Kind]] = [
-        "HH-DISPATCH-TRUTH": [.dispatchReportsTruthful], "HH-TELEMETRY-TRUTH": [.telemetryTruthful], "HH-WRITES": [.writesAccepted],
-        "HH-PROTOCOL": [.protocolConformance], "HH-FOLLOW": [.devicesFollowAwards], "HH-WATCHDOG": [.watchdogFallbacks],
-        "HH-COMFORT": [.comfortBand], "MK-PROTOCOL": [.protocolConformance], "MK-REFERENCE": [.clearingMatchesReference],
-        "MK-RULE": [.supplyEqualsDemand, .individualRationality, .awardsAddUp], "MK-EVERY-INTERVAL": [.everyIntervalCleared],
-        "MK-LATENCY": [.clearingLatency],
-    ]
+    static let full = ProcessInfo.processInfo.environment["GRIDRIG_KIT"] == "full"
 
     struct Broken: Sendable, CustomTestStringConvertible {
-        let bug: String, role: String, requirement: String
-        /// The case it runs on: the first of its role's suite unless the bug needs a fault to show.
-        var suiteCase: String {
-            bug == "stale-telemetry" ? "household/charger-comms-loss" : role == "household" ? "household/cooling-clear" : "market/normal-day"
-        }
+        let bug: String, role: ConformanceRole, requirement: String
+        /// The case that shows the bug: the first of its role unless it needs a fault to show.
+        var suiteCase: String { bug == "stale-telemetry" ? "charger-comms-loss" : role == .household ? "cooling-clear" : "normal-day" }
         var testDescription: String { "\(bug) (\(requirement))" }
     }
 
     /// The kit's broken controllers, as `broken.py --list` names them.
-    static let broken: [Broken] = {
+    static let everyBroken: [Broken] = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "\(repository)/Conformance/broken/broken.py", "--list"]
@@ -37,49 +32,53 @@ struct ConformanceKitTests {
         process.waitUntilExit()
         return text.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ").map(String.init)
-            return words.count == 3 ? Broken(bug: words[0], role: words[1], requirement: words[2]) : nil
+            guard words.count == 3, let role = ConformanceRole(rawValue: words[1]) else { return nil }
+            return Broken(bug: words[0], role: role, requirement: words[2])
         }
     }()
 
-    /// A suite case with `controller` appended (the role under test), shortened to `hours` when given.
-    func run(_ suiteCase: String, controller: String, hours: Double? = nil) throws -> RunReport {
-        let text = try String(contentsOfFile: "\(repository)/Conformance/\(suiteCase).yaml", encoding: .utf8) + controller
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("case-\(UUID().uuidString).yaml").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var rig = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
-        if let hours { rig.run.duration = hours * 3600 }
-        return try ControllerTests.run(rig)
+    /// Every broken controller in the full kit; the first of each requirement otherwise.
+    static let broken: [Broken] = full ? everyBroken
+        : everyBroken.reduce(into: []) { kept, next in if !kept.contains(where: { $0.requirement == next.requirement }) { kept.append(next) } }
+
+    static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], seeds: Int = 1) throws -> Certification {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role, only: cases)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        return try Certification.run(suite, controller: .command(command), house: "h2", seeds: seeds, profiles: "\(repository)/Profiles", out: out,
+                                     readyTimeout: .seconds(15), logger: logger) { _ in }
     }
 
-    func command(_ role: String, _ program: [String]) -> String {
-        let words = program.map { "\"\($0)\"" }.joined(separator: ", ")
-        return role == "market" ? "controller:\n  market: {command: [\(words)]}\n" : "controller:\n  households:\n    h2: {command: [\(words)]}\n"
-    }
-
-    @Test("At least 20 broken controllers, every one for a requirement the kit knows, together covering every requirement")
-    func kitIsComplete() {
-        #expect(Self.broken.count >= 20)
-        #expect(Self.broken.allSatisfy { Self.requirements[$0.requirement] != nil }, "\(Self.broken.map(\.requirement))")
-        #expect(Set(Self.broken.map(\.requirement)) == Set(Self.requirements.keys))
-    }
-
-    @Test("Each broken controller fails its requirement's assertions", arguments: broken)
-    func brokenFails(_ broken: Broken) throws {
-        let report = try run(broken.suiteCase, controller: command(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug]))
-        let judged = Self.requirements[broken.requirement]!.compactMap { verdict(report, $0) }
-        #expect(!judged.isEmpty && judged.contains { !$0.passed }, "\(broken.bug) passed \(broken.requirement): \(report.table)")
-    }
-
-    @Test("The Python examples and the reference controller pass every case of their role", arguments: [
-        "household/cooling-clear", "household/charger-comms-loss", "household/modbus-faults", "household/reboot", "household/market-crash",
-        "household/lossy-bus", "market/normal-day", "market/night-no-cross", "market/lossy-bus", "market/silent-households",
-    ])
-    func examplesPass(_ suiteCase: String) throws {
-        let role = suiteCase.hasPrefix("market") ? "market" : "household"
-        for controller in [command(role, ["python3", "\(repository)/examples/python/\(role).py"]), ""] {
-            let report = try run(suiteCase, controller: controller)
-            #expect(report.passed, "\(suiteCase) \(controller.isEmpty ? "reference" : role + ".py"): \(report.table)")
+    @Test("At least 20 broken controllers, together covering every mandatory requirement of both roles")
+    func kitIsComplete() throws {
+        #expect(Self.everyBroken.count >= 20)
+        for role in ConformanceRole.allCases {
+            let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role)
+            let covered = Set(Self.everyBroken.filter { $0.role == role }.map(\.requirement))
+            #expect(covered == Set(suite.requirements.filter(\.mandatory).map(\.id)), "\(role)")
         }
+    }
+
+    @Test("certify fails each broken controller on the requirement named for it", arguments: broken)
+    func brokenFails(_ broken: Broken) throws {
+        let certification = try Self.certify(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug], cases: [broken.suiteCase])
+        let verdict = try #require(certification.verdicts.first { $0.requirement.id == broken.requirement })
+        #expect(!verdict.passed && !certification.passed, "\(broken.bug): \(CertificateReport(certification).table)")
+    }
+
+    @Test("certify certifies the Python examples and the reference controller with no false alarm",
+          arguments: [(ConformanceRole.household, "python3 examples/python/household.py"), (.household, "gridrig agent household"),
+                      (.market, "python3 examples/python/market.py"), (.market, "gridrig agent market")])
+    func controllersPass(role: ConformanceRole, program: String) throws {
+        let command = program.split(separator: " ").map { word in
+            word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
+        }
+        let cases = Self.full ? [] : role == .household ? ["cooling-clear", "reboot"] : ["normal-day", "silent-households"]
+        let certification = try Self.certify(role, command, cases: cases, seeds: Self.full ? 5 : 1)
+        #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
+        let falseAlarms = certification.verdicts.flatMap(\.failures)
+        #expect(falseAlarms.isEmpty, "\(falseAlarms.map { "\($0.caseName) seed \($0.seed): \($0.detail)" })")
     }
 }

@@ -17,7 +17,7 @@ private func cleared(_ bids: [Bid], cap: Double = 1.0) throws -> Clearing {
     return clearing
 }
 
-@Suite("Clearing: every case of CLEARING.md, hand-computed")
+@Suite("Clearing: every case of docs/MARKET.md, hand-computed")
 struct ClearingCaseTests {
     @Test("A partly filled buyer sets the price (marginal buyer)")
     func marginalBuyer() throws {

@@ -21,7 +21,8 @@ from pymodbus.exceptions import ModbusException
 from gridrig_bus import Participant
 
 RAMP = 2.0                                     # price standard deviations from the setpoint to a comfort edge
-MEAN, DEVIATION = 0.2, 0.1                     # what we assume of prices
+MEAN = float(os.environ.get("GRIDRIG_PRICE_MEAN", "0.2"))           # what we assume of prices
+DEVIATION = float(os.environ.get("GRIDRIG_PRICE_DEVIATION", "0.1"))
 WATCHDOG = 60                                  # Alfen: without a write to 1210 within 60 s it falls back to 6 A
 
 

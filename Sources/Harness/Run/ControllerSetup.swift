@@ -126,7 +126,7 @@ public enum ControllerSetup {
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
     public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
-                                   baseLoad: BaseLoad?, profiles: String, credentials: BusCredentials? = nil) -> [String: String] {
+                                   baseLoad: BaseLoad?, profiles: String, prior: PriceForecast? = nil, credentials: BusCredentials? = nil) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
@@ -138,6 +138,10 @@ public enum ControllerSetup {
             "GRIDRIG_DEVICES": String(decoding: (try? encoder.encode(devices)) ?? Data("[]".utf8), as: UTF8.self),
             "GRIDRIG_PROFILES": profiles,
         ]
+        if let prior {
+            environment["GRIDRIG_PRICE_MEAN"] = "\(prior.mean)"
+            environment["GRIDRIG_PRICE_DEVIATION"] = "\(prior.standardDeviation)"
+        }
         if let credentials {
             environment["GRIDRIG_BUS_SERVER_KEY"] = credentials.serverKey
             environment["GRIDRIG_BUS_PUBLIC_KEY"] = credentials.keys.publicKey

@@ -85,7 +85,7 @@ public enum RunSession {
             participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
             households: houses + (grid ? [Conductor.gridName] : []),
             devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
-            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles)
+            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: rig.run.prior)
         if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
         return environment
     }
@@ -173,7 +173,8 @@ public enum RunSession {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                         devices: ControllerSetup.addresses(specs: specs, places: fleet.devices.map { ($0.host, $0.port) },
                                                                            comfort: settings.comfort),
-                                        baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, credentials: access.credentials[participant])
+                                        baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: settings.prior,
+                                        credentials: access.credentials[participant])
         }
 
         /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or

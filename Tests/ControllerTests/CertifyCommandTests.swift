@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// `gridrig certify` as a team runs it (docs/CONFORMANCE.md): a certificate for a command or an endpoint, its
+/// contents, its exit status, and bad input.
+@Suite("gridrig certify", .serialized, .timeLimit(.minutes(5)))
+struct CertifyCommandTests {
+    /// Runs gridrig from the repository's root: exit status, standard output and standard error.
+    func gridrig(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process(), output = Pipe(), errors = Pipe()
+        process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repository)
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, printed, complaint)
+    }
+
+    func temporaryFolder() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path }
+
+    func certificate(_ folder: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/certificate.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func requirement(_ certificate: [String: Any], _ id: String) -> [String: Any]? {
+        (certificate["requirements"] as? [[String: Any]])?.first { $0["id"] as? String == id }
+    }
+
+    @Test("The Python household passes and gets a certificate naming GridRig's and the suite's versions, the cases' SHA-256, the seeds, its hello.software and the date")
+    func pythonHouseholdCertified() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out,
+                                  "--command", "python3", "examples/python/household.py"])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("CERTIFIED: household h2, 1 cases x 2 seeds"), "\(result.output)")
+        let json = try certificate(out)
+        #expect(json["certified"] as? Bool == true)
+        #expect(json["gridrig_version"] as? String == "0.11.0" && json["suite_version"] as? Int == 1)
+        #expect(json["software"] as? [String] == ["gridrig python example"])
+        #expect(json["seeds"] as? [Int] == [1, 2])
+        #expect((json["date"] as? String).map { $0.hasPrefix("20") } == true)
+        let cases = try #require(json["cases"] as? [[String: Any]])
+        let hash = try sha256sum("\(repository)/Conformance/household/reboot.yaml")
+        #expect(cases.count == 1 && cases[0]["sha256"] as? String == hash)
+        let protocolRequirement = try #require(requirement(json, "HH-PROTOCOL"))
+        #expect(protocolRequirement["pass_rate"] as? Double == 1)
+        let evidence = try #require(protocolRequirement["evidence"] as? String)
+        #expect(FileManager.default.fileExists(atPath: "\(out)/\(evidence)"), "\(evidence)")
+        for name in ["certificate.html", "junit.xml", "summary.txt"] { #expect(FileManager.default.fileExists(atPath: "\(out)/\(name)"), "\(name)") }
+        let html = try String(contentsOfFile: "\(out)/certificate.html", encoding: .utf8)
+        #expect(html.contains("CERTIFIED") && html.contains("href=\"\(evidence)\""))
+    }
+
+    @Test("A broken household fails certify with exit 1, naming its requirement and linking the run report that is the evidence")
+    func brokenHouseholdFails() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--out", out,
+                                  "--command", "python3", "Conformance/broken/broken.py", "goodbye-unanswered"])
+        #expect(result.status == 1, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("HH-PROTOCOL") && result.output.contains("NOT CERTIFIED"), "\(result.output)")
+        let json = try certificate(out)
+        let failed = try #require(requirement(json, "HH-PROTOCOL"))
+        #expect(failed["passed"] as? Bool == false)
+        let failure = try #require((failed["failures"] as? [[String: Any]])?.first)
+        #expect((failure["detail"] as? String)?.contains("h2: never answered the conductor's goodbye") == true, "\(failure)")
+        let report = try #require(failure["report"] as? String)
+        #expect(FileManager.default.fileExists(atPath: "\(out)/\(report)"))
+        let junit = try String(contentsOfFile: "\(out)/junit.xml", encoding: .utf8)
+        #expect(junit.contains("name=\"HH-PROTOCOL\">") && junit.contains("<failure message=\"cooling-clear seed 1"))
+    }
+
+    @Test("An endpoint started on its own by the test, from the environment certify writes for each run, is certified")
+    func endpointCertified() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let bus = try freeBusPorts()
+        let firstPort = bus.publish > 60_000 ? bus.publish - 2000 : bus.publish + 1000
+        let controller = try Child(["bash", "-c", """
+            while [ ! -f "$0/endpoint.env" ]; do sleep 0.1; done
+            . "$0/endpoint.env"
+            exec python3 "$1/examples/python/household.py"
+            """, out, repository], environment: [:])
+        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--endpoint", "--out", out,
+                                  "--publish-port", "\(bus.publish)", "--subscribe-port", "\(bus.subscribe)", "--first-port", "\(firstPort)"])
+        #expect(result.status == 0, "\(result.output)\(result.errors)\(controller.standardError)")
+        #expect(controller.exit() == 0)
+        let json = try certificate(out)
+        #expect(json["controller"] as? String == "endpoint" && json["software"] as? [String] == ["gridrig python example"])
+        #expect(result.errors.contains("waiting for the controller (\(out)/endpoint.env)"))
+    }
+
+    @Test("Bad input: an unknown role or case, no controller, or both ways of giving one, exits non-zero naming what is wrong",
+          arguments: [(["--role", "solar", "--command", "true"], "--role must be household or market", Int32(64)),
+                      (["--role", "household"], "give the controller", 64),
+                      (["--role", "household", "--endpoint", "--command", "true"], "give the controller", 64),
+                      (["--role", "market", "--cases", "nope", "--command", "true"], "no case named nope; the cases are", 2)])
+    func badInput(arguments: [String], message: String, status: Int32) throws {
+        let result = try gridrig(["certify"] + arguments)
+        #expect(result.status == status && result.errors.contains(message), "\(result)")
+    }
+
+    private func sha256sum(_ path: String) throws -> String {
+        let process = Process(), output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sha256sum", path]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(64))
+    }
+}
