@@ -216,8 +216,8 @@ public enum RigLoader {
             return .mutant(mutation)
         }
         guard let command = fields["command"] else { throw value.expected(roles) }
-        let words = try command.list().map { word throws(FileError) in try word.string() }
-        guard !words.isEmpty else { throw command.expected("a program and its arguments") }
+        let words = try command.list().map { word throws(FileError) in try word.string(allowingEmpty: true) }
+        guard let program = words.first, !program.isEmpty else { throw command.expected("a program and its arguments") }
         return .command(words)
     }
 

@@ -94,8 +94,9 @@ struct YAMLValue {
         return sequence.enumerated().map { YAMLValue(node: $1, file: file, path: "\(path)[\($0)]") }
     }
 
-    func string() throws(FileError) -> String {
-        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw expected("a string") }
+    /// A scalar as text; empty only when `allowingEmpty` (a command's argument may be "").
+    func string(allowingEmpty: Bool = false) throws(FileError) -> String {
+        guard case .scalar(let scalar) = node, allowingEmpty || !scalar.string.isEmpty else { throw expected("a string") }
         return scalar.string
     }
 

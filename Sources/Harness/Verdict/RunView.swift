@@ -12,7 +12,7 @@ struct RunView: Sendable {
     let physics: PhysicsSeries
     /// Accepted and refused writes, in arrival order.
     let writes: [LoggedWrite]
-    /// When each device answered reads and turned them away, by device name; empty for a slice.
+    /// When each device answered reads and turned them away, by device name.
     let reads: [String: ReadLog.Times]
     let households: [String]
     /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
@@ -203,7 +203,8 @@ struct RunView: Sendable {
         let numbers = Set(records.map(\.interval))
         return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
                        households: households, records: records, opened: numbers,
-                       messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, span: start...max(start, end))
+                       messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, reads: reads,
+                       faultTouched: faultTouched, span: start...max(start, end))
     }
 
     /// The length of every interval, s.

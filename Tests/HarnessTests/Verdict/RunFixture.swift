@@ -15,7 +15,7 @@ struct RunFixture {
     var series: [SeriesKey: (Double) -> Double] = [:]
     var writes: [LoggedWrite] = []
     var silentSteps: [Int: [(time: Double, participants: [String])]] = [:]
-    private var market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
+    var market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
 
     init(intervals: Int = 3, assertions: [AssertionSpec]) throws {
         rig = try RigLoader.load(file: "\(repository)/Rigs/neighborhood.yaml", profiles: "\(repository)/Profiles")
