@@ -74,10 +74,7 @@ struct Certify: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        let folder = out ?? "runs/certify-\(role.rawValue)-\(formatter.string(from: Date()))"
+        let folder = out ?? "runs/certify-\(role.rawValue)-\(Run.timestamp())"
         let controller: ControllerUnderTest = endpoint
             ? .endpoint(publishPort: publishPort, subscribePort: subscribePort, firstPort: firstPort) : .command(command)
         let total = loaded.cases.count * seeds

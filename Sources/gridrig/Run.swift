@@ -128,7 +128,8 @@ struct Run: AsyncParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    private static func timestamp() -> String {
+    /// "yyyyMMdd-HHmmss" now, for default output folders.
+    static func timestamp() -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.locale = Locale(identifier: "en_US_POSIX")

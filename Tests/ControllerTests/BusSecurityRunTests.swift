@@ -187,18 +187,6 @@ struct BusSecurityRunTests {
 
     @Test("gridrig keys writes certificates pyzmq reads, keeps them unless told to replace, and run --environment prints what an endpoint sets")
     func commandLine() throws {
-        func gridrig(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-            let process = Process(), output = Pipe(), errors = Pipe()
-            process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, printed, complaint)
-        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let made = try gridrig(["keys", folder, "--participants", "h2,market"])

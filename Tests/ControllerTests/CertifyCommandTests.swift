@@ -5,21 +5,6 @@ import Testing
 /// contents, its exit status, and bad input.
 @Suite("gridrig certify", .serialized, .timeLimit(.minutes(5)))
 struct CertifyCommandTests {
-    /// Runs gridrig from the repository's root: exit status, standard output and standard error.
-    func gridrig(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process(), output = Pipe(), errors = Pipe()
-        process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repository)
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, printed, complaint)
-    }
-
     func temporaryFolder() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path }
 
     func certificate(_ folder: String) throws -> [String: Any] {

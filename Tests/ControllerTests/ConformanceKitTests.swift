@@ -78,7 +78,8 @@ struct ConformanceKitTests {
         let cases = Self.full ? [] : role == .household ? ["cooling-clear", "reboot"] : ["normal-day", "silent-households"]
         let certification = try Self.certify(role, command, cases: cases, seeds: Self.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
-        let falseAlarms = certification.verdicts.flatMap(\.failures)
+        // Advisory requirements may fail under the cases' injected faults (HH-TIMING under answers 0.5 s late).
+        let falseAlarms = certification.verdicts.filter(\.requirement.mandatory).flatMap(\.failures)
         #expect(falseAlarms.isEmpty, "\(falseAlarms.map { "\($0.caseName) seed \($0.seed): \($0.detail)" })")
     }
 }

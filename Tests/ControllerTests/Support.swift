@@ -189,3 +189,19 @@ func freeBusPorts() throws -> (publish: UInt16, subscribe: UInt16) {
     let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
     return (ports[0], ports[1])
 }
+
+/// Runs the gridrig binary (from the repository's root unless `directory` says otherwise): exit status, standard
+/// output and standard error.
+func gridrig(_ arguments: [String], in directory: String = repository) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process(), output = Pipe(), errors = Pipe()
+    process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, printed, complaint)
+}

@@ -27,7 +27,7 @@ public enum RigLoader {
     ///   - firstPort: overrides the rig's `first-port` (0: every device on a free port of its own).
     ///   - faultsFile: a file whose `faults:` list replaces the rig's own (docs/FAULTS.md), so that one rig can be
     ///     run under different fault schedules.
-    /// - Parameter seed: replaces the rig's own seed (its weather's clouds and every seeded fault follow it).
+    ///   - seed: replaces the rig's own seed (its weather's clouds and every seeded fault follow it).
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
