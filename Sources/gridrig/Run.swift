@@ -66,9 +66,7 @@ struct Run: AsyncParsableCommand {
         if let environment {
             do {
                 let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles, firstPort: firstPort))
-                for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                    print("export \(name)='\(value.replacingOccurrences(of: "'", with: "'\\''"))'")
-                }
+                print(RunSession.shellExports(values), terminator: "")
                 return
             } catch {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -119,10 +119,10 @@ extension Certification {
                 let folder = "runs/\(suiteCase.name)-seed\(seed)"
                 progress("\(suiteCase.name), seed \(seed)")
                 if case .endpoint = controller {
-                    let environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
-                    let exports = environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'" }
-                    let text = (["# \(suiteCase.name), seed \(seed): the controller under test's environment for this run",
-                                 "export GRIDRIG_CASE='\(suiteCase.name)-seed\(seed)'"] + exports).joined(separator: "\n") + "\n"
+                    var environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
+                    environment["GRIDRIG_CASE"] = "\(suiteCase.name)-seed\(seed)"
+                    let text = "# \(suiteCase.name), seed \(seed): the controller under test's environment for this run\n"
+                        + RunSession.shellExports(environment)
                     do {
                         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                         try text.write(toFile: "\(out)/endpoint.env", atomically: true, encoding: .utf8)

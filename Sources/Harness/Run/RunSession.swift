@@ -90,6 +90,11 @@ public enum RunSession {
         return environment
     }
 
+    /// An environment as shell exports, one a line in name order, each value single-quoted for `sh`.
+    public static func shellExports(_ environment: [String: String]) -> String {
+        environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'\n" }.joined()
+    }
+
     /// A participant GridRig does not start cannot be crashed by it.
     private static func refuseImpossibleCrashes(_ settings: RunSettings) throws(RunError) {
         for crash in settings.faults.crashes where (crash.participant == ParticipantName.market ? settings.market : settings.households[crash.participant]) == .endpoint {

@@ -30,8 +30,8 @@ struct RunView: Sendable {
     private(set) var followed: [FollowedDevice] = []
     /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
     private let energy: [String: [Double]]
-    /// Wall-clock times of the accepted writes to each device, ascending.
-    let acceptedWrites: [String: [Double]]
+    /// The accepted writes to each device, in wall-clock order.
+    let acceptedWrites: [String: [LoggedWrite]]
     /// Messages no interval of the run accounts for: stamped with an interval the conductor never opened, or sent
     /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
     /// The report reads the whole run's.
@@ -179,21 +179,17 @@ struct RunView: Sendable {
             energy[key.device] = sums
         }
         self.energy = energy
-        var accepted: [String: [Double]] = [:]
-        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write.record.unixTime) }
-        acceptedWrites = accepted.mapValues { $0.sorted() }
+        var accepted: [String: [LoggedWrite]] = [:]
+        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write) }
+        acceptedWrites = accepted.mapValues { $0.sorted { $0.record.unixTime < $1.record.unixTime } }
         followed = followDevices()
     }
 
     /// The first accepted write to `device` at or after `time` (wall clock), if any.
     func firstWrite(to device: String, atOrAfter time: Double) -> Double? {
-        guard let times = acceptedWrites[device] else { return nil }
-        var low = 0, high = times.count
-        while low < high {
-            let middle = (low + high) / 2
-            if times[middle] < time { low = middle + 1 } else { high = middle }
-        }
-        return low < times.count ? times[low] : nil
+        guard let writes = acceptedWrites[device] else { return nil }
+        let index = writes.partitionPoint { $0.record.unixTime >= time }
+        return index < writes.count ? writes[index].record.unixTime : nil
     }
 
     /// The run from `start` to `end` (simulated): the intervals that overlap it, their messages, the writes and
@@ -212,13 +208,8 @@ struct RunView: Sendable {
 
     /// The index of the last sample at or before `time`.
     func sample(atOrBefore time: Double) -> Int? {
-        let times = physics.times
-        var low = 0, high = times.count
-        while low < high {
-            let middle = (low + high) / 2
-            if times[middle] <= time + 1e-6 { low = middle + 1 } else { high = middle }
-        }
-        return low > 0 ? low - 1 : nil
+        let after = physics.times.partitionPoint { $0 > time + 1e-6 }
+        return after > 0 ? after - 1 : nil
     }
 
     /// kWh a device's power series gives from `start` to `end` (its sign: + consumed by a load, + produced by PV,
@@ -252,4 +243,17 @@ struct RunView: Sendable {
     /// The spans of every fault window: any device's fault, the bus's, any participant's, the grid's, and every
     /// device's replay of the field.
     var allFaultSpans: [ClosedRange<Double>] { faultWindows.map { $0.start...$0.end } }
+}
+
+extension RandomAccessCollection where Index == Int {
+    /// The index of the first element for which `isAfter` holds, in a collection where it holds for a suffix (a
+    /// time-ordered log): a binary search, `endIndex` when it holds for none.
+    func partitionPoint(_ isAfter: (Element) -> Bool) -> Int {
+        var low = startIndex, high = endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if isAfter(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
 }

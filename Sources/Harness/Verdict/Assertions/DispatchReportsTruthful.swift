@@ -18,7 +18,6 @@ struct DispatchReportsTruthful: Assertion {
     func judge(_ run: RunView) -> Judgement {
         var claims = 0, failures: [String] = []
         var awardsAt: [String: Double] = [:]
-        let writes = Dictionary(grouping: run.writes.filter { $0.record.exception == nil }, by: \.device)
         for (message, received) in run.messages {
             switch message.body {
             case .awards(let awards): awardsAt["\(message.header.interval ?? 0)/\(awards.house)"] = received
@@ -29,7 +28,7 @@ struct DispatchReportsTruthful: Assertion {
                     guard let landed = setpoint.landedAt else { continue }
                     claims += 1
                     let name = "interval \(interval): \(setpoint.id) \(setpoint.name)"
-                    let taken = Self.writes(writes[setpoint.id] ?? [], from: from, to: received)
+                    let taken = Self.writes(run.acceptedWrites[setpoint.id] ?? [], from: from, to: received)
                     guard let last = taken.last else {
                         failures.append("\(name) reported landed, but no accepted write reached it")
                         continue
@@ -55,14 +54,8 @@ struct DispatchReportsTruthful: Assertion {
 
     /// The accepted writes to one device (in arrival order) that arrived within [from, to].
     static func writes(_ writes: [LoggedWrite], from: Double, to: Double) -> ArraySlice<LoggedWrite> {
-        var low = 0, high = writes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if writes[middle].record.unixTime < from { low = middle + 1 } else { high = middle }
-        }
-        var end = low
-        while end < writes.count, writes[end].record.unixTime <= to { end += 1 }
-        return writes[low..<end]
+        let first = writes.partitionPoint { $0.record.unixTime >= from }
+        return writes[first..<max(first, writes.partitionPoint { $0.record.unixTime > to })]
     }
 
     /// What the writes set of a setpoint, in the protocol's units, and the resolution of the registers behind it;

@@ -29,14 +29,6 @@ struct TelemetryTruthful: Assertion {
 
     /// How many of the ascending `times` lie in [from, to].
     static func count(_ times: [Double], from: Double, to: Double) -> Int {
-        func firstIndex(atLeast value: Double) -> Int {
-            var low = 0, high = times.count
-            while low < high {
-                let middle = (low + high) / 2
-                if times[middle] < value { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
-        return max(0, firstIndex(atLeast: to.nextUp) - firstIndex(atLeast: from))
+        max(0, times.partitionPoint { $0 > to } - times.partitionPoint { $0 >= from })
     }
 }
