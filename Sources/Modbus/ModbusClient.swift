@@ -1,4 +1,4 @@
-/// A Modbus client failure, typed: what went wrong, the operation, the target, and libmodbus's words.
+/// A Modbus client failure, typed: what went wrong, the operation, the target, and the system's words.
 public struct ModbusClientError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Equatable, Sendable {
         /// The device answered with a Modbus exception.
@@ -28,22 +28,33 @@ public struct ModbusClientError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A Modbus TCP client over libmodbus: connects on creation, typed reads and writes, typed errors.
+/// A Modbus TCP client: connects on creation, typed reads and writes, typed errors. It waits with poll(2), so it
+/// works at any descriptor number.
 ///
-/// Not thread-safe: one owner at a time, like the `modbus_t` it wraps.
+/// Not thread-safe: one owner at a time.
 public final class ModbusClient {
-    private let context: ClientContext
-    public var unit: UInt8 { didSet { context.setUnit(unit) } }
+    private let transport: ClientTransport
+    public var unit: UInt8
 
-    /// Connects; `timeout` bounds the connect and each answer. The corresponding libmodbus function is `modbus_connect(3)`.
+    /// Connects; `timeout` bounds the connect and each answer.
     public init(host: String = "127.0.0.1", port: UInt16, unit: UInt8 = 1, timeout: Duration = .seconds(1)) throws(ModbusClientError) {
-        context = try ClientContext(host: host, port: port, unit: unit, timeout: timeout)
+        transport = try ClientTransport(host: host, port: port, timeout: timeout)
         self.unit = unit
+    }
+
+    /// Sends one request and returns the values read (none for a write); an exception answer throws.
+    private func transact(_ request: ModbusRequest, operation: String) throws(ModbusClientError) -> [UInt16] {
+        switch try transport.transact(request, unit: unit, operation: operation) {
+        case .values(_, let values): return values
+        case .written: return []
+        case .exception(_, let code):
+            throw ModbusClientError(kind: .exception(code), operation: operation, target: "\(transport.target) unit \(unit)", message: "\(code)")
+        }
     }
 
     /// Reads raw registers (or bits as 0/1) from any table.
     public func read(_ table: RegisterTable = .holdingRegisters, at address: UInt16, count: Int) throws(ModbusClientError) -> [UInt16] {
-        try context.read(table, at: address, count: count)
+        try transact(.read(table, address: address, count: UInt16(clamping: count)), operation: "read \(count) \(table.rawValue) at \(address)")
     }
 
     /// Reads one number of the given type.
@@ -60,7 +71,8 @@ public final class ModbusClient {
 
     /// Writes raw values: FC 6 (or FC 5 for a coil) when there is one value and `single` holds, else FC 16 / FC 15.
     public func write(_ values: [UInt16], to table: RegisterTable = .holdingRegisters, at address: UInt16, single: Bool = true) throws(ModbusClientError) {
-        try context.write(values, table: table, at: address, single: single && values.count == 1)
+        _ = try transact(.write(table, address: address, values: values, isSingle: single && values.count == 1),
+                         operation: "write \(values.count) \(table.rawValue) at \(address)")
     }
 
     /// Writes one number of the given type in one request.

@@ -41,6 +41,32 @@ public enum ModbusRequest: Sendable, Hashable {
 
     public var isWrite: Bool { if case .write = self { true } else { false } }
 
+    /// Appends the request PDU bytes, as a client sends them.
+    public func encode(into bytes: inout [UInt8]) {
+        func append(_ word: UInt16) { bytes.append(UInt8(word >> 8)); bytes.append(UInt8(word & 0xFF)) }
+        bytes.append(functionCode)
+        switch self {
+        case .read(_, let address, let count):
+            append(address)
+            append(count)
+        case .write(let table, let address, let values, true):
+            append(address)
+            append(table == .coils ? (values[0] == 0 ? 0 : 0xFF00) : values[0])
+        case .write(.coils, let address, let values, false):
+            append(address)
+            append(UInt16(values.count))
+            var packed = [UInt8](repeating: 0, count: (values.count + 7) / 8)
+            for (index, value) in values.enumerated() where value != 0 { packed[index / 8] |= 1 << UInt8(index % 8) }
+            bytes.append(UInt8(packed.count))
+            bytes += packed
+        case .write(_, let address, let values, false):
+            append(address)
+            append(UInt16(values.count))
+            bytes.append(UInt8(values.count * 2))
+            for value in values { append(value) }
+        }
+    }
+
     /// Decodes a request PDU; a PDU that cannot be served yields the exception to answer instead.
     ///
     /// Limits follow the specification: 1...2000 bits and 1...125 registers per read, 1...1968 coils and

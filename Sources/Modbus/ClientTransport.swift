@@ -1,0 +1,121 @@
+// A Modbus TCP client connection: MBAP framing over a non-blocking socket that waits with poll(2).
+//
+// libmodbus's client waits with select(2), whose fd_set ends at descriptor 1,023: in a process serving a thousand
+// devices its next connection aborts the process. poll(2) has no such bound.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a Modbus server, one transaction at a time.
+final class ClientTransport {
+    private let descriptor: Int32
+    let target: String
+    private let timeout: Duration
+    private var transaction: UInt16 = 0
+    /// Bytes received past the frame being read (a late answer to an abandoned request, say).
+    private var received: [UInt8] = []
+
+    init(host: String, port: UInt16, timeout: Duration) throws(ModbusClientError) {
+        target = "\(host):\(port)"
+        self.timeout = timeout
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let resolved = getaddrinfo(host, String(port), &hints, &found)
+        guard resolved == 0, let address = found else {
+            throw ModbusClientError(kind: .other(resolved), operation: "connect", target: target,
+                                    message: String(cString: gai_strerror(resolved)))
+        }
+        defer { freeaddrinfo(found) }
+        let descriptor = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw .current("connect", target: target) }
+        self.descriptor = descriptor
+        Socket.setNonBlocking(descriptor)
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let deadline = ContinuousClock.now + timeout
+        if connect(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0 {
+            guard errno == EINPROGRESS else { throw .current("connect", target: target) }
+            try wait(for: Int16(POLLOUT), until: deadline, operation: "connect")
+            var failure: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
+            guard failure == 0 else { throw .failed(failure, "connect", target: target) }
+        }
+    }
+
+    deinit { Socket.close(descriptor) }
+
+    /// Sends `request` to `unit` and returns the device's answer (an exception answer included). Answers to
+    /// earlier requests that arrive late are skipped by their transaction id.
+    func transact(_ request: ModbusRequest, unit: UInt8, operation: String) throws(ModbusClientError) -> ModbusResponse {
+        transaction &+= 1
+        let deadline = ContinuousClock.now + timeout
+        var frame = [UInt8(transaction >> 8), UInt8(transaction & 0xFF), 0, 0, 0, 0, unit]
+        request.encode(into: &frame)
+        let length = frame.count - 6
+        frame[4] = UInt8(length >> 8)
+        frame[5] = UInt8(length & 0xFF)
+        var sent = 0
+        while sent < frame.count {
+            guard let count = Socket.send(descriptor, frame[sent...]) else { throw .failed(errno, operation, target: target) }
+            sent += count
+            if sent < frame.count { try wait(for: Int16(POLLOUT), until: deadline, operation: operation) }
+        }
+        while true {
+            while received.count < 7 || received.count < 6 + (Int(received[4]) << 8 | Int(received[5])) {
+                try receiveMore(until: deadline, operation: operation)
+            }
+            let end = 6 + (Int(received[4]) << 8 | Int(received[5]))
+            let answer = received[..<end]
+            received.removeFirst(end)
+            guard end >= 8, answer[2] == 0, answer[3] == 0 else {
+                throw ModbusClientError(kind: .invalidResponse, operation: operation, target: target, message: "not a Modbus TCP frame")
+            }
+            guard UInt16(answer[0]) << 8 | UInt16(answer[1]) == transaction else { continue }
+            guard answer[6] == unit, let response = ModbusResponse.decode(answer[7...], answering: request) else {
+                throw ModbusClientError(kind: .invalidResponse, operation: operation, target: target, message: "an answer that does not fit the request")
+            }
+            return response
+        }
+    }
+
+    private func receiveMore(until deadline: ContinuousClock.Instant, operation: String) throws(ModbusClientError) {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        switch Socket.receive(descriptor, into: &buffer) {
+        case .bytes(let count): received += buffer[..<count]
+        case .wouldBlock: try wait(for: Int16(POLLIN), until: deadline, operation: operation)
+        case .closed: throw ModbusClientError(kind: .closed, operation: operation, target: target, message: "the device closed the connection")
+        }
+    }
+
+    /// Waits for `events` until `deadline`; a timeout, or the socket's error, throws.
+    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, operation: String) throws(ModbusClientError) {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else {
+                throw ModbusClientError(kind: .timeout, operation: operation, target: target, message: "no answer within \(timeout)")
+            }
+            var watched = pollfd(fd: descriptor, events: events, revents: 0)
+            let milliseconds = Int32(clamping: Int((left / .milliseconds(1)).rounded(.up)))
+            let ready = poll(&watched, 1, milliseconds)
+            if ready > 0 { return }  // readable, writable, or an error that the next call reports
+            if ready < 0, errno != EINTR { throw .failed(errno, operation, target: target) }
+        }
+    }
+}
+
+extension ModbusClientError {
+    static func current(_ operation: String, target: String) -> ModbusClientError { failed(errno, operation, target: target) }
+
+    static func failed(_ code: Int32, _ operation: String, target: String) -> ModbusClientError {
+        let kind: Kind = switch code {
+        case ETIMEDOUT, EAGAIN: .timeout
+        case ECONNREFUSED: .refused
+        case ECONNRESET, EPIPE, EBADF, ENOTCONN: .closed
+        default: .other(code)
+        }
+        return ModbusClientError(kind: kind, operation: operation, target: target, message: String(cString: strerror(code)))
+    }
+}
