@@ -52,15 +52,19 @@ extension HouseholdSetup {
 /// before gate closure, and writes the setpoints its awards imply back over Modbus, reporting when each landed.
 /// Between interval starts it acts at the control steps it asks for (docs/PROTOCOL.md, "Control steps"): it
 /// follows each award through the interval and keeps every product's watchdog armed.
-public final class HouseholdAgent: Sendable {
+public final class HouseholdAgent: LoopAgent {
     public let setup: HouseholdSetup
     public let control = ParticipantControl()
     private let context: BusContext
     private let endpoints: BusEndpoints
     private let credentials: BusCredentials?
-    private let logger: Logger
+    let logger: Logger
+    var name: String { setup.house }
+    var role: String { "household" }
+    var topics: [String] { ["awards/\(setup.house)", "grant/\(setup.house)"] }
 
-    /// With `credentials`, the agent authenticates to the broker with CURVE.
+    /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a
+    /// `ParticipantLoop` connects the agents it serves itself.
     public init(setup: HouseholdSetup, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, logger: Logger) {
         self.setup = setup
         self.context = context
@@ -69,8 +73,36 @@ public final class HouseholdAgent: Sendable {
         self.logger = logger
     }
 
+    /// Joins the bus and serves intervals until stopped or the conductor says goodbye. Blocks (its Modbus and
+    /// ZeroMQ calls block).
+    public func run() throws(ParticipantError) {
+        try serve(context: context, endpoints: endpoints, credentials: credentials)
+    }
+
+    func makeLogic() -> any ParticipantLogic { HouseholdLogic(setup: setup, logger: logger) }
+}
+
+/// One household agent's state on the bus: its devices, the prices it has seen and the open interval.
+private final class HouseholdLogic: ParticipantLogic {
+    let setup: HouseholdSetup
+    let logger: Logger
+    let drivers: [DeviceDriver]
+    let followers: [any AwardFollower]
+    var prices: [Double] = []
+    var current: OpenInterval?
+    /// When each follower next needs to act within the open interval (never, for the grid-forming battery).
+    var due: [Double?]
+
+    init(setup: HouseholdSetup, logger: Logger) {
+        self.setup = setup
+        self.logger = logger
+        drivers = setup.devices.map(DeviceDriver.init)
+        followers = drivers.compactMap { Self.follower($0, setup: setup) }
+        due = followers.map { _ in nil }
+    }
+
     /// The open interval as the agent sees it.
-    private struct OpenInterval {
+    struct OpenInterval {
         let number: Int
         let start: Double
         let readings: HouseholdReadings
@@ -83,76 +115,60 @@ public final class HouseholdAgent: Sendable {
         var next: Double?
     }
 
-    /// Joins the bus and serves intervals until stopped or the conductor says goodbye. Blocks; run it on a thread
-    /// of its own (its Modbus and ZeroMQ calls block).
-    public func run() throws(ParticipantError) {
+    func handle(_ message: Message, via participant: Participant) throws(BusError) {
         let house = setup.house
-        let participant = try Participant(name: house, role: "household", context: context, endpoints: endpoints, credentials: credentials,
-                                          topics: ["awards/\(house)", "grant/\(house)"], control: control, logger: logger)
-        let drivers = setup.devices.map(DeviceDriver.init)
-        let followers = drivers.compactMap(follower)
-        var prices: [Double] = []
-        var current: OpenInterval?
-        /// When each follower next needs to act within the open interval (never, for the grid-forming battery).
-        var due: [Double?] = followers.map { _ in nil }
-        do {
-            while let message = try participant.next() {
-                switch message.body {
-                case .interval(let start) where message.header.sender == Participant.conductor:
-                    guard let interval = message.header.interval else { continue }
-                    let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
-                    let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
-                    let (readings, telemetry) = read(drivers.filter { $0.setup.id != start.gridForming }, followers, at: start.start, length: start.length)
-                    current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms,
-                                           gridForming: start.gridForming)
-                    try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
-                    let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
-                    try participant.send(.bids(Bids(house: house, bids: bids.map {
-                        WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity)
-                    })), interval: interval)
-                case .awards(let awards) where awards.house == house:
-                    let received = unixTime()
-                    guard var now = current, message.header.interval == now.number else {
-                        try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
-                                               about: message.header.sender, topic: message.topic)
-                        continue
-                    }
-                    prices.append(awards.price)
-                    let won = awards.awards.map { award in
-                        Award(bid: Bid(id: award.id, side: Side(award.side), price: awards.price, quantity: award.quantity), quantity: award.quantity)
-                    }
-                    let dispatch = setup.strategies.dispatch(price: awards.price, awards: won, readings: now.readings,
-                                                             forecast: now.forecast, terms: now.terms)
-                    var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
-                    let end = now.start + now.terms.interval
-                    due = followers.map { $0.driver.setup.id == now.gridForming ? .infinity : nil }
-                    for (index, follower) in followers.enumerated() where due[index] == nil {
-                        let bought = -awards.awards.filter { $0.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }.netSold
-                        follower.begin(award: bought, at: now.start, end: end, islanded: now.gridForming != nil)
-                    }
-                    let (followed, next) = follow(followers, at: now.start, due: &due)
-                    setpoints += followed
-                    now.next = next
-                    current = now
-                    try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next)),
-                                         interval: now.number)
-                case .grant(let grant) where message.header.sender == Participant.conductor:
-                    guard var now = current, message.header.interval == now.number, now.next != nil else { continue }
-                    now.next = follow(followers, at: grant.time, due: &due).next
-                    current = now
-                    try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
-                default:
-                    continue
-                }
+        switch message.body {
+        case .interval(let start) where message.header.sender == Participant.conductor:
+            guard let interval = message.header.interval else { return }
+            let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
+            let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
+            let (readings, telemetry) = read(drivers.filter { $0.setup.id != start.gridForming }, at: start.start, length: start.length)
+            current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms,
+                                   gridForming: start.gridForming)
+            try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
+            let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
+            try participant.send(.bids(Bids(house: house, bids: bids.map {
+                WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity)
+            })), interval: interval)
+        case .awards(let awards) where awards.house == house:
+            let received = unixTime()
+            guard var now = current, message.header.interval == now.number else {
+                try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
+                                       about: message.header.sender, topic: message.topic)
+                return
             }
-        } catch {
-            throw ParticipantError(message: "\(house): \(error)")
+            prices.append(awards.price)
+            let won = awards.awards.map { award in
+                Award(bid: Bid(id: award.id, side: Side(award.side), price: awards.price, quantity: award.quantity), quantity: award.quantity)
+            }
+            let dispatch = setup.strategies.dispatch(price: awards.price, awards: won, readings: now.readings,
+                                                     forecast: now.forecast, terms: now.terms)
+            var setpoints = apply(dispatch, drivers.filter { driver in !followers.contains { $0.driver === driver } }, readings: now.readings)
+            let end = now.start + now.terms.interval
+            due = followers.map { $0.driver.setup.id == now.gridForming ? .infinity : nil }
+            for (index, follower) in followers.enumerated() where due[index] == nil {
+                let bought = -awards.awards.filter { $0.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }.netSold
+                follower.begin(award: bought, at: now.start, end: end, islanded: now.gridForming != nil)
+            }
+            let (followed, next) = follow(at: now.start)
+            setpoints += followed
+            now.next = next
+            current = now
+            try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next)),
+                                 interval: now.number)
+        case .grant(let grant) where message.header.sender == Participant.conductor:
+            guard var now = current, message.header.interval == now.number, now.next != nil else { return }
+            now.next = follow(at: grant.time).next
+            current = now
+            try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
+        default:
+            return
         }
     }
 
     /// The follower of a device whose award is tracked through the interval; nil for one set once per interval
     /// (PV), and for every device of an agent that acts only at interval starts.
-    private func follower(_ driver: DeviceDriver) -> (any AwardFollower)? {
+    private static func follower(_ driver: DeviceDriver, setup: HouseholdSetup) -> (any AwardFollower)? {
         guard setup.mutation != .intervalStartOnly else { return nil }
         switch driver.setup.kind {
         case .evCharger: return EVFollower(driver: driver, mutation: setup.mutation)
@@ -166,8 +182,7 @@ public final class HouseholdAgent: Sendable {
     /// product's watchdog after this write, so that the watchdog stays armed (the rest is margin for the product's
     /// own latency and the control step); the agent asks for the earliest.
     /// Only the followers whose time has come act (all of them when `due` is nil, at the awards).
-    private func follow(_ followers: [any AwardFollower], at time: Double,
-                        due: inout [Double?]) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
+    private func follow(at time: Double) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
         var setpoints: [DispatchReport.Setpoint] = []
         for (index, follower) in followers.enumerated() where due[index].map({ $0 <= time + 1e-6 }) ?? true {
             let (outcome, wanted) = follower.follow(at: time)
@@ -180,8 +195,7 @@ public final class HouseholdAgent: Sendable {
     }
 
     /// Reads every device; one that fails is left out of the bids and reported in the telemetry as unavailable.
-    private func read(_ drivers: [DeviceDriver], _ followers: [any AwardFollower], at time: Double,
-                      length: Double) -> (HouseholdReadings, [Telemetry.Device]) {
+    private func read(_ drivers: [DeviceDriver], at time: Double, length: Double) -> (HouseholdReadings, [Telemetry.Device]) {
         var readings = HouseholdReadings(baseLoad: setup.baseLoad(from: time, for: length))
         var telemetry: [Telemetry.Device] = []
         for driver in drivers {

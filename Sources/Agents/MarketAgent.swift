@@ -21,15 +21,19 @@ public struct MarketSetup: Sendable {
 
 /// GridRig's reference market: collects bids for the open interval until gate closure, clears them with the
 /// market core (docs/MARKET.md) and publishes the clearing and each household's awards.
-public final class MarketAgent: Sendable {
+public final class MarketAgent: LoopAgent {
     public let setup: MarketSetup
     public let control = ParticipantControl()
     private let context: BusContext
     private let endpoints: BusEndpoints
     private let credentials: BusCredentials?
-    private let logger: Logger
+    let logger: Logger
+    var name: String { setup.name }
+    var role: String { "market" }
+    var topics: [String] { ["gate", "bids/"] }
 
-    /// With `credentials`, the agent authenticates to the broker with CURVE.
+    /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a
+    /// `ParticipantLoop` connects the agents it serves itself.
     public init(setup: MarketSetup, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil, logger: Logger) {
         self.setup = setup
         self.context = context
@@ -40,60 +44,10 @@ public final class MarketAgent: Sendable {
 
     /// Joins the bus and clears intervals until stopped or the conductor says goodbye. Blocks.
     public func run() throws(ParticipantError) {
-        let participant = try Participant(name: setup.name, role: "market", context: context, endpoints: endpoints, credentials: credentials,
-                                          topics: ["gate", "bids/"], control: control, logger: logger)
-        let households = Set(setup.households)
-        var open: (interval: Int, priceCap: Double)?
-        var books: [String: [Bid]] = [:]
-        var messages: [String: Int] = [:]
-        do {
-            while let message = try participant.next() {
-                let sender = message.header.sender
-                switch message.body {
-                case .interval(let start) where sender == Participant.conductor:
-                    guard let interval = message.header.interval else { continue }
-                    open = (interval, start.priceCap)
-                    books = [:]
-                    messages = [:]
-                case .gate where sender == Participant.conductor:
-                    guard let current = open, message.header.interval == current.interval else { continue }
-                    try clear(current, books: books, participant: participant)
-                    open = nil
-                case .bids(let bids):
-                    guard households.contains(sender) else {
-                        try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
-                                               about: sender, topic: message.topic, interval: message.header.interval)
-                        continue
-                    }
-                    guard let current = open, message.header.interval == current.interval else {
-                        try participant.reject(.closedInterval, "bids for interval \(message.header.interval.map(String.init) ?? "none"); "
-                                               + (open.map { "interval \($0.interval) is open" } ?? "no interval is open"),
-                                               about: sender, topic: message.topic, interval: message.header.interval)
-                        continue
-                    }
-                    messages[sender, default: 0] += 1
-                    if messages[sender]! > setup.messageLimit {
-                        if messages[sender]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
-                            try participant.reject(.flood, "more than \(setup.messageLimit) bids messages from \"\(sender)\" in interval \(current.interval); the rest of this interval's are dropped",
-                                                   about: sender, topic: message.topic, interval: current.interval)
-                        } else {
-                            _ = control.count(.flood)
-                        }
-                        continue
-                    }
-                    do {
-                        books[sender] = try Self.accept(bids, from: sender, priceCap: current.priceCap)
-                    } catch {
-                        try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic, interval: current.interval)
-                    }
-                default:
-                    continue
-                }
-            }
-        } catch {
-            throw ParticipantError(message: "\(setup.name): \(error)")
-        }
+        try serve(context: context, endpoints: endpoints, credentials: credentials)
     }
+
+    func makeLogic() -> any ParticipantLogic { MarketLogic(setup: setup, control: control) }
 
     /// A household's bids as the market core takes them, or why not: ids under the household, a known side, and
     /// the book's rules (docs/MARKET.md).
@@ -115,8 +69,68 @@ public final class MarketAgent: Sendable {
     public struct BidRefusal: Error {
         public let detail: String
     }
+}
 
-    private func clear(_ interval: (interval: Int, priceCap: Double), books: [String: [Bid]], participant: Participant) throws(BusError) {
+/// The market's state on the bus: the open interval and the books of its bids.
+private final class MarketLogic: ParticipantLogic {
+    let setup: MarketSetup
+    let control: ParticipantControl
+    let households: Set<String>
+    var open: (interval: Int, priceCap: Double)?
+    var books: [String: [Bid]] = [:]
+    var messages: [String: Int] = [:]
+
+    init(setup: MarketSetup, control: ParticipantControl) {
+        self.setup = setup
+        self.control = control
+        households = Set(setup.households)
+    }
+
+    func handle(_ message: Message, via participant: Participant) throws(BusError) {
+        let sender = message.header.sender
+        switch message.body {
+        case .interval(let start) where sender == Participant.conductor:
+            guard let interval = message.header.interval else { return }
+            open = (interval, start.priceCap)
+            books = [:]
+            messages = [:]
+        case .gate where sender == Participant.conductor:
+            guard let current = open, message.header.interval == current.interval else { return }
+            try clear(current, participant: participant)
+            open = nil
+        case .bids(let bids):
+            guard households.contains(sender) else {
+                try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
+                                       about: sender, topic: message.topic, interval: message.header.interval)
+                return
+            }
+            guard let current = open, message.header.interval == current.interval else {
+                try participant.reject(.closedInterval, "bids for interval \(message.header.interval.map(String.init) ?? "none"); "
+                                       + (open.map { "interval \($0.interval) is open" } ?? "no interval is open"),
+                                       about: sender, topic: message.topic, interval: message.header.interval)
+                return
+            }
+            messages[sender, default: 0] += 1
+            if messages[sender]! > setup.messageLimit {
+                if messages[sender]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
+                    try participant.reject(.flood, "more than \(setup.messageLimit) bids messages from \"\(sender)\" in interval \(current.interval); the rest of this interval's are dropped",
+                                           about: sender, topic: message.topic, interval: current.interval)
+                } else {
+                    _ = control.count(.flood)
+                }
+                return
+            }
+            do {
+                books[sender] = try MarketAgent.accept(bids, from: sender, priceCap: current.priceCap)
+            } catch {
+                try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic, interval: current.interval)
+            }
+        default:
+            return
+        }
+    }
+
+    private func clear(_ interval: (interval: Int, priceCap: Double), participant: Participant) throws(BusError) {
         let book = OrderBook(priceCap: interval.priceCap, bids: books.keys.sorted().flatMap { books[$0]! })
         let clearing = book.clear()
         try participant.send(.clearing(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: ClearingKind(clearing.type),

@@ -1,42 +1,57 @@
-import Bus
-import Logging
+public import Bus
+public import Logging
 public import Messages
 import Synchronization
+import Foundation
 
-/// What every participant does around its own logic: join the bus, say it is ready until the run starts, read
-/// messages refusing bad ones with an error on the bus, and stop on request or on the conductor's goodbye.
+/// One participant's own logic: what it does with each acceptable message, through its participant.
+protocol ParticipantLogic: AnyObject {
+    func handle(_ message: Message, via participant: Participant) throws(BusError)
+}
+
+/// An agent a loop can serve: its name and role on the bus, what it reads, and its logic for one stay on the bus.
+protocol LoopAgent: Sendable {
+    var name: String { get }
+    var control: ParticipantControl { get }
+    var role: String { get }
+    /// Exact topics, and prefixes ending in "/", besides "interval" and the conductor's goodbye.
+    var topics: [String] { get }
+    var logger: Logger { get }
+    func makeLogic() -> any ParticipantLogic
+}
+
+/// What every participant does around its own logic: say hello until the broker echoes it, say ready until the run
+/// starts, refuse bad messages with an error on the bus, and leave on request or on the conductor's goodbye.
+/// Its loop delivers the messages and publishes for it.
 final class Participant {
     let name: String
+    let logger: Logger
+    let control: ParticipantControl
+    let handle: ParticipantHandle
+    fileprivate let logic: any ParticipantLogic
+    fileprivate let topics: [String]
+    fileprivate let hello: (topic: String, payload: [UInt8])
     private let client: BusClient
     private var writer: MessageWriter
-    let logger: Logger
-    private let control: ParticipantControl
-    /// What this participant reads: exact topics, and prefixes (ending in "/"). ZeroMQ filters by prefix only, so
-    /// "awards/h1" also brings "awards/h10"; those are dropped here before any decoding.
-    private let topics: [String]
-    private var started = false
-    private var lastReady = ContinuousClock.now
+    fileprivate var joined = false
+    fileprivate var started = false
+    fileprivate var lastSaid = ContinuousClock.now
+    fileprivate let joinDeadline = ContinuousClock.now + .seconds(10)
 
     /// The conductor's name on the bus.
     static let conductor = ParticipantName.conductor
 
-    init(name: String, role: String, context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials?, topics: [String],
-         control: ParticipantControl, logger: Logger) throws(ParticipantError) {
-        self.name = name
-        self.control = control
-        self.logger = logger
-        self.topics = topics + ["interval", "goodbye/\(Self.conductor)"]
-        writer = MessageWriter(sender: name)
-        let joined: Bool
-        do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: self.topics, credentials: credentials)
-            let hello = writer.message(.hello(Hello(role: role, software: "gridrig reference \(role)")))
-            joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
-            if joined { try send(.ready) }
-        } catch {
-            throw ParticipantError(message: "\(name): \(error)")
-        }
-        guard joined else { throw ParticipantError(message: "\(name): no answer from the broker at \(endpoints.publish) within 10 s") }
+    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient) {
+        name = agent.name
+        logger = agent.logger
+        control = agent.control
+        self.handle = handle
+        self.client = client
+        logic = agent.makeLogic()
+        topics = agent.topics + ["interval", "goodbye/\(Self.conductor)"]
+        writer = MessageWriter(sender: agent.name)
+        let message = writer.message(.hello(Hello(role: agent.role, software: "gridrig reference \(agent.role)")))
+        hello = (message.topic, message.encoded())
     }
 
     func send(_ body: Message.Body, interval: Int? = nil) throws(BusError) {
@@ -53,44 +68,208 @@ final class Participant {
         for (topic, payload) in frames { try client.publish(topic, payload) }
     }
 
-    /// The next acceptable message, or nil when the participant should stop (asked to, or the conductor said
-    /// goodbye). Bad messages are answered with an error on `error/<name>` and counted.
-    func next() throws(BusError) -> Message? {
-        while !control.isStopping {
-            if !started, lastReady.duration(to: .now) > .milliseconds(200) {  // until the first interval, repeat ready
-                try send(.ready)
-                lastReady = .now
-            }
-            guard let raw = try client.receive(timeout: .milliseconds(50)),
-                  topics.contains(where: { $0 == raw.topic || ($0.hasSuffix("/") && raw.topic.hasPrefix($0)) }) else { continue }
-            let message: Message
-            do {
-                message = try Message.decode(topic: raw.topic, payload: raw.payload.first ?? [])
-            } catch {
-                try reject(error.fault, error.detail, about: error.sender, topic: raw.topic)
-                continue
-            }
-            if message.header.sender == name { continue }  // our own hello and ready echo
-            if let entitled = message.body.soleSender, message.header.sender != entitled {
-                try reject(.notEntitled, "only \(entitled) sends \(message.body.type) messages", about: message.header.sender, topic: raw.topic)
-                continue
-            }
-            if case .interval = message.body { started = true }
-            if case .goodbye = message.body, message.header.sender == Self.conductor {
-                try send(.goodbye(Goodbye(reason: "the conductor ended the run")))
-                return nil
-            }
-            return message
-        }
-        try send(.goodbye(Goodbye(reason: "stopped")))
-        return nil
-    }
-
     /// Publishes the refusal and counts it.
     func reject(_ fault: ErrorReport.Fault, _ detail: String, about sender: String?, topic: String?, interval: Int? = nil) throws(BusError) {
         let count = control.count(fault)
         logger.warning("refused a message", metadata: ["fault": "\(fault.rawValue)", "detail": "\(detail)", "topic": "\(topic ?? "")"])
         try send(.error(ErrorReport(fault: fault, detail: detail, about: sender, topic: topic, count: count)), interval: interval)
+    }
+
+    /// Its hello until the broker echoes it (the slow-joiner handshake: from then on the broker holds every
+    /// subscription made before), then ready every 200 ms until the first interval. False once it gave up joining.
+    fileprivate func greet() throws(BusError) -> Bool {
+        let now = ContinuousClock.now
+        if !joined {
+            guard now < joinDeadline else { return false }
+            if lastSaid.duration(to: now) >= .milliseconds(20) {
+                try client.publish(hello.topic, hello.payload)
+                lastSaid = now
+            }
+        } else if !started, lastSaid.duration(to: now) >= .milliseconds(200) {
+            try send(.ready)
+            lastSaid = now
+        }
+        return true
+    }
+
+    /// Takes one raw message meant for this participant. Returns false when the participant leaves (the conductor
+    /// said goodbye).
+    fileprivate func take(_ raw: BusMessage, decoded: Result<Message, MessageError>) throws(BusError) -> Bool {
+        if !joined {
+            if raw.topic == hello.topic, raw.payload.first == hello.payload {
+                joined = true
+                try send(.ready)
+                lastSaid = .now
+            }
+            return true
+        }
+        let message: Message
+        switch decoded {
+        case .success(let decoded): message = decoded
+        case .failure(let error):
+            try reject(error.fault, error.detail, about: error.sender, topic: raw.topic)
+            return true
+        }
+        if message.header.sender == name { return true }  // our own hello and ready echo
+        if let entitled = message.body.soleSender, message.header.sender != entitled {
+            try reject(.notEntitled, "only \(entitled) sends \(message.body.type) messages", about: message.header.sender, topic: raw.topic)
+            return true
+        }
+        if case .interval = message.body { started = true }
+        if case .goodbye = message.body, message.header.sender == Self.conductor {
+            try send(.goodbye(Goodbye(reason: "the conductor ended the run")))
+            return false
+        }
+        try logic.handle(message, via: self)
+        return true
+    }
+}
+
+/// The outside's view of one participant on a loop: stop it, wait for it to end, and read how it ended.
+public final class ParticipantHandle: Sendable {
+    public let name: String
+    public let control: ParticipantControl
+    private let ended = DispatchSemaphore(value: 0)
+    private let failure = Mutex<ParticipantError?>(nil)
+
+    init(name: String, control: ParticipantControl) {
+        self.name = name
+        self.control = control
+    }
+
+    /// Waits until the participant has left the bus; false on timeout.
+    public func wait(timeout: Duration) -> Bool {
+        ended.wait(timeout: .now() + .milliseconds(Int(timeout / .milliseconds(1)))) == .success
+    }
+
+    /// The error it ended with, if any.
+    public var error: ParticipantError? { failure.withLock { $0 } }
+
+    fileprivate func end(_ error: ParticipantError?) {
+        failure.withLock { $0 = error }
+        ended.signal()
+    }
+}
+
+/// One thread, one connection to the broker, and any number of participants: the reference agents of a run share
+/// a few loops instead of a thread and two sockets each. Messages are decoded once and handed to each participant
+/// whose topics they match; a participant's logic runs to completion before the next message (its Modbus calls
+/// block, which is why a run spreads its households over a few loops).
+public final class ParticipantLoop: Sendable {
+    private let context: BusContext
+    private let endpoints: BusEndpoints
+    private let credentials: BusCredentials?
+    private let arrivals = Mutex<[(agent: any LoopAgent, handle: ParticipantHandle)]>([])
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// With `credentials`, the loop's connection authenticates with CURVE (every participant on it then speaks
+    /// under that key).
+    public init(context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials? = nil) {
+        self.context = context
+        self.endpoints = endpoints
+        self.credentials = credentials
+    }
+
+    /// Adds a household's agent; it joins the bus on the loop's next turn. Any thread may call this.
+    public func add(_ agent: HouseholdAgent) -> ParticipantHandle { add(agent as any LoopAgent) }
+
+    /// Adds a market; it joins the bus on the loop's next turn. Any thread may call this.
+    public func add(_ agent: MarketAgent) -> ParticipantHandle { add(agent as any LoopAgent) }
+
+    fileprivate func add(_ agent: any LoopAgent) -> ParticipantHandle {
+        let handle = ParticipantHandle(name: agent.name, control: agent.control)
+        arrivals.withLock { $0.append((agent, handle)) }
+        return handle
+    }
+
+    private func takeArrivals() -> [(agent: any LoopAgent, handle: ParticipantHandle)] {
+        arrivals.withLock { list in
+            let taken = list
+            list = []
+            return taken
+        }
+    }
+
+    /// Serves its participants on the calling thread until `stop()`, or, with `untilEmpty`, until every
+    /// participant has left. Throws only when the loop's own connection fails (each participant then ends with
+    /// that error too).
+    public func run(untilEmpty: Bool = false) throws(ParticipantError) {
+        defer { finished.signal() }
+        var present: [Participant] = []
+        do {
+            let client = try BusClient(context: context, endpoints: endpoints, topics: [], credentials: credentials)
+            var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
+            func leave(_ participant: Participant, _ error: ParticipantError?) {
+                present.removeAll { $0 === participant }
+                for topic in participant.topics + [participant.hello.topic] { exact[topic]?.removeAll { $0 === participant } }
+                prefixes.removeAll { $0.1 === participant }
+                participant.handle.end(error)
+            }
+            while !stopping.load(ordering: .relaxed) {
+                for (agent, handle) in takeArrivals() {
+                    let participant = Participant(agent, handle: handle, client: client)
+                    for topic in participant.topics + [participant.hello.topic] {
+                        try client.subscribe(topic)
+                        if topic.hasSuffix("/") { prefixes.append((topic, participant)) } else { exact[topic, default: []].append(participant) }
+                    }
+                    present.append(participant)
+                }
+                for participant in present {
+                    if participant.control.isStopping {
+                        if participant.joined { try? participant.send(.goodbye(Goodbye(reason: "stopped"))) }
+                        leave(participant, nil)
+                    } else if try !participant.greet() {
+                        leave(participant, ParticipantError(message: "\(participant.name): no answer from the broker at \(endpoints.publish) within 10 s"))
+                    }
+                }
+                if untilEmpty, present.isEmpty, arrivals.withLock({ $0.isEmpty }) { return }
+                var timeout: Duration? = .milliseconds(20)
+                while let raw = try client.receive(timeout: timeout) {
+                    timeout = .zero  // drain what is waiting, then look after arrivals and greetings again
+                    let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
+                    guard !receivers.isEmpty else { continue }
+                    let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
+                    for participant in receivers {
+                        do {
+                            if try !participant.take(raw, decoded: decoded) { leave(participant, nil) }
+                        } catch {
+                            leave(participant, ParticipantError(message: "\(participant.name): \(error)"))
+                        }
+                    }
+                }
+            }
+            for participant in present {
+                if participant.joined { try? participant.send(.goodbye(Goodbye(reason: "stopped"))) }
+                leave(participant, nil)
+            }
+        } catch {
+            let failed = ParticipantError(message: "the bus connection failed: \(error)")
+            for participant in present { participant.handle.end(ParticipantError(message: "\(participant.name): \(error)")) }
+            for (_, handle) in takeArrivals() { handle.end(failed) }
+            throw failed
+        }
+    }
+
+    /// Runs the loop on a thread of its own.
+    public func start() {
+        Thread { [self] in try? run() }.start()
+    }
+
+    /// Ends the loop: every participant still on it says goodbye. Waits up to 10 s for a started loop.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        _ = finished.wait(timeout: .now() + 10)
+    }
+}
+
+extension LoopAgent {
+    /// Serves this one agent on the calling thread until it stops or the conductor says goodbye.
+    func serve(context: BusContext, endpoints: BusEndpoints, credentials: BusCredentials?) throws(ParticipantError) {
+        let loop = ParticipantLoop(context: context, endpoints: endpoints, credentials: credentials)
+        let handle = loop.add(self)
+        try loop.run(untilEmpty: true)
+        if let error = handle.error { throw error }
     }
 }
 
@@ -101,7 +280,7 @@ public final class ParticipantControl: Sendable {
 
     public init() {}
 
-    /// Asks the participant to end; it says goodbye and returns from `run()` within 50 ms.
+    /// Asks the participant to end; it says goodbye and leaves within 50 ms.
     public func stop() { stopping.store(true, ordering: .relaxed) }
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 

@@ -116,7 +116,11 @@ public enum RunSession {
         /// The market's households: the houses, and `grid` when the conductor bids for one.
         let marketHouseholds: [String]
         let gridSource: Conductor.GridSource?
-        var participants: [Participant] = []
+        /// The reference agents in this process: the market on a loop of its own, so that its clearing never waits
+        /// behind households reading their devices, and the households spread over a loop per core.
+        let marketLoop: ParticipantLoop
+        let householdLoops: [ParticipantLoop]
+        var participants: [ParticipantHandle] = []
         var processes: [ControllerProcess] = []
         var conductor: Conductor?
         var physics = PhysicsSeries()
@@ -162,12 +166,19 @@ public enum RunSession {
                 fleet.stop()
                 throw RunError(message: "the broker could not start: \(error)")
             }
+            let (context, endpoints) = (context, broker.localEndpoints)
+            marketLoop = ParticipantLoop(context: context, endpoints: endpoints)
+            householdLoops = (0..<max(1, min(households.count, ProcessInfo.processInfo.activeProcessorCount))).map { _ in
+                ParticipantLoop(context: context, endpoints: endpoints)
+            }
+            for loop in householdLoops + [marketLoop] { loop.start() }
         }
 
         /// Stops every participant, then the broker and the devices.
         func stop() {
             for participant in participants { participant.control.stop() }
-            for participant in participants { _ = participant.finished.wait(timeout: .now() + 10) }
+            for participant in participants { _ = participant.wait(timeout: .seconds(10)) }
+            for loop in householdLoops + [marketLoop] { loop.stop() }
             for process in processes { process.stop() }
             broker.stop()
             fleet.stop()
@@ -192,11 +203,12 @@ public enum RunSession {
                 if var setup {
                     if case .mutant(let mutation) = role { setup.mutation = mutation }
                     let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.localEndpoints, logger: logger)
-                    participants.append(Participant(name: name, control: agent.control) { () throws(ParticipantError) in try agent.run() })
+                    let index = households.firstIndex { $0.house == name } ?? 0
+                    participants.append(householdLoops[index % householdLoops.count].add(agent))
                 } else {
                     let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.localEndpoints,
                                              logger: logger)
-                    participants.append(Participant(name: name, control: market.control) { () throws(ParticipantError) in try market.run() })
+                    participants.append(marketLoop.add(market))
                 }
             case .command(let command):
                 processes.append(try ControllerProcess(role: name, command: command, environment: environment(name)))
@@ -212,7 +224,7 @@ public enum RunSession {
             defer { broker.release(sender: name) }
             if let index = participants.firstIndex(where: { $0.name == name }) {
                 participants[index].control.stop()
-                _ = participants[index].finished.wait(timeout: .now() + 10)
+                _ = participants[index].wait(timeout: .seconds(10))
                 participants.remove(at: index)
             }
             if let index = processes.firstIndex(where: { $0.role == name }) {
@@ -361,24 +373,5 @@ public enum RunSession {
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }
-    }
-
-    /// One in-process participant on a thread of its own (its Modbus and ZeroMQ calls block).
-    private final class Participant: Sendable {
-        let name: String
-        let control: ParticipantControl
-        let finished = DispatchSemaphore(value: 0)
-        private let failure = Mutex<ParticipantError?>(nil)
-
-        init(name: String, control: ParticipantControl, body: @escaping @Sendable () throws(ParticipantError) -> Void) {
-            self.name = name
-            self.control = control
-            Thread { [self] in
-                do throws(ParticipantError) { try body() } catch { failure.withLock { $0 = error } }
-                finished.signal()
-            }.start()
-        }
-
-        var error: ParticipantError? { failure.withLock { $0 } }
     }
 }
