@@ -32,7 +32,7 @@ public enum RigLoader {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
-                                              "bus", "faults"])
+                                              "bus", "faults", "neighborhood"])
         let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         let seed = seed ?? ownSeed
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
@@ -103,6 +103,7 @@ public enum RigLoader {
             }
             return spec
         }
+        var houseOrder: [String] = []
         if let houses = keys["houses"] {
             for (houseIndex, houseValue) in try houses.list().enumerated() {
                 let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
@@ -111,6 +112,7 @@ public enum RigLoader {
                 let mean = try fields["base-load"]?.double() ?? 400
                 guard mean >= 0 else { throw fields["base-load"]!.expected("a mean load in W, 0 or more") }
                 rig.baseLoads[house] = BaseLoad(mean: mean)
+                houseOrder.append(house)
                 for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
                     pendingComfort = nil
                     let spec = try device(value, house: house, fallbackName: "", index: rig.devices.count)
@@ -120,6 +122,17 @@ public enum RigLoader {
                     rig.devices.append(named)
                 }
             }
+        }
+        if let value = keys["neighborhood"] {
+            let fields = try value.mapping(allowed: ["houses", "variation"])
+            guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
+            guard !houseOrder.isEmpty else { throw value.error("a neighborhood repeats the rig's houses: list at least one under 'houses'") }
+            var neighborhood = Neighborhood(houses: try count.int(in: 1...100_000))
+            if let variation = fields["variation"] {
+                neighborhood.variation = try variation.double()
+                guard (0...0.5).contains(neighborhood.variation) else { throw variation.expected("a relative spread in 0...0.5") }
+            }
+            neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
         }
         if let pcc = keys["pcc"] {
             let fields = try pcc.mapping(allowed: ["meter"])
