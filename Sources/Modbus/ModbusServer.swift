@@ -196,15 +196,15 @@ final class ServerLoop: @unchecked Sendable {
 
     /// Connections with answers waiting to be sent.
     private var unflushed: Set<Int32> = []
-    /// Listeners that close idle connections (the idle scan runs only when there are any).
+    /// Listeners that close idle connections (the idle scan runs only when there are any), and when it runs next.
     private var idleTimeoutListeners = 0
+    private lazy var nextIdleCheck = clock.now
 
     func run(inbox: ModbusServer.Inbox, wakeup: WakeupPipe) {
         events.watch(wakeup.readEnd, for: .readable, isNew: true)
         var backlogged: Set<Int32> = []
         var ready: Set<Int32> = []
         var readable: Set<Int32> = []
-        var nextIdleCheck = clock.now
         while true {
             let commands = inbox.commands.withLock { commands in defer { commands.removeAll() }; return commands }
             for command in commands {
@@ -243,10 +243,7 @@ final class ServerLoop: @unchecked Sendable {
                 if hasCompleteFrame(connection) { backlogged.insert(descriptor) }
             }
             releaseDueReplies()
-            if idleTimeoutListeners > 0, clock.now >= nextIdleCheck {
-                closeIdleConnections()
-                nextIdleCheck = clock.now + .milliseconds(50)
-            }
+            if idleTimeoutListeners > 0, clock.now >= nextIdleCheck { closeIdleConnections() }
             for descriptor in unflushed { if let connection = connections[descriptor] { flush(connection) } }
             for descriptor in ready.union(unflushed) {
                 guard let connection = connections[descriptor] else { continue }
@@ -268,14 +265,10 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func pollTimeout() -> Int32 {
-        var deadlines = delayed.map(\.due)
+        // O(1) in the connections: the idle check keeps its own next time (a scan per wake-up made each request
+        // cost more with every device served).
         let now = clock.now
-        if idleTimeoutListeners > 0 {
-            for connection in connections.values {
-                if let idle = listeners[connection.port]?.options.idleTimeout { deadlines.append(connection.lastRequest + idle) }
-            }
-        }
-        guard let next = deadlines.min() else { return -1 }
+        guard let next = (delayed.map(\.due) + (idleTimeoutListeners > 0 ? [nextIdleCheck] : [])).min() else { return -1 }
         let wait = now.duration(to: next)
         if wait <= .zero { return 0 }
         let (seconds, attoseconds) = wait.components
@@ -297,6 +290,7 @@ final class ServerLoop: @unchecked Sendable {
             }
             listeners[port]?.connections += 1
             connections[descriptor] = Connection(descriptor: descriptor, port: port, now: clock.now)
+            if let idle = listener.options.idleTimeout { nextIdleCheck = min(nextIdleCheck, clock.now + idle) }
             events.watch(descriptor, for: .readable, isNew: true)
             logger.debug("client connected", metadata: ["port": "\(port)"])
         }
@@ -441,13 +435,20 @@ final class ServerLoop: @unchecked Sendable {
         }
     }
 
+    /// Closes the connections idle past their listener's timeout, and sets the next check to the earliest time
+    /// another can be (never sooner than 50 ms): requests only move that time later.
     private func closeIdleConnections() {
         let now = clock.now
+        var next = now + .seconds(3600)
         for connection in Array(connections.values) {
-            if let idle = listeners[connection.port]?.options.idleTimeout, connection.lastRequest + idle <= now {
+            guard let idle = listeners[connection.port]?.options.idleTimeout else { continue }
+            if connection.lastRequest + idle <= now {
                 close(connection, reason: "idle for \(idle)")
+            } else {
+                next = min(next, connection.lastRequest + idle)
             }
         }
+        nextIdleCheck = max(next, now + .milliseconds(50))
     }
 
     private func flush(_ connection: Connection) {

@@ -140,3 +140,30 @@ final class LoopThread: @unchecked Sendable {
 
     func join() { pthread_join(handle, nil) }
 }
+
+/// The process's descriptor limit (RLIMIT_NOFILE): every device costs a listening socket and a connection on each
+/// side, so a thousand-house rig needs several thousand.
+public enum DescriptorLimit {
+    /// Raises the soft limit to the hard limit; returns the limit now in force, and the hard limit.
+    @discardableResult
+    public static func raise() -> (soft: Int, hard: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (1024, 1024) }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        func count(_ value: rlim_t) -> Int { Int(clamping: value) }  // RLIM_INFINITY is all ones: Int.max
+        return (count(limit.rlim_cur), count(limit.rlim_max))
+    }
+
+    /// Descriptors open now (those listed in /proc/self/fd, this listing's own excepted).
+    public static var open: Int {
+        guard let directory = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(directory) }
+        var entries = 0
+        while readdir(directory) != nil { entries += 1 }
+        return entries - 3  // ".", ".." and the listing's own descriptor
+    }
+}

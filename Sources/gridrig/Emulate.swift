@@ -4,6 +4,7 @@ import Emulators
 import Foundation
 import Harness
 import Logging
+import Modbus
 import Physics
 
 struct Emulate: AsyncParsableCommand {
@@ -70,6 +71,7 @@ struct Emulate: AsyncParsableCommand {
     private var startSeconds: Double? { secondsSinceMidnight(start) }
 
     func run() async throws {
+        DescriptorLimit.raise()  // each device takes a listening socket and one per client
         var logger = Logger(label: "gridrig.emulate")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         let specs: [DeviceSpec]

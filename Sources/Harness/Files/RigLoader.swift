@@ -123,6 +123,14 @@ public enum RigLoader {
                 }
             }
         }
+        if let pcc = keys["pcc"] {
+            let fields = try pcc.mapping(allowed: ["meter"])
+            if let meter = fields["meter"] {
+                let spec = try device(meter, house: nil, fallbackName: "pcc/meter", index: rig.devices.count)
+                guard spec.profile.kind == .meter else { throw meter.error("the PCC device must be a meter, found a \(spec.profile.kind.rawValue)") }
+                rig.devices.append(spec)
+            }
+        }
         if let value = keys["neighborhood"] {
             let fields = try value.mapping(allowed: ["houses", "variation"])
             guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
@@ -133,14 +141,6 @@ public enum RigLoader {
                 guard (0...0.5).contains(neighborhood.variation) else { throw variation.expected("a relative spread in 0...0.5") }
             }
             neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
-        }
-        if let pcc = keys["pcc"] {
-            let fields = try pcc.mapping(allowed: ["meter"])
-            if let meter = fields["meter"] {
-                let spec = try device(meter, house: nil, fallbackName: "pcc/meter", index: rig.devices.count)
-                guard spec.profile.kind == .meter else { throw meter.error("the PCC device must be a meter, found a \(spec.profile.kind.rawValue)") }
-                rig.devices.append(spec)
-            }
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)

@@ -4,6 +4,7 @@ import Dispatch
 import Emulators
 import Foundation
 import Messages
+import Modbus
 public import Logging
 import Physics
 import Synchronization
@@ -59,6 +60,7 @@ public enum RunSession {
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         try refuseImpossibleCrashes(rig.run)
+        try reserveDescriptors(for: rig)
         let session = try Session(rig, options: options, logger: logger)
         defer { session.stop() }
         try session.launchEveryone()
@@ -100,6 +102,18 @@ public enum RunSession {
         for crash in settings.faults.crashes where (crash.participant == ParticipantName.market ? settings.market : settings.households[crash.participant]) == .endpoint {
             throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true)
         }
+    }
+
+    /// Raises the process's descriptor limit to its hard limit, and refuses a rig that would still pass it, before
+    /// anything starts: each device takes a listening socket and a connection on each side; the bus, its threads
+    /// and the run's files take a few hundred more.
+    static func reserveDescriptors(for rig: Rig) throws(RunError) {
+        let limit = DescriptorLimit.raise(), open = DescriptorLimit.open
+        let needed = 3 * rig.devices.count + 256
+        guard needed > limit.soft - open else { return }
+        throw RunError(message: "this rig needs about \(needed) file descriptors (3 for each of its \(rig.devices.count) devices, and 256 for the bus and "
+                       + "the run's files), but the process may open \(max(0, limit.soft - open)) more (limit \(limit.soft), hard limit \(limit.hard), "
+                       + "\(open) open): raise the hard limit (`ulimit -Hn`, LimitNOFILE= in a systemd unit, or /etc/security/limits.conf)")
     }
 
     /// Everything one run holds while it runs, and the steps it goes through.
