@@ -87,6 +87,9 @@ public final class BusCapture: Sendable {
     /// What arrived after the capture was full.
     public var overflow: BusCaptureOverflow { log.withLock { $0.overflow } }
 
+    /// Every message the broker has forwarded: those kept and those only counted.
+    public var forwarded: Int { log.withLock { $0.ends.count + $0.overflow.messages } }
+
     public var all: [CapturedMessage] {
         log.withLock { log in
             var messages: [CapturedMessage] = []

@@ -14,7 +14,7 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Each option falls back to the environment variable GridRig gives a controller it starts
             (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT,
-            GRIDRIG_HOUSEHOLDS, GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE,
+            GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE), GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE,
             and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder).
             The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
             """,
@@ -162,7 +162,7 @@ struct MarketAgentCommand: AsyncParsableCommand {
 
     @OptionGroup var bus: BusOptions
 
-    @Option(help: "The households that may bid, comma-separated (env GRIDRIG_HOUSEHOLDS).")
+    @Option(help: "The households that may bid, comma-separated (env GRIDRIG_HOUSEHOLDS, or GRIDRIG_HOUSEHOLDS_FILE: one per line).")
     var households: String?
 
     @Option(help: "The market's participant name.")
@@ -174,8 +174,14 @@ struct MarketAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoints = try bus.endpoints()
         let logger = try bus.logger("gridrig.agent.market")
-        guard let list = households ?? environment("GRIDRIG_HOUSEHOLDS") else {
-            throw ValidationError("Give the households: --households h1,h2 (or GRIDRIG_HOUSEHOLDS).")
+        let list: String
+        if let given = households ?? environment("GRIDRIG_HOUSEHOLDS") {
+            list = given
+        } else if let file = environment("GRIDRIG_HOUSEHOLDS_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("GRIDRIG_HOUSEHOLDS_FILE: cannot read \(file).") }
+            list = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ",")
+        } else {
+            throw ValidationError("Give the households: --households h1,h2 (or GRIDRIG_HOUSEHOLDS, or GRIDRIG_HOUSEHOLDS_FILE with one per line).")
         }
         guard messageLimit > 0 else { throw ValidationError("--message-limit must be at least 1, found \(messageLimit).") }
         let context = try BusContext()

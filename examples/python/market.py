@@ -2,7 +2,7 @@
 """A market written from docs/PROTOCOL.md and docs/MARKET.md only: collect bids until gate closure, clear them
 as a uniform-price double auction, publish the clearing and every household's awards.
 
-Run by GridRig with GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE and GRIDRIG_HOUSEHOLDS set:
+Run by GridRig with GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE and GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE) set:
     python3 examples/python/market.py
 """
 import os
@@ -77,7 +77,12 @@ def clear(bids, cap):
 
 
 def main():
-    households = os.environ["GRIDRIG_HOUSEHOLDS"].split(",")
+    if os.environ.get("GRIDRIG_HOUSEHOLDS_FILE"):  # one per line, for more households than a variable holds
+        with open(os.environ["GRIDRIG_HOUSEHOLDS_FILE"]) as listing:
+            households = [line.strip() for line in listing if line.strip()]
+    else:
+        households = os.environ["GRIDRIG_HOUSEHOLDS"].split(",")
+    known = set(households)
     bus = Participant("market", "market", ["gate", "bids/"])
     interval, cap, books, refused = None, 1.0, {}, {}
 
@@ -91,7 +96,7 @@ def main():
         if kind == "interval" and sender == "conductor":
             interval, cap, books = message["interval"], message["price_cap"], {}
         elif kind == "bids":
-            if sender not in households:
+            if sender not in known:
                 refuse("unknown-participant", sender)
             elif message.get("interval") != interval:
                 refuse("closed-interval", str(message.get("interval")))

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Logging
+
+struct Stress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stress-test a market's real-time clearing: ramp synthetic bidders over the bus until it saturates.",
+        discussion: """
+            Synthetic households (no Modbus, no physics) bid over the real bus with seeded prices and quantities by
+            device kind and time of day; a few connections speak for all of them. For each interval length (--lengths)
+            the number of bidders ramps through --bidders (or --from ×10 up to --up-to), --intervals intervals per step.
+            Every clearing and every award is checked against GridRig's market core on the same bids. A step
+            saturates when a clearing misses --deadline-ms after gate closure, clears wrongly or loses bids; the
+            ramp of that length stops there. Writes summary.txt, stress.json, junit.xml and stress.html to --out.
+            The market is the builtin one by default, --command PROGRAM ARGS... (restarted for each step, told its
+            households in GRIDRIG_HOUSEHOLDS_FILE; put it last), or --endpoint (started separately; see docs/STRESS.md).
+            Exit status: 0 no step saturated, 1 one did, 2 bad input, 3 the tool itself failed.
+            """)
+
+    @Option(help: "Seed of the synthetic bids.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Bidders per step, comma-separated (overrides --from and --up-to).")
+    var bidders: String?
+
+    @Option(help: "The first step's bidders; each next step has 10 times as many.")
+    var from: Int = 100
+
+    @Option(help: "The last step's bidders at most.")
+    var upTo: Int = 1_000_000
+
+    @Option(help: "Interval lengths in seconds, comma-separated; each is ramped in turn.")
+    var lengths: String = "300,1"
+
+    @Option(help: "Intervals per step.")
+    var intervals: Int = 3
+
+    @Option(help: "The clearing's deadline after gate closure, ms (default: half the interval, at most 1000).")
+    var deadlineMs: Double?
+
+    @Option(help: "Bus connections the bidders share.")
+    var connections: Int = 4
+
+    @Option(help: "Price cap, $/kWh.")
+    var priceCap: Double = 1
+
+    @Option(help: "Folder for the results (default: runs/stress-<time>).")
+    var out: String?
+
+    @Option(help: "Seconds the market has to say ready at each step.")
+    var readyTimeout: Double = 30
+
+    @Flag(help: "The market is started separately and joins the bus at --publish-port/--subscribe-port.")
+    var endpoint = false
+
+    @Option(help: "The bus's host to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The bus's publish port (0: a free one; an endpoint needs a fixed one).")
+    var publishPort: UInt16 = 0
+
+    @Option(help: "The bus's subscribe port.")
+    var subscribePort: UInt16 = 0
+
+    @Option(parsing: .remaining, help: "The market's program and arguments (the rest of the line).")
+    var command: [String] = []
+
+    func steps() throws -> [Int] {
+        if let bidders {
+            let values = bidders.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--bidders: expected counts above 0, e.g. 100,1000, found \"\(bidders)\".") }
+            return values.compactMap { $0 }.sorted()
+        }
+        guard from > 0, upTo >= from else { throw ValidationError("--from must be above 0 and --up-to at least --from, found \(from) and \(upTo).") }
+        return Array(sequence(first: from) { $0 <= upTo / 10 ? $0 * 10 : nil })
+    }
+
+    func intervalLengths() throws -> [Double] {
+        let values = lengths.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0).isFinite }) else {
+            throw ValidationError("--lengths: expected interval lengths of 1 s or more, e.g. 300,1, found \"\(lengths)\".")
+        }
+        return values.compactMap { $0 }
+    }
+
+    func validate() throws {
+        _ = try steps()
+        _ = try intervalLengths()
+        guard !(endpoint && !command.isEmpty) else { throw ValidationError("give --endpoint or --command, not both.") }
+        guard !endpoint || (publishPort != 0 && subscribePort != 0) else { throw ValidationError("--endpoint needs --publish-port and --subscribe-port.") }
+        guard (1...1000).contains(intervals) else { throw ValidationError("--intervals must be 1 to 1000, found \(intervals).") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be 1 to 64, found \(connections).") }
+        guard priceCap > 0, priceCap.isFinite else { throw ValidationError("--price-cap must be a positive price.") }
+        guard deadlineMs.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--deadline-ms must be a positive number.") }
+        guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
+    }
+
+    func run() throws {
+        var logger = Logger(label: "gridrig.stress")
+        logger.logLevel = endpoint ? .notice : .error
+        let folder = out ?? "runs/stress-\(Run.timestamp())"
+        var options = StressOptions(folder: folder)
+        options.market = endpoint ? .endpoint : command.isEmpty ? .builtin : .command(command)
+        options.seed = seed
+        options.bidders = try steps()
+        options.lengths = try intervalLengths()
+        options.intervals = intervals
+        options.deadline = deadlineMs.map { .milliseconds($0) }
+        options.connections = connections
+        options.priceCap = priceCap
+        options.host = host
+        options.publishPort = publishPort
+        options.subscribePort = subscribePort
+        options.readyTimeout = .seconds(readyTimeout)
+        let result: StressResult
+        do {
+            result = try StressTest.run(options, logger: logger) { step in
+                let latency = step.clearingLatency(0.99).map { String(format: "%.1f ms", $0) } ?? "no clearing"
+                FileHandle.standardError.write(Data("\(step.length.formatted()) s intervals, \(step.bidders) bidders: clearing p99 \(latency)\(step.saturated ? ", saturated" : "")\n".utf8))
+            }
+            let report = StressReport(result)
+            try report.write(to: folder)
+            print(report.table)
+            print("Report: \(folder)/stress.html\n  (and stress.json junit.xml summary.txt)")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(error.isBadInput ? 2 : 3)
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+}
