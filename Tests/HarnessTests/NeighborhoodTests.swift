@@ -31,6 +31,8 @@ struct NeighborhoodTests {
             #expect(same.profile.ratings == device.profile.ratings)
         }
         #expect(grown.run.comfort.count == 250 * plain.run.comfort.count)
+        #expect(grown.run.grid?.importLimit == 250 * plain.run.grid!.importLimit, "the grid connection grows with the houses")
+        #expect(grown.run.grid?.exportLimit == 250 * plain.run.grid!.exportLimit)
     }
 
     @Test("Copies vary within the stated spread, the same seed gives the same neighborhood, another seed another")

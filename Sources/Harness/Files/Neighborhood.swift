@@ -6,6 +6,7 @@ import Physics
 /// in order until there are `houses` of them. Each copy varies under the rig's seed: its base load, its array, its
 /// battery's starting charge, its room and comfort setpoint, its vehicle's visit. The listed houses themselves stay
 /// as written, so a neighborhood of as many houses as the rig lists is the rig itself; fewer keeps the first ones.
+/// The grid's import and export limits scale with the number of houses.
 struct Neighborhood: Equatable {
     var houses: Int
     /// The relative spread of each varied quantity: 0.1 gives base loads and arrays within ±10 %, starting charges
@@ -60,5 +61,14 @@ struct Neighborhood: Equatable {
                 rig.devices.append(spec)
             }
         }
+    }
+
+    /// The grid connection grows with the neighborhood: its import and export limits scale with the houses, so that
+    /// a thousand houses made from a twenty-house rig meet the grid as those twenty did.
+    func scale(_ tie: inout GridTie?, listed: Int) {
+        guard listed > 0, tie != nil else { return }
+        let factor = Double(houses) / Double(listed)
+        tie!.importLimit *= factor
+        tie!.exportLimit *= factor
     }
 }

@@ -131,6 +131,7 @@ public enum RigLoader {
                 rig.devices.append(spec)
             }
         }
+        var grown: (neighborhood: Neighborhood, listed: Int)?
         if let value = keys["neighborhood"] {
             let fields = try value.mapping(allowed: ["houses", "variation"])
             guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
@@ -141,9 +142,11 @@ public enum RigLoader {
                 guard (0...0.5).contains(neighborhood.variation) else { throw variation.expected("a relative spread in 0...0.5") }
             }
             neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
+            grown = (neighborhood, houseOrder.count)
         }
         guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
         try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
+        if let grown { grown.neighborhood.scale(&rig.run.grid, listed: grown.listed) }
         if let faultsFile {
             let schedule = try YAMLValue.load(file: faultsFile)
             guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
