@@ -1,6 +1,7 @@
 import Emulators
 import Foundation
 @testable import Harness
+import Market
 import Physics
 import Testing
 
