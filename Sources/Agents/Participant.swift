@@ -198,7 +198,9 @@ public final class ParticipantLoop: Sendable {
         defer { finished.signal() }
         var present: [Participant] = []
         do {
-            let client = try BusClient(context: context, endpoints: endpoints, topics: [], credentials: credentials)
+            // Unbounded queues: a market's awards to a hundred thousand households leave in one burst, and a bounded
+            // publisher would drop the tail of it.
+            let client = try BusClient(context: context, endpoints: endpoints, topics: [], credentials: credentials, highWater: 0)
             var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
             func leave(_ participant: Participant, _ error: ParticipantError?) {
                 present.removeAll { $0 === participant }

@@ -53,22 +53,22 @@ public struct SyntheticBidders: Sendable {
         var bids: [Bid] = []
         func add(_ device: String, _ side: Side, _ price: Double, _ power: Double) {
             let quantity = ten000ths(power * hours)
-            if quantity > 0 { bids.append(Bid(id: "\(name)/\(device)", side: side, price: price, quantity: quantity)) }
+            if quantity > 0 { bids.append(Bid(id: name + device, side: side, price: price, quantity: quantity)) }
         }
         let evening = exp(-pow((hour - 19) / 2.5, 2)), sun = max(0, sin(Double.pi * (hour - 6) / 12))
-        add("load", .buy, cap, devices.baseLoad * (0.6 + 0.8 * evening) * uniform(0.9...1.1))
-        if let peak = devices.solar, sun > 0 { add("pv", .sell, price(uniform(0...0.02)), peak * sun * uniform(0.7...1)) }
+        add("/load", .buy, cap, devices.baseLoad * (0.6 + 0.8 * evening) * uniform(0.9...1.1))
+        if let peak = devices.solar, sun > 0 { add("/pv", .sell, price(uniform(0...0.02)), peak * sun * uniform(0.7...1)) }
         if let power = devices.battery {
-            add("battery", .buy, price(uniform(0.05...0.15)), power)
-            add("battery", .sell, price(uniform(0.25...0.4)), power)
+            add("/battery", .buy, price(uniform(0.05...0.15)), power)
+            add("/battery", .sell, price(uniform(0.25...0.4)), power)
         }
         if let vehicle = devices.vehicle {
             let seconds = hour * 3600, plugged = seconds >= vehicle.arrival || seconds + 86_400 < vehicle.departure
-            if plugged { add("ev", .buy, price(0.2 + 0.05 * normal(&random)), vehicle.power) }
+            if plugged { add("/ev", .buy, price(0.2 + 0.05 * normal(&random)), vehicle.power) }
         }
         if let power = devices.heatPump {
             let afternoon = exp(-pow((hour - 15) / 3, 2))
-            add("hvac", .buy, price(0.2 + 0.1 * afternoon + 0.05 * normal(&random)), power * uniform(0.5...1))
+            add("/hvac", .buy, price(0.2 + 0.1 * afternoon + 0.05 * normal(&random)), power * uniform(0.5...1))
         }
         return bids
     }

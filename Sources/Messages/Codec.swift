@@ -19,7 +19,7 @@ extension Message {
         writer.field("sender", header.sender)
         writer.field("seq", header.sequence)
         body.write(into: &writer)
-        return Array(writer.json.utf8)
+        return writer.encoded
     }
 
     /// Reads one message from its topic and JSON frame. Unknown fields are ignored; an unknown version or type,
@@ -77,24 +77,24 @@ extension Message.Body {
             writer.fieldIfPresent("grid_forming", start.gridForming)
         case .telemetry(let telemetry):
             writer.field("house", telemetry.house)
-            writer.field("devices", json: JSONWriter.list(telemetry.devices.map { device in
+            writer.field("devices", objects: telemetry.devices.map { device in
                 var item = JSONWriter()
                 item.field("id", device.id)
                 var values = JSONWriter()
                 for name in device.values.keys.sorted() { values.field(name, device.values[name]!) }
                 item.field("values", json: values.json)
-                return item.json
-            }))
+                return item
+            })
         case .bids(let bids):
             writer.field("house", bids.house)
-            writer.field("bids", json: JSONWriter.list(bids.bids.map { bid in
+            writer.field("bids", objects: bids.bids.map { bid in
                 var item = JSONWriter()
                 item.field("id", bid.id)
                 item.field("side", bid.side.rawValue)
                 item.field("price", bid.price)
                 item.field("quantity", bid.quantity)
-                return item.json
-            }))
+                return item
+            })
         case .clearing(let clearing):
             writer.field("price", clearing.price)
             writer.field("quantity", clearing.quantity)
@@ -106,25 +106,25 @@ extension Message.Body {
         case .awards(let awards):
             writer.field("house", awards.house)
             writer.field("price", awards.price)
-            writer.field("awards", json: JSONWriter.list(awards.awards.map { award in
+            writer.field("awards", objects: awards.awards.map { award in
                 var item = JSONWriter()
                 item.field("id", award.id)
                 item.field("side", award.side.rawValue)
                 item.field("quantity", award.quantity)
-                return item.json
-            }))
+                return item
+            })
         case .dispatch(let report):
             writer.field("house", report.house)
             writer.field("awards_received_at", report.awardsReceivedAt)
-            writer.field("setpoints", json: JSONWriter.list(report.setpoints.map { setpoint in
+            writer.field("setpoints", objects: report.setpoints.map { setpoint in
                 var item = JSONWriter()
                 item.field("id", setpoint.id)
                 item.field("name", setpoint.name)
                 item.fieldIfPresent("value", setpoint.value)
                 item.fieldIfPresent("landed_at", setpoint.landedAt)
                 item.fieldIfPresent("error", setpoint.error)
-                return item.json
-            }))
+                return item
+            })
             writer.fieldIfPresent("next_time", report.nextTime)
         case .timeRequest(let request):
             writer.fieldIfPresent("time", request.time)

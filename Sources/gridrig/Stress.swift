@@ -39,6 +39,9 @@ struct Stress: ParsableCommand {
     @Option(help: "The clearing's deadline after gate closure, ms (default: half the interval, at most 1000).")
     var deadlineMs: Double?
 
+    @Option(help: "For intervals over 10 s: ms the market has to read its bids after the broker forwarded the last, before the gate.")
+    var bidWindowMs: Double = 2000
+
     @Option(help: "Bus connections the bidders share.")
     var connections: Int = 4
 
@@ -94,6 +97,7 @@ struct Stress: ParsableCommand {
         guard priceCap > 0, priceCap.isFinite else { throw ValidationError("--price-cap must be a positive price.") }
         guard deadlineMs.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--deadline-ms must be a positive number.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
+        guard bidWindowMs >= 0, bidWindowMs.isFinite else { throw ValidationError("--bid-window-ms must be 0 or more.") }
     }
 
     func run() throws {
@@ -108,6 +112,7 @@ struct Stress: ParsableCommand {
         options.intervals = intervals
         options.deadline = deadlineMs.map { .milliseconds($0) }
         options.connections = connections
+        options.bidWindow = .milliseconds(bidWindowMs)
         options.priceCap = priceCap
         options.host = host
         options.publishPort = publishPort

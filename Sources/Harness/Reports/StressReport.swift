@@ -32,6 +32,7 @@ public struct StressReport {
                           String(format: "%.2f", step.publishSeconds), String(format: "%.2f", step.checkSeconds)])
         }
         var text = "stress: market \(result.market), seed \(result.seed), \(String(format: "%.0f", result.wallSeconds)) s\n\n\(table)\n\n"
+            + "bid generator: \(String(format: "%.0f", result.generationRate)) bids/s over every step\n"
         for length in result.lengths {
             if let saturated = result.saturation(length: length) {
                 text += "saturation at \(Self.length(length)) intervals: \(saturated.bidders) bidders (\(Self.verdict(saturated)))\n"
