@@ -115,7 +115,7 @@ struct HarnessRunTests {
     @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")
     func endpointRole() throws {
         let ports = try freeBusPorts()
-        let firstDevice = 20_000 + Int.random(in: 0..<20_000)
+        let firstDevice = Int(freeConsecutivePorts(12))  // below the ephemeral range: no concurrent client can hold one
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)")], appending: """
             bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
             controller:

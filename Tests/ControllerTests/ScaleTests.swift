@@ -25,7 +25,7 @@ struct ScaleTests {
         #expect(report.record.intervals.count == 24)
     }
 
-    @Test("Forty houses run on a few shared loops: the process does not gain a thread per household")
+    @Test("Forty houses run on a few shared loops, no thread per household; their report gives spreads and distributions, not a line per device")
     func noThreadPerHousehold() throws {
         let forty = try rig(hours: 1, appending: "neighborhood: {houses: 40}\n")
         #expect(Set(forty.devices.compactMap(\.house)).count == 40)
@@ -37,6 +37,15 @@ struct ScaleTests {
                                         progress: { _ in most = max(most, threads) })
         #expect(record.intervals.count == 12)
         #expect(most - before < 20, "\(before) threads before the run, \(most) during it")
+        // The report of forty houses: the spread of the households' costs, not a row each; charts of distributions.
+        let report = RunReport(record)
+        #expect(report.passed, "\(report.results.filter { !$0.passed }.map(\.detail))")
+        let rows = report.comparison.rows.map { $0[0] }
+        #expect(rows.contains("household cost, median, $") && !rows.contains("h1 cost, $"), "\(rows)")
+        let html = HTMLReport(report).html
+        #expect(html.contains("median of 40 devices") || html.contains("median of"), "no distribution lines")
+        #expect(!html.contains("<title>h1-2/ev</title>"), "a line per device at forty houses")
+        #expect(html.contains("Devices that deviated most from their awards"))
     }
 
     @Test("A rig that needs more descriptors than the hard limit allows is refused before anything starts, naming what to raise")

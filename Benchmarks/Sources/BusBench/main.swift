@@ -102,12 +102,14 @@ case "dispatch":
     let context = try BusContext()
     let broker = try Broker(context: context)
     let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads)
-    // A context per participant, as separate processes would have: one context's I/O thread would carry every connection.
-    let market = MarketAgent(setup: MarketSetup(households: households.map(\.house)), context: try BusContext(), endpoints: broker.endpoints, logger: logger)
-    let agents = households.map { HouseholdAgent(setup: $0, context: context, endpoints: broker.endpoints, logger: logger) }
-    for participant in [{ try? market.run() }] + agents.map({ agent in { try? agent.run() } }) as [@Sendable () -> Void] {
-        Thread { participant() }.start()
+    // As in a run: the market on a loop of its own, the households spread over a loop per core (over TCP here).
+    let marketLoop = ParticipantLoop(context: try BusContext(), endpoints: broker.endpoints)
+    let loops = (0..<ProcessInfo.processInfo.activeProcessorCount).map { _ in ParticipantLoop(context: context, endpoints: broker.endpoints) }
+    _ = marketLoop.add(MarketAgent(setup: MarketSetup(households: households.map(\.house)), context: context, endpoints: broker.endpoints, logger: logger))
+    for (index, household) in households.enumerated() {
+        _ = loops[index % loops.count].add(HouseholdAgent(setup: household, context: context, endpoints: broker.endpoints, logger: logger))
     }
+    for loop in loops + [marketLoop] { loop.start() }
     let conductor = try Conductor(context: try BusContext(), endpoints: broker.endpoints, households: households.map(\.house), fleet: fleet,
                                   timing: IntervalTiming(bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10)),
                                   logger: logger)

@@ -110,12 +110,35 @@ public struct HTMLReport {
         return "<figure>\(svg)<figcaption class=\"legend\">\(legend)</figcaption></figure>"
     }
 
-    /// Lines for every series of `reading`, by device.
+    /// Devices a chart draws one line each for; past this it draws their distribution.
+    static let linesPerChart = 12
+
+    /// Lines for every series of `reading`: one per device, or past `linesPerChart` devices their distribution at
+    /// each sample (lowest, 10th percentile, median, 90th percentile, highest), so that a thousand houses give five
+    /// lines, not a thousand.
     private func lines(_ reading: SeriesReading, skip: (SeriesKey) -> Bool = { _ in false }) -> [Line] {
         let physics = report.record.physics
         let hours = physics.times.map { $0 / 3600 }
-        return physics.values.keys.filter { $0.reading == reading && !skip($0) }.sorted().enumerated().map { index, key in
-            Line(name: key.device, color: Self.palette[index % Self.palette.count], points: Array(zip(hours, physics.values[key]!)))
+        let keys = physics.values.keys.filter { $0.reading == reading && !skip($0) }.sorted()
+        guard keys.count > Self.linesPerChart else {
+            return keys.enumerated().map { index, key in
+                Line(name: key.device, color: Self.palette[index % Self.palette.count], points: Array(zip(hours, physics.values[key]!)))
+            }
+        }
+        let series = keys.map { physics.values[$0]! }
+        let quantiles: [(name: String, q: Double, color: String)] = [("highest", 1, "#d62728"), ("90th percentile", 0.9, "#ff7f0e"),
+                                                                      ("median", 0.5, "#1f77b4"), ("10th percentile", 0.1, "#2ca02c"),
+                                                                      ("lowest", 0, "#9467bd")]
+        var points = quantiles.map { _ in [(x: Double, y: Double)]() }
+        for (sample, hour) in hours.enumerated() {
+            let values = series.compactMap { sample < $0.count && $0[sample].isFinite ? $0[sample] : nil }.sorted()
+            guard !values.isEmpty else { continue }
+            for (index, quantile) in quantiles.enumerated() {
+                points[index].append((hour, values[Int((quantile.q * Double(values.count - 1)).rounded())]))
+            }
+        }
+        return quantiles.enumerated().map { index, quantile in
+            Line(name: "\(quantile.name) of \(keys.count) devices", color: quantile.color, points: points[index])
         }
     }
 
@@ -151,8 +174,15 @@ public struct HTMLReport {
         }
         body += "</table>"
         let judge = report.record.rig.run.assertions.first { $0.kind == .devicesFollowAwards } ?? AssertionSpec(.devicesFollowAwards)
-        if let worst = (judge.assertion as? DevicesFollowAwards)?.mostDeviated(report.view.followed) {
-            body += "<p class=\"worst\">Deviated most from its awards: \(Self.escaped(worst.description))</p>"
+        if let judged = judge.assertion as? DevicesFollowAwards {
+            let ranked = judged.ranked(report.view.followed)
+            if ranked.count > Self.linesPerChart {
+                body += "<h2>Devices that deviated most from their awards</h2><table><tr><th>device</th><th>deviation</th></tr>"
+                for device in ranked.prefix(10) { body += "<tr><td>\(Self.escaped(device.device))</td><td>\(Self.escaped(device.description))</td></tr>" }
+                body += "</table>"
+            } else if let worst = ranked.first {
+                body += "<p class=\"worst\">Deviated most from its awards: \(Self.escaped(worst.description))</p>"
+            }
         }
         body += "<h2>Outcomes</h2><table><tr>" + report.comparison.header.map { "<th>\(Self.escaped($0))</th>" }.joined() + "</tr>"
         for row in report.comparison.rows { body += "<tr>" + row.map { "<td>\(Self.escaped($0))</td>" }.joined() + "</tr>" }

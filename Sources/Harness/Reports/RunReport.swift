@@ -56,9 +56,23 @@ public struct RunReport: Sendable {
         row("grid import, kWh") { Self.format($0.gridImport) }
         row("grid export, kWh") { Self.format($0.gridExport) }
         row("peak import, kW") { Self.format($0.peakImport) }
-        for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Self.format($0, 2) } ?? "-" } }
-        for house in record.households where outcomes.imbalanceCost[house] != nil {
-            row("\(house) imbalance, $") { $0.imbalanceCost[house].map { Self.format($0, 2) } ?? "-" }
+        if record.households.count <= HTMLReport.linesPerChart {
+            for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Self.format($0, 2) } ?? "-" } }
+            for house in record.households where outcomes.imbalanceCost[house] != nil {
+                row("\(house) imbalance, $") { $0.imbalanceCost[house].map { Self.format($0, 2) } ?? "-" }
+            }
+            return table
+        }
+        // Past a dozen houses, each house's figure is in results.json; people get the spread and the extremes.
+        for (name, values) in [("household cost", \Outcomes.householdCost), ("household imbalance", \Outcomes.imbalanceCost)] {
+            guard !outcomes[keyPath: values].isEmpty else { continue }
+            func spread(_ outcomes: Outcomes, _ pick: ([(house: String, value: Double)]) -> String) -> String {
+                let sorted = outcomes[keyPath: values].map { (house: $0.key, value: $0.value) }.sorted { ($0.value, $0.house) < ($1.value, $1.house) }
+                return sorted.isEmpty ? "-" : pick(sorted)
+            }
+            row("\(name), lowest, $") { spread($0) { "\(Self.format($0[0].value, 2)) (\($0[0].house))" } }
+            row("\(name), median, $") { spread($0) { Self.format($0[$0.count / 2].value, 2) } }
+            row("\(name), highest, $") { spread($0) { "\(Self.format($0[$0.count - 1].value, 2)) (\($0[$0.count - 1].house))" } }
         }
         return table
     }

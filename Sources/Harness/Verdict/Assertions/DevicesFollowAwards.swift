@@ -15,7 +15,7 @@ struct DevicesFollowAwards: Assertion {
     func judge(_ run: RunView) -> Judgement {
         let followed = run.followed
         func limit(_ device: FollowedDevice) -> Double { limits[device.kind] ?? 0 }
-        guard let closest = mostDeviated(followed) else {
+        guard let closest = ranked(followed).first else {
             return .nothingToJudge("no device had an interval with its household's awards to judge", threshold: "by kind")
         }
         // The device nearest its kind's limit, so that the console row fits 80 columns; the JSON and the report list
@@ -26,9 +26,9 @@ struct DevicesFollowAwards: Assertion {
                          detail: failing.prefix(3).map(\.description).joined(separator: "; "))
     }
 
-    /// The device that deviated most, for its kind: its share of its kind's threshold is the largest.
-    func mostDeviated(_ followed: [FollowedDevice]) -> FollowedDevice? {
-        followed.max { $0.share / max(limits[$0.kind] ?? 0, 1e-9) < $1.share / max(limits[$1.kind] ?? 0, 1e-9) }
+    /// The devices, those that deviated most for their kind first: by their share of their kind's threshold.
+    func ranked(_ followed: [FollowedDevice]) -> [FollowedDevice] {
+        followed.sorted { $0.share / max(limits[$0.kind] ?? 0, 1e-9) > $1.share / max(limits[$1.kind] ?? 0, 1e-9) }
     }
 }
 
