@@ -66,6 +66,8 @@ final class DeviceConnection {
     let name: String
     let map: DeviceMap
     private var client: ModbusClient?
+    /// Registers read together for the reading in progress (`fetch`), by point.
+    private var fetched: [AgentPoint: [UInt16]] = [:]
 
     init(name: String, map: DeviceMap) {
         self.name = name
@@ -93,9 +95,49 @@ final class DeviceConnection {
         return point
     }
 
+    /// Reads `names` in as few requests as the map allows, for `body` to read from: points of one unit and
+    /// register table lying within 16 registers of each other, up to 125 registers a request (what every Modbus
+    /// server must serve in one read). A request the device refuses with an exception leaves its points to their
+    /// own reads; a timeout or a lost connection fails the reading at once, as its first read would have.
+    func fetching<Reading>(_ names: [AgentPoint], _ body: () throws(DeviceLinkError) -> Reading) throws(DeviceLinkError) -> Reading {
+        defer { fetched = [:] }
+        let points = names.compactMap { name in map.points[name].map { (name: name, point: $0) } }.filter { !$0.point.table.isBits }
+        let groups = Dictionary(grouping: points) { "\($0.point.unit) \($0.point.table.rawValue)" }
+        for group in groups.values {
+            var spans: [[(name: AgentPoint, point: RegisterPoint)]] = []
+            for entry in group.sorted(by: { $0.point.address < $1.point.address }) {
+                if let last = spans.last?.last, let first = spans.last?.first,
+                   Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
+                   Int(entry.point.address) + entry.point.type.registerCount - Int(first.point.address) <= 125 {
+                    spans[spans.count - 1].append(entry)
+                } else {
+                    spans.append([entry])
+                }
+            }
+            for span in spans where span.count > 1 {
+                let start = span[0].point.address
+                let count = span.map { Int($0.point.address) + $0.point.type.registerCount }.max()! - Int(start)
+                let client = try connected(unit: span[0].point.unit)
+                do {
+                    let registers = try client.read(span[0].point.table, at: start, count: count)
+                    for entry in span {
+                        let offset = Int(entry.point.address - start)
+                        fetched[entry.name] = Array(registers[offset..<(offset + entry.point.type.registerCount)])
+                    }
+                } catch {
+                    if case .exception = error.kind { continue }
+                    self.client = nil
+                    throw DeviceLinkError(device: self.name, message: "read \(span.map(\.name.rawValue).joined(separator: ", ")): \(error)")
+                }
+            }
+        }
+        return try body()
+    }
+
     /// A number in engineering units.
     func read(_ name: AgentPoint) throws(DeviceLinkError) -> Double {
         let point = try point(name)
+        if let registers = fetched[name] { return (point.type.decode(registers, order: map.wordOrder) ?? .nan) * point.scale }
         let client = try connected(unit: point.unit)
         do {
             return try client.read(point.type, at: point.address, from: point.table, order: map.wordOrder) * point.scale
@@ -110,6 +152,7 @@ final class DeviceConnection {
     func readState(_ name: AgentPoint) throws(DeviceLinkError) -> Int? {
         let point = try point(name)
         guard case .string(let count) = point.type else { return Int(try read(name)) }
+        if let registers = fetched[name] { return point.labels?.firstIndex { point.type.encode($0) == registers } }
         let client = try connected(unit: point.unit)
         do {
             let registers = try client.read(point.table, at: point.address, count: count)

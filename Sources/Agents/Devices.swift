@@ -70,6 +70,10 @@ final class DeviceDriver {
     func rating(_ name: String, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
+        try connection.fetching([.roomTemperature, .hvacAction]) { () throws(DeviceLinkError) in try thermostatReading(season: season) }
+    }
+
+    private func thermostatReading(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         let running = season == .cooling
             ? rating("cooling-capacity", 5000) / rating("cooling-cop", 3) : rating("heating-capacity", 6000) / rating("heating-cop", 3.5)
         return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating("fan-power", 120)) / 1000)
@@ -93,6 +97,12 @@ final class DeviceDriver {
     func batteryPower() throws(DeviceLinkError) -> Double { try connection.read(.batteryPower) / 1000 }
 
     func battery() throws(DeviceLinkError) -> BatteryReading {
+        try connection.fetching([.maxChargePower, .stateOfCharge, .capacity, .maxDischargePower, .minimumSoC, .maximumSoC]) {
+            () throws(DeviceLinkError) in try batteryReading()
+        }
+    }
+
+    private func batteryReading() throws(DeviceLinkError) -> BatteryReading {
         let maxCharge = try connection.read(.maxChargePower) / 1000
         return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity) / 1000,
                               maximumChargePower: maxCharge,
@@ -103,12 +113,18 @@ final class DeviceDriver {
     }
 
     func solar() throws(DeviceLinkError) -> SolarReading {
-        SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
+        try connection.fetching([.acPower, .ratedPower]) { () throws(DeviceLinkError) in
+            SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
+        }
     }
 
     /// The charger's reading, and the kWh it has delivered this session. Plugged in is IEC 61851 state B, C or D
     /// (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
     func ev(at time: Double) throws(DeviceLinkError) -> (reading: EVReading, delivered: Double) {
+        try connection.fetching([.pilotState, .sessionEnergy, .totalEnergy]) { () throws(DeviceLinkError) in try evReading(at: time) }
+    }
+
+    private func evReading(at time: Double) throws(DeviceLinkError) -> (reading: EVReading, delivered: Double) {
         let state = try connection.readState(.pilotState) ?? 0
         let plugged = (1...6).contains(state)
         let delivered = try evDelivered(pluggedIn: plugged)

@@ -51,7 +51,7 @@ struct BusSecurityRunTests {
         #expect(loaded.run.bus.authenticates, "0.0.0.0 is beyond loopback")
         // The rogue knows the broker's public key (it is public) but has no key the rig lists.
         let attacker = try rogue(ports, serverKey: "\(keys)/broker.key")
-        defer { attacker.process.terminate() }
+        defer { attacker.kill() }
         let report = try run(loaded)
         #expect(report.passed, "\(report.table)")
         #expect(report.record.admissions.authenticated)
@@ -69,7 +69,7 @@ struct BusSecurityRunTests {
             """)
         #expect(!loaded.run.bus.authenticates)
         let attacker = try rogue(ports)
-        defer { attacker.process.terminate() }
+        defer { attacker.kill() }
         let report = try run(loaded)
         let refused = Dictionary(report.record.admissions.refusals.map { ("\($0.reason.rawValue) \($0.sender ?? "-")", $0.messages) }, uniquingKeysWith: +)
         for kind in ["impersonation market", "impersonation conductor", "impersonation h1", "unknown-sender rogue", "unattributable -", "oversize -"] {

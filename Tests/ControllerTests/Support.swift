@@ -165,6 +165,12 @@ final class Child: @unchecked Sendable {
         }.start()
     }
 
+    /// Kills the process outright (SIGKILL: a flooding peer busy in its sockets may outlive a SIGTERM) and waits for it.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Waits for the process to end on its own; kills it after `timeout`. Returns its exit status, nil if killed.
     func exit(within timeout: Duration = .seconds(20)) -> Int32? {
         let deadline = ContinuousClock.now + timeout
