@@ -171,6 +171,12 @@ public final class ParticipantLoop: Sendable {
         self.credentials = credentials
     }
 
+    /// How many loops to spread `participants` over: four per core, since an agent's Modbus calls block its loop
+    /// and several loops overlap those waits; never more than the participants.
+    public static func count(for participants: Int) -> Int {
+        max(1, min(participants, 4 * ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     /// Adds a household's agent; it joins the bus on the loop's next turn. Any thread may call this.
     public func add(_ agent: HouseholdAgent) -> ParticipantHandle { add(agent as any LoopAgent) }
 

@@ -199,6 +199,7 @@ final class ServerLoop: @unchecked Sendable {
     /// Listeners that close idle connections (the idle scan runs only when there are any), and when it runs next.
     private var idleTimeoutListeners = 0
     private lazy var nextIdleCheck = clock.now
+    private lazy var nextDescriptorComplaint = clock.now
 
     func run(inbox: ModbusServer.Inbox, wakeup: WakeupPipe) {
         events.watch(wakeup.readEnd, for: .readable, isNew: true)
@@ -293,6 +294,11 @@ final class ServerLoop: @unchecked Sendable {
             if let idle = listener.options.idleTimeout { nextIdleCheck = min(nextIdleCheck, clock.now + idle) }
             events.watch(descriptor, for: .readable, isNew: true)
             logger.debug("client connected", metadata: ["port": "\(port)"])
+        }
+        if errno == EMFILE || errno == ENFILE, clock.now >= nextDescriptorComplaint {  // the clients wait in the backlog
+            logger.error("cannot accept a client: the process has no file descriptor left; raise the hard limit (ulimit -Hn)",
+                         metadata: ["port": "\(port)", "connections": "\(connections.count)"])
+            nextDescriptorComplaint = clock.now + .seconds(10)
         }
     }
 

@@ -4,7 +4,6 @@ import Emulators
 import Foundation
 import Harness
 import Logging
-import Modbus
 import Physics
 
 struct Emulate: AsyncParsableCommand {
@@ -71,7 +70,6 @@ struct Emulate: AsyncParsableCommand {
     private var startSeconds: Double? { secondsSinceMidnight(start) }
 
     func run() async throws {
-        DescriptorLimit.raise()  // each device takes a listening socket and one per client
         var logger = Logger(label: "gridrig.emulate")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         let specs: [DeviceSpec]
@@ -100,6 +98,7 @@ struct Emulate: AsyncParsableCommand {
         }
         let fleet: Fleet
         do {
+            try RunSession.reserveDescriptors(devices: specs.count, each: 2, for: "each of the \(specs.count) devices (its listening socket and one client's connection)")
             fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, faults: faults,
                               outages: outages, logger: logger)
         } catch {

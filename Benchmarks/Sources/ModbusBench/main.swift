@@ -45,9 +45,11 @@ case "read":
     print(String(format: "median: gridrig %.0f req/s, bare %.0f req/s, ratio %.3f", median(ours), median(theirs), median(ratios)))
 case "fleet":
     let first = UInt16(arguments[1])!, devices = Int(arguments[2])!, seconds = Int(arguments[3])!, pid = Int32(arguments[4])!
+    DescriptorLimit.raise()  // a connection per device
     var clients: [ModbusClient] = []
-    for index in 0..<devices { clients.append(try ModbusClient(port: first + UInt16(index), timeout: .seconds(2))) }
-    var latencies: [Double] = []
+    for index in 0..<devices { clients.append(try ModbusClient(port: first + UInt16(index), timeout: .seconds(10))) }
+    for client in clients { _ = try client.read(at: 40070, count: 52) }  // every connection accepted and answering before timing
+    var latencies: [Double] = [], failures = 0
     let cpuBefore = cpuSeconds(pid: pid)
     let start = ContinuousClock.now
     for second in 0..<seconds {
@@ -56,7 +58,7 @@ case "fleet":
             let due = start + .seconds(second) + .nanoseconds(Int64(1_000_000_000 * index / devices))
             if due > .now { Thread.sleep(forTimeInterval: Double(ContinuousClock.now.duration(to: due).components.attoseconds) / 1e18) }
             let sent = ContinuousClock.now
-            _ = try client.read(at: 40070, count: 52)
+            do { _ = try client.read(at: 40070, count: 52) } catch { failures += 1 }
             let took = sent.duration(to: .now)
             latencies.append(Double(took.components.attoseconds) / 1e15)
         }
@@ -65,8 +67,9 @@ case "fleet":
     let cpu = cpuSeconds(pid: pid) - cpuBefore
     let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
     latencies.sort()
-    print(String(format: "%d devices polled once per second for %d s: server CPU %.1f %% of one core; latency p50 %.3f ms, p99 %.3f ms, max %.3f ms",
-                 devices, seconds, 100 * cpu / wallSeconds, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100], latencies.last!))
+    print(String(format: "%d devices polled once per second for %d s: server CPU %.1f %% of one core; latency p50 %.3f ms, p99 %.3f ms, max %.3f ms; %d failed; %.1f s for %d rounds",
+                 devices, seconds, 100 * cpu / wallSeconds, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100], latencies.last!,
+                 failures, wallSeconds, seconds))
 default:
     print("usage: ModbusBench read GRIDRIG_PORT BARE_PORT [ROUNDS] [REQUESTS] | fleet FIRST_PORT DEVICES SECONDS SERVER_PID")
     exit(2)

@@ -161,11 +161,6 @@ public struct CertificateReport: Sendable {
     /// already in its `runs/`).
     public func write(to folder: String) throws(RunError) {
         let files = ["certificate.html": html, "certificate.json": json, "junit.xml": junit, "summary.txt": table]
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
-        } catch {
-            throw RunError(message: "cannot write the certificate to \(folder): \(error.localizedDescription)")
-        }
+        try writeFiles(files, to: folder, what: "the certificate")
     }
 }

@@ -233,13 +233,18 @@ public struct RunReport: Sendable {
     public func write(to folder: String) throws(RunError) -> [String] {
         let files = ["results.json": json, "junit.xml": junit, "capture.jsonl": captureLines, "writes.csv": writesCSV,
                      "series.csv": seriesCSV, "summary.txt": table + "\n", "report.html": HTMLReport(self).html]
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
-        } catch {
-            throw RunError(message: "cannot write the report to \(folder): \(error.localizedDescription)")
-        }
+        try writeFiles(files, to: folder, what: "the report")
         return files.keys.sorted().map { "\(folder)/\($0)" }
+    }
+}
+
+/// Writes each named text into `folder` (made if missing); a failure names `what` and the folder.
+func writeFiles(_ files: [String: String], to folder: String, what: String) throws(RunError) {
+    do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
+    } catch {
+        throw RunError(message: "cannot write \(what) to \(folder): \(error.localizedDescription)")
     }
 }
 

@@ -142,11 +142,6 @@ public struct StressReport {
     /// Writes summary.txt, stress.json, junit.xml and stress.html into `folder`.
     public func write(to folder: String) throws(RunError) {
         let files = ["summary.txt": table, "stress.json": json, "junit.xml": junit, "stress.html": html]
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
-        } catch {
-            throw RunError(message: "cannot write the stress results to \(folder): \(error.localizedDescription)")
-        }
+        try writeFiles(files, to: folder, what: "the stress results")
     }
 }

@@ -60,7 +60,7 @@ public enum RunSession {
                            shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         try refuseImpossibleCrashes(rig.run)
-        try reserveDescriptors(for: rig)
+        try reserveDescriptors(devices: rig.devices.count, each: 3, for: "each of its \(rig.devices.count) devices (a listening socket and a connection on each side)")
         let session = try Session(rig, options: options, logger: logger)
         defer { session.stop() }
         try session.launchEveryone()
@@ -104,16 +104,15 @@ public enum RunSession {
         }
     }
 
-    /// Raises the process's descriptor limit to its hard limit, and refuses a rig that would still pass it, before
-    /// anything starts: each device takes a listening socket and a connection on each side; the bus, its threads
-    /// and the run's files take a few hundred more.
-    static func reserveDescriptors(for rig: Rig) throws(RunError) {
+    /// Raises the process's descriptor limit to its hard limit, and refuses what would still pass it, before
+    /// anything starts: `each` descriptors per device, and 256 for the bus, its threads and the run's files.
+    public static func reserveDescriptors(devices: Int, each: Int, for why: String) throws(RunError) {
         let limit = DescriptorLimit.raise(), open = DescriptorLimit.open
-        let needed = 3 * rig.devices.count + 256
+        let needed = each * devices + 256
         guard needed > limit.soft - open else { return }
-        throw RunError(message: "this rig needs about \(needed) file descriptors (3 for each of its \(rig.devices.count) devices, and 256 for the bus and "
-                       + "the run's files), but the process may open \(max(0, limit.soft - open)) more (limit \(limit.soft), hard limit \(limit.hard), "
-                       + "\(open) open): raise the hard limit (`ulimit -Hn`, LimitNOFILE= in a systemd unit, or /etc/security/limits.conf)")
+        throw RunError(message: "this needs about \(needed) file descriptors (\(each) for \(why), and 256 for the bus and files), but the "
+                       + "process may open \(max(0, limit.soft - open)) more (limit \(limit.soft), hard limit \(limit.hard), \(open) open): "
+                       + "raise the hard limit (`ulimit -Hn`, LimitNOFILE= in a systemd unit, or /etc/security/limits.conf)")
     }
 
     /// Everything one run holds while it runs, and the steps it goes through.
@@ -131,7 +130,7 @@ public enum RunSession {
         let marketHouseholds: [String]
         let gridSource: Conductor.GridSource?
         /// The reference agents in this process: the market on a loop of its own, so that its clearing never waits
-        /// behind households reading their devices, and the households spread over a loop per core.
+        /// behind households reading their devices, and the households spread over a few loops per core.
         let marketLoop: ParticipantLoop
         let householdLoops: [ParticipantLoop]
         var participants: [ParticipantHandle] = []
@@ -182,7 +181,7 @@ public enum RunSession {
             }
             let (context, endpoints) = (context, broker.localEndpoints)
             marketLoop = ParticipantLoop(context: context, endpoints: endpoints)
-            householdLoops = (0..<max(1, min(households.count, ProcessInfo.processInfo.activeProcessorCount))).map { _ in
+            householdLoops = (0..<ParticipantLoop.count(for: households.count)).map { _ in
                 ParticipantLoop(context: context, endpoints: endpoints)
             }
             for loop in householdLoops + [marketLoop] { loop.start() }
