@@ -232,9 +232,12 @@ public final class ParticipantLoop: Sendable {
                     }
                 }
                 if untilEmpty, present.isEmpty, arrivals.withLock({ $0.isEmpty }) { return }
-                var timeout: Duration? = .milliseconds(20)
-                while let raw = try client.receive(timeout: timeout) {
-                    timeout = .zero  // drain what is waiting, then look after arrivals and greetings again
+                var timeout: Duration? = .milliseconds(20), taken = 0
+                // Drain what is waiting (at most 4,096, so that a flood cannot hold off a stop), then look after
+                // arrivals and greetings again.
+                while taken < 4_096, let raw = try client.receive(timeout: timeout) {
+                    timeout = .zero
+                    taken += 1
                     let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
                     guard !receivers.isEmpty else { continue }
                     let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
