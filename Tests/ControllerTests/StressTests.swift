@@ -2,6 +2,7 @@ import Foundation
 @testable import Harness
 import Logging
 import Market
+import Synchronization
 import Testing
 
 private func stress(_ market: RunSettings.Role = .builtin, bidders: [Int], lengths: [Double] = [300], intervals: Int = 2, seed: UInt64 = 5,
@@ -65,6 +66,43 @@ struct StressTests {
         } else {
             #expect(first.intervals.flatMap(\.wrong).contains { $0.contains(complaint) }, "\(first.intervals.map(\.wrong))")
         }
+    }
+
+    @Test("An endpoint market started on its own joins at the fixed ports, reads the households file and is ramped like the others")
+    func endpoint() throws {
+        let ports = try freeBusPorts()
+        var options = StressOptions(folder: FileManager.default.temporaryDirectory.appendingPathComponent("stress-\(UUID().uuidString)").path)
+        defer { try? FileManager.default.removeItem(atPath: options.folder) }
+        options.market = .endpoint
+        options.bidders = [50, 300]
+        options.lengths = [300]
+        options.intervals = 2
+        options.seed = 5
+        options.publishPort = ports.publish
+        options.subscribePort = ports.subscribe
+        let outcome = Mutex<Result<StressResult, RunError>?>(nil)
+        Thread { [options] in
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let result = Result { () throws(RunError) in try StressTest.run(options, logger: logger) }
+            outcome.withLock { $0 = result }
+        }.start()
+        let file = "\(options.folder)/households.txt"
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: file), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let market = try Child(["python3", "\(repository)/examples/python/market.py"], environment: [
+            "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports.publish)", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports.subscribe)",
+            "GRIDRIG_HOUSEHOLDS_FILE": file,
+        ])
+        defer { market.kill() }
+        while outcome.withLock({ $0 == nil }), ContinuousClock.now < deadline + .seconds(60) { Thread.sleep(forTimeInterval: 0.1) }
+        let result = try #require(try outcome.withLock { $0 }?.get())
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 300, "every household of the largest step")
+        #expect(result.steps.map(\.bidders) == [50, 300])
+        #expect(result.steps.flatMap(\.intervals).allSatisfy { $0.wrong.isEmpty && $0.lostBids == 0 && $0.price == $0.referencePrice },
+                "\(StressReport(result).table)")
+        #expect(reproducible(result).map { Array($0.prefix(3)) } == reproducible(try stress(bidders: [50, 300])).map { Array($0.prefix(3)) },
+                "the same bids and reference as with the builtin market")
     }
 
     @Test("The command writes its table, JSON, JUnit and HTML; bad flags are refused")

@@ -357,12 +357,20 @@ public enum StressTest {
                              bids: Int) -> StressInterval {
             var result = StressInterval(number: interval, bids: bids, referencePrice: reference.price, referenceQuantity: reference.quantity,
                                         missedDeadline: false, wrong: [], lostBids: 0)
+            // An endpoint market is told every step's households and awards them all: only this step's count.
+            func inStep(_ house: Substring) -> Bool { house.first == "s" && (Int(house.dropFirst()).map { $0 <= households } ?? false) }
             var received: [(message: BusMessage, at: ContinuousClock.Instant)] = []
             var clearingSeen = false, awardsSeen = 0
             let until = gate + deadline + max(deadline, .seconds(1))
             while !clearingSeen || awardsSeen < households, ContinuousClock.now < until {
                 guard let raw = try? conductor.receive(timeout: ContinuousClock.now.duration(to: until)) else { continue }
-                if raw.topic == "clearing" { clearingSeen = true } else if raw.topic.hasPrefix("awards/") { awardsSeen += 1 } else { continue }
+                if raw.topic == "clearing" {
+                    clearingSeen = true
+                } else if raw.topic.hasPrefix("awards/"), inStep(raw.topic.dropFirst(7)) {
+                    awardsSeen += 1
+                } else {
+                    continue
+                }
                 received.append((raw, .now))
             }
             var expected: [String: [String: Double]] = [:]  // house → "id side" → quantity
@@ -379,7 +387,7 @@ public enum StressTest {
                     clearing = body
                     result.clearingLatency = latency
                 case .awards(let body):
-                    guard awarded.insert(body.house).inserted else { continue }
+                    guard inStep(body.house[...]), awarded.insert(body.house).inserted else { continue }
                     result.awardsLatency = latency
                     var want = expected[body.house] ?? [:]
                     for award in body.awards {
