@@ -1,5 +1,5 @@
 public import Bus
-public import Logging
+import Logging
 public import Messages
 import Synchronization
 import Foundation

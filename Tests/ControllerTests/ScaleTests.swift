@@ -1,3 +1,4 @@
+import Emulators
 import Foundation
 @testable import Harness
 import Logging
