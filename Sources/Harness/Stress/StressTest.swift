@@ -141,6 +141,7 @@ public enum StressTest {
         } catch {
             throw RunError(message: "the bus could not be joined: \(error)")
         }
+        defer { session.finish() }
         var steps: [StressStep] = []
         var interval = 0
         let endpoint = options.market == .endpoint ? try session.startMarket(households: households, file: householdsFile) : nil
@@ -156,8 +157,12 @@ public enum StressTest {
                 if step.saturated { break }
             }
         }
-        session.finish()
-        return StressResult(market: "\(options.market)", seed: options.seed, steps: steps, wallSeconds: (ContinuousClock.now - started) / .seconds(1))
+        let market = switch options.market {
+        case .builtin, .mutant: "builtin"
+        case .command(let command): command.joined(separator: " ")
+        case .endpoint: "endpoint at \(broker.endpoints.publish)"
+        }
+        return StressResult(market: market, seed: options.seed, steps: steps, wallSeconds: (ContinuousClock.now - started) / .seconds(1))
     }
 
     /// A market started for a step (or for the whole test, at an endpoint), and how it is stopped.
