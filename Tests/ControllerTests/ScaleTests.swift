@@ -26,26 +26,27 @@ struct ScaleTests {
         #expect(report.record.intervals.count == 24)
     }
 
-    @Test("Forty houses run on a few shared loops, no thread per household; their report gives spreads and distributions, not a line per device")
+    @Test("Eighty houses run on a few shared loops, no thread per household; their report gives spreads and distributions, not a line per device")
     func noThreadPerHousehold() throws {
-        let forty = try rig(hours: 1, appending: "neighborhood: {houses: 40}\n")
-        #expect(Set(forty.devices.compactMap(\.house)).count == 40)
+        let eighty = try rig(hours: 1, appending: "neighborhood: {houses: 80}\n")
+        #expect(Set(eighty.devices.compactMap(\.house)).count == 80)
         let before = threads
         var most = 0
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let record = try RunSession.run(forty, options: RunOptions(profiles: "\(repository)/Profiles", readyTimeout: .seconds(8)), logger: logger,
+        let record = try RunSession.run(eighty, options: RunOptions(profiles: "\(repository)/Profiles", readyTimeout: .seconds(8)), logger: logger,
                                         progress: { _ in most = max(most, threads) })
         #expect(record.intervals.count == 12)
-        #expect(most - before < 20, "\(before) threads before the run, \(most) during it")
-        // The report of forty houses: the spread of the households' costs, not a row each; charts of distributions.
+        // A thread per household adds 80; the loops add a dozen, and suites running alongside add their own.
+        #expect(most - before < 50, "\(before) threads before the run, \(most) during it")
+        // The report of eighty houses: the spread of the households' costs, not a row each; charts of distributions.
         let report = RunReport(record)
         #expect(report.passed, "\(report.results.filter { !$0.passed }.map(\.detail))")
         let rows = report.comparison.rows.map { $0[0] }
         #expect(rows.contains("household cost, median, $") && !rows.contains("h1 cost, $"), "\(rows)")
         let html = HTMLReport(report).html
-        #expect(html.contains("median of 40 devices") || html.contains("median of"), "no distribution lines")
-        #expect(!html.contains("<title>h1-2/ev</title>"), "a line per device at forty houses")
+        #expect(html.contains("median of"), "no distribution lines")
+        #expect(!html.contains("<title>h1-2/ev</title>"), "a line per device at eighty houses")
         #expect(html.contains("Devices that deviated most from their awards"))
     }
 
