@@ -135,8 +135,14 @@ public struct StressReport {
                 svg += "<circle cx=\"\(point.0)\" cy=\"\(point.1)\" r=\"4\" fill=\"\(point.2 ? "#d62728" : color)\"><title>\(name)</title></circle>"
             }
         }
+        for step in steps where step.clearingLatency(1) == nil {  // no clearing at all: a red cross at the top
+            let (cx, cy) = (x(step.bidders), top + 6)
+            svg += "<path d=\"M\(cx - 5) \(cy - 5) L\(cx + 5) \(cy + 5) M\(cx - 5) \(cy + 5) L\(cx + 5) \(cy - 5)\" stroke=\"#d62728\" stroke-width=\"2.5\">"
+                + "<title>no clearing within the window</title></path>"
+        }
         svg += "</svg>"
-        return "<figure>\(svg)<figcaption>blue p50, orange p99, grey max; dashed red: the deadline; red points: saturated steps</figcaption></figure>"
+        return "<figure>\(svg)<figcaption>blue p50, orange p99, grey max; dashed red: the deadline; red points: saturated steps; "
+            + "red cross: no clearing within the window</figcaption></figure>"
     }
 
     /// Writes summary.txt, stress.json, junit.xml and stress.html into `folder`.
