@@ -1,4 +1,3 @@
-import Foundation  // log, cos
 public import Modbus
 import Physics
 import Synchronization
@@ -121,10 +120,7 @@ struct Distortion: Sendable, Equatable {
     func apply(_ value: Double, quantity reading: Quantity, point: Int, time: Double) -> Double {
         guard quantity.map({ $0 == reading }) ?? !Self.states.contains(reading) else { return value }
         var generator = SplitMix64(seed: seed ^ UInt64(point) &* 0xD6E8_FEB8_6659_FD93 ^ time.bitPattern)
-        // Box-Muller: one standard normal sample.
-        let u = max(Double.random(in: 0..<1, using: &generator), .leastNormalMagnitude), v = Double.random(in: 0..<1, using: &generator)
-        let gaussian = (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        return value + offset + noise * gaussian
+        return value + offset + noise * generator.normal()
     }
 }
 

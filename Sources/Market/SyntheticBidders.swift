@@ -64,18 +64,12 @@ public struct SyntheticBidders: Sendable {
         }
         if let vehicle = devices.vehicle {
             let seconds = hour * 3600, plugged = seconds >= vehicle.arrival || seconds + 86_400 < vehicle.departure
-            if plugged { add("/ev", .buy, price(0.2 + 0.05 * normal(&random)), vehicle.power) }
+            if plugged { add("/ev", .buy, price(0.2 + 0.05 * random.normal()), vehicle.power) }
         }
         if let power = devices.heatPump {
             let afternoon = exp(-pow((hour - 15) / 3, 2))
-            add("/hvac", .buy, price(0.2 + 0.1 * afternoon + 0.05 * normal(&random)), power * uniform(0.5...1))
+            add("/hvac", .buy, price(0.2 + 0.1 * afternoon + 0.05 * random.normal()), power * uniform(0.5...1))
         }
         return bids
-    }
-
-    /// A standard normal draw (Box–Muller).
-    private func normal(_ random: inout SplitMix64) -> Double {
-        let u = Double.random(in: Double.ulpOfOne...1, using: &random), v = Double.random(in: 0...1, using: &random)
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation  // log, cos
+
 /// A seeded generator (SplitMix64): the same seed gives the same noise on every machine.
 public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     private var state: UInt64
@@ -20,4 +22,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
 
     /// A uniform number in -1...1.
     public mutating func symmetric() -> Double { Double.random(in: -1...1, using: &self) }
+
+    /// A standard normal number (Box–Muller).
+    public mutating func normal() -> Double {
+        let u = max(Double.random(in: 0..<1, using: &self), .leastNormalMagnitude), v = Double.random(in: 0..<1, using: &self)
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
 }

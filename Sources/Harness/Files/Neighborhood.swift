@@ -7,7 +7,7 @@ import Physics
 /// battery's starting charge, its room and comfort setpoint, its vehicle's visit. The listed houses themselves stay
 /// as written, so a neighborhood of as many houses as the rig lists is the rig itself; fewer keeps the first ones.
 /// The grid's import and export limits scale with the number of houses.
-struct Neighborhood: Equatable {
+struct Neighborhood {
     var houses: Int
     /// The relative spread of each varied quantity: 0.1 gives base loads and arrays within ±10 %, starting charges
     /// within ±10 points, rooms and setpoints within ±0.5 K, arrivals and departures within ±36 min.

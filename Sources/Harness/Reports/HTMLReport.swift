@@ -132,9 +132,8 @@ public struct HTMLReport {
         var points = quantiles.map { _ in [(x: Double, y: Double)]() }
         for (sample, hour) in hours.enumerated() {
             let values = series.compactMap { sample < $0.count && $0[sample].isFinite ? $0[sample] : nil }.sorted()
-            guard !values.isEmpty else { continue }
             for (index, quantile) in quantiles.enumerated() {
-                points[index].append((hour, values[Int((quantile.q * Double(values.count - 1)).rounded())]))
+                if let value = Verdict.percentile(sorted: values, quantile.q) { points[index].append((hour, value)) }
             }
         }
         return quantiles.enumerated().map { index, quantile in

@@ -85,14 +85,11 @@ public struct StressStep: Sendable, Codable, Equatable {
     /// Bids drawn and encoded per second of generation.
     public var generationRate: Double { generationSeconds > 0 ? Double(bids) / generationSeconds : 0 }
 
-    public func clearingLatency(_ quantile: Double) -> Double? { Self.quantile(intervals.compactMap(\.clearingLatency), quantile) }
-    public func awardsLatency(_ quantile: Double) -> Double? { Self.quantile(intervals.compactMap(\.awardsLatency), quantile) }
-
-    static func quantile(_ values: [Double], _ q: Double) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded(.up)))]
+    public func clearingLatency(_ percentile: Double) -> Double? {
+        Verdict.percentile(sorted: intervals.compactMap(\.clearingLatency).sorted(), percentile)
     }
+
+    public func awardsLatency(_ percentile: Double) -> Double? { Verdict.percentile(sorted: intervals.compactMap(\.awardsLatency).sorted(), percentile) }
 }
 
 /// A whole stress test: every step, and per interval length the saturation point.
@@ -208,7 +205,7 @@ public enum StressTest {
         /// Starts the market for `households` and waits until it says ready.
         func startMarket(households: [String], file: String) throws(RunError) -> StartedMarket {
             // This step's households (every step's, for an endpoint): a market told more publishes awards to them all.
-            if options.market != .builtin { try writeFile(file, households) }
+            if options.market != .builtin { try writeFiles(["households.txt": households.joined(separator: "\n")], to: options.folder, what: "the households") }
             let started: StartedMarket
             switch options.market {
             case .builtin, .mutant:
@@ -244,12 +241,6 @@ public enum StressTest {
             }
             try awaitReady { nil }
             return started
-        }
-
-        private func writeFile(_ path: String, _ households: [String]) throws(RunError) {
-            guard FileManager.default.createFile(atPath: path, contents: Data(households.joined(separator: "\n").utf8)) else {
-                throw RunError(message: "cannot write \(path)")
-            }
         }
 
         /// Waits for the market's ready (it repeats it until the first interval).

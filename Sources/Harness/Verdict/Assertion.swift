@@ -75,9 +75,11 @@ extension AssertionSpec {
 enum Verdict {
     static func judge(_ run: RunView) -> [AssertionResult] { run.rig.run.assertions.map { $0.judge(run) } }
 
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    static func percentile(_ values: [Double], _ p: Double) -> Double { percentile(sorted: values.sorted(), p) ?? 0 }
+
+    /// The `p` percentile of values already in order; nil for none.
+    static func percentile(sorted: [Double], _ p: Double) -> Double? {
+        sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
 
     static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }

@@ -15,7 +15,7 @@ struct DevicesFollowAwards: Assertion {
     func judge(_ run: RunView) -> Judgement {
         let followed = run.followed
         func limit(_ device: FollowedDevice) -> Double { limits[device.kind] ?? 0 }
-        guard let closest = ranked(followed).first else {
+        guard let closest = followed.max(by: { severity($0) < severity($1) }) else {
             return .nothingToJudge("no device had an interval with its household's awards to judge", threshold: "by kind")
         }
         // The device nearest its kind's limit, so that the console row fits 80 columns; the JSON and the report list
@@ -26,10 +26,11 @@ struct DevicesFollowAwards: Assertion {
                          detail: failing.prefix(3).map(\.description).joined(separator: "; "))
     }
 
-    /// The devices, those that deviated most for their kind first: by their share of their kind's threshold.
-    func ranked(_ followed: [FollowedDevice]) -> [FollowedDevice] {
-        followed.sorted { $0.share / max(limits[$0.kind] ?? 0, 1e-9) > $1.share / max(limits[$1.kind] ?? 0, 1e-9) }
-    }
+    /// How far a device went towards its kind's threshold: its share of it.
+    private func severity(_ device: FollowedDevice) -> Double { device.share / max(limits[device.kind] ?? 0, 1e-9) }
+
+    /// The devices, those that deviated most for their kind first.
+    func ranked(_ followed: [FollowedDevice]) -> [FollowedDevice] { followed.sorted { severity($0) > severity($1) } }
 }
 
 /// One device's energy against its awards over the run.
