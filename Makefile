@@ -4,8 +4,9 @@ RIG ?= Rigs/neighborhood.yaml
 RUN_ARGS ?= --baseline
 APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config
 PIP_PACKAGES := pymodbus pysunspec2 pyzmq
+COSIM_PIP_PACKAGES := helics pandapower
 
-.PHONY: deps build test run bench clean check-report check-certificate conformance
+.PHONY: deps helics build test run bench clean check-report check-certificate conformance
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -13,6 +14,26 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
 	@python3 -c "import pymodbus, sunspec2, zmq" 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
+	@$(MAKE) --no-print-directory helics
+
+# HELICS from PyPI (docs/COSIM.md): the wheel bundles libhelics, its C header and the broker, with a pkg-config file
+# whose prefix is wrong. We write a correct one, and link the library from a folder of its own on the loader's path
+# (not the wheel's folder: that holds a second libzmq the loader would then prefer to the system's).
+# GRIDRIG_HELICS=0 skips it; everything but co-simulation builds and runs without it.
+HELICS_LIB ?= /usr/local/lib/gridrig-helics
+helics:
+	@if [ "$${GRIDRIG_HELICS:-1}" = 0 ]; then echo "HELICS skipped (GRIDRIG_HELICS=0)"; exit 0; fi; \
+	python3 -c "import helics, pandapower" 2>/dev/null || python3 -m pip install -q $(COSIM_PIP_PACKAGES) || exit 1; \
+	prefix=$$(python3 -c "import helics, os; print(os.path.join(os.path.dirname(helics.__file__), 'install'))"); \
+	version=$$(python3 -c "import importlib.metadata as m; print(m.version('helics'))"); \
+	test -f "$$prefix/include/helics/helics.h" || { echo "the helics wheel has no C header at $$prefix/include"; exit 1; }; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO mkdir -p $(HELICS_LIB) /usr/local/lib/pkgconfig && \
+	$$SUDO ln -sf "$$prefix/lib64/libhelics.so.$$version" $(HELICS_LIB)/libhelics.so.3 && \
+	$$SUDO ln -sf libhelics.so.3 $(HELICS_LIB)/libhelics.so && \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s/include\n\nName: helics\nDescription: HELICS C shared library (from the helics wheel)\nVersion: %s\nLibs: -L$${libdir} -lhelics\nCflags: -I$${includedir}\n' \
+	  "$$prefix" "$(HELICS_LIB)" "$$prefix" "$$version" | $$SUDO tee /usr/local/lib/pkgconfig/helics.pc > /dev/null && \
+	echo "$(HELICS_LIB)" | $$SUDO tee /etc/ld.so.conf.d/gridrig-helics.conf > /dev/null && $$SUDO ldconfig
 
 build: deps
 	$(SWIFT) build

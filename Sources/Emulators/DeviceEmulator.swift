@@ -114,6 +114,8 @@ public final class DeviceEmulator: ModbusUnit {
 
     /// Power drawn from the house wiring, W (production negative).
     public var netLoad: Double { core.withLock { $0.physics.netLoad } }
+    /// Reactive power drawn from the house wiring, var (injected negative).
+    public var netReactive: Double { core.withLock { $0.physics.netReactive } }
     /// Simulated seconds now.
     public var time: Double { core.withLock { $0.time } }
 }

@@ -27,11 +27,21 @@ public struct SiteConditions: Sendable, Equatable {
     /// On an island, the share of what the sun offers that PV inverters may produce (frequency-watt: a saturated
     /// grid-forming battery raises the frequency and the inverters back off); 1 elsewhere.
     public var solarShare: Double
+    /// Net reactive power of everything else behind the same meter, var (drawn positive).
+    public var houseReactive: Double = 0
+    /// The grid at the device's connection when a feeder model gives it (docs/COSIM.md): phase-to-neutral
+    /// voltage, V, and frequency, Hz; nil is the nominal grid.
+    public var voltage: Double?
+    public var frequency: Double?
 
-    public init(weather: Weather, houseLoad: Double = 0, solarShare: Double = 1) {
+    public init(weather: Weather, houseLoad: Double = 0, solarShare: Double = 1, houseReactive: Double = 0, voltage: Double? = nil,
+                frequency: Double? = nil) {
         self.weather = weather
         self.houseLoad = houseLoad
         self.solarShare = solarShare
+        self.houseReactive = houseReactive
+        self.voltage = voltage
+        self.frequency = frequency
     }
 }
 
@@ -53,8 +63,9 @@ protocol DevicePhysics: Sendable {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings?
     /// What a control register reads, when it is not simply the value written (an alias).
     func controlValue(_ control: Control, requested: Settings) -> Double?
-    /// Power drawn from the house wiring now, W (production negative).
+    /// Power drawn from the house wiring now, W (production negative), and reactive power, var (drawn positive).
     var netLoad: Double { get }
+    var netReactive: Double { get }
     /// Brings the state to where it would be had the device been running before the emulation starts (an
     /// inverter producing what the sun gives), so that the first reading is the device's, not a cold start's.
     mutating func settle(site: SiteConditions)
@@ -63,6 +74,7 @@ protocol DevicePhysics: Sendable {
 extension DevicePhysics {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? { [control: value] }
     func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
+    var netReactive: Double { 0 }
     mutating func settle(site: SiteConditions) {}
 }
 
@@ -96,19 +108,20 @@ extension DeviceKind {
     public var controls: Set<Control> { Set(physicsType.defaultSettings.keys) }
 }
 
-/// The AC-side readings every kind shares, from its AC power (W, either sign), phase-to-neutral voltage, phase
-/// count and frequency, at unity power factor; nil for any other quantity.
-func acReading(_ quantity: Quantity, power: Double, voltage: Double, phases: Double, frequency: Double) -> Double? {
+/// The AC-side readings every kind shares, from its active power (W, either sign), reactive power (var, the same
+/// sign convention), phase-to-neutral voltage, phase count and frequency; nil for any other quantity.
+func acReading(_ quantity: Quantity, power: Double, reactive: Double = 0, voltage: Double, phases: Double, frequency: Double) -> Double? {
+    let apparent = (power * power + reactive * reactive).squareRoot()
     switch quantity {
-    case .apparentPower: abs(power)
-    case .reactivePower: 0
-    case .powerFactor: 100
-    case .acCurrent: abs(power) / max(voltage, 1)
-    case .phaseCurrent: abs(power) / max(voltage, 1) / max(phases, 1)
-    case .acVoltage: voltage
-    case .lineVoltage: voltage * 3.0.squareRoot()
-    case .frequency: frequency
-    default: nil
+    case .apparentPower: return apparent
+    case .reactivePower: return reactive
+    case .powerFactor: return apparent > 0 ? 100 * abs(power) / apparent * (reactive * power < 0 ? -1 : 1) : 100
+    case .acCurrent: return apparent / max(voltage, 1)
+    case .phaseCurrent: return apparent / max(voltage, 1) / max(phases, 1)
+    case .acVoltage: return voltage
+    case .lineVoltage: return voltage * 3.0.squareRoot()
+    case .frequency: return frequency
+    default: return nil
     }
 }
 

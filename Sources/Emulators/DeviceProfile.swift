@@ -23,6 +23,8 @@ public struct DeviceProfile: Sendable {
     public var watchdog: Watchdog?
     public var exceptions: ExceptionPolicy
     public var blocks: [PointBlock]
+    /// The IEEE 1547 voltage responses the product has (an inverter's; none by default).
+    public var gridSupport: Set<GridSupportFunction> = []
 
     public init(name: String, kind: DeviceKind, product: String, defaultPort: UInt16 = 502, defaultUnit: UInt8 = 1,
                 wordOrder: WordOrder = .highFirst, transport: ListenerOptions = .init(), ratings: [String: Double] = [:],
@@ -46,6 +48,22 @@ public struct DeviceProfile: Sendable {
 
     /// A rating from the profile, else the kind's default.
     public func rating(_ name: String) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
+}
+
+/// An IEEE 1547-2018 voltage response a product may have (a profile's `grid-support:` list).
+public enum GridSupportFunction: String, Sendable, CaseIterable {
+    case voltVar = "volt-var", voltWatt = "volt-watt", voltageTrip = "voltage-trip"
+
+    /// The controls that set the function.
+    public var controls: Set<Control> {
+        switch self {
+        case .voltVar: [.voltVarEnabled, .voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4, .voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4,
+                        .voltVarResponseSeconds]
+        case .voltWatt: [.voltWattEnabled, .voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2, .voltWattResponseSeconds]
+        case .voltageTrip: [.tripHighEnabled, .tripHighV1, .tripHighT1, .tripHighV2, .tripHighT2,
+                            .tripLowEnabled, .tripLowV1, .tripLowT1, .tripLowV2, .tripLowT2]
+        }
+    }
 }
 
 /// What a product answers to a write it refuses (documented per profile).

@@ -29,6 +29,18 @@ public struct DeviceSpec: Sendable {
     }
 }
 
+/// The grid at one connection, as a feeder model computes it.
+public struct GridPoint: Sendable, Equatable {
+    /// Phase-to-neutral voltage, V; frequency, Hz (nil: nominal).
+    public var voltage: Double
+    public var frequency: Double?
+
+    public init(voltage: Double, frequency: Double? = nil) {
+        self.voltage = voltage
+        self.frequency = frequency
+    }
+}
+
 /// The utility is lost from `start` until `end`: the neighborhood is an island, formed by one of its batteries.
 public struct GridOutage: Sendable, Equatable {
     public var start: Double
@@ -142,6 +154,9 @@ public final class Fleet: Sendable {
     private let outages: [GridOutage]
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
+    /// The grid at each house's connection (and at the PCC, under `pcc`) as a feeder model last gave it.
+    private let grid = Mutex<[String: GridPoint]>([:])
+    public static let pcc = "pcc"
 
     /// Binds every port now, so a port in use is reported before anything runs.
     ///
@@ -215,17 +230,17 @@ public final class Fleet: Sendable {
     public func step(for seconds: Double) {
         let now = time
         let conditions = weather.weather(at: now)
-        func loads() -> (house: [String: Double], site: Double) {
-            var house: [String: Double] = baseLoads.mapValues { $0.power(at: now) }
-            for device in devices { if let name = device.house { house[name, default: 0] += device.emulator.netLoad } }
-            return (house, house.keys.sorted().reduce(0) { $0 + house[$1]! })  // in one order: a seed replays bit for bit
-        }
-        let share = solarShare.withLock { $0 }
-        func advance(_ device: ServedDevice, _ load: (house: [String: Double], site: Double), wholeSite: Bool = false) {
-            let own = device.emulator.netLoad
+        let share = solarShare.withLock { $0 }, grid = grid.withLock { $0 }
+        func advance(_ device: ServedDevice, _ load: Loads, wholeSite: Bool = false) {
+            let (own, ownReactive) = (device.emulator.netLoad, device.emulator.netReactive)
             let behind = wholeSite ? load.site - own : device.house.map { (load.house[$0] ?? 0) - own } ?? load.site
-            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share))
+            let reactive = wholeSite ? load.siteReactive - ownReactive
+                : device.house.map { (load.houseReactive[$0] ?? 0) - ownReactive } ?? load.siteReactive
+            let point = grid[device.house ?? Self.pcc]
+            device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share, houseReactive: reactive,
+                                                                    voltage: point?.voltage, frequency: point?.frequency))
         }
+        func loads() -> Loads { self.loads(at: now) }
         if let faults {
             for device in devices {
                 device.emulator.faultEffects = faults.effects(device: device.emulator.name, at: now)
@@ -247,6 +262,31 @@ public final class Fleet: Sendable {
         for device in devices where isMeter(device) { advance(device, current) }
         clock.withLock { $0 = now + seconds }
     }
+
+    /// Each house's net active and reactive power, and the site's, W and var (consumption positive).
+    public struct Loads: Sendable {
+        public var house: [String: Double] = [:], houseReactive: [String: Double] = [:]
+        public var site = 0.0, siteReactive = 0.0
+    }
+
+    /// The loads as the devices stand, with the base loads at `time`.
+    public func loads(at time: Double) -> Loads {
+        var loads = Loads()
+        loads.house = baseLoads.mapValues { $0.power(at: time) }
+        for device in devices {
+            guard let name = device.house else { continue }
+            loads.house[name, default: 0] += device.emulator.netLoad
+            loads.houseReactive[name, default: 0] += device.emulator.netReactive
+        }
+        // In one order: a seed replays bit for bit.
+        loads.site = loads.house.keys.sorted().reduce(0) { $0 + loads.house[$1]! }
+        loads.siteReactive = loads.houseReactive.keys.sorted().reduce(0) { $0 + loads.houseReactive[$1]! }
+        return loads
+    }
+
+    /// Gives the grid at a house's connection (or at the PCC, `Fleet.pcc`) for the steps that follow; nil values
+    /// return it to nominal.
+    public func setGrid(_ point: GridPoint?, at place: String) { grid.withLock { $0[place] = point } }
 
     /// What PV may give next step: its output now, less the surplus the grid-forming battery could not take, plus
     /// what the battery could still absorb; as a share of what the sun offers.

@@ -26,7 +26,8 @@ struct MeterPhysics: DevicePhysics {
     var netLoad: Double { 0 }
 
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
-        state = model.step(state, netLoad: site.houseLoad, for: seconds)
+        state = model.step(state, netLoad: site.houseLoad, reactive: site.houseReactive, gridVoltage: site.voltage, gridFrequency: site.frequency,
+                           for: seconds)
     }
 
     func reading(_ quantity: Quantity, requested: Settings, applied: Settings) -> Double? {
@@ -35,7 +36,8 @@ struct MeterPhysics: DevicePhysics {
         case .phasePower: sign * state.power / 3
         case .importedEnergy: state.importedEnergy
         case .exportedEnergy: state.exportedEnergy
-        default: acReading(quantity, power: state.power, voltage: state.voltage, phases: 3, frequency: state.frequency)
+        case .reactivePower: sign * state.reactivePower
+        default: acReading(quantity, power: state.power, reactive: state.reactivePower, voltage: state.voltage, phases: 3, frequency: state.frequency)
         }
     }
 }

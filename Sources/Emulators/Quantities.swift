@@ -22,6 +22,9 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case cabinetTemperature = "cabinet-temperature" // °C
     case inverterStatus = "inverter-status" // SunSpec St
     case ratedPower = "rated-power"      // W (WRtg/WMax)
+    case ratedReactivePower = "rated-reactive-power" // var the inverter may inject or absorb (VArMaxQ1)
+    case trips                           // over- and under-voltage trips since the start
+    case tripped                         // 1 while tripped and waiting out the reconnection delay
     case availablePower = "available-power" // W the array could give now, before any limit
     case rampRate = "ramp-rate"          // %WMax/s
     // battery (AC power positive = discharge)
@@ -77,6 +80,19 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case powerLimitEnabled = "power-limit-enabled"        // 0 / 1
     case powerLimitRevertSeconds = "power-limit-revert-seconds" // watchdog, 0 = none
     case powerLimitRampSeconds = "power-limit-ramp-seconds"     // time to reach a new limit, 0 = ramp rate
+    // inverter grid support (IEEE 1547-2018; SunSpec 705-708): voltages in % of nominal, reactive power in % of
+    // rated reactive power (positive injects), active power in % of rated power, times in s
+    case voltVarEnabled = "volt-var-enabled"
+    case voltVarV1 = "volt-var-v1", voltVarV2 = "volt-var-v2", voltVarV3 = "volt-var-v3", voltVarV4 = "volt-var-v4"
+    case voltVarQ1 = "volt-var-q1", voltVarQ2 = "volt-var-q2", voltVarQ3 = "volt-var-q3", voltVarQ4 = "volt-var-q4"
+    case voltVarResponseSeconds = "volt-var-response-seconds"
+    case voltWattEnabled = "volt-watt-enabled"
+    case voltWattV1 = "volt-watt-v1", voltWattV2 = "volt-watt-v2", voltWattP1 = "volt-watt-p1", voltWattP2 = "volt-watt-p2"
+    case voltWattResponseSeconds = "volt-watt-response-seconds"
+    case tripHighEnabled = "trip-hv-enabled"
+    case tripHighV1 = "trip-hv-v1", tripHighT1 = "trip-hv-t1", tripHighV2 = "trip-hv-v2", tripHighT2 = "trip-hv-t2"
+    case tripLowEnabled = "trip-lv-enabled"
+    case tripLowV1 = "trip-lv-v1", tripLowT1 = "trip-lv-t1", tripLowV2 = "trip-lv-v2", tripLowT2 = "trip-lv-t2"
     // battery (SunSpec 124)
     case storageControlMode = "storage-control-mode"      // bit0 apply charge rate, bit1 apply discharge rate
     case chargeRatePercent = "charge-rate-percent"        // InWRte, % of max charge power

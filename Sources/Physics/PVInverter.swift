@@ -33,7 +33,7 @@ public struct PVInverterSetpoint: Sendable, Equatable {
 
 /// SunSpec 103 St values the physics produces.
 public enum InverterStatus: Int, Sendable {
-    case off = 1, sleeping = 2, mppt = 4, throttled = 5, standby = 8
+    case off = 1, sleeping = 2, mppt = 4, throttled = 5, fault = 7, standby = 8
 }
 
 public struct PVInverterState: Sendable, Equatable {

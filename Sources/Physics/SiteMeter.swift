@@ -14,6 +14,8 @@ public struct SiteMeterRatings: Sendable, Equatable {
 public struct SiteMeterState: Sendable, Equatable {
     /// Net power at the meter, W. Positive: import from the grid; negative: export.
     public var power: Double = 0
+    /// Net reactive power at the meter, var; positive: drawn from the grid.
+    public var reactivePower: Double = 0
     /// Energy imported and exported since commissioning, Wh (non-zero: SunSpec hides zero accumulators).
     public var importedEnergy: Double = 1_000_000
     public var exportedEnergy: Double = 500_000
@@ -34,14 +36,17 @@ public struct SiteMeter: Sendable, Equatable {
 
     public init(ratings: SiteMeterRatings) { self.ratings = ratings }
 
-    /// Advances `seconds` with `netLoad` W (consumption positive) behind the meter.
-    public func step(_ state: SiteMeterState, netLoad: Double, for seconds: Double) -> SiteMeterState {
+    /// Advances `seconds` with `netLoad` W and `reactive` var (consumption positive) behind the meter. The voltage
+    /// and frequency are the grid's when a feeder model gives them, else a stiff grid's drop under load.
+    public func step(_ state: SiteMeterState, netLoad: Double, reactive: Double = 0, gridVoltage: Double? = nil, gridFrequency: Double? = nil,
+                     for seconds: Double) -> SiteMeterState {
         var next = state
         next.power = netLoad
+        next.reactivePower = reactive
         let energy = netLoad * seconds / 3600
         if energy > 0 { next.importedEnergy += energy } else { next.exportedEnergy -= energy }
-        next.voltage = ratings.nominalVoltage - ratings.voltageSensitivity * netLoad / 3 + ratings.voltageNoise * next.noise.symmetric()
-        next.frequency = ratings.nominalFrequency + ratings.frequencyNoise * next.noise.symmetric()
+        next.voltage = (gridVoltage ?? ratings.nominalVoltage - ratings.voltageSensitivity * netLoad / 3) + ratings.voltageNoise * next.noise.symmetric()
+        next.frequency = (gridFrequency ?? ratings.nominalFrequency) + ratings.frequencyNoise * next.noise.symmetric()
         return next
     }
 }

@@ -8,7 +8,7 @@ public enum ProfileLoader {
     public static func load(file: String) throws(FileError) -> DeviceProfile {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["kind", "product", "port", "unit", "word-order", "latency", "transport",
-                                              "ratings", "exceptions", "watchdog", "blocks"])
+                                              "ratings", "exceptions", "watchdog", "blocks", "grid-support"])
         func required(_ key: String) throws(FileError) -> YAMLValue {
             guard let value = keys[key] else { throw root.error("missing key '\(key)'") }
             return value
@@ -45,6 +45,10 @@ public enum ProfileLoader {
             if let code = try code("out-of-range") { profile.exceptions.outOfRange = code }
             if let code = try code("partial-write") { profile.exceptions.partialWrite = code }
         }
+        if let support = keys["grid-support"] {
+            guard kind == .inverter else { throw support.error("only an inverter has grid-support functions") }
+            for value in try support.list() { profile.gridSupport.insert(try value.choice(GridSupportFunction.self)) }
+        }
         let controls = kind.controls
         func control(_ value: YAMLValue) throws(FileError) -> Control { try Self.control(value, of: kind) }
         if let watchdog = keys["watchdog"] {
@@ -70,6 +74,14 @@ public enum ProfileLoader {
         }
         guard !blocks.isEmpty else { throw keys["blocks"]!.expected("at least one block") }
         try checkBlocksApart(blocks, values: try keys["blocks"]!.list())
+        for function in GridSupportFunction.allCases where !profile.gridSupport.contains(function) {
+            let bound = blocks.flatMap(\.points).compactMap { point -> Control? in
+                if case .control(let control, _) = point.binding, function.controls.contains(control) { control } else { nil }
+            }
+            if let control = bound.first {
+                throw (keys["grid-support"] ?? keys["blocks"]!).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
+            }
+        }
         profile.blocks = blocks
         return profile
     }
