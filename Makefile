@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RIG ?= Rigs/neighborhood.yaml
 RUN_ARGS ?= --baseline
-APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config
+APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config patchelf
 PIP_PACKAGES := pymodbus pysunspec2 pyzmq
 COSIM_PIP_PACKAGES := helics pandapower
 
@@ -17,9 +17,10 @@ deps:
 	@$(MAKE) --no-print-directory helics
 
 # HELICS from PyPI (docs/COSIM.md): the wheel bundles libhelics, its C header and the broker, with a pkg-config file
-# whose prefix is wrong. We write a correct one, and link the library from a folder of its own on the loader's path
-# (not the wheel's folder: that holds a second libzmq the loader would then prefer to the system's).
-# GRIDRIG_HELICS=0 skips it; everything but co-simulation builds and runs without it.
+# whose prefix is wrong. We write a correct one and put the library in a folder of its own on the loader's path.
+# The wheel's libhelics takes a newer libstdc++'s symbols from the libzmq bundled beside it, which lacks CURVE: so
+# that GridRig's bus keeps the system's libzmq, that copy is renamed libzmq-helics and libhelics is pointed at it.
+# GRIDRIG_HELICS=0 skips it all; everything but co-simulation builds and runs without HELICS.
 HELICS_LIB ?= /usr/local/lib/gridrig-helics
 helics:
 	@if [ "$${GRIDRIG_HELICS:-1}" = 0 ]; then echo "HELICS skipped (GRIDRIG_HELICS=0)"; exit 0; fi; \
@@ -27,13 +28,19 @@ helics:
 	prefix=$$(python3 -c "import helics, os; print(os.path.join(os.path.dirname(helics.__file__), 'install'))"); \
 	version=$$(python3 -c "import importlib.metadata as m; print(m.version('helics'))"); \
 	test -f "$$prefix/include/helics/helics.h" || { echo "the helics wheel has no C header at $$prefix/include"; exit 1; }; \
-	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	$$SUDO mkdir -p $(HELICS_LIB) /usr/local/lib/pkgconfig && \
-	$$SUDO ln -sf "$$prefix/lib64/libhelics.so.$$version" $(HELICS_LIB)/libhelics.so.3 && \
-	$$SUDO ln -sf libhelics.so.3 $(HELICS_LIB)/libhelics.so && \
+	if [ -f $(HELICS_LIB)/libhelics.so.3 ] && grep -qx "Version: $$version" /usr/local/lib/pkgconfig/helics.pc 2>/dev/null \
+	  && grep -qx "prefix=$$prefix" /usr/local/lib/pkgconfig/helics.pc; then exit 0; fi; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); set -e; \
+	$$SUDO mkdir -p $(HELICS_LIB) /usr/local/lib/pkgconfig; \
+	$$SUDO cp "$$prefix/lib64/libzmq.so.5" $(HELICS_LIB)/libzmq-helics.so.5; \
+	$$SUDO patchelf --set-soname libzmq-helics.so.5 $(HELICS_LIB)/libzmq-helics.so.5; \
+	$$SUDO cp "$$prefix/lib64/libhelics.so.$$version" $(HELICS_LIB)/libhelics.so.3; \
+	$$SUDO patchelf --replace-needed libzmq.so.5 libzmq-helics.so.5 --set-rpath '$$ORIGIN' $(HELICS_LIB)/libhelics.so.3; \
+	$$SUDO ln -sf libhelics.so.3 $(HELICS_LIB)/libhelics.so; \
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s/include\n\nName: helics\nDescription: HELICS C shared library (from the helics wheel)\nVersion: %s\nLibs: -L$${libdir} -lhelics\nCflags: -I$${includedir}\n' \
-	  "$$prefix" "$(HELICS_LIB)" "$$prefix" "$$version" | $$SUDO tee /usr/local/lib/pkgconfig/helics.pc > /dev/null && \
-	echo "$(HELICS_LIB)" | $$SUDO tee /etc/ld.so.conf.d/gridrig-helics.conf > /dev/null && $$SUDO ldconfig
+	  "$$prefix" "$(HELICS_LIB)" "$$prefix" "$$version" | $$SUDO tee /usr/local/lib/pkgconfig/helics.pc > /dev/null; \
+	echo "$(HELICS_LIB)" | $$SUDO tee /etc/ld.so.conf.d/gridrig-helics.conf > /dev/null; \
+	$$SUDO ldconfig; echo "HELICS $$version installed: /usr/local/lib/pkgconfig/helics.pc, $(HELICS_LIB)"
 
 build: deps
 	$(SWIFT) build

@@ -1,5 +1,14 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// HELICS is optional (docs/COSIM.md): the Helics target links libhelics only where its pkg-config file is, as
+/// `make deps` writes it. Elsewhere everything else builds, and co-simulation says it is not built in.
+/// GRIDRIG_HELICS=0 builds without it all the same.
+let pkgConfigFolders = (ProcessInfo.processInfo.environment["PKG_CONFIG_PATH"]?.split(separator: ":").map(String.init) ?? [])
+    + ["/usr/local/lib/pkgconfig", "/usr/local/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/pkgconfig", "/usr/lib/x86_64-linux-gnu/pkgconfig"]
+let hasHelics = ProcessInfo.processInfo.environment["GRIDRIG_HELICS"] != "0"
+    && pkgConfigFolders.contains { FileManager.default.fileExists(atPath: $0 + "/helics.pc") }
 
 /// Every target: Swift 6 mode, and every `public import` is a decision (STYLE.md).
 let strict: [SwiftSetting] = [
@@ -17,6 +26,7 @@ let package = Package(
         .library(name: "Physics", targets: ["Physics"]),
         .library(name: "Market", targets: ["Market"]),
         .library(name: "Bus", targets: ["Bus"]),
+        .library(name: "Helics", targets: ["Helics"]),
         .library(name: "Messages", targets: ["Messages"]),
         .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Emulators", targets: ["Emulators"]),
@@ -33,6 +43,8 @@ let package = Package(
         // libzmq's pkg-config flags name krb5 include paths SwiftPM refuses; the header and library are in the default paths.
         .systemLibrary(name: "CZMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CEpoll"),
+        // HELICS's C library, from the helics wheel through the pkg-config file `make deps` writes.
+        .systemLibrary(name: "CHelics", pkgConfig: "helics"),
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
         .target(name: "Market", swiftSettings: strict),
@@ -41,22 +53,24 @@ let package = Package(
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Bus", dependencies: ["CZMQ"], swiftSettings: strict),
+        .target(name: "Helics", dependencies: hasHelics ? ["CHelics"] : [], swiftSettings: strict),
         // floor 3
         .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Agents", dependencies: ["Market", "Messages", "Modbus", "Bus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 4
-        .target(name: "Harness", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Yams",
+        .target(name: "Harness", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Helics", "Yams",
                                                 .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 5
-        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Agents", "Bus", "Modbus",
+        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Agents", "Bus", "Modbus", "Helics",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                                           .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
         .testTarget(name: "BusTests", dependencies: ["Bus"], swiftSettings: strict),
+        .testTarget(name: "HelicsTests", dependencies: ["Helics"], swiftSettings: strict),
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),

@@ -1,0 +1,1 @@
+#include <helics/helics.h>
