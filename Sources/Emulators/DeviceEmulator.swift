@@ -25,6 +25,7 @@ public final class DeviceEmulator: ModbusUnit {
         for block in profile.blocks {
             for point in block.points { if case .control(let control, let initial?) = point.binding { requested[control] = initial } }
         }
+        requested.merge(parameters.settings) { $1 }
         var banks: [UInt8: RegisterBank] = [:]
         for unit in profile.units {
             banks[unit] = try RegisterBank(blocks: profile.blocks.filter { $0.unit == unit }.map(Self.initialBlock))

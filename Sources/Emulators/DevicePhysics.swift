@@ -10,6 +10,8 @@ public struct DeviceParameters: Sendable, Equatable {
     public var vehicle: VehicleSession?
     /// Seed of the device's noise.
     public var seed: UInt64
+    /// Control values the device starts with, over the profile's (how the installer set it up).
+    public var settings: Settings = [:]
 
     public init(initialSoC: Double? = nil, roomTemperature: Double? = nil, vehicle: VehicleSession? = nil, seed: UInt64 = 0) {
         self.initialSoC = initialSoC

@@ -288,6 +288,9 @@ public final class Fleet: Sendable {
     /// return it to nominal.
     public func setGrid(_ point: GridPoint?, at place: String) { grid.withLock { $0[place] = point } }
 
+    /// The grid at each connection a feeder model gives, by house (and `Fleet.pcc`); empty without one.
+    public var gridPoints: [String: GridPoint] { grid.withLock { $0 } }
+
     /// What PV may give next step: its output now, less the surplus the grid-forming battery could not take, plus
     /// what the battery could still absorb; as a share of what the sun offers.
     private func nextSolarShare(former: DeviceEmulator, surplus: Double) -> Double {

@@ -32,7 +32,7 @@ public enum RigLoader {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
-                                              "bus", "faults", "neighborhood"])
+                                              "bus", "faults", "neighborhood", "cosim"])
         let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         let seed = seed ?? ownSeed
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
@@ -45,7 +45,8 @@ public enum RigLoader {
         var cache: [String: DeviceProfile] = [:]
         var pendingComfort: ThermostatStrategy?
         func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int) throws(FileError) -> DeviceSpec {
-            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay"])
+            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay",
+                                                     "settings"])
             guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
             let profileName = try profileValue.string()
             var profile: DeviceProfile
@@ -88,6 +89,10 @@ public enum RigLoader {
             if let vehicle = fields["vehicle"] {
                 guard profile.kind == .evCharger else { throw vehicle.error("'vehicle' applies to an ev-charger") }
                 parameters.vehicle = try session(vehicle)
+            }
+            if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
+                let known = profile.kind.controls.map(\.rawValue).sorted()
+                for (name, number) in try settings.mapping(allowed: known) { parameters.settings[Control(rawValue: name)!] = try number.double() }
             }
             var port: UInt16
             if let explicit = fields["port"] {
@@ -288,6 +293,48 @@ public enum RigLoader {
                                   comfortAbove: try positive("above", 2), ramp: try positive("ramp", 2))
     }
 
+    /// `cosim: {helics: {...}}` (docs/COSIM.md).
+    private static func cosim(_ value: YAMLValue, houses: Set<String>) throws(FileError) -> CosimSettings {
+        guard let helics = try value.mapping(allowed: ["helics"])["helics"] else { throw value.error("expected 'helics:' (the one co-simulation engine GridRig joins)") }
+        let fields = try helics.mapping(allowed: ["broker", "name", "period", "start-broker", "voltage", "frequency", "nominal-voltage",
+                                                    "federates"])
+        var settings = CosimSettings()
+        if let broker = fields["broker"] {
+            settings.broker = try broker.string()
+            let parts = settings.broker.split(separator: ":")
+            guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else { throw broker.expected("host:port, e.g. 127.0.0.1:23404") }
+        }
+        if let name = fields["name"] {
+            settings.name = try name.string()
+            guard !settings.name.isEmpty, !settings.name.contains("/") else { throw name.expected("a federate name without '/'") }
+        }
+        if let period = fields["period"] {
+            let seconds = try period.double()
+            guard seconds >= 1, seconds == seconds.rounded() else { throw period.expected("whole simulated seconds, 1 or more") }
+            settings.period = seconds
+        }
+        if let count = fields["start-broker"] { settings.startBroker = try count.int(in: 1...10_000) }
+        if let template = fields["voltage"] {
+            settings.voltage = try template.string()
+            guard settings.voltage.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/voltage") }
+        }
+        if let template = fields["frequency"] {
+            settings.frequency = try template.string()
+            guard settings.frequency!.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/frequency") }
+        }
+        if let nominal = fields["nominal-voltage"] {
+            settings.nominalVoltage = try nominal.double()
+            guard settings.nominalVoltage > 0 else { throw nominal.expected("a voltage in V, phase to neutral") }
+        }
+        for command in try fields["federates"]?.list() ?? [] {
+            let words = try command.list().map { word throws(FileError) in try word.string() }
+            guard !words.isEmpty else { throw command.expected("a program and its arguments") }
+            settings.federates.append(words)
+        }
+        if houses.contains(Fleet.pcc) { throw helics.error("a house is named 'pcc', which the co-simulation keeps for the point of common coupling") }
+        return settings
+    }
+
     /// The keys of a run: duration, market, clock, grid, assertions.
     private static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
         if let duration = keys["duration"] {
@@ -376,6 +423,10 @@ public enum RigLoader {
             if run.grid != nil, let battery = fields["grid-forming"] {
                 throw battery.error("'grid-forming' applies to an islanded grid")
             }
+        }
+        if let cosim = keys["cosim"] {
+            run.cosim = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
+            run.assertions = AssertionSpec.cosimDefaults
         }
         if let assertions = keys["assertions"] {
             let names = AssertionSpec.Kind.allCases.map(\.rawValue)

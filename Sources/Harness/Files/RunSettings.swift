@@ -1,3 +1,4 @@
+import Foundation
 public import Agents
 public import Market
 
@@ -35,6 +36,8 @@ public struct RunSettings: Sendable {
     public var bus = BusSettings()
     /// Faults of the bus, the participants and the grid (docs/FAULTS.md); a device's own are the rig's `faults`.
     public var faults = RigFaults()
+    /// GridRig as a HELICS federate (docs/COSIM.md); nil runs on its own clock.
+    public var cosim: CosimSettings?
 
     /// Where the broker binds and what it admits (docs/RIGS.md, "The bus").
     public struct BusSettings: Sendable, Equatable {
@@ -90,6 +93,32 @@ public struct RunSettings: Sendable {
     }
 }
 
+/// GridRig in a HELICS federation (the rig's `cosim: {helics: ...}`, docs/COSIM.md).
+public struct CosimSettings: Sendable, Equatable {
+    /// The broker, `host:port`.
+    public var broker = "127.0.0.1:23404"
+    /// The federate's name; its publications are `<name>/<house>/p` and so on.
+    public var name = "gridrig"
+    /// Simulated seconds between exchanges with the federation; nil: the control period.
+    public var period: Double?
+    /// Start the broker in this process, for this many federates (GridRig's included); nil: it runs elsewhere.
+    public var startBroker: Int?
+    /// The keys GridRig subscribes to for each house's (and the PCC's, as `pcc`) voltage, V phase to neutral, and
+    /// optionally frequency, Hz: `{house}` stands for the house.
+    public var voltage = "feeder/{house}/voltage"
+    public var frequency: String?
+    /// The voltage that is 100 %, V phase to neutral: what the voltage-range assertion measures against.
+    public var nominalVoltage = 230.0
+    /// Other federates GridRig starts and stops with the run (a feeder model): each a program and its arguments,
+    /// told the broker and the houses in its environment (docs/COSIM.md).
+    public var federates: [[String]] = []
+
+    public init() {}
+
+    /// `template` with `{house}` filled in.
+    public static func key(_ template: String, house: String) -> String { template.replacingOccurrences(of: "{house}", with: house) }
+}
+
 /// One assertion a rig asks for, with its thresholds.
 public struct AssertionSpec: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -112,6 +141,8 @@ public struct AssertionSpec: Sendable, Equatable {
         case exportLimit = "export-limit"
         case balance
         case selfConsumption = "self-consumption"
+        case voltageRange = "voltage-range"
+        case inverterTrips = "inverter-trips"
 
         /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
         /// units and the reasons).
@@ -126,6 +157,8 @@ public struct AssertionSpec: Sendable, Equatable {
             case .balance: ["max-deviation": 10, "tolerance": 1]
             case .selfConsumption: ["minimum": 0]
             case .everyIntervalCleared: ["max-incomplete": 0]
+            case .voltageRange: ["low": 95, "high": 105]
+            case .inverterTrips: ["max": 0]
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
                  .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks, .telemetryTruthful, .writesAccepted,
                  .protocolConformance: [:]
@@ -146,6 +179,8 @@ public struct AssertionSpec: Sendable, Equatable {
     /// The threshold under `key` (one of the kind's keys).
     public subscript(key: String) -> Double { thresholds[key] ?? 0 }
 
-    /// What a rig without an `assertions` key is held to: everything but the self-consumption floor.
-    public static let defaults = Kind.allCases.filter { $0 != .selfConsumption }.map { AssertionSpec($0) }
+    /// What a rig without an `assertions` key is held to: everything but the self-consumption floor, and the grid's
+    /// voltage only when a feeder model gives it (`cosim`).
+    public static let defaults = Kind.allCases.filter { ![.selfConsumption, .voltageRange, .inverterTrips].contains($0) }.map { AssertionSpec($0) }
+    public static let cosimDefaults = defaults + [AssertionSpec(.voltageRange), AssertionSpec(.inverterTrips)]
 }

@@ -76,6 +76,8 @@ public final class Conductor {
     private let timing: IntervalTiming
     private let logger: Logger
     private var interval = 0
+    /// A HELICS federation that shares the clock (docs/COSIM.md): the physics never passes the time it granted.
+    var cosimulation: Cosimulation?
     /// Participants that said ready, and error reports seen, by sender.
     public private(set) var ready: Set<String> = []
     public private(set) var errorReports: [Message] = []
@@ -198,8 +200,9 @@ public final class Conductor {
         let began = ContinuousClock.now
         while fleet.time < end - 1e-9 {
             let now = fleet.time
+            do { try cosimulation?.exchange(at: now) } catch { throw ConductorError(message: error.message) }
             let asked = requests.values.min().map { max(($0 - 1e-6).rounded(.up), now + 1) } ?? .infinity
-            let next = min(end, now + timing.controlPeriod, asked)
+            let next = min(end, now + timing.controlPeriod, asked, cosimulation?.nextExchange(after: now) ?? .infinity)
             while fleet.time < next - 1e-9 {
                 fleet.step(for: min(timing.physicsStep, next - fleet.time))
                 onStep(fleet.time)

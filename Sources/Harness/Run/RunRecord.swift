@@ -19,6 +19,11 @@ public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
     case forced
     /// 1 while a device runs on its comms-loss fallback (its watchdog expired), else 0.
     case fallback
+    /// V phase to neutral: the grid at a house's connection (the series' device is the house, or `pcc`), as a
+    /// feeder model gives it; only in a co-simulation.
+    case voltage
+    /// An inverter's over- and under-voltage trips so far (a product with voltage-trip).
+    case trips
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
@@ -85,7 +90,11 @@ public struct PhysicsSeries: Sendable {
             if emulator.profile.watchdog != nil {
                 values[SeriesKey(emulator.name, .fallback), default: []].append(emulator.isOnFallback ? 1 : 0)
             }
+            if emulator.profile.gridSupport.contains(.voltageTrip) {
+                values[SeriesKey(emulator.name, .trips), default: []].append(emulator.reading(.trips) ?? .nan)
+            }
         }
+        for (place, point) in fleet.gridPoints { values[SeriesKey(place, .voltage), default: []].append(point.voltage) }
     }
 
     public func series(_ device: String, _ reading: SeriesReading) -> [Double] { values[SeriesKey(device, reading)] ?? [] }

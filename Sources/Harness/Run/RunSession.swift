@@ -189,6 +189,7 @@ public enum RunSession {
 
         /// Stops every participant, then the broker and the devices.
         func stop() {
+            conductor?.cosimulation?.finish()
             for participant in participants { participant.control.stop() }
             for participant in participants { _ = participant.wait(timeout: .seconds(10)) }
             for loop in householdLoops + [marketLoop] { loop.stop() }
@@ -266,6 +267,9 @@ public enum RunSession {
                                           grid: gridSource, outages: settings.faults.outages, logger: logger)
             } catch {
                 throw RunError(message: failure() ?? "\(error)")
+            }
+            if let cosim = settings.cosim {
+                conductor?.cosimulation = try Cosimulation(cosim, fleet: fleet, houses: houses, controlPeriod: settings.controlPeriod)
             }
         }
 

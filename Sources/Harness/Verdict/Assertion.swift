@@ -61,6 +61,8 @@ extension AssertionSpec {
         case .exportLimit: ExportLimit(tolerance: self["tolerance"])
         case .balance: Balance(maxDeviation: self["max-deviation"], islandTolerance: self["tolerance"])
         case .selfConsumption: SelfConsumption(minimum: self["minimum"])
+        case .voltageRange: VoltageRange(low: self["low"], high: self["high"])
+        case .inverterTrips: InverterTrips(maximum: self["max"])
         }
     }
 

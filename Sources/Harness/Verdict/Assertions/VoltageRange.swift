@@ -1,0 +1,35 @@
+/// Every house's voltage stays within a band of nominal: ANSI C84.1 range A (95–105 % at the service) by default.
+/// Catches a feeder driven out of range: inverters without (or with mis-set) volt-var and volt-watt on a sunny
+/// weak feeder, or a controller exporting everything at once. Judged on the voltages the feeder model gave,
+/// sample by sample, so the same band means the same at 4 houses and at 1,000.
+struct VoltageRange: Assertion {
+    let low: Double, high: Double
+
+    func judge(_ run: RunView) -> Judgement {
+        let threshold = "\(Verdict.format(low, 1))–\(Verdict.format(high, 1)) % of \(Verdict.format(run.rig.run.cosim?.nominalVoltage ?? 230, 0)) V"
+        guard let nominal = run.rig.run.cosim?.nominalVoltage else {
+            return .nothingToJudge("no feeder model gives voltages: the rig has no cosim key", threshold: threshold)
+        }
+        let houses = Set(run.rig.devices.compactMap(\.house))
+        var samples = 0, outside = 0, lowest = Double.infinity, highest = -Double.infinity
+        var worst: (excess: Double, detail: String)?
+        for house in houses.sorted() {
+            let volts = run.physics.series(house, .voltage)
+            for (index, volt) in volts.enumerated() where volt.isFinite {
+                let percent = 100 * volt / nominal
+                samples += 1
+                (lowest, highest) = (min(lowest, percent), max(highest, percent))
+                let excess = max(low - percent, percent - high)
+                guard excess > 0 else { continue }
+                outside += 1
+                if excess > (worst?.excess ?? 0) {
+                    worst = (excess, "\(house) at \(Verdict.format(volt, 1)) V (\(Verdict.format(percent, 1)) %) at \(clockTime(run.physics.times[index]))")
+                }
+            }
+        }
+        guard samples > 0 else { return .nothingToJudge("no voltage arrived from the feeder model", threshold: threshold) }
+        return Judgement(passed: outside == 0,
+                         measured: "\(Verdict.format(lowest, 1))–\(Verdict.format(highest, 1)) %, \(outside) of \(samples) samples outside",
+                         threshold: threshold, detail: worst.map { "worst: \($0.detail); \(outside) samples outside in all" } ?? "")
+    }
+}
