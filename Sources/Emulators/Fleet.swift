@@ -156,6 +156,9 @@ public final class Fleet: Sendable {
     private let solarShare = Mutex(1.0)
     /// The grid at each house's connection (and at the PCC, under `pcc`) as a feeder model last gave it.
     private let grid = Mutex<[String: GridPoint]>([:])
+    /// Houses whose devices another process emulates (a shard): their devices' net active and reactive power,
+    /// as that process last reported it.
+    private let remote = Mutex<[String: DeviceLoads]>([:])
     public static let pcc = "pcc"
 
     /// Binds every port now, so a port in use is reported before anything runs.
@@ -269,14 +272,34 @@ public final class Fleet: Sendable {
         public var site = 0.0, siteReactive = 0.0
     }
 
-    /// The loads as the devices stand, with the base loads at `time`.
+    /// The net power of each house's devices alone, W and var, summed in the devices' order.
+    public struct DeviceLoads: Sendable, Equatable {
+        public var active = 0.0, reactive = 0.0
+        public init(active: Double = 0, reactive: Double = 0) { (self.active, self.reactive) = (active, reactive) }
+    }
+
+    /// Each house's devices' net power as they stand (the houses of a shard, for the conductor).
+    public func deviceLoads() -> [String: DeviceLoads] {
+        var loads = remote.withLock { $0 }
+        for device in devices {
+            guard let name = device.house else { continue }
+            loads[name, default: DeviceLoads()].active += device.emulator.netLoad
+            loads[name, default: DeviceLoads()].reactive += device.emulator.netReactive
+        }
+        return loads
+    }
+
+    /// Sets the devices' net power of a house another process emulates, for the steps that follow.
+    public func setRemote(_ loads: DeviceLoads, of house: String) { remote.withLock { $0[house] = loads } }
+
+    /// The loads as the devices stand, with the base loads at `time`. A house's devices are summed before its base
+    /// load is added, so that a house emulated elsewhere (`setRemote`) sums the same to the last bit.
     public func loads(at time: Double) -> Loads {
         var loads = Loads()
         loads.house = baseLoads.mapValues { $0.power(at: time) }
-        for device in devices {
-            guard let name = device.house else { continue }
-            loads.house[name, default: 0] += device.emulator.netLoad
-            loads.houseReactive[name, default: 0] += device.emulator.netReactive
+        for (name, devices) in deviceLoads() {
+            loads.house[name, default: 0] += devices.active
+            loads.houseReactive[name] = devices.reactive
         }
         // In one order: a seed replays bit for bit.
         loads.site = loads.house.keys.sorted().reduce(0) { $0 + loads.house[$1]! }

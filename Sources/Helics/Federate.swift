@@ -39,9 +39,8 @@ public struct FederateSettings: Sendable, Equatable {
     public var name: String
     /// The broker's address, `host:port`.
     public var broker: String
-    /// Seconds a time request may wait for its grant before the federation is taken to be stuck (HELICS's grant
-    /// timeout), and seconds to wait for the broker at the start.
-    public var grantTimeout: Double = 60
+    /// Seconds to wait for the broker at the start. (HELICS's grant timeout is left unset: in libhelics 3.6.1 it
+    /// crashes a federate whose first wait outlasts it.)
     public var connectTimeout: Double = 30
     /// Granted exactly the times it asks for, never earlier on another federate's update: a federate that sets
     /// the pace (GridRig's conductor) rather than one woken by what it subscribes to (a feeder model).
@@ -134,9 +133,6 @@ public final class Federate {
         try checked("uninterruptible") {
             helicsFederateInfoSetFlagOption(info, Int32(HELICS_FLAG_UNINTERRUPTIBLE.rawValue), settings.isUninterruptible ? HELICS_TRUE : HELICS_FALSE, $0)
         }
-        try checked("grant timeout") {
-            helicsFederateInfoSetTimeProperty(info, Int32(HELICS_PROPERTY_TIME_GRANT_TIMEOUT.rawValue), settings.grantTimeout, $0)
-        }
         raw = try handle("joining the federation at \(settings.broker) as \(settings.name)") { helicsCreateValueFederate(settings.name, info, $0) }
         #else
         throw .notBuiltIn
@@ -170,10 +166,18 @@ public final class Federate {
         #endif
     }
 
+    /// Enters initialization, where values published are what the others see as the federation starts.
+    public func enterInitialization() throws(HelicsError) {
+        #if canImport(CHelics)
+        try checked("entering initialization") { helicsFederateEnterInitializingMode(raw, $0) }
+        #endif
+    }
+
     /// Leaves initialization: every federate must have registered what it publishes and subscribes.
     public func enterExecution() throws(HelicsError) {
         #if canImport(CHelics)
         try checked("entering execution") { helicsFederateEnterExecutingMode(raw, $0) }
+        try readInputs()
         #endif
     }
 
@@ -181,14 +185,20 @@ public final class Federate {
     public func request(_ time: Double) throws(HelicsError) -> Double {
         #if canImport(CHelics)
         let granted = try checked("requesting time \(time)") { helicsFederateRequestTime(raw, time, $0) }
-        for (index, input) in inputs.enumerated() where helicsInputIsUpdated(input) == HELICS_TRUE {
-            values[index] = try checked("reading an input") { helicsInputGetDouble(input, $0) }
-        }
+        try readInputs()
         return granted
         #else
         throw .notBuiltIn
         #endif
     }
+
+    #if canImport(CHelics)
+    private func readInputs() throws(HelicsError) {
+        for (index, input) in inputs.enumerated() where helicsInputIsUpdated(input) == HELICS_TRUE {
+            values[index] = try checked("reading an input") { helicsInputGetDouble(input, $0) }
+        }
+    }
+    #endif
 
     public func set(_ publication: Publication, _ value: Double) throws(HelicsError) {
         #if canImport(CHelics)

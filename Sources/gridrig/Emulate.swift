@@ -13,7 +13,9 @@ struct Emulate: AsyncParsableCommand {
             Examples:
               gridrig emulate --profile Profiles/sunspec-inverter.yaml --port 1502
               gridrig emulate Rigs/neighborhood.yaml --speed 60
-            Stops on Ctrl-C or SIGTERM, or after --duration seconds of wall-clock time.
+              gridrig emulate split-rig.yaml --shard 1/2
+            Stops on Ctrl-C or SIGTERM, or after --duration seconds of wall-clock time. A shard of a split run
+            (docs/COSIM.md) steps under the time HELICS grants instead, and stops when the run does.
             """)
 
     @Argument(help: "A rig file whose devices to serve.")
@@ -52,8 +54,19 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Weather for --profile: clear or cloudy.")
     var weather: String = "clear"
 
+    @Option(help: ArgumentHelp("With a split rig: serve shard K of its N (its houses' devices, at the rig's ports) as a HELICS federate.",
+                               valueName: "K/N"))
+    var shard: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "notice"
+
+    /// K and N of `--shard K/N`.
+    private var shardNumbers: (number: Int, count: Int)? {
+        guard let parts = shard?.split(separator: "/"), parts.count == 2, let number = Int(parts[0]), let count = Int(parts[1]),
+              count >= 1, (1...count).contains(number) else { return nil }
+        return (number, count)
+    }
 
     func validate() throws {
         guard (rig == nil) != (profile == nil) else { throw ValidationError("Give either a rig file or --profile FILE, not both or neither.") }
@@ -65,6 +78,11 @@ struct Emulate: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard rig == nil || unit == nil else { throw ValidationError("--unit applies to --profile; a rig sets unit ids per device.") }
         guard rig != nil || faults == nil else { throw ValidationError("--faults applies to a rig; its devices are what the faults name.") }
+        if let shard {
+            guard shardNumbers != nil else { throw ValidationError("--shard must be K/N with 1 <= K <= N, found '\(shard)'.") }
+            guard rig != nil else { throw ValidationError("--shard applies to a rig: a shard serves some of its houses.") }
+            guard duration == nil else { throw ValidationError("--duration does not apply to a shard: it runs as long as the run it belongs to.") }
+        }
     }
 
     private var startSeconds: Double? { secondsSinceMidnight(start) }
@@ -96,6 +114,10 @@ struct Emulate: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        if let (number, count) = shardNumbers, let rig {
+            try runShard(rig: rig, number: number, of: count, logger: logger)
+            return
+        }
         let fleet: Fleet
         do {
             try RunSession.reserveDescriptors(devices: specs.count, each: 2, for: "each of the \(specs.count) devices (its listening socket and one client's connection)")
@@ -120,6 +142,33 @@ struct Emulate: AsyncParsableCommand {
         }
         fleet.stop()
         say("Stopped after \(formatTime(fleet.time - startTime)) simulated; \(fleet.writeLog.all.count) write request(s) served.")
+    }
+}
+
+extension Emulate {
+    /// Serves shard `number` of a split rig under HELICS's clock until the run ends.
+    private func runShard(rig file: String, number: Int, of count: Int, logger: Logger) throws {
+        let shard: Shard
+        do {
+            let rig = try RigLoader.load(file: file, profiles: profiles, firstPort: port, faultsFile: faults)
+            shard = try Shard(rig: rig, number: number, count: count, host: host, logger: logger)
+        } catch let error as RunError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(error.isBadInput ? 2 : 3)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        say(deviceTable(shard.fleet.devices).description)
+        say("Shard \(number)/\(count): serving \(shard.fleet.devices.count) device(s), stepping as the federation grants time.")
+        let stop = StopSignal()
+        do {
+            try shard.run(shouldStop: { stop.isRaised })
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        say("Shard \(number)/\(count) stopped at \(formatTime(shard.fleet.time)) simulated; \(shard.fleet.writeLog.all.count) write request(s) served.")
     }
 }
 

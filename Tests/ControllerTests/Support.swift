@@ -63,7 +63,7 @@ final class World {
         fleet = try Fleet(rig.devices, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 43_200, logger: logger)
         context = try BusContext()
         broker = try Broker(context: context)
-        households = ControllerSetup.households(specs: rig.devices, served: fleet.devices, baseLoads: rig.baseLoads)
+        households = ControllerSetup.households(specs: rig.devices, places: fleet.devices.map { ($0.host, $0.port) }, baseLoads: rig.baseLoads)
         addresses = ControllerSetup.addresses(specs: rig.devices, places: fleet.devices.map { ($0.host, $0.port) })
     }
 

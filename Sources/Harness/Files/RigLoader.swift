@@ -184,6 +184,19 @@ public enum RigLoader {
                 throw controller.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
             }
         }
+        if let cosim = keys["cosim"], let shards = rig.run.cosim?.shards, shards > 1 {
+            // Each shard steps its physics once per control step, and houses meet only at the PCC meter.
+            guard rig.run.controlPeriod <= min(10, rig.run.interval) else {
+                throw cosim.error("a split run (shards: \(shards)) needs a control period of 10 s or less")
+            }
+            guard rig.run.cosim?.voltage == nil else {
+                // A shard would need the feeder's answer within the same time step, which only one HELICS federate may wait for.
+                throw cosim.error("a split run cannot take voltages from a feeder model yet: give either shards or voltage")
+            }
+            guard rig.run.grid != nil, rig.run.faults.outages.isEmpty else {
+                throw cosim.error("a split run cannot have an island or a grid outage: its grid-forming battery balances every shard's houses at once")
+            }
+        }
         var names: Set<String> = []
         for spec in rig.devices where !names.insert(spec.name).inserted {
             throw root.error("two devices are named '\(spec.name)'")
@@ -297,7 +310,7 @@ public enum RigLoader {
     private static func cosim(_ value: YAMLValue, houses: Set<String>) throws(FileError) -> CosimSettings {
         guard let helics = try value.mapping(allowed: ["helics"])["helics"] else { throw value.error("expected 'helics:' (the one co-simulation engine GridRig joins)") }
         let fields = try helics.mapping(allowed: ["broker", "name", "period", "start-broker", "voltage", "frequency", "nominal-voltage",
-                                                    "federates"])
+                                                    "federates", "shards", "shard-hosts"])
         var settings = CosimSettings()
         if let broker = fields["broker"] {
             settings.broker = try broker.string()
@@ -316,7 +329,7 @@ public enum RigLoader {
         if let count = fields["start-broker"] { settings.startBroker = try count.int(in: 1...10_000) }
         if let template = fields["voltage"] {
             settings.voltage = try template.string()
-            guard settings.voltage.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/voltage") }
+            guard settings.voltage!.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/voltage") }
         }
         if let template = fields["frequency"] {
             settings.frequency = try template.string()
@@ -331,6 +344,10 @@ public enum RigLoader {
             guard !words.isEmpty else { throw command.expected("a program and its arguments") }
             settings.federates.append(words)
         }
+        if let shards = fields["shards"] {
+            settings.shards = try shards.int(in: 1...max(1, houses.count))
+        }
+        for host in try fields["shard-hosts"]?.list() ?? [] { settings.shardHosts.append(try host.string()) }
         if houses.contains(Fleet.pcc) { throw helics.error("a house is named 'pcc', which the co-simulation keeps for the point of common coupling") }
         return settings
     }
@@ -425,8 +442,10 @@ public enum RigLoader {
             }
         }
         if let cosim = keys["cosim"] {
-            run.cosim = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
-            run.assertions = AssertionSpec.cosimDefaults
+            let settings = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
+            run.cosim = settings
+            run.assertions = settings.voltage == nil ? AssertionSpec.defaults : AssertionSpec.cosimDefaults
+            if settings.shards > 1 { run.assertions.removeAll { AssertionSpec.Kind.deviceLogKinds.contains($0.kind) } }
         }
         if let assertions = keys["assertions"] {
             let names = AssertionSpec.Kind.allCases.map(\.rawValue)
@@ -445,6 +464,9 @@ public enum RigLoader {
                     guard thresholds[key]! >= 0 else { throw option.expected("a threshold of 0 or more") }
                 }
                 run.assertions.append(AssertionSpec(kind, thresholds: thresholds))
+            }
+            if let shards = run.cosim?.shards, shards > 1, let kind = run.assertions.map(\.kind).first(where: AssertionSpec.Kind.deviceLogKinds.contains) {
+                throw assertions.error("\(kind.rawValue) judges the devices' request logs, which stay with the shards of a split run")
             }
         }
     }

@@ -104,9 +104,13 @@ public struct CosimSettings: Sendable, Equatable {
     /// Start the broker in this process, for this many federates (GridRig's included); nil: it runs elsewhere.
     public var startBroker: Int?
     /// The keys GridRig subscribes to for each house's (and the PCC's, as `pcc`) voltage, V phase to neutral, and
-    /// optionally frequency, Hz: `{house}` stands for the house.
-    public var voltage = "feeder/{house}/voltage"
+    /// frequency, Hz: `{house}` stands for the house; nil subscribes to none (the grid stays nominal).
+    public var voltage: String?
     public var frequency: String?
+    /// Processes that emulate the houses' devices (`gridrig emulate RIG --shard K/N`), each a federate; 1 emulates
+    /// them in the run's own process. The hosts where shard 1, 2, ... serve their devices (loopback when absent).
+    public var shards = 1
+    public var shardHosts: [String] = []
     /// The voltage that is 100 %, V phase to neutral: what the voltage-range assertion measures against.
     public var nominalVoltage = 230.0
     /// Other federates GridRig starts and stops with the run (a feeder model): each a program and its arguments,
@@ -117,6 +121,19 @@ public struct CosimSettings: Sendable, Equatable {
 
     /// `template` with `{house}` filled in.
     public static func key(_ template: String, house: String) -> String { template.replacingOccurrences(of: "{house}", with: house) }
+
+    /// What the conductor publishes at each step of a split run: the simulated time the shards step to, s since the
+    /// run began.
+    public var stepKey: String { "\(name)/step" }
+    /// Shard `number`'s federate name.
+    public func shardName(_ number: Int) -> String { "\(name)-shard-\(number)" }
+    /// Shard `number`'s houses: the rig's houses in order, cut in `shards` runs of (nearly) equal length, so that
+    /// neighbours on a feeder share a shard.
+    public func houses(ofShard number: Int, among houses: [String]) -> [String] {
+        Array(houses[(number - 1) * houses.count / shards ..< number * houses.count / shards])
+    }
+    /// The host where shard `number` serves its devices.
+    public func host(ofShard number: Int) -> String { number <= shardHosts.count ? shardHosts[number - 1] : "127.0.0.1" }
 }
 
 /// One assertion a rig asks for, with its thresholds.
@@ -143,6 +160,9 @@ public struct AssertionSpec: Sendable, Equatable {
         case selfConsumption = "self-consumption"
         case voltageRange = "voltage-range"
         case inverterTrips = "inverter-trips"
+
+        /// The assertions that judge the devices' read and write logs, which a split run's shards keep.
+        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .dispatchReportsTruthful, .dispatchLatency]
 
         /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
         /// units and the reasons).

@@ -200,9 +200,9 @@ public final class Conductor {
         let began = ContinuousClock.now
         while fleet.time < end - 1e-9 {
             let now = fleet.time
-            do { try cosimulation?.exchange(at: now) } catch { throw ConductorError(message: error.message) }
             let asked = requests.values.min().map { max(($0 - 1e-6).rounded(.up), now + 1) } ?? .infinity
-            let next = min(end, now + timing.controlPeriod, asked, cosimulation?.nextExchange(after: now) ?? .infinity)
+            let next = min(end, now + timing.controlPeriod, asked, cosimulation?.boundary(after: now) ?? .infinity)
+            do { try cosimulation?.prepareStep(from: now, to: next) } catch { throw ConductorError(message: error.message) }
             while fleet.time < next - 1e-9 {
                 fleet.step(for: min(timing.physicsStep, next - fleet.time))
                 onStep(fleet.time)

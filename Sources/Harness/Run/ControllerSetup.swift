@@ -41,11 +41,11 @@ public enum ControllerSetup {
 
     /// One setup per house of the rig, in the rig's order. `specs` and `served` are the rig's devices and the
     /// fleet's, in the same order (the fleet knows the ports it bound).
-    public static func households(specs: [DeviceSpec], served: [ServedDevice], baseLoads: [String: BaseLoad],
+    public static func households(specs: [DeviceSpec], places: [(host: String, port: UInt16)], baseLoads: [String: BaseLoad],
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
-        for address in addresses(specs: specs, places: served.map { ($0.host, $0.port) }) {
+        for address in addresses(specs: specs, places: places) {
             let house = String(address.id.prefix { $0 != "/" })
             if devices[house] == nil { order.append(house) }
             let profile = specs.first { $0.name == address.id }!.profile

@@ -80,21 +80,29 @@ public struct PhysicsSeries: Sendable {
         .meter: [(.power, .gridPower, 0.001), (.imported, .importedEnergy, 0.001), (.exported, .exportedEnergy, 0.001)],
     ]
 
-    mutating func sample(_ fleet: Fleet, at time: Double) {
+    /// The series a device of `profile` has.
+    static func readings(of profile: DeviceProfile) -> [SeriesReading] {
+        (readings[profile.kind] ?? []).map(\.reading) + (profile.watchdog != nil ? [.fallback] : [])
+            + (profile.gridSupport.contains(.voltageTrip) ? [.trips] : [])
+    }
+
+    /// What one device's series read now, in `readings(of:)`'s order.
+    static func values(of emulator: DeviceEmulator) -> [Double] {
+        (readings[emulator.profile.kind] ?? []).map { (emulator.reading($0.quantity) ?? .nan) * $0.scale }
+            + (emulator.profile.watchdog != nil ? [emulator.isOnFallback ? 1 : 0] : [])
+            + (emulator.profile.gridSupport.contains(.voltageTrip) ? [emulator.reading(.trips) ?? .nan] : [])
+    }
+
+    /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.
+    mutating func sample(_ fleet: Fleet, at time: Double, remote: [SeriesKey: Double] = [:]) {
         times.append(time)
         for device in fleet.devices {
-            let emulator = device.emulator
-            for reading in Self.readings[emulator.profile.kind] ?? [] {
-                values[SeriesKey(emulator.name, reading.reading), default: []].append((emulator.reading(reading.quantity) ?? .nan) * reading.scale)
-            }
-            if emulator.profile.watchdog != nil {
-                values[SeriesKey(emulator.name, .fallback), default: []].append(emulator.isOnFallback ? 1 : 0)
-            }
-            if emulator.profile.gridSupport.contains(.voltageTrip) {
-                values[SeriesKey(emulator.name, .trips), default: []].append(emulator.reading(.trips) ?? .nan)
+            for (reading, value) in zip(Self.readings(of: device.emulator.profile), Self.values(of: device.emulator)) {
+                values[SeriesKey(device.emulator.name, reading), default: []].append(value)
             }
         }
         for (place, point) in fleet.gridPoints { values[SeriesKey(place, .voltage), default: []].append(point.voltage) }
+        for (key, value) in remote { values[key, default: []].append(value) }
     }
 
     public func series(_ device: String, _ reading: SeriesReading) -> [Double] { values[SeriesKey(device, reading)] ?? [] }

@@ -121,7 +121,9 @@ public enum RunSession {
         let options: RunOptions
         let logger: Logger
         let fleet: Fleet
+        /// Every device of the rig as served, and where: this process's fleet, or a shard's host (a split run).
         let specs: [DeviceSpec]
+        let places: [(host: String, port: UInt16)]
         let context: BusContext
         let access: BusAccess
         let broker: Broker
@@ -148,9 +150,21 @@ public enum RunSession {
             self.rig = rig
             self.options = options
             self.logger = logger
-            (fleet, specs) = try RunSession.serve(rig, freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
-            households = ControllerSetup.households(specs: specs, served: fleet.devices, baseLoads: rig.baseLoads,
-                                                    comfort: rig.run.comfort, prior: rig.run.prior)
+            // A split run's shards serve their houses' devices at the rig's ports on their hosts; the rest are here.
+            var shards: [String: Int] = [:]
+            if let cosim = rig.run.cosim, cosim.shards > 1 {
+                let houses = rig.devices.compactMap(\.house).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: houses) { shards[house] = shard } }
+            }
+            let shard = { (spec: DeviceSpec) in spec.house.flatMap { shards[$0] } }
+            let local = rig.devices.indices.filter { shard(rig.devices[$0]) == nil }
+            let served: [DeviceSpec]
+            (fleet, served) = try RunSession.serve(rig, devices: local.map { rig.devices[$0] },
+                                                   freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
+            var specs = rig.devices, places = rig.devices.map { spec in (host: rig.run.cosim?.host(ofShard: shard(spec) ?? 1) ?? options.host, port: spec.port) }
+            for (index, (spec, device)) in zip(local, zip(served, fleet.devices)) { (specs[index], places[index]) = (spec, (device.host, device.port)) }
+            (self.specs, self.places) = (specs, places)
+            households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort, prior: rig.run.prior)
             gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
             marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
             let settings = rig.run
@@ -201,8 +215,7 @@ public enum RunSession {
         /// The environment of a controller process (docs/PROTOCOL.md, "Controllers GridRig starts").
         func environment(_ participant: String) -> [String: String] {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
-                                        devices: ControllerSetup.addresses(specs: specs, places: fleet.devices.map { ($0.host, $0.port) },
-                                                                           comfort: settings.comfort),
+                                        devices: ControllerSetup.addresses(specs: specs, places: places, comfort: settings.comfort),
                                         baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: settings.prior,
                                         credentials: access.credentials[participant])
         }
@@ -269,7 +282,7 @@ public enum RunSession {
                 throw RunError(message: failure() ?? "\(error)")
             }
             if let cosim = settings.cosim {
-                conductor?.cosimulation = try Cosimulation(cosim, fleet: fleet, houses: houses, controlPeriod: settings.controlPeriod)
+                conductor?.cosimulation = try Cosimulation(cosim, fleet: fleet, houses: houses, devices: specs, controlPeriod: settings.controlPeriod)
             }
         }
 
@@ -314,7 +327,8 @@ public enum RunSession {
         /// Every interval of the run, sampling the physics after each step.
         func runIntervals(progress: (RunProgress) -> Void, shouldStop: () -> Bool) throws(RunError) {
             guard let conductor else { return }
-            physics.sample(fleet, at: fleet.time)
+            try conductor.cosimulation?.start()
+            physics.sample(fleet, at: fleet.time, remote: conductor.cosimulation?.remoteSeries ?? [:])
             let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
             var complete = 0
             var crashes = settings.faults.crashes.sorted { $0.time < $1.time }, restarts: [(time: Double, participant: String)] = []
@@ -323,7 +337,11 @@ public enum RunSession {
                 try applyParticipantFaults(crashes: &crashes, restarts: &restarts)
                 if let failed = failure() { throw RunError(message: failed) }
                 let record: IntervalRecord
-                do { record = try conductor.runInterval { [fleet] in physics.sample(fleet, at: $0) } } catch { throw RunError(message: "\(error)") }
+                do {
+                    record = try conductor.runInterval { [fleet] in physics.sample(fleet, at: $0, remote: conductor.cosimulation?.remoteSeries ?? [:]) }
+                } catch {
+                    throw RunError(message: "\(error)")
+                }
                 intervals.append(record)
                 if record.clearing != nil, record.bidders.count == houses.count, record.dispatched.count == houses.count { complete += 1 }
                 progress(RunProgress(time: fleet.time, interval: number, intervals: count, complete: complete, incomplete: number - complete))
@@ -367,7 +385,7 @@ public enum RunSession {
     /// its default setpoint, a charger offers its default current on arrival, a battery runs self-consumption
     /// for its house). The physics runs the same duration in the same steps.
     public static func baseline(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) -> PhysicsSeries {
-        let (fleet, _) = try serve(rig, freePorts: true, options: options, logger: logger)
+        let (fleet, _) = try serve(rig, devices: rig.devices, freePorts: true, options: options, logger: logger)
         defer { fleet.stop() }
         var physics = PhysicsSeries()
         physics.sample(fleet, at: fleet.time)
@@ -379,9 +397,10 @@ public enum RunSession {
         return physics
     }
 
-    /// The rig's emulators, served (on free ports unless the rig's own are asked for), and the specs as served.
-    fileprivate static func serve(_ rig: Rig, freePorts: Bool, options: RunOptions, logger: Logger) throws(RunError) -> (Fleet, [DeviceSpec]) {
-        var specs = rig.devices
+    /// The rig's emulators of `devices`, served (on free ports unless the rig's own are asked for), and the specs as
+    /// served.
+    fileprivate static func serve(_ rig: Rig, devices: [DeviceSpec], freePorts: Bool, options: RunOptions, logger: Logger) throws(RunError) -> (Fleet, [DeviceSpec]) {
+        var specs = devices
         if freePorts { for index in specs.indices { specs[index].port = 0 } }
         do {
             return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host,
