@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market", "Modbus", "Messages", "Bus", "Physics"],
                     swiftSettings: strict),
-        .testTarget(name: "ControllerTests", dependencies: ["Harness", "Agents", "Bus", "Messages", "Emulators", "Market", "Modbus",
+        .testTarget(name: "ControllerTests", dependencies: ["Harness", "Agents", "Bus", "Helics", "Messages", "Emulators", "Market", "Modbus",
                                                            "Physics", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],

@@ -58,6 +58,9 @@ struct Emulate: AsyncParsableCommand {
                                valueName: "K/N"))
     var shard: String?
 
+    @Option(help: ArgumentHelp("With --shard: the HELICS broker, instead of the rig's cosim broker.", valueName: "host:port"))
+    var helicsBroker: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "notice"
 
@@ -83,6 +86,8 @@ struct Emulate: AsyncParsableCommand {
             guard rig != nil else { throw ValidationError("--shard applies to a rig: a shard serves some of its houses.") }
             guard duration == nil else { throw ValidationError("--duration does not apply to a shard: it runs as long as the run it belongs to.") }
         }
+        guard shard != nil || helicsBroker == nil else { throw ValidationError("--helics-broker applies to a shard (--shard K/N).") }
+        try validateBroker(helicsBroker)
     }
 
     private var startSeconds: Double? { secondsSinceMidnight(start) }
@@ -150,7 +155,8 @@ extension Emulate {
     private func runShard(rig file: String, number: Int, of count: Int, logger: Logger) throws {
         let shard: Shard
         do {
-            let rig = try RigLoader.load(file: file, profiles: profiles, firstPort: port, faultsFile: faults)
+            var rig = try RigLoader.load(file: file, profiles: profiles, firstPort: port, faultsFile: faults)
+            if let helicsBroker { rig.run.cosim?.broker = helicsBroker }
             shard = try Shard(rig: rig, number: number, count: count, host: host, logger: logger)
         } catch let error as RunError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -194,6 +200,15 @@ final class StopSignal {
     }
 
     var isRaised: Bool { raised.value }
+}
+
+/// `--helics-broker`, when given, must be host:port.
+func validateBroker(_ address: String?) throws {
+    guard let address else { return }
+    let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, (UInt16(parts[1]) ?? 0) > 0 else {
+        throw ValidationError("--helics-broker must be host:port, found '\(address)'.")
+    }
 }
 
 /// Writes a line to standard output at once (a pipe would otherwise hold it until exit).

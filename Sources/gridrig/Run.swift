@@ -36,6 +36,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "A file whose faults: list replaces the rig's own (docs/FAULTS.md).")
     var faults: String?
 
+    @Option(help: ArgumentHelp("The HELICS broker of a co-simulation rig, instead of the rig's own (docs/COSIM.md).", valueName: "host:port"))
+    var helicsBroker: String?
+
     @Flag(help: "Also run the rig with no controller (devices on their own defaults) and report both side by side.")
     var baseline = false
 
@@ -50,6 +53,7 @@ struct Run: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard hours.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--hours must be a positive number.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
+        try validateBroker(helicsBroker)
     }
 
     func run() async throws {
@@ -63,6 +67,7 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let hours { loaded.run.duration = hours * 3600 }
+        if let helicsBroker { loaded.run.cosim?.broker = helicsBroker }
         if let environment {
             do {
                 let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles, firstPort: firstPort))
