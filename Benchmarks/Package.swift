@@ -9,6 +9,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "ModbusBench", dependencies: [.product(name: "Modbus", package: "GridRig")]),
         .executableTarget(name: "MarketBench", dependencies: [.product(name: "Market", package: "GridRig")]),
+        .executableTarget(name: "CosimBench", dependencies: [.product(name: "Helics", package: "GridRig")]),
         .executableTarget(name: "BusBench", dependencies: [
             .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),
             .product(name: "Emulators", package: "GridRig"), .product(name: "Harness", package: "GridRig"),

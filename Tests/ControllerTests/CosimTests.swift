@@ -113,6 +113,10 @@ struct CosimTests {
         #expect(splitSeries == oneSeries)
     }
 
+}
+
+@Suite("Shards on the command line")
+struct ShardCommandTests {
     @Test("A shard of a rig that is not split, or a shard number past the rig's, is refused with a clear error")
     func badShards() throws {
         let plain = try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "1/2"])

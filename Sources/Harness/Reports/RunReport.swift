@@ -97,6 +97,10 @@ public struct RunReport: Sendable {
         if !bus.isEmpty { lines += ["", bus.table.description] }
         lines += ["", comparison.description]
         if let price = outcomes.meanPrice { lines.append("mean clearing price \(Self.format(price, 3)) $/kWh") }
+        if !record.grantWaits.isEmpty {
+            let waits = record.grantWaits.map { $0 * 1000 }
+            lines.append("co-simulation: \(waits.count) HELICS time grants, waited \(Verdict.latencies(waits)) (\(Self.format(waits.reduce(0, +) / 1000)) s in all)")
+        }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
         return lines.joined(separator: "\n")
     }
@@ -109,6 +113,10 @@ public struct RunReport: Sendable {
         root.field("intervals", record.intervals.count)
         root.field("interval_seconds", record.rig.run.interval)
         root.field("wall_seconds", record.wallSeconds)
+        if !record.grantWaits.isEmpty {
+            root.field("helics_grants", record.grantWaits.count)
+            root.field("helics_grant_wait_seconds", record.grantWaits.reduce(0, +))
+        }
         root.field("passed", json: passed ? "true" : "false")
         root.field("assertions", json: JSONWriter.list(results.map { result in
             var item = JSONWriter()

@@ -145,6 +145,8 @@ public struct RunRecord: Sendable {
     public var busFaultEvents: [BusFaultEvent] = []
     /// What the broker kept off the bus.
     public var admissions = BusAdmissions()
+    /// Wall-clock seconds each HELICS time request waited for its grant (a co-simulation; empty otherwise).
+    public var grantWaits: [Double] = []
 
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {

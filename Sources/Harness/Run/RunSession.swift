@@ -360,6 +360,7 @@ public enum RunSession {
             var record = RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
                                    households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
             record.reads = fleet.readLogs.mapValues(\.all)
+            record.grantWaits = conductor?.cosimulation?.grantWaits ?? []
             record.admissions = BusAdmissions(authenticated: access.rules.authentication != nil, refusals: broker.refusals,
                                               refusedConnections: broker.refusedConnections, captureOverflow: broker.capture.overflow)
             return record
