@@ -162,7 +162,8 @@ public struct AssertionSpec: Sendable, Equatable {
         case inverterTrips = "inverter-trips"
 
         /// The assertions that judge the devices' read and write logs, which a split run's shards keep.
-        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .dispatchReportsTruthful, .dispatchLatency]
+        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .dispatchReportsTruthful, .dispatchLatency,
+                                                       .watchdogFallbacks]
 
         /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
         /// units and the reasons).

@@ -229,6 +229,12 @@ public struct HTMLReport {
         let band = comforts.first.map { ($0.setpoint - $0.comfortBelow, $0.setpoint + $0.comfortAbove) }
         body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines(.room), band: band, marks: marks)
         body += Self.chart("Vehicle state of charge", unit: "%", lines: lines(.vehicleSoC), marks: marks)
+        if let cosim = record.rig.run.cosim, cosim.voltage != nil {
+            let band = record.rig.run.assertions.first { $0.kind == .voltageRange }.map { ($0["low"] * cosim.nominalVoltage / 100, $0["high"] * cosim.nominalVoltage / 100) }
+            body += Self.chart("Voltage at each house, from the feeder model" + (band == nil ? "" : " against the allowed band"), unit: "V",
+                               lines: lines(.voltage, skip: { $0.device == Fleet.pcc }), band: band, marks: marks)
+            body += Self.chart("Inverter trips so far", unit: "trips", lines: lines(.trips), marks: marks)
+        }
         body += "<h2>Timing</h2>"
         body += Self.chart("Clearing latency after gate closure", unit: "ms", lines: [
             Line(name: "clearing", color: Self.palette[3], points: perInterval { view in view.clearedAt.flatMap { cleared in view.gateAt.map { (cleared - $0) * 1000 } } }),
