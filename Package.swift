@@ -47,7 +47,7 @@ let package = Package(
         .systemLibrary(name: "CHelics", pkgConfig: "helics"),
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
-        .target(name: "Market", swiftSettings: strict),
+        .target(name: "Market", dependencies: ["Physics"], swiftSettings: strict),
         .target(name: "Messages", swiftSettings: strict),
         // floor 2: I/O over the C libraries
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
