@@ -18,6 +18,12 @@ public struct Rig: Sendable {
     public var run = RunSettings()
     /// Scheduled faults of its devices (docs/FAULTS.md), drawn from `seed`.
     public var faults: [DeviceFault] = []
+
+    /// The houses that have devices, in the order the rig lists them.
+    public var houses: [String] {
+        var seen: Set<String> = []
+        return devices.compactMap(\.house).filter { seen.insert($0).inserted }
+    }
 }
 
 /// Reads rig files; profiles are looked up by name in a profiles folder.

@@ -73,7 +73,7 @@ public enum RunSession {
     /// with the bus and the devices at the rig's fixed ports on `options.host`, and the keys folder
     /// (`GRIDRIG_BUS_KEYS`) instead of keys when the bus authenticates.
     public static func endpointEnvironment(_ rig: Rig, participant: String, options: RunOptions) throws(RunError) -> [String: String] {
-        let houses = rig.devices.compactMap(\.house).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let houses = rig.houses
         guard participant == ParticipantName.market || houses.contains(participant) else {
             throw RunError(message: "\(participant) is neither the market nor a house of the rig (\(houses.joined(separator: ", ")))", isBadInput: true)
         }
@@ -153,8 +153,7 @@ public enum RunSession {
             // A split run's shards serve their houses' devices at the rig's ports on their hosts; the rest are here.
             var shards: [String: Int] = [:]
             if let cosim = rig.run.cosim, cosim.shards > 1 {
-                let houses = rig.devices.compactMap(\.house).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: houses) { shards[house] = shard } }
+                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: rig.houses) { shards[house] = shard } }
             }
             let shard = { (spec: DeviceSpec) in spec.house.flatMap { shards[$0] } }
             let local = rig.devices.indices.filter { shard(rig.devices[$0]) == nil }

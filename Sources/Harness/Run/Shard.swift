@@ -26,8 +26,7 @@ public final class Shard {
                            isBadInput: true)
         }
         self.number = number
-        let allHouses = rig.devices.compactMap(\.house).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        let houses = settings.houses(ofShard: number, among: allHouses)
+        let houses = settings.houses(ofShard: number, among: rig.houses)
         let specs = rig.devices.filter { $0.house.map(houses.contains) ?? false }
         origin = rig.start ?? 0
         physicsStep = min(10, rig.run.interval, rig.run.controlPeriod)
