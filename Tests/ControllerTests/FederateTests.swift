@@ -2,32 +2,13 @@ import Foundation
 import Helics
 import Testing
 
-/// A port below the ephemeral range that nothing listens on now (and the next, which a zmq broker may also take).
-func freeBrokerPort() -> UInt16 {
-    func isFree(_ port: UInt16) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-    while true {
-        let port = UInt16.random(in: 30_000...32_000)
-        if isFree(port), isFree(port + 1) { return port }
-    }
-}
-
-let helicsMissing = "HELICS is not built in: `make deps` installs the helics wheel and its pkg-config file (docs/COSIM.md)"
+private let helicsMissing = "HELICS is not built in: `make deps` installs the helics wheel and its pkg-config file (docs/COSIM.md)"
 
 @Suite("HELICS federates: time grants and values", .serialized, .enabled(if: Helics.isAvailable, Comment(rawValue: helicsMissing)), .timeLimit(.minutes(1)))
 struct FederateTests {
     @Test("Two federates exchange values through a broker: an uninterruptible federate is granted exactly the times it asks, and reads at each grant what the other answered to its last value")
     func exchange() throws {
-        let port = freeBrokerPort()
+        let port = freeConsecutivePorts(2)
         let broker = try HelicsBroker(federates: 2, port: port)
         defer { broker.stop() }
         // The echo federate doubles what it reads, at the time it reads it.
@@ -63,7 +44,7 @@ struct FederateTests {
 
     @Test("A federate whose broker is not there fails within its connect timeout, naming the address")
     func noBroker() {
-        var settings = FederateSettings(name: "lonely", broker: "127.0.0.1:\(freeBrokerPort())")
+        var settings = FederateSettings(name: "lonely", broker: "127.0.0.1:\(freeConsecutivePorts(1))")
         settings.connectTimeout = 1
         #expect {
             _ = try Federate(settings)
