@@ -101,7 +101,8 @@ case "dispatch":
     let fleet = try Fleet(loaded.devices, weather: loaded.weather, baseLoads: loaded.baseLoads, startTime: loaded.start ?? 43_200, logger: logger)
     let context = try BusContext()
     let broker = try Broker(context: context)
-    let households = ControllerSetup.households(specs: loaded.devices, served: fleet.devices, baseLoads: loaded.baseLoads)
+    let households = ControllerSetup.households(specs: loaded.devices, places: fleet.devices.map { ($0.host, $0.port) },
+                                                baseLoads: loaded.baseLoads)
     // As in a run: the market on a loop of its own, the households spread over a few loops per core (over TCP here).
     let marketLoop = ParticipantLoop(context: try BusContext(), endpoints: broker.endpoints)
     let loops = (0..<ParticipantLoop.count(for: households.count)).map { _ in ParticipantLoop(context: context, endpoints: broker.endpoints) }

@@ -39,8 +39,8 @@ public enum ControllerSetup {
         }
     }
 
-    /// One setup per house of the rig, in the rig's order. `specs` and `served` are the rig's devices and the
-    /// fleet's, in the same order (the fleet knows the ports it bound).
+    /// One setup per house of the rig, in the rig's order. `places` are where each of `specs` is served, in the
+    /// same order (a fleet knows the ports it bound; a split run's shards serve at the rig's ports).
     public static func households(specs: [DeviceSpec], places: [(host: String, port: UInt16)], baseLoads: [String: BaseLoad],
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
         var order: [String] = []
