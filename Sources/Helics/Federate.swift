@@ -2,6 +2,7 @@
 // pkg-config file: docs/COSIM.md) keeps the same API, and every entry point says how to get HELICS.
 #if canImport(CHelics)
 private import CHelics
+import Glibc
 #endif
 
 /// A HELICS failure: the operation and HELICS's own words.
@@ -166,10 +167,19 @@ public final class Federate {
         #endif
     }
 
-    /// Enters initialization, where values published are what the others see as the federation starts.
-    public func enterInitialization() throws(HelicsError) {
+    /// Enters initialization, where values published are what the others see as the federation starts; returns
+    /// once every federate the broker expects has joined, or throws after `timeout` seconds.
+    public func enterInitialization(timeout: Double) throws(HelicsError) {
         #if canImport(CHelics)
-        try checked("entering initialization") { helicsFederateEnterInitializingMode(raw, $0) }
+        try checked("entering initialization") { helicsFederateEnterInitializingModeAsync(raw, $0) }
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while try checked("entering initialization", { helicsFederateIsAsyncOperationCompleted(raw, $0) }) != HELICS_TRUE {
+            guard ContinuousClock.now < deadline else {
+                throw HelicsError(operation: "entering initialization", message: "the federation did not assemble within \(Int(timeout)) s (is every federate started?)")
+            }
+            usleep(5_000)
+        }
+        try checked("entering initialization") { helicsFederateEnterInitializingModeComplete(raw, $0) }
         #endif
     }
 

@@ -35,7 +35,8 @@ final class Cosimulation {
     private(set) var grantWaits: [Double] = []
 
     /// - Parameter devices: the rig's devices, so that a split run knows what each shard reports.
-    init(_ settings: CosimSettings, fleet: Fleet, houses: [String], devices: [DeviceSpec], controlPeriod: Double) throws(RunError) {
+    /// - Parameter assembleTimeout: seconds every other federate has to join.
+    init(_ settings: CosimSettings, fleet: Fleet, houses: [String], devices: [DeviceSpec], controlPeriod: Double, assembleTimeout: Double) throws(RunError) {
         self.fleet = fleet
         period = settings.period ?? controlPeriod
         origin = fleet.time
@@ -81,6 +82,8 @@ final class Cosimulation {
                     }
                 }
             }
+            // Every federate has joined once this returns: a shard serves its devices before it joins.
+            try federate.enterInitialization(timeout: assembleTimeout)
         } catch let error as RunError {
             for process in processes { process.stop(grace: .zero) }
             throw error

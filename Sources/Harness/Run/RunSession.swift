@@ -138,6 +138,8 @@ public enum RunSession {
         var participants: [ParticipantHandle] = []
         var processes: [ControllerProcess] = []
         var conductor: Conductor?
+        /// The HELICS federation, when the rig has a `cosim` key.
+        var cosimulation: Cosimulation?
         var physics = PhysicsSeries()
         var intervals: [IntervalRecord] = []
 
@@ -202,7 +204,7 @@ public enum RunSession {
 
         /// Stops every participant, then the broker and the devices.
         func stop() {
-            conductor?.cosimulation?.finish()
+            cosimulation?.finish()
             for participant in participants { participant.control.stop() }
             for participant in participants { _ = participant.wait(timeout: .seconds(10)) }
             for loop in householdLoops + [marketLoop] { loop.stop() }
@@ -265,8 +267,13 @@ public enum RunSession {
                 ?? processes.lazy.compactMap(\.failure).first.map { "participant \($0)" }
         }
 
-        /// The market, every household's agent, and the conductor, which joins last.
+        /// The federation first (a split run's shards must serve their devices before the agents read them), then
+        /// the market, every household's agent, and the conductor, which joins last.
         func launchEveryone() throws(RunError) {
+            if let cosim = settings.cosim {
+                cosimulation = try Cosimulation(cosim, fleet: fleet, houses: houses, devices: specs, controlPeriod: settings.controlPeriod,
+                                                assembleTimeout: options.readyTimeout / .seconds(1))
+            }
             try launch(ParticipantName.market)
             for house in houses { try launch(house) }
             do {
@@ -280,9 +287,7 @@ public enum RunSession {
             } catch {
                 throw RunError(message: failure() ?? "\(error)")
             }
-            if let cosim = settings.cosim {
-                conductor?.cosimulation = try Cosimulation(cosim, fleet: fleet, houses: houses, devices: specs, controlPeriod: settings.controlPeriod)
-            }
+            conductor?.cosimulation = cosimulation
         }
 
         /// Waits until `waiting` (everyone by default) has said ready, checking every second that no participant died
@@ -326,8 +331,8 @@ public enum RunSession {
         /// Every interval of the run, sampling the physics after each step.
         func runIntervals(progress: (RunProgress) -> Void, shouldStop: () -> Bool) throws(RunError) {
             guard let conductor else { return }
-            try conductor.cosimulation?.start()
-            physics.sample(fleet, at: fleet.time, remote: conductor.cosimulation?.remoteSeries ?? [:])
+            try cosimulation?.start()
+            physics.sample(fleet, at: fleet.time, remote: cosimulation?.remoteSeries ?? [:])
             let count = max(1, Int((settings.duration / settings.interval).rounded(.up)))
             var complete = 0
             var crashes = settings.faults.crashes.sorted { $0.time < $1.time }, restarts: [(time: Double, participant: String)] = []
@@ -337,7 +342,7 @@ public enum RunSession {
                 if let failed = failure() { throw RunError(message: failed) }
                 let record: IntervalRecord
                 do {
-                    record = try conductor.runInterval { [fleet] in physics.sample(fleet, at: $0, remote: conductor.cosimulation?.remoteSeries ?? [:]) }
+                    record = try conductor.runInterval { [fleet, cosimulation] in physics.sample(fleet, at: $0, remote: cosimulation?.remoteSeries ?? [:]) }
                 } catch {
                     throw RunError(message: "\(error)")
                 }
@@ -359,7 +364,7 @@ public enum RunSession {
             var record = RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
                                    households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
             record.reads = fleet.readLogs.mapValues(\.all)
-            record.grantWaits = conductor?.cosimulation?.grantWaits ?? []
+            record.grantWaits = cosimulation?.grantWaits ?? []
             record.admissions = BusAdmissions(authenticated: access.rules.authentication != nil, refusals: broker.refusals,
                                               refusedConnections: broker.refusedConnections, captureOverflow: broker.capture.overflow)
             return record

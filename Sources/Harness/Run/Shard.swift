@@ -53,7 +53,7 @@ public final class Shard {
                 }
                 series.append((device.emulator, publications))
             }
-            try federate.enterInitialization()
+            try federate.enterInitialization(timeout: 120)
             try publish()  // as the devices start: the conductor's first sample
             try federate.enterExecution()
         } catch {
