@@ -77,7 +77,14 @@ struct PeerTests {
             return models.mapValues { $0["points"] as? [String: Any] ?? [:] }
         }
         let inverter = try scan("h1/pv")
-        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160"])
+        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "705", "706", "707", "708"])
+        // The IEEE 1547 settings as a SunSpec client finds them: the curves' points and the must-trip settings.
+        #expect(inverter["705"]?["Ena"] as? Double == 1)
+        #expect(inverter["705"]?["Crv[0].Pt[0].V"] as? Double == 92)
+        #expect(inverter["705"]?["Crv[0].Pt[3].Var"] as? Double == -44)
+        #expect(inverter["706"]?["Crv[0].Pt[1].V"] as? Double == 110)
+        #expect(inverter["707"]?["Crv[0].MustTrip.Pt[0].V"] as? Double == 70)
+        #expect(inverter["708"]?["Crv[0].MustTrip.Pt[1].Tms"] as? Double == 0.16)
         #expect(inverter["1"]?["Mn"] as? String == "GridRig")
         let power = site.reading("h1/pv", .acPower)
         #expect(power > 1000)

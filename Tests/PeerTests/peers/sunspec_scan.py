@@ -2,12 +2,24 @@
 
 Usage: sunspec_scan.py PORT [UNIT]
 Output: {"models": {"<id>": {"error": "...", "points": {"<name>": value}}}}; values are pysunspec2's
-computed values (scale factors applied, unimplemented as null).
+computed values (scale factors applied, unimplemented as null). Points of repeating groups are named by their
+path, e.g. "Crv[0].Pt[3].V" (SunSpec 705) or "Crv[0].MustTrip.Pt[0].V" (708).
 """
 import json
 import sys
 
 from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP
+
+
+def flatten(group, prefix, points):
+    for name, point in group.points.items():
+        points[prefix + name] = point.cvalue
+    for name, inner in group.groups.items():
+        if isinstance(inner, list):
+            for index, item in enumerate(inner):
+                flatten(item, f"{prefix}{name}[{index}].", points)
+        else:
+            flatten(inner, f"{prefix}{name}.", points)
 
 
 def main():
@@ -21,7 +33,8 @@ def main():
             continue
         model = instances[0]
         model.read()
-        points = {name: point.cvalue for name, point in model.points.items()}
+        points = {}
+        flatten(model, "", points)
         models[str(key)] = {"error": model.error_info, "points": points}
     device.close()
     print(json.dumps({"models": models}, default=str))
