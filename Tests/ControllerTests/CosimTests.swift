@@ -43,7 +43,7 @@ private func folder(_ name: String) -> String {
 @Suite("Co-simulation through HELICS: a feeder's voltages, the inverters' curves and trips, a split run", .enabled(if: cosimReady, cosimMissing),
        .timeLimit(.minutes(5)))
 struct CosimTests {
-    @Test("The feeder federate's voltages reach the inverters' registers (pysunspec2 reads them during the run); with the curves on the far inverters curtail and absorb, the voltage stays within range A and nothing trips")
+    @Test("The feeder federate's voltages reach the inverters' registers (pymodbus and pysunspec2 read them during the run); with the curves on the far inverters curtail and absorb, the voltage stays within range A and nothing trips")
     func curvesOn() throws {
         let ports = freeConsecutivePorts(7), broker = freeConsecutivePorts(2), out = folder("on"), watched = out + "-h6.jsonl"
         // h6/pv is the sixth device: the rig numbers its devices from --first-port.
@@ -72,6 +72,9 @@ struct CosimTests {
         let volts = reads.compactMap { $0["V"] }
         #expect(volts.contains { $0 > 235 }, "PhVphA read \(volts)")
         #expect(volts.allSatisfy { served.contains(($0 * 10).rounded() / 10) }, "every voltage read is one the feeder gave")
+        let plain = reads.compactMap { $0["pymodbusV"] }
+        #expect(plain.count == reads.count && plain.contains { $0 > 235 }, "pymodbus read PhVphA \(plain)")
+        #expect(plain.allSatisfy { served.contains(($0 * 10).rounded() / 10) })
         #expect(reads.compactMap { $0["VAr"] }.contains { $0 < -100 }, "volt-var absorbed")
     }
 
