@@ -35,11 +35,20 @@ public enum Helics {
     }
 }
 
+/// How federates reach their broker: over TCP (HELICS's zmq core), or within this process (its inproc core: no
+/// sockets, for a federation that lives in one process, such as a test's).
+public enum HelicsTransport: Sendable, Equatable {
+    case tcp, inProcess
+
+    var coreType: String { self == .tcp ? "zmq" : "inproc" }
+}
+
 /// Where a federate finds its broker, and how it steps.
 public struct FederateSettings: Sendable, Equatable {
     public var name: String
-    /// The broker's address, `host:port`.
+    /// The broker's address, `host:port` over TCP, or its name within the process.
     public var broker: String
+    public var transport = HelicsTransport.tcp
     /// Seconds to wait for the broker at the start. (HELICS's grant timeout is left unset: in libhelics 3.6.1 it
     /// crashes a federate whose first wait outlasts it.)
     public var connectTimeout: Double = 30
@@ -73,7 +82,8 @@ private func handle<T>(_ operation: String, _ call: (UnsafeMutablePointer<Helics
 }
 #endif
 
-/// A HELICS broker in this process (a zmq core), for a federation of `federates` on `host:port`.
+/// A HELICS broker in this process, for a federation of `federates` on `host:port` (or, in process, under a name
+/// made from `port`).
 public final class HelicsBroker: @unchecked Sendable {
     // @unchecked: HELICS documents its broker object as thread-safe; only stop() touches it after init.
     public let address: String
@@ -81,11 +91,11 @@ public final class HelicsBroker: @unchecked Sendable {
     private let raw: CHelics.HelicsBroker
     #endif
 
-    public init(federates: Int, host: String = "127.0.0.1", port: UInt16) throws(HelicsError) {
-        address = "\(host):\(port)"
+    public init(federates: Int, host: String = "127.0.0.1", port: UInt16, transport: HelicsTransport = .tcp) throws(HelicsError) {
+        address = transport == .tcp ? "\(host):\(port)" : "gridrig-broker-\(port)"
         #if canImport(CHelics)
-        let options = "-f \(federates) --local_interface=tcp://\(host) --port=\(port) --loglevel=warning"
-        raw = try handle("starting a broker at \(address)") { helicsCreateBroker("zmq", "gridrig-broker-\(port)", options, $0) }
+        let options = "-f \(federates) --loglevel=warning" + (transport == .tcp ? " --local_interface=tcp://\(host) --port=\(port)" : "")
+        raw = try handle("starting a broker at \(address)") { helicsCreateBroker(transport.coreType, "gridrig-broker-\(port)", options, $0) }
         #else
         throw .notBuiltIn
         #endif
@@ -123,13 +133,15 @@ public final class Federate {
         #if canImport(CHelics)
         let info = helicsCreateFederateInfo()
         defer { helicsFederateInfoFree(info) }
-        try checked("core type") { helicsFederateInfoSetCoreTypeFromString(info, "zmq", $0) }
+        try checked("core type") { helicsFederateInfoSetCoreTypeFromString(info, settings.transport.coreType, $0) }
         try checked("core options") {
             // The zmq core tries the broker 5 times, each for the network timeout.
-            helicsFederateInfoSetCoreInitString(info, "--federates=1 --timeout=\(Int(settings.connectTimeout * 1000))ms "
-                                                + "--networktimeout=\(Int(settings.connectTimeout * 200))ms", $0)
+            helicsFederateInfoSetCoreInitString(info, "--federates=1 --timeout=\(Int(settings.connectTimeout * 1000))ms"
+                                                + (settings.transport == .tcp ? " --networktimeout=\(Int(settings.connectTimeout * 200))ms" : ""), $0)
         }
-        try checked("broker \(settings.broker)") { helicsFederateInfoSetBroker(info, "tcp://\(settings.broker)", $0) }
+        try checked("broker \(settings.broker)") {
+            helicsFederateInfoSetBroker(info, settings.transport == .tcp ? "tcp://\(settings.broker)" : settings.broker, $0)
+        }
         try checked("log level") { helicsFederateInfoSetIntegerProperty(info, Int32(HELICS_PROPERTY_INT_LOG_LEVEL.rawValue), Int32(HELICS_LOG_LEVEL_WARNING.rawValue), $0) }
         try checked("uninterruptible") {
             helicsFederateInfoSetFlagOption(info, Int32(HELICS_FLAG_UNINTERRUPTIBLE.rawValue), settings.isUninterruptible ? HELICS_TRUE : HELICS_FALSE, $0)

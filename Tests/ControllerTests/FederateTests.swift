@@ -6,15 +6,22 @@ private let helicsMissing = "HELICS is not built in: `make deps` installs the he
 
 @Suite("HELICS federates: time grants and values", .serialized, .enabled(if: Helics.isAvailable, Comment(rawValue: helicsMissing)), .timeLimit(.minutes(1)))
 struct FederateTests {
+    /// Federates of this process reach their broker in process, away from the ports other tests use (over TCP the
+    /// same exchange is every CosimTests run).
+    private func settings(_ name: String, broker: HelicsBroker) -> FederateSettings {
+        var settings = FederateSettings(name: name, broker: broker.address)
+        settings.transport = .inProcess
+        return settings
+    }
+
     @Test("Two federates exchange values through a broker: an uninterruptible federate is granted exactly the times it asks, and reads at each grant what the other answered to its last value")
     func exchange() throws {
-        let port = freeConsecutivePorts(2)
-        let broker = try HelicsBroker(federates: 2, port: port)
+        let broker = try HelicsBroker(federates: 2, port: UInt16.random(in: 1...60_000), transport: .inProcess)
         defer { broker.stop() }
         // The echo federate doubles what it reads, at the time it reads it.
         let echo = Thread {
             do {
-                let federate = try Federate(FederateSettings(name: "echo", broker: broker.address))
+                let federate = try Federate(settings("echo", broker: broker))
                 let input = try federate.subscribe("test/x", unit: "W"), output = try federate.publish("test/twice", unit: "W")
                 try federate.enterExecution()
                 while try federate.request(1e9) < 1e8 {
@@ -26,10 +33,11 @@ struct FederateTests {
             }
         }
         echo.start()
-        var settings = FederateSettings(name: "driver", broker: broker.address)
-        settings.isUninterruptible = true
-        let federate = try Federate(settings)
+        var pacing = settings("driver", broker: broker)
+        pacing.isUninterruptible = true
+        let federate = try Federate(pacing)
         let x = try federate.publish("test/x", unit: "W"), twice = try federate.subscribe("test/twice", unit: "W")
+        try federate.enterInitialization(timeout: 20)  // both have joined: no wait below can hang
         try federate.enterExecution()
         var seen: [Double?] = [], granted: [Double] = []
         for step in 1...5 {
