@@ -40,17 +40,20 @@ private func folder(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("cosim-\(name)-\(UUID().uuidString)").path
 }
 
-@Suite("Co-simulation through HELICS: a feeder's voltages, the inverters' curves and trips, a split run", .enabled(if: cosimReady, cosimMissing),
+@Suite("Co-simulation through HELICS: a feeder's voltages, the inverters' curves and trips, a split run", .serialized, .enabled(if: cosimReady, cosimMissing),
        .timeLimit(.minutes(5)))
 struct CosimTests {
     @Test("The feeder federate's voltages reach the inverters' registers (pymodbus and pysunspec2 read them during the run); with the curves on the far inverters curtail and absorb, the voltage stays within range A and nothing trips")
-    func curvesOn() throws {
+    func curvesOn() async throws {
         let ports = freeConsecutivePorts(7), broker = freeConsecutivePorts(2), out = folder("on"), watched = out + "-h6.jsonl"
         // h6/pv is the sixth device: the rig numbers its devices from --first-port.
         let watcher = try Child(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_voltage_watch.py", "\(ports + 5)", watched, "240"], environment: [:])
-        let result = try gridrig(["run", "Rigs/feeder-voltage.yaml", "--hours", "4", "--first-port", "\(ports)", "--helics-broker", "127.0.0.1:\(broker)",
-                                  "--out", out])
-        _ = watcher.exit(within: .seconds(30))
+        let result = try await offPool {
+            let result = try gridrig(["run", "Rigs/feeder-voltage.yaml", "--hours", "4", "--first-port", "\(ports)", "--helics-broker", "127.0.0.1:\(broker)",
+                                      "--out", out])
+            _ = watcher.exit(within: .seconds(30))
+            return result
+        }
         #expect(result.status == 0, "\(result.output)\n\(result.errors)")
         let results = try verdict(out)
         #expect(results["voltage-range"]?["passed"] as? Bool == true)
@@ -79,10 +82,12 @@ struct CosimTests {
     }
 
     @Test("With the curves off, the far inverter trips on over-voltage: the verdict fails voltage-range and inverter-trips, and counts the trips by inverter")
-    func curvesOff() throws {
+    func curvesOff() async throws {
         let ports = freeConsecutivePorts(7), broker = freeConsecutivePorts(2), out = folder("off")
-        let result = try gridrig(["run", "Rigs/feeder-voltage-curves-off.yaml", "--hours", "4", "--first-port", "\(ports)",
-                                  "--helics-broker", "127.0.0.1:\(broker)", "--out", out])
+        let result = try await offPool {
+            try gridrig(["run", "Rigs/feeder-voltage-curves-off.yaml", "--hours", "4", "--first-port", "\(ports)",
+                         "--helics-broker", "127.0.0.1:\(broker)", "--out", out])
+        }
         #expect(result.status == 1, "\(result.output)\n\(result.errors)")
         let results = try verdict(out)
         #expect(results["voltage-range"]?["passed"] as? Bool == false)
@@ -96,7 +101,7 @@ struct CosimTests {
     }
 
     @Test("Under one seed, two shards and the conductor in separate processes give the one-process run's series, to the last digit")
-    func splitRun() throws {
+    func splitRun() async throws {
         let ports = freeConsecutivePorts(9), broker = "127.0.0.1:\(freeConsecutivePorts(2))"
         let rig = folder("split") + ".yaml"
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
@@ -106,9 +111,12 @@ struct CosimTests {
             try Child([binary, "emulate", rig, "--shard", "\(shard)/2", "--port", "\(ports)", "--profiles", "\(repository)/Profiles"], environment: [:])
         }
         let split = folder("split-run"), one = folder("one-run")
-        let splitResult = try gridrig(["run", rig, "--hours", "6", "--first-port", "\(ports)", "--out", split])
-        for shard in shards { #expect(shard.exit(within: .seconds(20)) == 0) }
-        let oneResult = try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--out", one])
+        let (splitResult, shardExits, oneResult) = try await offPool {
+            let splitResult = try gridrig(["run", rig, "--hours", "6", "--first-port", "\(ports)", "--out", split])
+            let shardExits = shards.map { $0.exit(within: .seconds(20)) }
+            return (splitResult, shardExits, try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--out", one]))
+        }
+        #expect(shardExits == [0, 0])
         #expect(splitResult.status == 0 && oneResult.status == 0, "\(splitResult.errors)\n\(oneResult.errors)")
         let splitSeries = try String(contentsOfFile: "\(split)/series.csv", encoding: .utf8)
         let oneSeries = try String(contentsOfFile: "\(one)/series.csv", encoding: .utf8)
@@ -121,11 +129,11 @@ struct CosimTests {
 @Suite("Shards on the command line")
 struct ShardCommandTests {
     @Test("A shard of a rig that is not split, or a shard number past the rig's, is refused with a clear error")
-    func badShards() throws {
-        let plain = try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "1/2"])
+    func badShards() async throws {
+        let plain = try await offPool { try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "1/2"]) }
         #expect(plain.status == 2)
         #expect(plain.errors.contains("has no cosim key"))
-        let past = try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "3/2"])
+        let past = try await offPool { try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "3/2"]) }
         #expect(past.status == 64)
         #expect(past.errors.contains("--shard must be K/N with 1 <= K <= N"))
     }

@@ -15,49 +15,52 @@ struct FederateTests {
     }
 
     @Test("Two federates exchange values through a broker: an uninterruptible federate is granted exactly the times it asks, and reads at each grant what the other answered to its last value")
-    func exchange() throws {
-        let broker = try HelicsBroker(federates: 2, port: UInt16.random(in: 1...60_000), transport: .inProcess)
-        defer { broker.stop() }
-        // The echo federate doubles what it reads, at the time it reads it.
-        let echo = Thread {
-            do {
-                let federate = try Federate(settings("echo", broker: broker))
-                let input = try federate.subscribe("test/x", unit: "W"), output = try federate.publish("test/twice", unit: "W")
-                try federate.enterExecution()
-                while try federate.request(1e9) < 1e8 {
-                    if let x = federate.value(input) { try federate.set(output, 2 * x) }
+    func exchange() async throws {
+        let (granted, seen) = try await offPool { [self] () throws -> ([Double], [Double?]) in
+            let broker = try HelicsBroker(federates: 2, port: UInt16.random(in: 1...60_000), transport: .inProcess)
+            defer { broker.stop() }
+            // The echo federate doubles what it reads, at the time it reads it.
+            let echo = Thread {
+                do {
+                    let federate = try Federate(settings("echo", broker: broker))
+                    let input = try federate.subscribe("test/x", unit: "W"), output = try federate.publish("test/twice", unit: "W")
+                    try federate.enterExecution()
+                    while try federate.request(1e9) < 1e8 {
+                        if let x = federate.value(input) { try federate.set(output, 2 * x) }
+                    }
+                    federate.finish()
+                } catch {
+                    Issue.record("echo: \(error)")
                 }
-                federate.finish()
-            } catch {
-                Issue.record("echo: \(error)")
             }
+            echo.start()
+            var pacing = settings("driver", broker: broker)
+            pacing.isUninterruptible = true
+            let federate = try Federate(pacing)
+            let x = try federate.publish("test/x", unit: "W"), twice = try federate.subscribe("test/twice", unit: "W")
+            try federate.enterInitialization(timeout: 20)  // both have joined: no wait below can hang
+            try federate.enterExecution()
+            var seen: [Double?] = [], granted: [Double] = []
+            for step in 1...5 {
+                try federate.set(x, Double(step))
+                granted.append(try federate.request(Double(step) * 10))
+                seen.append(federate.value(twice))
+            }
+            federate.finish()
+            return (granted, seen)
         }
-        echo.start()
-        var pacing = settings("driver", broker: broker)
-        pacing.isUninterruptible = true
-        let federate = try Federate(pacing)
-        let x = try federate.publish("test/x", unit: "W"), twice = try federate.subscribe("test/twice", unit: "W")
-        try federate.enterInitialization(timeout: 20)  // both have joined: no wait below can hang
-        try federate.enterExecution()
-        var seen: [Double?] = [], granted: [Double] = []
-        for step in 1...5 {
-            try federate.set(x, Double(step))
-            granted.append(try federate.request(Double(step) * 10))
-            seen.append(federate.value(twice))
-        }
-        federate.finish()
         #expect(granted == [10, 20, 30, 40, 50])
         #expect(seen == [2, 4, 6, 8, 10])
     }
 
     @Test("A federate whose broker is not there fails within its connect timeout, naming the address")
-    func noBroker() {
-        var settings = FederateSettings(name: "lonely", broker: "127.0.0.1:\(freeConsecutivePorts(1))")
-        settings.connectTimeout = 1
-        #expect {
-            _ = try Federate(settings)
-        } throws: { error in
-            "\(error)".contains(settings.broker)
+    func noBroker() async throws {
+        var lonely = FederateSettings(name: "lonely", broker: "127.0.0.1:\(freeConsecutivePorts(1))")
+        lonely.connectTimeout = 1
+        let settings = lonely
+        let failure = try await offPool { () -> String? in
+            do { _ = try Federate(settings); return nil } catch { return "\(error)" }
         }
+        #expect(failure?.contains(settings.broker) == true, "\(failure ?? "no error")")
     }
 }

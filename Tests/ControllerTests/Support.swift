@@ -87,6 +87,14 @@ final class World {
     }
 }
 
+/// Runs blocking `body` (a child process to its end, a HELICS wait) on a thread of its own and awaits it: a long test
+/// must not hold one of the few threads of Swift Testing's pool, or tests waiting for one run out their time limits.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// Runs `body` on a thread of its own (agents block in Modbus and ZeroMQ calls); `wait()` joins it.
 final class Spawned: Sendable {
     private let done = DispatchSemaphore(value: 0)
