@@ -113,10 +113,10 @@ struct InverterPhysics: DevicePhysics {
         let written = limited ? (applied[.powerLimitPercent] ?? 100) / 100 * rated : nil
         // Volt-watt's ceiling, and what the apparent-power rating leaves beside volt-var's reactive power.
         let reactive = support.reactive * ratedReactivePower
-        let voltWatt = support.powerCeiling < 1 || reactive != 0
+        let supported = support.powerCeiling < 1 || reactive != 0
             ? min(support.powerCeiling * rated, max(0, rated * rated - reactive * reactive).squareRoot()) : nil
         let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0 && !support.isTripped,
-                                          powerLimit: [written, ceiling, voltWatt].compactMap { $0 }.min())
+                                          powerLimit: [written, ceiling, supported].compactMap { $0 }.min())
         state = ratedModel.step(state, applying: setpoint, for: seconds, weather: site.weather)
         if support.isTripped {  // a trip ceases to energize at once; the ramp is for setpoints
             (state.acPower, state.dcPower, state.status) = (0, 0, .fault)

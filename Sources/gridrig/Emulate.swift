@@ -204,11 +204,8 @@ final class StopSignal {
 
 /// `--helics-broker`, when given, must be host:port.
 func validateBroker(_ address: String?) throws {
-    guard let address else { return }
-    let parts = address.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, (UInt16(parts[1]) ?? 0) > 0 else {
-        throw ValidationError("--helics-broker must be host:port, found '\(address)'.")
-    }
+    guard let address, CosimSettings.endpoint(address) == nil else { return }
+    throw ValidationError("--helics-broker must be host:port, found '\(address)'.")
 }
 
 /// Writes a line to standard output at once (a pipe would otherwise hold it until exit).

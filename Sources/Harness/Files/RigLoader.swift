@@ -317,8 +317,7 @@ public enum RigLoader {
         var settings = CosimSettings()
         if let broker = fields["broker"] {
             settings.broker = try broker.string()
-            let parts = settings.broker.split(separator: ":")
-            guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else { throw broker.expected("host:port, e.g. 127.0.0.1:23404") }
+            guard CosimSettings.endpoint(settings.broker) != nil else { throw broker.expected("host:port, e.g. 127.0.0.1:23404") }
         }
         if let name = fields["name"] {
             settings.name = try name.string()

@@ -119,6 +119,13 @@ public struct CosimSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The host and port of a `host:port` address; nil for anything else.
+    public static func endpoint(_ address: String) -> (host: String, port: UInt16)? {
+        let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else { return nil }
+        return (String(parts[0]), port)
+    }
+
     /// `template` with `{house}` filled in.
     public static func key(_ template: String, house: String) -> String { template.replacingOccurrences(of: "{house}", with: house) }
 

@@ -27,8 +27,6 @@ final class Cosimulation {
     private var started = false
     /// The next time at which the power is published and the voltages read.
     private var nextExchange: Double
-    /// The simulated time HELICS has granted.
-    private var granted: Double
     /// What the shards last reported of their devices, as the physics series holds it.
     private(set) var remoteSeries: [SeriesKey: Double] = [:]
     /// Wall-clock seconds each time request waited for its grant: the federation's cost per step.
@@ -40,12 +38,11 @@ final class Cosimulation {
         self.fleet = fleet
         period = settings.period ?? controlPeriod
         origin = fleet.time
-        (nextExchange, granted) = (fleet.time, fleet.time)
+        nextExchange = fleet.time
         isSplit = settings.shards > 1
         do {
-            if let count = settings.startBroker {
-                let parts = settings.broker.split(separator: ":")
-                broker = try HelicsBroker(federates: count, host: String(parts[0]), port: UInt16(parts[1]) ?? 0)
+            if let count = settings.startBroker, let address = CosimSettings.endpoint(settings.broker) {
+                broker = try HelicsBroker(federates: count, host: address.host, port: address.port)
             } else {
                 broker = nil
             }
@@ -69,12 +66,13 @@ final class Cosimulation {
             }
             if isSplit {
                 step = try federate.publish(settings.stepKey, unit: "s")
+                let byHouse = Dictionary(grouping: devices) { $0.house ?? "" }
                 for shard in 1...settings.shards {
                     let name = settings.shardName(shard)
                     for house in settings.houses(ofShard: shard, among: houses) {
                         shardLoads.append((house, try federate.subscribe("\(name)/\(house)/device-p", unit: "W"),
                                            try federate.subscribe("\(name)/\(house)/device-q", unit: "var")))
-                        for spec in devices where spec.house == house {
+                        for spec in byHouse[house] ?? [] {
                             for reading in PhysicsSeries.readings(of: spec.profile) {
                                 shardSeries.append((SeriesKey(spec.name, reading), try federate.subscribe("\(name)/\(spec.name)/\(reading.rawValue)", unit: "")))
                             }
@@ -105,7 +103,8 @@ final class Cosimulation {
     /// The latest end of the next step: the next exchange, which must be a step boundary. A split run exchanges at
     /// every step, wherever it ends, so that its steps are the one-process run's.
     func boundary(after time: Double) -> Double {
-        isSplit ? .infinity : time >= nextExchange - 1e-6 ? time + period : nextExchange
+        guard !isSplit else { return .infinity }
+        return time >= nextExchange - 1e-6 ? time + period : nextExchange
     }
 
     /// Before the physics steps from `now` to `next`: exchanges with the federation when the time has come (at
@@ -132,7 +131,6 @@ final class Cosimulation {
                 throw RunError(message: "co-simulation: asked HELICS for \(asked) s and was granted \(answer) s"
                                + (answer >= 1e8 ? " (the federation has ended)" : ""))
             }
-            granted = origin + answer
         } catch let error as RunError {
             throw error
         } catch {

@@ -86,20 +86,19 @@ public struct PhysicsSeries: Sendable {
             + (profile.gridSupport.contains(.voltageTrip) ? [.trips] : [])
     }
 
-    /// What one device's series read now, in `readings(of:)`'s order.
-    static func values(of emulator: DeviceEmulator) -> [Double] {
-        (readings[emulator.profile.kind] ?? []).map { (emulator.reading($0.quantity) ?? .nan) * $0.scale }
-            + (emulator.profile.watchdog != nil ? [emulator.isOnFallback ? 1 : 0] : [])
-            + (emulator.profile.gridSupport.contains(.voltageTrip) ? [emulator.reading(.trips) ?? .nan] : [])
+    /// Hands `body` what each of one device's series reads now, in `readings(of:)`'s order, without building a list:
+    /// this runs for every device at every physics step.
+    static func read(_ emulator: DeviceEmulator, _ body: (SeriesReading, Double) -> Void) {
+        for reading in readings[emulator.profile.kind] ?? [] { body(reading.reading, (emulator.reading(reading.quantity) ?? .nan) * reading.scale) }
+        if emulator.profile.watchdog != nil { body(.fallback, emulator.isOnFallback ? 1 : 0) }
+        if emulator.profile.gridSupport.contains(.voltageTrip) { body(.trips, emulator.reading(.trips) ?? .nan) }
     }
 
     /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.
     mutating func sample(_ fleet: Fleet, at time: Double, remote: [SeriesKey: Double] = [:]) {
         times.append(time)
         for device in fleet.devices {
-            for (reading, value) in zip(Self.readings(of: device.emulator.profile), Self.values(of: device.emulator)) {
-                values[SeriesKey(device.emulator.name, reading), default: []].append(value)
-            }
+            Self.read(device.emulator) { reading, value in values[SeriesKey(device.emulator.name, reading), default: []].append(value) }
         }
         for (place, point) in fleet.gridPoints { values[SeriesKey(place, .voltage), default: []].append(point.voltage) }
         for (key, value) in remote { values[key, default: []].append(value) }

@@ -153,19 +153,23 @@ public enum RunSession {
             self.options = options
             self.logger = logger
             // A split run's shards serve their houses' devices at the rig's ports on their hosts; the rest are here.
-            var shards: [String: Int] = [:]
+            var shardHosts: [String: String] = [:]  // by house
             if let cosim = rig.run.cosim, cosim.shards > 1 {
-                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: rig.houses) { shards[house] = shard } }
+                let houses = rig.houses
+                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: houses) { shardHosts[house] = cosim.host(ofShard: shard) } }
             }
-            let shard = { (spec: DeviceSpec) in spec.house.flatMap { shards[$0] } }
-            let local = rig.devices.indices.filter { shard(rig.devices[$0]) == nil }
+            let local = rig.devices.indices.filter { index in rig.devices[index].house.flatMap { shardHosts[$0] } == nil }
             let served: [DeviceSpec]
             (fleet, served) = try RunSession.serve(rig, devices: local.map { rig.devices[$0] },
                                                    freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
-            var specs = rig.devices, places = rig.devices.map { spec in (host: rig.run.cosim?.host(ofShard: shard(spec) ?? 1) ?? options.host, port: spec.port) }
-            for (index, (spec, device)) in zip(local, zip(served, fleet.devices)) { (specs[index], places[index]) = (spec, (device.host, device.port)) }
-            (self.specs, self.places) = (specs, places)
-            households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort, prior: rig.run.prior)
+            let servedAt = Dictionary(uniqueKeysWithValues: zip(local, zip(served, fleet.devices)))
+            specs = rig.devices.indices.map { servedAt[$0]?.0 ?? rig.devices[$0] }
+            places = rig.devices.indices.map { index in
+                if let device = servedAt[index]?.1 { return (device.host, device.port) }
+                return (rig.devices[index].house.flatMap { shardHosts[$0] } ?? options.host, rig.devices[index].port)
+            }
+            households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort,
+                                                    prior: rig.run.prior)
             gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
             marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
             let settings = rig.run

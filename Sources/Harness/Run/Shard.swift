@@ -69,7 +69,12 @@ public final class Shard {
             try federate.set(load.reactive, devices[load.house]?.reactive ?? 0)
         }
         for (device, publications) in series {
-            for (publication, value) in zip(publications, PhysicsSeries.values(of: device)) { try federate.set(publication, value) }
+            var index = 0, failure: HelicsError?
+            PhysicsSeries.read(device) { _, value in
+                do throws(HelicsError) { try federate.set(publications[index], value) } catch { failure = error }
+                index += 1
+            }
+            if let failure { throw failure }
         }
     }
 
