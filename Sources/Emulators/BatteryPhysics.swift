@@ -72,6 +72,7 @@ struct BatteryPhysics: DevicePhysics {
         case .batteryCurrent, .dcCurrent: return state.power / ratings.nominalVoltage
         case .dcPower: return state.power
         case .rampRate: return ratings.rampRate / ratings.maxChargePower * 100
+        case .inverterStatus: return Double((state.power == 0 ? InverterStatus.standby : .mppt).rawValue)  // 103 St: idle or running
         default: return acReading(quantity, power: state.power, voltage: acVoltage, phases: phases, frequency: frequency)
         }
     }

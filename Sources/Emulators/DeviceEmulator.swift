@@ -196,8 +196,8 @@ struct Core: Sendable {
         }
     }
 
-    /// Advances `seconds`, splitting the step where a written setting falls due or the watchdog expires, so that
-    /// the device acts on a write after its latency, not at the next whole step.
+    /// Advances `seconds`, splitting the step where a written setting falls due, the watchdog expires or the physics
+    /// has an event (a trip), so that every timer runs out at its exact time, not at the end of the step holding it.
     mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
         // The registers are encoded when a client next asks (most steps see no request); a freeze that begins now
         // holds what they showed before it, so they are encoded first.
@@ -213,7 +213,9 @@ struct Core: Sendable {
                 watchdogExpired = true
                 watchdogDeadline = nil
             }
-            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity)
+            // An event of the physics closer than a nanosecond has happened already (it is judged at a step's end).
+            let inPhysics = physics.nextEvent(applied: effective(profile), site: site).flatMap { $0 > 1e-9 ? time + $0 : nil }
+            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity, inPhysics ?? .infinity)
             let until = event < end - 1e-9 ? event : end
             guard until > time else { break }
             physics.step(applied: effective(profile), at: time, for: until - time, site: site)
@@ -319,14 +321,13 @@ struct Core: Sendable {
             guard Int(point.address) == register, index + count <= values.count else { return .failure(profile.exceptions.partialWrite) }
             let words = values[index..<index + count]
             index += count
+            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
+            guard point.admits(value) else { return .failure(profile.exceptions.outOfRange) }
             guard case .control(let control, _) = point.binding else {
                 stores.append((point.address, words))
                 continue
             }
-            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
-            guard value.isFinite, point.range.map({ $0.contains(value) }) ?? true, point.allowed.map({ $0.contains(value) }) ?? true,
-                  let accepted = physics.accept(control, value, requested: tentative)
-            else { return .failure(profile.exceptions.outOfRange) }
+            guard value.isFinite, let accepted = physics.accept(control, value, requested: tentative) else { return .failure(profile.exceptions.outOfRange) }
             tentative.merge(accepted) { _, new in new }
             changed.merge(accepted) { _, new in new }
         }

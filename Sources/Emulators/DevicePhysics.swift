@@ -65,6 +65,9 @@ protocol DevicePhysics: Sendable {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings?
     /// What a control register reads, when it is not simply the value written (an alias).
     func controlValue(_ control: Control, requested: Settings) -> Double?
+    /// Seconds from the start of a step until something in the physics changes at once (a protection trip clears,
+    /// a delay runs out), with the settings and the site held; nil when nothing will. The emulator ends a step there.
+    mutating func nextEvent(applied: Settings, site: SiteConditions) -> Double?
     /// Power drawn from the house wiring now, W (production negative), and reactive power, var (drawn positive).
     var netLoad: Double { get }
     var netReactive: Double { get }
@@ -76,6 +79,7 @@ protocol DevicePhysics: Sendable {
 extension DevicePhysics {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? { [control: value] }
     func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
+    mutating func nextEvent(applied: Settings, site: SiteConditions) -> Double? { nil }
     var netReactive: Double { 0 }
     mutating func settle(site: SiteConditions) {}
 }

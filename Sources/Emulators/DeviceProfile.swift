@@ -50,18 +50,22 @@ public struct DeviceProfile: Sendable {
     public func rating(_ name: String) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
 }
 
-/// An IEEE 1547-2018 voltage response a product may have (a profile's `grid-support:` list).
+/// An IEEE 1547-2018 behaviour a product may have (a profile's `grid-support:` list).
 public enum GridSupportFunction: String, Sendable, CaseIterable {
-    case voltVar = "volt-var", voltWatt = "volt-watt", voltageTrip = "voltage-trip"
+    case voltVar = "volt-var", voltWatt = "volt-watt", voltageTrip = "voltage-trip", frequencyTrip = "frequency-trip",
+         frequencyDroop = "frequency-droop", enterService = "enter-service"
 
-    /// The controls that set the function.
+    /// The controls that set the function; a function without any runs on the standard's defaults.
     public var controls: Set<Control> {
         switch self {
         case .voltVar: [.voltVarEnabled, .voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4, .voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4,
-                        .voltVarResponseSeconds]
-        case .voltWatt: [.voltWattEnabled, .voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2, .voltWattResponseSeconds]
+                        .voltVarReference, .voltVarResponseSeconds]
+        case .voltWatt: [.voltWattEnabled, .voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2, .voltWattReference, .voltWattResponseSeconds]
         case .voltageTrip: [.tripHighEnabled, .tripHighV1, .tripHighT1, .tripHighV2, .tripHighT2,
                             .tripLowEnabled, .tripLowV1, .tripLowT1, .tripLowV2, .tripLowT2]
+        case .frequencyTrip, .frequencyDroop: []
+        case .enterService: [.enterServicePermitted, .enterServiceVoltageHigh, .enterServiceVoltageLow, .enterServiceFrequencyHigh,
+                             .enterServiceFrequencyLow, .enterServiceDelaySeconds, .enterServiceRampSeconds]
         }
     }
 }
@@ -161,6 +165,13 @@ public struct Point: Sendable {
         self.range = range
         self.allowed = allowed
         self.labels = labels
+    }
+
+    /// Whether a write may set `value` (engineering units): within the point's range and among its allowed values,
+    /// whether the point drives the physics or is only stored.
+    func admits(_ value: Double) -> Bool {
+        guard range != nil || allowed != nil else { return true }
+        return value.isFinite && range.map { $0.contains(value) } ?? true && allowed.map { $0.contains(value) } ?? true
     }
 
     public var isWritable: Bool {

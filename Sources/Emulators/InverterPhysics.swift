@@ -1,7 +1,7 @@
 import Physics
 
-/// A PV inverter behind SunSpec 123: Conn, WMaxLimPct with enable, revert and ramp time; and the IEEE 1547
-/// voltage responses its profile lists (SunSpec 705-708), on the voltage at its connection.
+/// A PV inverter behind SunSpec 123: Conn, WMaxLimPct with enable, revert and ramp time; and the IEEE 1547-2018
+/// behaviours its profile lists (SunSpec 703, 705-708), on the voltage and frequency at its connection.
 struct InverterPhysics: DevicePhysics {
     private var model: PVInverter
     private var state = PVInverterState()
@@ -10,8 +10,9 @@ struct InverterPhysics: DevicePhysics {
     /// The curves in force: a client writes a curve a point at a time, and a curve whose voltages do not rise
     /// (half rewritten) leaves the last good one in force.
     private var voltVar: Curve?, voltWatt: Curve?
-    private let phases: Double, voltage: Double, frequency: Double, mpptCount: Double, ratedReactivePower: Double, reconnectDelay: Double
-    /// The grid at the connection in the last step.
+    private let phases: Double, voltage: Double, frequency: Double, mpptCount: Double
+    private let ratings: GridSupportRatings
+    /// The grid at the connection in the last step, V and Hz.
     private var gridVoltage: Double, gridFrequency: Double
 
     private static let fields: [RatingField<PVInverterRatings>] = [
@@ -21,7 +22,7 @@ struct InverterPhysics: DevicePhysics {
     ]
     static let ratingDefaults = fields.defaults(of: PVInverterRatings())
         .merging(["phases": 3, "nominal-voltage": 230, "nominal-frequency": 50, "mppt-count": 2,
-                  "rated-reactive-power": 2200, "reconnect-delay": GridSupportSettings.standard.reconnectDelay]) { $1 }
+                  "rated-apparent-power": 5000, "rated-reactive-power": 2200]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         model = PVInverter(ratings: Self.fields.ratings(from: profile, base: PVInverterRatings()))
@@ -29,17 +30,18 @@ struct InverterPhysics: DevicePhysics {
         voltage = profile.rating("nominal-voltage")
         frequency = profile.rating("nominal-frequency")
         mpptCount = max(1, profile.rating("mppt-count"))
-        ratedReactivePower = profile.rating("rated-reactive-power")
-        reconnectDelay = profile.rating("reconnect-delay")
+        ratings = GridSupportRatings(ratedPower: model.ratings.ratedPower, apparentPower: profile.rating("rated-apparent-power"),
+                                     reactivePower: profile.rating("rated-reactive-power"))
         functions = profile.gridSupport
         (gridVoltage, gridFrequency) = (voltage, frequency)
     }
 
-    /// IEEE 1547-2018's defaults (Category B curves, Category II trips), every function enabled; a profile's
-    /// `value:` on a control point replaces one.
+    /// IEEE 1547-2018's defaults (`GridSupportSettings.standard`: Category B curves, Category II trips), every
+    /// function enabled, entering service within 49.5-50.1 Hz (the standard's -0.5/+0.1 Hz); a profile's `value:` on
+    /// a control point replaces one.
     static let defaultSettings: Settings = {
         var settings: Settings = [.connect: 1, .powerLimitPercent: 100, .powerLimitEnabled: 0, .powerLimitRevertSeconds: 0, .powerLimitRampSeconds: 0]
-        let standard = GridSupportSettings.standard
+        let standard = GridSupportSettings.standard(GridSupportRatings(ratedPower: 1, apparentPower: 1, reactivePower: 1))
         for (index, point) in (standard.voltVar?.points ?? []).enumerated() {
             settings[[.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4][index]] = point.x * 100
             settings[[.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4][index]] = point.y * 100
@@ -48,20 +50,34 @@ struct InverterPhysics: DevicePhysics {
             settings[[.voltWattV1, .voltWattV2][index]] = point.x * 100
             settings[[.voltWattP1, .voltWattP2][index]] = point.y * 100
         }
-        let trips = standard.trips
-        for (index, control) in [(Control.tripHighV1, Control.tripHighT1), (.tripHighV2, .tripHighT2), (.tripLowV1, .tripLowT1),
+        let trips = GridSupportSettings.standardVoltageTrips
+        for (index, control) in [(Control.tripHighV2, Control.tripHighT2), (.tripHighV1, .tripHighT1), (.tripLowV1, .tripLowT1),
                                  (.tripLowV2, .tripLowT2)].enumerated() {
-            settings[control.0] = trips[index].voltage * 100
+            settings[control.0] = trips[index].limit * 100
             settings[control.1] = trips[index].seconds
         }
+        let entering = standard.enterService
         settings.merge([.voltVarEnabled: 1, .voltWattEnabled: 1, .tripHighEnabled: 1, .tripLowEnabled: 1,
-                        .voltVarResponseSeconds: standard.voltVarResponse, .voltWattResponseSeconds: standard.voltWattResponse]) { $1 }
+                        .voltVarReference: Double(standard.voltVarReference.rawValue), .voltWattReference: Double(standard.voltWattReference.rawValue),
+                        .voltVarResponseSeconds: standard.voltVarResponse, .voltWattResponseSeconds: standard.voltWattResponse,
+                        .enterServicePermitted: 1, .enterServiceVoltageHigh: entering.voltage.upperBound * 100,
+                        .enterServiceVoltageLow: entering.voltage.lowerBound * 100, .enterServiceFrequencyHigh: 50.1, .enterServiceFrequencyLow: 49.5,
+                        .enterServiceDelaySeconds: entering.delay, .enterServiceRampSeconds: entering.ramp]) { $1 }
         return settings
     }()
 
+    /// Volt-var's and the curves' references take only the values their SunSpec enumerations define.
+    func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? {
+        switch control {
+        case .voltVarReference: ReactiveReference(rawValue: Int(value)) != nil && value.rounded() == value ? [control: value] : nil
+        case .voltWattReference: ActiveReference(rawValue: Int(value)) != nil && value.rounded() == value ? [control: value] : nil
+        default: [control: value]
+        }
+    }
+
     var netLoad: Double { -state.acPower }
     /// Reactive power while producing: volt-var injects (drawn negative) or absorbs.
-    var netReactive: Double { state.acPower > 0 ? -support.reactive * ratedReactivePower : 0 }
+    var netReactive: Double { state.acPower > 0 ? -support.reactive * ratings.apparentPower : 0 }
 
     /// An inverter that was already running: an hour under the sun as it is now, its ramp long done, its lifetime
     /// counter as it was.
@@ -75,8 +91,7 @@ struct InverterPhysics: DevicePhysics {
     private mutating func gridSupportSettings(_ applied: Settings) -> GridSupportSettings {
         func value(_ control: Control) -> Double { applied[control] ?? Self.defaultSettings[control] ?? 0 }
         func on(_ function: GridSupportFunction, _ enabled: Control) -> Bool { functions.contains(function) && value(enabled) != 0 }
-        var settings = GridSupportSettings()
-        settings.reconnectDelay = reconnectDelay
+        var settings = GridSupportSettings(ratings: ratings)
         let varCurve = Curve(zip([Control.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4], [Control.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4])
             .map { (value($0) / 100, value($1) / 100) })
         if varCurve.isValid { voltVar = varCurve }
@@ -84,41 +99,67 @@ struct InverterPhysics: DevicePhysics {
         if wattCurve.isValid { voltWatt = wattCurve }
         if on(.voltVar, .voltVarEnabled) {
             settings.voltVar = voltVar
+            settings.voltVarReference = ReactiveReference(rawValue: Int(value(.voltVarReference))) ?? .ratedApparentPower
             settings.voltVarResponse = value(.voltVarResponseSeconds)
         }
         if on(.voltWatt, .voltWattEnabled) {
             settings.voltWatt = voltWatt
+            settings.voltWattReference = ActiveReference(rawValue: Int(value(.voltWattReference))) ?? .ratedPower
             settings.voltWattResponse = value(.voltWattResponseSeconds)
         }
         if on(.voltageTrip, .tripHighEnabled) {
-            settings.trips += [TripSetting(voltage: value(.tripHighV1) / 100, seconds: value(.tripHighT1), isOverVoltage: true),
-                               TripSetting(voltage: value(.tripHighV2) / 100, seconds: value(.tripHighT2), isOverVoltage: true)]
+            settings.trips += [TripSetting(.overVoltage, limit: value(.tripHighV1) / 100, seconds: value(.tripHighT1)),
+                               TripSetting(.overVoltage, limit: value(.tripHighV2) / 100, seconds: value(.tripHighT2))]
         }
         if on(.voltageTrip, .tripLowEnabled) {
-            settings.trips += [TripSetting(voltage: value(.tripLowV1) / 100, seconds: value(.tripLowT1), isOverVoltage: false),
-                               TripSetting(voltage: value(.tripLowV2) / 100, seconds: value(.tripLowT2), isOverVoltage: false)]
+            settings.trips += [TripSetting(.underVoltage, limit: value(.tripLowV1) / 100, seconds: value(.tripLowT1)),
+                               TripSetting(.underVoltage, limit: value(.tripLowV2) / 100, seconds: value(.tripLowT2))]
         }
+        if functions.contains(.frequencyTrip) { settings.trips += GridSupportSettings.standardFrequencyTrips }
+        if functions.contains(.frequencyDroop) { settings.frequencyDroop = FrequencyDroop() }
+        settings.enterService.isPermitted = value(.enterServicePermitted) != 0
+        let (low, high) = (value(.enterServiceVoltageLow) / 100, value(.enterServiceVoltageHigh) / 100)
+        settings.enterService.voltage = low...max(low, high)
+        let (lowHz, highHz) = (value(.enterServiceFrequencyLow) / frequency, value(.enterServiceFrequencyHigh) / frequency)
+        settings.enterService.frequency = lowHz...max(lowHz, highHz)
+        settings.enterService.delay = value(.enterServiceDelaySeconds)
+        settings.enterService.ramp = value(.enterServiceRampSeconds)
         return settings
     }
 
+    private func grid(_ site: SiteConditions) -> GridConditions {
+        GridConditions(voltage: (site.voltage ?? voltage) / voltage, frequency: (site.frequency ?? frequency) / frequency)
+    }
+
+    /// A trip's clearing time or the enter-service delay running out within the step: the emulator ends a step
+    /// there, so that protection is timed by the standard, not by the rig's control period.
+    mutating func nextEvent(applied: Settings, site: SiteConditions) -> Double? {
+        GridSupport.nextEvent(support, settings: gridSupportSettings(applied), grid: grid(site))
+    }
+
+    /// Whether the DER energizes is decided at the step's start (steps end at trips and at entering service); the
+    /// responses' lags and ramps are taken at its end, as the inverter's own output is.
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
         (gridVoltage, gridFrequency) = (site.voltage ?? voltage, site.frequency ?? frequency)
-        support = GridSupport.step(support, settings: gridSupportSettings(applied), voltage: gridVoltage / voltage, for: seconds)
+        let settings = gridSupportSettings(applied)
+        let rated = model.ratings.ratedPower
+        let wasTripped = support.isTripped
+        support = GridSupport.step(support, settings: settings, grid: grid(site), active: state.acPower / rated,
+                                   available: state.availablePower / rated, for: seconds)
         var ratedModel = model
         let rampSeconds = applied[.powerLimitRampSeconds] ?? 0
         if rampSeconds > 0 { ratedModel.ratings.rampRate = 1 / rampSeconds }
         let limited = (applied[.powerLimitEnabled] ?? 0) != 0
-        let rated = model.ratings.ratedPower
         let ceiling = site.solarShare < 1 ? site.solarShare * state.availablePower : nil  // frequency-watt on an island
         let written = limited ? (applied[.powerLimitPercent] ?? 100) / 100 * rated : nil
-        // Volt-watt's ceiling, and what the apparent-power rating leaves beside volt-var's reactive power.
-        let reactive = support.reactive * ratedReactivePower
-        let supported = support.powerCeiling < 1 || reactive != 0
-            ? min(support.powerCeiling * rated, max(0, rated * rated - reactive * reactive).squareRoot()) : nil
-        let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0 && !support.isTripped,
-                                          powerLimit: [written, ceiling, supported].compactMap { $0 }.min())
+        // The grid-support ceiling, and what the apparent-power rating leaves beside volt-var's reactive power.
+        let reactive = support.reactive * ratings.apparentPower, supportCeiling = support.powerCeiling(settings)
+        let supported = supportCeiling < 1 || reactive != 0
+            ? min(supportCeiling * rated, max(0, ratings.apparentPower * ratings.apparentPower - reactive * reactive).squareRoot()) : nil
+        let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0, powerLimit: [written, ceiling, supported].compactMap { $0 }.min(),
+                                          isTripped: wasTripped)
         state = ratedModel.step(state, applying: setpoint, for: seconds, weather: site.weather)
-        if support.isTripped {  // a trip ceases to energize at once; the ramp is for setpoints
+        if support.isTripped {  // tripped at the step's end: it ceases to energize from this instant
             (state.acPower, state.dcPower, state.status) = (0, 0, .fault)
         }
     }
@@ -137,7 +178,9 @@ struct InverterPhysics: DevicePhysics {
         case .cabinetTemperature: return state.cellTemperature - 10 + 15 * state.acPower / model.ratings.ratedPower
         case .inverterStatus: return Double(state.status.rawValue)
         case .ratedPower: return model.ratings.ratedPower
-        case .ratedReactivePower: return ratedReactivePower
+        case .ratedReactivePower: return ratings.reactivePower
+        case .enterServiceRemaining:
+            return support.isTripped ? max(0, (applied[.enterServiceDelaySeconds] ?? Self.defaultSettings[.enterServiceDelaySeconds]!) - support.inBandFor) : 0
         case .rampRate: return model.ratings.rampRate * 100
         case .trips: return Double(support.trips)
         case .tripped: return support.isTripped ? 1 : 0

@@ -24,7 +24,8 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case ratedPower = "rated-power"      // W (WRtg/WMax)
     case ratedReactivePower = "rated-reactive-power" // var the inverter may inject or absorb (VArMaxQ1)
     case trips                           // over- and under-voltage trips since the start
-    case tripped                         // 1 while tripped and waiting out the reconnection delay
+    case tripped                         // 1 while tripped (ceased to energize) until it enters service again
+    case enterServiceRemaining = "enter-service-remaining" // s left of the enter-service delay while tripped
     case availablePower = "available-power" // W the array could give now, before any limit
     case rampRate = "ramp-rate"          // %WMax/s
     // battery (AC power positive = discharge)
@@ -80,15 +81,22 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case powerLimitEnabled = "power-limit-enabled"        // 0 / 1
     case powerLimitRevertSeconds = "power-limit-revert-seconds" // watchdog, 0 = none
     case powerLimitRampSeconds = "power-limit-ramp-seconds"     // time to reach a new limit, 0 = ramp rate
-    // inverter grid support (IEEE 1547-2018; SunSpec 705-708): voltages in % of nominal, reactive power in % of
-    // rated reactive power (positive injects), active power in % of rated power, times in s
+    // inverter grid support (IEEE 1547-2018; SunSpec 703, 705-708): voltages in % of nominal, frequencies in Hz,
+    // reactive power in % of the curve's reference (positive injects), active power in % of its reference, times in s
     case voltVarEnabled = "volt-var-enabled"
     case voltVarV1 = "volt-var-v1", voltVarV2 = "volt-var-v2", voltVarV3 = "volt-var-v3", voltVarV4 = "volt-var-v4"
     case voltVarQ1 = "volt-var-q1", voltVarQ2 = "volt-var-q2", voltVarQ3 = "volt-var-q3", voltVarQ4 = "volt-var-q4"
+    case voltVarReference = "volt-var-reference"          // 705 DeptRef: 0 W, 1 var, 2 available var, 3 VA (ReactiveReference)
     case voltVarResponseSeconds = "volt-var-response-seconds"
     case voltWattEnabled = "volt-watt-enabled"
     case voltWattV1 = "volt-watt-v1", voltWattV2 = "volt-watt-v2", voltWattP1 = "volt-watt-p1", voltWattP2 = "volt-watt-p2"
+    case voltWattReference = "volt-watt-reference"        // 706 DeptRef: 0 rated W, 1 available W (ActiveReference)
     case voltWattResponseSeconds = "volt-watt-response-seconds"
+    case enterServicePermitted = "enter-service-permitted"
+    case enterServiceVoltageHigh = "enter-service-v-high", enterServiceVoltageLow = "enter-service-v-low"
+    case enterServiceFrequencyHigh = "enter-service-hz-high", enterServiceFrequencyLow = "enter-service-hz-low"
+    case enterServiceDelaySeconds = "enter-service-delay-seconds"
+    case enterServiceRampSeconds = "enter-service-ramp-seconds"
     case tripHighEnabled = "trip-hv-enabled"
     case tripHighV1 = "trip-hv-v1", tripHighT1 = "trip-hv-t1", tripHighV2 = "trip-hv-v2", tripHighT2 = "trip-hv-t2"
     case tripLowEnabled = "trip-lv-enabled"

@@ -24,10 +24,13 @@ public struct PVInverterSetpoint: Sendable, Equatable {
     public var isConnected: Bool
     /// Active-power limit in W; nil is no limit.
     public var powerLimit: Double?
+    /// Tripped by its protection: it ceases to energize at once, whatever the ramp rate.
+    public var isTripped: Bool
 
-    public init(isConnected: Bool = true, powerLimit: Double? = nil) {
+    public init(isConnected: Bool = true, powerLimit: Double? = nil, isTripped: Bool = false) {
         self.isConnected = isConnected
         self.powerLimit = powerLimit
+        self.isTripped = isTripped
     }
 }
 
@@ -63,8 +66,8 @@ public struct PVInverter: Sendable, Equatable {
         return ratings.peakEfficiency * load / (load + 0.01)
     }
 
-    /// Advances `seconds`. Output moves toward min(available, limit) at `rampRate`; energy counts the output held
-    /// over the step.
+    /// Advances `seconds`. Output moves toward min(available, limit) at `rampRate` (a trip stops it at once); energy
+    /// counts the output held over the step.
     public func step(_ state: PVInverterState, applying setpoint: PVInverterSetpoint, for seconds: Double, weather: Weather) -> PVInverterState {
         var next = state
         let irradiance = max(weather.irradiance, 0)
@@ -74,13 +77,14 @@ public struct PVInverter: Sendable, Equatable {
         let limit = min(max(setpoint.powerLimit ?? ratings.ratedPower, 0), ratings.ratedPower)
         let target = setpoint.isConnected ? min(next.availablePower, limit) : 0
         let maxChange = ratings.rampRate * ratings.ratedPower * seconds
-        next.acPower = min(max(target, state.acPower - maxChange), state.acPower + maxChange)
+        next.acPower = setpoint.isTripped ? 0 : min(max(target, state.acPower - maxChange), state.acPower + maxChange)
         // Output may never exceed what the sun gives now, whatever the ramp.
         next.acPower = max(0, min(next.acPower, next.availablePower))
         next.dcPower = next.acPower > 0 ? next.acPower / max(efficiency(dcPower: dcAvailable), 0.01) : 0
         next.dcPower = min(next.dcPower, dcAvailable)
         next.lifetimeEnergy += next.acPower * seconds / 3600
-        next.status = !setpoint.isConnected ? .standby
+        next.status = setpoint.isTripped ? .fault
+            : !setpoint.isConnected ? .standby
             : next.availablePower <= 0 ? .sleeping
             : limit < next.availablePower ? .throttled : .mppt
         return next
