@@ -119,6 +119,8 @@ public final class DeviceEmulator: ModbusUnit {
     public var netReactive: Double { core.withLock { $0.physics.netReactive } }
     /// Simulated seconds now.
     public var time: Double { core.withLock { $0.time } }
+    /// The phase-to-neutral voltage the device is rated for, V.
+    public var nominalVoltage: Double { core.withLock { $0.physics.nominalVoltage } }
 }
 
 /// Which point owns each register: computed once per emulator.

@@ -71,6 +71,8 @@ protocol DevicePhysics: Sendable {
     /// Power drawn from the house wiring now, W (production negative), and reactive power, var (drawn positive).
     var netLoad: Double { get }
     var netReactive: Double { get }
+    /// The phase-to-neutral voltage the device is rated for, V: what a grid event's per-unit level multiplies.
+    var nominalVoltage: Double { get }
     /// Brings the state to where it would be had the device been running before the emulation starts (an
     /// inverter producing what the sun gives), so that the first reading is the device's, not a cold start's.
     mutating func settle(site: SiteConditions)
@@ -81,6 +83,7 @@ extension DevicePhysics {
     func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
     mutating func nextEvent(applied: Settings, site: SiteConditions) -> Double? { nil }
     var netReactive: Double { 0 }
+    var nominalVoltage: Double { 230 }
     mutating func settle(site: SiteConditions) {}
 }
 

@@ -46,6 +46,9 @@ public struct DeviceProfile: Sendable {
     /// Every unit id the profile answers on.
     public var units: [UInt8] { Array(Set(blocks.map(\.unit))).sorted() }
 
+    /// Whether the product trips on voltage or frequency (IEEE 1547 must-trip).
+    public var hasTrips: Bool { !gridSupport.isDisjoint(with: [.voltageTrip, .frequencyTrip]) }
+
     /// A rating from the profile, else the kind's default.
     public func rating(_ name: String) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
 }

@@ -57,6 +57,36 @@ public struct GridOutage: Sendable, Equatable {
     public func contains(_ time: Double) -> Bool { time >= start && time < end }
 }
 
+/// A scripted disturbance of the grid (docs/FAULTS.md): from `start` until `end` the devices of `house` (of every
+/// house and the PCC when nil) see the voltage at `voltage` per unit of their nominal voltage, or the frequency at
+/// `frequency` Hz, whatever a feeder model gives.
+public struct GridEvent: Sendable, Equatable {
+    public enum Level: Sendable, Equatable {
+        case voltage(Double)
+        case frequency(Double)
+    }
+
+    public var house: String?
+    public var level: Level
+    public var start: Double
+    public var end: Double
+
+    public init(house: String?, level: Level, start: Double, end: Double) {
+        (self.house, self.level, self.start, self.end) = (house, level, start, end)
+    }
+
+    public func contains(_ time: Double) -> Bool { time >= start && time < end }
+
+    /// Whether the event sets the same quantity as `other` at the same place (both cannot be in force at once).
+    public func overlaps(_ other: GridEvent) -> Bool {
+        let sameQuantity = switch (level, other.level) {
+        case (.voltage, .voltage), (.frequency, .frequency): true
+        default: false
+        }
+        return sameQuantity && (house == nil || other.house == nil || house == other.house) && start < other.end && other.start < end
+    }
+}
+
 /// A device as it is served: the address a client connects to.
 public struct ServedDevice: Sendable {
     public let emulator: DeviceEmulator
@@ -152,6 +182,7 @@ public final class Fleet: Sendable {
     private let clock: Mutex<Double>
     private let faults: FaultPlan?
     private let outages: [GridOutage]
+    private let gridEvents: [GridEvent]
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
     /// The grid at each house's connection (and at the PCC, under `pcc`) as a feeder model last gave it.
@@ -168,10 +199,13 @@ public final class Fleet: Sendable {
     ///   - startTime: simulated seconds since midnight of day 0.
     ///   - faults: the rig's scheduled faults (docs/FAULTS.md).
     ///   - outages: when the utility is lost and which battery forms the island meanwhile.
+    ///   - gridEvents: scripted voltage and frequency levels; steps end where one begins or ends.
     public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [String: BaseLoad] = [:], startTime: Double,
-                host: String = "127.0.0.1", faults: FaultPlan? = nil, outages: [GridOutage] = [], logger: Logger) throws(FleetError) {
+                host: String = "127.0.0.1", faults: FaultPlan? = nil, outages: [GridOutage] = [], gridEvents: [GridEvent] = [],
+                logger: Logger) throws(FleetError) {
         self.faults = faults
         self.outages = outages
+        self.gridEvents = gridEvents
         server = ModbusServer(logger: logger)
         self.weather = weather
         self.baseLoads = baseLoads
@@ -231,6 +265,33 @@ public final class Fleet: Sendable {
     /// house). When the grid-forming battery cannot take all the surplus (at its charge limit or full), the PV
     /// inverters back off in the next step, as IEEE 1547 frequency-watt makes them.
     public func step(for seconds: Double) {
+        var left = seconds
+        while left > 1e-9 {
+            let now = time
+            var part = left
+            for event in gridEvents {
+                for edge in [event.start, event.end] where edge > now + 1e-9 && edge - now < part - 1e-9 { part = edge - now }
+            }
+            advance(for: part)
+            left -= part
+        }
+    }
+
+    /// The grid a device sees: what a feeder model gave its house (or the PCC), with the grid events in force over it.
+    private func grid(of device: ServedDevice, feeder: [String: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
+        let point = feeder[device.house ?? Self.pcc]
+        var grid = (voltage: point?.voltage, frequency: point?.frequency)
+        for event in gridEvents where event.contains(time) && (event.house == nil || event.house == device.house) {
+            switch event.level {
+            case .voltage(let perUnit): grid.voltage = perUnit * device.emulator.nominalVoltage
+            case .frequency(let hertz): grid.frequency = hertz
+            }
+        }
+        return grid
+    }
+
+    /// One step of `step(for:)`, within which no grid event begins or ends.
+    private func advance(for seconds: Double) {
         let now = time
         let conditions = weather.weather(at: now)
         let share = solarShare.withLock { $0 }, grid = grid.withLock { $0 }
@@ -239,9 +300,9 @@ public final class Fleet: Sendable {
             let behind = wholeSite ? load.site - own : device.house.map { (load.house[$0] ?? 0) - own } ?? load.site
             let reactive = wholeSite ? load.siteReactive - ownReactive
                 : device.house.map { (load.houseReactive[$0] ?? 0) - ownReactive } ?? load.siteReactive
-            let point = grid[device.house ?? Self.pcc]
+            let point = self.grid(of: device, feeder: grid, at: now)
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share, houseReactive: reactive,
-                                                                    voltage: point?.voltage, frequency: point?.frequency))
+                                                                    voltage: point.voltage, frequency: point.frequency))
         }
         func loads() -> Loads { self.loads(at: now) }
         if let faults {

@@ -76,6 +76,7 @@ struct InverterPhysics: DevicePhysics {
     }
 
     var netLoad: Double { -state.acPower }
+    var nominalVoltage: Double { voltage }
     /// Reactive power while producing: volt-var injects (drawn negative) or absorbs.
     var netReactive: Double { state.acPower > 0 ? -support.reactive * ratings.apparentPower : 0 }
 

@@ -24,6 +24,7 @@ struct MeterPhysics: DevicePhysics {
     static let defaultSettings: Settings = [:]
 
     var netLoad: Double { 0 }
+    var nominalVoltage: Double { model.ratings.nominalVoltage }
 
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
         state = model.step(state, netLoad: site.houseLoad, reactive: site.houseReactive, gridVoltage: site.voltage, gridFrequency: site.frequency,

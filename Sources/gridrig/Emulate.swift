@@ -99,7 +99,7 @@ struct Emulate: AsyncParsableCommand {
         let weatherCurve: DayCurve
         var baseLoads: [String: BaseLoad] = [:]
         var faults: FaultPlan?
-        var outages: [GridOutage] = []
+        var outages: [GridOutage] = [], gridEvents: [GridEvent] = []
         var startTime = startSeconds ?? 43_200
         do {
             if let rig {
@@ -110,6 +110,7 @@ struct Emulate: AsyncParsableCommand {
                 startTime = loaded.start ?? startTime
                 faults = loaded.faults.isEmpty ? nil : FaultPlan(loaded.faults, seed: loaded.seed)
                 outages = loaded.run.faults.outages
+                gridEvents = loaded.run.faults.gridEvents
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
                 specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
@@ -127,7 +128,7 @@ struct Emulate: AsyncParsableCommand {
         do {
             try RunSession.reserveDescriptors(devices: specs.count, each: 2, for: "each of the \(specs.count) devices (its listening socket and one client's connection)")
             fleet = try Fleet(specs, weather: weatherCurve, baseLoads: baseLoads, startTime: startTime, host: host, faults: faults,
-                              outages: outages, logger: logger)
+                              outages: outages, gridEvents: gridEvents, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

@@ -14,7 +14,7 @@ extension RigLoader {
         var rigFaults = RigFaults()
         for entry in try value.list() {
             let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
-                                                     "functions", "unit", "addresses", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming"])
+                                                     "functions", "unit", "addresses", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming", "house"])
             guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
             let kind = try kindValue.string()
             guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
@@ -82,11 +82,39 @@ extension RigLoader {
                 let outage = GridOutage(start: start, end: end, gridForming: former)
                 if rigFaults.outages.contains(where: { $0.start < end && start < $0.end }) { throw entry.error("overlaps another grid outage") }
                 rigFaults.outages.append(outage)
+            } else if kind == "grid-voltage" || kind == "grid-frequency" {
+                let event = try gridEvent(fields, entry: entry, kind: kind, devices: devices, window: (start, end))
+                if let other = rigFaults.gridEvents.first(where: { $0.overlaps(event) }) {
+                    throw entry.error("overlaps the \(kind) from \(clockTime(other.start))\(other.house.map { " at \($0)" } ?? ""): one level at a time")
+                }
+                rigFaults.gridEvents.append(event)
             } else {
-                throw entry.error("a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage")
+                throw entry.error("a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage, grid-voltage or grid-frequency")
             }
         }
         return (deviceFaults, rigFaults)
+    }
+
+    /// A scripted grid level: `{kind: grid-voltage, value: % of nominal | kind: grid-frequency, value: Hz, house?, start, duration?}`.
+    private static func gridEvent(_ fields: [String: YAMLValue], entry: YAMLValue, kind: String, devices: [DeviceSpec],
+                                  window: (start: Double, end: Double)) throws(FileError) -> GridEvent {
+        try refuse(fields, beyond: ["house", "value"], kind: kind)
+        let house = try fields["house"].map { value throws(FileError) -> String in
+            let name = try value.string()
+            let houses = Array(Set(devices.compactMap(\.house))).sorted()
+            guard houses.contains(name) else { throw value.expected("a house of the rig (\(houses.joined(separator: ", ")))") }
+            return name
+        }
+        guard let levelValue = fields["value"] else {
+            throw entry.error("a \(kind) event needs 'value': " + (kind == "grid-voltage" ? "the voltage in % of nominal" : "the frequency in Hz"))
+        }
+        let level = try levelValue.double()
+        if kind == "grid-voltage" {
+            guard level >= 0, level <= 200 else { throw levelValue.expected("a voltage in % of nominal, 0...200") }
+            return GridEvent(house: house, level: .voltage(level / 100), start: window.start, end: window.end)
+        }
+        guard level > 0, level <= 100 else { throw levelValue.expected("a frequency in Hz, more than 0 and at most 100") }
+        return GridEvent(house: house, level: .frequency(level), start: window.start, end: window.end)
     }
 
     /// Refuses the keys of an entry that its form and kind have no use for (besides `kind`, `start`, `duration`).

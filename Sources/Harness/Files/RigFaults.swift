@@ -9,10 +9,12 @@ public struct RigFaults: Sendable {
     public var bus: [BusFault] = []
     public var crashes: [Crash] = []
     public var outages: [GridOutage] = []
+    /// Scripted voltage and frequency levels.
+    public var gridEvents: [GridEvent] = []
 
     public init() {}
 
-    var isEmpty: Bool { bus.isEmpty && crashes.isEmpty && outages.isEmpty }
+    var isEmpty: Bool { bus.isEmpty && crashes.isEmpty && outages.isEmpty && gridEvents.isEmpty }
 }
 
 /// What the broker does to messages on a topic, or from a participant: a lossy or slow link.

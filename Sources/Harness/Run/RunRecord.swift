@@ -22,8 +22,13 @@ public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
     /// V phase to neutral: the grid at a house's connection (the series' device is the house, or `pcc`), as a
     /// feeder model gives it; only in a co-simulation.
     case voltage
-    /// An inverter's over- and under-voltage trips so far (a product with voltage-trip).
+    /// kvar, + injected into the house wiring (raising the voltage), − absorbed: an inverter's or a battery's reactive
+    /// power, with the sign of its power series.
+    case reactive
+    /// An inverter's voltage and frequency trips so far (a product with voltage-trip or frequency-trip).
     case trips
+    /// 1 while an inverter has ceased to energize after a trip, until it enters service again, else 0.
+    case tripped
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
@@ -73,8 +78,8 @@ public struct PhysicsSeries: Sendable {
 
     /// What each kind of device contributes to the series.
     static let readings: [DeviceKind: [(reading: SeriesReading, quantity: Quantity, scale: Double)]] = [
-        .inverter: [(.power, .acPower, 0.001)],
-        .battery: [(.power, .batteryPower, 0.001), (.soc, .stateOfCharge, 1), (.forced, .forcedPower, 0.001)],
+        .inverter: [(.power, .acPower, 0.001), (.reactive, .reactivePower, 0.001)],
+        .battery: [(.power, .batteryPower, 0.001), (.soc, .stateOfCharge, 1), (.forced, .forcedPower, 0.001), (.reactive, .reactivePower, 0.001)],
         .thermostat: [(.power, .hvacPower, 0.001), (.room, .roomTemperature, 1)],
         .evCharger: [(.power, .chargingPower, 0.001), (.vehicleSoC, .vehicleSoC, 1)],
         .meter: [(.power, .gridPower, 0.001), (.imported, .importedEnergy, 0.001), (.exported, .exportedEnergy, 0.001)],
@@ -83,7 +88,7 @@ public struct PhysicsSeries: Sendable {
     /// The series a device of `profile` has.
     static func readings(of profile: DeviceProfile) -> [SeriesReading] {
         (readings[profile.kind] ?? []).map(\.reading) + (profile.watchdog != nil ? [.fallback] : [])
-            + (profile.gridSupport.contains(.voltageTrip) ? [.trips] : [])
+            + (profile.hasTrips ? [.trips, .tripped] : [])
     }
 
     /// Hands `body` what each of one device's series reads now, in `readings(of:)`'s order, without building a list:
@@ -91,7 +96,10 @@ public struct PhysicsSeries: Sendable {
     static func read(_ emulator: DeviceEmulator, _ body: (SeriesReading, Double) -> Void) {
         for reading in readings[emulator.profile.kind] ?? [] { body(reading.reading, (emulator.reading(reading.quantity) ?? .nan) * reading.scale) }
         if emulator.profile.watchdog != nil { body(.fallback, emulator.isOnFallback ? 1 : 0) }
-        if emulator.profile.gridSupport.contains(.voltageTrip) { body(.trips, emulator.reading(.trips) ?? .nan) }
+        if emulator.profile.hasTrips {
+            body(.trips, emulator.reading(.trips) ?? .nan)
+            body(.tripped, emulator.reading(.tripped) ?? .nan)
+        }
     }
 
     /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.

@@ -414,7 +414,7 @@ public enum RunSession {
         do {
             return (try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads, startTime: rig.start ?? 0, host: options.host,
                               faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed), outages: rig.run.faults.outages,
-                              logger: logger), specs)
+                              gridEvents: rig.run.faults.gridEvents, logger: logger), specs)
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }

@@ -33,7 +33,8 @@ public final class Shard {
         try RunSession.reserveDescriptors(devices: specs.count, each: 2, for: "each of the shard's \(specs.count) devices (its listening socket and one client's connection)")
         do {
             fleet = try Fleet(specs, weather: rig.weather, baseLoads: rig.baseLoads.filter { houses.contains($0.key) }, startTime: origin, host: host,
-                              faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed), logger: logger)
+                              faults: rig.faults.isEmpty ? nil : FaultPlan(rig.faults, seed: rig.seed),
+                              gridEvents: rig.run.faults.gridEvents.filter { $0.house.map(houses.contains) ?? true }, logger: logger)
         } catch {
             throw RunError(message: "the emulators could not start: \(error)")
         }

@@ -20,7 +20,8 @@ public struct FaultWindow: Sendable {
     var bus: BusFault?
 
     enum Concern: Sendable, Equatable {
-        case device(String), bus, participant(String), grid, replay(String)
+        /// The grid of one house, or of every house (nil).
+        case device(String), bus, participant(String), grid(house: String?), replay(String)
     }
 
     /// `busEffects` for people: "61 dropped".
@@ -55,7 +56,15 @@ public struct FaultWindow: Sendable {
             }
         }
         windows += rig.run.faults.outages.map {
-            FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end, concerns: .grid)
+            FaultWindow(label: "grid outage, island formed by \($0.gridForming)", start: $0.start, end: $0.end, concerns: .grid(house: nil))
+        }
+        windows += rig.run.faults.gridEvents.map { event in
+            let level = switch event.level {
+            case .voltage(let perUnit): "voltage at \(Verdict.format(perUnit * 100, 1)) %"
+            case .frequency(let hertz): "frequency at \(Verdict.format(hertz, 2)) Hz"
+            }
+            return FaultWindow(label: "grid \(level)" + (event.house.map { " at \($0)" } ?? ""), start: event.start, end: event.end,
+                               concerns: .grid(house: event.house))
         }
         return windows.sorted { $0.start < $1.start }
     }

@@ -234,7 +234,8 @@ struct RunView: Sendable {
             switch window.concerns {
             case .device(let name): name == device
             case .participant(let name): name == house || name == ParticipantName.market
-            case .bus, .grid: true
+            case .bus: true
+            case .grid(let place): place == nil || place == house
             case .replay: false
             }
         }.map { $0.start...$0.end }

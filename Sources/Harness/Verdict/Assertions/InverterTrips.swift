@@ -1,16 +1,16 @@
 import Emulators
 
-/// No inverter trips on over- or under-voltage more than the rig allows, and every trip is counted and named.
+/// No inverter trips on voltage or frequency more than the rig allows, and every trip is counted and named.
 /// Catches grid support that does not hold a feeder's voltage (curves off, too slow, or set beyond the trip
-/// settings): each trip drops a house's solar for the reconnection delay. The threshold bounds each inverter's
+/// settings): each trip drops a house's solar for the enter-service delay and ramp. The threshold bounds each inverter's
 /// trips, so that it means the same at 4 houses and at 1,000.
 struct InverterTrips: Assertion {
     let maximum: Double
 
     func judge(_ run: RunView) -> Judgement {
         let threshold = "≤ \(Int(maximum)) per inverter"
-        let inverters = run.rig.devices.filter { $0.profile.gridSupport.contains(.voltageTrip) }.map(\.name)
-        guard !inverters.isEmpty else { return .nothingToJudge("no inverter has voltage-trip in its profile", threshold: threshold) }
+        let inverters = run.rig.devices.filter { $0.profile.hasTrips }.map(\.name)
+        guard !inverters.isEmpty else { return .nothingToJudge("no inverter has voltage-trip or frequency-trip in its profile", threshold: threshold) }
         // The series counts trips since the device started: those within the view are its rise across it.
         let counts = inverters.map { name in
             let trips = run.physics.series(name, .trips).filter(\.isFinite)

@@ -29,6 +29,6 @@ extension RunView {
     /// The spans in which `device` itself is under a scheduled fault or replays the field: what it refuses there is
     /// the scenario's doing.
     func deviceFaultSpans(_ device: String) -> [ClosedRange<Double>] {
-        faultWindows.filter { $0.concerns == .device(device) || $0.concerns == .replay(device) || $0.concerns == .grid }.map { $0.start...$0.end }
+        faultWindows.filter { $0.concerns == .device(device) || $0.concerns == .replay(device) || $0.concerns == .grid(house: nil) }.map { $0.start...$0.end }
     }
 }
