@@ -7,8 +7,8 @@ import Physics
 import Testing
 
 /// A fleet of one house at noon on a clear day: the shipped SunSpec inverter and a house meter, on a grid the
-/// test sets (as a feeder model would).
-private func house(settings: Settings = [:]) throws -> (fleet: Fleet, pv: DeviceEmulator, meter: DeviceEmulator) {
+/// test sets (as a feeder model would) or scripts (grid events).
+private func house(settings: Settings = [:], events: [GridEvent] = []) throws -> (fleet: Fleet, pv: DeviceEmulator, meter: DeviceEmulator) {
     let inverter = try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-inverter.yaml")
     let meter = try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-meter.yaml")
     var parameters = DeviceParameters()
@@ -17,7 +17,7 @@ private func house(settings: Settings = [:]) throws -> (fleet: Fleet, pv: Device
     logger.logLevel = .critical
     let fleet = try Fleet([DeviceSpec(name: "h1/pv", house: "h1", profile: inverter, parameters: parameters, port: 0),
                            DeviceSpec(name: "h1/meter", house: "h1", profile: meter, port: 0)],
-                          weather: .clear(), baseLoads: ["h1": BaseLoad(mean: 300)], startTime: 12 * 3600, logger: logger)
+                          weather: .clear(), baseLoads: ["h1": BaseLoad(mean: 300)], startTime: 12 * 3600, gridEvents: events, logger: logger)
     return (fleet, fleet.devices[0].emulator, fleet.devices[1].emulator)
 }
 
@@ -49,7 +49,7 @@ private func run(_ fleet: Fleet, at voltage: Double, for seconds: Int) {
 
 @Suite("Grid support in the emulated inverter (SunSpec 705-708) and the meter's voltage and reactive power")
 struct GridSupportEmulationTests {
-    @Test("The AC voltage registers follow the grid given; at 108 % volt-var absorbs, volt-watt halves the output, and the meter sees both")
+    @Test("The AC voltage registers follow the grid given; at 108 % volt-var absorbs 44 % of rated VA, volt-watt holds 60 %, and the meter sees both")
     func followsTheGrid() throws {
         let (fleet, pv, meter) = try house()
         defer { fleet.stop() }
@@ -58,11 +58,11 @@ struct GridSupportEmulationTests {
         #expect(full > 3000)
         run(fleet, at: 248.4, for: 300)
         #expect(abs(try read(pv, .quantity(.acVoltage)) - 248.4) < 0.05)
-        #expect(abs(try read(pv, .quantity(.reactivePower)) - -968) <= 1)  // -44 % of 2200 var, absorbed
-        #expect(try read(pv, .quantity(.acPower)) <= 2501)                 // volt-watt: 50 % of 5000 W at 108 %
+        #expect(abs(try read(pv, .quantity(.reactivePower)) - -2200) <= 1)  // -44 % of 5000 VA, absorbed
+        #expect(try read(pv, .quantity(.acPower)) <= 3001)                  // volt-watt: 60 % of 5000 W at 108 %
         #expect(try read(pv, .quantity(.inverterStatus)) == 5)              // throttled
         #expect(abs(try read(meter, .quantity(.acVoltage)) - 248.4) < 2)     // the meter's own noise is 0.3 V
-        #expect(abs(try read(meter, .quantity(.reactivePower)) - 968) <= 1)  // drawn from the grid
+        #expect(abs(try read(meter, .quantity(.reactivePower)) - 2200) <= 1)  // drawn from the grid
         run(fleet, at: 230, for: 300)
         #expect(abs(try read(pv, .quantity(.reactivePower))) < 1)
         #expect(try read(pv, .quantity(.acPower)) > 3000)
@@ -92,10 +92,10 @@ struct GridSupportEmulationTests {
         #expect(try read(pv, .quantity(.acPower)) > 3000)
         #expect(try write(pv, .voltWattEnabled, 1) == nil)
         run(fleet, at: 248.4, for: 120)
-        #expect(try read(pv, .quantity(.acPower)) <= 2501)
+        #expect(try read(pv, .quantity(.acPower)) <= 3001)
     }
 
-    @Test("At 112 % the inverter trips within its clearing time: no output, fault status, one trip; it returns 300 s after the voltage is back in band")
+    @Test("At 112 % the inverter trips within its clearing time: no output, fault status, one trip; it enters service 300 s after the voltage is back in band")
     func tripAndReturn() throws {
         let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
         defer { fleet.stop() }
@@ -176,5 +176,129 @@ struct CosimFileTests {
         #expect(feeder.run.assertions.map(\.kind).contains(.voltageRange))
         let plain = try RigLoader.load(file: "\(repository)/Rigs/neighborhood.yaml", profiles: "\(repository)/Profiles")
         #expect(!plain.run.assertions.map(\.kind).contains(.voltageRange))
+    }
+}
+
+/// The inverter's lifetime energy, Wh, read from the physics.
+private func energy(_ pv: DeviceEmulator) -> Double { pv.reading(.lifetimeEnergy) ?? .nan }
+
+@Suite("Device timers run out at their exact simulated times, whatever the step")
+struct DeviceTimingTests {
+    /// 112 % (OV1, 2 s) from 12:00:03 for a minute: stepped in `step` seconds from noon.
+    private func overVoltage(step: Double) throws -> (energized: Double, trips: Double?) {
+        let start = 12 * 3600.0 + 3
+        let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0],
+                                       events: [GridEvent(house: "h1", level: .voltage(1.12), start: start, end: start + 60)])
+        defer { fleet.stop() }
+        let output = try #require(pv.reading(.acPower))
+        let before = energy(pv)
+        for _ in 0..<Int(60 / step) { fleet.step(for: step) }
+        #expect(pv.reading(.acPower) == 0 && pv.reading(.tripped) == 1)
+        // The sun and the output are steady at noon: the energy says how long it energized.
+        return ((energy(pv) - before) * 3600 / output, pv.reading(.trips))
+    }
+
+    @Test("An over-voltage from 12:00:03 trips the inverter 2 s later, at 1-s and 10-s steps alike: it energized 5 s of the minute")
+    func tripClearsAtItsTime() throws {
+        for step in [1.0, 10.0] {
+            let (energized, trips) = try overVoltage(step: step)
+            #expect(abs(energized - 5) <= 0.02, "stepped by \(step) s: energized \(energized) s")
+            #expect(trips == 1)
+        }
+    }
+
+    @Test("After the event the inverter counts down ESDlyRemTms in SunSpec 703 and enters service 300 s later, ramping over 300 s")
+    func entersService() throws {
+        let start = 12 * 3600.0
+        let (fleet, pv, _) = try house(events: [GridEvent(house: "h1", level: .voltage(1.25), start: start, end: start + 10)])
+        defer { fleet.stop() }
+        let available = try #require(pv.reading(.availablePower))
+        fleet.step(for: 10)
+        #expect(pv.reading(.tripped) == 1)
+        fleet.step(for: 100)
+        #expect(try read(pv, .quantity(.enterServiceRemaining)) == 200)
+        fleet.step(for: 200)
+        #expect(pv.reading(.tripped) == 0 && pv.reading(.acPower) == 0)
+        fleet.step(for: 150)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 2500) < 1)  // half of 5 kW, half way up the ramp
+        fleet.step(for: 150)
+        #expect(abs((pv.reading(.acPower) ?? 0) - min(available, 5000)) < 50)
+        #expect(try write(pv, .enterServiceDelaySeconds, 601) == .illegalDataValue)
+        #expect(try write(pv, .enterServicePermitted, 2) == .illegalDataValue)
+    }
+
+    @Test("Stepping 10 s across a trip, a watchdog timeout or a latency leaves a device exactly as stepping to the event and then the rest")
+    func stepsSplitAtEvents() throws {
+        func twin(_ prepare: (DeviceEmulator) throws -> Void, events: [GridEvent] = []) throws -> [(Fleet, DeviceEmulator)] {
+            try (0..<2).map { _ in
+                let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0], events: events)
+                try prepare(pv)
+                return (fleet, pv)
+            }
+        }
+        func compare(_ twins: [(Fleet, DeviceEmulator)], splitAt: Double) {
+            twins[0].1.step(for: 10, site: SiteConditions(weather: Weather(irradiance: 800, outdoorTemperature: 20), voltage: 257.6))
+            twins[1].1.step(for: splitAt, site: SiteConditions(weather: Weather(irradiance: 800, outdoorTemperature: 20), voltage: 257.6))
+            twins[1].1.step(for: 10 - splitAt, site: SiteConditions(weather: Weather(irradiance: 800, outdoorTemperature: 20), voltage: 257.6))
+            for quantity in [Quantity.acPower, .lifetimeEnergy, .tripped, .trips] {
+                #expect(twins[0].1.reading(quantity) == twins[1].1.reading(quantity), "\(quantity)")
+            }
+            #expect(twins[0].1.isOnFallback == twins[1].1.isOnFallback)
+            for (fleet, _) in twins { fleet.stop() }
+        }
+        // OV1 at 112 %: the trip at 2 s.
+        compare(try twin { _ in }, splitAt: 2)
+        // A 20 % limit with a 4-s reversion timer (and OV1 off): the limit reverts at 4 s, after the 1-s latency.
+        compare(try twin { pv throws in
+            for (control, value) in [(Control.tripHighEnabled, 0.0), (.powerLimitRevertSeconds, 3), (.powerLimitPercent, 20), (.powerLimitEnabled, 1)] {
+                #expect(try write(pv, control, value) == nil)
+            }
+        }, splitAt: 4)
+    }
+
+    @Test("A refresh that lands before or at the reversion timeout keeps the limit; one after it comes too late: the fallback happened")
+    func watchdogEdges() throws {
+        // WMaxLimPct 20 % with a 30-s timer, written at noon: in force at 12:00:01 (1-s latency), timing out at 12:00:31.
+        for (refresh, fellBack) in [(29.5, false), (30.0, false), (30.5, true)] {
+            let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
+            defer { fleet.stop() }
+            for (control, value) in [(Control.powerLimitRevertSeconds, 30.0), (.powerLimitPercent, 20), (.powerLimitEnabled, 1)] {
+                #expect(try write(pv, control, value) == nil)
+            }
+            fleet.step(for: refresh)  // the refresh lands 1 s later, at 12:00:00 + refresh + 1
+            #expect(try write(pv, .powerLimitPercent, 20) == nil)
+            var sawFallback = false
+            for _ in 0..<20 {
+                fleet.step(for: 0.25)
+                sawFallback = sawFallback || pv.isOnFallback
+            }
+            #expect(sawFallback == fellBack, "refreshed at +\(refresh) s")
+            #expect(!pv.isOnFallback, "a refresh that arrives after the fallback brings the limit back; the fallback still happened")
+            #expect(abs((pv.reading(.acPower) ?? 0) - 1000) < 1 || fellBack)
+        }
+    }
+
+    @Test("SunSpec enumerations and ranges hold for stored points as for controls; 121's and 705's settings read back as written")
+    func enumerationsAndStores() throws {
+        let (fleet, pv, _) = try house()
+        defer { fleet.stop() }
+        let points = pv.profile.blocks.flatMap(\.points)
+        func writeStored(_ name: String, _ value: Double, after: String? = nil) throws -> ModbusException? {
+            let candidates = points.filter { $0.name == name }
+            let point = try #require(after.flatMap { anchor in candidates.first { $0.address > points.first { $0.name == anchor }!.address } } ?? candidates.first)
+            let words = point.type.encode((value / point.scale).rounded())
+            return pv.respond(to: .write(.holdingRegisters, address: point.address, values: words, isSingle: words.count == 1), unit: 1).exception
+        }
+        #expect(try writeStored("OutPFSet_Ena", 2) == .illegalDataValue)
+        #expect(try writeStored("OutPFSet_Ena", 1) == nil)
+        #expect(try writeStored("VArPct_Mod", 4) == .illegalDataValue)
+        #expect(try writeStored("WMax", 4000) == nil)
+        #expect(try writeStored("VRef", 101, after: "DeptRef_SF") == nil)   // 705's VRef, % of nominal
+        #expect(try writeStored("VRef", 110, after: "DeptRef_SF") == .illegalDataValue)
+        #expect(try write(pv, .voltVarReference, 4) == .illegalDataValue)  // DeptRef: W_MAX_PCT 0 ... VA_MAX_PCT 3
+        #expect(try write(pv, .voltVarReference, 1) == nil)                 // % of VArMax: 44 % of VA is now 19.4 %
+        #expect(try read(pv, .control(.voltVarReference, initial: nil)) == 1)
+        #expect(try write(pv, .voltWattReference, 2) == .illegalDataValue)
+        #expect(try writeStored("DA", 7) == nil)
     }
 }
