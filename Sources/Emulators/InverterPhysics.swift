@@ -30,8 +30,11 @@ struct InverterPhysics: DevicePhysics {
         voltage = profile.rating("nominal-voltage")
         frequency = profile.rating("nominal-frequency")
         mpptCount = max(1, profile.rating("mppt-count"))
-        ratings = GridSupportRatings(ratedPower: model.ratings.ratedPower, apparentPower: profile.rating("rated-apparent-power"),
-                                     reactivePower: profile.rating("rated-reactive-power"))
+        // Unless given, the apparent-power rating is the active one, and the reactive capability Category B's 44 % of it,
+        // so that a rig that scales `rated-power` scales them too.
+        let apparent = profile.ratings["rated-apparent-power"] ?? model.ratings.ratedPower
+        ratings = GridSupportRatings(ratedPower: model.ratings.ratedPower, apparentPower: apparent,
+                                     reactivePower: profile.ratings["rated-reactive-power"] ?? 0.44 * apparent)
         functions = profile.gridSupport
         (gridVoltage, gridFrequency) = (voltage, frequency)
     }

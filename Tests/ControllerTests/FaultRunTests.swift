@@ -1,4 +1,5 @@
 import Bus
+import Emulators
 import Foundation
 @testable import Harness
 import Messages
@@ -155,6 +156,30 @@ struct FaultRunTests {
         #expect(gridBids.filter { !inOutage($0.0) }.allSatisfy { $0.1.bids.contains { $0.side == .sell && $0.price == 0.30 } })
     }
 
+    @Test("Grid events without a feeder: h1 trips once at 112 % and enters service after the delay, h5 absorbs and curtails at 108 %, 50.5 Hz brings every inverter down")
+    func gridEvents() throws {
+        var rig = try RigLoader.load(file: "\(repository)/Rigs/faults/grid-events.yaml", profiles: "\(repository)/Profiles")
+        #expect(rig.run.faults.gridEvents == [GridEvent(house: "h1", level: .voltage(1.12), start: 39603, end: 39663),
+                                              GridEvent(house: "h5", level: .voltage(1.08), start: 43200, end: 45000),
+                                              GridEvent(house: nil, level: .frequency(50.5), start: 46800, end: 47400)])
+        rig.run.duration = 3 * 3600
+        let report = try run(rig)
+        #expect(report.passed, "\(report.table)")
+        let physics = report.record.physics
+        func at(_ time: Double, _ device: String, _ reading: SeriesReading) -> Double {
+            physics.series(device, reading)[physics.times.firstIndex { $0 >= time - 1e-6 }!]
+        }
+        #expect(at(39600, "h1/pv", .tripped) == 0 && at(39610, "h1/pv", .tripped) == 1 && at(39610, "h1/pv", .power) == 0)
+        #expect(at(39960, "h1/pv", .tripped) == 1 && at(39970, "h1/pv", .tripped) == 0)  // 300 s after 11:01:03
+        #expect(abs(at(40110, "h1/pv", .power) - 5 * 147 / 300) < 0.01)  // 147 s up the 300-s ramp of 5 kW, begun at 11:06:03
+        #expect(physics.series("h1/pv", .trips).last == 1 && physics.series("h5/pv", .trips).last == 0)
+        #expect(abs(at(44000, "h5/pv", .reactive) - -2.2) < 0.01 && abs(at(44000, "h5/pv", .power) - 3.0) < 0.01)
+        #expect(abs(at(44000, "h1/pv", .reactive)) < 0.001)
+        let before = at(46790, "h5/pv", .power), during = at(47300, "h5/pv", .power)
+        #expect(abs(during - (before / 5 - (50.5 / 50 - 1 - 0.036 / 60) / 0.05) * 5) < 0.05, "\(before) → \(during)")
+        #expect(report.faults.map(\.label) == ["grid voltage at 112.0 % at h1", "grid voltage at 108.0 % at h5", "grid frequency at 50.50 Hz"])
+    }
+
     @Test("A night outage the battery cannot carry fails balance within its window, naming the battery")
     func outageBlackout() throws {
         // The battery is all but empty when the grid goes.
@@ -178,7 +203,15 @@ struct FaultRunTests {
         ("faults: [{kind: grid-outage, grid-forming: h1/pv, start: \"12:00\"}]\n", "faults[0].grid-forming: expected a battery of the rig (h1/battery)"),
         ("faults:\n  - {kind: grid-outage, grid-forming: h1/battery, start: \"12:00\", duration: 3600}\n  - {kind: grid-outage, grid-forming: h1/battery, start: \"12:30\"}\n",
          "faults[1]: overlaps another grid outage"),
-        ("faults: [{kind: earthquake, start: \"12:00\"}]\n", "faults[0]: a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage"),
+        ("faults: [{kind: earthquake, start: \"12:00\"}]\n", "faults[0]: a fault names a 'device', a 'bus' topic or a 'participant', or is kind grid-outage, grid-voltage or grid-frequency"),
+        ("faults: [{kind: grid-voltage, start: \"12:00\"}]\n", "faults[0]: a grid-voltage event needs 'value': the voltage in % of nominal"),
+        ("faults: [{kind: grid-voltage, value: 250, start: \"12:00\"}]\n", "faults[0].value: expected a voltage in % of nominal, 0...200"),
+        ("faults: [{kind: grid-frequency, value: 0, start: \"12:00\"}]\n", "faults[0].value: expected a frequency in Hz, more than 0 and at most 100"),
+        ("faults: [{kind: grid-voltage, house: h9, value: 110, start: \"12:00\"}]\n", "faults[0].house: expected a house of the rig (h1, h2, h3, h4)"),
+        ("faults: [{kind: grid-frequency, value: 51, code: 4, start: \"12:00\"}]\n", "faults[0].code: 'code' does not apply to a grid-frequency fault"),
+        ("faults: [{kind: grid-voltage, value: 110, start: \"12:00:61\"}]\n", "faults[0].start: expected a time of day as HH:MM"),
+        ("faults:\n  - {kind: grid-voltage, value: 110, start: \"12:00\", duration: 60}\n  - {kind: grid-voltage, house: h2, value: 90, start: \"12:00:30\"}\n",
+         "faults[1]: overlaps the grid-voltage from 12:00: one level at a time"),
         ("faults: [{device: h1/battery, kind: depart, start: \"12:00\"}]\n", "faults[0].kind: depart applies to an EV charger with a 'vehicle'"),
         ("faults: [{device: h2/ev, kind: arrival-soc, value: 120, start: \"00:00\"}]\n", "faults[0].value: expected a state of charge in 0...100 %"),
         ("faults: [{device: h1/pv, kind: reboot, start: \"12:00\"}]\n", "faults[0]: a reboot needs 'duration'"),
