@@ -230,7 +230,7 @@ struct HarnessRunTests {
     }
 
     @Test("Each fault rig states what the controller must do, and the reference controller's verdict shows it does",
-          arguments: ["battery-exception-4", "frozen-inverter", "charger-comms-loss", "lossy-bus", "grid-outage", "field-trace"])
+          arguments: ["battery-exception-4", "frozen-inverter", "charger-comms-loss", "lossy-bus", "grid-outage", "field-trace", "grid-events"])
     func faultRig(name: String) throws {
         let loaded = try RigLoader.load(file: "\(repository)/Rigs/faults/\(name).yaml", profiles: "\(repository)/Profiles")
         #expect(!loaded.faults.isEmpty || !loaded.run.faults.isEmpty || loaded.devices.contains { $0.replay != nil })

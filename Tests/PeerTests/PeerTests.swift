@@ -77,12 +77,19 @@ struct PeerTests {
             return models.mapValues { $0["points"] as? [String: Any] ?? [:] }
         }
         let inverter = try scan("h1/pv")
-        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "705", "706", "707", "708"])
-        // The IEEE 1547 settings as a SunSpec client finds them: the curves' points and the must-trip settings.
+        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "703", "705", "706", "707", "708"])
+        // The IEEE 1547 settings as a SunSpec client finds them: the curves' points in the current definitions'
+        // references (DeptRef 3: % of VA; 0: % of WMax), the must-trip settings, entering service.
         #expect(inverter["705"]?["Ena"] as? Double == 1)
+        #expect(inverter["705"]?["Crv[0].DeptRef"] as? Double == 3)
         #expect(inverter["705"]?["Crv[0].Pt[0].V"] as? Double == 92)
         #expect(inverter["705"]?["Crv[0].Pt[3].Var"] as? Double == -44)
+        #expect(inverter["706"]?["Crv[0].DeptRef"] as? Double == 0)
         #expect(inverter["706"]?["Crv[0].Pt[1].V"] as? Double == 110)
+        #expect(inverter["706"]?["Crv[0].Pt[1].W"] as? Double == 20)
+        #expect(inverter["703"]?["ESDlyTms"] as? Double == 300 && inverter["703"]?["ESRmpTms"] as? Double == 300)
+        #expect(inverter["703"]?["ESVHi"] as? Double == 105 && abs((inverter["703"]?["ESVLo"] as? Double ?? 0) - 91.7) < 1e-9)
+        #expect(inverter["703"]?["ESHzLo"] as? Double == 49.5 && inverter["703"]?["ESDlyRemTms"] as? Double == 0)
         #expect(inverter["707"]?["Crv[0].MustTrip.Pt[0].V"] as? Double == 70)
         #expect(inverter["708"]?["Crv[0].MustTrip.Pt[1].Tms"] as? Double == 0.16)
         #expect(inverter["1"]?["Mn"] as? String == "GridRig")
@@ -103,6 +110,10 @@ struct PeerTests {
         #expect(abs((battery["802"]?["SoC"] as? Double ?? -1) - soc) <= 0.05 + 1e-9)
         #expect(battery["802"]?["W"] as? Double == site.reading("h1/battery", .batteryPower).rounded())
         #expect(battery["120"]?["WHRtg"] as? Double == 10_000)
+        // Mandatory points of the current definitions, and a defined state (4 running, 8 idle).
+        #expect(battery["120"]?["VArRtgQ1"] as? Double == 2200 && abs((battery["120"]?["PFRtgQ1"] as? Double ?? 0) - -0.8) < 1e-9)
+        #expect([4, 8].contains(battery["103"]?["St"] as? Double ?? 0))
+        #expect(battery["802"]?["CellV_SF"] as? Double == -3)
 
         let meter = try scan("pcc/meter")
         #expect(Set(meter.keys) == ["1", "203"])
