@@ -216,11 +216,12 @@ struct Core: Sendable {
                 watchdogDeadline = nil
             }
             // An event of the physics closer than a nanosecond has happened already (it is judged at a step's end).
-            let inPhysics = physics.nextEvent(applied: effective(profile), site: site).flatMap { $0 > 1e-9 ? time + $0 : nil }
+            let applied = effective(profile)
+            let inPhysics = physics.nextEvent(applied: applied, site: site).flatMap { $0 > 1e-9 ? time + $0 : nil }
             let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity, inPhysics ?? .infinity)
             let until = event < end - 1e-9 ? event : end
             guard until > time else { break }
-            physics.step(applied: effective(profile), at: time, for: until - time, site: site)
+            physics.step(applied: applied, at: time, for: until - time, site: site)
             time = until
             if until >= end { break }
         }

@@ -58,8 +58,8 @@ public struct GridOutage: Sendable, Equatable {
 }
 
 /// A scripted disturbance of the grid (docs/FAULTS.md): from `start` until `end` the devices of `house` (of every
-/// house and the PCC when nil) see the voltage at `voltage` per unit of their nominal voltage, or the frequency at
-/// `frequency` Hz, whatever a feeder model gives.
+/// house and the PCC when nil) see the level's voltage (per unit of each device's nominal voltage) or frequency
+/// (Hz), whatever a feeder model gives.
 public struct GridEvent: Sendable, Equatable {
     public enum Level: Sendable, Equatable {
         case voltage(Double)
