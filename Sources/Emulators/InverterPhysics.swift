@@ -10,6 +10,8 @@ struct InverterPhysics: DevicePhysics {
     /// The curves in force: a client writes a curve a point at a time, and a curve whose voltages do not rise
     /// (half rewritten) leaves the last good one in force.
     private var voltVar: Curve?, voltWatt: Curve?
+    /// The grid-support settings last derived, and the applied controls they came from.
+    private var memo: (applied: Settings, settings: GridSupportSettings)?
     private let phases: Double, voltage: Double, frequency: Double, mpptCount: Double
     private let ratings: GridSupportRatings
     /// The grid at the connection in the last step, V and Hz.
@@ -91,9 +93,14 @@ struct InverterPhysics: DevicePhysics {
         state.lifetimeEnergy = counted
     }
 
-    /// The functions as the applied controls set them, among those the product has.
+    /// A control as applied, else its default.
+    private static func value(_ control: Control, in applied: Settings) -> Double { applied[control] ?? defaultSettings[control] ?? 0 }
+
+    /// The functions as the applied controls set them, among those the product has. A step asks twice (for its next
+    /// event, then to advance) with the same settings, which change only when a write lands: the last answer is kept.
     private mutating func gridSupportSettings(_ applied: Settings) -> GridSupportSettings {
-        func value(_ control: Control) -> Double { applied[control] ?? Self.defaultSettings[control] ?? 0 }
+        if let memo, memo.applied == applied { return memo.settings }
+        func value(_ control: Control) -> Double { Self.value(control, in: applied) }
         func on(_ function: GridSupportFunction, _ enabled: Control) -> Bool { functions.contains(function) && value(enabled) != 0 }
         var settings = GridSupportSettings(ratings: ratings)
         let varCurve = Curve(zip([Control.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4], [Control.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4])
@@ -128,6 +135,7 @@ struct InverterPhysics: DevicePhysics {
         settings.enterService.frequency = lowHz...max(lowHz, highHz)
         settings.enterService.delay = value(.enterServiceDelaySeconds)
         settings.enterService.ramp = value(.enterServiceRampSeconds)
+        memo = (applied, settings)
         return settings
     }
 
@@ -184,7 +192,7 @@ struct InverterPhysics: DevicePhysics {
         case .ratedPower: return model.ratings.ratedPower
         case .ratedReactivePower: return ratings.reactivePower
         case .enterServiceRemaining:
-            return support.isTripped ? max(0, (applied[.enterServiceDelaySeconds] ?? Self.defaultSettings[.enterServiceDelaySeconds]!) - support.inBandFor) : 0
+            return support.isTripped ? max(0, Self.value(.enterServiceDelaySeconds, in: applied) - support.inBandFor) : 0
         case .rampRate: return model.ratings.rampRate * 100
         case .trips: return Double(support.trips)
         case .tripped: return support.isTripped ? 1 : 0

@@ -82,9 +82,12 @@ struct PeerTests {
         // references (DeptRef 3: % of VA; 0: % of WMax), the must-trip settings, entering service.
         #expect(inverter["705"]?["Ena"] as? Double == 1)
         #expect(inverter["705"]?["Crv[0].DeptRef"] as? Double == 3)
+        #expect(inverter["705"]?["Crv[0].DeptRef@"] as? String == "VA_MAX_PCT")  // the definition's name for 3
         #expect(inverter["705"]?["Crv[0].Pt[0].V"] as? Double == 92)
         #expect(inverter["705"]?["Crv[0].Pt[3].Var"] as? Double == -44)
         #expect(inverter["706"]?["Crv[0].DeptRef"] as? Double == 0)
+        #expect(inverter["706"]?["Crv[0].DeptRef@"] as? String == "W_MAX_PCT")
+        #expect(inverter["703"]?["ES@"] as? String == "ENABLED")
         #expect(inverter["706"]?["Crv[0].Pt[1].V"] as? Double == 110)
         #expect(inverter["706"]?["Crv[0].Pt[1].W"] as? Double == 20)
         #expect(inverter["703"]?["ESDlyTms"] as? Double == 300 && inverter["703"]?["ESRmpTms"] as? Double == 300)
@@ -112,7 +115,7 @@ struct PeerTests {
         #expect(battery["120"]?["WHRtg"] as? Double == 10_000)
         // Mandatory points of the current definitions, and a defined state (4 running, 8 idle).
         #expect(battery["120"]?["VArRtgQ1"] as? Double == 2200 && abs((battery["120"]?["PFRtgQ1"] as? Double ?? 0) - -0.8) < 1e-9)
-        #expect([4, 8].contains(battery["103"]?["St"] as? Double ?? 0))
+        #expect(["MPPT", "STANDBY"].contains(battery["103"]?["St@"] as? String ?? "none"), "\(battery["103"]?["St"] ?? "none")")
         #expect(battery["802"]?["CellV_SF"] as? Double == -3)
 
         let meter = try scan("pcc/meter")

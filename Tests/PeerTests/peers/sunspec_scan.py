@@ -3,7 +3,8 @@
 Usage: sunspec_scan.py PORT [UNIT]
 Output: {"models": {"<id>": {"error": "...", "points": {"<name>": value}}}}; values are pysunspec2's
 computed values (scale factors applied, unimplemented as null). Points of repeating groups are named by their
-path, e.g. "Crv[0].Pt[3].V" (SunSpec 705) or "Crv[0].MustTrip.Pt[0].V" (708).
+path, e.g. "Crv[0].Pt[3].V" (SunSpec 705) or "Crv[0].MustTrip.Pt[0].V" (708). An enumerated point's value is also
+given by the name pysunspec2's model definition has for it, under the point's name and "@" ("Crv[0].DeptRef@").
 """
 import json
 import sys
@@ -14,6 +15,9 @@ from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP
 def flatten(group, prefix, points):
     for name, point in group.points.items():
         points[prefix + name] = point.cvalue
+        symbols = {symbol["value"]: symbol["name"] for symbol in point.pdef.get("symbols", [])}
+        if point.pdef.get("type", "").startswith("enum") and point.value in symbols:
+            points[prefix + name + "@"] = symbols[point.value]
     for name, inner in group.groups.items():
         if isinstance(inner, list):
             for index, item in enumerate(inner):
