@@ -291,7 +291,7 @@ public struct BusKeyPair: Sendable, Hashable {
     public static func generate() throws(BusError) -> BusKeyPair {
         var publicKey = [CChar](repeating: 0, count: 41), secretKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw .current("zmq_curve_keypair") }
-        return BusKeyPair(publicKey: String(cString: publicKey), secretKey: String(cString: secretKey))
+        return BusKeyPair(publicKey: BusKeyPair.text(publicKey), secretKey: BusKeyPair.text(secretKey))
     }
 
     /// The pair of a secret key, its public half derived; nil if `secretKey` is not 40 Z85 characters.
@@ -299,7 +299,7 @@ public struct BusKeyPair: Sendable, Hashable {
         guard secretKey.utf8.count == 40, BusKeyPair.isZ85(secretKey) else { return nil }
         var publicKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_public(&publicKey, secretKey) == 0 else { return nil }
-        self.init(publicKey: String(cString: publicKey), secretKey: secretKey)
+        self.init(publicKey: BusKeyPair.text(publicKey), secretKey: secretKey)
     }
 
     private init(publicKey: String, secretKey: String) {
@@ -318,7 +318,12 @@ public struct BusKeyPair: Sendable, Hashable {
         guard binary.count == 32 else { return nil }
         var text = [CChar](repeating: 0, count: 41)
         guard zmq_z85_encode(&text, binary, 32) != nil else { return nil }
-        return String(cString: text)
+        return BusKeyPair.text(text)
+    }
+
+    /// A C string libzmq wrote into `buffer`, up to its terminating zero.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -36,7 +36,7 @@ private func read(_ emulator: DeviceEmulator, _ binding: Point.Binding) throws -
 }
 
 private func write(_ emulator: DeviceEmulator, _ control: Control, _ value: Double) throws -> ModbusException? {
-    let point = try emulator.profile.blocks.flatMap(\.points).first { if case .control(control, _) = $0.binding { true } else { false } }
+    let point = emulator.profile.blocks.flatMap(\.points).first { if case .control(control, _) = $0.binding { true } else { false } }
     let target = try #require(point)
     let words = target.type.encode((value / target.scale).rounded())
     return emulator.respond(to: .write(.holdingRegisters, address: target.address, values: words, isSingle: words.count == 1), unit: 1).exception

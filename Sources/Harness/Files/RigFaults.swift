@@ -1,4 +1,4 @@
-public import Bus
+import Bus
 public import Emulators
 import Messages
 import Physics

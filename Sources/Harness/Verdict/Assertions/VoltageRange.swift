@@ -1,3 +1,5 @@
+import Emulators
+
 /// Every house's voltage stays within a band of nominal: ANSI C84.1 range A (95–105 % at the service) by default.
 /// Catches a feeder driven out of range: inverters without (or with mis-set) volt-var and volt-watt on a sunny
 /// weak feeder, or a controller exporting everything at once. Judged on the voltages the feeder model gave,
