@@ -28,7 +28,7 @@ public final class DeviceEmulator: ModbusUnit {
         requested.merge(parameters.settings) { $1 }
         var banks: [UInt8: RegisterBank] = [:]
         for unit in profile.units {
-            banks[unit] = try RegisterBank(blocks: profile.blocks.filter { $0.unit == unit }.map(Self.initialBlock))
+            banks[unit] = try RegisterBank(blocks: profile.blocks.filter { $0.unit == unit }.map { Self.initialBlock($0, requested: requested) })
         }
         let watchdogStartsExpired = profile.watchdog.map { $0.timeoutControl == nil } ?? false
         var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
@@ -39,13 +39,17 @@ public final class DeviceEmulator: ModbusUnit {
         self.core = Mutex(core)
     }
 
-    private static func initialBlock(_ block: PointBlock) -> RegisterBlock {
+    /// A block's registers at the start: constants and stores as the profile has them, the stored curves as the
+    /// curve in force (`requested`), the rest zero until the first refresh.
+    private static func initialBlock(_ block: PointBlock, requested: Settings) -> RegisterBlock {
         var values = [UInt16](repeating: block.fill, count: block.end - Int(block.start))
         for point in block.points {
             let offset = Int(point.address) - Int(block.start)
             let words: [UInt16]
             switch point.binding {
             case .constant(let registers), .stored(let registers): words = registers
+            case .curve(let control?, _, _, _): words = point.type.encode((requested[control] ?? 0) / point.scale)
+            case .curve(nil, _, _, let registers): words = registers
             default: words = [UInt16](repeating: 0, count: point.type.registerCount)
             }
             values.replaceSubrange(offset..<offset + words.count, with: words)
@@ -83,6 +87,7 @@ public final class DeviceEmulator: ModbusUnit {
             core.watchdogDeadline = nil
             core.watchdogExpired = initial.watchdogExpired
             core.shownScaleFactors = [:]
+            core.adoptions = [:]
             core.refresh(layout, profile)
         }
     }
@@ -130,24 +135,32 @@ struct Layout: Sendable {
     let owners: [[Int32]]
     /// Points whose registers change with the physics or with writes.
     let live: [Ref]
+    /// The curves' points in order, by curve model and curve index.
+    let curves: [UInt16: [Int: [Ref]]]
 
     init(_ profile: DeviceProfile) {
         var owners: [[Int32]] = []
         var live: [Ref] = []
+        var curves: [UInt16: [Int: [Ref]]] = [:]
         for (blockIndex, block) in profile.blocks.enumerated() {
             var owner = [Int32](repeating: -1, count: block.end - Int(block.start))
             for (pointIndex, point) in block.points.enumerated() {
                 let offset = Int(point.address) - Int(block.start)
                 for register in offset..<offset + point.type.registerCount { owner[register] = Int32(pointIndex) }
+                let ref = Ref(block: blockIndex, point: pointIndex)
                 switch point.binding {
-                case .quantity, .control: live.append(Ref(block: blockIndex, point: pointIndex))
-                case .constant, .stored: break
+                case .quantity, .control, .adoptResult: live.append(ref)
+                case .curve(let control, let model, let index, _):
+                    curves[model, default: [:]][index, default: []].append(ref)
+                    if control != nil, index == 1 { live.append(ref) }
+                case .constant, .stored, .adoptRequest: break
                 }
             }
             owners.append(owner)
         }
         self.owners = owners
         self.live = live
+        self.curves = curves
     }
 }
 
@@ -175,6 +188,21 @@ struct Core: Sendable {
     var replay: Replay?
     /// The controls the last accepted write set.
     var lastWritten: Settings = [:]
+    /// Each curve model's last adoption: completed (the curve in force from `due`) or failed.
+    var adoptions: [UInt16: Adoption] = [:]
+
+    enum Adoption: Sendable {
+        case completed(due: Double)
+        case failed
+
+        /// SunSpec `AdptCrvRslt` at `time`: 0 IN_PROGRESS, 1 COMPLETED, 2 FAILED.
+        func result(at time: Double) -> Double {
+            switch self {
+            case .completed(let due): due > time + 1e-9 ? 0 : 1
+            case .failed: 2
+            }
+        }
+    }
 
     /// Applied settings with the watchdog's fallback in force while it has expired.
     func effective(_ profile: DeviceProfile) -> Settings {
@@ -214,6 +242,10 @@ struct Core: Sendable {
             if let deadline = watchdogDeadline, deadline <= time + 1e-9 {
                 watchdogExpired = true
                 watchdogDeadline = nil
+                if let watchdog = profile.watchdog, watchdog.reverts {
+                    requested.merge(watchdog.fallback) { _, reverted in reverted }
+                    applied.merge(watchdog.fallback) { _, reverted in reverted }
+                }
             }
             // An event of the physics closer than a nanosecond has happened already (it is judged at a step's end).
             let applied = effective(profile)
@@ -271,8 +303,10 @@ struct Core: Sendable {
                 value = distortions.isEmpty || point.labels != nil ? measured : distortions.reduce(measured) { value, distortion in
                     value.map { distortion.apply($0, quantity: quantity, point: ref.point, time: now) }
                 }
-            case .control(let control, _): value = snapshot.physics.controlValue(control, requested: snapshot.requested) ?? snapshot.requested[control]
-            case .constant, .stored: continue
+            case .control(let control, _), .curve(let control?, _, _, _):
+                value = snapshot.physics.controlValue(control, requested: snapshot.requested) ?? snapshot.requested[control]
+            case .adoptResult(let model): value = snapshot.adoptions[model]?.result(at: now) ?? 1
+            case .constant, .stored, .adoptRequest, .curve(nil, _, _, _): continue
             }
             updates.append((block.unit, block.table, point.address, Self.encode(value, point, scale: snapshot.scale(of: point), order)))
         }
@@ -314,6 +348,7 @@ struct Core: Sendable {
         var tentative = requested
         var changed: Settings = [:]
         var stores: [(address: UInt16, words: ArraySlice<UInt16>)] = []
+        var adoptionRequests: [(model: UInt16, index: Int)] = []
         var index = 0
         while index < values.count {
             let register = Int(address) + index
@@ -326,6 +361,7 @@ struct Core: Sendable {
             index += count
             let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
             guard point.admits(value) else { return .failure(profile.exceptions.outOfRange) }
+            if case .adoptRequest(let model) = point.binding { adoptionRequests.append((model, Int(value))) }
             guard case .control(let control, _) = point.binding else {
                 stores.append((point.address, words))
                 continue
@@ -335,6 +371,15 @@ struct Core: Sendable {
             changed.merge(accepted) { _, new in new }
         }
         for store in stores { _ = banks[unit]?.store(Array(store.words), in: table, at: store.address) }
+        for request in adoptionRequests where request.index > 0 {
+            guard let adopted = adopt(curve: request.index, of: request.model, over: tentative, unit: unit, layout: layout, profile: profile) else {
+                adoptions[request.model] = .failed
+                continue
+            }
+            tentative.merge(adopted) { _, new in new }
+            changed.merge(adopted) { _, new in new }
+            adoptions[request.model] = .completed(due: time + profile.latency)
+        }
         requested = tentative
         lastWritten = changed
         if !changed.isEmpty {
@@ -344,12 +389,41 @@ struct Core: Sendable {
         return .success(())
     }
 
-    /// Puts written settings in force; a re-arming one restarts the watchdog then, not on arrival.
+    /// Adopts curve `index` of curve model `model` if it passes the model's rules (each point within its range, the
+    /// physics' order of points): copies its points onto curve 1's and returns the controls that sets; nil fails the
+    /// adoption and changes nothing. Curve 1 is the one in force: adopting it changes nothing.
+    private mutating func adopt(curve index: Int, of model: UInt16, over settings: Settings, unit: UInt8, layout: Layout,
+                                profile: DeviceProfile) -> Settings? {
+        if index == 1 { return [:] }
+        guard let target = layout.curves[model]?[1], let source = layout.curves[model]?[index], source.count == target.count else { return nil }
+        var adopted: Settings = [:]
+        var copies: [(block: PointBlock, point: Point, words: [UInt16])] = []
+        for (from, to) in zip(source, target) {
+            let block = profile.blocks[from.block], point = block.points[from.point], active = profile.blocks[to.block].points[to.point]
+            guard case .success(let words) = banks[unit]?.read(block.table, at: point.address, count: point.type.registerCount) else { return nil }
+            let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
+            guard point.admits(value) else { return nil }
+            copies.append((profile.blocks[to.block], active, words))
+            guard case .curve(let control?, _, _, _) = active.binding else { continue }
+            guard value.isFinite, let accepted = physics.accept(control, value, requested: settings) else { return nil }
+            adopted.merge(accepted) { _, new in new }
+        }
+        guard physics.acceptsCurves(settings.merging(adopted) { _, new in new }, changing: Set(adopted.keys)) else { return nil }
+        for copy in copies { _ = banks[unit]?.store(copy.words, in: copy.block.table, at: copy.point.address) }
+        return adopted
+    }
+
+    /// Puts written settings in force; a re-arming one restarts the watchdog then, not on arrival. A new timeout for
+    /// a running timer counts from when it is in force (0 cancels the timer); it re-arms nothing that has expired.
     private mutating func apply(_ changed: Settings, profile: DeviceProfile) {
         applied.merge(changed) { _, new in new }
-        guard let watchdog = profile.watchdog, watchdog.rearmedBy.contains(where: { changed[$0] != nil }) else { return }
+        guard let watchdog = profile.watchdog else { return }
         let timeout = watchdog.timeoutControl.map { requested[$0] ?? 0 } ?? watchdog.timeout ?? 0
-        watchdogExpired = false
+        if watchdog.rearmedBy.contains(where: { changed[$0] != nil }) {
+            watchdogExpired = false
+        } else if !(watchdog.timeoutControl.map { changed[$0] != nil && watchdogDeadline != nil } ?? false) {
+            return
+        }
         watchdogDeadline = timeout > 0 ? time + timeout : nil
     }
 }

@@ -63,6 +63,9 @@ protocol DevicePhysics: Sendable {
     /// Checks a write of one control and returns every control it sets (an alias may set others);
     /// nil refuses it as out of range.
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings?
+    /// Whether `settings` make curves the product accepts, judged for the curves `changing` touches (SunSpec curve
+    /// adoption: "conformance checks are conducted when AdptCrvReq is set").
+    func acceptsCurves(_ settings: Settings, changing: Set<Control>) -> Bool
     /// What a control register reads, when it is not simply the value written (an alias).
     func controlValue(_ control: Control, requested: Settings) -> Double?
     /// Seconds from the start of a step until something in the physics changes at once (a protection trip clears,
@@ -81,6 +84,7 @@ protocol DevicePhysics: Sendable {
 extension DevicePhysics {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? { [control: value] }
     func controlValue(_ control: Control, requested: Settings) -> Double? { nil }
+    func acceptsCurves(_ settings: Settings, changing: Set<Control>) -> Bool { true }
     mutating func nextEvent(applied: Settings, site: SiteConditions) -> Double? { nil }
     var netReactive: Double { 0 }
     var nominalVoltage: Double { 230 }

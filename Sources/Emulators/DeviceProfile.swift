@@ -101,12 +101,17 @@ public struct Watchdog: Sendable, Equatable {
     public var rearmedBy: [Control]
     /// Control values in force while the watchdog has expired.
     public var fallback: [Control: Double]
+    /// A SunSpec reversion: on expiry the fallback values replace what was written, so the registers read the
+    /// reverted state (`WMaxLim_Ena` 0). Otherwise (a vendor's comms watchdog, Alfen's safe current) the registers
+    /// keep showing what was written while the fallback is in force.
+    public var reverts: Bool
 
-    public init(timeout: Double? = nil, timeoutControl: Control? = nil, rearmedBy: [Control], fallback: [Control: Double]) {
+    public init(timeout: Double? = nil, timeoutControl: Control? = nil, rearmedBy: [Control], fallback: [Control: Double], reverts: Bool = false) {
         self.timeout = timeout
         self.timeoutControl = timeoutControl
         self.rearmedBy = rearmedBy
         self.fallback = fallback
+        self.reverts = reverts
     }
 }
 
@@ -156,6 +161,15 @@ public struct Point: Sendable {
         case control(Control, initial: Double?)
         /// A setting stored and read back with no effect on the physics (e.g. a vane position).
         case stored(initial: [UInt16])
+        /// A point of curve `index` of the SunSpec curve model `model` (705-708). Curve 1 is the one in force and
+        /// refuses writes; the others are stored. Adopting curve n copies its points onto curve 1's, point by point,
+        /// and a point bound to a control sets it. A point with a control starts as the control's value; one without
+        /// holds `initial`.
+        case curve(Control?, model: UInt16, index: Int, initial: [UInt16])
+        /// A curve model's `AdptCrvReq`: writing a curve's index adopts it (0: no request). It reads back as written.
+        case adoptRequest(model: UInt16)
+        /// A curve model's `AdptCrvRslt`: 0 IN_PROGRESS until the adopted curve is in force, 1 COMPLETED, 2 FAILED.
+        case adoptResult(model: UInt16)
     }
 
     public init(name: String, address: UInt16, type: RegisterType, scale: Double = 1, binding: Binding,
@@ -179,8 +193,9 @@ public struct Point: Sendable {
 
     public var isWritable: Bool {
         switch binding {
-        case .control, .stored: true
-        case .constant, .quantity: false
+        case .control, .stored, .adoptRequest: true
+        case .curve(_, _, let index, _): index != 1
+        case .constant, .quantity, .adoptResult: false
         }
     }
 }

@@ -80,6 +80,23 @@ struct InverterPhysics: DevicePhysics {
         }
     }
 
+    /// SunSpec curve adoption's rules, for the curves an adoption changes: volt-var's voltages rise; volt-watt's rise
+    /// while its power does not; must-trip points lie further from nominal with shorter clearing times.
+    func acceptsCurves(_ settings: Settings, changing: Set<Control>) -> Bool {
+        func value(_ control: Control) -> Double { Self.value(control, in: settings) }
+        func touches(_ controls: [Control]) -> Bool { controls.contains(where: changing.contains) }
+        let voltVar = [Control.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4]
+        if touches(voltVar + [.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4]),
+           !zip(voltVar, voltVar.dropFirst()).allSatisfy({ value($0) < value($1) }) { return false }
+        if touches([.voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2]),
+           !(value(.voltWattV1) < value(.voltWattV2) && value(.voltWattP2) <= value(.voltWattP1)) { return false }
+        if touches([.tripHighV1, .tripHighT1, .tripHighV2, .tripHighT2]),
+           !(value(.tripHighV1) < value(.tripHighV2) && value(.tripHighT2) <= value(.tripHighT1)) { return false }
+        if touches([.tripLowV1, .tripLowT1, .tripLowV2, .tripLowT2]),
+           !(value(.tripLowV2) < value(.tripLowV1) && value(.tripLowT2) <= value(.tripLowT1)) { return false }
+        return true
+    }
+
     var netLoad: Double { -state.acPower }
     var nominalVoltage: Double { voltage }
     /// Reactive power while producing: volt-var injects (drawn negative) or absorbs.

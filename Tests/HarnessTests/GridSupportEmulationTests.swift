@@ -42,6 +42,29 @@ private func write(_ emulator: DeviceEmulator, _ control: Control, _ value: Doub
     return emulator.respond(to: .write(.holdingRegisters, address: target.address, values: words, isSingle: words.count == 1), unit: 1).exception
 }
 
+/// The point `name` of SunSpec model `model` (names repeat across models: AdptCrvReq, V_SF).
+private func point(_ emulator: DeviceEmulator, model: Int, _ name: String) throws -> Point {
+    let points = emulator.profile.blocks.flatMap(\.points)
+    let header = try #require(points.firstIndex { $0.name == "model \(model)" })
+    return try #require(points[(header + 1)...].prefix { !$0.name.hasPrefix("model ") && $0.name != "end" }.first { $0.name == name })
+}
+
+/// Writes `value` (engineering units) to the point, as a client would; the exception if refused.
+private func write(_ emulator: DeviceEmulator, model: Int, _ name: String, _ value: Double) throws -> ModbusException? {
+    let target = try point(emulator, model: model, name)
+    let words = target.type.encode((value / target.scale).rounded())
+    return emulator.respond(to: .write(.holdingRegisters, address: target.address, values: words, isSingle: words.count == 1), unit: 1).exception
+}
+
+private func read(_ emulator: DeviceEmulator, model: Int, _ name: String) throws -> Double {
+    let target = try point(emulator, model: model, name)
+    guard case .values(_, let words) = emulator.respond(to: .read(.holdingRegisters, address: target.address, count: UInt16(target.type.registerCount)), unit: 1) else {
+        Issue.record("no answer at \(target.address)")
+        return .nan
+    }
+    return try #require(target.type.decode(words)) * target.scale
+}
+
 private func run(_ fleet: Fleet, at voltage: Double, for seconds: Int) {
     fleet.setGrid(GridPoint(voltage: voltage), at: "h1")
     for _ in 0..<seconds / 10 { fleet.step(for: 10) }
@@ -68,20 +91,38 @@ struct GridSupportEmulationTests {
         #expect(try read(pv, .quantity(.acPower)) > 3000)
     }
 
-    @Test("A client rewrites the volt-var curve point by point; a half-written curve whose voltages do not rise leaves the last good one in force")
-    func curveWrites() throws {
+    @Test("Curves are adopted, not written in place: curve 1 is read-only, curve 2 is checked when AdptCrvReq names it, FAILED leaves curve 1 in force")
+    func curveAdoption() throws {
         let (fleet, pv, _) = try house()
         defer { fleet.stop() }
         run(fleet, at: 248.4, for: 60)
-        #expect(try read(pv, .quantity(.reactivePower)) < -900)
-        #expect(try write(pv, .voltVarV3, 110) == nil)  // past V4 (108 %): not rising, so not in force yet
+        #expect(try read(pv, .quantity(.reactivePower)) < -2000)
+        #expect(try read(pv, model: 705, "ReadOnly") == 1 && read(pv, model: 705, "Crv2_ReadOnly") == 0)
+        #expect(try write(pv, model: 705, "V3", 110) == .illegalDataAddress)  // curve 1, the one in force, is read-only
+        #expect(try read(pv, model: 705, "Crv2_V4") == 108)                   // curve 2 starts as curve 1
+        #expect(try write(pv, model: 705, "Crv2_V3", 110) == nil)             // past V4 (108 %): the order breaks
+        #expect(try write(pv, model: 705, "AdptCrvReq", 2) == nil)
+        #expect(try read(pv, model: 705, "AdptCrvRslt") == 2)                 // FAILED
         run(fleet, at: 248.4, for: 60)
-        #expect(try read(pv, .quantity(.reactivePower)) < -900)
-        #expect(try read(pv, .control(.voltVarV3, initial: nil)) == 110)  // it reads back as written
-        #expect(try write(pv, .voltVarV4, 115) == nil)  // now 102, 98 → 110, 115: 108 % is in the dead band
+        #expect(try read(pv, model: 705, "V3") == 102 && read(pv, .quantity(.reactivePower)) < -2000)
+        #expect(try write(pv, model: 705, "Crv2_V4", 115) == nil)             // 92, 98, 110, 115: 108 % is in the dead band
+        #expect(try write(pv, model: 705, "Crv2_VRef", 101) == nil)
+        #expect(try write(pv, model: 705, "AdptCrvReq", 2) == nil)
+        #expect(try read(pv, model: 705, "AdptCrvRslt") == 0)                 // IN_PROGRESS for the product's 1-s latency
+        #expect(try read(pv, model: 705, "AdptCrvReq") == 2)
         run(fleet, at: 248.4, for: 60)
+        #expect(try read(pv, model: 705, "AdptCrvRslt") == 1)                 // COMPLETED
+        #expect(try read(pv, model: 705, "V3") == 110 && read(pv, model: 705, "V4") == 115 && read(pv, model: 705, "VRef") == 101)
         #expect(abs(try read(pv, .quantity(.reactivePower))) < 1)
-        #expect(try write(pv, .voltVarV1, 200) == .illegalDataValue)  // outside the point's range
+        #expect(try write(pv, model: 705, "Crv2_V1", 200) == .illegalDataValue)  // outside the point's range
+        #expect(try write(pv, model: 705, "AdptCrvReq", 4) == .illegalDataValue)  // there are 3 curves
+        // Volt-watt (706) and must-trip (707) follow the same rules: power must not rise with voltage, nor a
+        // must-trip time with its distance from nominal.
+        #expect(try write(pv, model: 706, "Crv3_W2", 100) == nil && write(pv, model: 706, "Crv3_W1", 50) == nil)
+        #expect(try write(pv, model: 706, "AdptCrvReq", 3) == nil && read(pv, model: 706, "AdptCrvRslt") == 2)
+        #expect(try write(pv, model: 707, "Crv2_MustTrip_Tms2", 20) == nil)
+        #expect(try write(pv, model: 707, "AdptCrvReq", 2) == nil && read(pv, model: 707, "AdptCrvRslt") == 2)
+        #expect(try read(pv, model: 707, "MustTrip_Tms2") == 0.16)
     }
 
     @Test("Turning volt-watt off (Ena 0) lets the inverter produce in full at 108 %")
@@ -111,13 +152,16 @@ struct GridSupportEmulationTests {
         #expect(pv.reading(.trips) == 1)
     }
 
-    @Test("The trip settings are served in SunSpec 708 and a client can move them: at 112 % with must-trip at 115 % nothing trips")
+    @Test("The trip settings are served in SunSpec 708 and a client can move them by adopting a curve: at 112 % with must-trip at 115 % nothing trips")
     func tripSettings() throws {
         let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
         defer { fleet.stop() }
-        #expect(try read(pv, .control(.tripHighV1, initial: nil)) == 110)
-        #expect(try read(pv, .control(.tripHighT1, initial: nil)) == 2)
-        #expect(try write(pv, .tripHighV1, 115) == nil)
+        #expect(try read(pv, model: 708, "MustTrip_V1") == 110)
+        #expect(try read(pv, model: 708, "MustTrip_Tms1") == 2)
+        #expect(try write(pv, model: 708, "Crv2_MustTrip_V1", 115) == nil)
+        #expect(try write(pv, model: 708, "AdptCrvReq", 2) == nil)
+        fleet.step(for: 1)  // the adopted curve is in force after the product's latency
+        #expect(try read(pv, model: 708, "AdptCrvRslt") == 1 && read(pv, model: 708, "MustTrip_V1") == 115)
         run(fleet, at: 257.6, for: 60)
         #expect(pv.reading(.trips) == 0)
         #expect(try read(pv, .quantity(.acPower)) > 3000)
@@ -136,6 +180,29 @@ struct CosimFileTests {
         #expect(battery.message.contains("only an inverter has grid-support functions"))
         let unknown = try #require(loadError("grid-support: [volt-hertz]\n" + header))
         #expect(unknown.message.contains("expected one of volt-var, volt-watt, voltage-trip"))
+    }
+
+    @Test("Curve points need a SunSpec model, every curve curve 1's points, and a model with curves its adopt request and result", arguments: [
+        ("      - {name: V1, type: uint16, control: volt-var-v1, curve: 1}\n", "curves and their adoption belong inside a SunSpec model"),
+        ("      - {model: 705, length: 3}\n      - {name: R, type: uint16, adopt: request}\n      - {name: S, type: enum16, adopt: result}\n"
+         + "      - {name: V1, type: uint16, control: volt-var-v1, curve: 1}\n", ""),
+        ("      - {model: 705, length: 5}\n      - {name: R, type: uint16, adopt: request}\n      - {name: S, type: enum16, adopt: result}\n"
+         + "      - {name: V1, type: uint16, control: volt-var-v1, curve: 1}\n      - {name: V1b, type: uint32, control: volt-var-v1, curve: 2}\n",
+         "model 705: curve 2 does not have curve 1's points"),
+        ("      - {model: 705, length: 1}\n      - {name: V1, type: uint16, control: volt-var-v1, curve: 1}\n",
+         "model 705 has curves but not both 'adopt: request' (AdptCrvReq) and 'adopt: result' (AdptCrvRslt)"),
+        ("      - {model: 705, length: 1}\n      - {name: V1, type: uint16, value: 3, curve: 2}\n", "a curve's point is a 'control' (the setting it becomes) or a 'store'"),
+        ("      - {model: 705, length: 1}\n      - {name: R, type: uint16, adopt: maybe}\n", "expected request (AdptCrvReq) or result (AdptCrvRslt)"),
+    ])
+    func curveKeys(points: String, message: String) throws {
+        let text = "grid-support: [volt-var]\n" + header + points
+        guard !message.isEmpty else {
+            let profile = try loadProfile(text)
+            #expect(profile.blocks[0].points.contains { if case .curve(.voltVarV1, 705, 1, _) = $0.binding { true } else { false } })
+            return
+        }
+        let error = try #require(loadError(text))
+        #expect(error.message.contains(message), "\(error)")
     }
 
     private func rigError(_ cosim: String, extra: String = "") -> FileError? {
@@ -278,27 +345,79 @@ struct DeviceTimingTests {
         }
     }
 
+    @Test("A rewrite of a running reversion timer restarts it from the write, and 0 cancels it (SunSpec 123 WMaxLimPct_RvrtTms)")
+    func reversionTimerRewritten() throws {
+        // The rewrite is in force at +7 s: 30 s from then is +37 s; a sample each second sees it first at +38 s.
+        for (rewrite, firstSeen) in [(30.0, 38.0), (0, Double.infinity)] {
+            let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
+            defer { fleet.stop() }
+            // 20 % with a 12-s timer, in force at +1 s: it would revert at +13 s.
+            for (control, value) in [(Control.powerLimitRevertSeconds, 12.0), (.powerLimitPercent, 20), (.powerLimitEnabled, 1)] {
+                #expect(try write(pv, control, value) == nil)
+            }
+            fleet.step(for: 6)
+            #expect(try write(pv, .powerLimitRevertSeconds, rewrite) == nil)  // in force at +7 s
+            var reverted: Double?
+            for second in 7..<60 {
+                fleet.step(for: 1)
+                if reverted == nil, pv.isOnFallback { reverted = Double(second) }
+            }
+            #expect((reverted ?? .infinity) == firstSeen, "timer rewritten to \(rewrite) s: reverted by +\(reverted ?? .infinity) s")
+        }
+    }
+
+    @Test("After a reversion the registers read the reverted state: WMaxLim_Ena 0 (123), StorCtl_Mod 0 and the rates at 100 % (124)")
+    func revertedRegisters() throws {
+        let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
+        defer { fleet.stop() }
+        for (control, value) in [(Control.powerLimitRevertSeconds, 10.0), (.powerLimitPercent, 20), (.powerLimitEnabled, 1)] {
+            #expect(try write(pv, control, value) == nil)
+        }
+        fleet.step(for: 5)
+        #expect(try read(pv, .control(.powerLimitEnabled, initial: nil)) == 1)
+        fleet.step(for: 10)
+        #expect(try read(pv, .control(.powerLimitEnabled, initial: nil)) == 0)
+        #expect(try read(pv, .control(.powerLimitPercent, initial: nil)) == 20)  // what is not reverted stays
+        // Control is lost: a new percentage alone limits nothing until the limit is enabled again.
+        #expect(try write(pv, .powerLimitPercent, 20) == nil)
+        fleet.step(for: 20)
+        #expect((pv.reading(.acPower) ?? 0) > 2000)
+        #expect(try write(pv, .powerLimitRevertSeconds, 0) == nil)  // no timer from now on
+        #expect(try write(pv, .powerLimitEnabled, 1) == nil)
+        fleet.step(for: 60)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 1000) < 1 && !pv.isOnFallback)
+
+        let battery = try DeviceEmulator(name: "h1/battery", profile: try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-battery.yaml"),
+                                         parameters: DeviceParameters(initialSoC: 50), time: 12 * 3600)
+        let site = SiteConditions(weather: Weather(irradiance: 800, outdoorTemperature: 20), houseLoad: 500)
+        for (control, value) in [(Control.rateRevertSeconds, 30.0), (.chargeRatePercent, -40), (.dischargeRatePercent, 40), (.storageControlMode, 3)] {
+            #expect(try write(battery, control, value) == nil)
+        }
+        battery.step(for: 20, site: site)
+        #expect(try read(battery, .control(.storageControlMode, initial: nil)) == 3)
+        #expect(abs((battery.reading(.batteryPower) ?? 0) - 2000) < 1)  // forced: 40 % of 5 kW
+        battery.step(for: 20, site: site)
+        #expect(try read(battery, .control(.storageControlMode, initial: nil)) == 0)
+        #expect(try read(battery, .control(.chargeRatePercent, initial: nil)) == 100)
+        #expect(try read(battery, .control(.dischargeRatePercent, initial: nil)) == 100)
+        #expect(battery.isOnFallback)
+    }
+
     @Test("SunSpec enumerations and ranges hold for stored points as for controls; 121's and 705's settings read back as written")
     func enumerationsAndStores() throws {
         let (fleet, pv, _) = try house()
         defer { fleet.stop() }
-        let points = pv.profile.blocks.flatMap(\.points)
-        func writeStored(_ name: String, _ value: Double, after: String? = nil) throws -> ModbusException? {
-            let candidates = points.filter { $0.name == name }
-            let point = try #require(after.flatMap { anchor in candidates.first { $0.address > points.first { $0.name == anchor }!.address } } ?? candidates.first)
-            let words = point.type.encode((value / point.scale).rounded())
-            return pv.respond(to: .write(.holdingRegisters, address: point.address, values: words, isSingle: words.count == 1), unit: 1).exception
-        }
-        #expect(try writeStored("OutPFSet_Ena", 2) == .illegalDataValue)
-        #expect(try writeStored("OutPFSet_Ena", 1) == nil)
-        #expect(try writeStored("VArPct_Mod", 4) == .illegalDataValue)
-        #expect(try writeStored("WMax", 4000) == nil)
-        #expect(try writeStored("VRef", 101, after: "DeptRef_SF") == nil)   // 705's VRef, % of nominal
-        #expect(try writeStored("VRef", 110, after: "DeptRef_SF") == .illegalDataValue)
-        #expect(try write(pv, .voltVarReference, 4) == .illegalDataValue)  // DeptRef: W_MAX_PCT 0 ... VA_MAX_PCT 3
-        #expect(try write(pv, .voltVarReference, 1) == nil)                 // % of VArMax: 44 % of VA is now 19.4 %
-        #expect(try read(pv, .control(.voltVarReference, initial: nil)) == 1)
-        #expect(try write(pv, .voltWattReference, 2) == .illegalDataValue)
-        #expect(try writeStored("DA", 7) == nil)
+        #expect(try write(pv, model: 123, "OutPFSet_Ena", 2) == .illegalDataValue)
+        #expect(try write(pv, model: 123, "OutPFSet_Ena", 1) == nil)
+        #expect(try write(pv, model: 123, "VArPct_Mod", 4) == .illegalDataValue)
+        #expect(try write(pv, model: 121, "WMax", 4000) == nil && read(pv, model: 121, "WMax") == 4000)
+        #expect(try write(pv, model: 705, "Crv2_VRef", 101) == nil)  // % of nominal
+        #expect(try write(pv, model: 705, "Crv2_VRef", 110) == .illegalDataValue)
+        #expect(try write(pv, model: 705, "Crv2_DeptRef", 4) == .illegalDataValue)  // DeptRef: W_MAX_PCT 0 ... VA_MAX_PCT 3
+        #expect(try write(pv, model: 705, "Crv2_DeptRef", 1) == nil)                 // % of VArMax
+        #expect(try write(pv, model: 705, "AdptCrvReq", 2) == nil)
+        #expect(try read(pv, model: 705, "DeptRef") == 1)
+        #expect(try write(pv, model: 706, "Crv2_DeptRef", 2) == .illegalDataValue)
+        #expect(try write(pv, model: 1, "DA", 7) == nil)
     }
 }

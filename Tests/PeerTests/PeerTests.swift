@@ -63,6 +63,33 @@ struct TestSite {
 
 @Suite("Real peers against the emulators", .serialized, .timeLimit(.minutes(2)))
 struct PeerTests {
+    @Test("pysunspec2 writes a volt-var curve into curve 2 and adopts it: IN_PROGRESS, then COMPLETED and in force; a volt-watt curve against the rules FAILS")
+    func pysunspec2AdoptsCurves() throws {
+        let site = try TestSite()
+        defer { site.fleet.stop() }
+        func adopt(_ model: Int, _ index: Int, _ points: [String]) throws -> [String: Any] {
+            let result = try run(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_adopt.py", "\(site.port("h1/pv"))", "\(model)", "\(index)"] + points)
+            #expect(result.status == 0, "pysunspec2 failed: \(result.output)")
+            return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+        }
+        // The definition's curve 1 is read-only (R), the others writable (RW).
+        let voltVar = try adopt(705, 2, ["Pt[0].V=90", "Pt[1].V=97", "Pt[2].V=103", "Pt[3].V=110", "Pt[0].Var=30", "Pt[3].Var=-30", "DeptRef=1"])
+        #expect(voltVar["read_only"] as? [String] == ["R", "RW", "RW"])
+        #expect(voltVar["result"] as? Int == 0)  // IN_PROGRESS until the product's latency has passed
+        site.run(seconds: 2)
+        let scan = try run(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_scan.py", "\(site.port("h1/pv"))"])
+        let models = (try JSONSerialization.jsonObject(with: Data(scan.output.utf8)) as? [String: Any])?["models"] as? [String: [String: Any]]
+        let curves = models?["705"]?["points"] as? [String: Any] ?? [:]
+        #expect(curves["AdptCrvRslt@"] as? String == "COMPLETED")
+        #expect(curves["Crv[0].Pt[3].V"] as? Double == 110 && curves["Crv[0].Pt[0].Var"] as? Double == 30)
+        #expect(curves["Crv[0].DeptRef@"] as? String == "VAR_MAX_PCT")
+        #expect(site.device("h1/pv").emulator.applied(.voltVarV4) == 110 && site.device("h1/pv").emulator.applied(.voltVarReference) == 1)
+        // Volt-watt whose power rises with the voltage breaks the rules: FAILED, curve 1 as it was.
+        let voltWatt = try adopt(706, 3, ["Pt[0].W=20", "Pt[1].W=100"])
+        #expect(voltWatt["result"] as? Int == 2)
+        #expect(site.device("h1/pv").emulator.applied(.voltWattP2) == 20)
+    }
+
     @Test("pysunspec2 scans the inverter, battery and meter and reads values consistent with the physics")
     func pysunspec2Scans() throws {
         let site = try TestSite()

@@ -52,7 +52,7 @@ public enum ProfileLoader {
         let controls = kind.controls
         func control(_ value: YAMLValue) throws(FileError) -> Control { try Self.control(value, of: kind) }
         if let watchdog = keys["watchdog"] {
-            let entries = try watchdog.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback"])
+            let entries = try watchdog.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback", "reverts"])
             var result = Watchdog(rearmedBy: [], fallback: [:])
             if let timeout = entries["timeout"] { result.timeout = try seconds(timeout) }
             if let timeoutControl = entries["timeout-control"] { result.timeoutControl = try control(timeoutControl) }
@@ -66,6 +66,7 @@ public enum ProfileLoader {
             guard let fallback = entries["fallback"] else { throw watchdog.error("missing key 'fallback'") }
             let fallbackKeys = try fallback.mapping(allowed: controls.map(\.rawValue).sorted())
             for (key, value) in fallbackKeys { result.fallback[Control(rawValue: key)!] = try value.double() }
+            result.reverts = try entries["reverts"]?.bool() ?? false
             profile.watchdog = result
         }
         var blocks: [PointBlock] = []
@@ -76,7 +77,10 @@ public enum ProfileLoader {
         try checkBlocksApart(blocks, values: try keys["blocks"]!.list())
         for function in GridSupportFunction.allCases where !profile.gridSupport.contains(function) {
             let bound = blocks.flatMap(\.points).compactMap { point -> Control? in
-                if case .control(let control, _) = point.binding, function.controls.contains(control) { control } else { nil }
+                switch point.binding {
+                case .control(let control, _), .curve(let control?, _, _, _): function.controls.contains(control) ? control : nil
+                default: nil
+                }
             }
             if let control = bound.first {
                 throw (keys["grid-support"] ?? keys["blocks"]!).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
@@ -120,7 +124,7 @@ public enum ProfileLoader {
     ]
 
     private static let pointKeys = ["name", "address", "type", "size", "value", "quantity", "control", "store", "unimplemented",
-                                    "sf", "range", "allowed", "labels", "initial", "model", "length"]
+                                    "sf", "range", "allowed", "labels", "initial", "model", "length", "curve", "adopt"]
 
     private static func block(_ value: YAMLValue, kind: DeviceKind, defaultUnit: UInt8) throws(FileError) -> PointBlock {
         let keys = try value.mapping(allowed: ["unit", "table", "start", "fill", "points"])
@@ -146,7 +150,7 @@ public enum ProfileLoader {
         var cursor = Int(block.start)
         var scope = 0
         var names: Set<String> = []
-        var openModel: (id: String, declared: Int, bodyStart: Int, value: YAMLValue)?
+        var openModel: (id: UInt16, declared: Int, bodyStart: Int, value: YAMLValue)?
         func closeModel() throws(FileError) {
             guard let model = openModel else { return }
             let actual = cursor - model.bodyStart
@@ -172,23 +176,52 @@ public enum ProfileLoader {
                 block.points.append(Point(name: "model \(id)", address: address, type: .uint32,
                                           binding: .constant([UInt16(id), UInt16(length)])))
                 cursor += 2
-                openModel = (String(id), length, cursor, entry)
+                openModel = (UInt16(id), length, cursor, entry)
                 continue
             }
-            let point = try point(entry, fields: fields, kind: kind, cursor: &cursor, scaleFactors: scaleFactors[scope], block: block)
+            let point = try point(entry, fields: fields, kind: kind, cursor: &cursor, scaleFactors: scaleFactors[scope], block: block,
+                                  model: openModel?.id)
             guard names.insert(point.name).inserted else {
                 throw fields["name"]!.error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
             }
             block.points.append(point)
         }
         try closeModel()
+        try checkCurves(block.points, value: pointsValue)
         guard cursor <= 65536 else { throw pointsValue.error("points run past address 65535") }
         guard !block.points.isEmpty else { throw pointsValue.expected("at least one point") }
         return block
     }
 
+    /// One point; `model` is the SunSpec model it lies in, for curve points and adoption.
+    /// Every curve of a curve model has curve 1's shape (adoption copies point by point), and a model with curves
+    /// has its adopt request and result.
+    private static func checkCurves(_ points: [Point], value: YAMLValue) throws(FileError) {
+        var curves: [UInt16: [Int: [Point]]] = [:]
+        var adoption: [UInt16: Set<String>] = [:]
+        for point in points {
+            switch point.binding {
+            case .curve(_, let model, let index, _): curves[model, default: [:]][index, default: []].append(point)
+            case .adoptRequest(let model): adoption[model, default: []].insert("request")
+            case .adoptResult(let model): adoption[model, default: []].insert("result")
+            default: continue
+            }
+        }
+        for (model, indexed) in curves.sorted(by: { $0.key < $1.key }) {
+            guard let active = indexed[1] else { throw value.error("model \(model) has curves but no curve 1, the one in force") }
+            for (index, curve) in indexed.sorted(by: { $0.key < $1.key }) where index != 1 {
+                guard curve.count == active.count, zip(curve, active).allSatisfy({ $0.type == $1.type }) else {
+                    throw value.error("model \(model): curve \(index) does not have curve 1's points (\(curve.count) against \(active.count), of the same types)")
+                }
+            }
+            guard adoption[model] == ["request", "result"] else {
+                throw value.error("model \(model) has curves but not both 'adopt: request' (AdptCrvReq) and 'adopt: result' (AdptCrvRslt)")
+            }
+        }
+    }
+
     private static func point(_ entry: YAMLValue, fields: [String: YAMLValue], kind: DeviceKind, cursor: inout Int,
-                              scaleFactors: [String: Int], block: PointBlock) throws(FileError) -> Point {
+                              scaleFactors: [String: Int], block: PointBlock, model: UInt16?) throws(FileError) -> Point {
         guard let nameValue = fields["name"] else { throw entry.error("missing key 'name'") }
         let name = try nameValue.string()
         guard let typeValue = fields["type"] else { throw entry.error("missing key 'type'") }
@@ -227,8 +260,13 @@ public enum ProfileLoader {
             }
         }
 
-        let sources = ["value", "quantity", "control", "store", "unimplemented"].filter { fields[$0] != nil }
-        guard sources.count <= 1 else { throw entry.error("expected one of value, quantity, control, store, unimplemented; found \(sources.joined(separator: " and "))") }
+        let sources = ["value", "quantity", "control", "store", "unimplemented", "adopt"].filter { fields[$0] != nil }
+        guard sources.count <= 1 else {
+            throw entry.error("expected one of value, quantity, control, store, unimplemented, adopt; found \(sources.joined(separator: " and "))")
+        }
+        if fields["curve"] != nil || fields["adopt"] != nil, model == nil {
+            throw (fields["curve"] ?? fields["adopt"]!).error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
+        }
         let binding: Point.Binding
         switch sources.first {
         case "value":
@@ -247,9 +285,26 @@ public enum ProfileLoader {
         case "control":
             let control = try control(fields["control"]!, of: kind)
             let initial = try fields["initial"].map { v throws(FileError) in try v.double() }
-            binding = .control(control, initial: initial)
+            if let curve = fields["curve"], let model {
+                guard initial == nil else { throw fields["initial"]!.error("a curve starts as the control's value; 'initial' does not apply") }
+                binding = .curve(control, model: model, index: try curve.int(in: 1...32), initial: [])
+            } else {
+                binding = .control(control, initial: initial)
+            }
+        case "adopt":
+            let role = fields["adopt"]!
+            switch (try role.string(), model) {
+            case ("request", let model?): binding = .adoptRequest(model: model)
+            case ("result", let model?): binding = .adoptResult(model: model)
+            default: throw role.expected("request (AdptCrvReq) or result (AdptCrvRslt)")
+            }
         case "store":
-            binding = .stored(initial: registerType.encode(try fields["store"]!.double() / scale))
+            let initial = registerType.encode(try fields["store"]!.double() / scale)
+            if let curve = fields["curve"], let model {
+                binding = .curve(nil, model: model, index: try curve.int(in: 1...32), initial: initial)
+            } else {
+                binding = .stored(initial: initial)
+            }
         case "unimplemented":
             guard try fields["unimplemented"]!.bool() else { throw fields["unimplemented"]!.expected("true") }
             binding = .constant(registerType.encode(bitPattern: unimplemented))
@@ -277,8 +332,11 @@ public enum ProfileLoader {
             point.labels = texts
         }
         if fields["initial"] != nil, !sources.contains("control") { throw fields["initial"]!.error("'initial' needs a 'control' point") }
+        if let curve = fields["curve"], !sources.contains("control"), !sources.contains("store") {
+            throw curve.error("a curve's point is a 'control' (the setting it becomes) or a 'store'")
+        }
         if (fields["range"] != nil || fields["allowed"] != nil), !point.isWritable {
-            throw entry.error("'range' and 'allowed' limit writes: they need a 'control' or 'store' point")
+            throw entry.error("'range' and 'allowed' limit writes: they need a 'control', 'store', stored curve or adopt-request point")
         }
         return point
     }
