@@ -88,6 +88,7 @@ public final class DeviceEmulator: ModbusUnit {
             core.watchdogExpired = initial.watchdogExpired
             core.shownScaleFactors = [:]
             core.adoptions = [:]
+            core.reversions = [:]
             core.refresh(layout, profile)
         }
     }
@@ -137,11 +138,15 @@ struct Layout: Sendable {
     let live: [Ref]
     /// The curves' points in order, by curve model and curve index.
     let curves: [UInt16: [Int: [Ref]]]
+    /// Each curve model's adoption and reversion points, and the unit id its curves answer on.
+    let adoption: [UInt16: [CurveAdoption: Ref]]
+    let curveUnits: [UInt16: UInt8]
 
     init(_ profile: DeviceProfile) {
         var owners: [[Int32]] = []
         var live: [Ref] = []
         var curves: [UInt16: [Int: [Ref]]] = [:]
+        var adoption: [UInt16: [CurveAdoption: Ref]] = [:], curveUnits: [UInt16: UInt8] = [:]
         for (blockIndex, block) in profile.blocks.enumerated() {
             var owner = [Int32](repeating: -1, count: block.end - Int(block.start))
             for (pointIndex, point) in block.points.enumerated() {
@@ -149,11 +154,15 @@ struct Layout: Sendable {
                 for register in offset..<offset + point.type.registerCount { owner[register] = Int32(pointIndex) }
                 let ref = Ref(block: blockIndex, point: pointIndex)
                 switch point.binding {
-                case .quantity, .control, .adoptResult: live.append(ref)
+                case .quantity, .control: live.append(ref)
+                case .adoption(let role, let model):
+                    adoption[model, default: [:]][role] = ref
+                    if !role.isWritable { live.append(ref) }
                 case .curve(let control, let model, let index, _):
                     curves[model, default: [:]][index, default: []].append(ref)
+                    curveUnits[model] = block.unit
                     if control != nil, index == 1 { live.append(ref) }
-                case .constant, .stored, .adoptRequest: break
+                case .constant, .stored: break
                 }
             }
             owners.append(owner)
@@ -161,6 +170,8 @@ struct Layout: Sendable {
         self.owners = owners
         self.live = live
         self.curves = curves
+        self.adoption = adoption
+        self.curveUnits = curveUnits
     }
 }
 
@@ -190,6 +201,8 @@ struct Core: Sendable {
     var lastWritten: Settings = [:]
     /// Each curve model's last adoption: completed (the curve in force from `due`) or failed.
     var adoptions: [UInt16: Adoption] = [:]
+    /// When each curve model with a running reversion timer reverts to its `RvrtCrv`.
+    var reversions: [UInt16: Double] = [:]
 
     enum Adoption: Sendable {
         case completed(due: Double)
@@ -226,8 +239,9 @@ struct Core: Sendable {
         }
     }
 
-    /// Advances `seconds`, splitting the step where a written setting falls due, the watchdog expires or the physics
-    /// has an event (a trip), so that every timer runs out at its exact time, not at the end of the step holding it.
+    /// Advances `seconds`, splitting the step where a written setting falls due, the watchdog or a curve's reversion
+    /// timer expires or the physics has an event (a trip), so that every timer runs out at its exact time, not at the
+    /// end of the step holding it.
     mutating func step(for seconds: Double, site: SiteConditions, layout: Layout, profile: DeviceProfile) {
         // The registers are encoded when a client next asks (most steps see no request); a freeze that begins now
         // holds what they showed before it, so they are encoded first.
@@ -239,6 +253,7 @@ struct Core: Sendable {
             let due = pending.filter { $0.due <= time + 1e-9 }
             pending.removeAll { $0.due <= time + 1e-9 }
             for change in due { apply(change.settings, profile: profile) }
+            for (model, deadline) in reversions where deadline <= time + 1e-9 { revert(model, layout: layout, profile: profile) }
             if let deadline = watchdogDeadline, deadline <= time + 1e-9 {
                 watchdogExpired = true
                 watchdogDeadline = nil
@@ -250,7 +265,8 @@ struct Core: Sendable {
             // An event of the physics closer than a nanosecond has happened already (it is judged at a step's end).
             let applied = effective(profile)
             let inPhysics = physics.nextEvent(applied: applied, site: site).flatMap { $0 > 1e-9 ? time + $0 : nil }
-            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity, inPhysics ?? .infinity)
+            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity, inPhysics ?? .infinity,
+                            reversions.values.min() ?? .infinity)
             let until = event < end - 1e-9 ? event : end
             guard until > time else { break }
             physics.step(applied: applied, at: time, for: until - time, site: site)
@@ -305,8 +321,9 @@ struct Core: Sendable {
                 }
             case .control(let control, _), .curve(let control?, _, _, _):
                 value = snapshot.physics.controlValue(control, requested: snapshot.requested) ?? snapshot.requested[control]
-            case .adoptResult(let model): value = snapshot.adoptions[model]?.result(at: now) ?? 1
-            case .constant, .stored, .adoptRequest, .curve(nil, _, _, _): continue
+            case .adoption(.result, let model): value = snapshot.adoptions[model]?.result(at: now) ?? 1
+            case .adoption(.revertRemaining, let model): value = snapshot.reversions[model].map { max(0, $0 - now) } ?? 0
+            case .constant, .stored, .adoption, .curve(nil, _, _, _): continue
             }
             updates.append((block.unit, block.table, point.address, Self.encode(value, point, scale: snapshot.scale(of: point), order)))
         }
@@ -348,7 +365,7 @@ struct Core: Sendable {
         var tentative = requested
         var changed: Settings = [:]
         var stores: [(address: UInt16, words: ArraySlice<UInt16>)] = []
-        var adoptionRequests: [(model: UInt16, index: Int)] = []
+        var adoptionRequests: [(model: UInt16, index: Int)] = [], newReversionTimes: [UInt16] = []
         var index = 0
         while index < values.count {
             let register = Int(address) + index
@@ -361,7 +378,11 @@ struct Core: Sendable {
             index += count
             let value = (point.type.decode(words, order: profile.wordOrder) ?? .nan) * scale(of: point)
             guard point.admits(value) else { return .failure(profile.exceptions.outOfRange) }
-            if case .adoptRequest(let model) = point.binding { adoptionRequests.append((model, Int(value))) }
+            switch point.binding {
+            case .adoption(.request, let model): adoptionRequests.append((model, Int(value)))
+            case .adoption(.revertSeconds, let model): newReversionTimes.append(model)
+            default: break
+            }
             guard case .control(let control, _) = point.binding else {
                 stores.append((point.address, words))
                 continue
@@ -379,6 +400,12 @@ struct Core: Sendable {
             tentative.merge(adopted) { _, new in new }
             changed.merge(adopted) { _, new in new }
             adoptions[request.model] = .completed(due: time + profile.latency)
+            let timer = reversion(of: request.model, layout: layout, profile: profile)
+            reversions[request.model] = timer.seconds > 0 && request.index != timer.curve ? time + profile.latency + timer.seconds : nil
+        }
+        for model in newReversionTimes where reversions[model] != nil {
+            let seconds = reversion(of: model, layout: layout, profile: profile).seconds
+            reversions[model] = seconds > 0 ? time + profile.latency + seconds : nil
         }
         requested = tentative
         lastWritten = changed
@@ -411,6 +438,32 @@ struct Core: Sendable {
         guard physics.acceptsCurves(settings.merging(adopted) { _, new in new }, changing: Set(adopted.keys)) else { return nil }
         for copy in copies { _ = banks[unit]?.store(copy.words, in: copy.block.table, at: copy.point.address) }
         return adopted
+    }
+
+    /// A curve model's `RvrtTms` and `RvrtCrv` as written (0 and 0 for a model without reversion).
+    private func reversion(of model: UInt16, layout: Layout, profile: DeviceProfile) -> (seconds: Double, curve: Int) {
+        func value(_ role: CurveAdoption) -> Double {
+            guard let ref = layout.adoption[model]?[role] else { return 0 }
+            let block = profile.blocks[ref.block], point = block.points[ref.point]
+            guard case .success(let words) = banks[block.unit]?.read(block.table, at: point.address, count: point.type.registerCount) else { return 0 }
+            return (point.type.decode(words, order: profile.wordOrder) ?? 0) * scale(of: point)
+        }
+        return (value(.revertSeconds), Int(value(.revertCurve)))
+    }
+
+    /// A curve model's reversion timer has run out: it adopts its `RvrtCrv` at once (a curve that fails the rules
+    /// leaves the one in force, and the result reads FAILED).
+    private mutating func revert(_ model: UInt16, layout: Layout, profile: DeviceProfile) {
+        reversions[model] = nil
+        let curve = reversion(of: model, layout: layout, profile: profile).curve
+        guard curve > 0, let unit = layout.curveUnits[model] else { return }
+        guard let adopted = adopt(curve: curve, of: model, over: requested, unit: unit, layout: layout, profile: profile) else {
+            adoptions[model] = .failed
+            return
+        }
+        requested.merge(adopted) { _, new in new }
+        applied.merge(adopted) { _, new in new }
+        adoptions[model] = .completed(due: time)
     }
 
     /// Puts written settings in force; a re-arming one restarts the watchdog then, not on arrival. A new timeout for

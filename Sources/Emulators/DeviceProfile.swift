@@ -135,6 +135,23 @@ public struct PointBlock: Sendable {
     public var end: Int { points.map { Int($0.address) + $0.type.registerCount }.max() ?? Int(start) }
 }
 
+/// The points by which a client adopts a curve of a SunSpec curve model (705-708) and has it revert.
+public enum CurveAdoption: String, Sendable, CaseIterable {
+    /// `AdptCrvReq`: writing a curve's index adopts it (0: no request); it reads back as written.
+    case request
+    /// `AdptCrvRslt`: 0 IN_PROGRESS until the adopted curve is in force, 1 COMPLETED, 2 FAILED.
+    case result
+    /// `RvrtTms`: seconds after an adoption (from when it is in force) at which the model adopts `RvrtCrv` again;
+    /// 0 never. A rewrite while the timer runs restarts it, 0 cancels it.
+    case revertSeconds = "revert-seconds"
+    /// `RvrtRem`: seconds left on that timer (0 when none runs).
+    case revertRemaining = "revert-remaining"
+    /// `RvrtCrv`: the curve the model reverts to.
+    case revertCurve = "revert-curve"
+
+    var isWritable: Bool { self == .request || self == .revertSeconds || self == .revertCurve }
+}
+
 /// One named value of the map: where it is, how it is encoded, and what it shows or controls.
 public struct Point: Sendable {
     public var name: String
@@ -166,10 +183,8 @@ public struct Point: Sendable {
         /// and a point bound to a control sets it. A point with a control starts as the control's value; one without
         /// holds `initial`.
         case curve(Control?, model: UInt16, index: Int, initial: [UInt16])
-        /// A curve model's `AdptCrvReq`: writing a curve's index adopts it (0: no request). It reads back as written.
-        case adoptRequest(model: UInt16)
-        /// A curve model's `AdptCrvRslt`: 0 IN_PROGRESS until the adopted curve is in force, 1 COMPLETED, 2 FAILED.
-        case adoptResult(model: UInt16)
+        /// One of a curve model's adoption and reversion points.
+        case adoption(CurveAdoption, model: UInt16)
     }
 
     public init(name: String, address: UInt16, type: RegisterType, scale: Double = 1, binding: Binding,
@@ -193,9 +208,10 @@ public struct Point: Sendable {
 
     public var isWritable: Bool {
         switch binding {
-        case .control, .stored, .adoptRequest: true
+        case .control, .stored: true
+        case .adoption(let role, _): role.isWritable
         case .curve(_, _, let index, _): index != 1
-        case .constant, .quantity, .adoptResult: false
+        case .constant, .quantity: false
         }
     }
 }

@@ -125,6 +125,27 @@ struct GridSupportEmulationTests {
         #expect(try read(pv, model: 707, "MustTrip_Tms2") == 0.16)
     }
 
+    @Test("An adopted curve with RvrtTms reverts to RvrtCrv when the timer runs out; RvrtRem counts down; RvrtTms 0 cancels the timer")
+    func curveReversion() throws {
+        for cancel in [false, true] {
+            let (fleet, pv, _) = try house()
+            defer { fleet.stop() }
+            // Curve 2 moves the dead band past 108 %; curve 3 keeps Category B's. Revert to curve 3 after 60 s.
+            for (name, value) in [("Crv2_V3", 110.0), ("Crv2_V4", 115), ("RvrtCrv", 3), ("RvrtTms", 60), ("AdptCrvReq", 2)] {
+                #expect(try write(pv, model: 705, name, value) == nil, "\(name)")
+            }
+            run(fleet, at: 248.4, for: 30)  // in force from +1 s: it reverts at +61 s
+            #expect(abs(try read(pv, .quantity(.reactivePower))) < 1)
+            #expect(try read(pv, model: 705, "RvrtRem") == 31)
+            if cancel { #expect(try write(pv, model: 705, "RvrtTms", 0) == nil) }
+            run(fleet, at: 248.4, for: 40)
+            #expect(try read(pv, model: 705, "V3") == (cancel ? 110 : 102), "cancelled: \(cancel)")
+            #expect(try read(pv, model: 705, "RvrtRem") == 0 && read(pv, model: 705, "AdptCrvRslt") == 1)
+            let reactive = try read(pv, .quantity(.reactivePower))
+            #expect(cancel ? abs(reactive) < 1 : reactive < -1980, "\(reactive) var")  // 9 s back on curve 3: past 90 % of -2200
+        }
+    }
+
     @Test("Turning volt-watt off (Ena 0) lets the inverter produce in full at 108 %")
     func voltWattOff() throws {
         let (fleet, pv, _) = try house(settings: [.voltWattEnabled: 0])
@@ -192,7 +213,7 @@ struct CosimFileTests {
         ("      - {model: 705, length: 1}\n      - {name: V1, type: uint16, control: volt-var-v1, curve: 1}\n",
          "model 705 has curves but not both 'adopt: request' (AdptCrvReq) and 'adopt: result' (AdptCrvRslt)"),
         ("      - {model: 705, length: 1}\n      - {name: V1, type: uint16, value: 3, curve: 2}\n", "a curve's point is a 'control' (the setting it becomes) or a 'store'"),
-        ("      - {model: 705, length: 1}\n      - {name: R, type: uint16, adopt: maybe}\n", "expected request (AdptCrvReq) or result (AdptCrvRslt)"),
+        ("      - {model: 705, length: 1}\n      - {name: R, type: uint16, adopt: maybe}\n", "expected request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms)"),
     ])
     func curveKeys(points: String, message: String) throws {
         let text = "grid-support: [volt-var]\n" + header + points

@@ -198,12 +198,11 @@ public enum ProfileLoader {
     /// has its adopt request and result.
     private static func checkCurves(_ points: [Point], value: YAMLValue) throws(FileError) {
         var curves: [UInt16: [Int: [Point]]] = [:]
-        var adoption: [UInt16: Set<String>] = [:]
+        var adoption: [UInt16: Set<CurveAdoption>] = [:]
         for point in points {
             switch point.binding {
             case .curve(_, let model, let index, _): curves[model, default: [:]][index, default: []].append(point)
-            case .adoptRequest(let model): adoption[model, default: []].insert("request")
-            case .adoptResult(let model): adoption[model, default: []].insert("result")
+            case .adoption(let role, let model): adoption[model, default: []].insert(role)
             default: continue
             }
         }
@@ -214,8 +213,12 @@ public enum ProfileLoader {
                     throw value.error("model \(model): curve \(index) does not have curve 1's points (\(curve.count) against \(active.count), of the same types)")
                 }
             }
-            guard adoption[model] == ["request", "result"] else {
+            guard let roles = adoption[model], roles.isSuperset(of: [.request, .result]) else {
                 throw value.error("model \(model) has curves but not both 'adopt: request' (AdptCrvReq) and 'adopt: result' (AdptCrvRslt)")
+            }
+            let reversion: Set<CurveAdoption> = [.revertSeconds, .revertRemaining, .revertCurve]
+            guard roles.isDisjoint(with: reversion) || roles.isSuperset(of: reversion) else {
+                throw value.error("model \(model): reversion needs all of 'adopt: revert-seconds', 'revert-remaining' and 'revert-curve'")
             }
         }
     }
@@ -293,11 +296,10 @@ public enum ProfileLoader {
             }
         case "adopt":
             let role = fields["adopt"]!
-            switch (try role.string(), model) {
-            case ("request", let model?): binding = .adoptRequest(model: model)
-            case ("result", let model?): binding = .adoptResult(model: model)
-            default: throw role.expected("request (AdptCrvReq) or result (AdptCrvRslt)")
+            guard let adoption = CurveAdoption(rawValue: try role.string()), let model else {
+                throw role.expected("request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms), revert-remaining (RvrtRem) or revert-curve (RvrtCrv)")
             }
+            binding = .adoption(adoption, model: model)
         case "store":
             let initial = registerType.encode(try fields["store"]!.double() / scale)
             if let curve = fields["curve"], let model {
