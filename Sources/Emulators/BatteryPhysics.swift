@@ -73,6 +73,8 @@ struct BatteryPhysics: DevicePhysics {
         case .dcPower: return state.power
         case .rampRate: return ratings.rampRate / ratings.maxChargePower * 100
         case .inverterStatus: return Double((state.power == 0 ? InverterStatus.standby : .mppt).rawValue)  // 103 St: idle or running
+        case .derOn, .gridConnected: return 1
+        case .derInverterState: return state.power == 0 ? 1 : 3  // 701 InvSt: sleeping or running
         default: return acReading(quantity, power: state.power, voltage: acVoltage, phases: phases, frequency: frequency)
         }
     }

@@ -128,7 +128,12 @@ func acReading(_ quantity: Quantity, power: Double, reactive: Double = 0, voltag
     switch quantity {
     case .apparentPower: return apparent
     case .reactivePower: return reactive
-    case .powerFactor: return apparent > 0 ? 100 * abs(power) / apparent * (reactive * power < 0 ? -1 : 1) : 100
+    case .powerFactor, .powerFactorRatio:
+        let factor = apparent > 0 ? abs(power) / apparent * (reactive * power < 0 ? -1 : 1) : 1
+        return quantity == .powerFactor ? 100 * factor : factor
+    case .phaseActivePower: return power / max(phases, 1)
+    case .phaseApparentPower: return apparent / max(phases, 1)
+    case .phaseReactivePower: return reactive / max(phases, 1)
     case .acCurrent: return apparent / max(voltage, 1)
     case .phaseCurrent: return apparent / max(voltage, 1) / max(phases, 1)
     case .acVoltage: return voltage

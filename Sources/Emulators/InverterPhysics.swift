@@ -208,6 +208,16 @@ struct InverterPhysics: DevicePhysics {
         case .inverterStatus: return Double(state.status.rawValue)
         case .ratedPower: return model.ratings.ratedPower
         case .ratedReactivePower: return ratings.reactivePower
+        case .ratedApparentPower: return ratings.apparentPower
+        case .derOn: return (applied[.connect] ?? 1) != 0 && !support.isTripped ? 1 : 0
+        case .gridConnected: return support.isTripped ? 0 : 1
+        case .derInverterState:
+            switch state.status {
+            case .off, .fault: return 0
+            case .sleeping, .standby: return 1
+            case .mppt: return 3
+            case .throttled: return 4
+            }
         case .enterServiceRemaining:
             return support.isTripped ? max(0, Self.value(.enterServiceDelaySeconds, in: applied) - support.inBandFor) : 0
         case .rampRate: return model.ratings.rampRate * 100

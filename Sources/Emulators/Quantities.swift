@@ -13,6 +13,10 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case apparentPower = "apparent-power" // VA
     case reactivePower = "reactive-power" // var
     case powerFactor = "power-factor"    // %, signed
+    case powerFactorRatio = "power-factor-ratio" // the power factor as a fraction, signed (SunSpec 701 PF)
+    case phaseActivePower = "phase-active-power" // W per phase, the AC power shared over the phases
+    case phaseApparentPower = "phase-apparent-power" // VA per phase
+    case phaseReactivePower = "phase-reactive-power" // var per phase
     case lifetimeEnergy = "lifetime-energy" // Wh produced
     case dcPower = "dc-power"            // W
     case dcVoltage = "dc-voltage"        // V
@@ -23,6 +27,10 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case inverterStatus = "inverter-status" // SunSpec St
     case ratedPower = "rated-power"      // W (WRtg/WMax)
     case ratedReactivePower = "rated-reactive-power" // var the inverter may inject or absorb (VArMaxQ1)
+    case ratedApparentPower = "rated-apparent-power" // VA (VAMax)
+    case derOn = "der-on"                // 1 while the DER is in service (connected, not tripped), else 0 (SunSpec 701 St)
+    case gridConnected = "grid-connected" // 1 while connected to the grid (not tripped), else 0 (SunSpec 701 ConnSt)
+    case derInverterState = "der-inverter-state" // SunSpec 701 InvSt: 0 off, 1 sleeping, 3 running, 4 throttled
     case trips                           // over- and under-voltage trips since the start
     case tripped                         // 1 while tripped (ceased to energize) until it enters service again
     case enterServiceRemaining = "enter-service-remaining" // s left of the enter-service delay while tripped

@@ -94,8 +94,8 @@ struct PeerTests {
     func sunspecConformance() throws {
         let site = try TestSite()
         defer { site.fleet.stop() }
-        // At least this many implemented points are checked on each (291, 90 and 24 today).
-        for (device, least) in [("h1/pv", 250), ("h1/battery", 80), ("pcc/meter", 20)] {
+        // At least this many implemented points are checked on each (362, 168 and 24 today).
+        for (device, least) in [("h1/pv", 350), ("h1/battery", 160), ("pcc/meter", 20)] {
             let result = try run(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_conformance.py", "\(site.port(device))"])
             #expect(result.status == 0, "pysunspec2 failed: \(result.output)")
             let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
@@ -119,7 +119,12 @@ struct PeerTests {
             return models.mapValues { $0["points"] as? [String: Any] ?? [:] }
         }
         let inverter = try scan("h1/pv")
-        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "703", "705", "706", "707", "708"])
+        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "701", "702", "703", "705", "706", "707", "708"])
+        // IEEE 1547-2018's DER information model: measurements that agree with 103, and the capacity.
+        #expect(inverter["701"]?["W"] as? Double == site.reading("h1/pv", .acPower).rounded() && inverter["701"]?["St@"] as? String == "ON")
+        #expect(inverter["701"]?["InvSt@"] as? String == "RUNNING" && inverter["701"]?["ConnSt@"] as? String == "CONNECTED")
+        #expect(inverter["702"]?["WMaxRtg"] as? Double == 5000 && inverter["702"]?["VarMaxInjRtg"] as? Double == 2200)
+        #expect(inverter["702"]?["NorOpCatRtg@"] as? String == "CAT_B" && inverter["702"]?["AbnOpCatRtg@"] as? String == "CAT_2")
         // The IEEE 1547 settings as a SunSpec client finds them: the curves' points in the current definitions'
         // references (DeptRef 3: % of VA; 0: % of WMax), the must-trip settings, entering service.
         #expect(inverter["705"]?["Ena"] as? Double == 1)
@@ -149,7 +154,9 @@ struct PeerTests {
         #expect(inverter["123"]?["WMaxLim_Ena"] as? Double == 0)
 
         let battery = try scan("h1/battery")
-        #expect(Set(battery.keys) == ["1", "103", "120", "124", "802"])
+        #expect(Set(battery.keys) == ["1", "103", "120", "124", "802", "701", "702"])
+        #expect(battery["701"]?["W"] as? Double == site.reading("h1/battery", .batteryPower).rounded())
+        #expect(battery["702"]?["WChaRteMaxRtg"] as? Double == 5000)
         let soc = site.reading("h1/battery", .stateOfCharge)
         #expect(abs((battery["124"]?["ChaState"] as? Double ?? -1) - soc) <= 0.005 + 1e-9)
         #expect(abs((battery["802"]?["SoC"] as? Double ?? -1) - soc) <= 0.05 + 1e-9)
