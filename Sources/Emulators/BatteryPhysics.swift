@@ -27,7 +27,13 @@ struct BatteryPhysics: DevicePhysics {
     static let defaultSettings: Settings = [
         .storageControlMode: 0, .chargeRatePercent: 100, .dischargeRatePercent: 100, .rateRevertSeconds: 0,
         .chargePowerLimit: .nan, .minimumReservePercent: 0, .gridCharging: 1,
-    ]
+        .powerLimitEnabled: 0, .powerLimitPercent: 100, .powerLimitRevertSeconds: 0,
+    ].merging(acControlDefaults) { $1 }
+
+    /// `WSetMod` takes 0 (% of the rated power) or 1 (W).
+    func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? {
+        control == .fixedPowerMode && !(value == 0 || value == 1) ? nil : [control: value]
+    }
 
     var netLoad: Double { -state.power }
 
@@ -40,12 +46,21 @@ struct BatteryPhysics: DevicePhysics {
         return min(low, high)...max(low, high)
     }
 
+    /// 704's fixed active power, when enabled, sets the power whatever 124's window; 704's power limit (of the rated
+    /// power, as 702 `WMaxRtg` shows it) caps discharging.
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions) {
-        let allowed = window(applied)
-        var target = min(max(site.houseLoad, allowed.lowerBound), allowed.upperBound)
-        if target < 0, (applied[.gridCharging] ?? 1) == 0 {
-            target = max(target, min(0, site.houseLoad))  // PV surplus only
+        let rated = model.ratings.maxDischargePower
+        var target: Double
+        if let fixed = Self.fixedPower(applied, rated: rated) {
+            target = fixed
+        } else {
+            let allowed = window(applied)
+            target = min(max(site.houseLoad, allowed.lowerBound), allowed.upperBound)
+            if target < 0, (applied[.gridCharging] ?? 1) == 0 {
+                target = max(target, min(0, site.houseLoad))  // PV surplus only
+            }
         }
+        if (applied[.powerLimitEnabled] ?? 0) != 0 { target = min(target, (applied[.powerLimitPercent] ?? 100) / 100 * rated) }
         let reserve = max(applied[.minimumReservePercent] ?? 0, model.ratings.minimumSoC * 100)
         if target > 0, state.stateOfCharge(model.ratings) * 100 <= reserve { target = 0 }
         state = model.step(state, toward: target, for: seconds)
@@ -59,6 +74,7 @@ struct BatteryPhysics: DevicePhysics {
         case .stateOfCharge: return state.stateOfCharge(ratings) * 100
         case .chargeStatus: return Double(model.chargeStatus(state).rawValue)
         case .capacity: return ratings.capacity
+        case .storedEnergy: return state.stored
         case .capacityAh: return ratings.capacity / ratings.nominalVoltage
         case .availableAh: return max(0, state.stored - ratings.minimumSoC * ratings.capacity) / ratings.nominalVoltage
         case .maxChargePower, .ratedPower: return ratings.maxChargePower
@@ -66,6 +82,7 @@ struct BatteryPhysics: DevicePhysics {
         case .minimumSoC: return ratings.minimumSoC * 100
         case .maximumSoC: return ratings.maximumSoC * 100
         case .forcedPower:
+            if let fixed = Self.fixedPower(applied, rated: ratings.maxDischargePower) { return fixed }
             let allowed = window(applied)
             return allowed.lowerBound > 0 ? allowed.lowerBound : allowed.upperBound < 0 ? allowed.upperBound : 0
         case .batteryVoltage, .dcVoltage: return ratings.nominalVoltage * (0.9 + 0.2 * state.stateOfCharge(ratings))

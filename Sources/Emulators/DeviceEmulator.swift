@@ -30,11 +30,12 @@ public final class DeviceEmulator: ModbusUnit {
         for unit in profile.units {
             banks[unit] = try RegisterBank(blocks: profile.blocks.filter { $0.unit == unit }.map { Self.initialBlock($0, requested: requested) })
         }
-        let watchdogStartsExpired = profile.watchdog.map { $0.timeoutControl == nil } ?? false
+        // A fixed-timeout watchdog (a vendor's) holds its fallback until the first re-arming write.
+        let expired = profile.timers.map { $0.timeoutControl == nil }
         var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
-                        requested: requested, applied: requested, startTime: time, time: time, watchdogExpired: watchdogStartsExpired)
+                        requested: requested, applied: requested, startTime: time, time: time, deadlines: expired.map { _ in nil }, expired: expired)
         core.replay = replay
-        core.initial = (requested, banks, watchdogStartsExpired)
+        core.initial = (requested, banks, expired)
         core.refresh(layout, profile)
         self.core = Mutex(core)
     }
@@ -84,8 +85,8 @@ public final class DeviceEmulator: ModbusUnit {
             core.applied = initial.requested
             core.banks = initial.banks
             core.pending = []
-            core.watchdogDeadline = nil
-            core.watchdogExpired = initial.watchdogExpired
+            core.deadlines = initial.expired.map { _ in nil }
+            core.expired = initial.expired
             core.shownScaleFactors = [:]
             core.adoptions = [:]
             core.reversions = [:]
@@ -110,7 +111,7 @@ public final class DeviceEmulator: ModbusUnit {
     public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
 
     /// Whether the device runs on its comms-loss fallback now: its watchdog expired without a re-arming write.
-    public var isOnFallback: Bool { core.withLock { $0.watchdogExpired && profile.watchdog != nil } }
+    public var isOnFallback: Bool { core.withLock { profile.watchdog != nil && $0.expired[0] } }
 
     /// The controls the last accepted write set, in the physics' units after the profile's scaling.
     public var lastWritten: Settings { core.withLock { $0.lastWritten } }
@@ -154,7 +155,7 @@ struct Layout: Sendable {
                 for register in offset..<offset + point.type.registerCount { owner[register] = Int32(pointIndex) }
                 let ref = Ref(block: blockIndex, point: pointIndex)
                 switch point.binding {
-                case .quantity, .control: live.append(ref)
+                case .quantity, .control, .remaining: live.append(ref)
                 case .adoption(let role, let model):
                     adoption[model, default: [:]][role] = ref
                     if !role.isWritable { live.append(ref) }
@@ -184,8 +185,9 @@ struct Core: Sendable {
     var pending: [(due: Double, settings: Settings)] = []
     let startTime: Double
     var time: Double
-    var watchdogDeadline: Double? = nil
-    var watchdogExpired: Bool
+    /// Per timer of the profile (`DeviceProfile.timers`, the watchdog first): when it runs out, and whether it has.
+    var deadlines: [Double?]
+    var expired: [Bool]
     var effects = FaultEffects()
     var isGridForming = false
     /// Whether the physics moved since the registers were last encoded, and whether the registers were frozen at
@@ -195,7 +197,7 @@ struct Core: Sendable {
     /// Scale-factor exponents as the registers last showed them.
     var shownScaleFactors: [String: Int] = [:]
     /// The settings and registers the device starts with, which a reboot restores.
-    var initial: (requested: Settings, banks: [UInt8: RegisterBank], watchdogExpired: Bool)?
+    var initial: (requested: Settings, banks: [UInt8: RegisterBank], expired: [Bool])?
     var replay: Replay?
     /// The controls the last accepted write set.
     var lastWritten: Settings = [:]
@@ -217,10 +219,13 @@ struct Core: Sendable {
         }
     }
 
-    /// Applied settings with the watchdog's fallback in force while it has expired.
+    /// Applied settings with the fallback of every expired timer in force (a reverting one put its fallback into the
+    /// settings themselves when it ran out).
     func effective(_ profile: DeviceProfile) -> Settings {
         var settings = applied
-        if watchdogExpired, let watchdog = profile.watchdog { settings.merge(watchdog.fallback) { _, fallback in fallback } }
+        for (timer, expired) in zip(profile.timers, expired) where expired && !timer.reverts {
+            settings.merge(timer.fallbackValues(in: applied)) { _, fallback in fallback }
+        }
         if effects.isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
         if isGridForming { settings.merge(BatteryPhysics.defaultSettings) { _, own in own } }
         return settings
@@ -234,7 +239,7 @@ struct Core: Sendable {
         switch quantity {
         case .uptime: return time - startTime
         case .heartbeat: return (time - startTime).rounded(.down).truncatingRemainder(dividingBy: 65536)
-        case .watchdogRemaining: return watchdogDeadline.map { max(0, $0 - time) } ?? 0
+        case .watchdogRemaining: return deadlines.first.flatMap { $0 }.map { max(0, $0 - time) } ?? 0
         default: return physics.reading(quantity, requested: requested, applied: applied)
         }
     }
@@ -254,18 +259,20 @@ struct Core: Sendable {
             pending.removeAll { $0.due <= time + 1e-9 }
             for change in due { apply(change.settings, profile: profile) }
             for (model, deadline) in reversions where deadline <= time + 1e-9 { revert(model, layout: layout, profile: profile) }
-            if let deadline = watchdogDeadline, deadline <= time + 1e-9 {
-                watchdogExpired = true
-                watchdogDeadline = nil
-                if let watchdog = profile.watchdog, watchdog.reverts {
-                    requested.merge(watchdog.fallback) { _, reverted in reverted }
-                    applied.merge(watchdog.fallback) { _, reverted in reverted }
+            for (index, timer) in profile.timers.enumerated() {
+                guard let deadline = deadlines[index], deadline <= time + 1e-9 else { continue }
+                expired[index] = true
+                deadlines[index] = nil
+                if timer.reverts {
+                    let reverted = timer.fallbackValues(in: applied)
+                    requested.merge(reverted) { _, value in value }
+                    applied.merge(reverted) { _, value in value }
                 }
             }
             // An event of the physics closer than a nanosecond has happened already (it is judged at a step's end).
             let applied = effective(profile)
             let inPhysics = physics.nextEvent(applied: applied, site: site).flatMap { $0 > 1e-9 ? time + $0 : nil }
-            let event = min(pending.map(\.due).min() ?? .infinity, watchdogDeadline ?? .infinity, inPhysics ?? .infinity,
+            let event = min(pending.map(\.due).min() ?? .infinity, deadlines.compactMap { $0 }.min() ?? .infinity, inPhysics ?? .infinity,
                             reversions.values.min() ?? .infinity)
             let until = event < end - 1e-9 ? event : end
             guard until > time else { break }
@@ -323,6 +330,9 @@ struct Core: Sendable {
                 value = snapshot.physics.controlValue(control, requested: snapshot.requested) ?? snapshot.requested[control]
             case .adoption(.result, let model): value = snapshot.adoptions[model]?.result(at: now) ?? 1
             case .adoption(.revertRemaining, let model): value = snapshot.reversions[model].map { max(0, $0 - now) } ?? 0
+            case .remaining(let control):
+                let index = profile.timers.firstIndex { $0.timeoutControl == control }
+                value = index.flatMap { snapshot.deadlines[$0] }.map { max(0, $0 - now) } ?? 0
             case .constant, .stored, .adoption, .curve(nil, _, _, _): continue
             }
             updates.append((block.unit, block.table, point.address, Self.encode(value, point, scale: snapshot.scale(of: point), order)))
@@ -466,17 +476,18 @@ struct Core: Sendable {
         adoptions[model] = .completed(due: time)
     }
 
-    /// Puts written settings in force; a re-arming one restarts the watchdog then, not on arrival. A new timeout for
+    /// Puts written settings in force; a re-arming one restarts its timer then, not on arrival. A new timeout for
     /// a running timer counts from when it is in force (0 cancels the timer); it re-arms nothing that has expired.
     private mutating func apply(_ changed: Settings, profile: DeviceProfile) {
         applied.merge(changed) { _, new in new }
-        guard let watchdog = profile.watchdog else { return }
-        let timeout = watchdog.timeoutControl.map { requested[$0] ?? 0 } ?? watchdog.timeout ?? 0
-        if watchdog.rearmedBy.contains(where: { changed[$0] != nil }) {
-            watchdogExpired = false
-        } else if !(watchdog.timeoutControl.map { changed[$0] != nil && watchdogDeadline != nil } ?? false) {
-            return
+        for (index, timer) in profile.timers.enumerated() {
+            let timeout = timer.timeoutControl.map { requested[$0] ?? 0 } ?? timer.timeout ?? 0
+            if timer.rearmedBy.contains(where: { changed[$0] != nil }) {
+                expired[index] = false
+            } else if !(timer.timeoutControl.map { changed[$0] != nil && deadlines[index] != nil } ?? false) {
+                continue
+            }
+            deadlines[index] = timeout > 0 ? time + timeout : nil
         }
-        watchdogDeadline = timeout > 0 ? time + timeout : nil
     }
 }

@@ -172,3 +172,18 @@ extension Array {
         Dictionary(uniqueKeysWithValues: map { ($0.name, base[keyPath: $0.field] / $0.factor) })
     }
 }
+
+/// SunSpec 704's controls an inverter and a battery share: what the power limit reverts to, and fixed active power.
+extension DevicePhysics {
+    static var acControlDefaults: Settings {
+        [.powerLimitRevertEnabled: 0, .powerLimitRevertPercent: 100, .fixedPowerEnabled: 0, .fixedPowerMode: 0, .fixedPower: 0,
+         .fixedPowerPercent: 0, .fixedPowerRevertSeconds: 0, .fixedPowerRevertEnabled: 0, .fixedPowerRevert: 0, .fixedPowerRevertPercent: 0]
+    }
+
+    /// The fixed active power in force, W (+ produced or discharged), when it is enabled: `WSetMod` 0 takes
+    /// `WSetPct` of `rated`, 1 takes `WSet`.
+    static func fixedPower(_ applied: Settings, rated: Double) -> Double? {
+        guard (applied[.fixedPowerEnabled] ?? 0) != 0 else { return nil }
+        return (applied[.fixedPowerMode] ?? 0) == 1 ? applied[.fixedPower] ?? 0 : (applied[.fixedPowerPercent] ?? 0) / 100 * rated
+    }
+}

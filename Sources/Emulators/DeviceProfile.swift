@@ -21,6 +21,8 @@ public struct DeviceProfile: Sendable {
     /// Dead time between a control write and the physics seeing it, simulated seconds.
     public var latency: Double
     public var watchdog: Watchdog?
+    /// Further SunSpec reversion timers, one per control that has its own (704's fixed W, fixed var, power factors).
+    public var reversions: [Watchdog] = []
     public var exceptions: ExceptionPolicy
     public var blocks: [PointBlock]
     /// The IEEE 1547 voltage responses the product has (an inverter's; none by default).
@@ -45,6 +47,9 @@ public struct DeviceProfile: Sendable {
 
     /// Every unit id the profile answers on.
     public var units: [UInt8] { Array(Set(blocks.map(\.unit))).sorted() }
+
+    /// The watchdog first, then the reversion timers: the order `Core` keeps their state in.
+    public var timers: [Watchdog] { (watchdog.map { [$0] } ?? []) + reversions }
 
     /// Whether the product trips on voltage or frequency (IEEE 1547 must-trip).
     public var hasTrips: Bool { !gridSupport.isDisjoint(with: [.voltageTrip, .frequencyTrip]) }
@@ -100,13 +105,33 @@ public struct Watchdog: Sendable, Equatable {
     /// Writes to these controls restart the countdown.
     public var rearmedBy: [Control]
     /// Control values in force while the watchdog has expired.
-    public var fallback: [Control: Double]
+    public var fallback: [Control: Fallback]
     /// A SunSpec reversion: on expiry the fallback values replace what was written, so the registers read the
     /// reverted state (`WMaxLim_Ena` 0). Otherwise (a vendor's comms watchdog, Alfen's safe current) the registers
     /// keep showing what was written while the fallback is in force.
     public var reverts: Bool
 
-    public init(timeout: Double? = nil, timeoutControl: Control? = nil, rearmedBy: [Control], fallback: [Control: Double], reverts: Bool = false) {
+    /// A value a control falls back to: fixed, or whatever another control holds (SunSpec 704's `WMaxLimPctRvrt`,
+    /// `WSetEnaRvrt`: the client writes what the control reverts to).
+    public enum Fallback: Sendable, Equatable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+        case value(Double)
+        case control(Control)
+
+        public init(floatLiteral value: Double) { self = .value(value) }
+        public init(integerLiteral value: Int) { self = .value(Double(value)) }
+
+        func value(in settings: Settings) -> Double {
+            switch self {
+            case .value(let value): value
+            case .control(let control): settings[control] ?? .nan
+            }
+        }
+    }
+
+    /// The fallback values, reading the controls they name from `settings`.
+    func fallbackValues(in settings: Settings) -> Settings { fallback.mapValues { $0.value(in: settings) } }
+
+    public init(timeout: Double? = nil, timeoutControl: Control? = nil, rearmedBy: [Control], fallback: [Control: Fallback], reverts: Bool = false) {
         self.timeout = timeout
         self.timeoutControl = timeoutControl
         self.rearmedBy = rearmedBy
@@ -185,6 +210,9 @@ public struct Point: Sendable {
         case curve(Control?, model: UInt16, index: Int, initial: [UInt16])
         /// One of a curve model's adoption and reversion points.
         case adoption(CurveAdoption, model: UInt16)
+        /// Seconds left on the watchdog or reversion timer whose timeout the control holds (SunSpec 704 `*RvrtRem`;
+        /// 0 when it does not run).
+        case remaining(Control)
     }
 
     public init(name: String, address: UInt16, type: RegisterType, scale: Double = 1, binding: Binding,
@@ -211,7 +239,7 @@ public struct Point: Sendable {
         case .control, .stored: true
         case .adoption(let role, _): role.isWritable
         case .curve(_, _, let index, _): index != 1
-        case .constant, .quantity: false
+        case .constant, .quantity, .remaining: false
         }
     }
 }

@@ -46,6 +46,12 @@ struct InverterPhysics: DevicePhysics {
     /// a control point replaces one.
     static let defaultSettings: Settings = {
         var settings: Settings = [.connect: 1, .powerLimitPercent: 100, .powerLimitEnabled: 0, .powerLimitRevertSeconds: 0, .powerLimitRampSeconds: 0]
+        settings.merge(Self.acControlDefaults) { $1 }
+        settings.merge([.fixedVarEnabled: 0, .fixedVarMode: 3, .fixedVar: 0, .fixedVarPercent: 0, .fixedVarRevertSeconds: 0, .fixedVarRevertEnabled: 0,
+                        .fixedVarRevert: 0, .fixedVarRevertPercent: 0]) { $1 }
+        for (enabled, factor, excitation, seconds, revertEnabled, revert, revertExcitation) in Self.powerFactorControls {
+            settings.merge([enabled: 0, factor: 1, excitation: 0, seconds: 0, revertEnabled: 0, revert: 1, revertExcitation: 0]) { $1 }
+        }
         let standard = GridSupportSettings.standard(GridSupportRatings(ratedPower: 1, apparentPower: 1, reactivePower: 1))
         for (index, point) in (standard.voltVar?.points ?? []).enumerated() {
             settings[[.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4][index]] = point.x * 100
@@ -71,13 +77,25 @@ struct InverterPhysics: DevicePhysics {
         return settings
     }()
 
-    /// Volt-var's and the curves' references take only the values their SunSpec enumerations define.
+    /// SunSpec 704's power factor controls, per direction: enable, factor, excitation, reversion seconds, and what
+    /// each reverts to.
+    static let powerFactorControls: [(Control, Control, Control, Control, Control, Control, Control)] = [
+        (.pfInjectEnabled, .pfInject, .pfInjectExcitation, .pfInjectRevertSeconds, .pfInjectRevertEnabled, .pfInjectRevert, .pfInjectRevertExcitation),
+        (.pfAbsorbEnabled, .pfAbsorb, .pfAbsorbExcitation, .pfAbsorbRevertSeconds, .pfAbsorbRevertEnabled, .pfAbsorbRevert, .pfAbsorbRevertExcitation),
+    ]
+
+    /// Enumerations take only the values SunSpec defines; a power factor lies in (0, 1].
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? {
-        switch control {
-        case .voltVarReference: ReactiveReference(rawValue: Int(value)) != nil && value.rounded() == value ? [control: value] : nil
-        case .voltWattReference: ActiveReference(rawValue: Int(value)) != nil && value.rounded() == value ? [control: value] : nil
-        default: [control: value]
+        let whole = value.rounded() == value
+        let valid = switch control {
+        case .voltVarReference: whole && ReactiveReference(rawValue: Int(value)) != nil
+        case .voltWattReference: whole && ActiveReference(rawValue: Int(value)) != nil
+        case .fixedVarMode: whole && (0...4).contains(value)
+        case .fixedPowerMode, .pfInjectExcitation, .pfAbsorbExcitation, .pfInjectRevertExcitation, .pfAbsorbRevertExcitation: whole && (0...1).contains(value)
+        case .pfInject, .pfAbsorb, .pfInjectRevert, .pfAbsorbRevert: value > 0 && value <= 1
+        default: true
         }
+        return valid ? [control: value] : nil
     }
 
     /// SunSpec curve adoption's rules, for the curves an adoption changes: volt-var's voltages rise; volt-watt's rise
@@ -143,6 +161,7 @@ struct InverterPhysics: DevicePhysics {
             settings.trips += [TripSetting(.underVoltage, limit: value(.tripLowV1) / 100, seconds: value(.tripLowT1)),
                                TripSetting(.underVoltage, limit: value(.tripLowV2) / 100, seconds: value(.tripLowT2))]
         }
+        settings.reactiveMode = reactiveMode(value)
         if functions.contains(.frequencyTrip) { settings.trips += GridSupportSettings.standardFrequencyTrips }
         if functions.contains(.frequencyDroop) { settings.frequencyDroop = FrequencyDroop() }
         settings.enterService.isPermitted = value(.enterServicePermitted) != 0
@@ -154,6 +173,20 @@ struct InverterPhysics: DevicePhysics {
         settings.enterService.ramp = value(.enterServiceRampSeconds)
         memo = (applied, settings)
         return settings
+    }
+
+    /// SunSpec 704's constant var, else its constant power factor, in place of volt-var while enabled.
+    private func reactiveMode(_ value: (Control) -> Double) -> ReactiveMode? {
+        if value(.fixedVarEnabled) != 0 {
+            let mode = Int(value(.fixedVarMode))
+            // VarSetMod 0-3 are ReactiveReference's percentages; 4 is var, a share of the rated power in watts' number.
+            return mode == 4 ? .constant(share: value(.fixedVar) / ratings.ratedPower, of: .ratedPower)
+                : .constant(share: value(.fixedVarPercent) / 100, of: ReactiveReference(rawValue: mode) ?? .ratedApparentPower)
+        }
+        let factors = Self.powerFactorControls.map { enabled, factor, excitation, _, _, _, _ in
+            value(enabled) != 0 ? PowerFactor(value(factor), overExcited: value(excitation) == 0) : nil
+        }
+        return factors.contains { $0 != nil } ? .powerFactor(injecting: factors[0], absorbing: factors[1]) : nil
     }
 
     private func grid(_ site: SiteConditions) -> GridConditions {
@@ -181,11 +214,12 @@ struct InverterPhysics: DevicePhysics {
         let limited = (applied[.powerLimitEnabled] ?? 0) != 0
         let ceiling = site.solarShare < 1 ? site.solarShare * state.availablePower : nil  // frequency-watt on an island
         let written = limited ? (applied[.powerLimitPercent] ?? 100) / 100 * rated : nil
+        let fixed = Self.fixedPower(applied, rated: rated).map { max(0, $0) }  // a PV inverter cannot draw to meet it
         // The grid-support ceiling, and what the apparent-power rating leaves beside volt-var's reactive power.
         let reactive = support.reactive * ratings.apparentPower, supportCeiling = support.powerCeiling(settings)
         let supported = supportCeiling < 1 || reactive != 0
             ? min(supportCeiling * rated, max(0, ratings.apparentPower * ratings.apparentPower - reactive * reactive).squareRoot()) : nil
-        let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0, powerLimit: [written, ceiling, supported].compactMap { $0 }.min(),
+        let setpoint = PVInverterSetpoint(isConnected: (applied[.connect] ?? 1) != 0, powerLimit: [written, fixed, ceiling, supported].compactMap { $0 }.min(),
                                           isTripped: wasTripped)
         state = ratedModel.step(state, applying: setpoint, for: seconds, weather: site.weather)
         if support.isTripped {  // tripped at the step's end: it ceases to energize from this instant

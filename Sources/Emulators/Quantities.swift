@@ -41,6 +41,7 @@ public enum Quantity: String, Sendable, CaseIterable, Codable {
     case stateOfCharge = "state-of-charge" // %
     case chargeStatus = "charge-status"  // SunSpec ChaSt
     case capacity                        // Wh
+    case storedEnergy = "stored-energy"  // Wh stored now (SunSpec 713 WHAvail)
     case capacityAh = "capacity-ah"      // Ah at the nominal voltage
     case availableAh = "available-ah"    // Ah above the minimum SoC
     case maxChargePower = "max-charge-power"       // W
@@ -89,6 +90,31 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case powerLimitEnabled = "power-limit-enabled"        // 0 / 1
     case powerLimitRevertSeconds = "power-limit-revert-seconds" // watchdog, 0 = none
     case powerLimitRampSeconds = "power-limit-ramp-seconds"     // time to reach a new limit, 0 = ramp rate
+    // inverter and battery, SunSpec 704 (the power limit is 123's, for the battery of its discharge): what each control
+    // reverts to when its reversion timer runs out is itself a control (`…-revert`)
+    case powerLimitRevertEnabled = "power-limit-revert-enabled", powerLimitRevertPercent = "power-limit-revert-percent"
+    case fixedPowerEnabled = "fixed-power-enabled"         // WSetEna: hold the active power at a setpoint
+    case fixedPowerMode = "fixed-power-mode"               // WSetMod: 0 fixed-power-percent (% of rated power), 1 fixed-power (W)
+    case fixedPower = "fixed-power", fixedPowerPercent = "fixed-power-percent" // W, % of rated power; + produced/discharged
+    case fixedPowerRevertSeconds = "fixed-power-revert-seconds" // 0 = none
+    case fixedPowerRevertEnabled = "fixed-power-revert-enabled", fixedPowerRevert = "fixed-power-revert"
+    case fixedPowerRevertPercent = "fixed-power-revert-percent"
+    // inverter, SunSpec 704: constant reactive power and constant power factor, in place of volt-var while enabled
+    case fixedVarEnabled = "fixed-var-enabled"             // VarSetEna
+    case fixedVarMode = "fixed-var-mode"                   // VarSetMod: 0-3 fixed-var-percent of a ReactiveReference, 4 fixed-var (var)
+    case fixedVar = "fixed-var", fixedVarPercent = "fixed-var-percent" // var, %; positive injects
+    case fixedVarRevertSeconds = "fixed-var-revert-seconds"
+    case fixedVarRevertEnabled = "fixed-var-revert-enabled", fixedVarRevert = "fixed-var-revert", fixedVarRevertPercent = "fixed-var-revert-percent"
+    case pfInjectEnabled = "pf-inject-enabled", pfInject = "pf-inject" // PFWInjEna, PFWInj.PF (0-1) while producing
+    case pfInjectExcitation = "pf-inject-excitation"       // PFWInj.Ext: 0 over-excited (injects var), 1 under-excited
+    case pfInjectRevertSeconds = "pf-inject-revert-seconds"
+    case pfInjectRevertEnabled = "pf-inject-revert-enabled", pfInjectRevert = "pf-inject-revert"
+    case pfInjectRevertExcitation = "pf-inject-revert-excitation"
+    case pfAbsorbEnabled = "pf-absorb-enabled", pfAbsorb = "pf-absorb" // PFWAbsEna, PFWAbs.PF while drawing active power
+    case pfAbsorbExcitation = "pf-absorb-excitation"
+    case pfAbsorbRevertSeconds = "pf-absorb-revert-seconds"
+    case pfAbsorbRevertEnabled = "pf-absorb-revert-enabled", pfAbsorbRevert = "pf-absorb-revert"
+    case pfAbsorbRevertExcitation = "pf-absorb-revert-excitation"
     // inverter grid support (IEEE 1547-2018; SunSpec 703, 705-708): voltages in % of nominal, frequencies in Hz,
     // reactive power in % of the curve's reference (positive injects), active power in % of its reference, times in s
     case voltVarEnabled = "volt-var-enabled"

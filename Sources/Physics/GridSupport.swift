@@ -91,6 +91,31 @@ public struct FrequencyDroop: Sendable, Equatable {
     public init() {}
 }
 
+/// A power factor a DER holds: its magnitude (0-1] and whether it is over-excited (injecting reactive power).
+public struct PowerFactor: Sendable, Equatable {
+    public var value: Double
+    public var isOverExcited: Bool
+
+    public init(_ value: Double, overExcited: Bool) { (self.value, isOverExcited) = (value, overExcited) }
+
+    /// The reactive power that goes with `active` (either sign), in its unit; positive injects.
+    func reactive(for active: Double) -> Double {
+        let magnitude = min(max(value, 1e-3), 1)
+        return abs(active) * (1 / (magnitude * magnitude) - 1).squareRoot() * (isOverExcited ? 1 : -1)
+    }
+}
+
+/// A reactive-power mode in place of volt-var while it is enabled (IEEE 1547-2018 5.3: one mode at a time; SunSpec
+/// 704 and 712).
+public enum ReactiveMode: Sendable, Equatable {
+    /// Constant reactive power: `share` of the reference (positive injects).
+    case constant(share: Double, of: ReactiveReference)
+    /// Constant power factor, one while the DER gives active power, one while it draws it (nil: none then).
+    case powerFactor(injecting: PowerFactor?, absorbing: PowerFactor?)
+    /// Watt-var: the curve's y, a fraction of the reference, at the active power (per unit of rated power).
+    case wattVar(Curve, ReactiveReference)
+}
+
 /// Entering service again after a trip (IEEE 1547-2018 4.10): once voltage and frequency have stayed within their
 /// bands for `delay`, output ramps up linearly from nothing to rated power over `ramp`.
 public struct EnterService: Sendable, Equatable {
@@ -120,6 +145,9 @@ public struct GridSupportSettings: Sendable, Equatable {
     public var voltVarResponse = 5.0
     public var voltWattResponse = 10.0
     public var frequencyDroop: FrequencyDroop?
+    /// The reactive mode in force instead of volt-var (nil: volt-var's), and its open-loop response time, s (0: at once).
+    public var reactiveMode: ReactiveMode?
+    public var reactiveModeResponse = 0.0
     public var trips: [TripSetting] = []
     public var enterService = EnterService()
 
@@ -146,19 +174,28 @@ public struct GridSupportSettings: Sendable, Equatable {
                                                 TripSetting(.underFrequency, limit: 58.5 / 60, seconds: 300),
                                                 TripSetting(.underFrequency, limit: 56.5 / 60, seconds: 0.16)]
 
-    /// Volt-var's reactive power at `voltage`, per unit of rated apparent power, while the DER gives `active`
-    /// (per unit of rated power); within what the DER can give.
-    func voltVarTarget(at voltage: Double, active: Double) -> Double {
-        guard let curve = voltVar else { return 0 }
+    /// The reactive power the mode in force (volt-var's without one) asks for at `voltage`, per unit of rated apparent
+    /// power, while the DER gives `active` (per unit of rated power); within what the DER can give.
+    func reactiveTarget(at voltage: Double, active: Double) -> Double {
         let apparent = ratings.apparentPower
-        let base: Double = switch voltVarReference {
-        case .ratedPower: ratings.ratedPower
-        case .ratedReactivePower: ratings.reactivePower
-        case .availableReactivePower: max(0, apparent * apparent - pow(active * ratings.ratedPower, 2)).squareRoot()
-        case .ratedApparentPower: apparent
+        func base(_ reference: ReactiveReference) -> Double {
+            switch reference {
+            case .ratedPower: ratings.ratedPower
+            case .ratedReactivePower: ratings.reactivePower
+            case .availableReactivePower: max(0, apparent * apparent - pow(active * ratings.ratedPower, 2)).squareRoot()
+            case .ratedApparentPower: apparent
+            }
+        }
+        let reactive: Double  // var
+        switch reactiveMode {
+        case .constant(let share, let reference)?: reactive = share * base(reference)
+        case .powerFactor(let injecting, let absorbing)?:
+            reactive = (active >= 0 ? injecting : absorbing)?.reactive(for: active * ratings.ratedPower) ?? 0
+        case .wattVar(let curve, let reference)?: reactive = curve.value(at: active) * base(reference)
+        case nil: reactive = voltVar.map { $0.value(at: voltage) * base(voltVarReference) } ?? 0
         }
         let capability = ratings.reactivePower / apparent
-        return min(capability, max(-capability, curve.value(at: voltage) * base / apparent))
+        return min(capability, max(-capability, reactive / apparent))
     }
 }
 
@@ -233,7 +270,8 @@ public enum GridSupport {
             next.reactive = 0
             return next
         }
-        next.reactive = approach(state.reactive, settings.voltVarTarget(at: grid.voltage, active: active), response: settings.voltVarResponse)
+        next.reactive = approach(state.reactive, settings.reactiveTarget(at: grid.voltage, active: active),
+                                 response: settings.reactiveMode == nil ? settings.voltVarResponse : settings.reactiveModeResponse)
         if let curve = settings.voltWatt {
             let share = curve.value(at: grid.voltage) * (settings.voltWattReference == .availablePower ? available : 1)
             next.voltWattCeiling = ceiling(state.voltWattCeiling, min(1, share), response: settings.voltWattResponse)

@@ -398,13 +398,15 @@ struct DeviceTimingTests {
         #expect(try read(pv, .control(.powerLimitEnabled, initial: nil)) == 1)
         fleet.step(for: 10)
         #expect(try read(pv, .control(.powerLimitEnabled, initial: nil)) == 0)
-        #expect(try read(pv, .control(.powerLimitPercent, initial: nil)) == 20)  // what is not reverted stays
+        #expect(try read(pv, .control(.powerLimitPercent, initial: nil)) == 100)  // 704's WMaxLimPctRvrt, 100 % unless written
         // Control is lost: a new percentage alone limits nothing until the limit is enabled again.
         #expect(try write(pv, .powerLimitPercent, 20) == nil)
         fleet.step(for: 20)
         #expect((pv.reading(.acPower) ?? 0) > 2000)
+        // That write re-armed the 10-s timer, which reverted the percentage to 100 % again.
+        #expect(try read(pv, .control(.powerLimitPercent, initial: nil)) == 100)
         #expect(try write(pv, .powerLimitRevertSeconds, 0) == nil)  // no timer from now on
-        #expect(try write(pv, .powerLimitEnabled, 1) == nil)
+        #expect(try write(pv, .powerLimitPercent, 20) == nil && write(pv, .powerLimitEnabled, 1) == nil)
         fleet.step(for: 60)
         #expect(abs((pv.reading(.acPower) ?? 0) - 1000) < 1 && !pv.isOnFallback)
 
@@ -440,5 +442,115 @@ struct DeviceTimingTests {
         #expect(try read(pv, model: 705, "DeptRef") == 1)
         #expect(try write(pv, model: 706, "Crv2_DeptRef", 2) == .illegalDataValue)
         #expect(try write(pv, model: 1, "DA", 7) == nil)
+    }
+}
+
+/// The shipped battery at noon, half full, beside a house drawing 500 W.
+private func halfFullBattery() throws -> DeviceEmulator {
+    try DeviceEmulator(name: "h1/battery", profile: try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-battery.yaml"),
+                       parameters: DeviceParameters(initialSoC: 50), time: 12 * 3600)
+}
+
+private let noon = SiteConditions(weather: Weather(irradiance: 800, outdoorTemperature: 20), houseLoad: 500)
+
+@Suite("SunSpec 704 (DER AC controls) on the inverter and the battery: fixed W, constant var, power factor, the shared limit, a timer each")
+struct ACControlTests {
+    @Test("Fixed W holds the inverter at WSetPct of WMax or at WSet watts, and a PV inverter cannot go below 0")
+    func fixedPower() throws {
+        let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
+        defer { fleet.stop() }
+        for (name, value) in [("WSetPct", 40.0), ("WSetEna", 1)] { #expect(try write(pv, model: 704, name, value) == nil) }
+        run(fleet, at: 230, for: 60)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 2000) < 1)
+        for (name, value) in [("WSet", 1234.0), ("WSetMod", 1)] { #expect(try write(pv, model: 704, name, value) == nil) }
+        run(fleet, at: 230, for: 60)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 1234) < 1)
+        #expect(try write(pv, model: 704, "WSet", -1000) == nil)
+        run(fleet, at: 230, for: 60)
+        #expect(pv.reading(.acPower) == 0)
+        #expect(try write(pv, model: 704, "WSetMod", 2) == .illegalDataValue)
+        #expect(try write(pv, model: 704, "WSetEna", 0) == nil)
+        run(fleet, at: 230, for: 60)
+        #expect((pv.reading(.acPower) ?? 0) > 3000)
+    }
+
+    @Test("Constant var (VarSet) and constant power factor (PFWInj) take the place of volt-var; var first; off again, volt-var is back")
+    func reactiveModes() throws {
+        let (fleet, pv, _) = try house(settings: [.voltWattEnabled: 0])
+        defer { fleet.stop() }
+        run(fleet, at: 248.4, for: 60)
+        #expect(try read(pv, .quantity(.reactivePower)) < -2000)  // volt-var absorbs at 108 %
+        for (name, value) in [("PFWInj_PF", 0.9), ("PFWInj_Ext", 0), ("PFWInjEna", 1)] { #expect(try write(pv, model: 704, name, value) == nil) }
+        run(fleet, at: 248.4, for: 60)
+        let active = try #require(pv.reading(.acPower))
+        let expected = min(active * (1 / 0.81 - 1).squareRoot(), 2200)  // over-excited: injects, within 44 % of 5 kVA
+        #expect(abs(try read(pv, .quantity(.reactivePower)) - expected) <= 2, "at \(active) W")
+        for (name, value) in [("VarSetMod", 3.0), ("VarSetPct", -20), ("VarSetEna", 1)] { #expect(try write(pv, model: 704, name, value) == nil) }
+        run(fleet, at: 248.4, for: 60)
+        #expect(abs(try read(pv, .quantity(.reactivePower)) - -1000) <= 1)  // 20 % of 5 kVA absorbed
+        for (name, value) in [("VarSet", 700.0), ("VarSetMod", 4)] { #expect(try write(pv, model: 704, name, value) == nil) }
+        run(fleet, at: 248.4, for: 60)
+        #expect(abs(try read(pv, .quantity(.reactivePower)) - 700) <= 1)
+        #expect(try write(pv, model: 704, "PFWInj_PF", 0) == .illegalDataValue)
+        for name in ["VarSetEna", "PFWInjEna"] { #expect(try write(pv, model: 704, name, 0) == nil) }
+        run(fleet, at: 248.4, for: 60)
+        #expect(try read(pv, .quantity(.reactivePower)) < -2000)
+    }
+
+    @Test("704's WMaxLimPct is 123's: what one face writes the other reads, and one timer reverts both to WMaxLimPctRvrt")
+    func sharedLimit() throws {
+        let (fleet, pv, _) = try house(settings: [.voltVarEnabled: 0, .voltWattEnabled: 0])
+        defer { fleet.stop() }
+        #expect(try write(pv, model: 123, "WMaxLimPct", 30) == nil)
+        #expect(try read(pv, model: 704, "WMaxLimPct") == 30)
+        for (name, value) in [("WMaxLimPctRvrt", 50.0), ("WMaxLimPctEnaRvrt", 1), ("WMaxLimPctRvrtTms", 20), ("WMaxLimPctEna", 1)] {
+            #expect(try write(pv, model: 704, name, value) == nil)
+        }
+        #expect(try read(pv, model: 123, "WMaxLim_Ena") == 1 && read(pv, model: 123, "WMaxLimPct_RvrtTms") == 20)
+        run(fleet, at: 230, for: 10)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 1500) < 1)
+        #expect(try read(pv, model: 704, "WMaxLimPctRvrtRem") == 11)  // in force after the product's 1-s latency
+        run(fleet, at: 230, for: 20)
+        #expect(abs((pv.reading(.acPower) ?? 0) - 2500) < 1)  // reverted to 50 %, still enabled
+        #expect(try read(pv, model: 123, "WMaxLimPct") == 50 && read(pv, model: 704, "WMaxLimPctRvrtRem") == 0)
+    }
+
+    @Test("Each 704 control reverts on its own timer to its *Rvrt values; RvrtRem counts down, a rewrite restarts it, 0 cancels it", arguments: [
+        ("WSet", [("WSetPct", 40.0), ("WSetEna", 1)], "WSetEna"),
+        ("VarSet", [("VarSetPct", 10.0), ("VarSetEna", 1)], "VarSetEna"),
+        ("PFWInj", [("PFWInj_PF", 0.95), ("PFWInjEna", 1)], "PFWInjEna"),
+        ("PFWAbs", [("PFWAbs_PF", 0.95), ("PFWAbsEna", 1)], "PFWAbsEna"),
+    ])
+    func reversion(prefix: String, writes: [(String, Double)], enable: String) throws {
+        for rewrite in [nil, 50.0, 0] as [Double?] {
+            let (fleet, pv, _) = try house()
+            defer { fleet.stop() }
+            #expect(try write(pv, model: 704, "\(prefix)RvrtTms", 30) == nil)
+            for (name, value) in writes { #expect(try write(pv, model: 704, name, value) == nil) }
+            run(fleet, at: 230, for: 20)
+            #expect(try read(pv, model: 704, "\(prefix)RvrtRem") == 11 && read(pv, model: 704, enable) == 1)  // from +1 s: the latency
+            if let rewrite { #expect(try write(pv, model: 704, "\(prefix)RvrtTms", rewrite) == nil) }
+            run(fleet, at: 230, for: 20)
+            let reverted = rewrite == nil
+            #expect(try read(pv, model: 704, enable) == (reverted ? 0 : 1), "\(prefix), rewritten to \(rewrite.map { "\($0)" } ?? "nothing")")
+            #expect(try read(pv, model: 704, "\(prefix)RvrtRem") == (rewrite == 50 ? 31 : 0))
+        }
+    }
+
+    @Test("On the battery, fixed W sets the power whatever 124's window, the limit caps discharging, 713 reads the storage")
+    func battery() throws {
+        let battery = try halfFullBattery()
+        battery.step(for: 60, site: noon)
+        #expect(abs((battery.reading(.batteryPower) ?? 0) - 500) < 1)  // self-consumption
+        for (name, value) in [("WSet", -2000.0), ("WSetMod", 1), ("WSetEna", 1)] { #expect(try write(battery, model: 704, name, value) == nil) }
+        battery.step(for: 60, site: noon)
+        #expect(abs((battery.reading(.batteryPower) ?? 0) - -2000) < 1)
+        for (name, value) in [("WSet", 3000.0), ("WMaxLimPct", 40), ("WMaxLimPctEna", 1)] { #expect(try write(battery, model: 704, name, value) == nil) }
+        battery.step(for: 60, site: noon)
+        #expect(abs((battery.reading(.batteryPower) ?? 0) - 2000) < 1)  // 40 % of 5 kW
+        #expect(try write(battery, model: 704, "VarSetEna", 1) == .serverDeviceFailure)  // not implemented: the battery's read-only answer
+        #expect(try read(battery, model: 713, "WHRtg") == 10000)
+        let stored = try read(battery, model: 713, "WHAvail")
+        #expect(abs(stored - (battery.reading(.stateOfCharge) ?? 0) / 100 * 10000) <= 10)
     }
 }

@@ -8,7 +8,7 @@ public enum ProfileLoader {
     public static func load(file: String) throws(FileError) -> DeviceProfile {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["kind", "product", "port", "unit", "word-order", "latency", "transport",
-                                              "ratings", "exceptions", "watchdog", "blocks", "grid-support"])
+                                              "ratings", "exceptions", "watchdog", "reversions", "blocks", "grid-support"])
         func required(_ key: String) throws(FileError) -> YAMLValue {
             guard let value = keys[key] else { throw root.error("missing key '\(key)'") }
             return value
@@ -49,25 +49,13 @@ public enum ProfileLoader {
             guard kind == .inverter else { throw support.error("only an inverter has grid-support functions") }
             for value in try support.list() { profile.gridSupport.insert(try value.choice(GridSupportFunction.self)) }
         }
-        let controls = kind.controls
-        func control(_ value: YAMLValue) throws(FileError) -> Control { try Self.control(value, of: kind) }
-        if let watchdog = keys["watchdog"] {
-            let entries = try watchdog.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback", "reverts"])
-            var result = Watchdog(rearmedBy: [], fallback: [:])
-            if let timeout = entries["timeout"] { result.timeout = try seconds(timeout) }
-            if let timeoutControl = entries["timeout-control"] { result.timeoutControl = try control(timeoutControl) }
-            guard (result.timeout == nil) != (result.timeoutControl == nil) else {
-                throw watchdog.error("expected exactly one of 'timeout' and 'timeout-control'")
+        if let watchdog = keys["watchdog"] { profile.watchdog = try timer(watchdog, of: kind) }
+        if let reversions = keys["reversions"] {
+            for value in try reversions.list() {
+                let reversion = try timer(value, of: kind, reverts: true)
+                guard reversion.timeoutControl != nil else { throw value.error("a reversion's timeout is a control's ('timeout-control')") }
+                profile.reversions.append(reversion)
             }
-            guard let rearmed = entries["rearmed-by"] else { throw watchdog.error("missing key 'rearmed-by'") }
-            var rearmedBy: [Control] = []
-            for value in try rearmed.list() { rearmedBy.append(try control(value)) }
-            result.rearmedBy = rearmedBy
-            guard let fallback = entries["fallback"] else { throw watchdog.error("missing key 'fallback'") }
-            let fallbackKeys = try fallback.mapping(allowed: controls.map(\.rawValue).sorted())
-            for (key, value) in fallbackKeys { result.fallback[Control(rawValue: key)!] = try value.double() }
-            result.reverts = try entries["reverts"]?.bool() ?? false
-            profile.watchdog = result
         }
         var blocks: [PointBlock] = []
         for value in try required("blocks").list() {
@@ -86,8 +74,34 @@ public enum ProfileLoader {
                 throw (keys["grid-support"] ?? keys["blocks"]!).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
             }
         }
+        let timed = Set(profile.timers.compactMap(\.timeoutControl))
+        for point in blocks.flatMap(\.points) {
+            if case .remaining(let control) = point.binding, !timed.contains(control) {
+                throw keys["blocks"]!.error("point '\(point.name)' counts down \(control.rawValue), which is no watchdog's or reversion's 'timeout-control'")
+            }
+        }
         profile.blocks = blocks
         return profile
+    }
+
+    /// A watchdog, or (`reverts`) a SunSpec reversion timer, which has no 'reverts' key of its own.
+    private static func timer(_ value: YAMLValue, of kind: DeviceKind, reverts: Bool = false) throws(FileError) -> Watchdog {
+        let entries = try value.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback"] + (reverts ? [] : ["reverts"]))
+        var result = Watchdog(rearmedBy: [], fallback: [:])
+        if let timeout = entries["timeout"] { result.timeout = try seconds(timeout) }
+        if let timeoutControl = entries["timeout-control"] { result.timeoutControl = try control(timeoutControl, of: kind) }
+        guard (result.timeout == nil) != (result.timeoutControl == nil) else {
+            throw value.error("expected exactly one of 'timeout' and 'timeout-control'")
+        }
+        guard let rearmed = entries["rearmed-by"] else { throw value.error("missing key 'rearmed-by'") }
+        for control in try rearmed.list() { result.rearmedBy.append(try Self.control(control, of: kind)) }
+        guard let fallback = entries["fallback"] else { throw value.error("missing key 'fallback'") }
+        for (key, target) in try fallback.mapping(allowed: kind.controls.map(\.rawValue).sorted()) {
+            // A number, or the control whose value it falls back to.
+            result.fallback[Control(rawValue: key)!] = if let number = try? target.double() { .value(number) } else { .control(try control(target, of: kind)) }
+        }
+        result.reverts = try entries["reverts"]?.bool() ?? reverts
+        return result
     }
 
     /// A control of `kind`, named by the value.
@@ -124,7 +138,7 @@ public enum ProfileLoader {
     ]
 
     private static let pointKeys = ["name", "address", "type", "size", "value", "quantity", "control", "store", "unimplemented",
-                                    "sf", "range", "allowed", "labels", "initial", "model", "length", "curve", "adopt"]
+                                    "sf", "range", "allowed", "labels", "initial", "model", "length", "curve", "adopt", "remaining"]
 
     private static func block(_ value: YAMLValue, kind: DeviceKind, defaultUnit: UInt8) throws(FileError) -> PointBlock {
         let keys = try value.mapping(allowed: ["unit", "table", "start", "fill", "points"])
@@ -263,9 +277,9 @@ public enum ProfileLoader {
             }
         }
 
-        let sources = ["value", "quantity", "control", "store", "unimplemented", "adopt"].filter { fields[$0] != nil }
+        let sources = ["value", "quantity", "control", "store", "unimplemented", "adopt", "remaining"].filter { fields[$0] != nil }
         guard sources.count <= 1 else {
-            throw entry.error("expected one of value, quantity, control, store, unimplemented, adopt; found \(sources.joined(separator: " and "))")
+            throw entry.error("expected one of value, quantity, control, store, unimplemented, adopt, remaining; found \(sources.joined(separator: " and "))")
         }
         if fields["curve"] != nil || fields["adopt"] != nil, model == nil {
             throw (fields["curve"] ?? fields["adopt"]!).error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
@@ -300,6 +314,8 @@ public enum ProfileLoader {
                 throw role.expected("request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms), revert-remaining (RvrtRem) or revert-curve (RvrtCrv)")
             }
             binding = .adoption(adoption, model: model)
+        case "remaining":
+            binding = .remaining(try control(fields["remaining"]!, of: kind))
         case "store":
             let initial = registerType.encode(try fields["store"]!.double() / scale)
             if let curve = fields["curve"], let model {
