@@ -3,7 +3,7 @@ SWIFT ?= swift
 RIG ?= Rigs/neighborhood.yaml
 RUN_ARGS ?= --baseline
 APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config patchelf
-PIP_PACKAGES := pymodbus pysunspec2 pyzmq
+PIP_PACKAGES := pymodbus pysunspec2 pyzmq "py20305[sunspec]==0.16.1"
 COSIM_PIP_PACKAGES := helics pandapower
 
 .PHONY: deps helics build test run bench clean check-report check-certificate conformance
@@ -13,7 +13,7 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
-	@python3 -c "import pymodbus, sunspec2, zmq" 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
+	@python3 -c "import pymodbus, sunspec2, zmq, py20305.connectors.sunspec" 2>/dev/null || python3 -m pip install -q $(PIP_PACKAGES)
 	@$(MAKE) --no-print-directory helics
 
 # HELICS from PyPI (docs/COSIM.md): the wheel bundles libhelics, its C header and the broker, with a pkg-config file

@@ -60,7 +60,7 @@ public struct DeviceProfile: Sendable {
 
 /// An IEEE 1547-2018 behaviour a product may have (a profile's `grid-support:` list).
 public enum GridSupportFunction: String, Sendable, CaseIterable {
-    case voltVar = "volt-var", voltWatt = "volt-watt", voltageTrip = "voltage-trip", frequencyTrip = "frequency-trip",
+    case voltVar = "volt-var", voltWatt = "volt-watt", wattVar = "watt-var", voltageTrip = "voltage-trip", frequencyTrip = "frequency-trip",
          frequencyDroop = "frequency-droop", enterService = "enter-service"
 
     /// The controls that set the function; a function without any runs on the standard's defaults.
@@ -71,7 +71,10 @@ public enum GridSupportFunction: String, Sendable, CaseIterable {
         case .voltWatt: [.voltWattEnabled, .voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2, .voltWattReference, .voltWattResponseSeconds]
         case .voltageTrip: [.tripHighEnabled, .tripHighV1, .tripHighT1, .tripHighV2, .tripHighT2,
                             .tripLowEnabled, .tripLowV1, .tripLowT1, .tripLowV2, .tripLowT2]
-        case .frequencyTrip, .frequencyDroop: []
+        case .wattVar: [.wattVarEnabled, .wattVarP1, .wattVarP2, .wattVarP3, .wattVarQ1, .wattVarQ2, .wattVarQ3, .wattVarReference]
+        case .frequencyDroop: [.frequencyDroopEnabled, .frequencyDroopDeadband, .frequencyDroopK, .frequencyDroopResponseSeconds,
+                               .frequencyDroopMinimumPercent]
+        case .frequencyTrip: []
         case .enterService: [.enterServicePermitted, .enterServiceVoltageHigh, .enterServiceVoltageLow, .enterServiceFrequencyHigh,
                              .enterServiceFrequencyLow, .enterServiceDelaySeconds, .enterServiceRampSeconds]
         }

@@ -61,6 +61,14 @@ struct InverterPhysics: DevicePhysics {
             settings[[.voltWattV1, .voltWattV2][index]] = point.x * 100
             settings[[.voltWattP1, .voltWattP2][index]] = point.y * 100
         }
+        for (index, point) in GridSupportSettings.standardWattVar.points.enumerated() {
+            settings[[.wattVarP1, .wattVarP2, .wattVarP3][index]] = point.x * 100
+            settings[[.wattVarQ1, .wattVarQ2, .wattVarQ3][index]] = point.y * 100
+        }
+        let droop = FrequencyDroop()
+        settings.merge([.wattVarEnabled: 0, .wattVarReference: Double(ReactiveReference.ratedApparentPower.rawValue), .frequencyDroopEnabled: 1,
+                        .frequencyDroopDeadband: 0.036, .frequencyDroopK: droop.droop, .frequencyDroopResponseSeconds: droop.response,
+                        .frequencyDroopMinimumPercent: droop.minimumPower * 100]) { $1 }
         let trips = GridSupportSettings.standardVoltageTrips
         for (index, control) in [(Control.tripHighV2, Control.tripHighT2), (.tripHighV1, .tripHighT1), (.tripLowV1, .tripLowT1),
                                  (.tripLowV2, .tripLowT2)].enumerated() {
@@ -88,7 +96,7 @@ struct InverterPhysics: DevicePhysics {
     func accept(_ control: Control, _ value: Double, requested: Settings) -> Settings? {
         let whole = value.rounded() == value
         let valid = switch control {
-        case .voltVarReference: whole && ReactiveReference(rawValue: Int(value)) != nil
+        case .voltVarReference, .wattVarReference: whole && ReactiveReference(rawValue: Int(value)) != nil
         case .voltWattReference: whole && ActiveReference(rawValue: Int(value)) != nil
         case .fixedVarMode: whole && (0...4).contains(value)
         case .fixedPowerMode, .pfInjectExcitation, .pfAbsorbExcitation, .pfInjectRevertExcitation, .pfAbsorbRevertExcitation: whole && (0...1).contains(value)
@@ -106,6 +114,8 @@ struct InverterPhysics: DevicePhysics {
         let voltVar = [Control.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4]
         if touches(voltVar + [.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4]),
            !zip(voltVar, voltVar.dropFirst()).allSatisfy({ value($0) < value($1) }) { return false }
+        let wattVar = [Control.wattVarP1, .wattVarP2, .wattVarP3]
+        if touches(wattVar + [.wattVarQ1, .wattVarQ2, .wattVarQ3]), !zip(wattVar, wattVar.dropFirst()).allSatisfy({ value($0) < value($1) }) { return false }
         if touches([.voltWattV1, .voltWattV2, .voltWattP1, .voltWattP2]),
            !(value(.voltWattV1) < value(.voltWattV2) && value(.voltWattP2) <= value(.voltWattP1)) { return false }
         if touches([.tripHighV1, .tripHighT1, .tripHighV2, .tripHighT2]),
@@ -162,8 +172,22 @@ struct InverterPhysics: DevicePhysics {
                                TripSetting(.underVoltage, limit: value(.tripLowV2) / 100, seconds: value(.tripLowT2))]
         }
         settings.reactiveMode = reactiveMode(value)
+        if settings.reactiveMode == nil, on(.wattVar, .wattVarEnabled) {
+            let curve = Curve(zip([Control.wattVarP1, .wattVarP2, .wattVarP3], [Control.wattVarQ1, .wattVarQ2, .wattVarQ3]).map { (value($0) / 100, value($1) / 100) })
+            if curve.isValid {
+                settings.reactiveMode = .wattVar(curve, ReactiveReference(rawValue: Int(value(.wattVarReference))) ?? .ratedApparentPower)
+                settings.reactiveModeResponse = GridSupportSettings.wattVarResponse
+            }
+        }
         if functions.contains(.frequencyTrip) { settings.trips += GridSupportSettings.standardFrequencyTrips }
-        if functions.contains(.frequencyDroop) { settings.frequencyDroop = FrequencyDroop() }
+        if on(.frequencyDroop, .frequencyDroopEnabled) {
+            var droop = FrequencyDroop()
+            droop.deadband = value(.frequencyDroopDeadband) / frequency
+            droop.droop = value(.frequencyDroopK)
+            droop.response = value(.frequencyDroopResponseSeconds)
+            droop.minimumPower = value(.frequencyDroopMinimumPercent) / 100
+            settings.frequencyDroop = droop
+        }
         settings.enterService.isPermitted = value(.enterServicePermitted) != 0
         let (low, high) = (value(.enterServiceVoltageLow) / 100, value(.enterServiceVoltageHigh) / 100)
         settings.enterService.voltage = low...max(low, high)

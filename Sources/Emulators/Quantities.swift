@@ -126,6 +126,15 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case voltWattV1 = "volt-watt-v1", voltWattV2 = "volt-watt-v2", voltWattP1 = "volt-watt-p1", voltWattP2 = "volt-watt-p2"
     case voltWattReference = "volt-watt-reference"        // 706 DeptRef: 0 rated W, 1 available W (ActiveReference)
     case voltWattResponseSeconds = "volt-watt-response-seconds"
+    case wattVarEnabled = "watt-var-enabled"              // 712: reactive power by active power (% of rated power)
+    case wattVarP1 = "watt-var-p1", wattVarP2 = "watt-var-p2", wattVarP3 = "watt-var-p3"
+    case wattVarQ1 = "watt-var-q1", wattVarQ2 = "watt-var-q2", wattVarQ3 = "watt-var-q3"
+    case wattVarReference = "watt-var-reference"          // 712 DeptRef, as volt-var's
+    case frequencyDroopEnabled = "frequency-droop-enabled" // 711
+    case frequencyDroopDeadband = "frequency-droop-deadband" // DbOf, Hz above nominal
+    case frequencyDroopK = "frequency-droop-k"            // KOf, per-unit frequency change for rated power (0.05: 5 %)
+    case frequencyDroopResponseSeconds = "frequency-droop-response-seconds"
+    case frequencyDroopMinimumPercent = "frequency-droop-minimum-percent" // PMin, % of rated power
     case enterServicePermitted = "enter-service-permitted"
     case enterServiceVoltageHigh = "enter-service-v-high", enterServiceVoltageLow = "enter-service-v-low"
     case enterServiceFrequencyHigh = "enter-service-hz-high", enterServiceFrequencyLow = "enter-service-hz-low"

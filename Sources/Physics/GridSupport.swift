@@ -167,6 +167,11 @@ public struct GridSupportSettings: Sendable, Equatable {
         return settings
     }
 
+    /// Category B's watt-var curve (off by default): no reactive power to half of rated power, absorbing 44 % of
+    /// rated VA at rated power; and the time within which the DER meets it, s.
+    public static let standardWattVar = Curve([(0.2, 0), (0.5, 0), (1, -0.44)])
+    public static let wattVarResponse = 10.0
+
     public static let standardVoltageTrips = [TripSetting(.overVoltage, limit: 1.20, seconds: 0.16), TripSetting(.overVoltage, limit: 1.10, seconds: 2),
                                               TripSetting(.underVoltage, limit: 0.70, seconds: 10), TripSetting(.underVoltage, limit: 0.45, seconds: 0.16)]
     public static let standardFrequencyTrips = [TripSetting(.overFrequency, limit: 62.0 / 60, seconds: 0.16),

@@ -172,6 +172,41 @@ struct GridSupportTests {
         #expect(back.powerCeiling(settings) > 0.999 && back.droopReference == nil)
     }
 
+    @Test("Category B watt-var (off by default): nothing to half of rated power, then down to absorbing 44 % of VA at rated; 90 % at its 10-s response time",
+          arguments: [1.0, 10.0])
+    func wattVar(step: Double) {
+        var settings = untripped
+        settings.reactiveMode = .wattVar(GridSupportSettings.standardWattVar, .ratedApparentPower)
+        settings.reactiveModeResponse = GridSupportSettings.wattVarResponse
+        for (active, expected) in [(0.1, 0.0), (0.5, 0.0), (0.75, -0.22), (1.0, -0.44)] {
+            #expect(abs(hold(.init(), settings, for: 120, step: step, active: active).reactive - expected) < 1e-6, "at \(active)")
+        }
+        // It replaces volt-var: at 108 % and 40 % output, no reactive power.
+        #expect(abs(hold(.init(), settings, voltage: 1.08, for: 120, step: step, active: 0.4).reactive) < 1e-9)
+        let atTime = hold(.init(), settings, for: 10, step: step, active: 1)
+        #expect(abs(atTime.reactive - 0.9 * -0.44) < 0.075 * 0.1)
+        #expect(hold(.init(), settings, for: 9.9, step: min(step, 9.9), active: 1).reactive > 0.9 * -0.44)
+    }
+
+    @Test("Constant var holds its share of the reference; constant power factor follows the active power, over-excited injecting, each direction its own")
+    func constantModes() {
+        var settings = untripped
+        settings.reactiveMode = .constant(share: -0.2, of: .ratedApparentPower)
+        #expect(abs(hold(.init(), settings, voltage: 0.9, for: 5, active: 0.3).reactive - -0.2) < 1e-9)  // whatever volt-var would ask
+        settings.reactiveMode = .constant(share: 0.5, of: .ratedReactivePower)
+        #expect(abs(hold(.init(), settings, for: 5).reactive - 0.5 * 0.44) < 1e-9)
+        settings.reactiveMode = .constant(share: 1, of: .ratedPower)
+        #expect(abs(hold(.init(), settings, for: 5).reactive - 0.44) < 1e-9)  // within the DER's 44 % of VA
+        settings.reactiveMode = .powerFactor(injecting: PowerFactor(0.95, overExcited: true), absorbing: PowerFactor(0.9, overExcited: false))
+        let tangent95 = (1 / (0.95 * 0.95) - 1).squareRoot(), tangent90 = (1 / 0.81 - 1).squareRoot()
+        #expect(abs(hold(.init(), settings, for: 5, active: 0.6).reactive - 0.6 * tangent95) < 1e-9)
+        #expect(abs(hold(.init(), settings, for: 5, active: -0.6).reactive - -0.6 * tangent90) < 1e-9)
+        settings.reactiveMode = .powerFactor(injecting: PowerFactor(0.8, overExcited: true), absorbing: nil)
+        #expect(abs(hold(.init(), settings, for: 5, active: 1).reactive - 0.44) < 1e-9)  // 0.75 of VA asked, 0.44 given
+        settings.reactiveMode = .powerFactor(injecting: nil, absorbing: PowerFactor(0.9, overExcited: false))
+        #expect(hold(.init(), settings, voltage: 1.08, for: 5, active: 0.6).reactive == 0)  // none while injecting
+    }
+
     @Test("With every function off, nothing happens at any voltage or frequency")
     func off() {
         let none = GridSupportSettings(ratings: ratings)
