@@ -74,7 +74,8 @@ public enum GridSupportFunction: String, Sendable, CaseIterable {
         case .wattVar: [.wattVarEnabled, .wattVarP1, .wattVarP2, .wattVarP3, .wattVarQ1, .wattVarQ2, .wattVarQ3, .wattVarReference]
         case .frequencyDroop: [.frequencyDroopEnabled, .frequencyDroopDeadband, .frequencyDroopK, .frequencyDroopResponseSeconds,
                                .frequencyDroopMinimumPercent]
-        case .frequencyTrip: []
+        case .frequencyTrip: [.tripHighFrequencyEnabled, .tripHighF1, .tripHighFrequencyT1, .tripHighF2, .tripHighFrequencyT2,
+                              .tripLowFrequencyEnabled, .tripLowF1, .tripLowFrequencyT1, .tripLowF2, .tripLowFrequencyT2]
         case .enterService: [.enterServicePermitted, .enterServiceVoltageHigh, .enterServiceVoltageLow, .enterServiceFrequencyHigh,
                              .enterServiceFrequencyLow, .enterServiceDelaySeconds, .enterServiceRampSeconds]
         }

@@ -75,6 +75,14 @@ struct InverterPhysics: DevicePhysics {
             settings[control.0] = trips[index].limit * 100
             settings[control.1] = trips[index].seconds
         }
+        // Frequency trips per unit of 60 Hz in the standard, in Hz on the default nominal frequency (a rig on another sets them).
+        let frequencyTrips = GridSupportSettings.standardFrequencyTrips, nominal = ratingDefaults["nominal-frequency"] ?? 50
+        for (index, control) in [(Control.tripHighF2, Control.tripHighFrequencyT2), (.tripHighF1, .tripHighFrequencyT1), (.tripLowF1, .tripLowFrequencyT1),
+                                 (.tripLowF2, .tripLowFrequencyT2)].enumerated() {
+            settings[control.0] = frequencyTrips[index].limit * nominal
+            settings[control.1] = frequencyTrips[index].seconds
+        }
+        settings.merge([.tripHighFrequencyEnabled: 1, .tripLowFrequencyEnabled: 1]) { $1 }
         let entering = standard.enterService
         settings.merge([.voltVarEnabled: 1, .voltWattEnabled: 1, .tripHighEnabled: 1, .tripLowEnabled: 1,
                         .voltVarReference: Double(standard.voltVarReference.rawValue), .voltWattReference: Double(standard.voltWattReference.rawValue),
@@ -122,6 +130,10 @@ struct InverterPhysics: DevicePhysics {
            !(value(.tripHighV1) < value(.tripHighV2) && value(.tripHighT2) <= value(.tripHighT1)) { return false }
         if touches([.tripLowV1, .tripLowT1, .tripLowV2, .tripLowT2]),
            !(value(.tripLowV2) < value(.tripLowV1) && value(.tripLowT2) <= value(.tripLowT1)) { return false }
+        if touches([.tripHighF1, .tripHighFrequencyT1, .tripHighF2, .tripHighFrequencyT2]),
+           !(value(.tripHighF1) < value(.tripHighF2) && value(.tripHighFrequencyT2) <= value(.tripHighFrequencyT1)) { return false }
+        if touches([.tripLowF1, .tripLowFrequencyT1, .tripLowF2, .tripLowFrequencyT2]),
+           !(value(.tripLowF2) < value(.tripLowF1) && value(.tripLowFrequencyT2) <= value(.tripLowFrequencyT1)) { return false }
         return true
     }
 
@@ -179,7 +191,14 @@ struct InverterPhysics: DevicePhysics {
                 settings.reactiveModeResponse = GridSupportSettings.wattVarResponse
             }
         }
-        if functions.contains(.frequencyTrip) { settings.trips += GridSupportSettings.standardFrequencyTrips }
+        if on(.frequencyTrip, .tripHighFrequencyEnabled) {
+            settings.trips += [TripSetting(.overFrequency, limit: value(.tripHighF1) / frequency, seconds: value(.tripHighFrequencyT1)),
+                               TripSetting(.overFrequency, limit: value(.tripHighF2) / frequency, seconds: value(.tripHighFrequencyT2))]
+        }
+        if on(.frequencyTrip, .tripLowFrequencyEnabled) {
+            settings.trips += [TripSetting(.underFrequency, limit: value(.tripLowF1) / frequency, seconds: value(.tripLowFrequencyT1)),
+                               TripSetting(.underFrequency, limit: value(.tripLowF2) / frequency, seconds: value(.tripLowFrequencyT2))]
+        }
         if on(.frequencyDroop, .frequencyDroopEnabled) {
             var droop = FrequencyDroop()
             droop.deadband = value(.frequencyDroopDeadband) / frequency

@@ -144,6 +144,10 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case tripHighV1 = "trip-hv-v1", tripHighT1 = "trip-hv-t1", tripHighV2 = "trip-hv-v2", tripHighT2 = "trip-hv-t2"
     case tripLowEnabled = "trip-lv-enabled"
     case tripLowV1 = "trip-lv-v1", tripLowT1 = "trip-lv-t1", tripLowV2 = "trip-lv-v2", tripLowT2 = "trip-lv-t2"
+    case tripHighFrequencyEnabled = "trip-hf-enabled"     // 710; frequencies in Hz
+    case tripHighF1 = "trip-hf-f1", tripHighFrequencyT1 = "trip-hf-t1", tripHighF2 = "trip-hf-f2", tripHighFrequencyT2 = "trip-hf-t2"
+    case tripLowFrequencyEnabled = "trip-lf-enabled"      // 709
+    case tripLowF1 = "trip-lf-f1", tripLowFrequencyT1 = "trip-lf-t1", tripLowF2 = "trip-lf-f2", tripLowFrequencyT2 = "trip-lf-t2"
     // battery (SunSpec 124)
     case storageControlMode = "storage-control-mode"      // bit0 apply charge rate, bit1 apply discharge rate
     case chargeRatePercent = "charge-rate-percent"        // InWRte, % of max charge power

@@ -191,6 +191,27 @@ struct GridSupportEmulationTests {
 
 @Suite("Grid support and co-simulation in profile and rig files")
 struct CosimFileTests {
+    @Test("The frequency trips are served in SunSpec 709/710 (the standard's per-unit settings at 50 Hz): at 51.8 Hz OF2 clears in 0.16 s; with OF2 adopted at 52 Hz, OF1's 300 s holds")
+    func frequencyTrips() throws {
+        for adopt in [false, true] {
+            let (fleet, pv, _) = try house()
+            defer { fleet.stop() }
+            #expect(abs(try read(pv, model: 710, "MustTrip_Hz2") - 51.67) < 0.01)
+            #expect(try read(pv, model: 709, "MustTrip_Hz1") == 48.75)
+            if adopt {
+                #expect(try write(pv, model: 710, "Crv2_MustTrip_Hz2", 52) == nil && write(pv, model: 710, "AdptCrvReq", 2) == nil)
+                #expect(try write(pv, model: 709, "Crv3_MustTrip_Hz2", 49) == nil && write(pv, model: 709, "AdptCrvReq", 3) == nil)
+                #expect(try read(pv, model: 709, "AdptCrvRslt") == 2)  // UF2 above UF1 (48.75 Hz): FAILED
+            }
+            fleet.step(for: 2)
+            let before = energy(pv), output = try #require(pv.reading(.acPower))
+            fleet.setGrid(GridPoint(voltage: 230, frequency: 51.8), at: "h1")
+            fleet.step(for: 10)
+            #expect(pv.reading(.tripped) == (adopt ? 0 : 1), "adopted: \(adopt)")
+            if !adopt { #expect(abs((energy(pv) - before) * 3600 / output - 0.16) < 0.01) }  // energized 0.16 s of the 10
+        }
+    }
+
     @Test("A profile that binds a volt-var register without listing volt-var is refused, and only an inverter may list grid support")
     func profileDeclares() throws {
         let unlisted = try #require(loadError(header + "      - {name: V1, type: uint16, control: volt-var-v1}\n"))
@@ -200,7 +221,7 @@ struct CosimFileTests {
         let battery = try #require(loadError(header.replacingOccurrences(of: "kind: inverter", with: "kind: battery") + "grid-support: [volt-var]\n"))
         #expect(battery.message.contains("only an inverter has grid-support functions"))
         let unknown = try #require(loadError("grid-support: [volt-hertz]\n" + header))
-        #expect(unknown.message.contains("expected one of volt-var, volt-watt, voltage-trip"))
+        #expect(unknown.message.contains("expected one of volt-var, volt-watt, watt-var, voltage-trip"))
     }
 
     @Test("Curve points need a SunSpec model, every curve curve 1's points, and a model with curves its adopt request and result", arguments: [

@@ -23,6 +23,33 @@ func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs a program while `site`'s simulated time runs `scale` times faster than the wall clock (a peer that waits on
+/// the device's timers); its standard output parsed as a JSON object, and its exit status.
+func runStepping(_ site: TestSite, scale: Double, _ arguments: [String]) throws -> (status: Int32, json: [String: Any]) {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString).json")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: output) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    try process.run()
+    let start = Date(), deadline = start.addingTimeInterval(240)
+    var simulated = 0.0
+    while process.isRunning, Date() < deadline {
+        let due = Date().timeIntervalSince(start) * scale
+        while simulated + 1 <= due {
+            site.fleet.step(for: 1)
+            simulated += 1
+        }
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: output))) as? [String: Any]
+    return (process.terminationStatus, json ?? ["output": String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self)])
+}
+
 /// pymodbus, run as a separate process against `port`.
 func pymodbus(_ port: UInt16, unit: UInt8 = 1, _ ops: [[String: Any]]) throws -> [[String: Any]] {
     let json = String(decoding: try JSONSerialization.data(withJSONObject: ops), as: UTF8.self)
@@ -94,14 +121,29 @@ struct PeerTests {
     func sunspecConformance() throws {
         let site = try TestSite()
         defer { site.fleet.stop() }
-        // At least this many implemented points are checked on each (362, 168 and 24 today).
-        for (device, least) in [("h1/pv", 350), ("h1/battery", 160), ("pcc/meter", 20)] {
+        // At least this many implemented points are checked on each (579, 191 and 24 today).
+        for (device, least) in [("h1/pv", 570), ("h1/battery", 185), ("pcc/meter", 20)] {
             let result = try run(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_conformance.py", "\(site.port(device))"])
             #expect(result.status == 0, "pysunspec2 failed: \(result.output)")
             let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             let failures = json?["failures"] as? [[String: Any]] ?? [["parse": result.output]]
             #expect(failures.isEmpty, "\(device): \(failures.count) failures: \(failures.prefix(20))")
             #expect((json?["checks"] as? Int ?? 0) >= least, "\(device): \(json?["checks"] ?? "no") points checked")
+        }
+    }
+
+    @Test("By pysunspec2's model definitions: every 704 control with a timer reverts, extends and cancels (REV-1/2/3); every curve model adopts a valid curve, fails one out of order, refuses one beyond its curves and reverts (CRV-1/2/3)")
+    func sunspecTimersAndCurves() throws {
+        let site = try TestSite()
+        defer { site.fleet.stop() }
+        // At least this many cases on each: 5 timed controls × 3, 8 curve models × 3 and 4 curve reversions on the inverter;
+        // 2 timed controls × 3 on the battery.
+        for (device, least) in [("h1/pv", 43), ("h1/battery", 6)] {
+            let result = try runStepping(site, scale: 50, ["python3", "\(repository)/Tests/PeerTests/peers/sunspec_timers.py", "\(site.port(device))", "50"])
+            #expect(result.status == 0, "\(device): \(result.json)")
+            let failures = result.json["failures"] as? [[String: Any]] ?? [result.json]
+            #expect(failures.isEmpty, "\(device): \(failures.count) failures: \(failures.prefix(20))")
+            #expect((result.json["checks"] as? Int ?? 0) >= least, "\(device): \(result.json["checks"] ?? "no") cases")
         }
     }
 
@@ -119,7 +161,7 @@ struct PeerTests {
             return models.mapValues { $0["points"] as? [String: Any] ?? [:] }
         }
         let inverter = try scan("h1/pv")
-        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "701", "702", "703", "705", "706", "707", "708"])
+        #expect(Set(inverter.keys) == ["1", "103", "120", "121", "123", "160", "701", "702", "703", "704", "705", "706", "707", "708", "709", "710", "711", "712"])
         // IEEE 1547-2018's DER information model: measurements that agree with 103, and the capacity.
         #expect(inverter["701"]?["W"] as? Double == site.reading("h1/pv", .acPower).rounded() && inverter["701"]?["St@"] as? String == "ON")
         #expect(inverter["701"]?["InvSt@"] as? String == "RUNNING" && inverter["701"]?["ConnSt@"] as? String == "CONNECTED")
@@ -154,7 +196,7 @@ struct PeerTests {
         #expect(inverter["123"]?["WMaxLim_Ena"] as? Double == 0)
 
         let battery = try scan("h1/battery")
-        #expect(Set(battery.keys) == ["1", "103", "120", "124", "802", "701", "702"])
+        #expect(Set(battery.keys) == ["1", "103", "120", "124", "802", "701", "702", "704", "713"])
         #expect(battery["701"]?["W"] as? Double == site.reading("h1/battery", .batteryPower).rounded())
         #expect(battery["702"]?["WChaRteMaxRtg"] as? Double == 5000)
         let soc = site.reading("h1/battery", .stateOfCharge)

@@ -2,28 +2,13 @@ import Foundation
 import Emulators
 import Testing
 
-/// py20305's SunSpec connector (the IEEE 2030.5 client's way to a DER) against the site's inverter or battery, run
-/// while the fleet steps 1 simulated second every 0.1 s of wall time: its adoptions wait for the product's latency.
+/// py20305's SunSpec connector (the IEEE 2030.5 client's way to a DER) against the site's inverter or battery, with
+/// simulated time 10 times the wall clock's: its adoptions wait for the product's latency.
 private func py20305(_ site: TestSite, _ device: String, _ action: String, _ params: [String: Any] = [:]) throws -> [String: Any] {
     let json = String(decoding: try JSONSerialization.data(withJSONObject: params), as: UTF8.self)
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("py20305-\(UUID().uuidString).json")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "\(repository)/Tests/PeerTests/peers/py20305_control.py", "\(site.port(device))", action, json]
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    try process.run()
-    let deadline = Date().addingTimeInterval(30)
-    while process.isRunning, Date() < deadline {
-        site.fleet.step(for: 1)
-        Thread.sleep(forTimeInterval: 0.1)
-    }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    let result = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any] ?? [:]
-    #expect(process.terminationStatus == 0, "py20305 \(action) on \(device): \(result)")
-    return result
+    let result = try runStepping(site, scale: 10, ["python3", "\(repository)/Tests/PeerTests/peers/py20305_control.py", "\(site.port(device))", action, json])
+    #expect(result.status == 0, "py20305 \(action) on \(device): \(result.json)")
+    return result.json
 }
 
 /// The timer writes py20305 leaves out, for a 704 control (`RvrtTms` 120 s) or a curve model (back to curve 3,
