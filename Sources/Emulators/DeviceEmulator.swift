@@ -33,7 +33,8 @@ public final class DeviceEmulator: ModbusUnit {
         // A fixed-timeout watchdog (a vendor's) holds its fallback until the first re-arming write.
         let expired = profile.timers.map { $0.timeoutControl == nil }
         var core = Core(physics: profile.kind.physicsType.init(profile: profile, parameters: parameters), banks: banks,
-                        requested: requested, applied: requested, startTime: time, time: time, deadlines: expired.map { _ in nil }, expired: expired)
+                        requested: requested, applied: requested, startTime: time, time: time, timers: profile.timers,
+                        deadlines: expired.map { _ in nil }, expired: expired)
         core.replay = replay
         core.initial = (requested, banks, expired)
         core.refresh(layout, profile)
@@ -185,7 +186,9 @@ struct Core: Sendable {
     var pending: [(due: Double, settings: Settings)] = []
     let startTime: Double
     var time: Double
-    /// Per timer of the profile (`DeviceProfile.timers`, the watchdog first): when it runs out, and whether it has.
+    /// The profile's timers (`DeviceProfile.timers`, the watchdog first), and per timer when it runs out and whether
+    /// it has.
+    let timers: [Watchdog]
     var deadlines: [Double?]
     var expired: [Bool]
     var effects = FaultEffects()
@@ -223,7 +226,7 @@ struct Core: Sendable {
     /// settings themselves when it ran out).
     func effective(_ profile: DeviceProfile) -> Settings {
         var settings = applied
-        for (timer, expired) in zip(profile.timers, expired) where expired && !timer.reverts {
+        for (timer, expired) in zip(timers, expired) where expired && !timer.reverts {
             settings.merge(timer.fallbackValues(in: applied)) { _, fallback in fallback }
         }
         if effects.isOutOfService { settings.merge(profile.kind.outOfServiceSettings) { _, off in off } }
@@ -259,7 +262,7 @@ struct Core: Sendable {
             pending.removeAll { $0.due <= time + 1e-9 }
             for change in due { apply(change.settings, profile: profile) }
             for (model, deadline) in reversions where deadline <= time + 1e-9 { revert(model, layout: layout, profile: profile) }
-            for (index, timer) in profile.timers.enumerated() {
+            for (index, timer) in timers.enumerated() {
                 guard let deadline = deadlines[index], deadline <= time + 1e-9 else { continue }
                 expired[index] = true
                 deadlines[index] = nil
@@ -331,7 +334,7 @@ struct Core: Sendable {
             case .adoption(.result, let model): value = snapshot.adoptions[model]?.result(at: now) ?? 1
             case .adoption(.revertRemaining, let model): value = snapshot.reversions[model].map { max(0, $0 - now) } ?? 0
             case .remaining(let control):
-                let index = profile.timers.firstIndex { $0.timeoutControl == control }
+                let index = timers.firstIndex { $0.timeoutControl == control }
                 value = index.flatMap { snapshot.deadlines[$0] }.map { max(0, $0 - now) } ?? 0
             case .constant, .stored, .adoption, .curve(nil, _, _, _): continue
             }
@@ -480,7 +483,7 @@ struct Core: Sendable {
     /// a running timer counts from when it is in force (0 cancels the timer); it re-arms nothing that has expired.
     private mutating func apply(_ changed: Settings, profile: DeviceProfile) {
         applied.merge(changed) { _, new in new }
-        for (index, timer) in profile.timers.enumerated() {
+        for (index, timer) in timers.enumerated() {
             let timeout = timer.timeoutControl.map { requested[$0] ?? 0 } ?? timer.timeout ?? 0
             if timer.rearmedBy.contains(where: { changed[$0] != nil }) {
                 expired[index] = false

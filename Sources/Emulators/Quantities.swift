@@ -169,3 +169,11 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case phases                                           // 1 or 3
     case chargingEnabled = "charging-enabled"             // 0 / 1 (Phoenix coil 400)
 }
+
+extension Control {
+    /// Compared and hashed by case, not by name: RawRepresentable's defaults would hash and compare the string, and
+    /// the physics looks its controls up many times a step. A case is one byte (fewer than 256 cases).
+    public static func == (lhs: Control, rhs: Control) -> Bool { lhs.tag == rhs.tag }
+    public func hash(into hasher: inout Hasher) { hasher.combine(tag) }
+    private var tag: UInt8 { unsafeBitCast(self, to: UInt8.self) }
+}

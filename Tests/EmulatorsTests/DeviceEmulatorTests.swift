@@ -30,6 +30,16 @@ func readFloat(_ emulator: DeviceEmulator, at address: UInt16) -> Double? {
 
 @Suite("Device emulator")
 struct DeviceEmulatorTests {
+    @Test("Controls are told apart by case, as their names tell them apart: every case equal only to itself, and a key of its own")
+    func controlIdentity() {
+        let all = Control.allCases
+        #expect(Set(all).count == all.count)
+        for control in all { #expect(Control(rawValue: control.rawValue) == control) }
+        #expect(all.filter { $0 == .powerLimitPercent } == [.powerLimitPercent])
+        let settings = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1, Double($0)) })
+        #expect(all.enumerated().allSatisfy { settings[$1] == Double($0) })
+    }
+
     @Test("A fixed-timeout watchdog starts expired: the fallback is in force until the first write")
     func startsAtFallback() throws {
         let emulator = try DeviceEmulator(name: "ev", profile: chargerProfile())
