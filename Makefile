@@ -68,7 +68,7 @@ CERT_DIR ?= runs/check-certificate
 check-certificate: build
 	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
-	$(SWIFT) run --skip-build gridrig certify --role market --cases normal-day --out $(CERT_DIR) --command python3 examples/python/market.py > /dev/null
+	$(SWIFT) run --skip-build gridrig certify --role market --cases normal-day --out $(CERT_DIR) -- python3 examples/python/market.py > /dev/null
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1400 \
 	  --screenshot=$(CERT_DIR)/certificate.png file://$(CURDIR)/$(CERT_DIR)/certificate.html 2> /dev/null
 	python3 .ci/check_screenshot.py $(CERT_DIR)/certificate.png $(CERT_DIR)/certificate.html certificate

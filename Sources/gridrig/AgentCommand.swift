@@ -12,11 +12,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run GridRig's reference controller as a process: a household's agent, or the market.",
         discussion: """
-            Each option falls back to the environment variable GridRig gives a controller it starts
-            (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT,
-            GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE), GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE,
-            and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder).
-            The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
+            Each option falls back to the environment variable GridRig gives a controller it starts (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT, GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE), GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE, and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder). The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
             """,
         subcommands: [HouseholdAgentCommand.self, MarketAgentCommand.self])
 }
@@ -32,8 +28,7 @@ struct BusOptions: ParsableArguments {
     @Option(help: "A folder of CURVE certificates made by `gridrig keys`: broker.key and this participant's NAME.key_secret (env GRIDRIG_BUS_KEYS).")
     var busKeys: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "notice"
+    @OptionGroup var log: LogOptions
 
     /// The participant's CURVE credentials, if the bus authenticates: the keys GridRig put in the environment, or
     /// those of the certificates folder.
@@ -60,12 +55,7 @@ struct BusOptions: ParsableArguments {
         return BusEndpoints(publish: publish, subscribe: subscribe)
     }
 
-    func logger(_ label: String) throws -> Logger {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return logger
-    }
+    func logger(_ label: String) -> Logger { log.logger(label) }
 }
 
 func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -117,7 +107,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoints = try bus.endpoints()
-        let logger = try bus.logger("gridrig.agent.household")
+        let logger = bus.logger("gridrig.agent.household")
         guard let house = house ?? environment("GRIDRIG_PARTICIPANT") else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
         let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
         let setups: [DeviceSetup], addresses: [ControllerSetup.DeviceAddress]
@@ -173,7 +163,7 @@ struct MarketAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoints = try bus.endpoints()
-        let logger = try bus.logger("gridrig.agent.market")
+        let logger = bus.logger("gridrig.agent.market")
         let list: String
         if let given = households ?? environment("GRIDRIG_HOUSEHOLDS") {
             list = given

@@ -7,18 +7,15 @@ struct Certify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a role's conformance suite against a controller and issue a certificate.",
         discussion: """
-            Runs every case of Conformance/<role>/ (or --suite) over --seeds seeds with the controller under test in
-            the role (the house --house for a household), and judges each requirement of docs/CONFORMANCE.md by its
-            assertions. Writes to --out: certificate.html (each requirement, its pass rate and a link to the run
-            report that is its evidence), certificate.json, junit.xml, summary.txt, and every run's report in runs/.
-            With --endpoint the controller is started separately: before each run GridRig writes its environment
-            to <out>/endpoint.env (source it, start the controller; it ends with the conductor's goodbye).
+            Runs every case of Conformance/<role>/ (or --suite) over --seeds seeds with the controller under test in the role (the house --house for a household), and judges each requirement of docs/CONFORMANCE.md by its assertions. Writes to --out: certificate.html (each requirement, its pass rate and a link to the run report that is its evidence), certificate.json, junit.xml, summary.txt, and every run's report in runs/.
+
+            The controller is a program GridRig starts in each run, given last after -- (gridrig certify --role market --out DIR -- ./my-market --config prod.toml), or, with --endpoint, one started separately: before each run GridRig writes its environment to <out>/endpoint.env (source it, start the controller; it ends with the conductor's goodbye).
+
             Exit status: 0 every mandatory requirement passed, 1 one failed, 2 bad input, 3 the kit itself failed.
-            --command takes the rest of the line: put it last.
             """)
 
-    @Option(help: "The role under test: household or market.")
-    var role: String
+    @Option(help: "The role under test.")
+    var role: ConformanceRole
 
     @Option(help: "The house under test, for a household.")
     var house: String = "h2"
@@ -32,8 +29,8 @@ struct Certify: ParsableCommand {
     @Option(help: "The suite's folder: requirements.yaml and a folder of cases per role.")
     var suite: String = "Conformance"
 
-    @Option(help: "Run only these cases (comma-separated names).")
-    var cases: String?
+    @Option(help: ArgumentHelp("Run only these cases.", valueName: "name,name..."))
+    var cases: CommaList<String>?
 
     @Option(help: "Folder of profiles that the cases name.")
     var profiles: String = "Profiles"
@@ -53,30 +50,29 @@ struct Certify: ParsableCommand {
     @Option(help: "With --endpoint: the first device port.")
     var firstPort: UInt16 = 1502
 
-    @Option(parsing: .remaining, help: "The controller's program and arguments (the rest of the line).")
-    var command: [String] = []
+    @OptionGroup var log: LogOptions
+
+    @OptionGroup var controller: ControllerProgram
 
     func validate() throws {
-        guard ConformanceRole(rawValue: role) != nil else { throw ValidationError("--role must be household or market.") }
-        guard endpoint != !command.isEmpty else { throw ValidationError("give the controller: --command PROGRAM ARGS... (last), or --endpoint.") }
+        try controller.check(for: Self.self)
+        guard endpoint != !controller.program.isEmpty else { throw ValidationError("give the controller: its program last, after -- (-- PROGRAM ARGS...), or --endpoint.") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
     }
 
     func run() throws {
-        var logger = Logger(label: "gridrig.certify")
-        logger.logLevel = .error
-        let role = ConformanceRole(rawValue: role)!
+        let logger = log.logger("gridrig.certify")
         let loaded: ConformanceSuite
         do {
-            loaded = try ConformanceSuite.load(folder: suite, role: role, only: cases.map { $0.split(separator: ",").map(String.init) } ?? [])
+            loaded = try ConformanceSuite.load(folder: suite, role: role, only: cases?.items ?? [])
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
         let folder = out ?? "runs/certify-\(role.rawValue)-\(Run.timestamp())"
         let controller: ControllerUnderTest = endpoint
-            ? .endpoint(publishPort: publishPort, subscribePort: subscribePort, firstPort: firstPort) : .command(command)
+            ? .endpoint(publishPort: publishPort, subscribePort: subscribePort, firstPort: firstPort) : .command(controller.program)
         let total = loaded.cases.count * seeds
         var done = 0
         let certification: Certification

@@ -14,8 +14,8 @@ struct Emulate: AsyncParsableCommand {
               gridrig emulate --profile Profiles/sunspec-inverter.yaml --port 1502
               gridrig emulate Rigs/neighborhood.yaml --speed 60
               gridrig emulate split-rig.yaml --shard 1/2
-            Stops on Ctrl-C or SIGTERM, or after --duration seconds of wall-clock time. A shard of a split run
-            (docs/COSIM.md) steps under the time HELICS grants instead, and stops when the run does.
+
+            Stops on Ctrl-C or SIGTERM, or after --duration seconds of wall-clock time. A shard of a split run (docs/COSIM.md) steps under the time HELICS grants instead, and stops when the run does.
             """)
 
     @Argument(help: "A rig file whose devices to serve.")
@@ -24,8 +24,11 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Serve one device of this profile file instead of a rig.")
     var profile: String?
 
-    @Option(help: "TCP port for --profile (0 picks a free port; default: the profile's). With a rig: the first port, devices numbered on from it.")
+    @Option(help: "TCP port for --profile (0 picks a free port; default: the profile's).")
     var port: UInt16?
+
+    @Option(help: "With a rig: serve devices from this port on, as the rig numbers them (default: the rig's first-port).")
+    var firstPort: UInt16?
 
     @Option(help: "Unit id for --profile (default: the profile's).")
     var unit: UInt8?
@@ -51,8 +54,8 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Folder of profiles that a rig names.")
     var profiles: String = "Profiles"
 
-    @Option(help: "Weather for --profile: clear or cloudy.")
-    var weather: String = "clear"
+    @Option(help: "Weather for --profile.")
+    var weather: WeatherChoice = .clear
 
     @Option(help: ArgumentHelp("With a split rig: serve shard K of its N (its houses' devices, at the rig's ports) as a HELICS federate.",
                                valueName: "K/N"))
@@ -61,8 +64,7 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --shard: the HELICS broker, instead of the rig's cosim broker.", valueName: "host:port"))
     var helicsBroker: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "notice"
+    @OptionGroup var log: LogOptions
 
     /// K and N of `--shard K/N`.
     private var shardNumbers: (number: Int, count: Int)? {
@@ -76,10 +78,10 @@ struct Emulate: AsyncParsableCommand {
         guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number, found \(speed).") }
         guard step > 0, step <= 60 else { throw ValidationError("--step must be in (0, 60] simulated seconds, found \(step).") }
         guard duration.map({ $0 > 0 }) ?? true else { throw ValidationError("--duration must be a positive number of seconds.") }
-        guard ["clear", "cloudy"].contains(weather) else { throw ValidationError("--weather must be clear or cloudy, found '\(weather)'.") }
         guard startSeconds != nil else { throw ValidationError("--start must be a time of day as HH:MM, found '\(start)'.") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard rig == nil || unit == nil else { throw ValidationError("--unit applies to --profile; a rig sets unit ids per device.") }
+        guard rig == nil || port == nil else { throw ValidationError("--port applies to --profile; a rig's devices start at --first-port.") }
+        guard rig != nil || firstPort == nil else { throw ValidationError("--first-port applies to a rig; one profile's device listens on --port.") }
         guard rig != nil || faults == nil else { throw ValidationError("--faults applies to a rig; its devices are what the faults name.") }
         if let shard {
             guard shardNumbers != nil else { throw ValidationError("--shard must be K/N with 1 <= K <= N, found '\(shard)'.") }
@@ -93,8 +95,7 @@ struct Emulate: AsyncParsableCommand {
     private var startSeconds: Double? { secondsSinceMidnight(start) }
 
     func run() async throws {
-        var logger = Logger(label: "gridrig.emulate")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        let logger = log.logger("gridrig.emulate")
         let specs: [DeviceSpec]
         let weatherCurve: DayCurve
         var baseLoads: [String: BaseLoad] = [:]
@@ -103,7 +104,7 @@ struct Emulate: AsyncParsableCommand {
         var startTime = startSeconds ?? 43_200
         do {
             if let rig {
-                let loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: port, faultsFile: self.faults)
+                let loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort, faultsFile: self.faults)
                 specs = loaded.devices
                 weatherCurve = loaded.weather
                 baseLoads = loaded.baseLoads
@@ -114,7 +115,7 @@ struct Emulate: AsyncParsableCommand {
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
                 specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
-                weatherCurve = weather == "clear" ? .clear() : .cloudy(seed: 1)
+                weatherCurve = weather.curve
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -151,12 +152,19 @@ struct Emulate: AsyncParsableCommand {
     }
 }
 
+/// The sky over one profile's device.
+enum WeatherChoice: String, ExpressibleByArgument, CaseIterable {
+    case clear, cloudy
+
+    var curve: DayCurve { self == .clear ? .clear() : .cloudy(seed: 1) }
+}
+
 extension Emulate {
     /// Serves shard `number` of a split rig under HELICS's clock until the run ends.
     private func runShard(rig file: String, number: Int, of count: Int, logger: Logger) throws {
         let shard: Shard
         do {
-            var rig = try RigLoader.load(file: file, profiles: profiles, firstPort: port, faultsFile: faults)
+            var rig = try RigLoader.load(file: file, profiles: profiles, firstPort: firstPort, faultsFile: faults)
             if let helicsBroker { rig.run.cosim?.broker = helicsBroker }
             shard = try Shard(rig: rig, number: number, count: count, host: host, logger: logger)
         } catch let error as RunError {

@@ -14,11 +14,12 @@ struct Clear: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Clear one interval's bids as a uniform-price double auction (docs/MARKET.md).",
         discussion: """
-            Reads {"price_cap": 1.0, "buyers": [{"id": ..., "price": ..., "quantity": ...}], "sellers": [...]}
-            (prices $/kWh, quantities kW) and prints the clearing price, quantity, type and every award as JSON.
+            Reads {"price_cap": 1.0, "buyers": [{"id": ..., "price": ..., "quantity": ...}], "sellers": [...]} (prices $/kWh, quantities kW) and prints the clearing price, quantity, type and every award as JSON.
+
             Examples:
               gridrig market clear examples/bids.json
               cat bids.json | gridrig market clear - --table
+
             Exit status: 0 cleared, 2 bad input (the error names the file, line, column, bid and field).
             """)
 

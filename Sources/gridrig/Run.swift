@@ -7,12 +7,9 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a rig against the reference controller and give a verdict on every assertion.",
         discussion: """
-            Serves the rig's devices, starts the broker, the market and a household agent per house, runs every
-            interval (lockstep unless the rig says otherwise), then checks the assertions on the physics, the bus
-            capture and the write logs. Files go to runs/<rig>-<time>/ (or --out): report.html (charts),
-            summary.txt, results.json, junit.xml, capture.jsonl, writes.csv, series.csv.
-            Exit status: 0 every assertion passed, 1 an assertion failed, 2 bad input, 3 the run itself failed
-            (a participant crashed or never became ready).
+            Serves the rig's devices, starts the broker, the market and a household agent per house, runs every interval (lockstep unless the rig says otherwise), then checks the assertions on the physics, the bus capture and the write logs. Files go to runs/<rig>-<time>/ (or --out): report.html (charts), summary.txt, results.json, junit.xml, capture.jsonl, writes.csv, series.csv.
+
+            Exit status: 0 every assertion passed, 1 an assertion failed, 2 bad input, 3 the run itself failed (a participant crashed or never became ready).
             """)
 
     @Argument(help: "The rig file.")
@@ -42,23 +39,20 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Also run the rig with no controller (devices on their own defaults) and report both side by side.")
     var baseline = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "error"
+    @OptionGroup var log: LogOptions
 
     @Option(help: ArgumentHelp("Print the environment of a controller running elsewhere (an endpoint) as shell exports, and exit.",
                                valueName: "participant"))
     var environment: String?
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error.") }
         guard hours.map({ $0 > 0 && $0.isFinite }) ?? true else { throw ValidationError("--hours must be a positive number.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
         try validateBroker(helicsBroker)
     }
 
     func run() async throws {
-        var logger = Logger(label: "gridrig.run")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
+        let logger = log.logger("gridrig.run")
         var loaded: Rig
         do {
             loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort, faultsFile: faults)

@@ -7,22 +7,18 @@ struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stress-test a market's real-time clearing: ramp synthetic bidders over the bus until it saturates.",
         discussion: """
-            Synthetic households (no Modbus, no physics) bid over the real bus with seeded prices and quantities by
-            device kind and time of day; a few connections speak for all of them. For each interval length (--lengths)
-            the number of bidders ramps through --bidders (or --from ×10 up to --up-to), --intervals intervals per step.
-            Every clearing and every award is checked against GridRig's market core on the same bids. A step
-            saturates when a clearing misses --deadline-ms after gate closure, clears wrongly or loses bids; the
-            ramp of that length stops there. Writes summary.txt, stress.json, junit.xml and stress.html to --out.
-            The market is the builtin one by default, --command PROGRAM ARGS... (restarted for each step, told its
-            households in GRIDRIG_HOUSEHOLDS_FILE; put it last), or --endpoint (started separately; see docs/STRESS.md).
+            Synthetic households (no Modbus, no physics) bid over the real bus with seeded prices and quantities by device kind and time of day; a few connections speak for all of them. For each interval length (--lengths) the number of bidders ramps through --bidders (or --from ×10 up to --up-to), --intervals intervals per step. Every clearing and every award is checked against GridRig's market core on the same bids. A step saturates when a clearing misses --deadline-ms after gate closure, clears wrongly or loses bids; the ramp of that length stops there. Writes summary.txt, stress.json, junit.xml and stress.html to --out.
+
+            The market is the builtin one by default; a program given last, after -- (restarted for each step, told its households in GRIDRIG_HOUSEHOLDS_FILE); or, with --endpoint, one started separately (docs/STRESS.md).
+
             Exit status: 0 no step saturated, 1 one did, 2 bad input, 3 the tool itself failed.
             """)
 
     @Option(help: "Seed of the synthetic bids.")
     var seed: UInt64 = 1
 
-    @Option(help: "Bidders per step, comma-separated (overrides --from and --up-to).")
-    var bidders: String?
+    @Option(help: ArgumentHelp("Bidders per step (overrides --from and --up-to).", valueName: "n,n..."))
+    var bidders: CommaList<Int>?
 
     @Option(help: "The first step's bidders; each next step has 10 times as many.")
     var from: Int = 100
@@ -30,8 +26,8 @@ struct Stress: ParsableCommand {
     @Option(help: "The last step's bidders at most.")
     var upTo: Int = 1_000_000
 
-    @Option(help: "Interval lengths in seconds, comma-separated; each is ramped in turn.")
-    var lengths: String = "300,1"
+    @Option(help: ArgumentHelp("Interval lengths in seconds; each is ramped in turn.", valueName: "s,s..."))
+    var lengths = CommaList<Double>(argument: "300,1")!
 
     @Option(help: "Intervals per step.")
     var intervals: Int = 3
@@ -66,31 +62,31 @@ struct Stress: ParsableCommand {
     @Option(help: "The bus's subscribe port.")
     var subscribePort: UInt16 = 0
 
-    @Option(parsing: .remaining, help: "The market's program and arguments (the rest of the line).")
-    var command: [String] = []
+    @OptionGroup var log: LogOptions
+
+    @OptionGroup var market: ControllerProgram
 
     func steps() throws -> [Int] {
         if let bidders {
-            let values = bidders.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--bidders: expected counts above 0, e.g. 100,1000, found \"\(bidders)\".") }
-            return values.compactMap { $0 }.sorted()
+            guard bidders.items.allSatisfy({ $0 > 0 }) else { throw ValidationError("--bidders: expected counts above 0, e.g. 100,1000, found \(bidders.items).") }
+            return bidders.items.sorted()
         }
         guard from > 0, upTo >= from else { throw ValidationError("--from must be above 0 and --up-to at least --from, found \(from) and \(upTo).") }
         return Array(sequence(first: from) { $0 <= upTo / 10 ? $0 * 10 : nil })
     }
 
     func intervalLengths() throws -> [Double] {
-        let values = lengths.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0).isFinite }) else {
-            throw ValidationError("--lengths: expected interval lengths of 1 s or more, e.g. 300,1, found \"\(lengths)\".")
+        guard lengths.items.allSatisfy({ $0 >= 1 && $0.isFinite }) else {
+            throw ValidationError("--lengths: expected interval lengths of 1 s or more, e.g. 300,1, found \(lengths.items).")
         }
-        return values.compactMap { $0 }
+        return lengths.items
     }
 
     func validate() throws {
         _ = try steps()
         _ = try intervalLengths()
-        guard !(endpoint && !command.isEmpty) else { throw ValidationError("give --endpoint or --command, not both.") }
+        try market.check(for: Self.self)
+        guard !(endpoint && !market.program.isEmpty) else { throw ValidationError("give --endpoint or the market's program (after --), not both.") }
         guard !endpoint || (publishPort != 0 && subscribePort != 0) else { throw ValidationError("--endpoint needs --publish-port and --subscribe-port.") }
         guard (1...1000).contains(intervals) else { throw ValidationError("--intervals must be 1 to 1000, found \(intervals).") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be 1 to 64, found \(connections).") }
@@ -101,11 +97,10 @@ struct Stress: ParsableCommand {
     }
 
     func run() throws {
-        var logger = Logger(label: "gridrig.stress")
-        logger.logLevel = endpoint ? .notice : .error
+        let logger = log.logger("gridrig.stress")
         let folder = out ?? "runs/stress-\(Run.timestamp())"
         var options = StressOptions(folder: folder)
-        options.market = endpoint ? .endpoint : command.isEmpty ? .builtin : .command(command)
+        options.market = endpoint ? .endpoint : market.program.isEmpty ? .builtin : .command(market.program)
         options.seed = seed
         options.bidders = try steps()
         options.lengths = try intervalLengths()

@@ -21,7 +21,7 @@ struct CertifyCommandTests {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let result = try gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out,
-                                  "--command", "python3", "examples/python/household.py"])
+                                  "--", "python3", "examples/python/household.py"])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("CERTIFIED: household h2, 1 cases x 2 seeds"), "\(result.output)")
         let json = try certificate(out)
@@ -82,10 +82,14 @@ struct CertifyCommandTests {
     }
 
     @Test("Bad input: an unknown role or case, no controller, or both ways of giving one, exits non-zero naming what is wrong",
-          arguments: [(["--role", "solar", "--command", "true"], "--role must be household or market", Int32(64)),
-                      (["--role", "household"], "give the controller", 64),
-                      (["--role", "household", "--endpoint", "--command", "true"], "give the controller", 64),
-                      (["--role", "market", "--cases", "nope", "--command", "true"], "no case named nope; the cases are", 2)])
+          arguments: [(["--role", "solar", "--", "true"], "The value 'solar' is invalid for '--role <role>'", Int32(2)),
+                      (["--role", "household"], "give the controller", 2),
+                      (["--role", "household", "--endpoint", "--", "true"], "give the controller", 2),
+                      (["--role", "market", "--cases", "nope", "--", "true"], "no case named nope; the cases are", 2),
+                      (["--role", "market", "--bogus", "--", "true"], "Unknown option '--bogus'", 2),
+                      // The older --command takes the rest of the line: a gridrig option after it would reach the program.
+                      (["--role", "market", "--command", "python3", "my.py", "--out", "DIR"], "--out comes after --command", 2),
+                      (["--role", "market", "--command", "true", "--", "true"], "give the controller's program once", 2)])
     func badInput(arguments: [String], message: String, status: Int32) throws {
         let result = try gridrig(["certify"] + arguments)
         #expect(result.status == status && result.errors.contains(message), "\(result)")
