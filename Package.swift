@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import Foundation
 import PackageDescription
 
@@ -10,12 +10,13 @@ let pkgConfigFolders = (ProcessInfo.processInfo.environment["PKG_CONFIG_PATH"]?.
 let hasHelics = ProcessInfo.processInfo.environment["GRIDRIG_HELICS"] != "0"
     && pkgConfigFolders.contains { FileManager.default.fileExists(atPath: $0 + "/helics.pc") }
 
-/// Every target: Swift 6 mode, and every `public import` is a decision (STYLE.md).
+/// Every target: Swift 6 mode, and every `public import` is a decision (STYLE.md). In CI (CI=true) a warning is an
+/// error, so that none lands.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
-]
+] + (ProcessInfo.processInfo.environment["CI"] == "true" ? [.treatAllWarnings(as: .error)] : [])
 
 let package = Package(
     name: "GridRig",
