@@ -19,6 +19,9 @@ public struct DeviceSpec: Sendable {
     /// Field data the device replays (docs/FAULTS.md, "Replay").
     public var replay: Replay?
 
+    /// The unit ids the device answers on: the one the rig gives, else the profile's.
+    public var units: [UInt8] { unit.map { [$0] } ?? profile.units }
+
     public init(name: String, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
         self.name = name
         self.house = house
@@ -226,7 +229,7 @@ public final class Fleet: Sendable {
             } catch {
                 throw FleetError(message: "\(spec.name): \(error)")
             }
-            let units = spec.unit.map { [$0] } ?? spec.profile.units
+            let units = spec.units
             let emulator: DeviceEmulator
             do {
                 var parameters = spec.parameters

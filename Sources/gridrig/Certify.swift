@@ -47,8 +47,8 @@ struct Certify: ParsableCommand {
     @Option(help: "With --endpoint: the bus's subscribe port.")
     var subscribePort: UInt16 = 5571
 
-    @Option(help: "With --endpoint: the first device port.")
-    var firstPort: UInt16 = 1502
+    @Option(help: "Serve devices from this port on, as each case numbers them (default: the case's first-port; 0: free ports).")
+    var firstPort: UInt16?
 
     @OptionGroup var log: LogOptions
 
@@ -72,12 +72,12 @@ struct Certify: ParsableCommand {
         }
         let folder = out ?? "runs/certify-\(role.rawValue)-\(Run.timestamp())"
         let controller: ControllerUnderTest = endpoint
-            ? .endpoint(publishPort: publishPort, subscribePort: subscribePort, firstPort: firstPort) : .command(controller.program)
+            ? .endpoint(publishPort: publishPort, subscribePort: subscribePort) : .command(controller.program)
         let total = loaded.cases.count * seeds
         var done = 0
         let certification: Certification
         do {
-            certification = try Certification.run(loaded, controller: controller, house: house, seeds: seeds, profiles: profiles, out: folder,
+            certification = try Certification.run(loaded, controller: controller, house: house, seeds: seeds, profiles: profiles, firstPort: firstPort, out: folder,
                                                   readyTimeout: .seconds(readyTimeout), logger: logger) { step in
                 done += 1
                 FileHandle.standardError.write(Data("[\(done)/\(total)] \(step)\(endpoint ? ": waiting for the controller (\(folder)/endpoint.env)" : "")\n".utf8))

@@ -134,7 +134,7 @@ struct Emulate: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)
         }
-        say(deviceTable(fleet.devices).description)
+        say(DevicePlace.table(fleet.devices.map(DevicePlace.init)).description)
         say("Serving \(fleet.devices.count) device(s) at \(speed)x from \(formatTime(startTime)) simulated; Ctrl-C stops.")
 
         let stop = StopSignal()
@@ -174,7 +174,7 @@ extension Emulate {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        say(deviceTable(shard.fleet.devices).description)
+        say(DevicePlace.table(shard.fleet.devices.map(DevicePlace.init)).description)
         say("Shard \(number)/\(count): serving \(shard.fleet.devices.count) device(s), stepping as the federation grants time.")
         let stop = StopSignal()
         do {
@@ -227,14 +227,3 @@ func formatTime(_ seconds: Double) -> String {
     return String(format: "%02d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
 }
 
-/// The table `emulate` prints: one row per device and unit id.
-func deviceTable(_ devices: [ServedDevice]) -> TextTable {
-    var table = TextTable(header: ["device", "kind", "profile", "address", "unit"])
-    for device in devices {
-        for unit in device.units {
-            table.append([device.emulator.name, device.emulator.profile.kind.rawValue, device.emulator.profile.name,
-                          "\(device.host):\(device.port)", "\(unit)"])
-        }
-    }
-    return table
-}

@@ -21,7 +21,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Folder of profiles that the rig names.")
     var profiles: String = "Profiles"
 
-    @Option(help: "Serve devices from this port on, as the rig numbers them (default: free ports).")
+    @Option(help: "Serve devices from this port on, as the rig numbers them (default: the rig's first-port; 0: free ports).")
     var firstPort: UInt16?
 
     @Option(help: "Simulated hours to run instead of the rig's duration.")
@@ -64,7 +64,7 @@ struct Run: AsyncParsableCommand {
         if let helicsBroker { loaded.run.cosim?.broker = helicsBroker }
         if let environment {
             do {
-                let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles, firstPort: firstPort))
+                let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles))
                 print(RunSession.shellExports(values), terminator: "")
                 return
             } catch {
@@ -85,8 +85,8 @@ struct Run: AsyncParsableCommand {
         var lastLine = ContinuousClock.now
         var record: RunRecord
         do {
-            record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, firstPort: firstPort, readyTimeout: .seconds(readyTimeout)),
-                                        logger: logger, progress: { progress in
+            record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, readyTimeout: .seconds(readyTimeout)), logger: logger,
+                                        served: { places in say(DevicePlace.table(places).description) }, progress: { progress in
                 let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
                     + "\(progress.complete) complete, \(progress.incomplete) incomplete"
                 if interactive {
@@ -113,7 +113,7 @@ struct Run: AsyncParsableCommand {
         say(report.table)
         do {
             _ = try report.write(to: folder)
-            say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv)")
+            say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv devices.txt)")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

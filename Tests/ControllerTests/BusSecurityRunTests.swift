@@ -167,8 +167,9 @@ struct BusSecurityRunTests {
 
         let ports = try freeBusPorts(), keys = try keysFolder([])
         func refused(_ extra: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let loaded = try rig(hours: 1, appending: "bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)\(extra)}\n"
-                                 + "controller: {households: {h2: endpoint}}\n")
+            let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: 1502")],
+                                 appending: "bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)\(extra)}\n"
+                                 + "controller: {households: {h2: endpoint}}\n")  // refused before any port is taken
             do {
                 _ = try run(loaded)
                 Issue.record("ran without the keys it needs", sourceLocation: sourceLocation)

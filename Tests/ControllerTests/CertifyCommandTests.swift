@@ -20,7 +20,7 @@ struct CertifyCommandTests {
     func pythonHouseholdCertified() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out,
+        let result = try gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out, "--first-port", "0",
                                   "--", "python3", "examples/python/household.py"])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("CERTIFIED: household h2, 1 cases x 2 seeds"), "\(result.output)")
@@ -46,7 +46,7 @@ struct CertifyCommandTests {
     func brokenHouseholdFails() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--out", out,
+        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--out", out, "--first-port", "0",
                                   "--command", "python3", "Conformance/broken/broken.py", "goodbye-unanswered"])
         #expect(result.status == 1, "\(result.output)\(result.errors)")
         #expect(result.output.contains("HH-PROTOCOL") && result.output.contains("NOT CERTIFIED"), "\(result.output)")

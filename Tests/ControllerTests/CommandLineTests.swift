@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Testing
 
 /// The command line as README's table promises it: one exit-code table, flags that mean one thing, help that the
@@ -46,6 +47,41 @@ struct CommandLineTests {
             let text = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(text.contains("--log-level <log-level> How much to log on standard error. (values: trace, debug, info, notice, warning, error, critical; default: notice)"),
                     "gridrig \(command.joined(separator: " "))")
+        }
+    }
+}
+
+@Suite("A bench that tells where everything is", .serialized)
+struct BenchLayoutTests {
+    @Test("gridrig run serves the devices at the rig's ports (first-port and on), prints where before the first interval, and writes devices.txt")
+    func runTellsWhere() throws {
+        let first = freeConsecutivePorts(12)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "0.1", "--first-port", "\(first)", "--out", folder])
+        #expect(result.status == 0, "\(result.errors)")
+        let table = try String(contentsOfFile: "\(folder)/devices.txt", encoding: .utf8)
+        // Devices in file order from first-port: h1's PV, then its battery; Alfen answers on units 1 and 200.
+        let rows = table.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.contains(["h1/pv", "inverter", "sunspec-inverter", "127.0.0.1:\(first)", "1"]), "\(table)")
+        #expect(rows.contains(["h1/battery", "battery", "sunspec-battery", "127.0.0.1:\(first + 1)", "1"]), "\(table)")
+        #expect(rows.filter { $0.first == "h2/ev" }.map { $0.last } == ["1", "200"], "\(table)")
+        // Printed before the first interval's verdict: the table heads the output.
+        #expect(result.output.hasPrefix(table.trimmingCharacters(in: .newlines)), "\(result.output.prefix(400))")
+    }
+
+    @Test("A rig whose controller runs elsewhere cannot put its devices on free ports: the controller could not find them")
+    func endpointNeedsFixedPorts() throws {
+        let loaded = try rig(hours: 1, appending: """
+            bus: {publish-port: 5570, subscribe-port: 5571}
+            controller: {households: {h2: endpoint}}
+            """)
+        #expect(throws: RunError.self) { try RunSession.endpointEnvironment(loaded, participant: "h2", options: RunOptions(profiles: "\(repository)/Profiles")) }
+        do {
+            _ = try run(loaded)
+            Issue.record("the run started")
+        } catch let error as RunError {
+            #expect(error.isBadInput && error.message.contains("h1/pv would be on a free port"), "\(error)")
         }
     }
 }

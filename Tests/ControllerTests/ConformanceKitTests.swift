@@ -47,7 +47,7 @@ struct ConformanceKitTests {
         let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role, only: cases)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        return try Certification.run(suite, controller: .command(command), house: "h2", seeds: seeds, profiles: "\(repository)/Profiles", out: out,
+        return try Certification.run(suite, controller: .command(command), house: "h2", seeds: seeds, profiles: "\(repository)/Profiles", firstPort: 0, out: out,
                                      readyTimeout: .seconds(15), logger: logger) { _ in }
     }
 

@@ -114,7 +114,7 @@ struct CosimTests {
         let (splitResult, shardExits, oneResult) = try await offPool {
             let splitResult = try gridrig(["run", rig, "--hours", "6", "--first-port", "\(ports)", "--out", split])
             let shardExits = shards.map { $0.exit(within: .seconds(20)) }
-            return (splitResult, shardExits, try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--out", one]))
+            return (splitResult, shardExits, try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--first-port", "0", "--out", one]))
         }
         #expect(shardExits == [0, 0])
         #expect(splitResult.status == 0 && oneResult.status == 0, "\(splitResult.errors)\n\(oneResult.errors)")

@@ -158,7 +158,7 @@ struct FaultRunTests {
 
     @Test("Grid events without a feeder: h1 trips once at 112 % and enters service after the delay, h5 absorbs and curtails at 108 %, 50.5 Hz brings every inverter down")
     func gridEvents() throws {
-        var rig = try RigLoader.load(file: "\(repository)/Rigs/faults/grid-events.yaml", profiles: "\(repository)/Profiles")
+        var rig = try RigLoader.load(file: "\(repository)/Rigs/faults/grid-events.yaml", profiles: "\(repository)/Profiles", firstPort: 0)
         #expect(rig.run.faults.gridEvents == [GridEvent(house: "h1", level: .voltage(1.12), start: 39603, end: 39663),
                                               GridEvent(house: "h5", level: .voltage(1.08), start: 43200, end: 45000),
                                               GridEvent(house: nil, level: .frequency(50.5), start: 46800, end: 47400)])

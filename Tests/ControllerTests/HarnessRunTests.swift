@@ -11,7 +11,10 @@ import Testing
 /// only keys the rig lacks, or replace it through `replacing`).
 func rig(hours: Double = 3, replacing: [(String, String)] = [], appending extra: String = "") throws -> Rig {
     var text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
-    for (old, new) in replacing { text = text.replacingOccurrences(of: old, with: new) }
+    // Free ports, so that runs in parallel never clash, unless the test places the devices itself (a controller
+    // running elsewhere finds them at fixed ports).
+    let placed = replacing.contains { $0.0.hasPrefix("first-port:") }
+    for (old, new) in replacing + (placed ? [] : [("first-port: 1502", "first-port: 0")]) { text = text.replacingOccurrences(of: old, with: new) }
     text += extra
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
     _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
@@ -35,7 +38,7 @@ func expectRefused(rig text: String, _ message: String, sourceLocation: SourceLo
     _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     defer { try? FileManager.default.removeItem(atPath: path) }
     do {
-        _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles")
+        _ = try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0)
         Issue.record("loaded a bad rig", sourceLocation: sourceLocation)
     } catch {
         #expect(error.description.contains(message), "\(error)", sourceLocation: sourceLocation)
@@ -205,7 +208,7 @@ struct HarnessRunTests {
     func islandHolds() throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let island = try RigLoader.load(file: "\(repository)/Rigs/island.yaml", profiles: "\(repository)/Profiles")
+        let island = try RigLoader.load(file: "\(repository)/Rigs/island.yaml", profiles: "\(repository)/Profiles", firstPort: 0)
         #expect(island.run.grid == nil && island.run.gridForming == "h1/battery")
         let record = try RunSession.run(island, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger)
         let report = RunReport(record)
@@ -223,7 +226,7 @@ struct HarnessRunTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("island-\(UUID().uuidString).yaml").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let report = try run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles"))
+        let report = try run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0))
         let balance = verdict(report, .balance)
         #expect(balance?.passed == false)
         #expect(balance?.detail.contains("h1/battery could not hold the island") == true, "\(balance?.detail ?? "")")
@@ -232,7 +235,7 @@ struct HarnessRunTests {
     @Test("Each fault rig states what the controller must do, and the reference controller's verdict shows it does",
           arguments: ["battery-exception-4", "frozen-inverter", "charger-comms-loss", "lossy-bus", "grid-outage", "field-trace", "grid-events"])
     func faultRig(name: String) throws {
-        let loaded = try RigLoader.load(file: "\(repository)/Rigs/faults/\(name).yaml", profiles: "\(repository)/Profiles")
+        let loaded = try RigLoader.load(file: "\(repository)/Rigs/faults/\(name).yaml", profiles: "\(repository)/Profiles", firstPort: 0)
         #expect(!loaded.faults.isEmpty || !loaded.run.faults.isEmpty || loaded.devices.contains { $0.replay != nil })
         let report = try run(loaded)
         #expect(!report.faults.isEmpty)
@@ -392,9 +395,9 @@ struct HarnessRunTests {
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder,
+        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder, "--first-port", "0",
                              "--profiles", "\(repository)/Profiles"]) == 0)
-        for file in ["summary.txt", "results.json", "junit.xml", "capture.jsonl", "writes.csv", "series.csv"] {
+        for file in ["summary.txt", "results.json", "junit.xml", "capture.jsonl", "writes.csv", "series.csv", "devices.txt"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file)")
         }
         #expect(try gridrig(["run", "/nonexistent.yaml"]) == 2)
@@ -402,7 +405,7 @@ struct HarnessRunTests {
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8) + "assertions: {clearing-latency: {p99-ms: 0}}\n"
         _ = FileManager.default.createFile(atPath: strict, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: strict) }
-        #expect(try gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--profiles", "\(repository)/Profiles"]) == 1)
+        #expect(try gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--first-port", "0", "--profiles", "\(repository)/Profiles"]) == 1)
         // A port clash: something already listens where the rig's first device would be served.
         let context = try BusContext(), holder = try Broker(context: context)
         defer { holder.stop() }
@@ -415,7 +418,7 @@ struct HarnessRunTests {
         defer { try? FileManager.default.removeItem(atPath: schedule) }
         try "faults:\n  - {bus: telemetry/, kind: drop, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
         #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--faults", schedule, "--out", folder,
-                             "--profiles", "\(repository)/Profiles"]) == 0)
+                             "--first-port", "0", "--profiles", "\(repository)/Profiles"]) == 0)
         #expect(try String(contentsOfFile: "\(folder)/summary.txt", encoding: .utf8).contains("bus telemetry/ drop (4 dropped)"))
         try "faults:\n  - {participant: h9, kind: stall, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
         #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--faults", schedule]) == 2)
@@ -431,7 +434,7 @@ struct WeatherFileTests {
         _ = FileManager.default.createFile(atPath: "\(folder)/day.csv", contents: Data(csv.utf8))
         let rig = "houses:\n  - name: h1\n    devices:\n      - {profile: sunspec-inverter}\nweather: {file: day.csv}\n"
         _ = FileManager.default.createFile(atPath: "\(folder)/rig.yaml", contents: Data(rig.utf8))
-        return try RigLoader.load(file: "\(folder)/rig.yaml", profiles: "\(repository)/Profiles")
+        return try RigLoader.load(file: "\(folder)/rig.yaml", profiles: "\(repository)/Profiles", firstPort: 0)
     }
 
     @Test("A rig reads measured weather from a CSV file next to it")

@@ -19,7 +19,7 @@ private func replayRig(_ name: String, _ content: String, key: String) throws ->
               - {name: pv, profile: sunspec-inverter, port: 0, replay: {\(key): \(name)}}
         """
     try rig.write(to: folder.appendingPathComponent("rig.yaml"), atomically: true, encoding: .utf8)
-    return try RigLoader.load(file: folder.appendingPathComponent("rig.yaml").path, profiles: "\(repository)/Profiles")
+    return try RigLoader.load(file: folder.appendingPathComponent("rig.yaml").path, profiles: "\(repository)/Profiles", firstPort: 0)
 }
 
 private func serve(_ rig: Rig) throws -> Fleet {

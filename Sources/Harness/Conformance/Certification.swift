@@ -80,14 +80,14 @@ public struct Certification: Sendable {
 public enum ControllerUnderTest: Sendable {
     case command([String])
     /// Started separately; before each run its environment is written to `endpoint.env` in the output folder.
-    case endpoint(publishPort: UInt16, subscribePort: UInt16, firstPort: UInt16)
+    case endpoint(publishPort: UInt16, subscribePort: UInt16)
 }
 
 extension Certification {
     /// Runs every case of `suite` under `seeds` seeds each (the case's own seed, then the next ones), with the
     /// controller in the suite's role for `house` (households) or as the market, and writes each run's report
-    /// under `out/runs/`.
-    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, seeds: Int, profiles: String,
+    /// under `out/runs/`. Devices are served at each case's ports, from `firstPort` on when given (0: free ports).
+    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, seeds: Int, profiles: String, firstPort: UInt16? = nil,
                            out: String, readyTimeout: Duration, logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
         let participant = suite.role == .market ? ParticipantName.market : house
         var runs: [CaseRun] = []
@@ -97,10 +97,9 @@ extension Certification {
             for offset in 0..<UInt64(seeds) {
                 let seed = own.seed &+ offset
                 var rig: Rig
-                var options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
+                let options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
                 do {
-                    if case .endpoint(_, _, let firstPort) = controller { options.firstPort = firstPort }
-                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: options.firstPort, seed: seed)
+                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: firstPort, seed: seed)
                 } catch {
                     throw RunError(message: "\(error)", isBadInput: true)
                 }
@@ -110,7 +109,7 @@ extension Certification {
                 let role: RunSettings.Role
                 switch controller {
                 case .command(let command): role = .command(command)
-                case .endpoint(let publish, let subscribe, _):
+                case .endpoint(let publish, let subscribe):
                     role = .endpoint
                     rig.run.bus.publishPort = publish
                     rig.run.bus.subscribePort = subscribe

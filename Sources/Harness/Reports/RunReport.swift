@@ -240,7 +240,8 @@ public struct RunReport: Sendable {
     /// Writes every file into `folder` (created if needed); returns their paths.
     public func write(to folder: String) throws(RunError) -> [String] {
         let files = ["results.json": json, "junit.xml": junit, "capture.jsonl": captureLines, "writes.csv": writesCSV,
-                     "series.csv": seriesCSV, "summary.txt": table + "\n", "report.html": HTMLReport(self).html]
+                     "series.csv": seriesCSV, "summary.txt": table + "\n", "report.html": HTMLReport(self).html,
+                     "devices.txt": DevicePlace.table(record.devices).description + "\n"]
         try writeFiles(files, to: folder, what: "the report")
         return files.keys.sorted().map { "\(folder)/\($0)" }
     }

@@ -154,6 +154,8 @@ public struct RunRecord: Sendable {
     public var admissions = BusAdmissions()
     /// Wall-clock seconds each HELICS time request waited for its grant (a co-simulation; empty otherwise).
     public var grantWaits: [Double] = []
+    /// Where each device was served.
+    public var devices: [DevicePlace] = []
 
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {

@@ -14,8 +14,6 @@ public struct RunOptions: Sendable {
     /// The profiles folder the rig names products from.
     public var profiles: String
     public var host: String
-    /// The first device port; nil serves every device on a free port (no clash with anything running).
-    public var firstPort: UInt16?
     /// How long every participant has to say ready before the run fails.
     public var readyTimeout: Duration
 
@@ -24,10 +22,9 @@ public struct RunOptions: Sendable {
         URL(fileURLWithPath: profiles, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
     }
 
-    public init(profiles: String = "Profiles", host: String = "127.0.0.1", firstPort: UInt16? = nil, readyTimeout: Duration = .seconds(30)) {
+    public init(profiles: String = "Profiles", host: String = "127.0.0.1", readyTimeout: Duration = .seconds(30)) {
         self.profiles = profiles
         self.host = host
-        self.firstPort = firstPort
         self.readyTimeout = readyTimeout
     }
 }
@@ -56,13 +53,17 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
 /// household agents come up, prove ready, run every interval, and are all stopped at the end, on a stop request,
 /// or when a participant fails (which is itself the run's failure).
 public enum RunSession {
-    public static func run(_ rig: Rig, options: RunOptions, logger: Logger, progress: (RunProgress) -> Void = { _ in },
-                           shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
+    /// The devices are served at the rig's ports (its `first-port` and on, as loaded: `--first-port` overrides, 0 puts
+    /// each on a free port); `served` hears where, before anyone starts.
+    public static func run(_ rig: Rig, options: RunOptions, logger: Logger, served: ([DevicePlace]) -> Void = { _ in },
+                           progress: (RunProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws(RunError) -> RunRecord {
         let started = ContinuousClock.now
         try refuseImpossibleCrashes(rig.run)
+        if rig.run.hasEndpoints { try refuseFreeDevicePorts(rig, for: "a controller") }
         try reserveDescriptors(devices: rig.devices.count, each: 3, for: "each of its \(rig.devices.count) devices (a listening socket and a connection on each side)")
         let session = try Session(rig, options: options, logger: logger)
         defer { session.stop() }
+        served(session.devicePlaces)
         try session.launchEveryone()
         try session.waitUntilReady()
         try session.runIntervals(progress: progress, shouldStop: shouldStop)
@@ -81,6 +82,7 @@ public enum RunSession {
         guard bus.publishPort != 0, bus.subscribePort != 0 else {
             throw RunError(message: "the rig's bus has no fixed ports: give it bus: {publish-port: N, subscribe-port: M}", isBadInput: true)
         }
+        try refuseFreeDevicePorts(rig, for: "an endpoint")
         let host = ["0.0.0.0", "*", "::"].contains(bus.host) ? options.host : bus.host
         let grid = rig.run.grid != nil || rig.run.gridForming != nil
         var environment = ControllerSetup.environment(
@@ -95,6 +97,14 @@ public enum RunSession {
     /// An environment as shell exports, one a line in name order, each value single-quoted for `sh`.
     public static func shellExports(_ environment: [String: String]) -> String {
         environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value.replacingOccurrences(of: "'", with: "'\\''"))'\n" }.joined()
+    }
+
+    /// A controller running elsewhere finds the devices at the ports it was told before the run: none may be on a
+    /// free port (`first-port: 0`, `--first-port 0`).
+    private static func refuseFreeDevicePorts(_ rig: Rig, for whom: String) throws(RunError) {
+        guard let device = rig.devices.first(where: { $0.port == 0 }) else { return }
+        throw RunError(message: "\(device.name) would be on a free port, which \(whom) running elsewhere cannot know: give the rig a first-port (or --first-port N)",
+                       isBadInput: true)
     }
 
     /// A participant GridRig does not start cannot be crashed by it.
@@ -144,10 +154,11 @@ public enum RunSession {
         var intervals: [IntervalRecord] = []
 
         var settings: RunSettings { rig.run }
+        /// Where every device of the rig is served, here or on a shard's host.
+        var devicePlaces: [DevicePlace] { zip(specs, places).map { DevicePlace($0, host: $1.host, port: $1.port) } }
         var houses: [String] { households.map(\.house) }
 
-        /// Serves the devices and starts the broker. Controllers running elsewhere find the devices at the rig's own
-        /// ports; otherwise free ports avoid clashes.
+        /// Serves the devices at the rig's ports and starts the broker.
         init(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) {
             self.rig = rig
             self.options = options
@@ -160,8 +171,7 @@ public enum RunSession {
             }
             let local = rig.devices.indices.filter { index in rig.devices[index].house.flatMap { shardHosts[$0] } == nil }
             let served: [DeviceSpec]
-            (fleet, served) = try RunSession.serve(rig, devices: local.map { rig.devices[$0] },
-                                                   freePorts: options.firstPort == nil && !rig.run.hasEndpoints, options: options, logger: logger)
+            (fleet, served) = try RunSession.serve(rig, devices: local.map { rig.devices[$0] }, freePorts: false, options: options, logger: logger)
             let servedAt = Dictionary(uniqueKeysWithValues: zip(local, zip(served, fleet.devices)))
             specs = rig.devices.indices.map { servedAt[$0]?.0 ?? rig.devices[$0] }
             places = rig.devices.indices.map { index in
@@ -367,6 +377,7 @@ public enum RunSession {
             broker.stop()  // nothing more arrives: the capture and the refusals are complete
             var record = RunRecord(rig: rig, intervals: intervals, capture: broker.capture.all, writes: fleet.writeLog.all, physics: physics,
                                    households: houses, wallSeconds: wallSeconds, busFaultEvents: broker.faultEvents)
+            record.devices = devicePlaces
             record.reads = fleet.readLogs.mapValues(\.all)
             record.grantWaits = cosimulation?.grantWaits ?? []
             record.admissions = BusAdmissions(authenticated: access.rules.authentication != nil, refusals: broker.refusals,
