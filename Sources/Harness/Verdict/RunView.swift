@@ -227,23 +227,26 @@ struct RunView: Sendable {
     func isIslanded(at time: Double) -> Bool { rig.run.grid == nil || rig.run.faults.outages.contains { $0.contains(time) } }
 
     /// The spans of scheduled faults that concern `device` of `house`: its own device faults, the household's or
-    /// the market's crash, any bus fault (a stall is one), and grid outages. What a controller does there is a
-    /// fault scenario's business, not a failure to follow the market.
+    /// the market's crash, a bus fault on the way the household learns and follows its award (a stall is one),
+    /// and grid outages. What a controller does there is a fault scenario's business, not a failure to follow the
+    /// market.
     func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
         faultWindows.filter { window in
             switch window.concerns {
             case .device(let name): name == device
             case .participant(let name): name == house || name == ParticipantName.market
-            case .bus: true
+            case .bus: window.bus?.reachesControl(of: house) ?? true
             case .grid(let place): place == nil || place == house
             case .replay: false
             }
         }.map { $0.start...$0.end }
     }
 
-    /// The spans of every fault window: any device's fault, the bus's, any participant's, the grid's, and every
-    /// device's replay of the field.
-    var allFaultSpans: [ClosedRange<Double>] { faultWindows.map { $0.start...$0.end } }
+    /// The spans of every fault window that can change what the devices do: any device's fault, a bus fault on
+    /// any household's way to its award, any participant's, the grid's, and every device's replay of the field.
+    var allFaultSpans: [ClosedRange<Double>] {
+        faultWindows.filter { window in window.bus?.reachesControl(of: nil) ?? true }.map { $0.start...$0.end }
+    }
 }
 
 extension RandomAccessCollection where Index == Int {
@@ -256,5 +259,19 @@ extension RandomAccessCollection where Index == Int {
             if isAfter(self[middle]) { high = middle } else { low = middle + 1 }
         }
         return low
+    }
+}
+
+extension BusFault {
+    /// The topics by which a household learns and follows its award: its bids and awards, the interval and gate
+    /// announcements, the lockstep clock and its time requests and grants, its hello and ready.
+    private static func controlTopics(of house: String?) -> [String] {
+        ["interval", "gate", "clock"] + ["bids/", "awards/", "time/", "grant/", "hello/", "ready/"].map { $0 + (house ?? "") }
+    }
+
+    /// Whether the fault can touch the way `house` (nil: any household) learns and follows its award. One only on
+    /// the clearing, telemetry, dispatch reports or errors changes what others see, not what the devices do.
+    func reachesControl(of house: String?) -> Bool {
+        Self.controlTopics(of: house).contains { path in path.hasPrefix(topic) || (house == nil && topic.hasPrefix(path)) }
     }
 }

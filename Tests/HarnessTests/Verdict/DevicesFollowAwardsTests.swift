@@ -15,6 +15,19 @@ struct DevicesFollowAwardsTests {
         return run.result(.devicesFollowAwards)
     }
 
+    @Test("A bus fault excuses the devices only where it can reach a household's way to its award: one on the clearing or on dispatch reports does not",
+          arguments: [("clearing", true), ("dispatch/", true), ("telemetry/h2", true), ("awards/h2", false), ("awards/", false), ("bids/h2", false),
+                      ("", false), ("awards/h3", true)])
+    func busFaultsExcuseWhatTheyReach(topic: String, judged: Bool) throws {
+        var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
+        run.rig.run.faults.bus = [BusFault(topic: topic, sender: nil, kind: .delay(milliseconds: 50, jitter: 0), start: 0, end: .infinity,
+                                           count: nil, probability: 1)]
+        for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 7)]]) }
+        run.series[SeriesKey("h2/ev", .power)] = { _ in 7 + 2 * 0.69 }
+        let result = try #require(run.result(.devicesFollowAwards))
+        #expect(result.judged == judged && result.passed == false, "bus \(topic): \(result.measured)")
+    }
+
     @Test("An EV that draws its awards passes")
     func follows() throws {
         let result = try #require(try evRun(power: 7))
