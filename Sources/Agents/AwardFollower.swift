@@ -148,7 +148,8 @@ final class BatteryFollower: AwardFollower {
         last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)
         if written?.power != setpoint { written = (time, setpoint) }
         let idle = energy == 0 && abs(power) < 0.05
-        return (driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge), idle ? nil : time + replanPeriod)
+        let outcome = driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge)
+        return (mutation == .batteryPowerMisreported ? outcome.reporting(outcome.value.map { $0 * 10 }) : outcome, idle ? nil : time + replanPeriod)
     }
 }
 

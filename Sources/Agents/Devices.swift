@@ -196,4 +196,7 @@ struct DispatchOutcome {
     /// Wall clock when the device acknowledged the last write, seconds since the Unix epoch.
     let landedAt: Double?
     let error: String?
+
+    /// The same outcome reporting another value (a mutant's false report).
+    func reporting(_ claimed: Double?) -> DispatchOutcome { DispatchOutcome(name: name, value: claimed, landedAt: landedAt, error: error) }
 }

@@ -16,4 +16,6 @@ public enum HouseholdMutation: String, Sendable, CaseIterable {
     case intervalStartOnly = "interval-start-only"
     /// Leaves the thermostat at the occupant's preferred setpoint, whatever it was awarded.
     case thermostatIgnoresAward = "thermostat-ignores-award"
+    /// Reports ten times the battery power it wrote (a kW/W slip in the report).
+    case batteryPowerMisreported = "battery-power-misreported"
 }

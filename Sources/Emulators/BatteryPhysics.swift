@@ -37,9 +37,11 @@ struct BatteryPhysics: DevicePhysics {
 
     var netLoad: Double { -state.power }
 
+    func window(_ applied: Settings) -> ClosedRange<Double> { Self.window(applied, maxChargePower: model.ratings.maxChargePower) }
+
     /// The AC power window [charge, discharge] (W, + discharge) that StorCtl_Mod, InWRte and OutWRte allow.
-    func window(_ applied: Settings) -> ClosedRange<Double> {
-        let base = applied[.chargePowerLimit].flatMap { $0.isNaN ? nil : $0 } ?? model.ratings.maxChargePower
+    static func window(_ applied: Settings, maxChargePower: Double) -> ClosedRange<Double> {
+        let base = applied[.chargePowerLimit].flatMap { $0.isNaN ? nil : $0 } ?? maxChargePower
         let mode = Int(applied[.storageControlMode] ?? 0)
         let low = mode & 1 != 0 ? -(applied[.chargeRatePercent] ?? 100) / 100 * base : -base
         let high = mode & 2 != 0 ? (applied[.dischargeRatePercent] ?? 100) / 100 * base : base

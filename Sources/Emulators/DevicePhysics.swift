@@ -187,3 +187,24 @@ extension DevicePhysics {
         return (applied[.fixedPowerMode] ?? 0) == 1 ? applied[.fixedPower] ?? 0 : (applied[.fixedPowerPercent] ?? 0) / 100 * rated
     }
 }
+
+extension DeviceProfile {
+    /// The power that writes of `settings` pin by the product's own physics, W, the controls not written at their
+    /// defaults: a battery's (+ discharge) when 704's fixed W or a 124 window of one value does, a PV inverter's
+    /// ceiling (its rated power when the limit is off). Nil when the writes do not say: no mode or enable among
+    /// them, or a window left open. The verdict holds a household's dispatch reports to it.
+    public func pinnedPower(_ settings: Settings) -> Double? {
+        let applied = kind.physicsType.defaultSettings.merging(settings) { $1 }
+        switch kind {
+        case .battery:
+            if settings[.fixedPowerEnabled] != nil, let fixed = BatteryPhysics.fixedPower(applied, rated: rating("max-discharge-power")) { return fixed }
+            guard settings[.storageControlMode] != nil else { return nil }
+            let window = BatteryPhysics.window(applied, maxChargePower: rating("max-charge-power"))
+            return window.lowerBound == window.upperBound ? window.lowerBound : nil
+        case .inverter:
+            guard let enabled = settings[.powerLimitEnabled] else { return nil }
+            return (enabled != 0 ? (applied[.powerLimitPercent] ?? 100) / 100 : 1) * rating("rated-power")
+        case .meter, .thermostat, .evCharger: return nil
+        }
+    }
+}

@@ -24,6 +24,7 @@ struct MutantTests {
              naming: "h1/battery was forced to discharge"),
         Case(mutant: "interval-start-only", house: "h2", start: "00:00", hours: 1, fails: .watchdogFallbacks, naming: "h2/ev on its fallback"),
         Case(mutant: "thermostat-ignores-award", house: "h3", start: "12:00", hours: 2, fails: .devicesFollowAwards, naming: "h3/thermostat"),
+        Case(mutant: "battery-power-misreported", house: "h1", start: "10:00", hours: 1, fails: .dispatchReportsTruthful, naming: "h1/battery power: reported"),
     ])
     func mutantFails(_ mutant: Case) throws {
         let report = try run(rig(hours: mutant.hours, replacing: [("start: \"00:00\"", "start: \"\(mutant.start)\""),

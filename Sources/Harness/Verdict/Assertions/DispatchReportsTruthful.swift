@@ -5,9 +5,10 @@ import Messages
 /// Every setpoint a household reports as landed is true to the emulator's write log: an accepted write reached the
 /// device between its awards and its report; `landed_at` is on GridRig's wall clock, no earlier than the last of
 /// those writes and at most `landedTolerance` after it; and the reported value is what those writes set, after the
-/// profile's scaling (a charger's current limit, 0 when charging is disabled; a thermostat's setpoints). Catches an
-/// agent that reports what it meant to do rather than what the device took, or stamps the time before the device
-/// acknowledged, or on another clock.
+/// profile's scaling (a charger's current limit, 0 when charging is disabled; a thermostat's setpoints; the power a
+/// battery's writes pin, and a PV inverter's limit, in kW by the product's own physics). Catches an agent that
+/// reports what it meant to do rather than what the device took, or stamps the time before the device acknowledged,
+/// or on another clock.
 struct DispatchReportsTruthful: Assertion {
     /// Seconds `landed_at` may follow the device's acknowledgement of the last write.
     static let landedTolerance = 0.5
@@ -18,6 +19,7 @@ struct DispatchReportsTruthful: Assertion {
     func judge(_ run: RunView) -> Judgement {
         var claims = 0, failures: [String] = []
         var awardsAt: [String: Double] = [:]
+        let devices = Dictionary(run.rig.devices.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (message, received) in run.messages {
             switch message.body {
             case .awards(let awards): awardsAt["\(message.header.interval ?? 0)/\(awards.house)"] = received
@@ -41,7 +43,8 @@ struct DispatchReportsTruthful: Assertion {
                     }
                     var controls: Settings = [:]
                     for write in taken { controls.merge(write.controls) { _, new in new } }
-                    if let value = setpoint.value, let written = Self.written(setpoint.name, controls), abs(written.value - value) > written.tolerance {
+                    if let value = setpoint.value, let written = Self.written(setpoint.name, controls, device: devices[setpoint.id]),
+                       abs(written.value - value) > written.tolerance {
                         failures.append("\(name): reported \(value), the device was written \(written.value)")
                     }
                 }
@@ -59,9 +62,13 @@ struct DispatchReportsTruthful: Assertion {
     }
 
     /// What the writes set of a setpoint, in the protocol's units, and the resolution of the registers behind it;
-    /// nil for a setpoint these writes did not touch (or one not compared: a battery's power, a PV limit).
-    static func written(_ name: String, _ controls: Settings) -> (value: Double, tolerance: Double)? {
+    /// nil for a setpoint these writes did not touch, or pinned nothing (a battery window left open).
+    static func written(_ name: String, _ controls: Settings, device: DeviceSpec?) -> (value: Double, tolerance: Double)? {
         switch name {
+        case "power", "power-limit":
+            // kW; registers hold a percentage to 0.01 % of a rating of a few kW, so 10 W covers their rounding.
+            guard let watts = device?.profile.pinnedPower(controls) else { return nil }
+            return (watts / 1000, 0.01)
         case "current-limit":
             if controls[.chargingEnabled] == 0 { return (0, 0.05) }
             return controls[.maxCurrent].map { ($0, 0.05) }
