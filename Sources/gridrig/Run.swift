@@ -113,7 +113,7 @@ struct Run: AsyncParsableCommand {
         say(report.table)
         do {
             _ = try report.write(to: folder)
-            say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv devices.txt)")
+            say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv\n  devices.txt)")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(3)

@@ -16,7 +16,9 @@ struct ConformanceKitTests {
     struct Broken: Sendable, CustomTestStringConvertible {
         let bug: String, role: ConformanceRole, requirement: String
         /// The case that shows the bug: the first of its role unless it needs a fault to show.
-        var suiteCase: String { bug == "stale-telemetry" ? "charger-comms-loss" : role == .household ? "cooling-clear" : "normal-day" }
+        var suiteCase: String {
+            ["stale-telemetry", "bids-from-lost-device"].contains(bug) ? "charger-comms-loss" : role == .household ? "cooling-clear" : "normal-day"
+        }
         var testDescription: String { "\(bug) (\(requirement))" }
     }
 

@@ -155,6 +155,7 @@ public struct AssertionSpec: Sendable, Equatable {
         case dispatchLatency = "dispatch-latency"
         case dispatchReportsTruthful = "dispatch-reports-truthful"
         case telemetryTruthful = "telemetry-truthful"
+        case lostDevicesNotOffered = "lost-devices-not-offered"
         case writesAccepted = "writes-accepted"
         case protocolConformance = "protocol-conformance"
         case devicesFollowAwards = "devices-follow-awards"
@@ -169,8 +170,8 @@ public struct AssertionSpec: Sendable, Equatable {
         case inverterTrips = "inverter-trips"
 
         /// The assertions that judge the devices' read and write logs, which a split run's shards keep.
-        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .dispatchReportsTruthful, .dispatchLatency,
-                                                       .watchdogFallbacks]
+        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .lostDevicesNotOffered, .dispatchReportsTruthful,
+                                                       .dispatchLatency, .watchdogFallbacks]
 
         /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
         /// units and the reasons).
@@ -188,7 +189,7 @@ public struct AssertionSpec: Sendable, Equatable {
             case .voltageRange: ["low": 95, "high": 105]
             case .inverterTrips: ["max": 0]
             case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
-                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks, .telemetryTruthful, .writesAccepted,
+                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks, .telemetryTruthful, .lostDevicesNotOffered, .writesAccepted,
                  .protocolConformance: [:]
             }
         }

@@ -50,6 +50,7 @@ extension AssertionSpec {
         case .dispatchLatency: DispatchLatency(p99: self["p99-ms"])
         case .dispatchReportsTruthful: DispatchReportsTruthful()
         case .telemetryTruthful: TelemetryTruthful()
+        case .lostDevicesNotOffered: LostDevicesNotOffered()
         case .writesAccepted: WritesAccepted()
         case .protocolConformance: ProtocolConformance()
         case .devicesFollowAwards:

@@ -69,9 +69,14 @@ extension RunView {
     /// + discharged by a battery); nil when its household got no awards. A household bids under
     /// "<house>/<thermostat|ev|battery|solar>" (docs/PROTOCOL.md), one device of each kind.
     func awardedEnergy(_ spec: DeviceSpec, in view: IntervalView) -> Double? {
-        guard let house = spec.house, let sent = view.awards[house], let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
-        let id = "\(house)/\(kind.bidder.rawValue)"
+        guard let house = spec.house, let sent = view.awards[house], let id = bidderID(of: spec) else { return nil }
         return -sent.awards.awards.filter { $0.id == id }.netSold * spec.profile.kind.drawSign * intervalLength / 3600
+    }
+
+    /// The id a household bids and is awarded under for the device: "<house>/<thermostat|ev|battery|solar>".
+    func bidderID(of spec: DeviceSpec) -> String? {
+        guard let house = spec.house, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+        return "\(house)/\(kind.bidder.rawValue)"
     }
 
     /// Every followable device with its awards and deliveries over the judged intervals; a device with no judged
