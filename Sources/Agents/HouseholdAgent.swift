@@ -134,7 +134,7 @@ private final class HouseholdLogic: ParticipantLogic {
             let received = unixTime()
             guard var now = current, message.header.interval == now.number else {
                 try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
-                                       about: message.header.sender, topic: message.topic)
+                                       about: message.header.sender, topic: message.topic, interval: message.header.interval)
                 return
             }
             prices.append(awards.price)

@@ -360,6 +360,12 @@ struct HarnessRunTests {
         #expect(verdict(report, .dispatchReportsTruthful)?.detail == "interval 1: h2/ev current-limit reported landed, but no accepted write reached it")
     }
 
+    @Test("A house holds one device of each kind a household drives: bids and awards name them by kind (h1/solar)")
+    func oneOfEachKind() {
+        expectRefused(rig: "houses: [{name: h1, devices: [{name: pv, profile: sunspec-inverter}, {name: roof, profile: sunspec-inverter}]}]\n",
+                      "houses[0].devices[1]: h1 already has a device of kind inverter (h1/pv)")
+    }
+
     @Test("Bad run settings in a rig name the file, line, key and expectation", arguments: [
         ("faults: [{device: h9/battery, kind: timeout, start: \"12:00\"}]\n", "faults[0].device: expected a device of the rig (h1/pv, h1/battery"),
         ("faults: [{device: h1/battery, kind: meltdown, start: \"12:00\"}]\n", "faults[0].kind: expected exception, timeout, latency, drop, partial-frame, slow-frame, refused, single-client, reboot, word-swap, scale-factor, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc, found \"meltdown\""),

@@ -127,6 +127,10 @@ public enum RigLoader {
                 for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
                     pendingComfort = nil
                     let spec = try device(value, house: house, fallbackName: "", index: rig.devices.count)
+                    // Bids and awards name a household's devices by kind (`h1/solar`): one of each a household drives.
+                    if spec.profile.kind != .meter, let twin = rig.devices.first(where: { $0.house == house && $0.profile.kind == spec.profile.kind }) {
+                        throw value.error("\(house) already has a device of kind \(spec.profile.kind.rawValue) (\(twin.name)): a household bids and is awarded per kind of device, so a house holds one of each")
+                    }
                     var named = spec
                     named.name = "\(house)/\(spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name)"
                     if let pendingComfort { rig.run.comfort[named.name] = pendingComfort }
