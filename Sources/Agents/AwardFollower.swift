@@ -40,12 +40,14 @@ final class EVFollower: AwardFollower {
     }
 
     /// Learns the vehicle's acceptance from what it draws against what it has been offered for a while (a vehicle
-    /// takes a few seconds to follow a new current).
+    /// takes a few seconds to follow a new current). It only falls while the vehicle stays: a vehicle that takes all
+    /// of an offer no higher than what it was learned to accept proves nothing more (forgetting then made the agent
+    /// bid the full current again, and a tapering vehicle fell short of every such award).
     func observe(_ reading: EVReading, at time: Double) throws(DeviceLinkError) {
         pluggedIn = reading.isPluggedIn
         guard reading.isPluggedIn else { acceptance = nil; return }
         guard offered.current > 0, time - offered.since >= 20, let drawn = try driver.drawnCurrent(), drawn > 0 else { return }
-        acceptance = drawn < offered.current - 1 ? drawn : nil
+        if drawn < offered.current - 1 { acceptance = drawn }
     }
 
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
