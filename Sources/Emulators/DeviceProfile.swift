@@ -164,7 +164,7 @@ public struct PointBlock: Sendable {
     public var end: Int { points.map { Int($0.address) + $0.type.registerCount }.max() ?? Int(start) }
 }
 
-/// The points by which a client adopts a curve of a SunSpec curve model (705-708) and has it revert.
+/// The points by which a client adopts a curve of a SunSpec curve model (705-712; 711 adopts controls the same way) and has it revert.
 public enum CurveAdoption: String, Sendable, CaseIterable {
     /// `AdptCrvReq`: writing a curve's index adopts it (0: no request); it reads back as written.
     case request
@@ -207,7 +207,7 @@ public struct Point: Sendable {
         case control(Control, initial: Double?)
         /// A setting stored and read back with no effect on the physics (e.g. a vane position).
         case stored(initial: [UInt16])
-        /// A point of curve `index` of the SunSpec curve model `model` (705-708). Curve 1 is the one in force and
+        /// A point of curve `index` of the SunSpec curve model `model` (705-712). Curve 1 is the one in force and
         /// refuses writes; the others are stored. Adopting curve n copies its points onto curve 1's, point by point,
         /// and a point bound to a control sets it. A point with a control starts as the control's value; one without
         /// holds `initial`.

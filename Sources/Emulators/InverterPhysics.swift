@@ -1,7 +1,7 @@
 import Physics
 
 /// A PV inverter behind SunSpec 123: Conn, WMaxLimPct with enable, revert and ramp time; and the IEEE 1547-2018
-/// behaviours its profile lists (SunSpec 703, 705-708), on the voltage and frequency at its connection.
+/// behaviours its profile lists (SunSpec 703-712), on the voltage and frequency at its connection.
 struct InverterPhysics: DevicePhysics {
     private var model: PVInverter
     private var state = PVInverterState()

@@ -115,7 +115,7 @@ public enum Control: String, Sendable, CaseIterable, Codable {
     case pfAbsorbRevertSeconds = "pf-absorb-revert-seconds"
     case pfAbsorbRevertEnabled = "pf-absorb-revert-enabled", pfAbsorbRevert = "pf-absorb-revert"
     case pfAbsorbRevertExcitation = "pf-absorb-revert-excitation"
-    // inverter grid support (IEEE 1547-2018; SunSpec 703, 705-708): voltages in % of nominal, frequencies in Hz,
+    // inverter grid support (IEEE 1547-2018; SunSpec 703, 705-712): voltages in % of nominal, frequencies in Hz,
     // reactive power in % of the curve's reference (positive injects), active power in % of its reference, times in s
     case voltVarEnabled = "volt-var-enabled"
     case voltVarV1 = "volt-var-v1", voltVarV2 = "volt-var-v2", voltVarV3 = "volt-var-v3", voltVarV4 = "volt-var-v4"
