@@ -282,15 +282,36 @@ public final class Fleet: Sendable {
 
     /// The grid a device sees: what a feeder model gave its house (or the PCC), with the grid events in force over it.
     private func grid(of device: ServedDevice, feeder: [String: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
-        let point = feeder[device.house ?? Self.pcc]
+        grid(at: device.house ?? Self.pcc, nominalVoltage: device.emulator.nominalVoltage, feeder: feeder, at: time)
+    }
+
+    /// The grid at a house (or the PCC): the feeder's point, with the grid events in force over it, a voltage event's
+    /// level per unit of `nominalVoltage`; nil where neither gives one (the nominal grid).
+    private func grid(at place: String, nominalVoltage: Double, feeder: [String: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
+        let point = feeder[place]
         var grid = (voltage: point?.voltage, frequency: point?.frequency)
-        for event in gridEvents where event.contains(time) && (event.house == nil || event.house == device.house) {
+        for event in gridEvents where event.contains(time) && (event.house == nil || event.house == place) {
             switch event.level {
-            case .voltage(let perUnit): grid.voltage = perUnit * device.emulator.nominalVoltage
+            case .voltage(let perUnit): grid.voltage = perUnit * nominalVoltage
             case .frequency(let hertz): grid.frequency = hertz
             }
         }
         return grid
+    }
+
+    /// The voltage at each place now, V phase to neutral, for the series: every place a feeder model gives one
+    /// (served here or not), and every house and the PCC here when the rig scripts voltage events (nominal between
+    /// them). A place's nominal voltage is its first device's (230 V without one here).
+    public var placeVoltages: [String: Double] {
+        let feeder = grid.withLock { $0 }, now = time
+        let scripted = gridEvents.contains { if case .voltage = $0.level { true } else { false } }
+        var nominal: [String: Double] = [:]
+        for device in devices where nominal[device.house ?? Self.pcc] == nil { nominal[device.house ?? Self.pcc] = device.emulator.nominalVoltage }
+        let places = Set(feeder.keys).union(scripted ? Set(nominal.keys) : [])
+        return Dictionary(uniqueKeysWithValues: places.map { place in
+            let volts = nominal[place] ?? 230
+            return (place, grid(at: place, nominalVoltage: volts, feeder: feeder, at: now).voltage ?? volts)
+        })
     }
 
     /// One step of `step(for:)`, within which no grid event begins or ends.
@@ -374,9 +395,6 @@ public final class Fleet: Sendable {
     /// Gives the grid at a house's connection (or at the PCC, `Fleet.pcc`) for the steps that follow; nil values
     /// return it to nominal.
     public func setGrid(_ point: GridPoint?, at place: String) { grid.withLock { $0[place] = point } }
-
-    /// The grid at each connection a feeder model gives, by house (and `Fleet.pcc`); empty without one.
-    public var gridPoints: [String: GridPoint] { grid.withLock { $0 } }
 
     /// What PV may give next step: its output now, less the surplus the grid-forming battery could not take, plus
     /// what the battery could still absorb; as a share of what the sun offers.

@@ -20,7 +20,7 @@ public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
     /// 1 while a device runs on its comms-loss fallback (its watchdog expired), else 0.
     case fallback
     /// V phase to neutral: the grid at a house's connection (the series' device is the house, or `pcc`), as a
-    /// feeder model gives it; only in a co-simulation.
+    /// feeder model gives it in a co-simulation, or as the rig's voltage events script it (nominal between them).
     case voltage
     /// kvar, + injected into the house wiring (raising the voltage), − absorbed: an inverter's or a battery's reactive
     /// power, with the sign of its power series.
@@ -108,7 +108,7 @@ public struct PhysicsSeries: Sendable {
         for device in fleet.devices {
             Self.read(device.emulator) { reading, value in values[SeriesKey(device.emulator.name, reading), default: []].append(value) }
         }
-        for (place, point) in fleet.gridPoints { values[SeriesKey(place, .voltage), default: []].append(point.voltage) }
+        for (place, volts) in fleet.placeVoltages { values[SeriesKey(place, .voltage), default: []].append(volts) }
         for (key, value) in remote { values[key, default: []].append(value) }
     }
 
