@@ -186,6 +186,10 @@ public final class Fleet: Sendable {
     private let faults: FaultPlan?
     private let outages: [GridOutage]
     private let gridEvents: [GridEvent]
+    /// Each place's nominal voltage, its first device's (V), and whether the rig scripts voltage events: what the
+    /// voltage series needs, worked out once rather than at every sample.
+    private let nominalVoltages: [String: Double]
+    private let scriptsVoltage: Bool
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
     /// The grid at each house's connection (and at the PCC, under `pcc`) as a feeder model last gave it.
@@ -251,6 +255,10 @@ public final class Fleet: Sendable {
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
+        var nominal: [String: Double] = [:]
+        for device in devices where nominal[device.house ?? Self.pcc] == nil { nominal[device.house ?? Self.pcc] = device.emulator.nominalVoltage }
+        nominalVoltages = nominal
+        scriptsVoltage = gridEvents.contains { if case .voltage = $0.level { true } else { false } }
         self.readLogs = readLogs
         // Devices were running before the emulation starts: a run that begins at noon meets inverters producing.
         let conditions = SiteConditions(weather: weather.weather(at: startTime), houseLoad: 0, solarShare: 1)
@@ -303,13 +311,11 @@ public final class Fleet: Sendable {
     /// (served here or not), and every house and the PCC here when the rig scripts voltage events (nominal between
     /// them). A place's nominal voltage is its first device's (230 V without one here).
     public var placeVoltages: [String: Double] {
-        let feeder = grid.withLock { $0 }, now = time
-        let scripted = gridEvents.contains { if case .voltage = $0.level { true } else { false } }
-        var nominal: [String: Double] = [:]
-        for device in devices where nominal[device.house ?? Self.pcc] == nil { nominal[device.house ?? Self.pcc] = device.emulator.nominalVoltage }
-        let places = Set(feeder.keys).union(scripted ? Set(nominal.keys) : [])
+        let feeder = grid.withLock { $0 }
+        guard scriptsVoltage || !feeder.isEmpty else { return [:] }
+        let now = time, places = Set(feeder.keys).union(scriptsVoltage ? Set(nominalVoltages.keys) : [])
         return Dictionary(uniqueKeysWithValues: places.map { place in
-            let volts = nominal[place] ?? 230
+            let volts = nominalVoltages[place] ?? 230
             return (place, grid(at: place, nominalVoltage: volts, feeder: feeder, at: now).voltage ?? volts)
         })
     }
