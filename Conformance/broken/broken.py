@@ -4,7 +4,7 @@ fault seen in real firmware. `gridrig certify` must fail each on the requirement
 which is how the kit proves its checks catch what they exist for.
 
     python3 Conformance/broken/broken.py BUG      # runs as the example it breaks, with GridRig's environment
-    python3 Conformance/broken/broken.py --list   # BUG ROLE REQUIREMENT, one a line
+    python3 Conformance/broken/broken.py --list   # BUG ROLE REQUIREMENT CLAIMS CASE, one a line ("-": none)
 """
 import os
 import sys
@@ -19,9 +19,11 @@ import market  # noqa: E402
 BUGS = {}
 
 
-def bug(name, role, requirement):
+def bug(name, role, requirement, claims=None, case=None):
+    """A broken controller for `role` failing `requirement`; `claims` names the house it needs (a file in
+    Conformance/claims/), `case` the case that shows it when it needs one."""
     def register(patch):
-        BUGS[name] = (role, requirement, patch)
+        BUGS[name] = (role, requirement, patch, claims, case)
         return patch
     return register
 
@@ -62,17 +64,17 @@ def _():
 @bug("reports-intended-value", "household", "HH-DISPATCH-TRUTH")
 def _():
     apply = household.apply
-    household.apply = lambda device, value: apply(device, round(value * 0.8, 1))   # writes less than it reports
+    household.apply = lambda device, value: (apply(device, round(value * 0.8, 1))[0], value)   # writes less than it reports
 
 
-@bug("stale-telemetry", "household", "HH-TELEMETRY-TRUTH")
+@bug("stale-telemetry", "household", "HH-TELEMETRY-TRUTH", case="comms-loss")
 def _():
     read = household.Device.read
     last = {}
 
-    def cached(self, address, count, unit):
+    def cached(self, address, count, unit, table="holding"):
         try:
-            last[(self.id, address)] = read(self, address, count, unit)
+            last[(self.id, address)] = read(self, address, count, unit, table)
         except IOError:
             if (self.id, address) not in last:
                 raise
@@ -80,25 +82,45 @@ def _():
     household.Device.read = cached
 
 
-@bug("bids-from-lost-device", "household", "HH-LOST-DEVICE")
-def _():
+def keep_offering(kind):
+    """Bids a device's last bids again while it does not answer."""
     last = {}
 
-    def keep_offering(self, type_, body, interval, send):   # sells the charger's last bid while it does not answer
+    def patch(self, type_, body, interval, send):
         if type_ == "bids":
-            ev = [bid for bid in body["bids"] if bid["id"].endswith("/ev")]
-            if ev:
-                last["ev"] = ev
-            elif "ev" in last:
-                body = dict(body, bids=body["bids"] + last["ev"])
+            own = [bid for bid in body["bids"] if bid["id"].endswith("/" + kind)]
+            if own:
+                last[kind] = own
+            elif kind in last:
+                body = dict(body, bids=body["bids"] + last[kind])
         send(type_, body, interval)
-    on_send(keep_offering)
+    on_send(patch)
+
+
+@bug("bids-from-lost-device", "household", "HH-LOST-DEVICE", case="comms-loss")
+def _():
+    keep_offering("ev")
+
+
+@bug("battery-bids-from-lost-device", "household", "HH-LOST-DEVICE", claims="battery-pv-phoenix", case="comms-loss")
+def _():
+    keep_offering("battery")
+
+
+@bug("battery-power-misreported", "household", "HH-DISPATCH-TRUTH", claims="battery-pv-phoenix")
+def _():
+    apply = household.apply
+
+    def tenfold(device, value):                     # reports the battery's power in the wrong unit (W/100)
+        name, taken = apply(device, value)
+        return name, taken * 10 if name == "power" and taken is not None else taken
+    household.apply = tenfold
 
 
 @bug("charger-register-off-by-two", "household", "HH-WRITES")
 def _():
     write = household.Device.write
-    household.Device.write = lambda self, address, registers, unit: write(self, 1212 if address == 1210 else address, registers, unit)
+    household.Device.write = lambda self, address, registers, unit, coil=False: write(self, 1212 if address == 1210 else address, registers, unit, coil)
 
 
 @bug("setpoint-in-degrees-not-tenths", "household", "HH-WRITES")
@@ -273,12 +295,12 @@ def _():
 
 def main():
     if sys.argv[1:] == ["--list"]:
-        for name, (role, requirement, _) in BUGS.items():
-            print(name, role, requirement)
+        for name, (role, requirement, _, claims, case) in BUGS.items():
+            print(name, role, requirement, claims or "-", case or "-")
         return
     if len(sys.argv) != 2 or sys.argv[1] not in BUGS:
         raise SystemExit(f"usage: broken.py BUG | --list; BUG is one of {', '.join(BUGS)}")
-    role, _, patch = BUGS[sys.argv[1]]
+    role, _, patch, _, _ = BUGS[sys.argv[1]]
     patch()
     (household if role == "household" else market).main()
 

@@ -1,4 +1,5 @@
 public import Modbus
+import Foundation
 
 /// The readings and settings the reference agents use, named as profiles name them (docs/PROFILES.md).
 public enum AgentPoint: String, Sendable, Hashable, CaseIterable {
@@ -26,17 +27,25 @@ public struct RegisterPoint: Sendable, Hashable {
     public var type: RegisterType
     /// Engineering value = raw × scale.
     public var scale: Double
+    /// The SunSpec scale-factor register whose exponent gives `scale`, read with the value: a device may change its
+    /// resolution (a firmware update), and SunSpec has clients read the factor, not remember it.
+    public var scaleFactor: UInt16?
     /// For a string point: the texts of state 0, 1, 2, ...
     public var labels: [String]?
 
-    public init(unit: UInt8, table: RegisterTable, address: UInt16, type: RegisterType, scale: Double = 1, labels: [String]? = nil) {
+    public init(unit: UInt8, table: RegisterTable, address: UInt16, type: RegisterType, scale: Double = 1, scaleFactor: UInt16? = nil,
+                labels: [String]? = nil) {
         self.unit = unit
         self.table = table
         self.address = address
         self.type = type
         self.scale = scale
+        self.scaleFactor = scaleFactor
         self.labels = labels
     }
+
+    /// The point's scale-factor register, as a point of its own.
+    var factor: RegisterPoint? { scaleFactor.map { RegisterPoint(unit: unit, table: table, address: $0, type: .int16) } }
 }
 
 /// One device as its agent reaches it over Modbus TCP: the address and the points it uses.
@@ -66,8 +75,15 @@ final class DeviceConnection {
     let name: String
     let map: DeviceMap
     private var client: ModbusClient?
-    /// Registers read together for the reading in progress (`fetch`), by point.
-    private var fetched: [AgentPoint: [UInt16]] = [:]
+    /// Connections opened so far: a new one may meet a device that restarted and forgot what it was written.
+    private(set) var connections = 0
+    /// Registers read together for the reading in progress (`fetch`), by where they are.
+    private var fetched: [Place: [UInt16]] = [:]
+
+    private struct Place: Hashable {
+        let unit: UInt8, table: RegisterTable, address: UInt16
+        init(_ point: RegisterPoint) { (unit, table, address) = (point.unit, point.table, point.address) }
+    }
 
     init(name: String, map: DeviceMap) {
         self.name = name
@@ -84,6 +100,7 @@ final class DeviceConnection {
         do {
             let client = try ModbusClient(host: map.host, port: map.port, unit: unit, timeout: .seconds(1))
             self.client = client
+            connections += 1
             return client
         } catch {
             throw DeviceLinkError(device: name, message: "\(error)")
@@ -101,10 +118,11 @@ final class DeviceConnection {
     /// own reads; a timeout or a lost connection fails the reading at once, as its first read would have.
     func fetching<Reading>(_ names: [AgentPoint], _ body: () throws(DeviceLinkError) -> Reading) throws(DeviceLinkError) -> Reading {
         defer { fetched = [:] }
-        let points = names.compactMap { name in map.points[name].map { (name: name, point: $0) } }.filter { !$0.point.table.isBits }
+        let named = names.compactMap { name in map.points[name].map { (name: name.rawValue, point: $0) } }.filter { !$0.point.table.isBits }
+        let points = named + named.compactMap { entry in entry.point.factor.map { (name: "\(entry.name) scale factor", point: $0) } }
         let groups = Dictionary(grouping: points) { "\($0.point.unit) \($0.point.table.rawValue)" }
         for group in groups.values {
-            var spans: [[(name: AgentPoint, point: RegisterPoint)]] = []
+            var spans: [[(name: String, point: RegisterPoint)]] = []
             for entry in group.sorted(by: { $0.point.address < $1.point.address }) {
                 if let last = spans.last?.last, let first = spans.last?.first,
                    Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
@@ -122,12 +140,12 @@ final class DeviceConnection {
                     let registers = try client.read(span[0].point.table, at: start, count: count)
                     for entry in span {
                         let offset = Int(entry.point.address - start)
-                        fetched[entry.name] = Array(registers[offset..<(offset + entry.point.type.registerCount)])
+                        fetched[Place(entry.point)] = Array(registers[offset..<(offset + entry.point.type.registerCount)])
                     }
                 } catch {
                     if case .exception = error.kind { continue }
                     self.client = nil
-                    throw DeviceLinkError(device: self.name, message: "read \(span.map(\.name.rawValue).joined(separator: ", ")): \(error)")
+                    throw DeviceLinkError(device: self.name, message: "read \(span.map(\.name).joined(separator: ", ")): \(error)")
                 }
             }
         }
@@ -137,14 +155,27 @@ final class DeviceConnection {
     /// A number in engineering units.
     func read(_ name: AgentPoint) throws(DeviceLinkError) -> Double {
         let point = try point(name)
-        if let registers = fetched[name] { return (point.type.decode(registers, order: map.wordOrder) ?? .nan) * point.scale }
+        return try raw(point, name.rawValue) * scale(of: point, name)
+    }
+
+    /// The point's raw number: from the reading in progress, else read now.
+    private func raw(_ point: RegisterPoint, _ what: String) throws(DeviceLinkError) -> Double {
+        if let registers = fetched[Place(point)] { return point.type.decode(registers, order: map.wordOrder) ?? .nan }
         let client = try connected(unit: point.unit)
         do {
-            return try client.read(point.type, at: point.address, from: point.table, order: map.wordOrder) * point.scale
+            return try client.read(point.type, at: point.address, from: point.table, order: map.wordOrder)
         } catch {
             self.client = nil
-            throw DeviceLinkError(device: self.name, message: "read \(name.rawValue): \(error)")
+            throw DeviceLinkError(device: self.name, message: "read \(what): \(error)")
         }
+    }
+
+    /// Engineering value per raw unit: 10 to the scale factor as the device reads it now, or the profile's scale.
+    private func scale(of point: RegisterPoint, _ name: AgentPoint) throws(DeviceLinkError) -> Double {
+        guard let factor = point.factor else { return point.scale }
+        let exponent = try raw(factor, "\(name.rawValue)'s scale factor")
+        guard (-10...10).contains(exponent) else { throw DeviceLinkError(device: self.name, message: "\(name.rawValue)'s scale factor reads \(exponent)") }
+        return pow(10, exponent)
     }
 
     /// A state: its position among the point's labels for a text point (e.g. Alfen's Mode3State "C2", Phoenix's
@@ -152,7 +183,7 @@ final class DeviceConnection {
     func readState(_ name: AgentPoint) throws(DeviceLinkError) -> Int? {
         let point = try point(name)
         guard case .string(let count) = point.type else { return Int(try read(name)) }
-        if let registers = fetched[name] { return point.labels?.firstIndex { point.type.encode($0) == registers } }
+        if let registers = fetched[Place(point)] { return point.labels?.firstIndex { point.type.encode($0) == registers } }
         let client = try connected(unit: point.unit)
         do {
             let registers = try client.read(point.table, at: point.address, count: count)
@@ -163,17 +194,19 @@ final class DeviceConnection {
         }
     }
 
-    /// The engineering value the device takes when `value` is written: rounded to the register's resolution.
+    /// The engineering value the device takes when `value` is written: rounded to the register's resolution (a
+    /// point without a scale-factor register; one with it is rounded as it is written).
     func taken(_ name: AgentPoint, _ value: Double) -> Double {
-        guard let point = try? point(name), ![.float32, .float64].contains(point.type) else { return value }
+        guard let point = try? point(name), point.scaleFactor == nil, ![.float32, .float64].contains(point.type) else { return value }
         return (value / point.scale).rounded() * point.scale
     }
 
-    /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value.
+    /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value,
+    /// at the resolution the device's scale factor gives now.
     func write(_ name: AgentPoint, _ value: Double) throws(DeviceLinkError) {
         let point = try point(name)
+        let raw = value / (try scale(of: point, name))
         let client = try connected(unit: point.unit)
-        let raw = value / point.scale
         do {
             let registers = point.type.encode([.float32, .float64].contains(point.type) ? raw : raw.rounded(), order: map.wordOrder)
             try client.write(registers, to: point.table, at: point.address)

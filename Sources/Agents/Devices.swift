@@ -59,8 +59,10 @@ final class DeviceDriver {
     let connection: DeviceConnection
     /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
     private var totalAtPlugIn: Double?
-    /// The last value each point was written with, so that unchanged modes are not written again.
+    /// The last value each point was written with on the current connection, so that unchanged modes are not
+    /// written again; a device that dropped the connection may have restarted, so a new one forgets them.
     private var written: [AgentPoint: Double] = [:]
+    private var writtenOn = 0
 
     init(_ setup: DeviceSetup) {
         self.setup = setup
@@ -149,11 +151,13 @@ final class DeviceDriver {
     /// Writes a setpoint; returns what was set and whether it landed. The last write (the setpoint itself) always
     /// goes out, which also re-arms a product's watchdog; the ones before it (on/off, modes) only when they change.
     func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)]) -> DispatchOutcome {
+        if connection.connections != writtenOn { written = [:] }
         do {
             for (index, (point, raw)) in writes.enumerated() where index == writes.count - 1 || written[point] != raw {
                 written[point] = nil
                 try connection.write(point, raw)
                 written[point] = raw
+                writtenOn = connection.connections
             }
             return DispatchOutcome(name: name, value: value, landedAt: unixTime(), error: nil)
         } catch {

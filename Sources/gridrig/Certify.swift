@@ -17,8 +17,11 @@ struct Certify: ParsableCommand {
     @Option(help: "The role under test.")
     var role: ConformanceRole
 
-    @Option(help: "The house under test, for a household.")
-    var house: String = "h2"
+    @Option(help: "The house under test, for a household (default: the claims' house, else h2).")
+    var house: String?
+
+    @Option(help: "For a household: a claims file naming the devices the firmware drives and what it does with them (docs/CONFORMANCE.md, \"Claims\"; default: the suite's claims/default.yaml).")
+    var claims: String?
 
     @Option(help: "Seeds per case: the case's own, then the next ones.")
     var seeds: Int = 1
@@ -59,13 +62,16 @@ struct Certify: ParsableCommand {
         guard endpoint != !controller.program.isEmpty else { throw ValidationError("give the controller: its program last, after -- (-- PROGRAM ARGS...), or --endpoint.") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
+        guard claims == nil || role == .household else { throw ValidationError("--claims is for a household: a market claims nothing but its role.") }
     }
 
     func run() throws {
         let logger = log.logger("gridrig.certify")
         let loaded: ConformanceSuite
+        var claimed: Claims?
         do {
             loaded = try ConformanceSuite.load(folder: suite, role: role, only: cases?.items ?? [])
+            claimed = try claims.map { file throws(FileError) in try Claims.load(file: file, profiles: profiles, functions: loaded.functions) }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
@@ -77,7 +83,7 @@ struct Certify: ParsableCommand {
         var done = 0
         let certification: Certification
         do {
-            certification = try Certification.run(loaded, controller: controller, house: house, seeds: seeds, profiles: profiles, firstPort: firstPort, out: folder,
+            certification = try Certification.run(loaded, controller: controller, house: house ?? claimed?.house ?? "h2", claims: claimed, seeds: seeds, profiles: profiles, firstPort: firstPort, out: folder,
                                                   readyTimeout: .seconds(readyTimeout), logger: logger) { step in
                 done += 1
                 FileHandle.standardError.write(Data("[\(done)/\(total)] \(step)\(endpoint ? ": waiting for the controller (\(folder)/endpoint.env)" : "")\n".utf8))

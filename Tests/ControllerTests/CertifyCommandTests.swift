@@ -26,7 +26,7 @@ struct CertifyCommandTests {
         #expect(result.output.contains("CERTIFIED: household h2, 1 cases x 2 seeds"), "\(result.output)")
         let json = try certificate(out)
         #expect(json["certified"] as? Bool == true)
-        #expect(json["gridrig_version"] as? String == "0.11.0" && json["suite_version"] as? Int == 1)
+        #expect(json["gridrig_version"] as? String == "0.11.0" && json["suite_version"] as? Int == 2)
         #expect(json["software"] as? [String] == ["gridrig python example"])
         #expect(json["seeds"] as? [Int] == [1, 2])
         #expect((json["date"] as? String).map { $0.hasPrefix("20") } == true)

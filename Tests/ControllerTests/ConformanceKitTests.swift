@@ -15,10 +15,11 @@ struct ConformanceKitTests {
 
     struct Broken: Sendable, CustomTestStringConvertible {
         let bug: String, role: ConformanceRole, requirement: String
-        /// The case that shows the bug: the first of its role unless it needs a fault to show.
-        var suiteCase: String {
-            ["stale-telemetry", "bids-from-lost-device"].contains(bug) ? "charger-comms-loss" : role == .household ? "cooling-clear" : "normal-day"
-        }
+        /// The claims file (in Conformance/claims/) of the house it needs, if not the default one.
+        let claims: String?
+        /// The case that shows the bug: the one broken.py names, else the first of its role.
+        let named: String?
+        var suiteCase: String { named ?? (role == .household ? "cooling-clear" : "normal-day") }
         var testDescription: String { "\(bug) (\(requirement))" }
     }
 
@@ -34,23 +35,27 @@ struct ConformanceKitTests {
         process.waitUntilExit()
         return text.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ").map(String.init)
-            guard words.count == 3, let role = ConformanceRole(rawValue: words[1]) else { return nil }
-            return Broken(bug: words[0], role: role, requirement: words[2])
+            guard words.count == 5, let role = ConformanceRole(rawValue: words[1]) else { return nil }
+            return Broken(bug: words[0], role: role, requirement: words[2], claims: words[3] == "-" ? nil : words[3], named: words[4] == "-" ? nil : words[4])
         }
     }()
 
-    /// Every broken controller in the full kit; the first of each requirement otherwise.
+    /// Every broken controller in the full kit; otherwise the first of each requirement, and every one that needs
+    /// claims (the battery, PV and Phoenix house).
     static let broken: [Broken] = full ? everyBroken
-        : everyBroken.reduce(into: []) { kept, next in if !kept.contains(where: { $0.requirement == next.requirement }) { kept.append(next) } }
+        : everyBroken.reduce(into: []) { kept, next in
+            if next.claims != nil || !kept.contains(where: { $0.requirement == next.requirement }) { kept.append(next) }
+        }
 
-    static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], seeds: Int = 1) throws -> Certification {
+    static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], claims: String? = nil, seeds: Int = 1) throws -> Certification {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role, only: cases)
+        let claimed = try claims.map { try Claims.load(file: "\(repository)/Conformance/claims/\($0).yaml", profiles: "\(repository)/Profiles", functions: suite.functions) }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        return try Certification.run(suite, controller: .command(command), house: "h2", seeds: seeds, profiles: "\(repository)/Profiles", firstPort: 0, out: out,
-                                     readyTimeout: .seconds(15), logger: logger) { _ in }
+        return try Certification.run(suite, controller: .command(command), house: "h2", claims: claimed, seeds: seeds, profiles: "\(repository)/Profiles",
+                                     firstPort: 0, out: out, readyTimeout: .seconds(15), logger: logger) { _ in }
     }
 
     @Test("At least 20 broken controllers, together covering every mandatory requirement of both roles")
@@ -65,23 +70,53 @@ struct ConformanceKitTests {
 
     @Test("certify fails each broken controller on the requirement named for it", arguments: broken)
     func brokenFails(_ broken: Broken) throws {
-        let certification = try Self.certify(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug], cases: [broken.suiteCase])
+        let certification = try Self.certify(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug], cases: [broken.suiteCase],
+                                             claims: broken.claims)
         let verdict = try #require(certification.verdicts.first { $0.requirement.id == broken.requirement })
         #expect(!verdict.passed && !certification.passed, "\(broken.bug): \(CertificateReport(certification).table)")
     }
 
     @Test("certify certifies the Python examples and the reference controller with no false alarm",
-          arguments: [(ConformanceRole.household, "python3 examples/python/household.py"), (.household, "gridrig agent household"),
-                      (.market, "python3 examples/python/market.py"), (.market, "gridrig agent market")])
-    func controllersPass(role: ConformanceRole, program: String) throws {
+          arguments: [(ConformanceRole.household, "python3 examples/python/household.py", nil), (.household, "gridrig agent household", nil),
+                      (.household, "python3 examples/python/household.py", "battery-pv-phoenix"), (.household, "gridrig agent household", "battery-pv-phoenix"),
+                      (.market, "python3 examples/python/market.py", nil), (.market, "gridrig agent market", nil)])
+    func controllersPass(role: ConformanceRole, program: String, claims: String?) throws {
         let command = program.split(separator: " ").map { word in
             word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
         }
-        let cases = Self.full ? [] : role == .household ? ["cooling-clear", "reboot"] : ["normal-day", "silent-households"]
-        let certification = try Self.certify(role, command, cases: cases, seeds: Self.full ? 5 : 1)
+        let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"]
+            : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update"]
+        let certification = try Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
         // Advisory requirements may fail under the cases' injected faults (HH-TIMING under answers 0.5 s late).
         let falseAlarms = certification.verdicts.filter(\.requirement.mandatory).flatMap(\.failures)
         #expect(falseAlarms.isEmpty, "\(falseAlarms.map { "\($0.caseName) seed \($0.seed): \($0.detail)" })")
+    }
+
+    @Test("A certificate lists each claim with the cases that judged it, and a claim no requirement judges as untested")
+    func claimsAreListed() throws {
+        let certification = try Self.certify(.household, ["python3", "\(repository)/examples/python/household.py"], cases: ["comms-loss"],
+                                             claims: "battery-pv-phoenix")
+        let functions = Dictionary(uniqueKeysWithValues: certification.functionVerdicts.map { ($0.function.id, $0) })
+        #expect(functions.keys.sorted() == ["battery", "ev", "follow-awards", "grid-support", "pv-curtailment"])
+        #expect(functions["grid-support"]?.untested == true && functions["grid-support"]?.passed == false)
+        #expect(functions["battery"]?.cases == ["comms-loss"] && functions["battery"]?.passed == true)
+        let battery = try #require(certification.coverage.first { $0.device == "h2/battery" })
+        #expect(battery.profile == "sunspec-battery")
+        #expect(battery.events.first { $0.event == .commsLoss }?.cases == ["comms-loss"] && battery.events.first { $0.event == .reboot }?.cases == [])
+        #expect(certification.coverage.map(\.device).sorted() == ["h2/battery", "h2/ev", "h2/pv"])
+        let report = CertificateReport(certification)
+        #expect(report.table.contains("grid-support") && report.table.contains("UNTESTED"))
+        #expect(report.junit.contains("<testcase classname=\"gridrig.certify.claims\" name=\"grid-support\">\n      <skipped"))
+    }
+
+    @Test("The default house meets no fault of the firmware-update case, which certify leaves out as not applicable")
+    func caseWithoutClaimedDevicesIsLeftOut() throws {
+        #expect(throws: RunError.self) { try Self.certify(.household, ["true"], cases: ["firmware-update"]) }
+        do {
+            _ = try Self.certify(.household, ["true"], cases: ["firmware-update"])
+        } catch let error as RunError {
+            #expect(error.isBadInput && error.message.contains("firmware-update: its faults are on h2/battery, h2/pv, none of them claimed"))
+        }
     }
 }

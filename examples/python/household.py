@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""A household agent written from docs/PROTOCOL.md and the products' register maps only (docs/PROFILES.md):
-it reads its thermostat (Intesis) and EV charger (Alfen) over Modbus TCP, bids, writes its awarded setpoints, and
-follows its awards through the interval at the control steps it asks for (protocol 1.1): the heat pump runs for
-its awarded share of the interval, the charger gets the awarded current and has its 60-s watchdog refreshed.
+"""A household agent written from docs/PROTOCOL.md, docs/MARKET.md and the products' register maps only
+(docs/PROFILES.md): it reads its devices over Modbus TCP, bids, writes its awarded setpoints, and follows its
+awards through the interval at the control steps it asks for (protocol 1.1):
+- a heat pump behind an Intesis gateway runs for its awarded share of the interval;
+- an Alfen or Phoenix charger gets the awarded current (Alfen's 60-s watchdog refreshed);
+- a SunSpec battery (model 124, Fronius-style) holds the awarded power, rewritten before its revert timer runs out;
+- a SunSpec PV inverter is limited to what it sold (model 123) when it sold less than it offered, and lets go of the
+  limit 5 s before the interval ends, so that its next offer sees the sun.
+SunSpec devices are found by walking their model chain from register 40000, and every scale factor is read with its
+values, never remembered: a firmware update may change it.
 
 Run by GridRig with GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT (the house) and
 GRIDRIG_DEVICES set:
@@ -24,11 +30,14 @@ RAMP = 2.0                                     # price standard deviations from 
 MEAN = float(os.environ.get("GRIDRIG_PRICE_MEAN", "0.2"))           # what we assume of prices
 DEVIATION = float(os.environ.get("GRIDRIG_PRICE_DEVIATION", "0.1"))
 WATCHDOG = 60                                  # Alfen: without a write to 1210 within 60 s it falls back to 6 A
+RELEASE = 5                                    # s before the interval ends at which a PV limit is let go
+SUPPORTED = ("intesis-thermostat", "alfen-ng9xx", "phoenix-ev-eth", "sunspec-battery", "sunspec-inverter")
+BID_KIND = {"thermostat": "thermostat", "ev-charger": "ev", "battery": "battery", "inverter": "solar"}   # bid ids
 
 
 class Device:
     def __init__(self, address):
-        self.id, self.profile, self.unit = address["id"], address["profile"], address.get("unit")
+        self.id, self.profile, self.unit, self.kind = address["id"], address["profile"], address.get("unit"), address["kind"]
         self.ratings, self.vehicle = address.get("ratings", {}), address.get("vehicle")
         comfort = address.get("comfort") or {"season": "heating", "setpoint": 21, "below": 2, "above": 2}
         self.cooling = comfort["season"] == "cooling"
@@ -38,28 +47,65 @@ class Device:
         self.client.connect()
         self.total_at_plug_in = None
         self.plan = None                        # what this device does within the open interval
+        self.models = None                      # SunSpec: model id -> its first register (the ID)
+        self.offer = 0.0                        # kW a battery or PV offered to sell this interval
+        self.limited = False                    # a PV limit is in force
+        self.revert = 0                         # a battery's revert timer, s (0: none)
 
-    def read(self, address, count, unit):
+    def read(self, address, count, unit, table="holding"):
         """Raises IOError for an exception response, a timeout or a lost connection alike: the field's faults."""
+        read = self.client.read_input_registers if table == "input" else self.client.read_holding_registers
         try:
-            reply = self.client.read_holding_registers(address, count=count, device_id=self.unit or unit)
+            reply = read(address, count=count, device_id=self.unit or unit)
         except ModbusException as error:
             raise IOError(f"{self.id}: read {address}: {error}") from error
         if reply.isError():
             raise IOError(f"{self.id}: read {address}: {reply}")
         return reply.registers
 
-    def write(self, address, registers, unit):
+    def write(self, address, registers, unit, coil=False):
         try:
-            reply = (self.client.write_register(address, registers[0], device_id=self.unit or unit) if len(registers) == 1
-                     else self.client.write_registers(address, registers, device_id=self.unit or unit))
+            if coil:
+                reply = self.client.write_coil(address, bool(registers[0]), device_id=self.unit or unit)
+            elif len(registers) == 1:
+                reply = self.client.write_register(address, registers[0], device_id=self.unit or unit)
+            else:
+                reply = self.client.write_registers(address, registers, device_id=self.unit or unit)
         except ModbusException as error:
             raise IOError(f"{self.id}: write {address}: {error}") from error
         if reply.isError():
             raise IOError(f"{self.id}: write {address}: {reply}")
 
 
-def words(fmt, registers):
+    def model(self, model_id):
+        """The first register of a SunSpec model (its ID), found once by walking the chain from 40000 ("SunS")."""
+        if self.models is None:
+            if self.read(40000, 2, 1) != [0x5375, 0x6E53]:
+                raise IOError(f"{self.id}: no SunSpec marker at 40000")
+            models, address = {}, 40002
+            while True:
+                model, length = self.read(address, 2, 1)
+                if model == 0xFFFF:
+                    break
+                models.setdefault(model, address)
+                address += 2 + length
+            self.models = models
+        if model_id not in self.models:
+            raise IOError(f"{self.id}: no SunSpec model {model_id}")
+        return self.models[model_id]
+
+    def scaled(self, model_id, offset, sf_offset, signed=False):
+        """A SunSpec value and its scale factor, read in one request: (value, 10 ** sf)."""
+        start = self.model(model_id)
+        first, last = min(offset, sf_offset), max(offset, sf_offset)
+        regs = self.read(start + first, last - first + 1, 1)
+        raw, sf = regs[offset - first], words("h", [regs[sf_offset - first]])
+        return (words("h", [raw]) if signed else raw) * 10.0 ** sf, 10.0 ** sf
+
+
+def words(fmt, registers, low_first=False):
+    if low_first:
+        registers = list(reversed(registers))
     return struct.unpack(">" + fmt, b"".join(struct.pack(">H", r) for r in registers))[0]
 
 
@@ -83,10 +129,19 @@ def thermostat_bid(device):
     return room, max(0.0001, MEAN + RAMP * DEVIATION * drift / (urgent if drift >= 0 else idle)), running
 
 
-def ev_bid(device, now, length):
-    """Alfen (socket unit 1): Mode 3 state at 1201 (5 registers of text), energy delivered at 374 (float64)."""
+def ev_state(device):
+    """(IEC 61851 state letter, kWh delivered). Alfen (socket unit 1): Mode 3 state at 1201 (5 registers of text),
+    lifetime energy at 374 (float64, Wh). Phoenix (unit 255, low word first): state at input register 100 (one
+    character), lifetime energy at holding 904 (uint32, Wh)."""
+    if device.profile == "phoenix-ev-eth":
+        state = chr(device.read(100, 1, 255, table="input")[0] & 0xFF)
+        return state, words("I", device.read(904, 2, 255), low_first=True) / 1000
     state = bytes(b for r in device.read(1201, 5, 1) for b in struct.pack(">H", r)).rstrip(b"\0").decode()
-    total = words("d", device.read(374, 4, 1)) / 1000
+    return state, words("d", device.read(374, 4, 1)) / 1000
+
+
+def ev_bid(device, now, length):
+    state, total = ev_state(device)
     plugged = state[:1] in ("B", "C", "D") and device.vehicle is not None
     if not plugged:
         device.total_at_plug_in = None
@@ -100,6 +155,44 @@ def ev_bid(device, now, length):
         return state, None, 0.0
     quantity = min(power * min(1.0, hours_left * 3600 / length), needed / (length / 3600))
     return state, 1.0 if needed / power >= 0.5 * hours_left else 0.25, quantity
+
+
+def battery_reading(device):
+    """SunSpec 124 read whole: WChaMax (W), StorCtl_Mod, ChaState (%), InOutWRte_RvrtTms (s), with their scale
+    factors as the device reads them now."""
+    start = device.model(124)
+    regs = device.read(start + 2, 24, 1)
+    sf = lambda k: 10.0 ** words("h", [regs[k]])  # noqa: E731
+    return {"max_power": regs[0] * sf(16) / 1000, "soc": regs[6] * sf(20), "revert": regs[13]}
+
+
+def battery_bid(device, reading, length):
+    """MARKET.md's battery: values stored energy at mu + sigma (1 - 2s); buys at v sqrt(eta), sells at v / sqrt(eta),
+    each for what fills or empties it in one interval within its power."""
+    low, high = device.ratings.get("minimum-soc", 5), device.ratings.get("maximum-soc", 100)
+    eta = device.ratings.get("round-trip-efficiency", 0.9)
+    capacity = device.ratings.get("capacity", 10000) / 1000
+    s = min(1.0, max(0.0, (reading["soc"] - low) / (high - low)))
+    value = MEAN + DEVIATION * (1 - 2 * s)
+    hours = length / 3600
+    # A point of SoC short of each limit, and 20 % in hand for losses: a battery held at a power must not meet them.
+    room = 0.8 * (high - 1 - reading["soc"]) / 100 * capacity / hours
+    stored = 0.8 * (reading["soc"] - low - 1) / 100 * capacity / hours
+    buy_price = max(0.0001, value * eta ** 0.5)
+    sell_price = min(0.9999, max(value / eta ** 0.5, buy_price + 0.0002))
+    bids = []
+    if room > 0.05:
+        bids.append({"side": "buy", "price": buy_price, "quantity": round(min(reading["max_power"], room), 3)})
+    if stored > 0.05:
+        bids.append({"side": "sell", "price": sell_price, "quantity": round(min(reading["max_power"], stored), 3)})
+    return bids
+
+
+def pv_reading(device):
+    """SunSpec 103 W and 120 WRtg, kW."""
+    power, _ = device.scaled(103, 14, 15, signed=True)
+    rated, _ = device.scaled(120, 3, 4)
+    return max(0.0, power) / 1000, rated / 1000
 
 
 def base_load(start, length):
@@ -133,14 +226,69 @@ def ev_plan(device, award, start, length):
     return [(start, 6.0), (start + round(on), 0.0)] if on >= 10 else [(start, 0.0)]
 
 
+def battery_plan(device, bought, sold, start, length):
+    """Hold AC power sold - bought (kW, + discharges) through the interval."""
+    return [(start, round(sold - bought, 3))]
+
+
+def pv_plan(device, sold, start, length):
+    """Limit the inverter to what it sold when that is less than it offered; let go before the interval ends."""
+    if sold >= device.offer * 0.98 or device.offer <= 0:
+        return [(start, None)]
+    return [(start, sold), (start + length - RELEASE, None)]
+
+
 def apply(device, value):
+    """Writes one setpoint; returns its name and the value the device took (after the register's resolution)."""
+    if device.profile == "sunspec-battery":
+        # 124 as Fronius reads it: StorCtl_Mod 3 holds the power within [-InWRte, OutWRte] % of WChaMax.
+        start = device.model(124)
+        regs = device.read(start + 2, 24, 1)
+        max_power = regs[0] * 10.0 ** words("h", [regs[16]])
+        rate_sf = 10.0 ** words("h", [regs[23]])
+        percent = max(-100.0, min(100.0, value * 1000 / max_power * 100)) if max_power > 0 else 0.0
+        raw = int(round(percent / rate_sf))
+        device.write(start + 2 + 3, [3], 1)                                           # StorCtl_Mod
+        device.write(start + 2 + 10, registers("h", raw) + registers("h", -raw), 1)   # OutWRte, InWRte
+        return "power", round(raw * rate_sf / 100 * max_power / 1000, 4)
+    if device.profile == "sunspec-inverter":
+        start = device.model(123)
+        if value is None:
+            device.write(start + 2 + 7, [0], 1)                                       # WMaxLim_Ena off
+            device.limited = False
+            return "power-limit", None
+        rated, _ = device.scaled(120, 3, 4)
+        sf = 10.0 ** words("h", device.read(start + 2 + 21, 1, 1))                    # WMaxLimPct_SF
+        raw = int(round(max(0.0, min(100.0, value * 1000 / rated * 100)) / sf))
+        device.write(start + 2 + 3, [raw], 1)                                         # WMaxLimPct
+        device.write(start + 2 + 7, [1], 1)                                           # WMaxLim_Ena on
+        device.limited = True
+        return "power-limit", round(raw * sf / 100 * rated / 1000, 4)
+    if device.profile == "phoenix-ev-eth":
+        # Whole amps at 528 (6-32); below 6 A the coil at 400 stops charging.
+        amps = int(round(value))
+        if amps < 6:
+            device.write(400, [0], 255, coil=True)
+            return "current-limit", 0.0
+        device.write(528, [amps], 255)
+        device.write(400, [1], 255, coil=True)
+        return "current-limit", float(amps)
     if device.profile == "intesis-thermostat":
         device.write(0, [1], 1)                                         # on
         device.write(1, [4 if device.cooling else 1], 1)                # cool or heat
         device.write(101 if device.cooling else 100, registers("h", int(round(value * 10))), 1)
-        return "cool-setpoint" if device.cooling else "heat-setpoint"
+        return ("cool-setpoint" if device.cooling else "heat-setpoint"), value
     device.write(1210, registers("f", value), 1)                        # re-arms the watchdog
-    return "current-limit"
+    return "current-limit", value
+
+
+def watchdog(device):
+    """Seconds within which the device must be written again, or None: Alfen's fixed 60 s, a battery's revert timer."""
+    if device.profile == "alfen-ng9xx":
+        return WATCHDOG
+    if device.profile == "sunspec-battery" and device.plan and device.plan.get("revert"):
+        return device.plan["revert"]
+    return None
 
 
 def act(devices, now, steps):
@@ -151,20 +299,21 @@ def act(devices, now, steps):
         if not device.plan:
             continue
         due = [step for step in device.plan["steps"] if step[0] <= now]
-        refresh = device.profile == "alfen-ng9xx" and now >= device.plan["written"] + 0.75 * WATCHDOG
+        timeout = watchdog(device)
+        refresh = timeout is not None and now >= device.plan["written"] + 0.75 * timeout
         if due or refresh:
             value = due[-1][1] if due else device.plan["value"]
             try:
-                name = apply(device, value)
-                setpoints.append({"id": device.id, "name": name, "value": value, "landed_at": time.time()})
+                name, taken = apply(device, value)
+                setpoints.append({"id": device.id, "name": name, "value": taken, "landed_at": time.time()})
             except IOError as error:
                 setpoints.append({"id": device.id, "name": "setpoint", "value": None, "landed_at": None, "error": str(error)})
             device.plan["steps"] = [step for step in device.plan["steps"] if step[0] > now]
             device.plan["value"], device.plan["written"] = value, now
         if device.plan["steps"]:
             wanted.append(device.plan["steps"][0][0])
-        if device.profile == "alfen-ng9xx":
-            wanted.append(device.plan["written"] + 0.75 * WATCHDOG)
+        if timeout is not None:
+            wanted.append(device.plan["written"] + 0.75 * timeout)
     return setpoints, (min(wanted) if wanted and steps else None)
 
 
@@ -173,27 +322,43 @@ def main():
     steps = os.environ.get("GRIDRIG_STEPS", "1") != "0"
     devices = [Device(a) for a in json.loads(os.environ.get("GRIDRIG_DEVICES", "[]")) if a["id"].startswith(house + "/")]
     for device in devices:
-        if device.profile not in ("intesis-thermostat", "alfen-ng9xx"):
+        if device.profile not in SUPPORTED:
             print(f"{device.id}: profile {device.profile} is not supported by this example; left alone", file=sys.stderr)
-    devices = [d for d in devices if d.profile in ("intesis-thermostat", "alfen-ng9xx")]
+    devices = [d for d in devices if d.profile in SUPPORTED]
     bus = Participant(house, "household", ["awards/" + house, "grant/" + house])
-    interval, start, length, end = None, 0.0, 300.0, 0.0
+    interval, start, length = None, 0.0, 300.0
     for topic, message in bus.messages():
         if message["type"] == "interval" and message["sender"] == "conductor":
             interval, start, length = message["interval"], message["start"], message["length"]
             bids, telemetry = [], []
             for device in devices:
+                bid_id = f"{house}/{BID_KIND[device.kind]}"
+                device.offer = 0.0
                 try:
-                    if device.profile == "intesis-thermostat":
+                    if device.kind == "thermostat":
                         room, price, quantity = thermostat_bid(device)
                         telemetry.append({"id": device.id, "values": {"room_temperature": room}})
                         if price is not None:
-                            bids.append({"id": house + "/thermostat", "side": "buy", "price": price, "quantity": quantity})
-                    else:
+                            bids.append({"id": bid_id, "side": "buy", "price": price, "quantity": quantity})
+                    elif device.kind == "ev-charger":
                         state, price, quantity = ev_bid(device, start, length)
                         telemetry.append({"id": device.id, "values": {"plugged_in": 1.0 if price is not None else 0.0}})
                         if price is not None:
-                            bids.append({"id": house + "/ev", "side": "buy", "price": price, "quantity": quantity})
+                            bids.append({"id": bid_id, "side": "buy", "price": price, "quantity": quantity})
+                    elif device.kind == "battery":
+                        reading = battery_reading(device)
+                        device.revert = reading["revert"]
+                        telemetry.append({"id": device.id, "values": {"soc": reading["soc"]}})
+                        for bid in battery_bid(device, reading, length):
+                            bids.append(dict(bid, id=bid_id))
+                            if bid["side"] == "sell":
+                                device.offer = bid["quantity"]
+                    else:
+                        available, rated = pv_reading(device)
+                        telemetry.append({"id": device.id, "values": {"ac_power": available}})
+                        device.offer = round(min(available, rated), 3)
+                        if device.offer > 0.001:
+                            bids.append({"id": bid_id, "side": "sell", "price": 0.0, "quantity": device.offer})
                 except IOError as error:
                     telemetry.append({"id": device.id, "values": {"available": 0.0}})
                     print(error, file=sys.stderr)
@@ -204,11 +369,24 @@ def main():
             bus.send("bids", {"house": house, "bids": bids}, interval)
         elif topic == "awards/" + house and message["type"] == "awards" and message.get("interval") == interval:
             received = time.time()
-            won = {award["id"]: award["quantity"] for award in message["awards"] if award["side"] == "buy"}
+            won = {(award["id"], award["side"]): award["quantity"] for award in message["awards"]}
             for device in devices:
-                kind = "thermostat" if device.profile == "intesis-thermostat" else "ev"
-                plan = (thermostat_plan if kind == "thermostat" else ev_plan)(device, won.get(f"{house}/{kind}", 0.0), start, length)
-                device.plan = {"steps": plan, "value": plan[0][1], "written": start - WATCHDOG}
+                bid_id = f"{house}/{BID_KIND[device.kind]}"
+                bought, sold = won.get((bid_id, "buy"), 0.0), won.get((bid_id, "sell"), 0.0)
+                if device.kind == "thermostat":
+                    plan = thermostat_plan(device, bought, start, length)
+                elif device.kind == "ev-charger":
+                    plan = ev_plan(device, bought, start, length)
+                elif device.kind == "battery":
+                    plan = battery_plan(device, bought, sold, start, length)
+                else:
+                    plan = pv_plan(device, sold, start, length)
+                    if plan[0][1] is None and not device.limited:
+                        plan = plan[1:]                          # nothing to write: no limit in force
+                if plan:
+                    device.plan = {"steps": plan, "value": plan[0][1], "written": start - 3600, "revert": device.revert}
+                else:
+                    device.plan = None
             setpoints, next_time = act(devices, start, steps)
             report = {"house": house, "awards_received_at": received, "setpoints": setpoints}
             if next_time is not None and next_time < start + length:

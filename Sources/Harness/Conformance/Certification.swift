@@ -1,5 +1,6 @@
 public import Foundation
 import Emulators
+import Modbus
 public import Logging
 import Messages
 
@@ -35,9 +36,31 @@ public struct Certification: Sendable {
         public var passRate: Double { runs == 0 ? 0 : Double(passedRuns) / Double(runs) }
     }
 
+    /// A claimed function's verdict: judged by its requirements over every run, or untested.
+    public struct FunctionVerdict: Sendable {
+        public var function: ClaimFunction
+        /// The cases that judged it; empty when no case did.
+        public var cases: [String]
+        public var passed: Bool
+        public var untested: Bool { cases.isEmpty }
+    }
+
+    /// What a claimed device went through: each event its kind can meet, with the cases that put it through it.
+    public struct DeviceCoverage: Sendable {
+        public var device: String
+        public var profile: String
+        public var events: [(event: DeviceEvent, cases: [String])]
+    }
+
     public var suite: ConformanceSuite
     /// The house under test, or "market".
     public var participant: String
+    /// The claims the house under test was built from (households).
+    public var claims: Claims?
+    /// Cases left out because they exercise none of the claimed devices, with why.
+    public var notApplicable: [(caseName: String, reason: String)] = []
+    /// Each claimed device and the events the cases put it through.
+    public var coverage: [DeviceCoverage] = []
     /// The program and its arguments, or nil for a controller started separately (an endpoint).
     public var command: [String]?
     public var date: Date
@@ -74,6 +97,53 @@ public struct Certification: Sendable {
 
     /// Whether every mandatory requirement passed in every run.
     public var passed: Bool { verdicts.allSatisfy { $0.passed || !$0.requirement.mandatory } }
+
+    /// Each claimed function, judged by its requirements; one that no requirement judges, or that no case ran, is
+    /// untested, never passed.
+    public var functionVerdicts: [FunctionVerdict] {
+        guard let claims else { return [] }
+        let verdicts = verdicts
+        let ran = runs.map(\.caseName).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return claims.functions.compactMap { id in
+            guard let function = suite.functions.first(where: { $0.id == id }) else { return nil }
+            let judging = verdicts.filter { function.requirements.contains($0.requirement.id) }
+            return FunctionVerdict(function: function, cases: judging.isEmpty ? [] : ran, passed: !judging.isEmpty && judging.allSatisfy(\.passed))
+        }
+    }
+}
+
+/// What a case can put a device through (docs/CONFORMANCE.md, "Claims"), from its faults.
+public enum DeviceEvent: String, Sendable, CaseIterable {
+    case commsLoss = "comms loss", reboot, modbusFaults = "Modbus faults", wordOrder = "word-order change",
+         scaleFactor = "scale-factor change", vehiclePlan = "vehicle plan change", measurements = "bad measurements",
+         hardware = "hardware fault", outage = "grid outage or island"
+
+    init(_ kind: DeviceFault.Kind) {
+        switch kind {
+        case .noResponse, .refused: self = .commsLoss
+        case .reboot: self = .reboot
+        case .exception, .delay, .drop, .partialFrame, .slowFrame, .minimumGap, .singleClient: self = .modbusFaults
+        case .wordSwap: self = .wordOrder
+        case .scaleFactor: self = .scaleFactor
+        case .departure, .arrivalSoC: self = .vehiclePlan
+        case .frozen, .distortion: self = .measurements
+        case .outOfService, .shade: self = .hardware
+        }
+    }
+
+    /// The events a device of this product can meet: every device's link, and what its kind and map allow.
+    static func possible(for profile: DeviceProfile) -> [DeviceEvent] {
+        let points = profile.blocks.flatMap(\.points)
+        return allCases.filter { event in
+            switch event {
+            case .wordOrder: points.contains { $0.type.registerCount == 2 }
+            case .scaleFactor: points.contains { $0.scaleFactor != nil }
+            case .vehiclePlan: profile.kind == .evCharger
+            case .outage: profile.kind == .battery || profile.kind == .inverter
+            default: true
+            }
+        }
+    }
 }
 
 /// How certify runs the controller under test.
@@ -87,19 +157,53 @@ extension Certification {
     /// Runs every case of `suite` under `seeds` seeds each (the case's own seed, then the next ones), with the
     /// controller in the suite's role for `house` (households) or as the market, and writes each run's report
     /// under `out/runs/`. Devices are served at each case's ports, from `firstPort` on when given (0: free ports).
-    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, seeds: Int, profiles: String, firstPort: UInt16? = nil,
-                           out: String, readyTimeout: Duration, logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
+    ///
+    /// A household is built from `claims` (else the suite's `claims/default.yaml`, when it has one): a case that
+    /// faults only devices the claims do not hold is left out as not applicable.
+    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, claims: Claims? = nil, seeds: Int, profiles: String,
+                           firstPort: UInt16? = nil, out: String, readyTimeout: Duration, logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
         let participant = suite.role == .market ? ParticipantName.market : house
+        let defaultClaims = "\(suite.folder)/claims/default.yaml"
+        var claims = claims
+        if suite.role == .household, claims == nil, FileManager.default.fileExists(atPath: defaultClaims) {
+            do { claims = try Claims.load(file: defaultClaims, profiles: profiles, functions: suite.functions) } catch {
+                throw RunError(message: "\(error)", isBadInput: true)
+            }
+        }
+        let underTest = suite.role == .household ? claims.map { (house: participant, claims: $0) } : nil
         var runs: [CaseRun] = []
+        var notApplicable: [(caseName: String, reason: String)] = []
+        var met: [String: [DeviceEvent: [String]]] = [:]
+        var products: [(device: String, profile: DeviceProfile)] = []
         for suiteCase in suite.cases {
-            let own: Rig
-            do { own = try RigLoader.load(file: suiteCase.file, profiles: profiles) } catch { throw RunError(message: "\(error)", isBadInput: true) }
+            let own: Rig, built: Rig
+            do {
+                own = try RigLoader.load(file: suiteCase.file, profiles: profiles)
+                built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest)
+            } catch { throw RunError(message: "\(error)", isBadInput: true) }
+            if underTest != nil {
+                let prefix = "\(participant)/"
+                let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix(prefix) })
+                let landed = built.faults.filter { $0.device.hasPrefix(prefix) }
+                if !aimed.isEmpty, landed.isEmpty {
+                    notApplicable.append((suiteCase.name, "its faults are on \(aimed.sorted().joined(separator: ", ")), none of them claimed"))
+                    continue
+                }
+                for spec in built.devices where spec.house == participant {
+                    if !products.contains(where: { $0.device == spec.name }) { products.append((spec.name, spec.profile)) }
+                    var events = Set(landed.filter { $0.device == spec.name }.map { DeviceEvent($0.kind) })
+                    if !built.run.faults.outages.isEmpty || built.run.grid == nil { events.insert(.outage) }
+                    for event in events where !(met[spec.name]?[event]?.contains(suiteCase.name) ?? false) {
+                        met[spec.name, default: [:]][event, default: []].append(suiteCase.name)
+                    }
+                }
+            }
             for offset in 0..<UInt64(seeds) {
                 let seed = own.seed &+ offset
                 var rig: Rig
                 let options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
                 do {
-                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: firstPort, seed: seed)
+                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: firstPort, seed: seed, houseUnderTest: underTest)
                 } catch {
                     throw RunError(message: "\(error)", isBadInput: true)
                 }
@@ -144,7 +248,17 @@ extension Certification {
                 }
             }
         }
-        return Certification(suite: suite, participant: participant, command: { if case .command(let c) = controller { c } else { nil } }(),
-                             date: Date(), seedsPerCase: seeds, runs: runs)
+        guard !runs.isEmpty else {
+            throw RunError(message: "no case of the suite exercises the claimed devices: \(notApplicable.map { "\($0.caseName): \($0.reason)" }.joined(separator: "; "))",
+                           isBadInput: true)
+        }
+        var certification = Certification(suite: suite, participant: participant, claims: underTest?.claims,
+                                          command: { if case .command(let c) = controller { c } else { nil } }(), date: Date(), seedsPerCase: seeds, runs: runs)
+        certification.notApplicable = notApplicable
+        certification.coverage = products.map { device, profile in
+            DeviceCoverage(device: device, profile: profile.name,
+                           events: DeviceEvent.possible(for: profile).map { ($0, met[device]?[$0] ?? []) })
+        }
+        return certification
     }
 }

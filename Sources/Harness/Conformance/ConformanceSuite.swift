@@ -1,4 +1,5 @@
 import Foundation
+import Emulators
 
 /// One requirement of the kit (docs/CONFORMANCE.md): judged by its assertions, for one role.
 public struct Requirement: Sendable, Equatable {
@@ -27,13 +28,17 @@ public struct ConformanceSuite: Sendable {
     public let role: ConformanceRole
     public let version: Int
     public let requirements: [Requirement]
+    /// What a household firmware may claim to do (docs/CONFORMANCE.md, "Claims").
+    public let functions: [ClaimFunction]
     public let cases: [Case]
+    /// The folder the suite was read from.
+    public let folder: String
 
     /// Reads the suite; `only` keeps the cases of those names (every one when empty).
     public static func load(folder: String, role: ConformanceRole, only: [String] = []) throws(FileError) -> ConformanceSuite {
         let file = "\(folder)/requirements.yaml"
         let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["version", "requirements"])
+        let keys = try root.mapping(allowed: ["version", "requirements", "functions"])
         var requirements: [Requirement] = []
         for entry in try keys["requirements"]?.list() ?? [] {
             let fields = try entry.mapping(allowed: ["id", "role", "mandatory", "statement", "assertions"])
@@ -46,6 +51,24 @@ public struct ConformanceSuite: Sendable {
             let requirement = Requirement(id: try field("id").string(), role: try field("role").choice(ConformanceRole.self),
                                           mandatory: try field("mandatory").bool(), statement: try field("statement").string(), assertions: assertions)
             if requirement.role == role { requirements.append(requirement) }
+        }
+        var functions: [ClaimFunction] = []
+        for entry in try keys["functions"]?.list() ?? [] {
+            let fields = try entry.mapping(allowed: ["id", "kinds", "statement", "requirements"])
+            guard let id = fields["id"], let statement = fields["statement"], let judged = fields["requirements"] else {
+                throw entry.error("a function needs 'id', 'statement' and 'requirements'")
+            }
+            var kinds: [DeviceKind] = []
+            for value in try fields["kinds"]?.list() ?? [] { kinds.append(try value.choice(DeviceKind.self)) }
+            var ids: [String] = []
+            for value in try judged.list() {
+                let requirement = try value.string()
+                guard requirements.contains(where: { $0.id == requirement }) || role != .household else {
+                    throw value.expected("a household requirement (\(requirements.map(\.id).joined(separator: ", ")))")
+                }
+                ids.append(requirement)
+            }
+            functions.append(ClaimFunction(id: try id.string(), kinds: kinds, statement: try statement.string(), requirements: ids))
         }
         let caseFolder = "\(folder)/\(role.rawValue)"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: caseFolder)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
@@ -64,7 +87,8 @@ public struct ConformanceSuite: Sendable {
         }
         guard !cases.isEmpty else { throw FileError(file: caseFolder, line: 0, column: 0, path: "", message: "no cases (rig files) for the \(role.rawValue) role") }
         guard !requirements.isEmpty else { throw FileError(file: file, line: 0, column: 0, path: "", message: "no requirements for the \(role.rawValue) role") }
-        return ConformanceSuite(role: role, version: try keys["version"]?.int(in: 1...Int.max) ?? 1, requirements: requirements, cases: cases)
+        return ConformanceSuite(role: role, version: try keys["version"]?.int(in: 1...Int.max) ?? 1, requirements: requirements,
+                                functions: functions, cases: cases, folder: folder)
     }
 }
 

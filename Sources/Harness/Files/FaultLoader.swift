@@ -9,7 +9,8 @@ extension RigLoader {
 
     /// `faults:`. Each entry names a `device`, a `bus` topic, a `participant`, or is a `grid-outage`, with a
     /// `kind`, a `start`, and a duration, count and probability where they apply (docs/FAULTS.md).
-    static func faults(_ value: YAMLValue, devices: [DeviceSpec], islanded: Bool) throws(FileError) -> ([DeviceFault], RigFaults) {
+    /// Faults of the devices in `leftOut` (a house under test's devices that its claims do not hold) are skipped.
+    static func faults(_ value: YAMLValue, devices: [DeviceSpec], leftOut: Set<String> = [], islanded: Bool) throws(FileError) -> ([DeviceFault], RigFaults) {
         var deviceFaults: [DeviceFault] = [], places: [YAMLValue] = []
         var rigFaults = RigFaults()
         for entry in try value.list() {
@@ -30,6 +31,7 @@ extension RigLoader {
             guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
             func only(_ keys: Set<String>) throws(FileError) { try refuse(fields, beyond: keys, kind: kind) }
             if let deviceValue = fields["device"] {
+                if leftOut.contains(try deviceValue.string()) { continue }
                 let fault = try deviceFault(fields, entry: entry, device: deviceValue, kind: kindValue, devices: devices,
                                             window: (start, end, count, probability))
                 if let index = deviceFaults.firstIndex(where: { $0.contradicts(fault) }) {

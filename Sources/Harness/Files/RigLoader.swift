@@ -34,7 +34,12 @@ public enum RigLoader {
     ///   - faultsFile: a file whose `faults:` list replaces the rig's own (docs/FAULTS.md), so that one rig can be
     ///     run under different fault schedules.
     ///   - seed: replaces the rig's own seed (its weather's clouds and every seeded fault follow it).
-    public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil) throws(FileError) -> Rig {
+    ///   - houseUnderTest: a house whose devices the claims replace (docs/CONFORMANCE.md, "Claims"): each claimed
+    ///     device takes the place of the house's device of its kind, keeping its name, port and situation; a kind
+    ///     the house lacks is added as the claims describe it; the house's other devices, and their faults, are
+    ///     left out.
+    public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil,
+                            houseUnderTest: (house: String, claims: Claims)? = nil) throws(FileError) -> Rig {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
@@ -50,23 +55,16 @@ public enum RigLoader {
         var nextPort = firstPort.map(Int.init) ?? rigPort
         var cache: [String: DeviceProfile] = [:]
         var pendingComfort: ThermostatStrategy?
-        func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int) throws(FileError) -> DeviceSpec {
-            let fields = try value.mapping(allowed: ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay",
-                                                     "settings"])
+        func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int, takesPort: Bool = true) throws(FileError) -> DeviceSpec {
+            let fields = try value.mapping(allowed: Self.deviceKeys)
             guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
-            let profileName = try profileValue.string()
+            let profileKey = "\(value.file)\u{0}\(try profileValue.string())"
             var profile: DeviceProfile
-            if let cached = cache[profileName] {
+            if let cached = cache[profileKey] {
                 profile = cached
             } else {
-                let path = "\(profiles)/\(profileName).yaml"
-                guard FileManager.default.fileExists(atPath: path) else {
-                    let known = ((try? FileManager.default.contentsOfDirectory(atPath: profiles)) ?? [])
-                        .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
-                    throw profileValue.expected("a profile in \(profiles)/ (\(known.joined(separator: ", ")))")
-                }
-                profile = try ProfileLoader.load(file: path)
-                cache[profileName] = profile
+                profile = try Self.profile(profileValue, profiles: profiles)
+                cache[profileKey] = profile
             }
             if let ratings = fields["ratings"] {
                 let known = profile.kind.ratingDefaults.keys.sorted()
@@ -100,10 +98,10 @@ public enum RigLoader {
                 let known = profile.kind.controls.map(\.rawValue).sorted()
                 for (name, number) in try settings.mapping(allowed: known) { parameters.settings[Control(rawValue: name)!] = try number.double() }
             }
-            var port: UInt16
+            var port: UInt16 = 0
             if let explicit = fields["port"] {
                 port = UInt16(try explicit.int(in: 0...65535))
-            } else {
+            } else if takesPort {
                 port = UInt16(clamping: nextPort)
                 if nextPort != 0 { nextPort += 1 }
             }
@@ -115,6 +113,7 @@ public enum RigLoader {
             return spec
         }
         var houseOrder: [String] = []
+        var leftOut: Set<String> = []
         if let houses = keys["houses"] {
             for (houseIndex, houseValue) in try houses.list().enumerated() {
                 let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
@@ -124,6 +123,7 @@ public enum RigLoader {
                 guard mean >= 0 else { throw fields["base-load"]!.expected("a mean load in W, 0 or more") }
                 rig.baseLoads[house] = BaseLoad(mean: mean)
                 houseOrder.append(house)
+                let firstOfHouse = rig.devices.count
                 for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
                     pendingComfort = nil
                     let spec = try device(value, house: house, fallbackName: "", index: rig.devices.count)
@@ -135,6 +135,30 @@ public enum RigLoader {
                     named.name = "\(house)/\(spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name)"
                     if let pendingComfort { rig.run.comfort[named.name] = pendingComfort }
                     rig.devices.append(named)
+                }
+                if let houseUnderTest, houseUnderTest.house == house {
+                    let own = Array(rig.devices[firstOfHouse...])
+                    rig.devices.removeSubrange(firstOfHouse...)
+                    for claimed in houseUnderTest.claims.devices {
+                        pendingComfort = nil
+                        if var slot = own.first(where: { $0.profile.kind == claimed.kind }) {
+                            let product = try device(claimed.entry, house: house, fallbackName: "", index: rig.devices.count, takesPort: false)
+                            slot.profile = product.profile
+                            slot.unit = product.unit
+                            slot.parameters.settings = product.parameters.settings
+                            slot.replay = product.replay
+                            rig.devices.append(slot)
+                        } else {
+                            var spec = try device(claimed.entry, house: house, fallbackName: claimed.kind.rawValue, index: rig.devices.count)
+                            spec.name = "\(house)/\(spec.name)"
+                            if let pendingComfort { rig.run.comfort[spec.name] = pendingComfort }
+                            rig.devices.append(spec)
+                        }
+                    }
+                    for left in own where !rig.devices.contains(where: { $0.name == left.name }) {
+                        rig.run.comfort[left.name] = nil
+                        leftOut.insert(left.name)
+                    }
                 }
             }
         }
@@ -165,9 +189,9 @@ public enum RigLoader {
         if let faultsFile {
             let schedule = try YAMLValue.load(file: faultsFile)
             guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
-            (rig.faults, rig.run.faults) = try Self.faults(list, devices: rig.devices, islanded: rig.run.grid == nil)
+            (rig.faults, rig.run.faults) = try Self.faults(list, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
         } else if let faults = keys["faults"] {
-            (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, islanded: rig.run.grid == nil)
+            (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
         }
         if let bus = keys["bus"] {
             let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port", "auth", "keys", "max-message-kb", "rate-limit",
@@ -209,6 +233,27 @@ public enum RigLoader {
             throw root.error("two devices are named '\(spec.name)'")
         }
         return rig
+    }
+
+    /// The keys of a device entry (docs/RIGS.md, "Devices").
+    static let deviceKeys = ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay", "settings"]
+
+    /// A device's profile: a name in the `profiles` folder, or a file (a name ending in `.yaml`) relative to the
+    /// folder of the file that names it.
+    static func profile(_ value: YAMLValue, profiles: String) throws(FileError) -> DeviceProfile {
+        let name = try value.string()
+        if name.hasSuffix(".yaml") {
+            let path = URL(fileURLWithPath: name, relativeTo: URL(fileURLWithPath: value.file).deletingLastPathComponent()).path
+            guard FileManager.default.fileExists(atPath: path) else { throw value.expected("a profile file (\(path) does not exist)") }
+            return try ProfileLoader.load(file: path)
+        }
+        let path = "\(profiles)/\(name).yaml"
+        guard FileManager.default.fileExists(atPath: path) else {
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: profiles)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            throw value.expected("a profile in \(profiles)/ (\(known.joined(separator: ", "))) or a profile file ending in .yaml")
+        }
+        return try ProfileLoader.load(file: path)
     }
 
     private static func session(_ value: YAMLValue) throws(FileError) -> VehicleSession {

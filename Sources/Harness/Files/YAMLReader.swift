@@ -15,8 +15,9 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A YAML node with its file and key path, read with checks that produce `FileError`s.
-struct YAMLValue {
+/// A YAML node with its file and key path, read with checks that produce `FileError`s. Sendable by hand: Yams's
+/// `Node` is an immutable value tree that only lacks the annotation.
+struct YAMLValue: @unchecked Sendable {
     let node: Node
     let file: String
     let path: String

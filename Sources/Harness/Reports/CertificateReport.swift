@@ -30,10 +30,66 @@ public struct CertificateReport: Sendable {
         }
         var table = TextTable(header: ["requirement", "", "verdict", "pass rate", "first failure"])
         table.rows = rows
-        let text = table.description
+        var text = table.description
+        if certification.claims != nil {
+            var claims = TextTable(header: ["claimed function", "verdict", "judged by", "cases"])
+            claims.rows = certification.functionVerdicts.map { verdict in
+                [verdict.function.id, Self.word(verdict), verdict.function.requirements.joined(separator: ", "), "\(verdict.cases.count)"]
+            }
+            var devices = TextTable(header: ["claimed device", "event", "cases"])
+            devices.rows = certification.coverage.flatMap { device in
+                device.events.enumerated().map { index, entry in
+                    [index == 0 ? "\(device.device) (\(device.profile))" : "", entry.event.rawValue,
+                     entry.cases.isEmpty ? "untested" : entry.cases.joined(separator: ", ")]
+                }
+            }
+            text += "\n" + claims.description + "\n" + devices.description
+            for skipped in certification.notApplicable { text += "\nnot applicable: \(skipped.caseName): \(skipped.reason)" }
+            text += "\n"
+        }
         return text + "\n\(outcome): \(certification.suite.role.rawValue) \(certification.participant), "
-            + "\(certification.suite.cases.count) cases x \(certification.seedsPerCase) seeds, "
+            + "\(Set(certification.runs.map(\.caseName)).count) cases x \(certification.seedsPerCase) seeds, "
             + "\(verdicts.filter { $0.requirement.mandatory && !$0.passed }.count) mandatory requirements failed\n"
+    }
+
+    /// A claimed function's verdict in one word.
+    private static func word(_ verdict: Certification.FunctionVerdict) -> String {
+        verdict.untested ? "UNTESTED" : verdict.passed ? "pass" : "FAIL"
+    }
+
+    private var claimsJSON: String {
+        guard let claims = certification.claims else { return "null" }
+        var item = JSONWriter()
+        item.field("file", claims.file)
+        item.fieldIfPresent("firmware", claims.firmware)
+        item.field("functions", json: JSONWriter.list(certification.functionVerdicts.map { verdict in
+            var entry = JSONWriter()
+            entry.field("id", verdict.function.id)
+            entry.field("statement", verdict.function.statement)
+            entry.field("requirements", json: JSONWriter.list(verdict.function.requirements.map(JSONWriter.quoted)))
+            entry.field("verdict", verdict.untested ? "untested" : verdict.passed ? "pass" : "fail")
+            entry.field("cases", json: JSONWriter.list(verdict.cases.map(JSONWriter.quoted)))
+            return entry.json
+        }))
+        item.field("devices", json: JSONWriter.list(certification.coverage.map { device in
+            var entry = JSONWriter()
+            entry.field("device", device.device)
+            entry.field("profile", device.profile)
+            entry.field("events", json: JSONWriter.list(device.events.map { event, cases in
+                var covered = JSONWriter()
+                covered.field("event", event.rawValue)
+                covered.field("cases", json: JSONWriter.list(cases.map(JSONWriter.quoted)))
+                return covered.json
+            }))
+            return entry.json
+        }))
+        item.field("not_applicable", json: JSONWriter.list(certification.notApplicable.map { skipped in
+            var entry = JSONWriter()
+            entry.field("case", skipped.caseName)
+            entry.field("reason", skipped.reason)
+            return entry.json
+        }))
+        return item.json
     }
 
     public var json: String {
@@ -54,6 +110,7 @@ public struct CertificateReport: Sendable {
             item.field("sha256", suiteCase.sha256)
             return item.json
         }))
+        root.field("claims", json: claimsJSON)
         root.field("requirements", json: JSONWriter.list(verdicts.map { verdict in
             var item = JSONWriter()
             item.field("id", verdict.requirement.id)
@@ -88,7 +145,9 @@ public struct CertificateReport: Sendable {
     public var junit: String {
         let name = markupEscaped("certify \(certification.suite.role.rawValue) \(certification.participant)")
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-        xml += "  <testsuite name=\"\(name)\" tests=\"\(verdicts.count)\" failures=\"\(verdicts.filter { !$0.passed }.count)\">\n"
+        let functions = certification.functionVerdicts
+        xml += "  <testsuite name=\"\(name)\" tests=\"\(verdicts.count + functions.count)\" "
+            + "failures=\"\(verdicts.filter { !$0.passed }.count + functions.filter { !$0.passed && !$0.untested }.count)\">\n"
         for verdict in verdicts {
             xml += "    <testcase classname=\"gridrig.certify.\(certification.suite.role.rawValue)\" name=\"\(verdict.requirement.id)\">\n"
             xml += "      <system-out>\(markupEscaped("\(verdict.passedRuns) of \(verdict.runs) runs passed; evidence \(evidence(verdict))"))</system-out>\n"
@@ -96,6 +155,15 @@ public struct CertificateReport: Sendable {
                 let first = verdict.failures.first.map { "\($0.caseName) seed \($0.seed): \($0.detail)" } ?? "no run"
                 xml += verdict.requirement.mandatory ? "      <failure message=\"\(markupEscaped(first))\"/>\n"
                     : "      <skipped message=\"\(markupEscaped("advisory: " + first))\"/>\n"
+            }
+            xml += "    </testcase>\n"
+        }
+        for verdict in certification.functionVerdicts {
+            xml += "    <testcase classname=\"gridrig.certify.claims\" name=\"\(markupEscaped(verdict.function.id))\">\n"
+            if verdict.untested {
+                xml += "      <skipped message=\"untested: no requirement or case judges it\"/>\n"
+            } else if !verdict.passed {
+                xml += "      <failure message=\"\(markupEscaped("failed: " + verdict.function.requirements.joined(separator: ", ")))\"/>\n"
             }
             xml += "    </testcase>\n"
         }
@@ -145,7 +213,29 @@ public struct CertificateReport: Sendable {
                 + "\(verdict.passedRuns) of \(verdict.runs)</td>"
                 + "<td><a href=\"\(markupEscaped(evidence(verdict)))\">run report</a></td></tr>\n"
         }
-        page += "</table>\n<h2>Cases</h2>\n<table><tr><th>case</th><th>file</th><th>SHA-256</th><th>runs</th></tr>\n"
+        page += "</table>\n"
+        if let claims = certification.claims {
+            page += "<h2>Claims</h2>\n<p>From <code>\(markupEscaped(claims.file))</code>\(claims.firmware.map { ": \(markupEscaped($0))" } ?? "").</p>\n"
+                + "<table><tr><th>function</th><th>statement</th><th>verdict</th><th>judged by</th><th>cases</th></tr>\n"
+            for verdict in certification.functionVerdicts {
+                let kind = verdict.untested ? "advisory" : verdict.passed ? "pass" : "fail"
+                page += "<tr><td><b>\(markupEscaped(verdict.function.id))</b></td><td>\(markupEscaped(verdict.function.statement))</td>"
+                    + "<td><span class=\"verdict \(kind)\">\(Self.word(verdict).lowercased())</span></td>"
+                    + "<td>\(markupEscaped(verdict.function.requirements.joined(separator: ", ")))</td><td>\(markupEscaped(verdict.cases.joined(separator: ", ")))</td></tr>\n"
+            }
+            page += "</table>\n<table><tr><th>claimed device</th><th>event</th><th>cases</th></tr>\n"
+            for device in certification.coverage {
+                for (index, entry) in device.events.enumerated() {
+                    let head = index == 0 ? "<td rowspan=\"\(device.events.count)\"><b>\(markupEscaped(device.device))</b><br><small>\(markupEscaped(device.profile))</small></td>" : ""
+                    page += "<tr>\(head)<td>\(markupEscaped(entry.event.rawValue))</td><td>\(entry.cases.isEmpty ? "<b>untested</b>" : markupEscaped(entry.cases.joined(separator: ", ")))</td></tr>\n"
+                }
+            }
+            page += "</table>\n"
+            for skipped in certification.notApplicable {
+                page += "<p>Not applicable: <b>\(markupEscaped(skipped.caseName))</b>: \(markupEscaped(skipped.reason))</p>\n"
+            }
+        }
+        page += "<h2>Cases</h2>\n<table><tr><th>case</th><th>file</th><th>SHA-256</th><th>runs</th></tr>\n"
         for suiteCase in certification.suite.cases {
             let runs = certification.runs.filter { $0.caseName == suiteCase.name }.map { run in
                 let passed = run.error == nil && run.results.allSatisfy(\.passed)

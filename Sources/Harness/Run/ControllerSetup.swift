@@ -117,8 +117,10 @@ public enum ControllerSetup {
                 default: continue
                 }
                 guard let agentPoint = AgentPoint(rawValue: name), points[agentPoint] == nil else { continue }
+                // A model's scale factors follow its values: the first of the name after the point is its own.
+                let factor = point.scaleFactor.flatMap { name in block.points.first { $0.name == name && $0.address > point.address }?.address }
                 points[agentPoint] = RegisterPoint(unit: unit ?? block.unit, table: block.table, address: point.address, type: point.type,
-                                                   scale: point.scale, labels: point.labels)
+                                                   scale: point.scale, scaleFactor: factor, labels: point.labels)
             }
         }
         return DeviceMap(host: host, port: port, wordOrder: profile.wordOrder, points: points)

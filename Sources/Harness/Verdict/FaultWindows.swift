@@ -22,6 +22,15 @@ public struct FaultWindow: Sendable {
     enum Concern: Sendable, Equatable {
         /// The grid of one house, or of every house (nil).
         case device(String), bus, participant(String), grid(house: String?), replay(String)
+        /// The device changed how it encodes its values (a new scale factor): SunSpec lets a device do that, so a
+        /// controller reads the factor with its values, and nothing in the window is excused.
+        case encoding(String)
+    }
+
+    /// Whether what a controller does in the window is excused (every fault but a change of encoding).
+    var excuses: Bool {
+        if case .encoding = concerns { return false }
+        return true
     }
 
     /// `busEffects` for people: "61 dropped".
@@ -35,7 +44,7 @@ public struct FaultWindow: Sendable {
             FaultWindow(label: "\(fault.device) \(fault.kind.name)\(fault.functions.isEmpty ? "" : " on FC \(fault.functions.sorted().map(String.init).joined(separator: ","))")"
                         + (fault.unit.map { " unit \($0)" } ?? "") + (fault.addresses.map { " at \($0.lowerBound)-\($0.upperBound)" } ?? "")
                         + percent(fault.probability) + (fault.count.map { " (\($0) requests)" } ?? ""),
-                        start: fault.start, end: fault.end, concerns: .device(fault.device))
+                        start: fault.start, end: fault.end, concerns: { if case .scaleFactor = fault.kind { .encoding(fault.device) } else { .device(fault.device) } }())
         }
         windows += rig.run.faults.bus.map { fault in
             FaultWindow(label: "bus \(fault.topic.isEmpty ? "all topics" : fault.topic)\(fault.sender.map { " from \($0)" } ?? "") \(fault.kind.name)" + percent(fault.probability),

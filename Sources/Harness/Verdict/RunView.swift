@@ -237,7 +237,7 @@ struct RunView: Sendable {
             case .participant(let name): name == house || name == ParticipantName.market
             case .bus: window.bus?.reachesControl(of: house) ?? true
             case .grid(let place): place == nil || place == house
-            case .replay: false
+            case .replay, .encoding: false
             }
         }.map { $0.start...$0.end }
     }
@@ -245,7 +245,7 @@ struct RunView: Sendable {
     /// The spans of every fault window that can change what the devices do: any device's fault, a bus fault on
     /// any household's way to its award, any participant's, the grid's, and every device's replay of the field.
     var allFaultSpans: [ClosedRange<Double>] {
-        faultWindows.filter { window in window.bus?.reachesControl(of: nil) ?? true }.map { $0.start...$0.end }
+        faultWindows.filter { window in window.excuses && (window.bus?.reachesControl(of: nil) ?? true) }.map { $0.start...$0.end }
     }
 }
 
