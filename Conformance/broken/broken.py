@@ -293,6 +293,11 @@ def _():
     on_send(slow)
 
 
+@bug("pv-limit-ignored", "household", "HH-FOLLOW", claims="battery-pv-phoenix", case="pv-curtailment")
+def _():
+    household.pv_plan = lambda device, sold, start, length: []    # never limits the inverter to what it sold
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         for name, (role, requirement, _, claims, case) in BUGS.items():

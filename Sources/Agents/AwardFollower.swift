@@ -113,8 +113,9 @@ final class BatteryFollower: AwardFollower {
     /// Whether the battery settled on its last setpoint, as far as the agent has seen.
     private(set) var obeys = true
     private var limits: (charge: Double, discharge: Double) = (0, 0)
-    /// The state-of-charge window, 0...1.
+    /// The state-of-charge window, 0...1, and the capacity, kWh.
     private var window: ClosedRange<Double> = 0...1
+    private var capacity = 0.0
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
         self.driver = driver
@@ -125,6 +126,7 @@ final class BatteryFollower: AwardFollower {
     func observe(_ reading: BatteryReading) {
         limits = (reading.maximumChargePower, reading.maximumDischargePower)
         window = reading.minimumSoC...max(reading.minimumSoC, reading.maximumSoC)
+        capacity = reading.capacity
     }
 
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
@@ -146,6 +148,11 @@ final class BatteryFollower: AwardFollower {
         // Never force what the battery must refuse: a discharge at its minimum, a charge at its maximum.
         let atLimit = (setpoint > 0 && soc <= window.lowerBound + 0.005) || (setpoint < 0 && soc >= window.upperBound - 0.005)
         if atLimit, mutation != .batteryIgnoresSoC { setpoint = 0 }
+        // Nor run into a limit before the next re-plan: no more power than brings the SoC to its edge by then.
+        if capacity > 0, mutation != .batteryIgnoresSoC {
+            let perStep = capacity * 3600 / replanPeriod  // kW that move the SoC by 1 (the whole window) in a re-plan period
+            setpoint = min(max(setpoint, -max(0, window.upperBound - 0.005 - soc) * perStep), max(0, soc - window.lowerBound - 0.005) * perStep)
+        }
         if mutation == .batterySign { setpoint = -setpoint }
         last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)
         if written?.power != setpoint { written = (time, setpoint) }

@@ -114,9 +114,21 @@ final class DeviceDriver {
                               roundTripEfficiency: rating("round-trip-efficiency", 0.9))
     }
 
+    /// The array's output as last seen without the agent's limit holding it back, kW.
+    private var unlimitedOutput: Double?
+    /// The power limit the agent last wrote, kW; nil when none holds.
+    private var powerLimit: Double?
+
+    /// What the array could give now: the output, or while the agent's limit holds it (the output at the limit),
+    /// the output last seen without it, since an inverter held at a limit shows no more.
     func solar() throws(DeviceLinkError) -> SolarReading {
         try connection.fetching([.acPower, .ratedPower]) { () throws(DeviceLinkError) in
-            SolarReading(availablePower: max(0, try connection.read(.acPower)) / 1000, ratedPower: try connection.read(.ratedPower) / 1000)
+            let output = max(0, try connection.read(.acPower)) / 1000
+            if let powerLimit, output >= 0.95 * powerLimit, let unlimitedOutput {
+                return SolarReading(availablePower: max(output, unlimitedOutput), ratedPower: try connection.read(.ratedPower) / 1000)
+            }
+            unlimitedOutput = output
+            return SolarReading(availablePower: output, ratedPower: try connection.read(.ratedPower) / 1000)
         }
     }
 
@@ -188,8 +200,13 @@ final class DeviceDriver {
     }
 
     func apply(_ dispatch: SolarDispatch, ratedPower: Double) -> DispatchOutcome {
-        guard let limit = dispatch.powerLimit, ratedPower > 0 else { return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)]) }
-        return apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)])
+        guard let limit = dispatch.powerLimit, ratedPower > 0 else {
+            powerLimit = nil
+            return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)])
+        }
+        let outcome = apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)])
+        powerLimit = outcome.error == nil ? limit : powerLimit
+        return outcome
     }
 }
 

@@ -12,7 +12,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run GridRig's reference controller as a process: a household's agent, or the market.",
         discussion: """
-            Each option falls back to the environment variable GridRig gives a controller it starts (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT, GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE), GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE, and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder). The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
+            Each option falls back to the environment variable GridRig gives a controller it starts (docs/PROTOCOL.md): GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT, GRIDRIG_HOUSEHOLDS (or GRIDRIG_HOUSEHOLDS_FILE), GRIDRIG_DEVICES, GRIDRIG_PROFILES, GRIDRIG_BASE_LOAD_KW, GRIDRIG_BASE_LOAD_PROFILE, GRIDRIG_EXPORT_LIMIT_KW, and the CURVE keys GRIDRIG_BUS_SERVER_KEY and GRIDRIG_BUS_SECRET_KEY (or GRIDRIG_BUS_KEYS, a folder). The process ends when the conductor says goodbye, or on Ctrl-C / SIGTERM.
             """,
         subcommands: [HouseholdAgentCommand.self, MarketAgentCommand.self])
 }
@@ -121,8 +121,8 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let load = baseLoad ?? environment("GRIDRIG_BASE_LOAD_KW").flatMap(Double.init) ?? 0
-        var setup = ControllerSetup.household(house, devices: setups, baseLoad: load,
-                                              thermostat: addresses.lazy.compactMap { $0.comfort?.strategy }.first)
+        var setup = ControllerSetup.household(house, devices: setups, baseLoad: load, thermostat: addresses.lazy.compactMap { $0.comfort?.strategy }.first,
+                                              exportLimit: environment("GRIDRIG_EXPORT_LIMIT_KW").flatMap(Double.init))
         if let profile = environment("GRIDRIG_BASE_LOAD_PROFILE") {
             let values = profile.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard values.count == 96, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {

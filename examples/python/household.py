@@ -5,8 +5,8 @@ awards through the interval at the control steps it asks for (protocol 1.1):
 - a heat pump behind an Intesis gateway runs for its awarded share of the interval;
 - an Alfen or Phoenix charger gets the awarded current (Alfen's 60-s watchdog refreshed);
 - a SunSpec battery (model 124, Fronius-style) holds the awarded power, rewritten before its revert timer runs out;
-- a SunSpec PV inverter is limited to what it sold (model 123) when it sold less than it offered, and lets go of the
-  limit 5 s before the interval ends, so that its next offer sees the sun.
+- a SunSpec PV inverter is limited to what it sold (model 123) when it sold less than it offered; while the limit
+  holds it back it shows no more than the limit, so it offers what it gave when last seen free.
 SunSpec devices are found by walking their model chain from register 40000, and every scale factor is read with its
 values, never remembered: a firmware update may change it.
 
@@ -30,7 +30,6 @@ RAMP = 2.0                                     # price standard deviations from 
 MEAN = float(os.environ.get("GRIDRIG_PRICE_MEAN", "0.2"))           # what we assume of prices
 DEVIATION = float(os.environ.get("GRIDRIG_PRICE_DEVIATION", "0.1"))
 WATCHDOG = 60                                  # Alfen: without a write to 1210 within 60 s it falls back to 6 A
-RELEASE = 5                                    # s before the interval ends at which a PV limit is let go
 SUPPORTED = ("intesis-thermostat", "alfen-ng9xx", "phoenix-ev-eth", "sunspec-battery", "sunspec-inverter")
 BID_KIND = {"thermostat": "thermostat", "ev-charger": "ev", "battery": "battery", "inverter": "solar"}   # bid ids
 
@@ -49,7 +48,8 @@ class Device:
         self.plan = None                        # what this device does within the open interval
         self.models = None                      # SunSpec: model id -> its first register (the ID)
         self.offer = 0.0                        # kW a battery or PV offered to sell this interval
-        self.limited = False                    # a PV limit is in force
+        self.limit = None                       # kW: the PV limit in force
+        self.unlimited = None                   # kW: the PV's output when last seen without our limit
         self.revert = 0                         # a battery's revert timer, s (0: none)
 
     def read(self, address, count, unit, table="holding"):
@@ -189,10 +189,15 @@ def battery_bid(device, reading, length):
 
 
 def pv_reading(device):
-    """SunSpec 103 W and 120 WRtg, kW."""
+    """(available, rated) kW from SunSpec 103 W and 120 WRtg. Held at our limit, W shows the limit: then what the
+    array gave when last seen free stands for what it could give."""
     power, _ = device.scaled(103, 14, 15, signed=True)
     rated, _ = device.scaled(120, 3, 4)
-    return max(0.0, power) / 1000, rated / 1000
+    output = max(0.0, power) / 1000
+    if device.limit is not None and output >= 0.95 * device.limit and device.unlimited is not None:
+        return max(output, device.unlimited), rated / 1000
+    device.unlimited = output
+    return output, rated / 1000
 
 
 def base_load(start, length):
@@ -232,10 +237,10 @@ def battery_plan(device, bought, sold, start, length):
 
 
 def pv_plan(device, sold, start, length):
-    """Limit the inverter to what it sold when that is less than it offered; let go before the interval ends."""
+    """Limit the inverter to what it sold when that is less than it offered; else no limit."""
     if sold >= device.offer * 0.98 or device.offer <= 0:
-        return [(start, None)]
-    return [(start, sold), (start + length - RELEASE, None)]
+        return [(start, None)] if device.limit is not None else []
+    return [(start, sold)]
 
 
 def apply(device, value):
@@ -255,15 +260,15 @@ def apply(device, value):
         start = device.model(123)
         if value is None:
             device.write(start + 2 + 7, [0], 1)                                       # WMaxLim_Ena off
-            device.limited = False
+            device.limit = None
             return "power-limit", None
         rated, _ = device.scaled(120, 3, 4)
         sf = 10.0 ** words("h", device.read(start + 2 + 21, 1, 1))                    # WMaxLimPct_SF
         raw = int(round(max(0.0, min(100.0, value * 1000 / rated * 100)) / sf))
         device.write(start + 2 + 3, [raw], 1)                                         # WMaxLimPct
         device.write(start + 2 + 7, [1], 1)                                           # WMaxLim_Ena on
-        device.limited = True
-        return "power-limit", round(raw * sf / 100 * rated / 1000, 4)
+        device.limit = round(raw * sf / 100 * rated / 1000, 4)
+        return "power-limit", device.limit
     if device.profile == "phoenix-ev-eth":
         # Whole amps at 528 (6-32); below 6 A the coil at 400 stops charging.
         amps = int(round(value))
@@ -381,8 +386,6 @@ def main():
                     plan = battery_plan(device, bought, sold, start, length)
                 else:
                     plan = pv_plan(device, sold, start, length)
-                    if plan[0][1] is None and not device.limited:
-                        plan = plan[1:]                          # nothing to write: no limit in force
                 if plan:
                     device.plan = {"steps": plan, "value": plan[0][1], "written": start - 3600, "revert": device.revert}
                 else:

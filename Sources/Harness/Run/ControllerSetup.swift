@@ -41,8 +41,9 @@ public enum ControllerSetup {
 
     /// One setup per house of the rig, in the rig's order. `places` are where each of `specs` is served, in the
     /// same order (a fleet knows the ports it bound; a split run's shards serve at the rig's ports).
+    /// `exportLimit` is the connection's (nil on an island): with 0 no surplus may leave, so PV is limited to what it sold.
     public static func households(specs: [DeviceSpec], places: [(host: String, port: UInt16)], baseLoads: [String: BaseLoad],
-                                  comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil) -> [HouseholdSetup] {
+                                  comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil, exportLimit: Double? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
         for address in addresses(specs: specs, places: places) {
@@ -53,7 +54,8 @@ public enum ControllerSetup {
         }
         return order.map { house in
             let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id] }
-            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0) / 1000, thermostat: thermostat)
+            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0) / 1000, thermostat: thermostat,
+                                  exportLimit: exportLimit)
             setup.baseLoadProfile = baseLoads[house].map(baseLoadProfile) ?? []
             if let prior { setup.prior = prior }
             return setup
@@ -61,13 +63,14 @@ public enum ControllerSetup {
     }
 
     /// The reference strategies for the kinds a house has; a thermostat without a comfort setting heats at 21 °C ±2.
-    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double, thermostat: ThermostatStrategy? = nil) -> HouseholdSetup {
+    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double, thermostat: ThermostatStrategy? = nil,
+                                 exportLimit: Double? = nil) -> HouseholdSetup {
         let kinds = Set(devices.map(\.kind))
         let strategies = Household(id: house,
                                    thermostat: kinds.contains(.thermostat) ? thermostat ?? ThermostatStrategy(season: .heating, setpoint: 21) : nil,
                                    ev: kinds.contains(.evCharger) ? EVStrategy() : nil,
                                    battery: kinds.contains(.battery) ? BatteryStrategy() : nil,
-                                   solar: kinds.contains(.inverter) ? SolarStrategy() : nil)
+                                   solar: kinds.contains(.inverter) ? SolarStrategy(mayExport: exportLimit.map { $0 > 0 } ?? true) : nil)
         return HouseholdSetup(house: house, devices: devices, strategies: strategies, baseLoad: baseLoad)
     }
 
@@ -128,7 +131,8 @@ public enum ControllerSetup {
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
     public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
-                                   baseLoad: BaseLoad?, profiles: String, prior: PriceForecast? = nil, credentials: BusCredentials? = nil) -> [String: String] {
+                                   baseLoad: BaseLoad?, profiles: String, prior: PriceForecast? = nil, credentials: BusCredentials? = nil,
+                                   exportLimit: Double? = nil) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
@@ -152,6 +156,7 @@ public enum ControllerSetup {
         if let baseLoad {
             environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad.mean / 1000)"
             environment["GRIDRIG_BASE_LOAD_PROFILE"] = baseLoadProfile(baseLoad).map { "\($0)" }.joined(separator: ",")
+            if let exportLimit { environment["GRIDRIG_EXPORT_LIMIT_KW"] = "\(exportLimit)" }
         }
         return environment
     }

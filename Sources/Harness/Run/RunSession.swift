@@ -3,6 +3,7 @@ import Bus
 import Dispatch
 import Emulators
 import Foundation
+import Market
 import Messages
 import Modbus
 public import Logging
@@ -89,7 +90,7 @@ public enum RunSession {
             participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
             households: houses + (grid ? [Conductor.gridName] : []),
             devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
-            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: rig.run.prior)
+            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
         if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
         return environment
     }
@@ -179,7 +180,7 @@ public enum RunSession {
                 return (rig.devices[index].house.flatMap { shardHosts[$0] } ?? options.host, rig.devices[index].port)
             }
             households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort,
-                                                    prior: rig.run.prior)
+                                                    prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
             gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
             marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
             let settings = rig.run
@@ -232,7 +233,7 @@ public enum RunSession {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                         devices: ControllerSetup.addresses(specs: specs, places: places, comfort: settings.comfort),
                                         baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: settings.prior,
-                                        credentials: access.credentials[participant])
+                                        credentials: access.credentials[participant], exportLimit: rig.run.grid?.exportLimit)
         }
 
         /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or

@@ -19,6 +19,9 @@ struct DispatchReportsTruthful: Assertion {
     func judge(_ run: RunView) -> Judgement {
         var claims = 0, failures: [String] = []
         var awardsAt: [String: Double] = [:]
+        // Each device's controls as its accepted writes left them, up to the report in hand (messages arrive in
+        // time order): a report's writes may leave out a register that kept its value, which still counts.
+        var state: [String: (settings: Settings, applied: Int)] = [:]
         let devices = Dictionary(run.rig.devices.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (message, received) in run.messages {
             switch message.body {
@@ -41,9 +44,16 @@ struct DispatchReportsTruthful: Assertion {
                     } else if landed - last.record.unixTime > Self.landedTolerance {
                         failures.append("\(name): landed_at is \(Verdict.format(landed - last.record.unixTime, 3)) s after the device acknowledged")
                     }
-                    var controls: Settings = [:]
-                    for write in taken { controls.merge(write.controls) { _, new in new } }
-                    if let value = setpoint.value, let written = Self.written(setpoint.name, controls, device: devices[setpoint.id]),
+                    var touched: Settings = [:]
+                    for write in taken { touched.merge(write.controls) { _, new in new } }
+                    let log = run.acceptedWrites[setpoint.id] ?? []
+                    var device = state[setpoint.id] ?? ([:], 0)
+                    let upTo = log.partitionPoint { $0.record.unixTime > received }
+                    for write in log[min(device.applied, upTo)..<upTo] { device.settings.merge(write.controls) { _, new in new } }
+                    device.applied = max(device.applied, upTo)
+                    state[setpoint.id] = device
+                    if let value = setpoint.value, Self.written(setpoint.name, touched, device: devices[setpoint.id]) != nil,
+                       let written = Self.written(setpoint.name, device.settings, device: devices[setpoint.id]),
                        abs(written.value - value) > written.tolerance {
                         failures.append("\(name): reported \(value), the device was written \(written.value)")
                     }
