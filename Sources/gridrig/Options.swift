@@ -18,6 +18,24 @@ struct LogOptions: ParsableArguments {
     }
 }
 
+/// A clock to run under, as rigs name them: `lockstep`, `realtime`, or `accelerated:N` (N simulated seconds per
+/// wall second).
+struct ClockChoice: ExpressibleByArgument {
+    let clock: RunSettings.Clock
+
+    init?(argument: String) {
+        switch argument {
+        case "lockstep": clock = .lockstep
+        case "realtime": clock = .paced(speed: 1)
+        default:
+            guard argument.hasPrefix("accelerated:"), let speed = Double(argument.dropFirst("accelerated:".count)), speed > 0, speed <= 1000 else { return nil }
+            clock = .paced(speed: speed)
+        }
+    }
+
+    static var defaultValueDescription: String { "lockstep|realtime|accelerated:N" }
+}
+
 /// A comma-separated list, each item parsed as `Element`: `--cases a,b`.
 struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument {
     let items: [Element]

@@ -27,6 +27,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Simulated hours to run instead of the rig's duration.")
     var hours: Double?
 
+    @Option(help: ArgumentHelp("The clock instead of the rig's: lockstep, realtime, or accelerated:N (N simulated seconds per wall second).",
+                               valueName: "clock"))
+    var clock: ClockChoice?
+
     @Option(help: "Seconds every participant has to say ready (controllers running elsewhere may need longer).")
     var readyTimeout: Double = 30
 
@@ -61,6 +65,7 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let hours { loaded.run.duration = hours * 3600 }
+        if let clock { loaded.run.clock = clock.clock }
         if let helicsBroker { loaded.run.cosim?.broker = helicsBroker }
         if let environment {
             do {
@@ -120,6 +125,10 @@ struct Run: AsyncParsableCommand {
         }
         if stop.isRaised {
             FileHandle.standardError.write(Data("stopped early by a signal\n".utf8))
+            throw ExitCode(3)
+        }
+        if let failure = record.clockFailure {
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
             throw ExitCode(3)
         }
         if !report.passed { throw ExitCode(1) }

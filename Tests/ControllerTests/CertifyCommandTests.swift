@@ -1,4 +1,5 @@
 import Foundation
+@testable import Harness
 import Testing
 
 /// `gridrig certify` as a team runs it (docs/CONFORMANCE.md): a certificate for a command or an endpoint, its
@@ -104,5 +105,39 @@ struct CertifyCommandTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return String(text.prefix(64))
+    }
+}
+
+/// The wall-clock edition of the suite (docs/CONFORMANCE.md, "Firmware on its own clock"): firmware that keeps its
+/// own time, certified as it runs.
+@Suite("gridrig certify in wall-clock time", .timeLimit(.minutes(10)))
+struct WallClockCertifyTests {
+    @Test("Firmware on its own clock (the Python household, GRIDRIG_STEPS=wall: no control steps, the Alfen's 60-s watchdog fed on its wall clock) passes the 5-minute realtime edition of cooling-clear, and the report gives GridRig's own clock lag")
+    func ownClockCertified() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try gridrig(["certify", "--role", "household", "--clock", "realtime", "--window", "5", "--cases", "cooling-clear", "--out", out,
+                                  "--first-port", "0", "--", "env", "GRIDRIG_STEPS=wall", "python3", "examples/python/household.py"])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        let summary = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/summary.txt", encoding: .utf8)
+        #expect(summary.contains("cooling-clear: 1 intervals, 10:00") && summary.contains("clock: physics steps ended p99"), "\(summary)")
+        let capture = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/capture.jsonl", encoding: .utf8)
+        #expect(!capture.contains("\"type\":\"time-request\""), "the firmware asked for control steps")
+        // The Alfen was written at least every 45 s of its 60-s watchdog: 6 or more writes to its current in 5 minutes.
+        let writes = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/writes.csv", encoding: .utf8)
+        #expect(writes.split(separator: "\n").filter { $0.contains("h2/ev") && $0.contains(",1210,") }.count >= 6, "\(writes)")
+    }
+
+    @Test("A case's wall-clock edition starts at its first event's interval, with an interval before it when the window has room, else at its start")
+    func editionWindows() throws {
+        func narrowed(_ name: String, window: Double) throws -> (String, Double) {
+            var rig = try RigLoader.load(file: "\(repository)/Conformance/household/\(name).yaml", profiles: "\(repository)/Profiles")
+            Certification.narrow(&rig, to: window)
+            return (clockTime(rig.start ?? 0), rig.run.duration)
+        }
+        #expect(try narrowed("comms-loss", window: 600) == ("09:25", 600))
+        #expect(try narrowed("comms-loss", window: 300) == ("09:30", 300))
+        #expect(try narrowed("cooling-clear", window: 900) == ("10:00", 900))
+        #expect(try narrowed("market-crash", window: 600) == ("10:25", 600))
     }
 }

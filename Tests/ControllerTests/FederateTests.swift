@@ -24,6 +24,8 @@ struct FederateTests {
                 do {
                     let federate = try Federate(settings("echo", broker: broker))
                     let input = try federate.subscribe("test/x", unit: "W"), output = try federate.publish("test/twice", unit: "W")
+                    // Bounded like the driver's: should the driver give up assembling, this one gives up too, never waits on.
+                    try federate.enterInitialization(timeout: 30)
                     try federate.enterExecution()
                     while try federate.request(1e9) < 1e8 {
                         if let x = federate.value(input) { try federate.set(output, 2 * x) }

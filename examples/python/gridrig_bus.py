@@ -76,13 +76,16 @@ class Participant:
                     return
         raise SystemExit(f"{self.name}: no answer from the broker within 10 s")
 
-    def messages(self):
-        """Yield (topic, message) until the conductor says goodbye; refuse what is not protocol v1."""
+    def messages(self, idle=None):
+        """Yield (topic, message) until the conductor says goodbye; refuse what is not protocol v1. `idle` is called
+        whenever 50 ms pass without a message: a controller on its own clock does its timed work there."""
         while True:
             if not self.started and time.monotonic() - self.last_ready > 0.2:
                 self.send("ready", {})
                 self.last_ready = time.monotonic()
             if not self.sub.poll(50):
+                if idle is not None and self.started:
+                    idle()
                 continue
             topic, payload = self.sub.recv_multipart()
             topic = topic.decode()

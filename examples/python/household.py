@@ -13,7 +13,9 @@ values, never remembered: a firmware update may change it.
 Run by GridRig with GRIDRIG_BUS_PUBLISH, GRIDRIG_BUS_SUBSCRIBE, GRIDRIG_PARTICIPANT (the house) and
 GRIDRIG_DEVICES set:
     python3 examples/python/household.py
-Set GRIDRIG_STEPS=0 to run it as a protocol 1.0 agent that acts only at interval starts.
+Set GRIDRIG_STEPS=0 to run it as a protocol 1.0 agent that acts only at interval starts, or GRIDRIG_STEPS=wall to
+run it as firmware on its own clock: protocol 1.0, with its plans and watchdog refreshes carried out when its own
+wall clock says so (for `gridrig certify --clock realtime`).
 """
 import json
 import os
@@ -324,17 +326,24 @@ def act(devices, now, steps):
 
 def main():
     house = os.environ["GRIDRIG_PARTICIPANT"]
-    steps = os.environ.get("GRIDRIG_STEPS", "1") != "0"
+    mode = os.environ.get("GRIDRIG_STEPS", "1")
+    steps = mode == "1"
     devices = [Device(a) for a in json.loads(os.environ.get("GRIDRIG_DEVICES", "[]")) if a["id"].startswith(house + "/")]
     for device in devices:
         if device.profile not in SUPPORTED:
             print(f"{device.id}: profile {device.profile} is not supported by this example; left alone", file=sys.stderr)
     devices = [d for d in devices if d.profile in SUPPORTED]
     bus = Participant(house, "household", ["awards/" + house, "grant/" + house])
-    interval, start, length = None, 0.0, 300.0
-    for topic, message in bus.messages():
+    interval, start, length, opened = None, 0.0, 300.0, time.time()
+
+    def own_clock():
+        """On its own clock: the simulated time is the interval's start plus the wall time since it opened."""
+        if interval is not None:
+            act(devices, min(start + length, start + time.time() - opened), False)
+
+    for topic, message in bus.messages(idle=own_clock if mode == "wall" else None):
         if message["type"] == "interval" and message["sender"] == "conductor":
-            interval, start, length = message["interval"], message["start"], message["length"]
+            interval, start, length, opened = message["interval"], message["start"], message["length"], time.time()
             bids, telemetry = [], []
             for device in devices:
                 bid_id = f"{house}/{BID_KIND[device.kind]}"

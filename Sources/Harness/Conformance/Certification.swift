@@ -112,6 +112,23 @@ public struct Certification: Sendable {
     }
 }
 
+extension Certification {
+    /// A case's wall-clock edition: `window` simulated seconds from the interval in which its first event (a
+    /// fault, an outage, a crash) begins, with up to 5 minutes before it when the window has room for them, or from
+    /// its start when it has none; within the case.
+    static func narrow(_ rig: inout Rig, to window: Double) {
+        let start = rig.start ?? 0, end = start + rig.run.duration
+        let faults = rig.run.faults
+        let events = rig.faults.map(\.start) + faults.bus.map(\.start) + faults.crashes.map(\.time) + faults.outages.map(\.start)
+            + faults.gridEvents.map(\.start)
+        let before = min(300, max(0, window - rig.run.interval))
+        let lead = max(0, (events.filter { $0 >= start && $0 < end }.min() ?? start) - before - start)
+        let from = start + (lead / rig.run.interval).rounded(.down) * rig.run.interval
+        rig.start = from
+        rig.run.duration = max(rig.run.interval, min(window, end - from))
+    }
+}
+
 /// What a case can put a device through (docs/CONFORMANCE.md, "Claims"), from its faults.
 public enum DeviceEvent: String, Sendable, CaseIterable {
     case commsLoss = "comms loss", reboot, modbusFaults = "Modbus faults", wordOrder = "word-order change",
@@ -160,8 +177,13 @@ extension Certification {
     ///
     /// A household is built from `claims` (else the suite's `claims/default.yaml`, when it has one): a case that
     /// faults only devices the claims do not hold is left out as not applicable.
+    ///
+    /// With a paced `clock` (realtime, or accelerated) each case runs its wall-clock edition: `window` simulated
+    /// seconds from 5 minutes before its first event (a fault, an outage), or from its start when it has none. A run
+    /// whose own clock lagged beyond `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
     public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, claims: Claims? = nil, seeds: Int, profiles: String,
-                           firstPort: UInt16? = nil, out: String, readyTimeout: Duration, logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
+                           firstPort: UInt16? = nil, clock: RunSettings.Clock? = nil, window: Double = 600, out: String, readyTimeout: Duration,
+                           logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
         let participant = suite.role == .market ? ParticipantName.market : house
         let defaultClaims = "\(suite.folder)/claims/default.yaml"
         var claims = claims
@@ -210,6 +232,10 @@ extension Certification {
                 guard participant == ParticipantName.market || rig.devices.contains(where: { $0.house == participant }) else {
                     throw RunError(message: "\(suiteCase.file): no house \(participant) to put under test", isBadInput: true)
                 }
+                if let clock, clock != .lockstep {
+                    rig.run.clock = clock
+                    Self.narrow(&rig, to: window)
+                }
                 let role: RunSettings.Role
                 switch controller {
                 case .command(let command): role = .command(command)
@@ -233,19 +259,22 @@ extension Certification {
                         throw RunError(message: "cannot write \(out)/endpoint.env: \(error.localizedDescription)")
                     }
                 }
+                let record: RunRecord
                 do {
-                    let record = try RunSession.run(rig, options: options, logger: logger)
-                    let report = RunReport(record)
-                    _ = try report.write(to: "\(out)/\(folder)")
-                    let software = record.messages.lazy.compactMap { message, _ -> String? in
-                        guard message.header.sender == participant, case .hello(let hello) = message.body else { return nil }
-                        return hello.software
-                    }.first
-                    runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software))
+                    record = try RunSession.run(rig, options: options, logger: logger)
                 } catch {
                     if error.isBadInput { throw error }
                     runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: [], error: error.message, report: folder))
+                    continue
                 }
+                let report = RunReport(record)
+                _ = try report.write(to: "\(out)/\(folder)")
+                if let failure = record.clockFailure { throw RunError(message: "\(suiteCase.name), seed \(seed): \(failure)") }
+                let software = record.messages.lazy.compactMap { message, _ -> String? in
+                    guard message.header.sender == participant, case .hello(let hello) = message.body else { return nil }
+                    return hello.software
+                }.first
+                runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software))
             }
         }
         guard !runs.isEmpty else {

@@ -101,6 +101,10 @@ public struct RunReport: Sendable {
             let waits = record.grantWaits.map { $0 * 1000 }
             lines.append("co-simulation: \(waits.count) HELICS time grants, waited \(Verdict.latencies(waits)) (\(Self.format(waits.reduce(0, +) / 1000)) s in all)")
         }
+        if let lag = record.clockLag {
+            lines.append("clock: physics steps ended p99 \(Self.format(lag.p99, 1)) ms, at most \(Self.format(lag.max, 1)) ms behind wall time "
+                         + "(limit \(Self.format(RunRecord.clockLagLimit, 0)) ms)")
+        }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
         return lines.joined(separator: "\n")
     }

@@ -51,6 +51,8 @@ public struct IntervalRecord: Sendable {
     /// did not answer within the dispatch deadline.
     public var steps = 0
     public var silentSteps: [(time: Double, participants: [String])] = []
+    /// Paced runs: how late each physics step ended behind the wall-clock time it was due, s.
+    public var lags: [Double] = []
 }
 
 public struct ConductorError: Error, Sendable, CustomStringConvertible {
@@ -207,8 +209,9 @@ public final class Conductor {
                 fleet.step(for: min(timing.physicsStep, next - fleet.time))
                 onStep(fleet.time)
                 if let pace = timing.pace {
-                    let due = began + .seconds((fleet.time - record.start) / pace)
-                    Thread.sleep(until: Date(timeIntervalSinceNow: max(0, (due - ContinuousClock.now) / .seconds(1))))
+                    let early = (began + .seconds((fleet.time - record.start) / pace) - ContinuousClock.now) / .seconds(1)
+                    record.lags.append(max(0, -early))
+                    Thread.sleep(until: Date(timeIntervalSinceNow: max(0, early)))
                 }
             }
             guard next < end - 1e-9 else { break }

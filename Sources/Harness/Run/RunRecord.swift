@@ -157,6 +157,23 @@ public struct RunRecord: Sendable {
     /// Where each device was served.
     public var devices: [DevicePlace] = []
 
+    /// A paced run's own clock: how late its physics steps ended behind wall time, ms (nil in lockstep).
+    public var clockLag: (p99: Double, max: Double)? {
+        let lags = intervals.flatMap(\.lags).map { $0 * 1000 }.sorted()
+        guard let p99 = Verdict.percentile(sorted: lags, 0.99) else { return nil }
+        return (p99, lags.last ?? 0)
+    }
+
+    /// The most a paced run's clock may lag before the run says nothing of its controllers, ms.
+    public static let clockLagLimit = 100.0
+
+    /// Why the run cannot judge its controllers, if its own clock lagged beyond the limit: GridRig's failure.
+    public var clockFailure: String? {
+        guard let lag = clockLag, lag.max > Self.clockLagLimit else { return nil }
+        return "GridRig's clock lagged \(Verdict.format(lag.max, 1)) ms behind wall time (p99 \(Verdict.format(lag.p99, 1)) ms; "
+            + "at most \(Verdict.format(Self.clockLagLimit, 0)) ms): the machine could not keep the pace, so the run says nothing of its controllers"
+    }
+
     /// Every captured message that decodes, with its arrival time, in order.
     public var messages: [(message: Message, received: Double)] {
         capture.compactMap { captured in
