@@ -122,7 +122,8 @@ struct WallClockCertifyTests {
         let summary = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/summary.txt", encoding: .utf8)
         #expect(summary.contains("cooling-clear: 1 intervals, 10:00") && summary.contains("clock: physics steps ended p99"), "\(summary)")
         let capture = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/capture.jsonl", encoding: .utf8)
-        #expect(!capture.contains("\"type\":\"time-request\""), "the firmware asked for control steps")
+        #expect(capture.contains("\"topic\":\"time/h1\"") && !capture.contains("\"topic\":\"time/h2\""),
+                "the reference households ask for control steps, the firmware under test none")
         // The Alfen was written at least every 45 s of its 60-s watchdog: 6 or more writes to its current in 5 minutes.
         let writes = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/writes.csv", encoding: .utf8)
         #expect(writes.split(separator: "\n").filter { $0.contains("h2/ev") && $0.contains(",1210,") }.count >= 6, "\(writes)")

@@ -113,6 +113,23 @@ public struct Certification: Sendable {
 }
 
 extension Certification {
+    /// The events each device of `house` meets in a case built from claims (its faults within the case's span, and
+    /// an outage or island); nil when the case is not applicable: the devices its faults `aimed` at in the house are
+    /// none of them there, or none of their faults falls within the span.
+    static func events(of built: Rig, house: String, aimed: [String]) -> [(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)]? {
+        let start = built.start ?? 0, end = start + built.run.duration
+        let landed = built.faults.filter { $0.device.hasPrefix("\(house)/") && $0.start < end && $0.end > start }
+        guard landed.isEmpty, aimed.contains(where: { $0.hasPrefix("\(house)/") }) else {
+            let islanded = built.run.grid == nil || built.run.faults.outages.contains { $0.start < end && $0.end > start }
+            return built.devices.filter { $0.house == house }.map { spec in
+                var events = Set(landed.filter { $0.device == spec.name }.map { DeviceEvent($0.kind) })
+                if islanded { events.insert(.outage) }
+                return (spec.name, spec.profile, events)
+            }
+        }
+        return nil
+    }
+
     /// A case's wall-clock edition: `window` simulated seconds from the interval in which its first event (a
     /// fault, an outage, a crash) begins, with up to 5 minutes before it when the window has room for them, or from
     /// its start when it has none; within the case.
@@ -178,9 +195,8 @@ extension Certification {
     /// A household is built from `claims` (else the suite's `claims/default.yaml`, when it has one): a case that
     /// faults only devices the claims do not hold is left out as not applicable.
     ///
-    /// With a paced `clock` (realtime, or accelerated) each case runs its wall-clock edition: `window` simulated
-    /// seconds from 5 minutes before its first event (a fault, an outage), or from its start when it has none. A run
-    /// whose own clock lagged beyond `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
+    /// With a paced `clock` (realtime, or accelerated) each case runs its wall-clock edition (`narrow`). A run whose
+    /// own clock lagged beyond `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
     public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, claims: Claims? = nil, seeds: Int, profiles: String,
                            firstPort: UInt16? = nil, clock: RunSettings.Clock? = nil, window: Double = 600, out: String, readyTimeout: Duration,
                            logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
@@ -195,29 +211,25 @@ extension Certification {
         let underTest = suite.role == .household ? claims.map { (house: participant, claims: $0) } : nil
         var runs: [CaseRun] = []
         var notApplicable: [(caseName: String, reason: String)] = []
-        var met: [String: [DeviceEvent: [String]]] = [:]
+        var covered: [String: [DeviceEvent: [String]]] = [:]
         var products: [(device: String, profile: DeviceProfile)] = []
         for suiteCase in suite.cases {
-            let own: Rig, built: Rig
+            let own: Rig
+            var built: Rig
             do {
                 own = try RigLoader.load(file: suiteCase.file, profiles: profiles)
                 built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest)
             } catch { throw RunError(message: "\(error)", isBadInput: true) }
             if underTest != nil {
-                let prefix = "\(participant)/"
-                let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix(prefix) })
-                let landed = built.faults.filter { $0.device.hasPrefix(prefix) }
-                if !aimed.isEmpty, landed.isEmpty {
-                    notApplicable.append((suiteCase.name, "its faults are on \(aimed.sorted().joined(separator: ", ")), none of them claimed"))
+                if let clock, clock != .lockstep { Self.narrow(&built, to: window) }
+                guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
+                    let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
+                    notApplicable.append((suiteCase.name, "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"))
                     continue
                 }
-                for spec in built.devices where spec.house == participant {
-                    if !products.contains(where: { $0.device == spec.name }) { products.append((spec.name, spec.profile)) }
-                    var events = Set(landed.filter { $0.device == spec.name }.map { DeviceEvent($0.kind) })
-                    if !built.run.faults.outages.isEmpty || built.run.grid == nil { events.insert(.outage) }
-                    for event in events where !(met[spec.name]?[event]?.contains(suiteCase.name) ?? false) {
-                        met[spec.name, default: [:]][event, default: []].append(suiteCase.name)
-                    }
+                for (device, profile, events) in met {
+                    if !products.contains(where: { $0.device == device }) { products.append((device, profile)) }
+                    for event in events { covered[device, default: [:]][event, default: []].append(suiteCase.name) }
                 }
             }
             for offset in 0..<UInt64(seeds) {
@@ -286,7 +298,7 @@ extension Certification {
         certification.notApplicable = notApplicable
         certification.coverage = products.map { device, profile in
             DeviceCoverage(device: device, profile: profile.name,
-                           events: DeviceEvent.possible(for: profile).map { ($0, met[device]?[$0] ?? []) })
+                           events: DeviceEvent.possible(for: profile).map { ($0, covered[device]?[$0] ?? []) })
         }
         return certification
     }
