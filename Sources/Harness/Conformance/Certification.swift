@@ -113,6 +113,19 @@ public struct Certification: Sendable {
 }
 
 extension Certification {
+    /// Writes `out/endpoint.env`: the environment of the controller under test for the run about to start.
+    private static func writeEndpointEnvironment(_ rig: Rig, participant: String, run: String, options: RunOptions, out: String) throws(RunError) {
+        var environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
+        environment["GRIDRIG_CASE"] = run
+        let text = "# \(run): the controller under test's environment for this run\n" + RunSession.shellExports(environment)
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try text.write(toFile: "\(out)/endpoint.env", atomically: true, encoding: .utf8)
+        } catch {
+            throw RunError(message: "cannot write \(out)/endpoint.env: \(error.localizedDescription)")
+        }
+    }
+
     /// The events each device of `house` meets in a case built from claims (its faults within the case's span, and
     /// an outage or island); nil when the case is not applicable: the devices its faults `aimed` at in the house are
     /// none of them there, or none of their faults falls within the span.
@@ -130,19 +143,22 @@ extension Certification {
         return nil
     }
 
-    /// A case's wall-clock edition: `window` simulated seconds from the interval in which its first event (a
-    /// fault, an outage, a crash) begins, with up to 5 minutes before it when the window has room for them, or from
-    /// its start when it has none; within the case.
+    /// A case's wall-clock edition: from the interval before the one in which its first event (a fault, an outage,
+    /// a crash) begins, for `window` simulated seconds and at least through the event's interval (the interval
+    /// before is what the devices are judged on when the event excuses its own); from its start when it has none.
     static func narrow(_ rig: inout Rig, to window: Double) {
-        let start = rig.start ?? 0, end = start + rig.run.duration
+        let start = rig.start ?? 0, end = start + rig.run.duration, interval = rig.run.interval
         let faults = rig.run.faults
         let events = rig.faults.map(\.start) + faults.bus.map(\.start) + faults.crashes.map(\.time) + faults.outages.map(\.start)
             + faults.gridEvents.map(\.start)
-        let before = min(300, max(0, window - rig.run.interval))
-        let lead = max(0, (events.filter { $0 >= start && $0 < end }.min() ?? start) - before - start)
-        let from = start + (lead / rig.run.interval).rounded(.down) * rig.run.interval
+        guard let first = events.filter({ $0 >= start && $0 < end }).min() else {
+            rig.run.duration = min(window, rig.run.duration)
+            return
+        }
+        let eventInterval = start + ((first - start) / interval).rounded(.down) * interval
+        let from = max(start, eventInterval - interval)
         rig.start = from
-        rig.run.duration = max(rig.run.interval, min(window, end - from))
+        rig.run.duration = min(end - from, max(window, eventInterval + interval - from))
     }
 }
 
@@ -185,6 +201,19 @@ public enum ControllerUnderTest: Sendable {
     case command([String])
     /// Started separately; before each run its environment is written to `endpoint.env` in the output folder.
     case endpoint(publishPort: UInt16, subscribePort: UInt16)
+
+    /// Gives the controller `participant`'s role in `rig` (the market's when `market`).
+    func place(in rig: inout Rig, as participant: String, market: Bool) {
+        let role: RunSettings.Role
+        switch self {
+        case .command(let command): role = .command(command)
+        case .endpoint(let publish, let subscribe):
+            role = .endpoint
+            rig.run.bus.publishPort = publish
+            rig.run.bus.subscribePort = subscribe
+        }
+        if market { rig.run.market = role } else { rig.run.households[participant] = role }
+    }
 }
 
 extension Certification {
@@ -224,7 +253,9 @@ extension Certification {
                 if let clock, clock != .lockstep { Self.narrow(&built, to: window) }
                 guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
                     let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
-                    notApplicable.append((suiteCase.name, "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"))
+                    let reason = "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"
+                    notApplicable.append((suiteCase.name, reason))
+                    for offset in 0..<UInt64(seeds) { progress("\(suiteCase.name), seed \(own.seed &+ offset): not applicable, \(reason)") }
                     continue
                 }
                 for (device, profile, events) in met {
@@ -248,28 +279,11 @@ extension Certification {
                     rig.run.clock = clock
                     Self.narrow(&rig, to: window)
                 }
-                let role: RunSettings.Role
-                switch controller {
-                case .command(let command): role = .command(command)
-                case .endpoint(let publish, let subscribe):
-                    role = .endpoint
-                    rig.run.bus.publishPort = publish
-                    rig.run.bus.subscribePort = subscribe
-                }
-                if suite.role == .market { rig.run.market = role } else { rig.run.households[participant] = role }
+                controller.place(in: &rig, as: participant, market: suite.role == .market)
                 let folder = "runs/\(suiteCase.name)-seed\(seed)"
                 progress("\(suiteCase.name), seed \(seed)")
                 if case .endpoint = controller {
-                    var environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
-                    environment["GRIDRIG_CASE"] = "\(suiteCase.name)-seed\(seed)"
-                    let text = "# \(suiteCase.name), seed \(seed): the controller under test's environment for this run\n"
-                        + RunSession.shellExports(environment)
-                    do {
-                        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                        try text.write(toFile: "\(out)/endpoint.env", atomically: true, encoding: .utf8)
-                    } catch {
-                        throw RunError(message: "cannot write \(out)/endpoint.env: \(error.localizedDescription)")
-                    }
+                    try Self.writeEndpointEnvironment(rig, participant: participant, run: "\(suiteCase.name)-seed\(seed)", options: options, out: out)
                 }
                 let record: RunRecord
                 do {
