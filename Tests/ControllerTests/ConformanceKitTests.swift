@@ -85,7 +85,7 @@ struct ConformanceKitTests {
             word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
         }
         let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"]
-            : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update"]
+            : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update", "pv-curtailment", "reboot"]
         let certification = try Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
         // Advisory requirements may fail under the cases' injected faults (HH-TIMING under answers 0.5 s late).

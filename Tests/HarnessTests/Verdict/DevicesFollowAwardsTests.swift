@@ -28,6 +28,17 @@ struct DevicesFollowAwardsTests {
         #expect(result.judged == judged && result.passed == false, "bus \(topic): \(result.measured)")
     }
 
+    @Test("A device fault excuses the device's intervals, but a scale-factor change does not: SunSpec has controllers read the factor",
+          arguments: [(DeviceFault.Kind.noResponse, false), (.scaleFactor(point: "W_SF", exponent: 1), true)])
+    func encodingChangesExcuseNothing(kind: DeviceFault.Kind, judged: Bool) throws {
+        var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
+        run.rig.faults = [DeviceFault(device: "h2/ev", kind: kind, start: 0)]
+        for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 7)]]) }
+        run.series[SeriesKey("h2/ev", .power)] = { _ in 7 + 2 * 0.69 }
+        let result = try #require(run.result(.devicesFollowAwards))
+        #expect(result.judged == judged && result.passed == false, "\(kind): \(result.measured)")
+    }
+
     @Test("An EV that draws its awards passes")
     func follows() throws {
         let result = try #require(try evRun(power: 7))

@@ -6,11 +6,17 @@ import Testing
 
 @Suite("dispatch-reports-truthful: a battery's power and a PV limit as reported against what the writes pin")
 struct DispatchReportsTruthfulTests {
-    /// h1 awarded in interval 1, then one accepted write of `controls` to `device` and a report of `name` = `value`.
-    func judge(_ device: String, _ name: String, reported value: Double, written controls: Settings) throws -> AssertionResult {
+    /// h1 awarded in interval 1, then one accepted write of `controls` to `device` and a report of `name` = `value`;
+    /// `before` was written to the device before the awards, as the state the report's writes leave in place.
+    func judge(_ device: String, _ name: String, reported value: Double, written controls: Settings, before: Settings = [:]) throws -> AssertionResult {
         var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.dispatchReportsTruthful)])
         run.clear(1, quantity: 1, awards: ["h1": []])
         let request = ModbusRequest.write(.holdingRegisters, address: 0, values: [1], isSingle: true)
+        if !before.isEmpty {
+            run.writes.append(LoggedWrite(device: device, simulatedTime: 0,
+                                          record: WriteRecord(unixTime: 0.5, address: UnitAddress(port: 1502, unit: 1), request: request, exception: nil),
+                                          controls: before))
+        }
         run.writes.append(LoggedWrite(device: device, simulatedTime: 1,
                                       record: WriteRecord(unixTime: 1.3, address: UnitAddress(port: 1502, unit: 1), request: request, exception: nil),
                                       controls: controls))
@@ -41,6 +47,13 @@ struct DispatchReportsTruthfulTests {
     func solarLimit(reported: Double, written: Settings, truthful: Bool) throws {
         let result = try judge("h1/pv", "power-limit", reported: reported, written: written)
         #expect(result.passed == truthful, "\(result.detail)")
+    }
+
+    @Test("A report's writes are read on the device's whole written state: the enable alone, on a percent written before, pins that percent")
+    func earlierState() throws {
+        #expect(try judge("h1/pv", "power-limit", reported: 3, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25]).passed)
+        let stale = try judge("h1/pv", "power-limit", reported: 12, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25])
+        #expect(!stale.passed && stale.detail == "interval 1: h1/pv power-limit: reported 12.0, the device was written 3.0", "\(stale.detail)")
     }
 
     @Test("Writes that leave the mode or the enable unwritten pin nothing, and are not compared")
