@@ -146,12 +146,13 @@ final class BatteryFollower: AwardFollower {
         let left = end - time
         var setpoint = left > 0 ? min(max((energy - delivered) / (left / 3600), -limits.charge), limits.discharge) : 0
         // Never force what the battery must refuse: a discharge at its minimum, a charge at its maximum.
-        let atLimit = (setpoint > 0 && soc <= window.lowerBound + 0.005) || (setpoint < 0 && soc >= window.upperBound - 0.005)
+        let margin = BatteryReading.edgeMargin
+        let atLimit = (setpoint > 0 && soc <= window.lowerBound + margin) || (setpoint < 0 && soc >= window.upperBound - margin)
         if atLimit, mutation != .batteryIgnoresSoC { setpoint = 0 }
         // Nor run into a limit before the next re-plan: no more power than brings the SoC to its edge by then.
         if capacity > 0, mutation != .batteryIgnoresSoC {
             let perStep = capacity * 3600 / replanPeriod  // kW that move the SoC by 1 (the whole window) in a re-plan period
-            setpoint = min(max(setpoint, -max(0, window.upperBound - 0.005 - soc) * perStep), max(0, soc - window.lowerBound - 0.005) * perStep)
+            setpoint = min(max(setpoint, -max(0, window.upperBound - margin - soc) * perStep), max(0, soc - window.lowerBound - margin) * perStep)
         }
         if mutation == .batterySign { setpoint = -setpoint }
         last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)

@@ -22,18 +22,22 @@ public struct BatteryReading: Sendable, Hashable {
         self.roundTripEfficiency = roundTripEfficiency
     }
 
+    /// The share of the capacity short of each SoC limit at which the battery stops, as the agent keeps it: a
+    /// battery asked to go further refuses what it cannot take, and the award would go undelivered.
+    public static let edgeMargin = 0.005
+
     /// Charging (and discharging) efficiency: the square root of the round trip.
     var oneWayEfficiency: Double { min(max(roundTripEfficiency, 0.01), 1).squareRoot() }
 
-    /// AC power that fills the battery to its top SoC in `hours`, within the charge limit, kW.
+    /// AC power that fills the battery to its top SoC (less the edge margin) in `hours`, within the charge limit, kW.
     func chargeRoom(over hours: Double) -> Double {
-        let room = max(0, (maximumSoC - stateOfCharge) * capacity)
+        let room = max(0, (maximumSoC - Self.edgeMargin - stateOfCharge) * capacity)
         return min(max(0, maximumChargePower), room / oneWayEfficiency / hours)
     }
 
-    /// AC power that empties it to its bottom SoC in `hours`, within the discharge limit, kW.
+    /// AC power that empties it to its bottom SoC (plus the edge margin) in `hours`, within the discharge limit, kW.
     func dischargeRoom(over hours: Double) -> Double {
-        let stored = max(0, (stateOfCharge - minimumSoC) * capacity)
+        let stored = max(0, (stateOfCharge - minimumSoC - Self.edgeMargin) * capacity)
         return min(max(0, maximumDischargePower), stored * oneWayEfficiency / hours)
     }
 }
