@@ -47,15 +47,18 @@ struct ConformanceKitTests {
             if next.claims != nil || !kept.contains(where: { $0.requirement == next.requirement }) { kept.append(next) }
         }
 
-    static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], claims: String? = nil, seeds: Int = 1) throws -> Certification {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role, only: cases)
-        let claimed = try claims.map { try Claims.load(file: "\(repository)/Conformance/claims/\($0).yaml", profiles: "\(repository)/Profiles", functions: suite.functions) }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        return try Certification.run(suite, controller: .command(command), house: "h2", claims: claimed, seeds: seeds, profiles: "\(repository)/Profiles",
-                                     firstPort: 0, out: out, readyTimeout: .seconds(15), logger: logger) { _ in }
+    /// Certifies off Swift Testing's thread pool: a certification blocks for minutes.
+    static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], claims: String? = nil, seeds: Int = 1) async throws -> Certification {
+        try await offPool {
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let suite = try ConformanceSuite.load(folder: "\(repository)/Conformance", role: role, only: cases)
+            let claimed = try claims.map { try Claims.load(file: "\(repository)/Conformance/claims/\($0).yaml", profiles: "\(repository)/Profiles", functions: suite.functions) }
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            return try Certification.run(suite, controller: .command(command), house: "h2", claims: claimed, seeds: seeds, profiles: "\(repository)/Profiles",
+                                         firstPort: 0, out: out, readyTimeout: .seconds(15), logger: logger) { _ in }
+        }
     }
 
     @Test("At least 20 broken controllers, together covering every mandatory requirement of both roles")
@@ -69,8 +72,8 @@ struct ConformanceKitTests {
     }
 
     @Test("certify fails each broken controller on the requirement named for it", arguments: broken)
-    func brokenFails(_ broken: Broken) throws {
-        let certification = try Self.certify(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug], cases: [broken.suiteCase],
+    func brokenFails(_ broken: Broken) async throws {
+        let certification = try await Self.certify(broken.role, ["python3", "\(repository)/Conformance/broken/broken.py", broken.bug], cases: [broken.suiteCase],
                                              claims: broken.claims)
         let verdict = try #require(certification.verdicts.first { $0.requirement.id == broken.requirement })
         #expect(!verdict.passed && !certification.passed, "\(broken.bug): \(CertificateReport(certification).table)")
@@ -80,13 +83,13 @@ struct ConformanceKitTests {
           arguments: [(ConformanceRole.household, "python3 examples/python/household.py", nil), (.household, "gridrig agent household", nil),
                       (.household, "python3 examples/python/household.py", "battery-pv-phoenix"), (.household, "gridrig agent household", "battery-pv-phoenix"),
                       (.market, "python3 examples/python/market.py", nil), (.market, "gridrig agent market", nil)])
-    func controllersPass(role: ConformanceRole, program: String, claims: String?) throws {
+    func controllersPass(role: ConformanceRole, program: String, claims: String?) async throws {
         let command = program.split(separator: " ").map { word in
             word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
         }
         let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"]
             : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update", "pv-curtailment", "reboot"]
-        let certification = try Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
+        let certification = try await Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
         // Advisory requirements may fail under the cases' injected faults (HH-TIMING under answers 0.5 s late).
         let falseAlarms = certification.verdicts.filter(\.requirement.mandatory).flatMap(\.failures)
@@ -94,8 +97,8 @@ struct ConformanceKitTests {
     }
 
     @Test("A certificate lists each claim with the cases that judged it, and a claim no requirement judges as untested")
-    func claimsAreListed() throws {
-        let certification = try Self.certify(.household, ["python3", "\(repository)/examples/python/household.py"], cases: ["comms-loss"],
+    func claimsAreListed() async throws {
+        let certification = try await Self.certify(.household, ["python3", "\(repository)/examples/python/household.py"], cases: ["comms-loss"],
                                              claims: "battery-pv-phoenix")
         let functions = Dictionary(uniqueKeysWithValues: certification.functionVerdicts.map { ($0.function.id, $0) })
         #expect(functions.keys.sorted() == ["battery", "ev", "follow-awards", "grid-support", "pv-curtailment"])
@@ -111,10 +114,10 @@ struct ConformanceKitTests {
     }
 
     @Test("The default house meets no fault of the firmware-update case, which certify leaves out as not applicable")
-    func caseWithoutClaimedDevicesIsLeftOut() throws {
-        #expect(throws: RunError.self) { try Self.certify(.household, ["true"], cases: ["firmware-update"]) }
+    func caseWithoutClaimedDevicesIsLeftOut() async throws {
+        await #expect(throws: RunError.self) { try await Self.certify(.household, ["true"], cases: ["firmware-update"]) }
         do {
-            _ = try Self.certify(.household, ["true"], cases: ["firmware-update"])
+            _ = try await Self.certify(.household, ["true"], cases: ["firmware-update"])
         } catch let error as RunError {
             #expect(error.isBadInput && error.message.contains("firmware-update: its faults are on h2/battery, h2/pv, none of them claimed"))
         }
