@@ -55,7 +55,7 @@ struct Certify: ParsableCommand {
 
     @Option(help: ArgumentHelp("The clock: lockstep (each case whole), or realtime or accelerated:N, the wall-clock editions: each case for --window minutes around its first event, for firmware that keeps its own time.",
                                valueName: "clock"))
-    var clock: ClockChoice = ClockChoice(argument: "lockstep")!
+    var clock: ClockChoice = .lockstep
 
     @Option(help: "Minutes of each case's wall-clock edition (5 to 15).")
     var window: Double = 10

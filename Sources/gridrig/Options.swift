@@ -22,6 +22,15 @@ struct LogOptions: ParsableArguments {
 /// wall second).
 struct ClockChoice: ExpressibleByArgument {
     let clock: RunSettings.Clock
+    /// As given on the command line, for help texts.
+    let defaultValueDescription: String
+
+    static let lockstep = ClockChoice(clock: .lockstep, name: "lockstep")
+
+    private init(clock: RunSettings.Clock, name: String) {
+        self.clock = clock
+        defaultValueDescription = name
+    }
 
     init?(argument: String) {
         switch argument {
@@ -31,9 +40,8 @@ struct ClockChoice: ExpressibleByArgument {
             guard argument.hasPrefix("accelerated:"), let speed = Double(argument.dropFirst("accelerated:".count)), speed > 0, speed <= 1000 else { return nil }
             clock = .paced(speed: speed)
         }
+        defaultValueDescription = argument
     }
-
-    static var defaultValueDescription: String { "lockstep|realtime|accelerated:N" }
 }
 
 /// A comma-separated list, each item parsed as `Element`: `--cases a,b`.
