@@ -293,6 +293,73 @@ def _():
     on_send(slow)
 
 
+# Markets that fail only a scripted book (Conformance/market/books/): the neighbourhood cases never meet their bug.
+
+@bug("vertical-midpoint-unmoved", "market", "MK-REFERENCE", case="vertical-segments")
+def _():
+    clear = market.clear
+
+    def unmoved(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        if kind == "price":             # a vertical crossing: the midpoint, even past a rejected bid
+            taken = {(award["id"], award["side"]) for award in awards if award["quantity"] > 0}
+            accepted = [bid for bid in bids if (bid["id"], bid["side"]) in taken]
+            price = (min(bid["price"] for bid in accepted if bid["side"] == "buy")
+                     + max(bid["price"] for bid in accepted if bid["side"] == "sell")) / 2
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = unmoved
+
+
+@bug("zero-price-means-no-trade", "market", "MK-REFERENCE", case="ties-at-cap-and-zero")
+def _():
+    clear = market.clear
+
+    def falsy(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        if not price:                   # a price of 0 taken for "no price": nothing trades
+            quantity, kind, marginal = 0.0, "null", (0.0, 0.0)
+            for award in awards:
+                award["quantity"] = 0.0
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = falsy
+
+
+@bug("empty-side-priced-at-zero", "market", "MK-REFERENCE", case="one-side-empty")
+def _():
+    clear = market.clear
+
+    def zero(bids, cap):
+        price, quantity, kind, marginal, unserved, awards = clear(bids, cap)
+        if kind == "null" and len({bid["side"] for bid in bids}) < 2:   # no market on one side: price 0
+            price = 0.0
+        return price, quantity, kind, marginal, unserved, awards
+    market.clear = zero
+
+
+@bug("rebids-appended", "market", "MK-REFERENCE", case="flood")
+def _():
+    market.keep = lambda books, sender, bids: books.setdefault(sender, []).extend(bids)   # a re-bid adds, not replaces
+
+
+@bug("book-truncated", "market", "MK-RULE", case="crowd")
+def _():
+    clear = market.clear
+    market.clear = lambda bids, cap: clear(bids[:4096], cap)      # a fixed buffer of 4,096 bids: the rest get nothing
+
+
+@bug("cleared-before-the-gate", "market", "MK-REFERENCE", case="last-moment")
+def _():
+    keep, clear = market.keep, market.clear
+    everyone, early = set(market.households()), {}
+
+    def keep_and_clear(books, sender, bids):
+        keep(books, sender, bids)
+        if set(books) >= everyone and not early:     # every household has bid: clear now, publish at the gate
+            early["bids"] = [bid for house in sorted(books) for bid in books[house]]
+    market.keep = keep_and_clear
+    market.clear = lambda bids, cap: clear(early.pop("bids", bids), cap)
+
+
 @bug("pv-limit-ignored", "household", "HH-FOLLOW", claims="battery-pv-phoenix", case="pv-curtailment")
 def _():
     household.pv_plan = lambda device, sold, start, length: []    # never limits the inverter to what it sold

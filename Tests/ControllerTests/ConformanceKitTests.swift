@@ -40,12 +40,18 @@ struct ConformanceKitTests {
         }
     }()
 
-    /// Every broken controller in the full kit; otherwise the first of each requirement, and every one that needs
-    /// claims (the battery, PV and Phoenix house).
+    /// Every broken controller in the full kit; otherwise the first of each requirement, every one that needs
+    /// claims (the battery, PV and Phoenix house), and every market that only a scripted case catches (those cases
+    /// take seconds).
     static let broken: [Broken] = full ? everyBroken
         : everyBroken.reduce(into: []) { kept, next in
-            if next.claims != nil || !kept.contains(where: { $0.requirement == next.requirement }) { kept.append(next) }
+            if next.claims != nil || (next.role == .market && next.named != nil) || !kept.contains(where: { $0.requirement == next.requirement }) {
+                kept.append(next)
+            }
         }
+
+    /// The market suite's scripted cases (their books in Conformance/market/books/).
+    static let scriptedMarketCases = ["vertical-segments", "ties-at-cap-and-zero", "one-side-empty", "flood", "crowd", "last-moment"]
 
     /// Certifies off Swift Testing's thread pool: a certification blocks for minutes.
     static func certify(_ role: ConformanceRole, _ command: [String], cases: [String] = [], claims: String? = nil, seeds: Int = 1) async throws -> Certification {
@@ -87,7 +93,7 @@ struct ConformanceKitTests {
         let command = program.split(separator: " ").map { word in
             word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
         }
-        let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"]
+        let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"] + Self.scriptedMarketCases
             : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update", "pv-curtailment", "reboot"]
         let certification = try await Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")

@@ -46,6 +46,10 @@ class Participant:
         self.sub = self.context.socket(zmq.SUB)
         for socket in (self.pub, self.sub):
             socket.setsockopt(zmq.LINGER, 200)
+            # ZeroMQ queues 1,000 messages per socket by default and drops the rest: a market of 10,000 households
+            # would lose bids coming in and awards going out.
+            socket.setsockopt(zmq.SNDHWM, 100_000)
+            socket.setsockopt(zmq.RCVHWM, 100_000)
             if keys:
                 socket.curve_publickey, socket.curve_secretkey, socket.curve_serverkey = keys
         self.pub.connect(os.environ["GRIDRIG_BUS_PUBLISH"])

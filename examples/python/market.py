@@ -76,13 +76,23 @@ def clear(bids, cap):
     return price, quantity, kind, marginal, max(0.0, unresponsive - quantity), awards
 
 
-def main():
-    if os.environ.get("GRIDRIG_HOUSEHOLDS_FILE"):  # one per line, for more households than a variable holds
+def households():
+    """The households GridRig names: GRIDRIG_HOUSEHOLDS_FILE (one per line, for more than a variable holds), or
+    GRIDRIG_HOUSEHOLDS."""
+    if os.environ.get("GRIDRIG_HOUSEHOLDS_FILE"):
         with open(os.environ["GRIDRIG_HOUSEHOLDS_FILE"]) as listing:
-            households = [line.strip() for line in listing if line.strip()]
-    else:
-        households = os.environ["GRIDRIG_HOUSEHOLDS"].split(",")
-    known = set(households)
+            return [line.strip() for line in listing if line.strip()]
+    return os.environ["GRIDRIG_HOUSEHOLDS"].split(",")
+
+
+def keep(books, sender, bids):
+    """A household's later bids in the interval replace its earlier ones."""
+    books[sender] = bids
+
+
+def main():
+    houses = households()
+    known = set(houses)
     bus = Participant("market", "market", ["gate", "bids/"])
     interval, cap, books, refused = None, 1.0, {}, {}
 
@@ -103,15 +113,17 @@ def main():
             elif any(b["quantity"] <= 0 or not b["id"].startswith(sender + "/") for b in message["bids"]):
                 refuse("invalid-bid", "a quantity <= 0 or an id not under the house")
             else:
-                books[sender] = message["bids"]
+                keep(books, sender, message["bids"])
         elif kind == "gate" and sender == "conductor" and message.get("interval") == interval:
             bids = [bid for house in sorted(books) for bid in books[house]]
             price, quantity, clearing_type, marginal, unserved, awards = clear(bids, cap)
             bus.send("clearing", {"price": price, "quantity": quantity, "clearing_type": clearing_type, "marginal_quantity": marginal[0],
                                   "marginal_fraction": marginal[1], "unserved_demand": unserved, "bid_count": len(bids)}, interval)
-            for house in households:
-                mine = [award for award in awards if award["id"].startswith(house + "/")]
-                bus.send("awards", {"house": house, "price": price, "awards": mine}, interval)
+            by_house = {}
+            for award in awards:
+                by_house.setdefault(award["id"].split("/", 1)[0], []).append(award)
+            for house in houses:
+                bus.send("awards", {"house": house, "price": price, "awards": by_house.get(house, [])}, interval)
             interval = None
 
 

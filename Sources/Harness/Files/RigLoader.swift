@@ -2,6 +2,7 @@ import Agents
 import Foundation
 public import Emulators
 import Market
+import Messages
 import Modbus
 public import Physics
 
@@ -43,7 +44,7 @@ public enum RigLoader {
         let root = try YAMLValue.load(file: file)
         let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
                                               "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
-                                              "bus", "faults", "neighborhood", "cosim"])
+                                              "bus", "faults", "neighborhood", "cosim", "scripted-bids"])
         let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
         let seed = seed ?? ownSeed
         var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
@@ -227,6 +228,10 @@ public enum RigLoader {
             guard rig.run.grid != nil, rig.run.faults.outages.isEmpty else {
                 throw cosim.error("a split run cannot have an island or a grid outage: its grid-forming battery balances every shard's houses at once")
             }
+        }
+        if let script = keys["scripted-bids"] {
+            rig.run.bidScript = try BidScript.load(script, run: rig.run, start: rig.start ?? 0, seed: seed,
+                                                   reserved: Set(rig.houses + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]))
         }
         var names: Set<String> = []
         for spec in rig.devices where !names.insert(spec.name).inserted {

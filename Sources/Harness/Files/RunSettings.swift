@@ -38,6 +38,8 @@ public struct RunSettings: Sendable {
     public var faults = RigFaults()
     /// GridRig as a HELICS federate (docs/COSIM.md); nil runs on its own clock.
     public var cosim: CosimSettings?
+    /// Bids the conductor sends for bidders with no devices (docs/RIGS.md, "Scripted bids").
+    public var bidScript: BidScript?
 
     /// Where the broker binds and what it admits (docs/RIGS.md, "The bus").
     public struct BusSettings: Sendable, Equatable {

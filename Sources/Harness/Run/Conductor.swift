@@ -72,6 +72,9 @@ public final class Conductor {
     private var writer = MessageWriter(sender: Conductor.name)
     private var gridWriter = MessageWriter(sender: Conductor.gridName)
     private let grid: GridSource?
+    private let script: BidScript?
+    /// Each scripted bidder's messages count up on their own, as a household's would.
+    private var scriptWriters: [String: MessageWriter] = [:]
     private let outages: [GridOutage]
     private let households: [String]
     private let fleet: Fleet
@@ -94,9 +97,12 @@ public final class Conductor {
     /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
     ///   `grid` (docs/PROTOCOL.md), so the market must count `grid` among its households.
     /// - Parameter outages: while one is in force, `grid` bids for its grid-forming battery instead of the utility.
+    /// - Parameter script: bids the conductor sends for scripted bidders, whom the market must also count among its
+    ///   households.
     public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
-                grid: GridSource? = nil, outages: [GridOutage] = [], logger: Logger) throws(ConductorError) {
+                grid: GridSource? = nil, outages: [GridOutage] = [], script: BidScript? = nil, logger: Logger) throws(ConductorError) {
         self.grid = grid
+        self.script = script
         self.outages = outages
         self.households = households
         self.fleet = fleet
@@ -159,12 +165,16 @@ public final class Conductor {
             let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
             do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
+        // Scripted bids come as a burst: the gate waits for the bid deadline, the window a real gate gives a market to
+        // read its bids, so that clearing-latency measures the clearing and not the reading.
+        let burst = try sendScripted(.opening, interval: number, start: record.start) > 0
         let everyone = Set(households)
         try collect(until: .now + timing.bidDeadline, handle: { message in
             if case .bids = message.body, message.header.interval == number, everyone.contains(message.header.sender) {
                 record.bidders.insert(message.header.sender)
             }
-        }, done: { record.bidders == everyone })
+        }, done: { !burst && record.bidders == everyone })
+        try sendScripted(.gate, interval: number, start: record.start)
         record.gateClosedAt = unixTime()
         try send(.gate, interval: number)
         // A household's next time, from its dispatch report: the first control step it needs.
@@ -189,6 +199,21 @@ public final class Conductor {
         try advance(&record, requests: requests, onStep: onStep)
         logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
         return record
+    }
+
+    /// Publishes the scripted bids due at `moment`, each in its bidder's name, on the connection the gate goes out on,
+    /// so that bids sent at the gate reach the market just before it; returns how many messages it sent.
+    @discardableResult
+    private func sendScripted(_ moment: BidScript.Moment, interval number: Int, start: Double) throws(ConductorError) -> Int {
+        guard let script else { return 0 }
+        let due = script.messages(at: moment, intervalStart: start, priceCap: timing.priceCap)
+        for bids in due {
+            var writer = scriptWriters[bids.house] ?? MessageWriter(sender: bids.house)
+            let message = writer.message(.bids(bids), interval: number)
+            scriptWriters[bids.house] = writer
+            do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+        }
+        return due.count
     }
 
     /// Runs the interval's physics in control steps. Each step ends at the earliest of: the control period from

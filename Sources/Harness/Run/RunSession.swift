@@ -50,6 +50,14 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+extension Rig {
+    /// The market's households: the houses, `grid` when the conductor bids for the utility or a grid-forming
+    /// battery, and the scripted bidders.
+    var marketHouseholds: [String] {
+        houses + (run.grid != nil || run.gridForming != nil ? [Conductor.gridName] : []) + (run.bidScript?.bidders ?? [])
+    }
+}
+
 /// One run of a rig against the reference controller, in lockstep or paced: emulators, broker, market and
 /// household agents come up, prove ready, run every interval, and are all stopped at the end, on a stop request,
 /// or when a participant fails (which is itself the run's failure).
@@ -85,10 +93,9 @@ public enum RunSession {
         }
         try refuseFreeDevicePorts(rig, for: "an endpoint")
         let host = ["0.0.0.0", "*", "::"].contains(bus.host) ? options.host : bus.host
-        let grid = rig.run.grid != nil || rig.run.gridForming != nil
         var environment = ControllerSetup.environment(
             participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
-            households: houses + (grid ? [Conductor.gridName] : []),
+            households: rig.marketHouseholds,
             devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
             baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
         if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
@@ -182,7 +189,7 @@ public enum RunSession {
             households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort,
                                                     prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
             gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
-            marketHouseholds = households.map(\.house) + (gridSource == nil ? [] : [Conductor.gridName])
+            marketHouseholds = rig.marketHouseholds
             let settings = rig.run
             do {
                 func place(_ role: RunSettings.Role) -> BusAccess.Place {
@@ -192,7 +199,8 @@ public enum RunSession {
                     case .endpoint: .endpoint
                     }
                 }
-                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, gridSource == nil ? [] : [Conductor.gridName], .local),
+                let conductorSpeaksFor = (gridSource == nil ? [] : [Conductor.gridName]) + (rig.run.bidScript?.bidders ?? [])
+                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, conductorSpeaksFor, .local),
                                                                 (ParticipantName.market, [], place(settings.market))]
                                        + households.map { ($0.house, [], place(settings.households[$0.house] ?? .builtin)) },
                                        captureLimit: RunSettings.BusSettings.defaultCaptureLimit(houses: households.count, duration: settings.duration))
@@ -298,7 +306,7 @@ public enum RunSession {
                                                                  bidDeadline: settings.deadlines.bids, clearingDeadline: settings.deadlines.clearing,
                                                                  dispatchDeadline: settings.deadlines.dispatch,
                                                                  pace: { if case .paced(let speed) = settings.clock { speed } else { nil } }()),
-                                          grid: gridSource, outages: settings.faults.outages, logger: logger)
+                                          grid: gridSource, outages: settings.faults.outages, script: settings.bidScript, logger: logger)
             } catch {
                 throw RunError(message: failure() ?? "\(error)")
             }

@@ -15,6 +15,9 @@ struct RunView: Sendable {
     /// When each device answered reads and turned them away, by device name.
     let reads: [String: ReadLog.Times]
     let households: [String]
+    /// Every participant of the run: the conductor, the market, the households, the grid and the scripted bidders
+    /// the conductor bids for.
+    let participants: Set<String>
     /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
     /// When the capture filled up, only the intervals it holds whole.
     let intervals: [IntervalView]
@@ -114,7 +117,7 @@ struct RunView: Sendable {
         self.messages = messages
         self.span = span
         var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
-        let participants = Set(households + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
+        participants = Set(households + rig.marketHouseholds + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
         var strays: [String: StrayMessages] = [:]
         // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
         // one restores them, as the market does), and whether the market stopped taking its bids as a flood.

@@ -114,10 +114,8 @@ struct ProtocolConformance: Assertion {
 }
 
 extension RunView {
-    /// Whether `name` takes part in the run: the conductor, the market, a household, or the grid's bidder.
-    func isParticipant(_ name: String) -> Bool {
-        name == ParticipantName.conductor || name == ParticipantName.market || name == ParticipantName.grid || households.contains(name)
-    }
+    /// Whether `name` takes part in the run (`participants`).
+    func isParticipant(_ name: String) -> Bool { participants.contains(name) }
 
     /// The market and the households, but those that crashed and were not started again before the end.
     var participantsAtEnd: [String] {
