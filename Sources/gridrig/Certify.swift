@@ -53,12 +53,12 @@ struct Certify: ParsableCommand {
     @Option(help: "Serve devices from this port on, as each case numbers them (default: the case's first-port; 0: free ports).")
     var firstPort: UInt16?
 
-    @Option(help: ArgumentHelp("The clock: lockstep (each case whole), or realtime or accelerated:N, the wall-clock editions: each case for --window minutes around its first event, for firmware that keeps its own time.",
+    @Option(help: ArgumentHelp("The clock: lockstep (each case whole, unless --window), or realtime or accelerated:N, the wall-clock editions: each case for --window minutes around its first event, for firmware that keeps its own time.",
                                valueName: "clock"))
     var clock: ClockChoice = .lockstep
 
-    @Option(help: "Minutes of each case's wall-clock edition (5 to 15).")
-    var window: Double = 10
+    @Option(help: "Minutes of each case's edition around its first event (5 to 120): the wall-clock editions default to 10; in lockstep, a short edition for a quick check (default: each case whole).")
+    var window: Double?
 
     @OptionGroup var log: LogOptions
 
@@ -69,7 +69,7 @@ struct Certify: ParsableCommand {
         guard endpoint != !controller.program.isEmpty else { throw ValidationError("give the controller: its program last, after -- (-- PROGRAM ARGS...), or --endpoint.") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be 1 to 100.") }
         guard readyTimeout > 0, readyTimeout.isFinite else { throw ValidationError("--ready-timeout must be a positive number of seconds.") }
-        guard (5...15).contains(window) else { throw ValidationError("--window must be 5 to 15 minutes.") }
+        if let window { guard (5...120).contains(window) else { throw ValidationError("--window must be 5 to 120 minutes.") } }
         guard claims == nil || role == .household else { throw ValidationError("--claims is for a household: a market claims nothing but its role.") }
     }
 
@@ -92,7 +92,7 @@ struct Certify: ParsableCommand {
         let certification: Certification
         do {
             certification = try Certification.run(loaded, controller: controller, house: house ?? claimed?.house ?? "h2", claims: claimed, seeds: seeds, profiles: profiles, firstPort: firstPort,
-                                                  clock: clock.clock, window: window * 60, out: folder,
+                                                  edition: Certification.Edition(clock: clock.clock, window: window.map { $0 * 60 }), out: folder,
                                                   readyTimeout: .seconds(readyTimeout), logger: logger) { step in
                 done += 1
                 FileHandle.standardError.write(Data("[\(done)/\(total)] \(step)\(endpoint ? ": waiting for the controller (\(folder)/endpoint.env)" : "")\n".utf8))

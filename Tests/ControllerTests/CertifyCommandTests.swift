@@ -121,6 +121,8 @@ struct WallClockCertifyTests {
                          "--first-port", "0", "--", "env", "GRIDRIG_STEPS=wall", "python3", "examples/python/household.py"])
         }
         #expect(result.status == 0, "\(result.output)\(result.errors)")
+        let certificate = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/certificate.json"))) as? [String: Any]
+        #expect(certificate?["edition"] as? String == "5-minute editions, realtime")
         let summary = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/summary.txt", encoding: .utf8)
         #expect(summary.contains("cooling-clear: 1 intervals, 10:00") && summary.contains("clock: physics steps ended p99"), "\(summary)")
         let capture = try String(contentsOfFile: "\(out)/runs/cooling-clear-seed1/capture.jsonl", encoding: .utf8)
@@ -142,5 +144,13 @@ struct WallClockCertifyTests {
         #expect(try narrowed("comms-loss", window: 300) == ("09:25", 600))
         #expect(try narrowed("cooling-clear", window: 900) == ("10:00", 900))
         #expect(try narrowed("market-crash", window: 600) == ("10:25", 600))
+    }
+
+    @Test("A certificate names its edition: whole cases, or N-minute editions, and the clock")
+    func editionNames() {
+        #expect(Certification.Edition().description == "whole cases, lockstep")
+        #expect(Certification.Edition(window: 3600).description == "60-minute editions, lockstep")
+        #expect(Certification.Edition(clock: .paced(speed: 1)).description == "10-minute editions, realtime")
+        #expect(Certification.Edition(clock: .paced(speed: 60), window: 300).description == "5-minute editions, accelerated ×60")
     }
 }

@@ -52,6 +52,28 @@ public struct Certification: Sendable {
         public var events: [(event: DeviceEvent, cases: [String])]
     }
 
+    /// How each case was run: whole in lockstep, or an edition of `window` simulated seconds around its first event.
+    public struct Edition: Sendable, Equatable {
+        public var clock: RunSettings.Clock
+        /// nil: every case whole (lockstep only).
+        public var window: Double?
+
+        public init(clock: RunSettings.Clock = .lockstep, window: Double? = nil) {
+            self.clock = clock
+            self.window = window ?? (clock == .lockstep ? nil : 600)
+        }
+
+        /// "whole cases, lockstep", "10-minute editions, realtime", "10-minute editions, accelerated ×60".
+        public var description: String {
+            let clockName = switch clock {
+            case .lockstep: "lockstep"
+            case .paced(let speed) where speed == 1: "realtime"
+            case .paced(let speed): "accelerated ×\(Verdict.format(speed, 0))"
+            }
+            return (window.map { "\(Verdict.format($0 / 60, 0))-minute editions" } ?? "whole cases") + ", " + clockName
+        }
+    }
+
     public var suite: ConformanceSuite
     /// The house under test, or "market".
     public var participant: String
@@ -65,6 +87,7 @@ public struct Certification: Sendable {
     public var command: [String]?
     public var date: Date
     public var seedsPerCase: Int
+    public var edition = Edition()
     public var runs: [CaseRun]
 
     /// The controller's identity: what it said in `hello.software` (every distinct value, in order).
@@ -143,9 +166,9 @@ extension Certification {
         return nil
     }
 
-    /// A case's wall-clock edition: from the interval before the one in which its first event (a fault, an outage,
-    /// a crash) begins, for `window` simulated seconds and at least through the event's interval (the interval
-    /// before is what the devices are judged on when the event excuses its own); from its start when it has none.
+    /// A case's edition: from the interval before the one in which its first event (a fault, an outage, a crash)
+    /// begins, for `window` simulated seconds and at least through the event's interval (the interval before is what
+    /// the devices are judged on when the event excuses its own); from its start when it has none.
     static func narrow(_ rig: inout Rig, to window: Double) {
         let start = rig.start ?? 0, end = start + rig.run.duration, interval = rig.run.interval
         let faults = rig.run.faults
@@ -224,10 +247,11 @@ extension Certification {
     /// A household is built from `claims` (else the suite's `claims/default.yaml`, when it has one): a case that
     /// faults only devices the claims do not hold is left out as not applicable.
     ///
-    /// With a paced `clock` (realtime, or accelerated) each case runs its wall-clock edition (`narrow`). A run whose
-    /// own clock lagged beyond `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
+    /// An `edition` with a window runs each case narrowed to it (`narrow`): the wall-clock editions (a paced clock,
+    /// realtime or accelerated) always, lockstep when asked, for a quick check. A run whose own clock lagged beyond
+    /// `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
     public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, claims: Claims? = nil, seeds: Int, profiles: String,
-                           firstPort: UInt16? = nil, clock: RunSettings.Clock? = nil, window: Double = 600, out: String, readyTimeout: Duration,
+                           firstPort: UInt16? = nil, edition: Edition = Edition(), out: String, readyTimeout: Duration,
                            logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
         let participant = suite.role == .market ? ParticipantName.market : house
         let defaultClaims = "\(suite.folder)/claims/default.yaml"
@@ -250,7 +274,7 @@ extension Certification {
                 built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest)
             } catch { throw RunError(message: "\(error)", isBadInput: true) }
             if underTest != nil {
-                if let clock, clock != .lockstep { Self.narrow(&built, to: window) }
+                if let window = edition.window { Self.narrow(&built, to: window) }
                 guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
                     let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
                     let reason = "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"
@@ -275,10 +299,8 @@ extension Certification {
                 guard participant == ParticipantName.market || rig.devices.contains(where: { $0.house == participant }) else {
                     throw RunError(message: "\(suiteCase.file): no house \(participant) to put under test", isBadInput: true)
                 }
-                if let clock, clock != .lockstep {
-                    rig.run.clock = clock
-                    Self.narrow(&rig, to: window)
-                }
+                rig.run.clock = edition.clock
+                if let window = edition.window { Self.narrow(&rig, to: window) }
                 controller.place(in: &rig, as: participant, market: suite.role == .market)
                 let folder = "runs/\(suiteCase.name)-seed\(seed)"
                 progress("\(suiteCase.name), seed \(seed)")
@@ -308,7 +330,8 @@ extension Certification {
                            isBadInput: true)
         }
         var certification = Certification(suite: suite, participant: participant, claims: underTest?.claims,
-                                          command: { if case .command(let c) = controller { c } else { nil } }(), date: Date(), seedsPerCase: seeds, runs: runs)
+                                          command: { if case .command(let c) = controller { c } else { nil } }(), date: Date(), seedsPerCase: seeds,
+                                          edition: edition, runs: runs)
         certification.notApplicable = notApplicable
         certification.coverage = products.map { device, profile in
             DeviceCoverage(device: device, profile: profile.name,

@@ -48,7 +48,7 @@ public struct CertificateReport: Sendable {
             text += "\n"
         }
         return text + "\n\(outcome): \(certification.suite.role.rawValue) \(certification.participant), "
-            + "\(Set(certification.runs.map(\.caseName)).count) cases x \(certification.seedsPerCase) seeds, "
+            + "\(Set(certification.runs.map(\.caseName)).count) cases x \(certification.seedsPerCase) seeds (\(certification.edition.description)), "
             + "\(verdicts.filter { $0.requirement.mandatory && !$0.passed }.count) mandatory requirements failed\n"
     }
 
@@ -103,6 +103,7 @@ public struct CertificateReport: Sendable {
         root.field("software", json: JSONWriter.list(certification.software.map(JSONWriter.quoted)))
         root.field("date", dateText)
         root.field("seeds", json: JSONWriter.list(certification.seeds.map { "\($0)" }))
+        root.field("edition", certification.edition.description)
         root.field("cases", json: JSONWriter.list(certification.suite.cases.map { suiteCase in
             var item = JSONWriter()
             item.field("name", suiteCase.name)
@@ -197,6 +198,7 @@ public struct CertificateReport: Sendable {
             <tr><th>GridRig version</th><td>\(Certification.gridRigVersion)</td></tr>
             <tr><th>suite version</th><td>\(certification.suite.version)</td></tr>
             <tr><th>seeds</th><td>\(certification.seeds.map { "\($0)" }.joined(separator: ", "))</td></tr>
+            <tr><th>edition</th><td>\(markupEscaped(certification.edition.description))</td></tr>
             <tr><th>date</th><td>\(dateText)</td></tr>
             </table>
             <h2>Requirements</h2>
