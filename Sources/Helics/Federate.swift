@@ -55,6 +55,9 @@ public struct FederateSettings: Sendable, Equatable {
     /// Granted exactly the times it asks for, never earlier on another federate's update: a federate that sets
     /// the pace (GridRig's conductor) rather than one woken by what it subscribes to (a feeder model).
     public var isUninterruptible = false
+    /// The address the federate's core receives on and tells the broker (TCP only): nil keeps HELICS's loopback,
+    /// which a broker on another host cannot reach back.
+    public var localInterface: String?
 
     public init(name: String, broker: String) {
         self.name = name
@@ -137,7 +140,8 @@ public final class Federate {
         try checked("core options") {
             // The zmq core tries the broker 5 times, each for the network timeout.
             helicsFederateInfoSetCoreInitString(info, "--federates=1 --timeout=\(Int(settings.connectTimeout * 1000))ms"
-                                                + (settings.transport == .tcp ? " --networktimeout=\(Int(settings.connectTimeout * 200))ms" : ""), $0)
+                                                + (settings.transport == .tcp ? " --networktimeout=\(Int(settings.connectTimeout * 200))ms" : "")
+                                                + (settings.transport == .tcp ? settings.localInterface.map { " --local_interface=tcp://\($0)" } ?? "" : ""), $0)
         }
         try checked("broker \(settings.broker)") {
             helicsFederateInfoSetBroker(info, settings.transport == .tcp ? "tcp://\(settings.broker)" : settings.broker, $0)
@@ -187,6 +191,12 @@ public final class Federate {
         let deadline = ContinuousClock.now + .seconds(timeout)
         while try checked("entering initialization", { helicsFederateIsAsyncOperationCompleted(raw, $0) }) != HELICS_TRUE {
             guard ContinuousClock.now < deadline else {
+                // Halt the federation through the core: every call on the federate, leaving it included, would
+                // wait for this entry, which never completes.
+                var error = helicsErrorInitialize()
+                let core = helicsFederateGetCore(raw, &error)
+                helicsCoreGlobalError(core, 1, "the federation did not assemble within \(Int(timeout)) s", &error)
+                helicsCoreFree(core)
                 throw HelicsError(operation: "entering initialization", message: "the federation did not assemble within \(Int(timeout)) s (is every federate started?)")
             }
             usleep(5_000)

@@ -124,6 +124,18 @@ struct CosimTests {
         #expect(splitSeries == oneSeries)
     }
 
+    @Test("A split run whose shards never start fails once its ready timeout has passed, saying why, and leaves the federation rather than waiting for it")
+    func shardsNeverStart() async throws {
+        let rig = folder("alone") + ".yaml", broker = "127.0.0.1:\(freeConsecutivePorts(2))"
+        let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+        try (base + "cosim:\n  helics: {broker: \"\(broker)\", start-broker: 3, shards: 2}\n").write(toFile: rig, atomically: true, encoding: .utf8)
+        let run = try Child(["\(repository)/.build/debug/gridrig", "run", rig, "--hours", "1", "--first-port", "0", "--ready-timeout", "3",
+                             "--out", folder("alone-run")], environment: [:])
+        let status = try await offPool { run.exit(within: .seconds(60)) }
+        #expect(status == 3, "still waiting for the federation after 60 s")
+        #expect(run.standardError.contains("the federation did not assemble within 3 s"), "\(run.standardError)")
+    }
+
 }
 
 @Suite("Shards on the command line")

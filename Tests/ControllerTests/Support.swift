@@ -179,12 +179,18 @@ final class Child: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Waits for the process to end on its own; kills it after `timeout`. Returns its exit status, nil if killed.
+    /// Waits for the process to end on its own; after `timeout` asks it to stop (SIGTERM), and after 5 s more kills
+    /// it. Returns its exit status, nil if it had to be stopped.
     func exit(within timeout: Duration = .seconds(20)) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
         let killed = process.isRunning
-        if killed { process.terminate() }
+        if killed {
+            process.terminate()
+            let grace = ContinuousClock.now + .seconds(5)
+            while process.isRunning, ContinuousClock.now < grace { usleep(20_000) }
+            kill()
+        }
         process.waitUntilExit()
         return killed ? nil : process.terminationStatus
     }

@@ -41,6 +41,9 @@ public final class Shard {
         do {
             var federateSettings = FederateSettings(name: settings.shardName(number), broker: settings.broker)
             federateSettings.connectTimeout = 30  // a shard may start before the run that starts the broker
+            // The broker may be on another host and must reach the shard back: at the address it serves on, or, serving on
+            // every address, at the one the rig gives the shard.
+            federateSettings.localInterface = ["0.0.0.0", "*", "::"].contains(host) ? settings.host(ofShard: number) : host
             federate = try Federate(federateSettings)
             step = try federate.subscribe(settings.stepKey, unit: "s")
             let name = settings.shardName(number)
