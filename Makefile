@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RIG ?= Rigs/neighborhood.yaml
 RUN_ARGS ?= --baseline
-APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config patchelf
+APT_PACKAGES := libmodbus-dev libzmq3-dev mbpoll pkg-config patchelf iproute2
 PIP_PACKAGES := pymodbus pysunspec2 pyzmq "py20305[sunspec]==0.16.1"
 COSIM_PIP_PACKAGES := helics pandapower
 
