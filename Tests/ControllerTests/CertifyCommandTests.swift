@@ -146,6 +146,19 @@ struct WallClockCertifyTests {
         #expect(try narrowed("market-crash", window: 600) == ("10:25", 600))
     }
 
+    @Test("An edition that lies wholly within faults excusing the whole house (lossy-bus's two hours of bus faults) is found, and one with a judged interval is not")
+    func whollyExcusedEditions() throws {
+        func excusing(_ name: String, window: Double?) throws -> String? {
+            var rig = try RigLoader.load(file: "\(repository)/Conformance/household/\(name).yaml", profiles: "\(repository)/Profiles")
+            if let window { Certification.narrow(&rig, to: window) }
+            return Certification.excusingWholly(rig, house: "h2")
+        }
+        #expect(try excusing("lossy-bus", window: 600)?.contains("bus bids/h drop 20 %") == true)
+        #expect(try excusing("lossy-bus", window: nil) == nil)
+        #expect(try excusing("market-crash", window: 600) == nil)
+        #expect(try excusing("comms-loss", window: 600) == nil)
+    }
+
     @Test("A certificate names its edition: whole cases, or N-minute editions, and the clock")
     func editionNames() {
         #expect(Certification.Edition().description == "whole cases, lockstep")

@@ -166,6 +166,25 @@ extension Certification {
         return nil
     }
 
+    /// The faults that excuse every device of `house` (bus faults on the way it learns and follows its awards, a
+    /// crash of it or of the market, the grid) over the whole of `rig`, named; nil when some of the run is judged.
+    /// A case whose edition lies within its own long fault (lossy-bus's two hours) has nothing to certify.
+    static func excusingWholly(_ rig: Rig, house: String) -> String? {
+        let start = rig.start ?? 0, end = start + rig.run.duration
+        let houseWide = FaultWindow.windows(of: rig).filter { window in
+            switch window.concerns {
+            case .bus: window.bus?.reachesControl(of: house) ?? true
+            case .participant(let name): name == house || name == ParticipantName.market
+            case .grid(let place): place == nil || place == house
+            case .device, .replay, .encoding: false
+            }
+        }.sorted { $0.start < $1.start }
+        var covered = start
+        for window in houseWide where window.start <= covered + 1e-9 { covered = max(covered, window.end) }
+        guard covered >= end - 1e-9 else { return nil }
+        return houseWide.map(\.label).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ", ")
+    }
+
     /// A case's edition: from the interval before the one in which its first event (a fault, an outage, a crash)
     /// begins, for `window` simulated seconds and at least through the event's interval (the interval before is what
     /// the devices are judged on when the event excuses its own); from its start when it has none.
@@ -274,7 +293,16 @@ extension Certification {
                 built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest)
             } catch { throw RunError(message: "\(error)", isBadInput: true) }
             if underTest != nil {
-                if let window = edition.window { Self.narrow(&built, to: window) }
+                if let window = edition.window {
+                    Self.narrow(&built, to: window)
+                    if let excusing = Self.excusingWholly(built, house: participant) {
+                        let reason = "its \(Verdict.format(window / 60, 0))-minute edition lies wholly within \(excusing), which excuse every device of "
+                            + "\(participant): nothing would be judged"
+                        notApplicable.append((suiteCase.name, reason))
+                        for offset in 0..<UInt64(seeds) { progress("\(suiteCase.name), seed \(own.seed &+ offset): not applicable, \(reason)") }
+                        continue
+                    }
+                }
                 guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
                     let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
                     let reason = "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"
@@ -326,7 +354,7 @@ extension Certification {
             }
         }
         guard !runs.isEmpty else {
-            throw RunError(message: "no case of the suite exercises the claimed devices: \(notApplicable.map { "\($0.caseName): \($0.reason)" }.joined(separator: "; "))",
+            throw RunError(message: "no case of the suite applies: \(notApplicable.map { "\($0.caseName): \($0.reason)" }.joined(separator: "; "))",
                            isBadInput: true)
         }
         var certification = Certification(suite: suite, participant: participant, claims: underTest?.claims,
