@@ -127,9 +127,7 @@ private final class HouseholdLogic: ParticipantLogic {
                                    gridForming: start.gridForming)
             try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
             let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
-            try participant.send(.bids(Bids(house: house, bids: bids.map {
-                WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity)
-            })), interval: interval)
+            try participant.send(.bids(Bids(house: house, bids: bids.map(WireBid.init))), interval: interval)
         case .awards(let awards) where awards.house == house:
             let received = unixTime()
             guard var now = current, message.header.interval == now.number else {

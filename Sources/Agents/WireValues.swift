@@ -12,6 +12,10 @@ extension BidSide {
     public init(_ side: Side) { self = side == .buy ? .buy : .sell }
 }
 
+extension WireBid {
+    public init(_ bid: Bid) { self.init(id: bid.id, side: BidSide(bid.side), price: bid.price, quantity: bid.quantity) }
+}
+
 extension ClearingType {
     public init(_ kind: ClearingKind) {
         switch kind {

@@ -1,7 +1,7 @@
 import Agents
 import Foundation
 public import Market
-import Messages
+public import Messages
 
 /// Bids the conductor sends in the names of scripted bidders (docs/RIGS.md, "Scripted bids"): bidders with no
 /// devices, whose books a case sets exactly, so that a market meets the edges a neighborhood rarely makes.
@@ -16,8 +16,9 @@ public struct BidScript: Sendable {
 
     public struct Entry: Sendable {
         public enum Source: Sendable {
-            /// A book file's bids, the same in every interval the entry is for.
-            case book([Bid])
+            /// A book file's bids by bidder, in the order the bidders first appear: the same messages in every interval
+            /// the entry is for.
+            case book([Bids])
             /// `count` households of `gridrig stress`'s seeded generator, drawn anew each interval.
             case generated(SyntheticBidders, count: Int)
         }
@@ -41,7 +42,7 @@ public struct BidScript: Sendable {
         var seen: Set<String> = []
         return entries.flatMap { entry in
             switch entry.source {
-            case .book(let bids): bids.map { Self.bidder(of: $0.id) }
+            case .book(let messages): messages.map(\.house)
             case .generated(_, let count): (0..<count).map(SyntheticBidders.name)
             }
         }.filter { seen.insert($0).inserted }
@@ -56,21 +57,16 @@ public struct BidScript: Sendable {
         let number = Int(((time - start) / interval).rounded()) + 1
         var messages: [Bids] = []
         for entry in entries where entry.moment == moment && (entry.intervals?.contains(number) ?? true) {
-            var byBidder: [(bidder: String, bids: [WireBid])] = []
-            switch entry.source {
-            case .book(let bids):
-                for bid in bids {
-                    let wire = WireBid(id: bid.id, side: BidSide(bid.side), price: bid.price, quantity: bid.quantity), bidder = Self.bidder(of: bid.id)
-                    if let index = byBidder.firstIndex(where: { $0.bidder == bidder }) { byBidder[index].bids.append(wire) } else { byBidder.append((bidder, [wire])) }
-                }
+            let due: [Bids] = switch entry.source {
+            case .book(let messages): messages
             case .generated(let generator, let count):
-                byBidder = (0..<count).map { index in
-                    (SyntheticBidders.name(index), generator.bids(household: index, devices: generator.devices(of: index), interval: number, time: time,
-                                                                  length: interval, priceCap: priceCap)
-                        .map { WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity) })
+                (0..<count).map { index in
+                    Bids(house: SyntheticBidders.name(index),
+                         bids: generator.bids(household: index, devices: generator.devices(of: index), interval: number, time: time, length: interval,
+                                              priceCap: priceCap).map(WireBid.init))
                 }
             }
-            for _ in 0..<entry.repeats { messages += byBidder.map { Bids(house: $0.bidder, bids: $0.bids) } }
+            for _ in 0..<entry.repeats { messages += due }
         }
         return messages
     }
@@ -102,7 +98,16 @@ public struct BidScript: Sendable {
                         throw book.error("\(path): bid id \"\(bid.id)\": \(bidder) is a house or participant of the run, not a scripted bidder")
                     }
                 }
-                source = .book(bids)
+                var byBidder: [Bids] = []
+                for bid in bids {
+                    let bidder = Self.bidder(of: bid.id)
+                    if let index = byBidder.firstIndex(where: { $0.house == bidder }) {
+                        byBidder[index].bids.append(WireBid(bid))
+                    } else {
+                        byBidder.append(Bids(house: bidder, bids: [WireBid(bid)]))
+                    }
+                }
+                source = .book(byBidder)
             case (nil, let count?):
                 let generator = SyntheticBidders(seed: try fields["seed"].map { value throws(FileError) in UInt64(try value.int(in: 0...Int.max)) } ?? seed)
                 let count = try count.int(in: 1...10_000)  // GRIDRIG_HOUSEHOLDS holds at most 128 kB

@@ -161,7 +161,7 @@ public final class Conductor {
                                          gridForming: gridFormer)), interval: number)
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
-                .map { WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity) }
+                .map(WireBid.init)
             let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
             do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }

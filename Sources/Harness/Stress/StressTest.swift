@@ -274,9 +274,7 @@ public enum StressTest {
                                                   priceCap: priceCap)
                         let house = SyntheticBidders.name(index)
                         let message = Message(header: .init(interval: number, sender: house, sequence: UInt64(number)),
-                                              body: .bids(Bids(house: house, bids: bids.map {
-                                                  WireBid(id: $0.id, side: BidSide($0.side), price: $0.price, quantity: $0.quantity)
-                                              })))
+                                              body: .bids(Bids(house: house, bids: bids.map(WireBid.init))))
                         encoded.append((bids, message.topic, message.encoded()))
                     }
                     drawn.withLock { $0[slice] = encoded }
