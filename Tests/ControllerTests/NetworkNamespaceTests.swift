@@ -50,8 +50,13 @@ private struct Namespaces {
         }
         for command in commands where !Self.ip(command) {
             remove()
-            throw CancellationError()
+            throw NamespaceError(command: "ip " + command.joined(separator: " "))
         }
+    }
+
+    struct NamespaceError: Error, CustomStringConvertible {
+        let command: String
+        var description: String { "could not make the test's namespaces: `\(command)` failed" }
     }
 
     /// Deletes the namespaces, and with them the veth pairs (a pair goes when either end's namespace does).

@@ -171,14 +171,7 @@ extension Certification {
     /// A case whose edition lies within its own long fault (lossy-bus's two hours) has nothing to certify.
     static func excusingWholly(_ rig: Rig, house: String) -> String? {
         let start = rig.start ?? 0, end = start + rig.run.duration
-        let houseWide = FaultWindow.windows(of: rig).filter { window in
-            switch window.concerns {
-            case .bus: window.bus?.reachesControl(of: house) ?? true
-            case .participant(let name): name == house || name == ParticipantName.market
-            case .grid(let place): place == nil || place == house
-            case .device, .replay, .encoding: false
-            }
-        }.sorted { $0.start < $1.start }
+        let houseWide = FaultWindow.windows(of: rig).filter { $0.excusesEveryDevice(of: house) }.sorted { $0.start < $1.start }
         var covered = start
         for window in houseWide where window.start <= covered + 1e-9 { covered = max(covered, window.end) }
         guard covered >= end - 1e-9 else { return nil }
@@ -285,6 +278,11 @@ extension Certification {
         var notApplicable: [(caseName: String, reason: String)] = []
         var covered: [String: [DeviceEvent: [String]]] = [:]
         var products: [(device: String, profile: DeviceProfile)] = []
+        /// Lists a case as not applicable, and says so for each of its seeds.
+        func leaveOut(_ name: String, seed: UInt64, because reason: String) {
+            notApplicable.append((name, reason))
+            for offset in 0..<UInt64(seeds) { progress("\(name), seed \(seed &+ offset): not applicable, \(reason)") }
+        }
         for suiteCase in suite.cases {
             let own: Rig
             var built: Rig
@@ -296,18 +294,14 @@ extension Certification {
                 if let window = edition.window {
                     Self.narrow(&built, to: window)
                     if let excusing = Self.excusingWholly(built, house: participant) {
-                        let reason = "its \(Verdict.format(window / 60, 0))-minute edition lies wholly within \(excusing), which excuse every device of "
-                            + "\(participant): nothing would be judged"
-                        notApplicable.append((suiteCase.name, reason))
-                        for offset in 0..<UInt64(seeds) { progress("\(suiteCase.name), seed \(own.seed &+ offset): not applicable, \(reason)") }
+                        leaveOut(suiteCase.name, seed: own.seed, because: "its \(Verdict.format(window / 60, 0))-minute edition lies wholly within \(excusing), "
+                                 + "which excuse every device of \(participant): nothing would be judged")
                         continue
                     }
                 }
                 guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
                     let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
-                    let reason = "its faults are on \(aimed.joined(separator: ", ")), none of them claimed"
-                    notApplicable.append((suiteCase.name, reason))
-                    for offset in 0..<UInt64(seeds) { progress("\(suiteCase.name), seed \(own.seed &+ offset): not applicable, \(reason)") }
+                    leaveOut(suiteCase.name, seed: own.seed, because: "its faults are on \(aimed.joined(separator: ", ")), none of them claimed")
                     continue
                 }
                 for (device, profile, events) in met {

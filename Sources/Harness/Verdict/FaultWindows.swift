@@ -33,6 +33,17 @@ public struct FaultWindow: Sendable {
         return true
     }
 
+    /// Whether the window excuses every device of `house`: a bus fault on the way it learns and follows its awards,
+    /// a crash of it or of the market, an outage of its grid.
+    func excusesEveryDevice(of house: String?) -> Bool {
+        switch concerns {
+        case .bus: bus?.reachesControl(of: house) ?? true
+        case .participant(let name): name == house || name == ParticipantName.market
+        case .grid(let place): place == nil || place == house
+        case .device, .replay, .encoding: false
+        }
+    }
+
     /// `busEffects` for people: "61 dropped".
     var busSummary: String { busEffects.keys.sorted().map { "\(busEffects[$0]!) \($0)" }.joined(separator: ", ") }
 

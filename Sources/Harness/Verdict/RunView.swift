@@ -235,13 +235,7 @@ struct RunView: Sendable {
     /// market.
     func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
         faultWindows.filter { window in
-            switch window.concerns {
-            case .device(let name): name == device
-            case .participant(let name): name == house || name == ParticipantName.market
-            case .bus: window.bus?.reachesControl(of: house) ?? true
-            case .grid(let place): place == nil || place == house
-            case .replay, .encoding: false
-            }
+            if case .device(let name) = window.concerns { name == device } else { window.excusesEveryDevice(of: house) }
         }.map { $0.start...$0.end }
     }
 
