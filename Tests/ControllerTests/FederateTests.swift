@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Helics
 import Testing
 
@@ -16,14 +17,20 @@ struct FederateTests {
 
     @Test("Two federates exchange values through a broker: an uninterruptible federate is granted exactly the times it asks, and reads at each grant what the other answered to its last value")
     func exchange() async throws {
-        let (granted, seen) = try await offPool { [self] () throws -> ([Double], [Double?]) in
+        let (granted, seen, echoFailure) = try await offPool { [self] () throws -> ([Double], [Double?], String?) in
             let broker = try HelicsBroker(federates: 2, port: UInt16.random(in: 1...60_000), transport: .inProcess)
             defer { broker.stop() }
+            // Both federates join before either enters initialization: HELICS may start a federation while a
+            // federate is still joining (GMLC-TDC/HELICS#2556), and then it never assembles.
+            let echoJoined = DispatchSemaphore(value: 0), driverJoined = DispatchSemaphore(value: 0)
+            let echoFailure = Mutex<String?>(nil)
             // The echo federate doubles what it reads, at the time it reads it.
-            let echo = Thread {
+            let echo = Spawned { [self] in
                 do {
                     let federate = try Federate(settings("echo", broker: broker))
                     let input = try federate.subscribe("test/x", unit: "W"), output = try federate.publish("test/twice", unit: "W")
+                    echoJoined.signal()
+                    guard driverJoined.wait(timeout: .now() + 20) == .success else { return echoFailure.withLock { $0 = "the driver never joined" } }
                     // Bounded like the driver's: should the driver give up assembling, this one gives up too, never waits on.
                     try federate.enterInitialization(timeout: 30)
                     try federate.enterExecution()
@@ -32,15 +39,18 @@ struct FederateTests {
                     }
                     federate.finish()
                 } catch {
-                    Issue.record("echo: \(error)")
+                    echoFailure.withLock { $0 = "\(error)" }
                 }
             }
-            echo.start()
+            guard echoJoined.wait(timeout: .now() + 20) == .success else {
+                return ([], [], echoFailure.withLock { $0 } ?? "the echo federate never joined")
+            }
             var pacing = settings("driver", broker: broker)
             pacing.isUninterruptible = true
             let federate = try Federate(pacing)
             let x = try federate.publish("test/x", unit: "W"), twice = try federate.subscribe("test/twice", unit: "W")
-            try federate.enterInitialization(timeout: 20)  // both have joined: no wait below can hang
+            driverJoined.signal()
+            try federate.enterInitialization(timeout: 20)
             try federate.enterExecution()
             var seen: [Double?] = [], granted: [Double] = []
             for step in 1...5 {
@@ -49,8 +59,10 @@ struct FederateTests {
                 seen.append(federate.value(twice))
             }
             federate.finish()
-            return (granted, seen)
+            _ = echo.wait(timeout: .seconds(20))
+            return (granted, seen, echoFailure.withLock { $0 })
         }
+        #expect(echoFailure == nil, "echo: \(echoFailure ?? "")")
         #expect(granted == [10, 20, 30, 40, 50])
         #expect(seen == [2, 4, 6, 8, 10])
     }
