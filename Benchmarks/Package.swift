@@ -8,7 +8,8 @@ let package = Package(
     dependencies: [.package(name: "GridRig", path: ".."), .package(url: "https://github.com/apple/swift-log", from: "1.16.2")],
     targets: [
         .executableTarget(name: "ModbusBench", dependencies: [.product(name: "Modbus", package: "GridRig")]),
-        .executableTarget(name: "MarketBench", dependencies: [.product(name: "Market", package: "GridRig")]),
+        .executableTarget(name: "MarketBench", dependencies: [.product(name: "Market", package: "GridRig"), "ClearFloor"]),
+        .target(name: "ClearFloor"),
         .executableTarget(name: "CosimBench", dependencies: [.product(name: "Helics", package: "GridRig")]),
         .executableTarget(name: "BusBench", dependencies: [
             .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),

@@ -1,4 +1,4 @@
-import Market
+@testable import Market
 import Physics
 import Testing
 
@@ -91,5 +91,60 @@ struct ClearingPropertyTests {
         #expect(clearing.price == 0.2 && clearing.type == .buyer)
         let fractions = Set(clearing.awards.filter { $0.bid.side == .buy }.map { ($0.quantity / $0.bid.quantity * 1e9).rounded() })
         #expect(fractions.count == 1)
+    }
+}
+
+@Suite("Curve order: the bucket sort of a curve against a plain sort")
+struct CurveOrderTests {
+    /// Prices as books hold them: spread, on a coarse grid (ties), all equal, two values, a range narrower than a
+    /// bucket's width, and the edges 0, -0, the smallest subnormal and the cap.
+    static let shapes = ["spread", "coarse", "equal", "two", "narrow", "edges"]
+
+    private func steps(_ shape: String, count: Int, _ rng: inout SplitMix64) -> [CurveStep] {
+        (0..<count).map { _ in
+            let price: Double = switch shape {
+            case "spread": Double.random(in: 0.0001...1, using: &rng)
+            case "coarse": Double(Int.random(in: 0...20, using: &rng)) / 20
+            case "equal": 0.25
+            case "two": Bool.random(using: &rng) ? 0.1 : 1.0
+            case "narrow": 0.5 + Double(Int.random(in: 0...3, using: &rng)) * 0.5.ulp
+            default: [0, -0.0, .leastNonzeroMagnitude, 1.0, 0.5].randomElement(using: &rng)!
+            }
+            return (price, Bool.random(using: &rng) ? Double(Int.random(in: 1...3, using: &rng)) : Double.random(in: 0.01...10, using: &rng))
+        }
+    }
+
+    @Test("Buyers' and sellers' orders equal a plain sort's, at every size and shape of prices", arguments: shapes)
+    func sameAsSort(shape: String) {
+        var rng = SplitMix64(seed: 7)
+        for count in [0, 1, 2, 64, 65, 66, 100, 1_000, 5_000] {
+            let steps = steps(shape, count: count, &rng)
+            let descending: (CurveStep, CurveStep) -> Bool = { $0.price != $1.price ? $0.price > $1.price : $0.quantity < $1.quantity }
+            let ascending: (CurveStep, CurveStep) -> Bool = { $0.price != $1.price ? $0.price < $1.price : $0.quantity < $1.quantity }
+            for precedes in [descending, ascending] {
+                let ours = curveOrder(steps, by: precedes), plain = steps.sorted(by: precedes)
+                #expect(ours.count == plain.count)
+                #expect(zip(ours, plain).allSatisfy { $0.price == $1.price && $0.quantity == $1.quantity }, "\(shape), \(count) steps")
+            }
+        }
+    }
+
+    @Test("Books of thousands of bids clear bit for bit the same in any order, and keep every invariant", arguments: 0..<20 as Range<UInt64>)
+    func largeBooks(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let coarse = Bool.random(using: &rng)
+        let bids = (0..<Int.random(in: 100...4_000, using: &rng)).map { k in
+            let side: Side = k % 2 == 0 ? .buy : .sell
+            var price = coarse ? Double(Int.random(in: 1...19, using: &rng)) / 20 : Double.random(in: 0.0001..<1, using: &rng)
+            if side == .buy, k % 10 == 0 { price = 1.0 }
+            return Bid(id: "h\(k / 2)", side: side, price: price, quantity: Double.random(in: 0.1...11, using: &rng))
+        }
+        let book = OrderBook(bids: bids), shuffled = OrderBook(bids: bids.shuffled(using: &rng))
+        try book.validate()
+        let clearing = book.clear(), again = shuffled.clear()
+        #expect(clearing.violations(of: book).isEmpty)
+        #expect((clearing.price, clearing.quantity, clearing.type) == (again.price, again.quantity, again.type))
+        let awards = Dictionary(uniqueKeysWithValues: again.awards.map { (BidKey(id: $0.bid.id, side: $0.bid.side), $0.quantity) })
+        #expect(clearing.awards.allSatisfy { awards[BidKey(id: $0.bid.id, side: $0.bid.side)] == $0.quantity })
     }
 }

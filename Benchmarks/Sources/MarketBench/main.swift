@@ -1,5 +1,10 @@
-// Clearing time against the number of bids (docs/PERFORMANCE.md): random bids in random order, the median of
-// several clearings per size, and bids/s. Usage: MarketBench [rounds] [largest size].
+// The market core's speed (docs/PERFORMANCE.md). Usage:
+//   MarketBench [rounds] [largest size]   clearing time against the number of bids: the median of several
+//                                         clearings per size, and bids/s
+//   MarketBench floor [rounds] [bids]     OrderBook.clear() against a plain C++ sort-and-walk of the same bids,
+//                                         alternating round by round
+//   MarketBench book BIDS FILE            writes a bids file of `gridrig market clear` with the same random bids
+import ClearFloor
 import Foundation
 import Market
 
@@ -30,27 +35,68 @@ func randomBook(bids count: Int, seed: UInt64) -> OrderBook {
     return OrderBook(priceCap: 1.0, bids: bids)
 }
 
-let arguments = CommandLine.arguments
-let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 9 : 9
-let largest = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
 let clock = ContinuousClock()
-print("bids       median ms   min ms   bids/s      ms per n·log2(n) × 1e6")
-var size = 1_000
-while size <= largest {
-    let book = randomBook(bids: size, seed: UInt64(size))
-    try book.validate()
-    var times: [Double] = []
-    var checksum = 0.0
-    for _ in 0..<rounds {
-        let start = clock.now
-        let clearing = book.clear()
-        times.append((clock.now - start) / .milliseconds(1))
-        checksum += clearing.price + clearing.quantity
+
+func milliseconds(_ body: () -> Void) -> Double {
+    let start = clock.now
+    body()
+    return (clock.now - start) / .milliseconds(1)
+}
+
+func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
+
+/// Clearing time from 1,000 bids up to `largest`, ten times more each step.
+func curve(rounds: Int, largest: Int) throws {
+    print("bids       median ms   min ms   bids/s      ms per n·log2(n) × 1e6")
+    var size = 1_000
+    while size <= largest {
+        let book = randomBook(bids: size, seed: UInt64(size))
+        try book.validate()
+        var times: [Double] = []
+        var checksum = 0.0
+        for _ in 0..<rounds {
+            times.append(milliseconds { let clearing = book.clear(); checksum += clearing.price + clearing.quantity })
+        }
+        let middle = median(times), perNLogN = middle / (Double(size) * log2(Double(size))) * 1e6
+        print(String(format: "%-10d %9.2f %8.2f %10.0f  %8.3f", size, middle, times.min()!, Double(size) / (middle / 1000), perNLogN),
+              checksum > 0 ? "" : "!")
+        size *= 10
     }
-    times.sort()
-    let median = times[times.count / 2]
-    let perNLogN = median / (Double(size) * log2(Double(size))) * 1e6
-    print(String(format: "%-10d %9.2f %8.2f %10.0f  %8.3f", size, median, times[0], Double(size) / (median / 1000), perNLogN),
-          checksum > 0 ? "" : "!")
-    size *= 10
+}
+
+/// OrderBook.clear() and the C++ floor on the same bids, one after the other in every round.
+func floor(rounds: Int, bids count: Int) throws {
+    let book = randomBook(bids: count, seed: UInt64(count))
+    try book.validate()
+    let prices = book.bids.map(\.price), quantities = book.bids.map(\.quantity)
+    let buys = book.bids.map { $0.side == .buy ? UInt8(1) : 0 }
+    var ours: [Double] = [], floors: [Double] = []
+    var cleared = book.clear(), floorQuantity = 0.0, floorPrice = 0.0
+    for _ in 0..<rounds {
+        ours.append(milliseconds { cleared = book.clear() })
+        floors.append(milliseconds { floorPrice = clear_floor(prices, quantities, buys, count, &floorQuantity) })
+    }
+    print(String(format: "%d bids, %d rounds: clear() median %.1f ms (min %.1f), C++ sort-and-walk floor median %.1f ms (min %.1f): %.2fx",
+                 count, rounds, median(ours), ours.min()!, median(floors), floors.min()!, median(ours) / median(floors)))
+    print("clear(): \(cleared.quantity) kW at \(cleared.price) $/kWh (\(cleared.type.rawValue)); floor: \(floorQuantity) kW at \(floorPrice) $/kWh")
+}
+
+/// A bids file (docs/MARKET.md) of `count` random bids.
+func book(bids count: Int, file: String) throws {
+    let bids = randomBook(bids: count, seed: UInt64(count)).bids
+    var text = "{\"price_cap\": 1.0"
+    for (key, side) in [("buyers", Side.buy), ("sellers", .sell)] {
+        text += ",\n \"\(key)\": ["
+        text += bids.filter { $0.side == side }.map { "\n  {\"id\": \"\($0.id)\", \"price\": \($0.price), \"quantity\": \($0.quantity)}" }.joined(separator: ",")
+        text += "]"
+    }
+    try (text + "}\n").write(toFile: file, atomically: true, encoding: .utf8)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+func argument(_ index: Int, default value: Int) -> Int { index < arguments.count ? Int(arguments[index]) ?? value : value }
+switch arguments.first {
+case "floor": try floor(rounds: argument(1, default: 9), bids: argument(2, default: 1_000_000))
+case "book" where arguments.count == 3: try book(bids: argument(1, default: 1_000_000), file: arguments[2])
+default: try curve(rounds: argument(0, default: 9), largest: argument(1, default: 1_000_000))
 }
