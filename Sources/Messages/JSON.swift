@@ -37,6 +37,122 @@ public struct JSONValue: Sendable {
     }
 }
 
+/// Reads a JSON document front to back without building a tree, for documents too big for one (a bids file of a
+/// million bids): the caller walks it container by container and reads each value as the kind it expects, and the
+/// syntax is as strict as `JSONValue.parse`'s.
+public struct JSONReader {
+    public enum Kind: Sendable { case object, array, string, number, other }
+
+    private var parser: Parser
+    /// The container just begun has had no member read yet, so no ',' may come before the next one.
+    private var opened = false
+
+    public init(_ bytes: [UInt8]) { parser = Parser(bytes: bytes) }
+
+    /// Byte offset of the next value.
+    public mutating func offset() -> Int {
+        parser.skipWhitespace()
+        return parser.index
+    }
+
+    /// What the next value is, without reading it.
+    public mutating func peek() -> Kind {
+        guard offset() < parser.bytes.count else { return .other }
+        switch parser.bytes[parser.index] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: return .other
+        }
+    }
+
+    /// Enters the object that comes next.
+    public mutating func beginObject() throws(JSONSyntaxError) { try begin("{", "expected an object") }
+
+    /// Enters the list that comes next.
+    public mutating func beginArray() throws(JSONSyntaxError) { try begin("[", "expected a list") }
+
+    private mutating func begin(_ bracket: Unicode.Scalar, _ expected: String) throws(JSONSyntaxError) {
+        guard offset() < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: bracket) else { throw parser.fail(expected) }
+        parser.index += 1
+        opened = true
+    }
+
+    /// The next key of the object being read, leaving its value to be read next; nil at the object's end.
+    public mutating func nextKey() throws(JSONSyntaxError) -> String? {
+        switch try nextKey(among: []) {
+        case .other(let key): key
+        case .known, nil: nil
+        }
+    }
+
+    /// A key as `nextKey(among:)` reads it.
+    public enum Key: Equatable, Sendable {
+        /// Its position among the keys expected.
+        case known(Int)
+        case other(String)
+    }
+
+    /// The next key of the object being read, by its position among `keys` when it is one of them, with no String
+    /// made (a bids file has three keys a bid); nil at the object's end.
+    public mutating func nextKey(among keys: [[UInt8]]) throws(JSONSyntaxError) -> Key? {
+        guard try another("}") else { return nil }
+        guard offset() < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else { throw parser.fail("expected a key in double quotes") }
+        let start = parser.index + 1
+        var end = start
+        while end < parser.bytes.count, parser.bytes[end] != UInt8(ascii: "\""), parser.bytes[end] != UInt8(ascii: "\\"), parser.bytes[end] >= 0x20 { end += 1 }
+        let plain = end < parser.bytes.count && parser.bytes[end] == UInt8(ascii: "\"")
+        let key: Key
+        if plain, let known = keys.firstIndex(where: { $0.elementsEqual(parser.bytes[start..<end]) }) {
+            parser.index = end + 1
+            key = .known(known)
+        } else {
+            key = .other(try parser.string())
+        }
+        parser.skipWhitespace()
+        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else { throw parser.fail("expected ':' after the key") }
+        parser.index += 1
+        return key
+    }
+
+    /// Whether the list being read has another element, which is then read next.
+    public mutating func nextElement() throws(JSONSyntaxError) -> Bool { try another("]") }
+
+    /// Past the ',' before the next member, or past the container's closing bracket (false).
+    private mutating func another(_ close: Unicode.Scalar) throws(JSONSyntaxError) -> Bool {
+        let first = opened
+        opened = false
+        guard offset() < parser.bytes.count else { throw parser.fail("expected ',' or '\(close)'") }
+        if parser.bytes[parser.index] == UInt8(ascii: close) {
+            parser.index += 1
+            return false
+        }
+        guard !first else { return true }
+        guard parser.bytes[parser.index] == UInt8(ascii: ",") else { throw parser.fail("expected ',' or '\(close)'") }
+        parser.index += 1
+        return true
+    }
+
+    public mutating func string() throws(JSONSyntaxError) -> String {
+        guard peek() == .string else { throw parser.fail("expected a string") }
+        return try parser.string()
+    }
+
+    public mutating func number() throws(JSONSyntaxError) -> Double {
+        guard peek() == .number else { throw parser.fail("expected a number") }
+        return try parser.number()
+    }
+
+    /// The next value whole, whatever it is (to say what was found where something else was expected).
+    public mutating func value() throws(JSONSyntaxError) -> JSONValue { try parser.value(depth: 0) }
+
+    /// Checks that nothing but whitespace follows.
+    public mutating func end() throws(JSONSyntaxError) {
+        guard offset() == parser.bytes.count else { throw parser.fail("expected the end of the document") }
+    }
+}
+
 /// A syntax error at a byte offset.
 public struct JSONSyntaxError: Error, Sendable {
     public let offset: Int
@@ -70,7 +186,12 @@ private struct Parser {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
@@ -129,26 +250,46 @@ private struct Parser {
         index += utf8.count
     }
 
+    /// Powers of ten a Double holds exactly.
+    private static let exactPowersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+
     /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, finite as a Double.
+    ///
+    /// Up to 2^53 of digits times an exact power of ten is one correctly rounded product or quotient (Clinger's
+    /// fast path): every price and quantity a bids file holds. Other numbers go through Double's own reader.
     mutating func number() throws(JSONSyntaxError) -> Double {
         let start = index
+        var mantissa: UInt64 = 0, exact = true
         func digits() -> Int {
             let first = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                if mantissa < 1 << 53 { mantissa = mantissa * 10 + UInt64(bytes[index] - UInt8(ascii: "0")) } else { exact = false }
+                index += 1
+            }
             return index - first
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         let integerStart = index
         guard digits() > 0 else { throw fail("expected a value", at: integerStart) }
         if bytes[integerStart] == UInt8(ascii: "0"), index - integerStart > 1 { throw fail("expected no leading zero", at: integerStart) }
+        var scale = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard digits() > 0 else { throw fail("expected a digit after '.'") }
+            let fraction = digits()
+            guard fraction > 0 else { throw fail("expected a digit after '.'") }
+            scale = -fraction
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
+            exact = false
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw fail("expected a digit in the exponent") }
+        }
+        if exact, mantissa <= 1 << 53, scale >= -22 {
+            let magnitude = Double(mantissa) / Self.exactPowersOfTen[-scale]
+            return negative ? -magnitude : magnitude
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let number = Double(text), number.isFinite else {
@@ -239,17 +380,22 @@ public struct JSONWriter: Sendable {
         buffer.append(UInt8(ascii: ":"))
     }
 
-    /// Whole ten-thousandths (prices and energies as markets and agents round them) are written digit by digit:
-    /// the text names the same decimal, so it reads back as the very same Double, at a fraction of the cost of the
-    /// shortest-representation printer, which writes every other number.
     public mutating func field(_ name: String, _ value: Double) {
         key(name)
-        guard value.isFinite else { return buffer.append(contentsOf: "null".utf8) }  // JSON has no infinities
+        Self.append(value, to: &buffer)
+    }
+
+    /// A number as JSON text: null for what JSON cannot hold (infinities, NaN), else the shortest text that reads
+    /// back as the same Double. Whole ten-thousandths (prices and energies as markets and agents round them) are
+    /// written digit by digit, at a fraction of the cost of the shortest-representation printer, which writes every
+    /// other number.
+    public static func append(_ value: Double, to buffer: inout [UInt8]) {
+        guard value.isFinite else { return buffer.append(contentsOf: "null".utf8) }
         let scaled = (value * 10_000).rounded()
         guard abs(scaled) < 1e15, scaled / 10_000 == value else { return buffer.append(contentsOf: "\(value)".utf8) }
         if value < 0 { buffer.append(UInt8(ascii: "-")) }
         let units = Int(abs(scaled))
-        appendDigits(units / 10_000)
+        appendDigits(units / 10_000, to: &buffer)
         var fraction = units % 10_000, digits = 4
         guard fraction > 0 else { return }
         while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
@@ -262,20 +408,20 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private mutating func appendDigits(_ value: Int) {
+    private static func appendDigits(_ value: Int, to buffer: inout [UInt8]) {
         guard value >= 10 else { return buffer.append(UInt8(ascii: "0") + UInt8(value)) }
-        appendDigits(value / 10)
+        appendDigits(value / 10, to: &buffer)
         buffer.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     public mutating func field(_ name: String, _ value: Int) {
         key(name)
-        if value < 0 { buffer.append(contentsOf: String(value).utf8) } else { appendDigits(value) }
+        if value < 0 { buffer.append(contentsOf: String(value).utf8) } else { Self.appendDigits(value, to: &buffer) }
     }
 
     public mutating func field(_ name: String, _ value: UInt64) {
         key(name)
-        if value > UInt64(Int.max) { buffer.append(contentsOf: String(value).utf8) } else { appendDigits(Int(value)) }
+        if value > UInt64(Int.max) { buffer.append(contentsOf: String(value).utf8) } else { Self.appendDigits(Int(value), to: &buffer) }
     }
 
     public mutating func field(_ name: String, _ value: String) {
@@ -320,7 +466,8 @@ public struct JSONWriter: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
+    /// `text` as a JSON string literal, escaping what RFC 8259 requires.
+    public static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -45,7 +45,11 @@ struct Clear: AsyncParsableCommand {
         let read = clock.now
         let clearing = book.clear()
         let cleared = clock.now
-        say(table ? ClearingReport.table(clearing) : ClearingReport.json(clearing))
+        if table {
+            say(ClearingReport.table(clearing))
+        } else {
+            try ClearingReport.json(clearing) { try FileHandle.standardOutput.write(contentsOf: $0) }
+        }
         if timing {
             let seconds = (cleared - read) / .seconds(1)
             let note = "read \(book.bids.count) bids in \(milliseconds(read - started)) ms; cleared in \(milliseconds(cleared - read)) ms"

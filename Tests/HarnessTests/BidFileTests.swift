@@ -21,6 +21,12 @@ struct BidFileTests {
         #expect(book.bids == [Bid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4), Bid(id: "h2/base-load", side: .buy, price: 0.5, quantity: 1),
                               Bid(id: "h3/solar", side: .sell, price: 0, quantity: 3.2)])
         #expect(try read("{}") == OrderBook(priceCap: 1.0, bids: []))
+        let sellersFirst = try read("""
+            {"sellers": [{"id": "s1", "price": 0.1, "quantity": 1}, {"id": "s2", "price": 0.2, "quantity": 2}],
+             "price_cap": 2, "buyers": [{"id": "b1", "price": 1.5, "quantity": 3}]}
+            """)
+        #expect(sellersFirst == OrderBook(priceCap: 2, bids: [Bid(id: "b1", side: .buy, price: 1.5, quantity: 3), Bid(id: "s1", side: .sell, price: 0.1, quantity: 1),
+                                                             Bid(id: "s2", side: .sell, price: 0.2, quantity: 2)]))
     }
 
     @Test("Bad input names the file, line, column, bid and field", arguments: [
@@ -37,6 +43,13 @@ struct BidFileTests {
         ("{\"price_cap\": 0, \"buyers\": []}", "bids.json:1:15: price_cap: expected a finite price > 0, found 0.0"),
         ("{\"bidders\": []}", "bids.json:1:13: bidders: unknown key; expected one of price_cap, buyers, sellers"),
         ("[1, 2]", "bids.json:1:1: expected an object with keys price_cap, buyers, sellers, found a list"),
+        ("{\"buyers\": [], \"buyers\": []}", "bids.json:1:26: buyers: a second buyers list; expected each key once"),
+        ("{\"buyers\": [{\"id\": \"a\", \"price\": 0.2, \"quantity\": 1},]}", "bids.json:1:54: not valid JSON: expected a value, found ']'"),
+        ("{\"buyers\": [{\"id\": \"a\", \"price\": 0.2 \"quantity\": 1}]}", "bids.json:1:38: not valid JSON: expected ',' or '}', found '\"'"),
+        ("{\"buyers\": [{\"id\": \"a\", \"price\": 0.2, \"quantity\": 1}]} x", "bids.json:1:56: not valid JSON: expected the end of the document, found 'x'"),
+        ("{\"buyers\": [{\"id\": 7, \"price\": 0.2, \"quantity\": 1}]}", "bids.json:1:20: buyers[0].id: expected a string, found 7.0"),
+        ("{\"buyers\": [{\"id\": \"a\", \"price\": 0.2, \"quantity\": 1}, 3]}", "bids.json:1:55: buyers[1]: expected a bid {\"id\", \"price\", \"quantity\"}, found 3.0"),
+        ("{\"price_cap\": 01}", "bids.json:1:15: not valid JSON: expected no leading zero, found '0'"),
         ("{\"buyers\": [{\"id\": \"\\u00e9\\ud83d\", \"price\": 0.2, \"quantity\": 1}]}", "bids.json:1:33: not valid JSON: expected a low surrogate after a high one, found '\"'"),
     ])
     func badInput(text: String, message: String) {
@@ -47,8 +60,9 @@ struct BidFileTests {
     func escapes() throws {
         let book = try read(#"{"buyers": [{"id": "h\u00e9/\"ev\"\n\ud83d\ude97", "price": 0.2, "quantity": 1}], "sellers": [{"id": "s", "price": 0.1, "quantity": 1}]}"#)
         #expect(book.bids.first?.id == "hé/\"ev\"\n🚗")
-        let json = ClearingReport.json(book.clear())
-        let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        var json: [UInt8] = []
+        ClearingReport.json(book.clear()) { json += $0 }
+        let decoded = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
         let awards = decoded?["awards"] as? [[String: Any]]
         #expect(awards?.first?["id"] as? String == "hé/\"ev\"\n🚗")
         // Foundation's reader is off in the last bits on Linux (0.15000000000000002 reads as ...05); Python's is exact.

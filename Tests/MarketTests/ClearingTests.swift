@@ -183,6 +183,19 @@ struct OrderBookValidationTests {
         do { try book.validate() } catch { #expect(error.description == message) }
     }
 
+    @Test("Among many bids the first fault in book order is named: an id used again (as String equality has it), or another field",
+          arguments: [("h7/d1", "h7/d1"), ("K", "\u{212A}"), ("h\u{E9}/ev", "he\u{301}/ev")])
+    func firstFaultAmongMany(first: String, again: String) throws {
+        let bids = (0..<10_000).map { Bid(id: "b\($0)", side: .buy, price: 0.5, quantity: 1) } + [Bid(id: first, side: .buy, price: 0.5, quantity: 1)]
+        try OrderBook(bids: bids).validate()
+        let repeated = Bid(id: again, side: .buy, price: 0.5, quantity: 1), bad = Bid(id: "late", side: .buy, price: 0.5, quantity: -1)
+        try OrderBook(bids: bids + [Bid(id: again, side: .sell, price: 0.5, quantity: 1)]).validate()
+        #expect(throws: OrderBookError(bid: .init(side: .buy, index: 10_001, id: again), field: "id", expected: "an id used once per side",
+                                       found: "a second buy bid with this id")) { try OrderBook(bids: bids + [repeated, bad]).validate() }
+        #expect(throws: OrderBookError(bid: .init(side: .buy, index: 10_001, id: "late"), field: "quantity", expected: "a finite quantity > 0 kW",
+                                       found: "-1.0")) { try OrderBook(bids: bids + [bad, repeated]).validate() }
+    }
+
     @Test("One id may buy and sell (a battery), and a bad cap is refused")
     func sidesAndCap() throws {
         try OrderBook(bids: [Bid(id: "h1/battery", side: .buy, price: 0.1, quantity: 1),

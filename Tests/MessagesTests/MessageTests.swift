@@ -134,3 +134,61 @@ struct MessageTests {
         #expect(Array(json.utf8).withUnsafeBytes(Message.sender(of:)) == "h3")
     }
 }
+
+@Suite("Strict JSON")
+struct JSONTests {
+    @Test("JSON numbers read as Double reads their text, bit for bit: every shortest form, long and short decimals, exponents")
+    func numbersExact() throws {
+        var rng = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "0.1", "0.0001", "1e-7", "9007199254740993", "9007199254740992.5", "0.30000000000000004", "123456789012345678901234567890",
+                     "2.2250738585072011e-308", "4.9e-324", "1.7976931348623157e308", "0.1000000000000000055511151231257827", "5e-22", "1.5E+3"]
+        for _ in 0..<2_000 {
+            texts.append("\(Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF))")
+            texts.append("\(Double.random(in: 0...20, using: &rng))")
+            texts.append("\(Int.random(in: 0...99_999_999, using: &rng)).\(Int.random(in: 0...9_999_999_999, using: &rng))")
+        }
+        for text in texts {
+            var reader = JSONReader(Array("[\(text)]".utf8))
+            try reader.beginArray()
+            #expect(try reader.nextElement())
+            #expect(try reader.number().bitPattern == Double(text)!.bitPattern, "\(text)")
+            guard case .number(let number) = try JSONValue.parse(Array(text.utf8)).kind else { Issue.record("\(text) is no number"); continue }
+            #expect(number.bitPattern == Double(text)!.bitPattern, "\(text)")
+        }
+    }
+
+    @Test("A document read front to back: members, elements, their kinds, and the strict syntax's errors at their offsets")
+    func reader() throws {
+        var reader = JSONReader(Array(#" {"a": [1, "x", {}], "b": -2.5e1} "#.utf8))
+        try reader.beginObject()
+        #expect(try reader.nextKey() == "a")
+        try reader.beginArray()
+        var kinds: [JSONReader.Kind] = []
+        while try reader.nextElement() {
+            kinds.append(reader.peek())
+            _ = try reader.value()
+        }
+        #expect(kinds == [.number, .string, .object])
+        #expect(try reader.nextKey() == "b")
+        #expect(try reader.number() == -25)
+        #expect(try reader.nextKey() == nil)
+        try reader.end()
+        /// Every value of a flat document, read whole, then its end.
+        func walk(_ text: String) throws(JSONSyntaxError) {
+            var reader = JSONReader(Array(text.utf8))
+            if text.hasPrefix("[") {
+                try reader.beginArray()
+                while try reader.nextElement() { _ = try reader.value() }
+            } else {
+                try reader.beginObject()
+                while try reader.nextKey() != nil { _ = try reader.value() }
+            }
+            try reader.end()
+        }
+        for (text, offset, message) in [("[1 2]", 3, "expected ',' or ']', found '2'"), ("{\"a\" 1}", 5, "expected ':' after the key, found '1'"),
+                                        ("[,1]", 1, "expected a value, found ','"), ("{} {}", 3, "expected the end of the document, found '{'")] {
+            #expect(throws: JSONSyntaxError.self) { try walk(text) }
+            do { try walk(text) } catch { #expect((error.offset, error.message) == (offset, message), "\(text)") }
+        }
+    }
+}

@@ -81,9 +81,13 @@ func floor(rounds: Int, bids count: Int) throws {
     print("clear(): \(cleared.quantity) kW at \(cleared.price) $/kWh (\(cleared.type.rawValue)); floor: \(floorQuantity) kW at \(floorPrice) $/kWh")
 }
 
-/// A bids file (docs/MARKET.md) of `count` random bids.
+/// A bids file (docs/MARKET.md) of `count` random bids, quantities in whole 1/10,000 kW as GridRig's agents bid.
 func book(bids count: Int, file: String) throws {
-    let bids = randomBook(bids: count, seed: UInt64(count)).bids
+    let bids = randomBook(bids: count, seed: UInt64(count)).bids.map { bid in
+        var bid = bid
+        bid.quantity = (bid.quantity * 10_000).rounded() / 10_000
+        return bid
+    }
     var text = "{\"price_cap\": 1.0"
     for (key, side) in [("buyers", Side.buy), ("sellers", .sell)] {
         text += ",\n \"\(key)\": ["

@@ -11,87 +11,147 @@ import Messages
 ///  "sellers": [{"id": "h2/solar", "price": 0.0, "quantity": 3.2}]}
 /// ```
 public enum BidFile {
-    static let sides: [(key: String, side: Side)] = [("buyers", .buy), ("sellers", .sell)]
-
     /// Reads and validates a bids file; `file` names it in errors ("-" reads standard input as "<stdin>").
     public static func load(file: String) throws(FileError) -> OrderBook {
         let name = file == "-" ? "<stdin>" : file
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
-        guard let data else { throw FileError(file: name, line: 0, column: 0, path: "", message: "cannot read the file") }
-        return try read(Array(data), file: name)
+        guard let bytes = contents(of: file) else { throw FileError(file: name, line: 0, column: 0, path: "", message: "cannot read the file") }
+        return try read(bytes, file: name)
+    }
+
+    /// The whole of a file, or of standard input ("-"), read straight into bytes (through Data it took two copies
+    /// of a 60-MB file).
+    private static func contents(of file: String) -> [UInt8]? {
+        let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { if file != "-" { close(descriptor) } }
+        var size = stat()
+        var bytes: [UInt8] = []
+        if fstat(descriptor, &size) == 0, size.st_size > 0 { bytes.reserveCapacity(Int(size.st_size)) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 20) { chunk -> [UInt8]? in
+            while true {
+                let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
+                if count == 0 { return bytes }
+                if count < 0 {
+                    guard errno == EINTR else { return nil }
+                    continue
+                }
+                bytes.append(contentsOf: chunk[..<count])
+            }
+        }
     }
 
     /// Every bid of the file, buyers then sellers in file order; the first fault is thrown with its line, column,
-    /// key path and bid.
+    /// key path and bid. The file is read front to back into the bids, with no tree in between: a million bids
+    /// are 70 MB of JSON.
     public static func read(_ bytes: [UInt8], file: String) throws(FileError) -> OrderBook {
         func error(_ offset: Int, _ path: String, _ message: String) -> FileError {
             let (line, column) = position(of: offset, in: bytes)
             return FileError(file: file, line: line, column: column, path: path, message: message)
         }
-        let root: JSONValue
-        do { root = try JSONValue.parse(bytes) } catch { throw FileError.syntax(error, in: bytes, file: file) }
-        guard case .object(let members) = root.kind else {
-            throw error(root.offset, "", "expected an object with keys price_cap, buyers, sellers, found \(root.found)")
-        }
         var book = OrderBook()
-        var lists: [Side: JSONValue] = [:]
-        for (key, value) in members {
-            switch key {
-            case "price_cap":
-                guard case .number(let cap) = value.kind else { throw error(value.offset, key, "expected a number ($/kWh), found \(value.found)") }
-                book.priceCap = cap
-            case "buyers", "sellers":
-                lists[key == "buyers" ? .buy : .sell] = value
-            default:
-                throw error(value.offset, key, "unknown key; expected one of price_cap, buyers, sellers")
+        book.bids.reserveCapacity(bytes.count / 34)  // no bid is shorter than {"id":"a","price":0,"quantity":1}
+        var lists: [(side: Side, start: Int)] = []  // in file order, each list's bids appended to the book's
+        do {
+            var reader = JSONReader(bytes)
+            let start = reader.offset()
+            guard reader.peek() == .object else {
+                throw error(start, "", "expected an object with keys price_cap, buyers, sellers, found \(try reader.value().found)")
             }
-        }
-        for (key, side) in sides {
-            guard let list = lists[side] else { continue }
-            guard case .array(let elements) = list.kind else { throw error(list.offset, key, "expected a list of bids, found \(list.found)") }
-            book.bids.reserveCapacity(book.bids.count + elements.count)
-            for (index, element) in elements.enumerated() {
-                let path = "\(key)[\(index)]"
-                guard case .object(let fields) = element.kind else {
-                    throw error(element.offset, path, "expected a bid {\"id\", \"price\", \"quantity\"}, found \(element.found)")
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                let at = reader.offset()
+                switch key {
+                case "price_cap":
+                    guard reader.peek() == .number else { throw error(at, key, "expected a number ($/kWh), found \(try reader.value().found)") }
+                    book.priceCap = try reader.number()
+                case "buyers", "sellers":
+                    let side: Side = key == "buyers" ? .buy : .sell
+                    guard !lists.contains(where: { $0.side == side }) else { throw error(at, key, "a second \(key) list; expected each key once") }
+                    lists.append((side, book.bids.count))
+                    try readBids(&reader, side: side, key: key, into: &book.bids, error: error)
+                default:
+                    throw error(at, key, "unknown key; expected one of price_cap, buyers, sellers")
                 }
-                var id: String?, price: Double?, quantity: Double?
-                for (name, value) in fields {
-                    switch (name, value.kind) {
-                    case ("id", .string(let text)): id = text
-                    case ("price", .number(let number)): price = number
-                    case ("quantity", .number(let number)): quantity = number
-                    case ("id", _): throw error(value.offset, "\(path).id", "expected a string, found \(value.found)")
-                    case ("price", _), ("quantity", _): throw error(value.offset, "\(path).\(name)", "expected a number, found \(value.found)")
-                    default: throw error(value.offset, "\(path).\(name)", "unknown key; expected one of id, price, quantity")
-                    }
-                }
-                for (name, value) in [("id", id != nil), ("price", price != nil), ("quantity", quantity != nil)] where !value {
-                    throw error(element.offset, path, "missing key \"\(name)\"\(id.map { " in bid \"\($0)\"" } ?? "")")
-                }
-                book.bids.append(Bid(id: id!, side: side, price: price!, quantity: quantity!))
             }
+            try reader.end()
+        } catch let syntax as JSONSyntaxError {
+            throw FileError.syntax(syntax, in: bytes, file: file)
+        } catch let fault as FileError {
+            throw fault
+        } catch {
+            throw FileError(file: file, line: 1, column: 1, path: "", message: "\(error)")  // no other error is thrown above
         }
+        if lists.count == 2, lists[0].side == .sell { book.bids = Array(book.bids[lists[1].start...] + book.bids[..<lists[1].start]) }
         do {
             try book.validate()
         } catch {
-            guard let at = error.bid else {
-                let cap = members.first { $0.key == "price_cap" }?.value
-                throw FileError(file: file, line: cap.map { position(of: $0.offset, in: bytes).line } ?? 1,
-                                column: cap.map { position(of: $0.offset, in: bytes).column } ?? 1,
-                                path: "price_cap", message: "expected \(error.expected), found \(error.found)")
-            }
-            // Locate the field in the document: the bid's list, its position, then the key.
-            let list = lists[at.side]!, key = at.side == .buy ? "buyers" : "sellers"
-            guard case .array(let elements) = list.kind, case .object(let fields) = elements[at.index].kind else {
-                throw FileError(file: file, line: 1, column: 1, path: "", message: error.description)
-            }
-            let offset = fields.first { $0.key == error.field }?.value.offset ?? elements[at.index].offset
-            let (line, column) = position(of: offset, in: bytes)
-            throw FileError(file: file, line: line, column: column, path: "\(key)[\(at.index)].\(error.field)",
-                            message: "bid \"\(at.id)\": expected \(error.expected), found \(error.found)")
+            throw locate(error, in: bytes, file: file)
         }
         return book
+    }
+
+    /// Appends one side's list of bids, the reader on the list.
+    private static func readBids(_ reader: inout JSONReader, side: Side, key: String, into bids: inout [Bid],
+                                 error: (Int, String, String) -> FileError) throws {
+        let first = bids.count
+        let list = reader.offset()
+        guard reader.peek() == .array else { throw error(list, key, "expected a list of bids, found \(try reader.value().found)") }
+        try reader.beginArray()
+        while try reader.nextElement() {
+            let start = reader.offset()
+            let index = bids.count - first
+            func path() -> String { "\(key)[\(index)]" }
+            guard reader.peek() == .object else {
+                throw error(start, path(), "expected a bid {\"id\", \"price\", \"quantity\"}, found \(try reader.value().found)")
+            }
+            try reader.beginObject()
+            var id: String?, price: Double?, quantity: Double?
+            while let key = try reader.nextKey(among: Field.keys) {
+                let at = reader.offset()
+                guard case .known(let known) = key else {
+                    if case .other(let name) = key { throw error(at, "\(path()).\(name)", "unknown key; expected one of id, price, quantity") }
+                    continue
+                }
+                switch (Field.allCases[known], reader.peek()) {
+                case (.id, .string): id = try reader.string()
+                case (.price, .number): price = try reader.number()
+                case (.quantity, .number): quantity = try reader.number()
+                case (.id, _): throw error(at, "\(path()).id", "expected a string, found \(try reader.value().found)")
+                case (let field, _): throw error(at, "\(path()).\(field.rawValue)", "expected a number, found \(try reader.value().found)")
+                }
+            }
+            guard let id, let price, let quantity else {
+                let missing = id == nil ? "id" : price == nil ? "price" : "quantity"
+                throw error(start, path(), "missing key \"\(missing)\"\(id.map { " in bid \"\($0)\"" } ?? "")")
+            }
+            bids.append(Bid(id: id, side: side, price: price, quantity: quantity))
+        }
+    }
+
+    /// A bid's keys.
+    private enum Field: String, CaseIterable {
+        case id, price, quantity
+        static let keys = allCases.map { Array($0.rawValue.utf8) }
+    }
+
+    /// Where in the file the fault `validate()` found lies: the bid's list, its position, then the key (the file
+    /// is known to be well-formed, so its tree is built only now).
+    private static func locate(_ error: OrderBookError, in bytes: [UInt8], file: String) -> FileError {
+        func at(_ value: JSONValue?) -> (line: Int, column: Int) { value.map { position(of: $0.offset, in: bytes) } ?? (1, 1) }
+        guard case .object(let members)? = try? JSONValue.parse(bytes).kind else {
+            return FileError(file: file, line: 1, column: 1, path: "", message: error.description)
+        }
+        guard let bid = error.bid else {
+            let (line, column) = at(members.first { $0.key == "price_cap" }?.value)
+            return FileError(file: file, line: line, column: column, path: "price_cap", message: "expected \(error.expected), found \(error.found)")
+        }
+        let key = bid.side == .buy ? "buyers" : "sellers"
+        guard case .array(let elements)? = members.first(where: { $0.key == key })?.value.kind, case .object(let fields) = elements[bid.index].kind else {
+            return FileError(file: file, line: 1, column: 1, path: "", message: error.description)
+        }
+        let (line, column) = at(fields.first { $0.key == error.field }?.value ?? elements[bid.index])
+        return FileError(file: file, line: line, column: column, path: "\(key)[\(bid.index)].\(error.field)",
+                         message: "bid \"\(bid.id)\": expected \(error.expected), found \(error.found)")
     }
 }
 

@@ -4,25 +4,38 @@ import Messages
 /// How `gridrig market clear` shows a clearing: JSON for machines (docs/MARKET.md), a table for people.
 public enum ClearingReport {
     /// One JSON object: the price, quantity, type, marginal quantity and fraction, unserved demand, and one award
-    /// per bid in the order of the bids file (buyers, then sellers). Keys are written in that order; numbers are the shortest text that reads back as
-    /// the same double.
-    public static func json(_ clearing: Clearing) -> String {
-        var text = "{\n"
-        text += "  \"price\": \(clearing.price),\n"
-        text += "  \"quantity\": \(clearing.quantity),\n"
-        text += "  \"type\": \"\(clearing.type.rawValue)\",\n"
-        text += "  \"marginal_quantity\": \(clearing.marginalQuantity),\n"
-        text += "  \"marginal_fraction\": \(clearing.marginalFraction),\n"
-        text += "  \"unserved_demand\": \(clearing.unservedDemand),\n"
-        text += "  \"awards\": ["
+    /// per bid in the order of the bids file (buyers, then sellers), as UTF-8 handed to `write` a megabyte at a
+    /// time (a million awards are over 100 MB of text). Keys are written in that order; numbers are the shortest
+    /// text that reads back as the same double.
+    public static func json(_ clearing: Clearing, write: ([UInt8]) throws -> Void) rethrows {
+        let chunk = 1 << 20
+        var text: [UInt8] = []
+        text.reserveCapacity(chunk + 4_096)
+        func append(_ literal: String) { text.append(contentsOf: literal.utf8) }
+        func append(_ number: Double) { JSONWriter.append(number, to: &text) }
+        append("{\n  \"price\": "); append(clearing.price)
+        append(",\n  \"quantity\": "); append(clearing.quantity)
+        append(",\n  \"type\": \"\(clearing.type.rawValue)\"")
+        append(",\n  \"marginal_quantity\": "); append(clearing.marginalQuantity)
+        append(",\n  \"marginal_fraction\": "); append(clearing.marginalFraction)
+        append(",\n  \"unserved_demand\": "); append(clearing.unservedDemand)
+        append(",\n  \"awards\": [")
         for (k, award) in clearing.awards.enumerated() {
             let bid = award.bid
-            text += k == 0 ? "\n" : ",\n"
-            text += "    {\"id\": \(JSONWriter.quoted(bid.id)), \"side\": \"\(bid.side.rawValue)\", \"bid_price\": \(bid.price), "
-            text += "\"bid_quantity\": \(bid.quantity), \"quantity\": \(award.quantity)}"
+            append(k == 0 ? "\n    {\"id\": " : ",\n    {\"id\": ")
+            JSONWriter.appendQuoted(bid.id, to: &text)
+            append(bid.side == .buy ? ", \"side\": \"buy\", \"bid_price\": " : ", \"side\": \"sell\", \"bid_price\": ")
+            append(bid.price)
+            append(", \"bid_quantity\": "); append(bid.quantity)
+            append(", \"quantity\": "); append(award.quantity)
+            append("}")
+            if text.count >= chunk {
+                try write(text)
+                text.removeAll(keepingCapacity: true)
+            }
         }
-        text += clearing.awards.isEmpty ? "]\n}" : "\n  ]\n}"
-        return text
+        append(clearing.awards.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
+        try write(text)
     }
 
     /// A summary line, then one row per award in curve order (buyers by price descending, then sellers ascending,
