@@ -77,7 +77,7 @@ check-certificate: build
 # the examples and the reference controller over 5 seeds. `make test` runs a subset.
 conformance: build
 	$(SWIFT) build --build-tests
-	GRIDRIG_KIT=full $(SWIFT) test --skip-build --filter ConformanceKitTests
+	GRIDRIG_KIT=full $(SWIFT) test --skip-build --filter ConformanceKit
 
 bench: deps
 	cd Benchmarks && $(MAKE)

@@ -222,8 +222,8 @@ func curveOrder(_ steps: [CurveStep], by precedes: (CurveStep, CurveStep) -> Boo
     var starts = [Int](repeating: 0, count: buckets + 1)
     for step in steps { starts[bucket(step.price) + 1] += 1 }
     for k in 0..<buckets { starts[k + 1] += starts[k] }
-    var next = starts
     return [CurveStep](unsafeUninitializedCapacity: steps.count) { sorted, count in
+        var next = starts  // the closure's own: a captured var paid a dynamic exclusivity check per step
         for step in steps {
             let k = bucket(step.price)
             (sorted.baseAddress! + next[k]).initialize(to: step)

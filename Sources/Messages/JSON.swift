@@ -400,13 +400,10 @@ public struct JSONWriter: Sendable {
         guard fraction > 0 else { return }
         while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
         buffer.append(UInt8(ascii: "."))
-        var divisor = 1
-        for _ in 1..<digits { divisor *= 10 }
-        while divisor > 0 {
-            buffer.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-            divisor /= 10
-        }
+        for place in (0..<digits).reversed() { buffer.append(UInt8(ascii: "0") + UInt8(fraction / powersOfTen[place] % 10)) }
     }
+
+    private static let powersOfTen = [1, 10, 100, 1_000]
 
     private static func appendDigits(_ value: Int, to buffer: inout [UInt8]) {
         guard value >= 10 else { return buffer.append(UInt8(ascii: "0") + UInt8(value)) }
@@ -469,6 +466,10 @@ public struct JSONWriter: Sendable {
     /// `text` as a JSON string literal, escaping what RFC 8259 requires.
     public static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {  // most ids: copied whole
+            bytes.append(contentsOf: text.utf8)
+            return bytes.append(UInt8(ascii: "\""))
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]

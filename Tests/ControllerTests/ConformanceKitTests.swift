@@ -9,7 +9,7 @@ import Testing
 ///
 /// `make test` runs a subset: one broken controller per requirement on one case, and the controllers on two cases
 /// at one seed. `make conformance` (GRIDRIG_KIT=full) runs every broken controller, and every case over 5 seeds.
-@Suite("The conformance kit catches its broken controllers and certifies the examples", .serialized, .timeLimit(.minutes(30)))
+@Suite("The conformance kit catches its broken controllers", .serialized, .timeLimit(.minutes(30)))
 struct ConformanceKitTests {
     static let full = ProcessInfo.processInfo.environment["GRIDRIG_KIT"] == "full"
 
@@ -94,6 +94,21 @@ struct ConformanceKitTests {
         #expect(!verdict.passed && !certification.passed, "\(broken.bug): \(CertificateReport(certification).table)")
     }
 
+    @Test("The default house meets no fault of the firmware-update case, which certify leaves out as not applicable")
+    func caseWithoutClaimedDevicesIsLeftOut() async throws {
+        await #expect(throws: RunError.self) { try await Self.certify(.household, ["true"], cases: ["firmware-update"]) }
+        do {
+            _ = try await Self.certify(.household, ["true"], cases: ["firmware-update"])
+        } catch let error as RunError {
+            #expect(error.isBadInput && error.message.contains("firmware-update: its faults are on h2/battery, h2/pv, none of them claimed"))
+        }
+    }
+}
+
+/// The kit's unbroken controllers, in a suite of their own: it runs beside the broken controllers' suite, each
+/// certifying one controller at a time (the two chains were make test's longest, one after the other).
+@Suite("The conformance kit certifies the examples and the reference controller", .serialized, .timeLimit(.minutes(30)))
+struct ConformanceKitControllerTests {
     @Test("certify certifies the Python examples and the reference controller with no false alarm",
           arguments: [(ConformanceRole.household, "python3 examples/python/household.py", nil), (.household, "gridrig agent household", nil),
                       (.household, "python3 examples/python/household.py", "battery-pv-phoenix"), (.household, "gridrig agent household", "battery-pv-phoenix"),
@@ -102,9 +117,9 @@ struct ConformanceKitTests {
         let command = program.split(separator: " ").map { word in
             word == "gridrig" ? "\(repository)/.build/debug/gridrig" : word.hasPrefix("examples/") ? "\(repository)/\(word)" : String(word)
         }
-        let cases = Self.full ? [] : role == .market ? ["normal-day", "silent-households"] + Self.scriptedMarketCases
+        let cases = ConformanceKitTests.full ? [] : role == .market ? ["normal-day", "silent-households"] + ConformanceKitTests.scriptedMarketCases
             : claims == nil ? ["cooling-clear", "reboot"] : ["comms-loss", "firmware-update", "pv-curtailment", "reboot"]
-        let certification = try await Self.certify(role, command, cases: cases, claims: claims, seeds: Self.full ? 5 : 1)
+        let certification = try await ConformanceKitTests.certify(role, command, cases: cases, claims: claims, seeds: ConformanceKitTests.full ? 5 : 1)
         #expect(certification.passed, "\(program): \(CertificateReport(certification).table)")
         // Advisory requirements may fail under the cases' injected faults (HH-TIMING under answers 0.5 s late).
         let falseAlarms = certification.verdicts.filter(\.requirement.mandatory).flatMap(\.failures)
@@ -113,7 +128,7 @@ struct ConformanceKitTests {
 
     @Test("A certificate lists each claim with the cases that judged it, and a claim no requirement judges as untested")
     func claimsAreListed() async throws {
-        let certification = try await Self.certify(.household, ["python3", "\(repository)/examples/python/household.py"], cases: ["comms-loss"],
+        let certification = try await ConformanceKitTests.certify(.household, ["python3", "\(repository)/examples/python/household.py"], cases: ["comms-loss"],
                                              claims: "battery-pv-phoenix")
         let functions = Dictionary(uniqueKeysWithValues: certification.functionVerdicts.map { ($0.function.id, $0) })
         #expect(functions.keys.sorted() == ["battery", "ev", "follow-awards", "grid-support", "pv-curtailment"])
@@ -126,15 +141,5 @@ struct ConformanceKitTests {
         let report = CertificateReport(certification)
         #expect(report.table.contains("grid-support") && report.table.contains("UNTESTED"))
         #expect(report.junit.contains("<testcase classname=\"gridrig.certify.claims\" name=\"grid-support\">\n      <skipped"))
-    }
-
-    @Test("The default house meets no fault of the firmware-update case, which certify leaves out as not applicable")
-    func caseWithoutClaimedDevicesIsLeftOut() async throws {
-        await #expect(throws: RunError.self) { try await Self.certify(.household, ["true"], cases: ["firmware-update"]) }
-        do {
-            _ = try await Self.certify(.household, ["true"], cases: ["firmware-update"])
-        } catch let error as RunError {
-            #expect(error.isBadInput && error.message.contains("firmware-update: its faults are on h2/battery, h2/pv, none of them claimed"))
-        }
     }
 }

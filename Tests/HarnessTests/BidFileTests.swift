@@ -56,6 +56,22 @@ struct BidFileTests {
         #expect(readError(text) == message)
     }
 
+    @Test("A result of many awards is written in chunks of a megabyte that join into one document, every award in the book's order")
+    func chunkedResult() throws {
+        let bids = (0..<30_000).map { (k: Int) -> Bid in
+            let price = Double(k % 97 + 1) / 100, quantity = Double(k % 13 + 1) / 3
+            return Bid(id: "h\(k)/dev", side: k % 2 == 0 ? .buy : .sell, price: price, quantity: quantity)
+        }
+        let book = OrderBook(bids: bids)
+        var chunks: [[UInt8]] = []
+        ClearingReport.json(book.clear()) { chunks.append($0) }
+        #expect(chunks.count >= 2 && chunks.dropLast().allSatisfy { $0.count >= 1 << 20 })
+        let decoded = try JSONSerialization.jsonObject(with: Data(chunks.joined())) as? [String: Any]
+        let awards = try #require(decoded?["awards"] as? [[String: Any]])
+        #expect(awards.map { $0["id"] as? String } == bids.map { $0.id })
+        #expect(awards.map { $0["bid_quantity"] as? Double } == bids.map { $0.quantity })
+    }
+
     @Test("Escapes and non-ASCII ids read and write back intact")
     func escapes() throws {
         let book = try read(#"{"buyers": [{"id": "h\u00e9/\"ev\"\n\ud83d\ude97", "price": 0.2, "quantity": 1}], "sellers": [{"id": "s", "price": 0.1, "quantity": 1}]}"#)

@@ -11,31 +11,38 @@ public enum ClearingReport {
         let chunk = 1 << 20
         var text: [UInt8] = []
         text.reserveCapacity(chunk + 4_096)
-        func append(_ literal: String) { text.append(contentsOf: literal.utf8) }
-        func append(_ number: Double) { JSONWriter.append(number, to: &text) }
-        append("{\n  \"price\": "); append(clearing.price)
-        append(",\n  \"quantity\": "); append(clearing.quantity)
-        append(",\n  \"type\": \"\(clearing.type.rawValue)\"")
-        append(",\n  \"marginal_quantity\": "); append(clearing.marginalQuantity)
-        append(",\n  \"marginal_fraction\": "); append(clearing.marginalFraction)
-        append(",\n  \"unserved_demand\": "); append(clearing.unservedDemand)
-        append(",\n  \"awards\": [")
+        // Straight appends to `text`: a local function that captured it paid a dynamic exclusivity check per call.
+        put("{\n  \"price\": ", clearing.price, &text)
+        put(",\n  \"quantity\": ", clearing.quantity, &text)
+        put(",\n  \"type\": ", &text)
+        JSONWriter.appendQuoted(clearing.type.rawValue, to: &text)
+        put(",\n  \"marginal_quantity\": ", clearing.marginalQuantity, &text)
+        put(",\n  \"marginal_fraction\": ", clearing.marginalFraction, &text)
+        put(",\n  \"unserved_demand\": ", clearing.unservedDemand, &text)
+        put(",\n  \"awards\": [", &text)
         for (k, award) in clearing.awards.enumerated() {
             let bid = award.bid
-            append(k == 0 ? "\n    {\"id\": " : ",\n    {\"id\": ")
+            put(k == 0 ? "\n    {\"id\": " : ",\n    {\"id\": ", &text)
             JSONWriter.appendQuoted(bid.id, to: &text)
-            append(bid.side == .buy ? ", \"side\": \"buy\", \"bid_price\": " : ", \"side\": \"sell\", \"bid_price\": ")
-            append(bid.price)
-            append(", \"bid_quantity\": "); append(bid.quantity)
-            append(", \"quantity\": "); append(award.quantity)
-            append("}")
+            put(bid.side == .buy ? ", \"side\": \"buy\", \"bid_price\": " : ", \"side\": \"sell\", \"bid_price\": ", &text)
+            JSONWriter.append(bid.price, to: &text)
+            put(", \"bid_quantity\": ", bid.quantity, &text)
+            put(", \"quantity\": ", award.quantity, &text)
+            put("}", &text)
             if text.count >= chunk {
                 try write(text)
                 text.removeAll(keepingCapacity: true)
             }
         }
-        append(clearing.awards.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
+        put(clearing.awards.isEmpty ? "]\n}\n" : "\n  ]\n}\n", &text)
         try write(text)
+    }
+
+    private static func put(_ literal: StaticString, _ text: inout [UInt8]) { literal.withUTF8Buffer { text.append(contentsOf: $0) } }
+
+    private static func put(_ literal: StaticString, _ number: Double, _ text: inout [UInt8]) {
+        put(literal, &text)
+        JSONWriter.append(number, to: &text)
     }
 
     /// A summary line, then one row per award in curve order (buyers by price descending, then sellers ascending,
