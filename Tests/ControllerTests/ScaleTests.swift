@@ -8,7 +8,7 @@ import Testing
 /// Threads of this process now.
 private var threads: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
 
-@Suite("Scale: descriptors, threads and generated neighborhoods in one process", .serialized, .timeLimit(.minutes(5)))
+@Suite("Scale: descriptors, threads and generated neighborhoods in one process", .serialized, .timeLimit(.minutes(10)))
 struct ScaleTests {
     @Test("After the process has opened more than 1,024 descriptors, a run still works: every device connection lies past select(2)'s reach")
     func pastFDSetSize() throws {
@@ -48,6 +48,28 @@ struct ScaleTests {
         #expect(html.contains("median of"), "no distribution lines")
         #expect(!html.contains("<title>h1-2/ev</title>"), "a line per device at eighty houses")
         #expect(html.contains("Devices that deviated most from their awards"))
+    }
+
+    /// `cd Benchmarks && make scale` runs the same rig for a whole day at the same seeds.
+    @Test("The generated 1,000-house neighborhood passes every assertion over its first 15 minutes, at seeds 1 to 3", arguments: [1, 2, 3])
+    func thousandHouses(seed: Int) async throws {
+        let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood-20.yaml", encoding: .utf8)
+        let text = base.replacingOccurrences(of: "first-port: 1602", with: "first-port: 0").replacingOccurrences(of: "seed: 20", with: "seed: \(seed)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scale-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try (text + "neighborhood: {houses: 1000}\n").write(toFile: "\(folder)/rig.yaml", atomically: true, encoding: .utf8)
+        let run = try Child(["\(repository)/.build/debug/gridrig", "run", "\(folder)/rig.yaml", "--profiles", "\(repository)/Profiles", "--hours", "0.25",
+                             "--out", "\(folder)/out"], environment: [:])
+        let status = try await offPool { run.exit(within: .seconds(240)) }
+        #expect(status == 0, "\(run.standardError)")
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/out/results.json"))) as? [String: Any]
+        let assertions = try #require(results?["assertions"] as? [[String: Any]])
+        #expect((results?["household_cost"] as? [String: Any])?.count == 1_000)
+        #expect(assertions.count >= 18)
+        let failed = assertions.filter { $0["passed"] as? Bool != true || $0["judged"] as? Bool != true }
+        #expect(failed.isEmpty, "\(failed)")
+        #expect((results?["intervals"] as? Int) == 3)
     }
 
     @Test("A rig that needs more descriptors than the hard limit allows is refused before anything starts, naming what to raise")
