@@ -14,7 +14,7 @@ extension Message {
     public func encoded() -> [UInt8] {
         var writer = JSONWriter()
         writer.field("v", header.version)
-        writer.field("type", body.type)
+        writer.field("type", body.type.rawValue)
         writer.fieldIfPresent("interval", header.interval)
         writer.field("sender", header.sender)
         writer.field("seq", header.sequence)
@@ -140,41 +140,44 @@ extension Message.Body {
         }
     }
 
-    static func read(type: String, _ fields: Fields) throws(MessageError) -> Message.Body {
+    static func read(type name: String, _ fields: Fields) throws(MessageError) -> Message.Body {
+        guard let type = MessageType(rawValue: name) else {
+            throw MessageError(fault: .unknownType, detail: "unknown message type \"\(name)\"", sender: fields.sender)
+        }
         switch type {
-        case "hello": return .hello(Hello(role: try fields.string("role"), software: try fields.optionalString("software")))
-        case "ready": return .ready
-        case "goodbye": return .goodbye(Goodbye(reason: try fields.string("reason")))
-        case "tick": return .tick(Tick(time: try fields.number("time")))
-        case "interval":
+        case .hello: return .hello(Hello(role: try fields.string("role"), software: try fields.optionalString("software")))
+        case .ready: return .ready
+        case .goodbye: return .goodbye(Goodbye(reason: try fields.string("reason")))
+        case .tick: return .tick(Tick(time: try fields.number("time")))
+        case .interval:
             return .interval(IntervalStart(start: try fields.number("start"), length: try fields.number("length"),
                                            priceCap: try fields.number("price_cap"), bidDeadlineMs: try fields.int("bid_deadline_ms"),
                                            clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
                                            dispatchDeadlineMs: try fields.int("dispatch_deadline_ms"),
                                            gridForming: try fields.optionalString("grid_forming")))
-        case "gate": return .gate
-        case "telemetry":
+        case .gate: return .gate
+        case .telemetry:
             return .telemetry(Telemetry(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
                 Telemetry.Device(id: try device.string("id"), values: try device.numbers("values"))
             }))
-        case "bids":
+        case .bids:
             return .bids(Bids(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
                 WireBid(id: try bid.string("id"), side: try bid.choice("side", of: BidSide.self), price: try bid.number("price"),
                         quantity: try bid.number("quantity"))
             }))
-        case "clearing":
+        case .clearing:
             return .clearing(ClearingResult(price: try fields.number("price"), quantity: try fields.number("quantity"),
                                             clearingType: try fields.choice("clearing_type", of: ClearingKind.self),
                                             marginalQuantity: try fields.number("marginal_quantity"),
                                             marginalFraction: try fields.number("marginal_fraction"),
                                             unservedDemand: try fields.number("unserved_demand"), bidCount: try fields.int("bid_count")))
-        case "awards":
+        case .awards:
             return .awards(Awards(house: try fields.string("house"), price: try fields.number("price"),
                                   awards: try fields.objects("awards").map { award throws(MessageError) in
                                       Awards.Award(id: try award.string("id"), side: try award.choice("side", of: BidSide.self),
                                                    quantity: try award.number("quantity"))
                                   }))
-        case "dispatch":
+        case .dispatch:
             return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
                                             setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
                                                 DispatchReport.Setpoint(id: try setpoint.string("id"), name: try setpoint.string("name"),
@@ -182,15 +185,13 @@ extension Message.Body {
                                                                         landedAt: try setpoint.optionalNumber("landed_at"),
                                                                         error: try setpoint.optionalString("error"))
                                             }, nextTime: try fields.optionalNumber("next_time")))
-        case "time-request": return .timeRequest(TimeRequest(time: try fields.optionalNumber("time")))
-        case "grant": return .grant(TimeGrant(participant: try fields.string("participant"), time: try fields.number("time")))
-        case "error":
+        case .timeRequest: return .timeRequest(TimeRequest(time: try fields.optionalNumber("time")))
+        case .grant: return .grant(TimeGrant(participant: try fields.string("participant"), time: try fields.number("time")))
+        case .error:
             let name = try fields.string("fault")
             guard let fault = ErrorReport.Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }
             return .error(ErrorReport(fault: fault, detail: try fields.string("detail"), about: try fields.optionalString("about"),
                                       topic: try fields.optionalString("topic"), count: try fields.int("count")))
-        default:
-            throw MessageError(fault: .unknownType, detail: "unknown message type \"\(type)\"", sender: fields.sender)
         }
     }
 }

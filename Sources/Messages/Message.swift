@@ -56,22 +56,22 @@ public struct Message: Sendable, Equatable {
             }
         }
 
-        public var type: String {
+        public var type: MessageType {
             switch self {
-            case .hello: "hello"
-            case .ready: "ready"
-            case .goodbye: "goodbye"
-            case .tick: "tick"
-            case .interval: "interval"
-            case .gate: "gate"
-            case .telemetry: "telemetry"
-            case .bids: "bids"
-            case .clearing: "clearing"
-            case .awards: "awards"
-            case .dispatch: "dispatch"
-            case .timeRequest: "time-request"
-            case .grant: "grant"
-            case .error: "error"
+            case .hello: .hello
+            case .ready: .ready
+            case .goodbye: .goodbye
+            case .tick: .tick
+            case .interval: .interval
+            case .gate: .gate
+            case .telemetry: .telemetry
+            case .bids: .bids
+            case .clearing: .clearing
+            case .awards: .awards
+            case .dispatch: .dispatch
+            case .timeRequest: .timeRequest
+            case .grant: .grant
+            case .error: .error
             }
         }
     }
@@ -120,4 +120,14 @@ public enum ParticipantName {
     public static let market = "market"
     /// The utility behind the PCC, or an island's grid-forming battery, for which the conductor bids.
     public static let grid = "grid"
+}
+
+/// The `type` of a message on the wire (docs/PROTOCOL.md): the one table of the names the writer writes and the
+/// reader accepts.
+public enum MessageType: String, Sendable, CaseIterable, CustomStringConvertible {
+    case hello, ready, goodbye, tick, interval, gate, telemetry, bids, clearing, awards, dispatch
+    case timeRequest = "time-request"
+    case grant, error
+
+    public var description: String { rawValue }
 }

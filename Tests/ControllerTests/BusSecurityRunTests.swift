@@ -100,7 +100,7 @@ struct BusSecurityRunTests {
         let household = try Child(["python3", "\(repository)/examples/python/household.py"], environment: environment)
         let report = try run(loaded)
         #expect(report.passed, "\(report.table)")
-        #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body.type == "dispatch" })
+        #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body.type == .dispatch })
         #expect(household.exit() == 0, "\(household.standardError)")
 
         // The same household with a certificate of its own making: the rig does not list its key.

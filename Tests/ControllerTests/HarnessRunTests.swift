@@ -95,9 +95,9 @@ struct HarnessRunTests {
               households: {h2: \(household), h4: \(household)}
             """))
         #expect(report.passed, "\(report.table)")
-        #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == "clearing" })
+        #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == .clearing })
         // The Python households asked for control steps and answered every grant.
-        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == "time-request" }
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == .timeRequest }
         let silent = report.record.intervals.filter { !$0.silentSteps.isEmpty }
         #expect(!requests.isEmpty && silent.isEmpty)
     }
@@ -109,7 +109,7 @@ struct HarnessRunTests {
               households: {h2: {command: [env, GRIDRIG_STEPS=0, python3, "\(repository)/examples/python/household.py"]}}
             """))
         #expect(verdict(report, .everyIntervalCleared)?.passed == true, "\(report.table)")
-        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == "time-request" }
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == .timeRequest }
         #expect(requests.isEmpty)
         let fallbacks = try #require(verdict(report, .watchdogFallbacks))
         #expect(!fallbacks.passed && fallbacks.detail.contains("h2/ev on its fallback"), "\(fallbacks.detail)")

@@ -121,10 +121,10 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
     let messages = world.messages
     let writes = world.fleet.writeLog.all
     for interval in records.map(\.interval) {
-        func positions(_ type: String) -> [Int] {
+        func positions(_ type: MessageType) -> [Int] {
             messages.indices.filter { messages[$0].message.body.type == type && messages[$0].message.header.interval == interval }
         }
-        let bids = positions("bids"), clearing = positions("clearing"), awards = positions("awards"), dispatch = positions("dispatch")
+        let bids = positions(.bids), clearing = positions(.clearing), awards = positions(.awards), dispatch = positions(.dispatch)
         #expect(bids.count == houses.count && clearing.count == 1 && awards.count == houses.count && dispatch.count == houses.count,
                 "interval \(interval)", sourceLocation: sourceLocation)
         guard let cleared = clearing.first, let lastBid = bids.max(), let firstAward = awards.min() else { continue }

@@ -132,7 +132,7 @@ struct RunView: Sendable {
             }
             // An error carries the interval of the message it refuses, which may be one never opened.
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
-                : message.body.type == "error" ? nil
+                : message.body.type == .error ? nil
                 : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
             if let why {
                 strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
