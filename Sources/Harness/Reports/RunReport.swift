@@ -205,49 +205,97 @@ public struct RunReport: Sendable {
 
     /// capture.jsonl: every bus message with its arrival at the broker, one per line; then a summary line for each
     /// kind of message the broker refused, and for what arrived after the capture was full.
-    public var captureLines: String {
-        (record.capture.enumerated().map { index, message in
-            var line = JSONWriter()
-            line.field("received", message.received)
-            line.field("topic", message.topic)
+    public func captureLines(_ line: (String) throws -> Void) rethrows {
+        for (index, message) in record.capture.enumerated() {
+            var json = JSONWriter()
+            json.field("received", message.received)
+            json.field("topic", message.topic)
             let payload = String(decoding: message.payload.first ?? [], as: UTF8.self)
             // A frame that decoded as a message is JSON; any other is checked, and quoted when it is not.
             let isJSON = view.decodedCapture[index] || (try? JSONValue.parse(Array(payload.utf8))) != nil
-            line.field("message", json: isJSON ? payload : JSONWriter.quoted(payload))
-            return line.json
-        } + bus.captureSummaries).joined(separator: "\n") + "\n"
+            json.field("message", json: isJSON ? payload : JSONWriter.quoted(payload))
+            try line(json.json)
+        }
+        for summary in bus.captureSummaries { try line(summary) }
     }
 
     /// writes.csv: every write request that reached an emulator, accepted or refused.
-    public var writesCSV: String {
-        var lines = ["unix_time,simulated_time,device,port,unit,function,address,values,exception"]
+    public func writesLines(_ line: (String) throws -> Void) rethrows {
+        try line("unix_time,simulated_time,device,port,unit,function,address,values,exception")
         for write in record.writes {
             let request = write.record.request
             let values: [UInt16] = if case .write(_, _, let values, _) = request { values } else { [] }
             let exception = write.record.exception.map { String($0.rawValue) } ?? ""
-            lines.append("\(write.record.unixTime),\(write.simulatedTime),\(write.device),\(write.record.address.port),\(write.record.address.unit),"
-                         + "\(request.functionCode),\(request.address),\(values.map(String.init).joined(separator: " ")),\(exception)")
+            try line("\(write.record.unixTime),\(write.simulatedTime),\(write.device),\(write.record.address.port),\(write.record.address.unit),"
+                     + "\(request.functionCode),\(request.address),\(values.map(String.init).joined(separator: " ")),\(exception)")
         }
-        return lines.joined(separator: "\n") + "\n"
     }
 
     /// series.csv: the physics samples, one column per device reading.
-    public var seriesCSV: String {
+    public func seriesLines(_ line: (String) throws -> Void) rethrows {
         let keys = record.physics.values.keys.sorted()
-        var lines = [(["time"] + keys.map(\.description)).joined(separator: ",")]
+        let columns = keys.map { record.physics.values[$0]! }
+        try line((["time"] + keys.map(\.description)).joined(separator: ","))
         for (index, time) in record.physics.times.enumerated() {
-            lines.append(([String(time)] + keys.map { String(record.physics.values[$0]![index]) }).joined(separator: ","))
+            try line(([String(time)] + columns.map { String($0[index]) }).joined(separator: ","))
         }
-        return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes every file into `folder` (created if needed); returns their paths.
+    /// Writes every file into `folder` (created if needed); returns their paths. The capture, the writes and the
+    /// series are written line by line as they are made: at 1,000 houses a day of them is gigabytes of text, which
+    /// held whole beside the run record was most of a run's peak memory.
     public func write(to folder: String) throws(RunError) -> [String] {
-        let files = ["results.json": json, "junit.xml": junit, "capture.jsonl": captureLines, "writes.csv": writesCSV,
-                     "series.csv": seriesCSV, "summary.txt": table + "\n", "report.html": HTMLReport(self).html,
+        let files = ["results.json": json, "junit.xml": junit, "summary.txt": table + "\n", "report.html": HTMLReport(self).html,
                      "devices.txt": DevicePlace.table(record.devices).description + "\n"]
         try writeFiles(files, to: folder, what: "the report")
-        return files.keys.sorted().map { "\(folder)/\($0)" }
+        let streamed: [(name: String, lines: ((String) throws -> Void) throws -> Void)] = [
+            ("capture.jsonl", captureLines), ("writes.csv", writesLines), ("series.csv", seriesLines)]
+        for (name, lines) in streamed {
+            do {
+                let file = try LineFile(path: "\(folder)/\(name)")
+                try lines(file.append)
+                try file.close()
+            } catch {
+                throw RunError(message: "cannot write the report to \(folder): \(name): \(error)")
+            }
+        }
+        return (Array(files.keys) + streamed.map(\.name)).sorted().map { "\(folder)/\($0)" }
+    }
+}
+
+/// A text file written a line at a time through a megabyte's buffer, under a temporary name until it is closed
+/// (then renamed into place, so a reader never sees half a file).
+final class LineFile {
+    private let path: String, partial: String
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws {
+        self.path = path
+        partial = "\(path).partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw RunError(message: "cannot create \(partial)")
+        }
+        self.handle = handle
+        buffer.reserveCapacity(1 << 20 + 4_096)
+    }
+
+    func append(_ line: String) throws {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        try handle.close()
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 }
 
