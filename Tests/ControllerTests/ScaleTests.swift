@@ -50,11 +50,18 @@ struct ScaleTests {
         #expect(html.contains("Devices that deviated most from their awards"))
     }
 
-    /// `cd Benchmarks && make scale` runs the same rig for a whole day at the same seeds.
+    /// `cd Benchmarks && make scale` runs the same rig for a whole day at the same seeds, release builds, every
+    /// threshold at its default. Here the reference agents are debug builds sharing two cores with the other suites,
+    /// so the two wall-clock latencies get 10 s (a debug agent at 1,000 houses took 1.7 s at p99 on a loaded CI
+    /// machine): every other assertion judges exactly what it judges at 4 houses.
     @Test("The generated 1,000-house neighborhood passes every assertion over its first 15 minutes, at seeds 1 to 3", arguments: [1, 2, 3])
     func thousandHouses(seed: Int) async throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood-20.yaml", encoding: .utf8)
+        let checks = AssertionSpec.defaults.map { spec in
+            "  \(spec.kind.rawValue): " + ([.clearingLatency, .dispatchLatency].contains(spec.kind) ? "{p99-ms: 10000}" : "true")
+        }
         let text = base.replacingOccurrences(of: "first-port: 1602", with: "first-port: 0").replacingOccurrences(of: "seed: 20", with: "seed: \(seed)")
+            + "assertions:\n" + checks.joined(separator: "\n") + "\n"
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scale-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -66,7 +73,7 @@ struct ScaleTests {
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/out/results.json"))) as? [String: Any]
         let assertions = try #require(results?["assertions"] as? [[String: Any]])
         #expect((results?["household_cost"] as? [String: Any])?.count == 1_000)
-        #expect(assertions.count >= 18)
+        #expect(assertions.count == AssertionSpec.defaults.count)
         let failed = assertions.filter { $0["passed"] as? Bool != true || $0["judged"] as? Bool != true }
         #expect(failed.isEmpty, "\(failed)")
         #expect((results?["intervals"] as? Int) == 3)
