@@ -71,7 +71,7 @@ let package = Package(
                           swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
         .testTarget(name: "BusTests", dependencies: ["Bus"], swiftSettings: strict),
-        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: strict),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages", "Physics"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),

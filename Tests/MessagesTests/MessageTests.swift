@@ -1,5 +1,6 @@
 import Foundation
 import Messages
+import Physics
 import Testing
 
 private func decode(_ topic: String, _ json: String) throws(MessageError) -> Message {
@@ -139,7 +140,7 @@ struct MessageTests {
 struct JSONTests {
     @Test("JSON numbers read as Double reads their text, bit for bit: every shortest form, long and short decimals, exponents")
     func numbersExact() throws {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 8)
         var texts = ["0", "-0", "0.1", "0.0001", "1e-7", "9007199254740993", "9007199254740992.5", "0.30000000000000004", "123456789012345678901234567890",
                      "2.2250738585072011e-308", "4.9e-324", "1.7976931348623157e308", "0.1000000000000000055511151231257827", "5e-22", "1.5E+3"]
         for _ in 0..<2_000 {

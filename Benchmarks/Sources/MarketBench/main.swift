@@ -65,7 +65,7 @@ func curve(rounds: Int, largest: Int) throws {
 }
 
 /// OrderBook.clear() and the C++ floor on the same bids, one after the other in every round.
-func floor(rounds: Int, bids count: Int) throws {
+func againstFloor(rounds: Int, bids count: Int) throws {
     let book = randomBook(bids: count, seed: UInt64(count))
     try book.validate()
     let prices = book.bids.map(\.price), quantities = book.bids.map(\.quantity)
@@ -100,7 +100,7 @@ func book(bids count: Int, file: String) throws {
 let arguments = Array(CommandLine.arguments.dropFirst())
 func argument(_ index: Int, default value: Int) -> Int { index < arguments.count ? Int(arguments[index]) ?? value : value }
 switch arguments.first {
-case "floor": try floor(rounds: argument(1, default: 9), bids: argument(2, default: 1_000_000))
+case "floor": try againstFloor(rounds: argument(1, default: 9), bids: argument(2, default: 1_000_000))
 case "book" where arguments.count == 3: try book(bids: argument(1, default: 1_000_000), file: arguments[2])
 default: try curve(rounds: argument(0, default: 9), largest: argument(1, default: 1_000_000))
 }
