@@ -1,4 +1,3 @@
-import Foundation
 public import Market
 import Messages
 
@@ -14,30 +13,8 @@ public enum BidFile {
     /// Reads and validates a bids file; `file` names it in errors ("-" reads standard input as "<stdin>").
     public static func load(file: String) throws(FileError) -> OrderBook {
         let name = file == "-" ? "<stdin>" : file
-        guard let bytes = contents(of: file) else { throw FileError(file: name, line: 0, column: 0, path: "", message: "cannot read the file") }
+        guard let bytes = FileBytes.read(file) else { throw FileError(file: name, line: 0, column: 0, path: "", message: "cannot read the file") }
         return try read(bytes, file: name)
-    }
-
-    /// The whole of a file, or of standard input ("-"), read straight into bytes (through Data it took two copies
-    /// of a 60-MB file).
-    private static func contents(of file: String) -> [UInt8]? {
-        let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { if file != "-" { close(descriptor) } }
-        var size = stat()
-        var bytes: [UInt8] = []
-        if fstat(descriptor, &size) == 0, size.st_size > 0 { bytes.reserveCapacity(Int(size.st_size)) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 20) { chunk -> [UInt8]? in
-            while true {
-                let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
-                if count == 0 { return bytes }
-                if count < 0 {
-                    guard errno == EINTR else { return nil }
-                    continue
-                }
-                bytes.append(contentsOf: chunk[..<count])
-            }
-        }
     }
 
     /// Every bid of the file, buyers then sellers in file order; the first fault is thrown with its line, column,
