@@ -2,14 +2,15 @@ import Market
 
 /// One device's award, followed through its interval at control steps: the agent measures what the device has
 /// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
-/// device and returns the next simulated time it needs to act, nil when nothing is due before the next interval.
+/// device (at the awards, or at a control step) and returns the next simulated time it needs to act, nil when
+/// nothing is due before the next interval.
 /// `begin` does no I/O: the first `follow`, at the awards, reads what it needs.
 protocol AwardFollower: AnyObject {
     var driver: DeviceDriver { get }
     /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`. On an island
     /// (`islanded`) a follower avoids steps above its award: the battery forming the grid has little reserve.
     func begin(award: Double, at time: Double, end: Double, islanded: Bool)
-    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?)
+    func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?)
 }
 
 /// How often a follower looks again at a device whose award it is tracking, simulated s.
@@ -58,9 +59,9 @@ final class EVFollower: AwardFollower {
         self.islanded = islanded
     }
 
-    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+    func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         // Nothing awarded and no vehicle at the last look: only the watchdog needs the current written again.
-        if energy == 0, !pluggedIn, mutation == nil { return (driver.apply(EVDispatch(currentLimit: 0)), nil) }
+        if energy == 0, !pluggedIn, mutation == nil { return (driver.apply(EVDispatch(currentLimit: 0), at: occasion), nil) }
         let reading: EVReading, got: Double
         do {
             let status = try driver.ev(at: time)
@@ -90,7 +91,7 @@ final class EVFollower: AwardFollower {
         default: break
         }
         if current != offered.current { offered = (current, time) }
-        return (driver.apply(EVDispatch(currentLimit: current)), next)
+        return (driver.apply(EVDispatch(currentLimit: current), at: occasion), next)
     }
 }
 
@@ -136,9 +137,9 @@ final class BatteryFollower: AwardFollower {
         self.end = end
     }
 
-    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+    func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         let power: Double, soc: Double
-        do { (power, soc) = (try driver.batteryPower(), try driver.stateOfCharge()) } catch {
+        do { (power, soc) = try driver.batteryState() } catch {
             return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
         if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
@@ -158,7 +159,7 @@ final class BatteryFollower: AwardFollower {
         last = (time, power, abs(setpoint - power) > 0.05 ? setpoint : nil)
         if written?.power != setpoint { written = (time, setpoint) }
         let idle = energy == 0 && abs(power) < 0.05
-        let outcome = driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge)
+        let outcome = driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge, at: occasion)
         return (mutation == .batteryPowerMisreported ? outcome.reporting(outcome.value.map { $0 * 10 }) : outcome, idle ? nil : time + replanPeriod)
     }
 }
@@ -228,7 +229,7 @@ final class ThermostatFollower: AwardFollower {
         self.end = end
     }
 
-    func follow(at time: Double) -> (outcome: DispatchOutcome, next: Double?) {
+    func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         do { try observe(at: time) } catch {
             return (DispatchOutcome(name: "\(comfort.season == .cooling ? "cool" : "heat")-setpoint", value: nil, landedAt: nil,
                                     error: error.description), nil)
@@ -239,6 +240,6 @@ final class ThermostatFollower: AwardFollower {
         let setpoint = mutation == .thermostatIgnoresAward ? comfort.setpoint : run ? runEdge : restEdge
         let next: Double? = waiting && remaining >= minimumCycle / 2 ? runFrom
             : run ? time + min(max(remaining, 1), replanPeriod) : runs ? time + 30 : nil
-        return (driver.apply(ThermostatDispatch(season: comfort.season, setpoint: setpoint)), next)
+        return (driver.apply(ThermostatDispatch(season: comfort.season, setpoint: setpoint), at: occasion), next)
     }
 }

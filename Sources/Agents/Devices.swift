@@ -92,11 +92,13 @@ final class DeviceDriver {
         connection.has(.chargingCurrent) ? try connection.read(.chargingCurrent) : nil
     }
 
-    /// The battery's state of charge now, 0...1.
-    func stateOfCharge() throws(DeviceLinkError) -> Double { try connection.read(.stateOfCharge) / 100 }
-
-    /// The battery's AC power now, kW, + discharge.
-    func batteryPower() throws(DeviceLinkError) -> Double { try connection.read(.batteryPower) / 1000 }
+    /// The battery's AC power now, kW (+ discharge), and its state of charge, 0...1, in as few requests as the map
+    /// allows (each with its scale factor).
+    func batteryState() throws(DeviceLinkError) -> (power: Double, stateOfCharge: Double) {
+        try connection.fetching([.batteryPower, .stateOfCharge]) { () throws(DeviceLinkError) in
+            (try connection.read(.batteryPower) / 1000, try connection.read(.stateOfCharge) / 100)
+        }
+    }
 
     func battery() throws(DeviceLinkError) -> BatteryReading {
         try connection.fetching([.maxChargePower, .stateOfCharge, .capacity, .maxDischargePower, .minimumSoC, .maximumSoC]) {
@@ -160,12 +162,15 @@ final class DeviceDriver {
         return total - (totalAtPlugIn ?? total)
     }
 
-    /// Writes a setpoint; returns what was set and whether it landed. The last write (the setpoint itself) always
-    /// goes out, which also re-arms a product's watchdog; the ones before it (on/off, modes) only when they change.
-    func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)]) -> DispatchOutcome {
+    /// Writes a setpoint; returns what was set and whether it landed. The writes before the last (on/off, modes)
+    /// go out only when they change. The last (the setpoint itself) goes out at the awards, since the dispatch
+    /// report claims it; at a control step only when it changes or to re-arm the product's watchdog, as firmware
+    /// that writes on change and keeps its heartbeat does.
+    func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)], at occasion: Occasion) -> DispatchOutcome {
         if connection.connections != writtenOn { written = [:] }
+        let rewritesLast = occasion == .awards || setup.watchdogTimeout != nil
         do {
-            for (index, (point, raw)) in writes.enumerated() where index == writes.count - 1 || written[point] != raw {
+            for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || written[point] != raw {
                 written[point] = nil
                 try connection.write(point, raw)
                 written[point] = raw
@@ -177,37 +182,46 @@ final class DeviceDriver {
         }
     }
 
-    func apply(_ dispatch: ThermostatDispatch) -> DispatchOutcome {
+    func apply(_ dispatch: ThermostatDispatch, at occasion: Occasion) -> DispatchOutcome {
         let cooling = dispatch.season == .cooling, point: AgentPoint = cooling ? .coolSetpoint : .heatSetpoint
         let setpoint = connection.taken(point, dispatch.setpoint)
-        return apply(cooling ? "cool-setpoint" : "heat-setpoint", setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)])
+        return apply(cooling ? "cool-setpoint" : "heat-setpoint", setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)],
+                     at: occasion)
     }
 
     /// The current as the charger takes it (Phoenix: whole amps), so that the report says what was set.
-    func apply(_ dispatch: EVDispatch) -> DispatchOutcome {
+    func apply(_ dispatch: EVDispatch, at occasion: Occasion) -> DispatchOutcome {
         let current = connection.taken(.maxCurrent, dispatch.currentLimit)
         if connection.has(.chargingEnabled) {  // a charger with an enable switch and a current floor (Phoenix)
-            return apply("current-limit", current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)])
+            return apply("current-limit", current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)],
+                         at: occasion)
         }
-        return apply("current-limit", current, writes: [(.maxCurrent, current)])
+        return apply("current-limit", current, writes: [(.maxCurrent, current)], at: occasion)
     }
 
     /// SunSpec 124 as Fronius reads it: with StorCtl_Mod 3 the power window is [−InWRte, OutWRte] × WChaMax,
     /// so equal bounds force one power.
-    func apply(_ dispatch: BatteryDispatch, maximumChargePower: Double) -> DispatchOutcome {
+    func apply(_ dispatch: BatteryDispatch, maximumChargePower: Double, at occasion: Occasion) -> DispatchOutcome {
         let percent = maximumChargePower > 0 ? min(max(dispatch.power / maximumChargePower * 100, -100), 100) : 0
-        return apply("power", dispatch.power, writes: [(.storageControlMode, 3), (.chargeRatePercent, -percent), (.dischargeRatePercent, percent)])
+        return apply("power", dispatch.power, writes: [(.storageControlMode, 3), (.chargeRatePercent, -percent), (.dischargeRatePercent, percent)],
+                     at: occasion)
     }
 
     func apply(_ dispatch: SolarDispatch, ratedPower: Double) -> DispatchOutcome {
         guard let limit = dispatch.powerLimit, ratedPower > 0 else {
             powerLimit = nil
-            return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)])
+            return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)], at: .awards)
         }
-        let outcome = apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)])
+        let outcome = apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)],
+                            at: .awards)
         powerLimit = outcome.error == nil ? limit : powerLimit
         return outcome
     }
+}
+
+/// When a setpoint is written: at the awards (reported in the dispatch), or at a control step within the interval.
+enum Occasion {
+    case awards, controlStep
 }
 
 /// One setpoint's fate.

@@ -148,7 +148,7 @@ private final class HouseholdLogic: ParticipantLogic {
                 let bought = -awards.awards.filter { $0.id == setup.strategies.bidder(follower.driver.setup.kind.bidder) }.netSold
                 follower.begin(award: bought, at: now.start, end: end, islanded: now.gridForming != nil)
             }
-            let (followed, next) = follow(at: now.start)
+            let (followed, next) = follow(at: now.start, .awards)
             setpoints += followed
             now.next = next
             current = now
@@ -156,7 +156,7 @@ private final class HouseholdLogic: ParticipantLogic {
                                  interval: now.number)
         case .grant(let grant) where message.header.sender == Participant.conductor:
             guard var now = current, message.header.interval == now.number, now.next != nil else { return }
-            now.next = follow(at: grant.time).next
+            now.next = follow(at: grant.time, .controlStep).next
             current = now
             try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
         default:
@@ -180,10 +180,10 @@ private final class HouseholdLogic: ParticipantLogic {
     /// product's watchdog after this write, so that the watchdog stays armed (the rest is margin for the product's
     /// own latency and the control step); the agent asks for the earliest.
     /// Only the followers whose time has come act (all of them when `due` is nil, at the awards).
-    private func follow(at time: Double) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
+    private func follow(at time: Double, _ occasion: Occasion) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
         var setpoints: [DispatchReport.Setpoint] = []
         for (index, follower) in followers.enumerated() where due[index].map({ $0 <= time + 1e-6 }) ?? true {
-            let (outcome, wanted) = follower.follow(at: time)
+            let (outcome, wanted) = follower.follow(at: time, occasion)
             setpoints.append(DispatchReport.Setpoint(id: follower.driver.setup.id, name: outcome.name, value: outcome.value,
                                                      landedAt: outcome.landedAt, error: outcome.error))
             let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 * 0.75 }
@@ -242,9 +242,9 @@ private final class HouseholdLogic: ParticipantLogic {
         drivers.compactMap { driver in
             let outcome: DispatchOutcome?
             switch driver.setup.kind {
-            case .thermostat: outcome = dispatch.thermostat.map(driver.apply)
-            case .evCharger: outcome = dispatch.ev.map(driver.apply)
-            case .battery: outcome = dispatch.battery.map { driver.apply($0, maximumChargePower: readings.battery?.maximumChargePower ?? 0) }
+            case .thermostat: outcome = dispatch.thermostat.map { driver.apply($0, at: .awards) }
+            case .evCharger: outcome = dispatch.ev.map { driver.apply($0, at: .awards) }
+            case .battery: outcome = dispatch.battery.map { driver.apply($0, maximumChargePower: readings.battery?.maximumChargePower ?? 0, at: .awards) }
             case .inverter: outcome = dispatch.solar.map { driver.apply($0, ratedPower: readings.solar?.ratedPower ?? 0) }
             }
             return outcome.map { DispatchReport.Setpoint(id: driver.setup.id, name: $0.name, value: $0.value, landedAt: $0.landedAt, error: $0.error) }
