@@ -111,6 +111,15 @@ public final class DeviceEmulator: ModbusUnit {
     /// A live reading (nil if the kind has no such quantity).
     public func reading(_ quantity: Quantity) -> Double? { core.withLock { $0.reading(quantity, profile: profile) } }
 
+    /// What each of `quantities` reads now (nil where the device has none), handed to `body` in order from one look
+    /// at the device: a run samples every device at every physics step.
+    public func read(_ quantities: [Quantity], _ body: (Double?) -> Void) {
+        core.withLock { core in
+            let applied = core.effective(profile)
+            for quantity in quantities { body(core.reading(quantity, applied: applied)) }
+        }
+    }
+
     /// Whether the device runs on its comms-loss fallback now: its watchdog expired without a re-arming write.
     public var isOnFallback: Bool { core.withLock { profile.watchdog != nil && $0.expired[0] } }
 
@@ -193,8 +202,11 @@ struct Core: Sendable {
     var expired: [Bool]
     var effects = FaultEffects()
     var isGridForming = false
-    /// Whether the physics moved since the registers were last encoded, and whether the registers were frozen at
-    /// the last step.
+    /// The device's changes (a step, a write) counted, and per live point of the layout the count when it was last
+    /// encoded: a read encodes only the points it touches (encoding every point at every request cost a tenth of a
+    /// lockstep run's CPU). Whether some point may lag, and whether the registers were frozen at the last step.
+    var generation = 0
+    var encoded: [Int] = []
     var isStale = false
     var shownFrozen = false
     /// Scale-factor exponents as the registers last showed them.
@@ -238,7 +250,7 @@ struct Core: Sendable {
         reading(quantity, applied: effective(profile))
     }
 
-    private func reading(_ quantity: Quantity, applied: Settings) -> Double? {
+    fileprivate func reading(_ quantity: Quantity, applied: Settings) -> Double? {
         switch quantity {
         case .uptime: return time - startTime
         case .heartbeat: return (time - startTime).rounded(.down).truncatingRemainder(dividingBy: 65536)
@@ -284,8 +296,14 @@ struct Core: Sendable {
             if until >= end { break }
         }
         time = end
-        isStale = true
+        invalidateRegisters()
         shownFrozen = effects.isFrozen
+    }
+
+    /// The registers lag the device from now on, until a read encodes what it touches.
+    mutating func invalidateRegisters() {
+        generation += 1
+        isStale = true
     }
 
     /// A point's scale, as a scale-factor fault may have changed it.
@@ -293,9 +311,11 @@ struct Core: Sendable {
         point.scaleFactor.flatMap { effects.scaleFactors[$0] }.map { pow(10, Double($0)) } ?? point.scale
     }
 
-    /// Re-encodes every live point into the banks, and any scale-factor point a fault changed or gave back;
-    /// measurements stay as they are while `holding` (a freeze).
-    mutating func refresh(_ layout: Layout, _ profile: DeviceProfile, holding: Bool? = nil) {
+    /// Re-encodes every live point into the banks (only those a read touches that lag, given `read`), and any
+    /// scale-factor point a fault changed or gave back; measurements stay as they are while `holding` (a freeze).
+    mutating func refresh(_ layout: Layout, _ profile: DeviceProfile, holding: Bool? = nil,
+                          read: (unit: UInt8, table: RegisterTable, registers: Range<Int>)? = nil) {
+        if encoded.count != layout.live.count { encoded = Array(repeating: -1, count: layout.live.count) }
         let applied = effective(profile)
         let order: WordOrder = effects.isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
         let scaleFactors = effects.scaleFactors
@@ -316,10 +336,15 @@ struct Core: Sendable {
         var trace: MeasurementTrace?
         if case .measurements(let recorded) = replay { trace = recorded }
         var updates: [(unit: UInt8, table: RegisterTable, address: UInt16, words: [UInt16])] = []
-        updates.reserveCapacity(layout.live.count)
-        for ref in layout.live {
+        var fresh: [Int] = []
+        for (index, ref) in layout.live.enumerated() {
             let block = profile.blocks[ref.block]
             let point = block.points[ref.point]
+            if let read {
+                guard snapshot.encoded[index] != generation, block.unit == read.unit, block.table == read.table,
+                      Int(point.address) < read.registers.upperBound, Int(point.address) + point.type.registerCount > read.registers.lowerBound
+                else { continue }
+            }
             let value: Double?
             switch point.binding {
             case .quantity(let quantity):
@@ -339,8 +364,11 @@ struct Core: Sendable {
             case .constant, .stored, .adoption, .curve(nil, _, _, _): continue
             }
             updates.append((block.unit, block.table, point.address, Self.encode(value, point, scale: snapshot.scale(of: point), order)))
+            fresh.append(index)
         }
         for update in updates { _ = banks[update.unit]?.store(update.words, in: update.table, at: update.address) }
+        for index in fresh { encoded[index] = generation }
+        if read == nil { isStale = false }
     }
 
     private static func encode(_ value: Double?, _ point: Point, scale: Double, _ order: WordOrder) -> [UInt16] {
@@ -354,13 +382,14 @@ struct Core: Sendable {
     }
 
     mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
-        if isStale {
-            refresh(layout, profile)
-            isStale = false
-        }
         guard banks[unit] != nil else { return .exception(function: request.functionCode, .gatewayTargetFailedToRespond) }
         if case .traffic(let trace) = replay, let recorded = trace.response(to: request, at: time) { return recorded }
-        guard case .write(let table, let address, let values, _) = request else { return banks[unit]!.respond(to: request) }
+        guard case .write(let table, let address, let values, _) = request else {
+            if case .read(let table, let address, let count) = request, isStale {
+                refresh(layout, profile, read: (unit, table, Int(address)..<Int(address) + Int(count)))
+            }
+            return banks[unit]!.respond(to: request)
+        }
         switch write(values, table: table, at: address, unit: unit, layout: layout, profile: profile) {
         case .success: return .success(to: request)
         case .failure(let code): return .exception(function: request.functionCode, code)
@@ -425,7 +454,7 @@ struct Core: Sendable {
         if !changed.isEmpty {
             if profile.latency > 0 { pending.append((time + profile.latency, changed)) } else { apply(changed, profile: profile) }
         }
-        refresh(layout, profile)
+        invalidateRegisters()
         return .success(())
     }
 

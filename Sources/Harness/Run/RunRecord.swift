@@ -67,6 +67,11 @@ public struct PhysicsSeries: Sendable {
     public private(set) var times: [Double] = []
     /// Sampled values, each aligned with `times`.
     public private(set) var values: [SeriesKey: [Double]] = [:]
+    /// Where each value of the last fleet sampled went, in the order `read` hands them out, and the devices it came
+    /// from: while the fleet stays the same, a sample appends without hashing a key (a run samples every device at
+    /// every step).
+    private var slots: [Dictionary<SeriesKey, [Double]>.Index] = []
+    private var slotDevices: [ObjectIdentifier] = []
 
     public init() {}
 
@@ -85,6 +90,10 @@ public struct PhysicsSeries: Sendable {
         .meter: [(.power, .gridPower, 0.001), (.imported, .importedEnergy, 0.001), (.exported, .exportedEnergy, 0.001)],
     ]
 
+    /// The quantities behind each kind's readings, and the trip counters, in `read`'s order.
+    private static let quantities = readings.mapValues { $0.map(\.quantity) }
+    private static let trips: [Quantity] = [.trips, .tripped]
+
     /// The series a device of `profile` has.
     static func readings(of profile: DeviceProfile) -> [SeriesReading] {
         (readings[profile.kind] ?? []).map(\.reading) + (profile.watchdog != nil ? [.fallback] : [])
@@ -94,22 +103,51 @@ public struct PhysicsSeries: Sendable {
     /// Hands `body` what each of one device's series reads now, in `readings(of:)`'s order, without building a list:
     /// this runs for every device at every physics step.
     static func read(_ emulator: DeviceEmulator, _ body: (SeriesReading, Double) -> Void) {
-        for reading in readings[emulator.profile.kind] ?? [] { body(reading.reading, (emulator.reading(reading.quantity) ?? .nan) * reading.scale) }
+        let kind = emulator.profile.kind, readings = readings[kind] ?? []
+        var index = 0
+        emulator.read(quantities[kind] ?? []) { value in
+            body(readings[index].reading, (value ?? .nan) * readings[index].scale)
+            index += 1
+        }
         if emulator.profile.watchdog != nil { body(.fallback, emulator.isOnFallback ? 1 : 0) }
         if emulator.profile.hasTrips {
-            body(.trips, emulator.reading(.trips) ?? .nan)
-            body(.tripped, emulator.reading(.tripped) ?? .nan)
+            index = 0
+            emulator.read(trips) { value in
+                body(index == 0 ? .trips : .tripped, value ?? .nan)
+                index += 1
+            }
         }
     }
 
     /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.
     mutating func sample(_ fleet: Fleet, at time: Double, remote: [SeriesKey: Double] = [:]) {
         times.append(time)
-        for device in fleet.devices {
-            Self.read(device.emulator) { reading, value in values[SeriesKey(device.emulator.name, reading), default: []].append(value) }
+        let devices = fleet.devices.map { ObjectIdentifier($0.emulator) }
+        if devices == slotDevices {
+            var slot = 0
+            for device in fleet.devices {
+                Self.read(device.emulator) { _, value in
+                    values.values[slots[slot]].append(value)
+                    slot += 1
+                }
+            }
+        } else {
+            var keys: [SeriesKey] = []
+            for device in fleet.devices {
+                Self.read(device.emulator) { reading, value in
+                    let key = SeriesKey(device.emulator.name, reading)
+                    values[key, default: []].append(value)
+                    keys.append(key)
+                }
+            }
+            slotDevices = devices
+            slots = keys.map { values.index(forKey: $0)! }
         }
+        // A new key moves the others: the next sample finds its slots again.
+        let known = values.count
         for (place, volts) in fleet.placeVoltages { values[SeriesKey(place, .voltage), default: []].append(volts) }
         for (key, value) in remote { values[key, default: []].append(value) }
+        if values.count != known { slotDevices = [] }
     }
 
     public func series(_ device: String, _ reading: SeriesReading) -> [Double] { values[SeriesKey(device, reading)] ?? [] }
