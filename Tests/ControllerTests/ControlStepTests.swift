@@ -76,4 +76,28 @@ struct ControlStepTests {
         let ticks = world.messages.filter { if case .tick = $0.message.body { true } else { false } }
         #expect(ticks.count == 2 + first.steps + second.steps)
     }
+
+    @Test("Between interval starts the reference agent writes a setpoint again only when it changes, or to re-arm the product's watchdog: the Intesis (none) never twice with one value, the Alfen (60 s) at least every 45 s")
+    func writesOnChangeOrHeartbeat() throws {
+        // Midday: the heat pumps cycle and the vehicles charge, so every household acts at control steps.
+        let report = try run(rig(hours: 1, replacing: [("start: \"00:00\"", "start: \"10:00\"")]))
+        #expect(report.passed, "\(report.table)")
+        let interval = report.record.rig.run.interval
+        let watchdogs = Dictionary(report.record.rig.devices.map { ($0.name, $0.profile.watchdog?.timeout != nil) }, uniquingKeysWith: { first, _ in first })
+        var last: [String: (time: Double, values: [UInt16])] = [:]
+        var repeatsWithout = 0, heartbeats = 0, longestGap = 0.0
+        for write in report.record.writes where write.record.exception == nil {
+            guard case .write(_, let address, let values, _) = write.record.request, let watchdog = watchdogs[write.device] else { continue }
+            let register = "\(write.device) \(write.record.address.unit) \(address)"
+            let atStep = write.simulatedTime.truncatingRemainder(dividingBy: interval) != 0
+            if let previous = last[register] {
+                if watchdog { longestGap = max(longestGap, write.simulatedTime - previous.time) }
+                if atStep, previous.values == values { if watchdog { heartbeats += 1 } else { repeatsWithout += 1 } }
+            }
+            last[register] = (write.simulatedTime, values)
+        }
+        #expect(repeatsWithout == 0, "\(repeatsWithout) unchanged setpoints written again at control steps to products without a watchdog")
+        #expect(heartbeats > 0, "no Alfen current was written again unchanged: its watchdog would expire")
+        #expect(longestGap <= 45 + 1e-6, "an Alfen went \(longestGap) s without a write")
+    }
 }
