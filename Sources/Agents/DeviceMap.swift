@@ -75,8 +75,9 @@ final class DeviceConnection {
     let name: String
     let map: DeviceMap
     private var client: ModbusClient?
-    /// Connections opened so far: a new one may meet a device that restarted and forgot what it was written.
-    private(set) var connections = 0
+    /// The registers each point was last written with on this connection, and the scale they were written at: a
+    /// new connection may meet a device that restarted and forgot what it was written, so it starts without them.
+    private var lastWrites: [AgentPoint: (registers: [UInt16], scale: Double)] = [:]
     /// Registers read together for the reading in progress (`fetch`), by where they are.
     private var fetched: [Place: [UInt16]] = [:]
 
@@ -100,7 +101,7 @@ final class DeviceConnection {
         do {
             let client = try ModbusClient(host: map.host, port: map.port, unit: unit, timeout: .seconds(1))
             self.client = client
-            connections += 1
+            lastWrites = [:]
             return client
         } catch {
             throw DeviceLinkError(device: name, message: "\(error)")
@@ -201,15 +202,28 @@ final class DeviceConnection {
         return (value / point.scale).rounded() * point.scale
     }
 
+    /// Whether writing `value` to `name` would put in its registers what the last write on this connection put there
+    /// (at the scale that write used).
+    func holds(_ name: AgentPoint, _ value: Double) -> Bool {
+        guard let last = lastWrites[name], let point = map.points[name] else { return false }
+        return encode(value / last.scale, point) == last.registers
+    }
+
+    private func encode(_ raw: Double, _ point: RegisterPoint) -> [UInt16] {
+        point.type.encode([.float32, .float64].contains(point.type) ? raw : raw.rounded(), order: map.wordOrder)
+    }
+
     /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value,
     /// at the resolution the device's scale factor gives now.
     func write(_ name: AgentPoint, _ value: Double) throws(DeviceLinkError) {
         let point = try point(name)
-        let raw = value / (try scale(of: point, name))
+        lastWrites[name] = nil
+        let scale = try scale(of: point, name)
         let client = try connected(unit: point.unit)
         do {
-            let registers = point.type.encode([.float32, .float64].contains(point.type) ? raw : raw.rounded(), order: map.wordOrder)
+            let registers = encode(value / scale, point)
             try client.write(registers, to: point.table, at: point.address)
+            lastWrites[name] = (registers, scale)
         } catch {
             if case .exception = error.kind {} else { self.client = nil }
             throw DeviceLinkError(device: self.name, message: "write \(name.rawValue) = \(value): \(error)")

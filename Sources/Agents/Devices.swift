@@ -59,10 +59,6 @@ final class DeviceDriver {
     let connection: DeviceConnection
     /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
     private var totalAtPlugIn: Double?
-    /// The last value each point was written with on the current connection, so that unchanged modes are not
-    /// written again; a device that dropped the connection may have restarted, so a new one forgets them.
-    private var written: [AgentPoint: Double] = [:]
-    private var writtenOn = 0
 
     init(_ setup: DeviceSetup) {
         self.setup = setup
@@ -162,19 +158,15 @@ final class DeviceDriver {
         return total - (totalAtPlugIn ?? total)
     }
 
-    /// Writes a setpoint; returns what was set and whether it landed. The writes before the last (on/off, modes)
-    /// go out only when they change. The last (the setpoint itself) goes out at the awards, since the dispatch
-    /// report claims it; at a control step only when it changes or to re-arm the product's watchdog, as firmware
-    /// that writes on change and keeps its heartbeat does.
+    /// Writes a setpoint; returns what was set and whether it landed. A write goes out when it would change the
+    /// registers (as the last write on the connection left them): so on/off and modes, and the setpoint itself at a
+    /// control step, as firmware that writes on change does. The setpoint (the last write) always goes out at the
+    /// awards, since the dispatch report claims it, and at every step to a product with a watchdog, as its heartbeat.
     func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)], at occasion: Occasion) -> DispatchOutcome {
-        if connection.connections != writtenOn { written = [:] }
         let rewritesLast = occasion == .awards || setup.watchdogTimeout != nil
         do {
-            for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || written[point] != raw {
-                written[point] = nil
+            for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || !connection.holds(point, raw) {
                 try connection.write(point, raw)
-                written[point] = raw
-                writtenOn = connection.connections
             }
             return DispatchOutcome(name: name, value: value, landedAt: unixTime(), error: nil)
         } catch {

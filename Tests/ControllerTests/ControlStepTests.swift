@@ -4,6 +4,7 @@ import Emulators
 import Foundation
 import Harness
 import Messages
+import Modbus
 import Synchronization
 import Testing
 
@@ -86,15 +87,15 @@ struct ControlStepTests {
         let watchdogs = Dictionary(report.record.rig.devices.map { ($0.name, $0.profile.watchdog?.timeout != nil) }, uniquingKeysWith: { first, _ in first })
         var last: [String: (time: Double, values: [UInt16])] = [:]
         var repeatsWithout = 0, heartbeats = 0, longestGap = 0.0
-        for write in report.record.writes where write.record.exception == nil {
-            guard case .write(_, let address, let values, _) = write.record.request, let watchdog = watchdogs[write.device] else { continue }
-            let register = "\(write.device) \(write.record.address.unit) \(address)"
-            let atStep = write.simulatedTime.truncatingRemainder(dividingBy: interval) != 0
+        for logged in report.record.writes where logged.record.exception == nil {
+            guard case .write(_, let address, let values, _) = logged.record.request, let watchdog = watchdogs[logged.device] else { continue }
+            let register = "\(logged.device) \(logged.record.address.unit) \(address)"
+            let atStep = logged.simulatedTime.truncatingRemainder(dividingBy: interval) != 0
             if let previous = last[register] {
-                if watchdog { longestGap = max(longestGap, write.simulatedTime - previous.time) }
+                if watchdog { longestGap = max(longestGap, logged.simulatedTime - previous.time) }
                 if atStep, previous.values == values { if watchdog { heartbeats += 1 } else { repeatsWithout += 1 } }
             }
-            last[register] = (write.simulatedTime, values)
+            last[register] = (logged.simulatedTime, values)
         }
         #expect(repeatsWithout == 0, "\(repeatsWithout) unchanged setpoints written again at control steps to products without a watchdog")
         #expect(heartbeats > 0, "no Alfen current was written again unchanged: its watchdog would expire")
