@@ -147,6 +147,10 @@ struct Layout: Sendable {
     let owners: [[Int32]]
     /// Points whose registers change with the physics or with writes.
     let live: [Ref]
+    /// Per unit and table, the live points in address order with their registers, so that a read finds the few it
+    /// touches by bisection.
+    private let liveByTable: [UnitTable: [(index: Int, registers: Range<Int>)]]
+    private struct UnitTable: Hashable { let unit: UInt8, table: RegisterTable }
     /// The curves' points in order, by curve model and curve index.
     let curves: [UInt16: [Int: [Ref]]]
     /// Each curve model's adoption and reversion points, and the unit id its curves answer on.
@@ -180,9 +184,33 @@ struct Layout: Sendable {
         }
         self.owners = owners
         self.live = live
+        var liveByTable: [UnitTable: [(index: Int, registers: Range<Int>)]] = [:]
+        for (index, ref) in live.enumerated() {
+            let block = profile.blocks[ref.block], point = block.points[ref.point]
+            liveByTable[UnitTable(unit: block.unit, table: block.table), default: []]
+                .append((index, Int(point.address)..<Int(point.address) + point.type.registerCount))
+        }
+        self.liveByTable = liveByTable.mapValues { $0.sorted { $0.registers.lowerBound < $1.registers.lowerBound } }
         self.curves = curves
         self.adoption = adoption
         self.curveUnits = curveUnits
+    }
+
+    /// The live points whose registers a read of `registers` in `table` of `unit` touches.
+    func live(touching registers: Range<Int>, in table: RegisterTable, of unit: UInt8) -> [Int] {
+        guard let points = liveByTable[UnitTable(unit: unit, table: table)] else { return [] }
+        // The first point ending past the read's start.
+        var index = 0, end = points.count
+        while index < end {
+            let middle = (index + end) / 2
+            if points[middle].registers.upperBound > registers.lowerBound { end = middle } else { index = middle + 1 }
+        }
+        var touched: [Int] = []
+        while index < points.count, points[index].registers.lowerBound < registers.upperBound {
+            touched.append(points[index].index)
+            index += 1
+        }
+        return touched
     }
 }
 
@@ -337,14 +365,12 @@ struct Core: Sendable {
         if case .measurements(let recorded) = replay { trace = recorded }
         var updates: [(unit: UInt8, table: RegisterTable, address: UInt16, words: [UInt16])] = []
         var fresh: [Int] = []
-        for (index, ref) in layout.live.enumerated() {
+        let points = read.map { layout.live(touching: $0.registers, in: $0.table, of: $0.unit).filter { encoded[$0] != generation } }
+            ?? Array(layout.live.indices)
+        for index in points {
+            let ref = layout.live[index]
             let block = profile.blocks[ref.block]
             let point = block.points[ref.point]
-            if let read {
-                guard snapshot.encoded[index] != generation, block.unit == read.unit, block.table == read.table,
-                      Int(point.address) < read.registers.upperBound, Int(point.address) + point.type.registerCount > read.registers.lowerBound
-                else { continue }
-            }
             let value: Double?
             switch point.binding {
             case .quantity(let quantity):
