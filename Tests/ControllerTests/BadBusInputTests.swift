@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Harness
 import Messages
+import TestSupport
 import Testing
 
 @Suite("Bad bus input", .serialized, .timeLimit(.minutes(2)))

@@ -2,6 +2,7 @@ import Bus
 import Foundation
 import Harness
 import Messages
+import TestSupport
 import Testing
 
 /// A folder of certificates as `gridrig keys FOLDER --participants NAMES` makes them.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Harness
+import TestSupport
 import Testing
 
 /// `gridrig certify` as a team runs it (docs/CONFORMANCE.md): a certificate for a command or an endpoint, its

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import TestSupport
 import Testing
 
 /// The command line as README's table promises it: one exit-code table, flags that mean one thing, help that the

@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Logging
+import TestSupport
 import Testing
 
 /// The conformance kit proves itself (docs/CONFORMANCE.md): `gridrig certify` fails each broken controller of

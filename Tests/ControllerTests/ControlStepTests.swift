@@ -6,6 +6,7 @@ import Harness
 import Messages
 import Modbus
 import Synchronization
+import TestSupport
 import Testing
 
 /// The shared clock within an interval (docs/PROTOCOL.md, "Control steps"): a participant asks for a simulated

@@ -1,5 +1,6 @@
 import Foundation
 import Helics
+import TestSupport
 import Testing
 
 /// Whether python3 can import `module`.

@@ -3,6 +3,7 @@ import Bus
 import Emulators
 import Harness
 import Modbus
+import TestSupport
 import Testing
 
 /// Controllers in other processes and languages, started as GridRig starts them (docs/PROTOCOL.md).

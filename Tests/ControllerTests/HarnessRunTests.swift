@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Messages
 import Physics
+import TestSupport
 import Testing
 
 /// The default rig, shortened, with `extra` YAML appended (later keys of the same name are refused, so tests add

@@ -1,5 +1,6 @@
 import Foundation
 import Helics
+import TestSupport
 import Testing
 
 /// Three Linux network namespaces of the test's own: the conductor's, and one per shard, each shard joined to the

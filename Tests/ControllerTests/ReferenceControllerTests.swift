@@ -2,6 +2,7 @@ import Agents
 import Bus
 import Emulators
 import Harness
+import TestSupport
 import Testing
 
 @Suite("The reference controller over real TCP", .serialized, .timeLimit(.minutes(2)))

@@ -3,6 +3,7 @@ import Foundation
 @testable import Harness
 import Logging
 import Modbus
+import TestSupport
 import Testing
 
 /// Threads of this process now.

@@ -87,29 +87,6 @@ final class World {
     }
 }
 
-/// Runs blocking `body` (a child process to its end, a HELICS wait) on a thread of its own and awaits it: a long test
-/// must not hold one of the few threads of Swift Testing's pool, or tests waiting for one run out their time limits.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
-/// Runs `body` on a thread of its own (agents block in Modbus and ZeroMQ calls); `wait()` joins it.
-final class Spawned: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        let done = self.done
-        Thread { body(); done.signal() }.start()
-    }
-
-    /// False if the thread did not end within `timeout`.
-    func wait(timeout: Duration = .seconds(10)) -> Bool {
-        done.wait(timeout: .now() + .milliseconds(Int(timeout / .milliseconds(1)))) == .success
-    }
-}
-
 /// Checks, from the bus capture and the emulators' write log, that every interval had each household's bids, one
 /// clearing, each household's awards and dispatch report, in that order, and that every setpoint reported as
 /// landed is in its device's write log between the awards and the report.
@@ -224,24 +201,4 @@ func gridrig(_ arguments: [String], in directory: String = repository) throws ->
     let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, printed, complaint)
-}
-
-/// `count` consecutive TCP ports that are free now, below the kernel's ephemeral range (32768 and up), where no
-/// client connection of a concurrent test can take one: for a rig whose devices an endpoint must find at fixed ports.
-func freeConsecutivePorts(_ count: Int) -> UInt16 {
-    func isFree(_ port: UInt16) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-    while true {
-        let base = UInt16.random(in: 20_000...30_000)
-        if (0..<UInt16(count)).allSatisfy({ isFree(base + $0) }) { return base }
-    }
 }

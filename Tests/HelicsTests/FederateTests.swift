@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Helics
+import TestSupport
 import Testing
 
 private let helicsMissing = "HELICS is not built in: `make deps` installs the helics wheel and its pkg-config file (docs/COSIM.md)"

@@ -1,0 +1,117 @@
+@testable import Agents
+import Logging
+import Market
+import Modbus
+import Synchronization
+import Testing
+
+/// A device's registers behind a real Modbus TCP server, with every accepted write on record.
+private final class RecordingDevice: ModbusUnit {
+    private let bank: Mutex<RegisterBank>
+    private let log = Mutex<[(address: UInt16, values: [UInt16])]>([])
+
+    init() throws {
+        bank = Mutex(try RegisterBank(blocks: [RegisterBlock(table: .holdingRegisters, start: 0, values: Array(repeating: 0, count: 20))]))
+    }
+
+    func respond(to request: ModbusRequest, unit: UInt8) -> ModbusResponse {
+        if case .write(_, let address, let values, _) = request { log.withLock { $0.append((address, values)) } }
+        return bank.withLock { $0.respond(to: request) }
+    }
+
+    /// The writes so far, as "address=values", emptied.
+    func takeWrites() -> [String] {
+        log.withLock { log in
+            defer { log = [] }
+            return log.map { "\($0.address)=\($0.values.map(String.init).joined(separator: ","))" }
+        }
+    }
+
+    func set(_ values: [UInt16], at address: UInt16) { bank.withLock { _ = $0.store(values, in: .holdingRegisters, at: address) } }
+}
+
+/// What the reference agent writes to a device (docs/MARKET.md, "Following the awards through the interval"): a
+/// write goes out when it would change the registers the last write on the connection left; the setpoint always at
+/// the awards (the dispatch report claims it) and at every step to a product with a watchdog (its heartbeat).
+@Suite("The reference agent's writes", .serialized, .timeLimit(.minutes(1)))
+struct DeviceWritesTests {
+    private let server = ModbusServer(logger: Logger(label: "test"))
+    private let device: RecordingDevice
+    private let port: UInt16
+
+    init() throws {
+        device = try RecordingDevice()
+        port = try server.listen(port: 0, options: .init())
+        server.serve(device, at: UnitAddress(port: port, unit: 1))
+        server.start()
+    }
+
+    /// A thermostat's on/off, mode and cooling setpoint (°C × 10), and a battery's discharge rate (% with a SunSpec
+    /// scale factor at register 10).
+    private func driver(kind: DeviceSetup.Kind, watchdog: Double? = nil) -> DeviceDriver {
+        let points: [AgentPoint: RegisterPoint] = [
+            .power: RegisterPoint(unit: 1, table: .holdingRegisters, address: 0, type: .uint16),
+            .mode: RegisterPoint(unit: 1, table: .holdingRegisters, address: 1, type: .uint16),
+            .coolSetpoint: RegisterPoint(unit: 1, table: .holdingRegisters, address: 4, type: .int16, scale: 0.1),
+            .dischargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 9, type: .int16, scaleFactor: 10),
+        ]
+        return DeviceDriver(DeviceSetup(id: "h1/device", kind: kind, profile: "test", map: DeviceMap(host: "127.0.0.1", port: port, points: points),
+                                        watchdogTimeout: watchdog))
+    }
+
+    @Test("A thermostat's setpoint: written at the awards, again at a step only when it changes (to the register's 0.1 °C); on/off and mode once")
+    func thermostat() throws {
+        defer { server.stop() }
+        let thermostat = driver(kind: .thermostat)
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22.000_01), at: .controlStep)
+        #expect(device.takeWrites().isEmpty, "the same register value was written again")
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 26), at: .controlStep)
+        #expect(device.takeWrites() == ["4=260"])
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 26), at: .awards)
+        #expect(device.takeWrites() == ["4=260"], "the awards' setpoint is claimed in the dispatch report: it goes out")
+    }
+
+    @Test("A product with a watchdog gets its setpoint at every step, unchanged or not: the heartbeat")
+    func heartbeat() throws {
+        defer { server.stop() }
+        let thermostat = driver(kind: .thermostat, watchdog: 60)
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        _ = device.takeWrites()
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep)
+        #expect(device.takeWrites() == ["4=220"])
+    }
+
+    @Test("A scale-factor point is compared at the scale it was written with: 15.92 % and 15.920000001 % are one register value")
+    func scaleFactor() throws {
+        defer { server.stop() }
+        device.set([UInt16(bitPattern: -2)], at: 10)
+        let battery = driver(kind: .battery)
+        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.92)], at: .awards)
+        #expect(device.takeWrites() == ["9=1592"])
+        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.920_000_001)], at: .controlStep)
+        #expect(device.takeWrites().isEmpty)
+        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.93)], at: .controlStep)
+        #expect(device.takeWrites() == ["9=1593"])
+    }
+
+    @Test("A new connection forgets what was written: the device may have restarted, so on/off and mode go out again")
+    func newConnection() throws {
+        let thermostat = driver(kind: .thermostat)
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        _ = device.takeWrites()
+        server.stop()
+        let restarted = ModbusServer(logger: Logger(label: "test"))
+        defer { restarted.stop() }
+        _ = try restarted.listen(port: port, options: .init())
+        restarted.serve(device, at: UnitAddress(port: port, unit: 1))
+        restarted.start()
+        // The agent learns of the drop at its next request (a follower reads before it writes): that read fails, the
+        // next one opens a new connection.
+        #expect(throws: DeviceLinkError.self) { try thermostat.connection.read(.coolSetpoint) }
+        #expect(try thermostat.connection.read(.coolSetpoint) == 22)
+        _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep)
+        #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
+    }
+}
