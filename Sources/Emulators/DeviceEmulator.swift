@@ -410,15 +410,15 @@ struct Core: Sendable {
     mutating func respond(to request: ModbusRequest, unit: UInt8, layout: Layout, profile: DeviceProfile) -> ModbusResponse {
         guard banks[unit] != nil else { return .exception(function: request.functionCode, .gatewayTargetFailedToRespond) }
         if case .traffic(let trace) = replay, let recorded = trace.response(to: request, at: time) { return recorded }
-        guard case .write(let table, let address, let values, _) = request else {
-            if case .read(let table, let address, let count) = request, isStale {
-                refresh(layout, profile, read: (unit, table, Int(address)..<Int(address) + Int(count)))
-            }
+        switch request {
+        case .read(let table, let address, let count):
+            if isStale { refresh(layout, profile, read: (unit, table, Int(address)..<Int(address) + Int(count))) }
             return banks[unit]!.respond(to: request)
-        }
-        switch write(values, table: table, at: address, unit: unit, layout: layout, profile: profile) {
-        case .success: return .success(to: request)
-        case .failure(let code): return .exception(function: request.functionCode, code)
+        case .write(let table, let address, let values, _):
+            switch write(values, table: table, at: address, unit: unit, layout: layout, profile: profile) {
+            case .success: return .success(to: request)
+            case .failure(let code): return .exception(function: request.functionCode, code)
+            }
         }
     }
 
