@@ -60,7 +60,7 @@ public final class HouseholdAgent: LoopAgent {
     private let credentials: BusCredentials?
     let logger: Logger
     var name: String { setup.house }
-    var role: String { "household" }
+    var role: Role { .household }
     var topics: [String] { ["awards/\(setup.house)", "grant/\(setup.house)"] }
 
     /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a

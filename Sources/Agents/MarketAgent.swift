@@ -29,7 +29,7 @@ public final class MarketAgent: LoopAgent {
     private let credentials: BusCredentials?
     let logger: Logger
     var name: String { setup.name }
-    var role: String { "market" }
+    var role: Role { .market }
     var topics: [String] { ["gate", "bids/"] }
 
     /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a

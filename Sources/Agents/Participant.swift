@@ -13,7 +13,7 @@ protocol ParticipantLogic: AnyObject {
 protocol LoopAgent: Sendable {
     var name: String { get }
     var control: ParticipantControl { get }
-    var role: String { get }
+    var role: Role { get }
     /// Exact topics, and prefixes ending in "/", besides "interval" and the conductor's goodbye.
     var topics: [String] { get }
     var logger: Logger { get }
@@ -50,7 +50,7 @@ final class Participant {
         logic = agent.makeLogic()
         topics = agent.topics + ["interval", "goodbye/\(Self.conductor)"]
         writer = MessageWriter(sender: agent.name)
-        let message = writer.message(.hello(Hello(role: agent.role, software: "gridrig reference \(agent.role)")))
+        let message = writer.message(.hello(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)")))
         hello = (message.topic, message.encoded())
     }
 

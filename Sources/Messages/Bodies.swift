@@ -1,11 +1,10 @@
 /// A participant announcing itself; its join handshake publishes this on `hello/<sender>`.
 public struct Hello: Sendable, Equatable {
-    /// "household", "market", "conductor" or "observer".
-    public var role: String
+    public var role: Role
     /// What the participant runs, e.g. "gridrig 0.3 reference household".
     public var software: String?
 
-    public init(role: String, software: String? = nil) {
+    public init(role: Role, software: String? = nil) {
         self.role = role
         self.software = software
     }

@@ -61,7 +61,7 @@ extension Message.Body {
         case .ready, .gate:
             break
         case .hello(let hello):
-            writer.field("role", hello.role)
+            writer.field("role", hello.role.rawValue)
             writer.fieldIfPresent("software", hello.software)
         case .goodbye(let goodbye):
             writer.field("reason", goodbye.reason)
@@ -145,7 +145,7 @@ extension Message.Body {
             throw MessageError(fault: .unknownType, detail: "unknown message type \"\(name)\"", sender: fields.sender)
         }
         switch type {
-        case .hello: return .hello(Hello(role: try fields.string("role"), software: try fields.optionalString("software")))
+        case .hello: return .hello(Hello(role: try fields.choice("role", of: Role.self), software: try fields.optionalString("software")))
         case .ready: return .ready
         case .goodbye: return .goodbye(Goodbye(reason: try fields.string("reason")))
         case .tick: return .tick(Tick(time: try fields.number("time")))

@@ -33,7 +33,7 @@ struct ControlStepTests {
             do {
                 let client = try BusClient(context: context, endpoints: endpoints, topics: ["interval", "awards/h3", "grant/h3", "goodbye/conductor"])
                 var writer = MessageWriter(sender: "h3")
-                let hello = writer.message(.hello(Hello(role: "household")))
+                let hello = writer.message(.hello(Hello(role: .household)))
                 guard try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else { return }
                 func send(_ body: Message.Body, _ interval: Int?) throws {
                     let message = writer.message(body, interval: interval)

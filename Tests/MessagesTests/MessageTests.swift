@@ -14,7 +14,7 @@ private func fault(_ topic: String, _ json: String) -> String? {
 @Suite("Protocol v1 messages")
 struct MessageTests {
     static let examples: [Message.Body] = [
-        .hello(Hello(role: "household", software: "test")), .ready, .goodbye(Goodbye(reason: "done")), .tick(Tick(time: 43_200)),
+        .hello(Hello(role: .household, software: "test")), .ready, .goodbye(Goodbye(reason: "done")), .tick(Tick(time: 43_200)),
         .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500)),
         .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500,
                                 gridForming: "h1/battery")),
@@ -70,6 +70,8 @@ struct MessageTests {
          "malformed: clearing: clearing_type: expected \"buyer\" or \"seller\" or \"exact\" or \"price\" or \"failure\" or \"null\", found \"lucky\""),
         ("bids/h2", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": []}"#,
          "malformed: a bids message from \"h1\" belongs on topic \"bids/h1\", not \"bids/h2\""),
+        ("hello/b1", #"{"v": 1, "type": "hello", "sender": "b1", "seq": 1, "role": "bidders"}"#,
+         "malformed: hello: role: expected \"household\" or \"market\" or \"conductor\" or \"observer\", found \"bidders\""),
     ])
     func refused(topic: String, json: String, expected: String) {
         #expect(fault(topic, json) == expected)

@@ -111,7 +111,7 @@ public final class Conductor {
         let joined: Bool
         do {
             client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"])
-            let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig conductor")))
+            let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig conductor")))
             joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
         } catch {
             throw ConductorError(message: "conductor: \(error)")

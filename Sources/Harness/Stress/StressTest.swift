@@ -189,13 +189,13 @@ public enum StressTest {
             bidders = try (0..<max(1, options.connections)).map { _ in
                 BidderConnection(try BusClient(context: context, endpoints: broker.endpoints, topics: ["interval"], highWater: 0))
             }
-            let hello = writer.message(.hello(Hello(role: "conductor", software: "gridrig stress")))
+            let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig stress")))
             guard try conductor.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else {
                 throw RunError(message: "the broker did not echo the conductor's hello")
             }
             for (index, bidder) in bidders.map(\.client).enumerated() {
                 let probe = Message(header: .init(interval: nil, sender: "stress-bidder-\(index + 1)", sequence: 1),
-                                    body: .hello(Hello(role: "bidders", software: "gridrig stress")))
+                                    body: .hello(Hello(role: .household, software: "gridrig stress")))
                 guard try bidder.join(topic: probe.topic, payload: probe.encoded(), timeout: .seconds(10)) else {
                     throw RunError(message: "the broker did not echo bidder connection \(index + 1)")
                 }
