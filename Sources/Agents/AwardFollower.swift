@@ -1,4 +1,5 @@
 import Market
+import Messages
 
 /// One device's award, followed through its interval at control steps: the agent measures what the device has
 /// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
@@ -70,7 +71,7 @@ final class EVFollower: AwardFollower {
             got = status.delivered - (delivered ?? status.delivered)
             try observe(reading, at: time)
         } catch {
-            return (DispatchOutcome(name: "current-limit", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+            return (DispatchOutcome(name: .currentLimit, value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
         let remaining = energy - got, left = min(end - time, reading.timeToDeparture)
         var current = 0.0, next: Double?
@@ -140,7 +141,7 @@ final class BatteryFollower: AwardFollower {
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         let power: Double, soc: Double
         do { (power, soc) = try driver.batteryState() } catch {
-            return (DispatchOutcome(name: "power", value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+            return (DispatchOutcome(name: .power, value: nil, landedAt: nil, error: error.description), time + replanPeriod)
         }
         if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
         if let last { delivered += (last.setpoint == nil ? (last.power + power) / 2 : power) * (time - last.time) / 3600 }
@@ -231,7 +232,7 @@ final class ThermostatFollower: AwardFollower {
 
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         do { try observe(at: time) } catch {
-            return (DispatchOutcome(name: "\(comfort.season == .cooling ? "cool" : "heat")-setpoint", value: nil, landedAt: nil,
+            return (DispatchOutcome(name: comfort.season == .cooling ? .coolSetpoint : .heatSetpoint, value: nil, landedAt: nil,
                                     error: error.description), nil)
         }
         let remaining = target - onTime, left = end - time

@@ -1,5 +1,6 @@
 import Bus
 import Market
+import Messages
 
 /// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a
 /// charger the vehicle its owner told the app about.
@@ -162,7 +163,7 @@ final class DeviceDriver {
     /// registers (as the last write on the connection left them): so on/off and modes, and the setpoint itself at a
     /// control step, as firmware that writes on change does. The setpoint (the last write) always goes out at the
     /// awards, since the dispatch report claims it, and at every step to a product with a watchdog, as its heartbeat.
-    func apply(_ name: String, _ value: Double?, writes: [(AgentPoint, Double)], at occasion: Occasion) -> DispatchOutcome {
+    func apply(_ name: SetpointName, _ value: Double?, writes: [(AgentPoint, Double)], at occasion: Occasion) -> DispatchOutcome {
         let rewritesLast = occasion == .awards || setup.watchdogTimeout != nil
         do {
             for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || !connection.holds(point, raw) {
@@ -177,7 +178,7 @@ final class DeviceDriver {
     func apply(_ dispatch: ThermostatDispatch, at occasion: Occasion) -> DispatchOutcome {
         let cooling = dispatch.season == .cooling, point: AgentPoint = cooling ? .coolSetpoint : .heatSetpoint
         let setpoint = connection.taken(point, dispatch.setpoint)
-        return apply(cooling ? "cool-setpoint" : "heat-setpoint", setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)],
+        return apply(cooling ? .coolSetpoint : .heatSetpoint, setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)],
                      at: occasion)
     }
 
@@ -185,26 +186,26 @@ final class DeviceDriver {
     func apply(_ dispatch: EVDispatch, at occasion: Occasion) -> DispatchOutcome {
         let current = connection.taken(.maxCurrent, dispatch.currentLimit)
         if connection.has(.chargingEnabled) {  // a charger with an enable switch and a current floor (Phoenix)
-            return apply("current-limit", current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)],
+            return apply(.currentLimit, current, writes: current > 0 ? [(.maxCurrent, current), (.chargingEnabled, 1)] : [(.chargingEnabled, 0)],
                          at: occasion)
         }
-        return apply("current-limit", current, writes: [(.maxCurrent, current)], at: occasion)
+        return apply(.currentLimit, current, writes: [(.maxCurrent, current)], at: occasion)
     }
 
     /// SunSpec 124 as Fronius reads it: with StorCtl_Mod 3 the power window is [−InWRte, OutWRte] × WChaMax,
     /// so equal bounds force one power.
     func apply(_ dispatch: BatteryDispatch, maximumChargePower: Double, at occasion: Occasion) -> DispatchOutcome {
         let percent = maximumChargePower > 0 ? min(max(dispatch.power / maximumChargePower * 100, -100), 100) : 0
-        return apply("power", dispatch.power, writes: [(.storageControlMode, 3), (.chargeRatePercent, -percent), (.dischargeRatePercent, percent)],
+        return apply(.power, dispatch.power, writes: [(.storageControlMode, 3), (.chargeRatePercent, -percent), (.dischargeRatePercent, percent)],
                      at: occasion)
     }
 
     func apply(_ dispatch: SolarDispatch, ratedPower: Double) -> DispatchOutcome {
         guard let limit = dispatch.powerLimit, ratedPower > 0 else {
             powerLimit = nil
-            return apply("power-limit", nil, writes: [(.powerLimitEnabled, 0)], at: .awards)
+            return apply(.powerLimit, nil, writes: [(.powerLimitEnabled, 0)], at: .awards)
         }
-        let outcome = apply("power-limit", limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)],
+        let outcome = apply(.powerLimit, limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)],
                             at: .awards)
         powerLimit = outcome.error == nil ? limit : powerLimit
         return outcome
@@ -218,7 +219,7 @@ enum Occasion {
 
 /// One setpoint's fate.
 struct DispatchOutcome {
-    let name: String
+    let name: SetpointName
     let value: Double?
     /// Wall clock when the device acknowledged the last write, seconds since the Unix epoch.
     let landedAt: Double?

@@ -166,15 +166,15 @@ public struct DispatchReport: Sendable, Equatable {
     public struct Setpoint: Sendable, Equatable {
         /// "<house>/<device>".
         public var id: String
-        /// What was set, e.g. "current-limit" (A), "power" (kW, + discharge), "cool-setpoint" (°C), "power-limit" (kW).
-        public var name: String
+        /// What was set.
+        public var name: SetpointName
         public var value: Double?
         /// Wall clock when the device acknowledged the write, seconds since the Unix epoch.
         public var landedAt: Double?
         /// Why it did not land (a Modbus exception, a timeout), if it did not.
         public var error: String?
 
-        public init(id: String, name: String, value: Double?, landedAt: Double?, error: String? = nil) {
+        public init(id: String, name: SetpointName, value: Double?, landedAt: Double?, error: String? = nil) {
             self.id = id
             self.name = name
             self.value = value

@@ -119,7 +119,7 @@ extension Message.Body {
             writer.field("setpoints", objects: report.setpoints.map { setpoint in
                 var item = JSONWriter()
                 item.field("id", setpoint.id)
-                item.field("name", setpoint.name)
+                item.field("name", setpoint.name.rawValue)
                 item.fieldIfPresent("value", setpoint.value)
                 item.fieldIfPresent("landed_at", setpoint.landedAt)
                 item.fieldIfPresent("error", setpoint.error)
@@ -180,7 +180,7 @@ extension Message.Body {
         case .dispatch:
             return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
                                             setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
-                                                DispatchReport.Setpoint(id: try setpoint.string("id"), name: try setpoint.string("name"),
+                                                DispatchReport.Setpoint(id: try setpoint.string("id"), name: try setpoint.choice("name", of: SetpointName.self),
                                                                         value: try setpoint.optionalNumber("value"),
                                                                         landedAt: try setpoint.optionalNumber("landed_at"),
                                                                         error: try setpoint.optionalString("error"))

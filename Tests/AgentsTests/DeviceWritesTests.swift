@@ -1,6 +1,7 @@
 @testable import Agents
 import Logging
 import Market
+import Messages
 import Modbus
 import Synchronization
 import Testing
@@ -88,11 +89,11 @@ struct DeviceWritesTests {
         defer { server.stop() }
         device.set([UInt16(bitPattern: -2)], at: 10)
         let battery = driver(kind: .battery)
-        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.92)], at: .awards)
+        _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.92)], at: .awards)
         #expect(device.takeWrites() == ["9=1592"])
-        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.920_000_001)], at: .controlStep)
+        _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.920_000_001)], at: .controlStep)
         #expect(device.takeWrites().isEmpty)
-        _ = battery.apply("power", 1, writes: [(.dischargeRatePercent, 15.93)], at: .controlStep)
+        _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.93)], at: .controlStep)
         #expect(device.takeWrites() == ["9=1593"])
     }
 

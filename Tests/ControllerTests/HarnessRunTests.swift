@@ -351,8 +351,8 @@ struct HarnessRunTests {
         let messages = [
             (market.message(.awards(Awards(house: "h2", price: 0.2, awards: [])), interval: 1), 1.0),
             (house.message(.dispatch(DispatchReport(house: "h2", awardsReceivedAt: 1.1, setpoints: [
-                .init(id: "h2/ev", name: "current-limit", value: 10, landedAt: 1.2),
-                .init(id: "h2/thermostat", name: "cool-setpoint", value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
+                .init(id: "h2/ev", name: .currentLimit, value: 10, landedAt: 1.2),
+                .init(id: "h2/thermostat", name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
         ]
         let capture = messages.map { CapturedMessage(topic: $0.0.topic, payload: [$0.0.encoded()], received: $0.1) }
         let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: capture, writes: [], physics: PhysicsSeries(),

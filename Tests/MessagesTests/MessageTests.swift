@@ -22,7 +22,7 @@ struct MessageTests {
         .bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4)])),
         .clearing(ClearingResult(price: 0.2, quantity: 7, clearingType: .buyer, marginalQuantity: 2, marginalFraction: 0.4, unservedDemand: 0, bidCount: 4)),
         .awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 7.4)])),
-        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: "h1/ev", name: "current-limit", value: 10.7, landedAt: 1.6)])),
+        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: "h1/ev", name: .currentLimit, value: 10.7, landedAt: 1.6)])),
         .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [], nextTime: 43_245)),
         .grant(TimeGrant(participant: "h1", time: 43_245)), .timeRequest(TimeRequest(time: 43_290)), .timeRequest(TimeRequest(time: nil)),
         .error(ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3)),
@@ -70,6 +70,8 @@ struct MessageTests {
          "malformed: clearing: clearing_type: expected \"buyer\" or \"seller\" or \"exact\" or \"price\" or \"failure\" or \"null\", found \"lucky\""),
         ("bids/h2", #"{"v": 1, "type": "bids", "sender": "h1", "seq": 1, "house": "h1", "bids": []}"#,
          "malformed: a bids message from \"h1\" belongs on topic \"bids/h1\", not \"bids/h2\""),
+        ("dispatch/h1", #"{"v": 1, "type": "dispatch", "sender": "h1", "seq": 1, "house": "h1", "awards_received_at": 1, "setpoints": [{"id": "h1/ev", "name": "setpoint", "value": 6}]}"#,
+         "malformed: dispatch: setpoints[0].name: expected \"current-limit\" or \"power\" or \"heat-setpoint\" or \"cool-setpoint\" or \"power-limit\", found \"setpoint\""),
         ("hello/b1", #"{"v": 1, "type": "hello", "sender": "b1", "seq": 1, "role": "bidders"}"#,
          "malformed: hello: role: expected \"household\" or \"market\" or \"conductor\" or \"observer\", found \"bidders\""),
     ])

@@ -245,6 +245,17 @@ def pv_plan(device, sold, start, length):
     return [(start, sold)]
 
 
+def setpoint_name(device):
+    """What `apply` sets on the device, by its name in docs/PROTOCOL.md."""
+    if device.profile == "sunspec-battery":
+        return "power"
+    if device.profile == "sunspec-inverter":
+        return "power-limit"
+    if device.profile == "intesis-thermostat":
+        return "cool-setpoint" if device.cooling else "heat-setpoint"
+    return "current-limit"
+
+
 def apply(device, value):
     """Writes one setpoint; returns its name and the value the device took (after the register's resolution)."""
     if device.profile == "sunspec-battery":
@@ -257,36 +268,36 @@ def apply(device, value):
         raw = int(round(percent / rate_sf))
         device.write(start + 2 + 3, [3], 1)                                           # StorCtl_Mod
         device.write(start + 2 + 10, registers("h", raw) + registers("h", -raw), 1)   # OutWRte, InWRte
-        return "power", round(raw * rate_sf / 100 * max_power / 1000, 4)
+        return setpoint_name(device), round(raw * rate_sf / 100 * max_power / 1000, 4)
     if device.profile == "sunspec-inverter":
         start = device.model(123)
         if value is None:
             device.write(start + 2 + 7, [0], 1)                                       # WMaxLim_Ena off
             device.limit = None
-            return "power-limit", None
+            return setpoint_name(device), None
         rated, _ = device.scaled(120, 3, 4)
         sf = 10.0 ** words("h", device.read(start + 2 + 21, 1, 1))                    # WMaxLimPct_SF
         raw = int(round(max(0.0, min(100.0, value * 1000 / rated * 100)) / sf))
         device.write(start + 2 + 3, [raw], 1)                                         # WMaxLimPct
         device.write(start + 2 + 7, [1], 1)                                           # WMaxLim_Ena on
         device.limit = round(raw * sf / 100 * rated / 1000, 4)
-        return "power-limit", device.limit
+        return setpoint_name(device), device.limit
     if device.profile == "phoenix-ev-eth":
         # Whole amps at 528 (6-32); below 6 A the coil at 400 stops charging.
         amps = int(round(value))
         if amps < 6:
             device.write(400, [0], 255, coil=True)
-            return "current-limit", 0.0
+            return setpoint_name(device), 0.0
         device.write(528, [amps], 255)
         device.write(400, [1], 255, coil=True)
-        return "current-limit", float(amps)
+        return setpoint_name(device), float(amps)
     if device.profile == "intesis-thermostat":
         device.write(0, [1], 1)                                         # on
         device.write(1, [4 if device.cooling else 1], 1)                # cool or heat
         device.write(101 if device.cooling else 100, registers("h", int(round(value * 10))), 1)
-        return ("cool-setpoint" if device.cooling else "heat-setpoint"), value
+        return setpoint_name(device), value
     device.write(1210, registers("f", value), 1)                        # re-arms the watchdog
-    return "current-limit", value
+    return setpoint_name(device), value
 
 
 def watchdog(device):
@@ -314,7 +325,8 @@ def act(devices, now, steps):
                 name, taken = apply(device, value)
                 setpoints.append({"id": device.id, "name": name, "value": taken, "landed_at": time.time()})
             except IOError as error:
-                setpoints.append({"id": device.id, "name": "setpoint", "value": None, "landed_at": None, "error": str(error)})
+                setpoints.append({"id": device.id, "name": setpoint_name(device), "value": None, "landed_at": None,
+                                  "error": str(error)})
             device.plan["steps"] = [step for step in device.plan["steps"] if step[0] > now]
             device.plan["value"], device.plan["written"] = value, now
         if device.plan["steps"]:

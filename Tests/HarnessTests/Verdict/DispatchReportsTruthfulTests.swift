@@ -8,7 +8,7 @@ import Testing
 struct DispatchReportsTruthfulTests {
     /// h1 awarded in interval 1, then one accepted write of `controls` to `device` and a report of `name` = `value`;
     /// `before` was written to the device before the awards, as the state the report's writes leave in place.
-    func judge(_ device: String, _ name: String, reported value: Double, written controls: Settings, before: Settings = [:]) throws -> AssertionResult {
+    func judge(_ device: String, _ name: SetpointName, reported value: Double, written controls: Settings, before: Settings = [:]) throws -> AssertionResult {
         var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.dispatchReportsTruthful)])
         run.clear(1, quantity: 1, awards: ["h1": []])
         let request = ModbusRequest.write(.holdingRegisters, address: 0, values: [1], isSingle: true)
@@ -28,7 +28,7 @@ struct DispatchReportsTruthfulTests {
 
     @Test("A battery's power: 40 % rates on mode 3 pin 2 kW of its 5 kW; a report of 2 kW is true, of 20 kW false", arguments: [(2.0, true), (20.0, false)])
     func batteryPower(reported: Double, truthful: Bool) throws {
-        let result = try judge("h1/battery", "power", reported: reported,
+        let result = try judge("h1/battery", .power, reported: reported,
                                written: [.storageControlMode: 3, .chargeRatePercent: -40, .dischargeRatePercent: 40])
         #expect(result.passed == truthful, "\(result.detail)")
         if !truthful { #expect(result.detail == "interval 1: h1/battery power: reported 20.0, the device was written 2.0") }
@@ -36,8 +36,8 @@ struct DispatchReportsTruthfulTests {
 
     @Test("A battery's power through 704's fixed W: -1.5 kW written, -1.5 reported is true")
     func batteryFixedPower() throws {
-        #expect(try judge("h1/battery", "power", reported: -1.5, written: [.fixedPowerEnabled: 1, .fixedPowerMode: 1, .fixedPower: -1500]).passed)
-        #expect(try !judge("h1/battery", "power", reported: 1.5, written: [.fixedPowerEnabled: 1, .fixedPowerMode: 1, .fixedPower: -1500]).passed)
+        #expect(try judge("h1/battery", .power, reported: -1.5, written: [.fixedPowerEnabled: 1, .fixedPowerMode: 1, .fixedPower: -1500]).passed)
+        #expect(try !judge("h1/battery", .power, reported: 1.5, written: [.fixedPowerEnabled: 1, .fixedPowerMode: 1, .fixedPower: -1500]).passed)
     }
 
     @Test("A PV limit: 25 % of the 12 kW inverter is 3 kW; a limit reported over an unlimited inverter is false", arguments: [
@@ -45,20 +45,20 @@ struct DispatchReportsTruthfulTests {
         (3.0, [.powerLimitEnabled: 0], false),
     ])
     func solarLimit(reported: Double, written: Settings, truthful: Bool) throws {
-        let result = try judge("h1/pv", "power-limit", reported: reported, written: written)
+        let result = try judge("h1/pv", .powerLimit, reported: reported, written: written)
         #expect(result.passed == truthful, "\(result.detail)")
     }
 
     @Test("A report's writes are read on the device's whole written state: the enable alone, on a percent written before, pins that percent")
     func earlierState() throws {
-        #expect(try judge("h1/pv", "power-limit", reported: 3, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25]).passed)
-        let stale = try judge("h1/pv", "power-limit", reported: 12, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25])
+        #expect(try judge("h1/pv", .powerLimit, reported: 3, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25]).passed)
+        let stale = try judge("h1/pv", .powerLimit, reported: 12, written: [.powerLimitEnabled: 1], before: [.powerLimitPercent: 25])
         #expect(!stale.passed && stale.detail == "interval 1: h1/pv power-limit: reported 12.0, the device was written 3.0", "\(stale.detail)")
     }
 
     @Test("Writes that leave the mode or the enable unwritten pin nothing, and are not compared")
     func notPinned() throws {
-        #expect(try judge("h1/battery", "power", reported: 9, written: [.dischargeRatePercent: 40]).passed)
-        #expect(try judge("h1/pv", "power-limit", reported: 9, written: [.powerLimitPercent: 40]).passed)
+        #expect(try judge("h1/battery", .power, reported: 9, written: [.dischargeRatePercent: 40]).passed)
+        #expect(try judge("h1/pv", .powerLimit, reported: 9, written: [.powerLimitPercent: 40]).passed)
     }
 }

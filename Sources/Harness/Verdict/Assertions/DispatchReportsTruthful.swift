@@ -32,7 +32,7 @@ struct DispatchReportsTruthful: Assertion {
                 for setpoint in report.setpoints {
                     guard let landed = setpoint.landedAt else { continue }
                     claims += 1
-                    let name = "interval \(interval): \(setpoint.id) \(setpoint.name)"
+                    let name = "interval \(interval): \(setpoint.id) \(setpoint.name.rawValue)"
                     let taken = Self.writes(run.acceptedWrites[setpoint.id] ?? [], from: from, to: received)
                     guard let last = taken.last else {
                         failures.append("\(name) reported landed, but no accepted write reached it")
@@ -73,18 +73,17 @@ struct DispatchReportsTruthful: Assertion {
 
     /// What the writes set of a setpoint, in the protocol's units, and the resolution of the registers behind it;
     /// nil for a setpoint these writes did not touch, or pinned nothing (a battery window left open).
-    static func written(_ name: String, _ controls: Settings, device: DeviceSpec?) -> (value: Double, tolerance: Double)? {
+    static func written(_ name: SetpointName, _ controls: Settings, device: DeviceSpec?) -> (value: Double, tolerance: Double)? {
         switch name {
-        case "power", "power-limit":
+        case .power, .powerLimit:
             // kW; registers hold a percentage to 0.01 % of a rating of a few kW, so 10 W covers their rounding.
             guard let watts = device?.profile.pinnedPower(controls) else { return nil }
             return (watts / 1000, 0.01)
-        case "current-limit":
+        case .currentLimit:
             if controls[.chargingEnabled] == 0 { return (0, 0.05) }
             return controls[.maxCurrent].map { ($0, 0.05) }
-        case "heat-setpoint": return (controls[.heatSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
-        case "cool-setpoint": return (controls[.coolSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
-        default: return nil
+        case .heatSetpoint: return (controls[.heatSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
+        case .coolSetpoint: return (controls[.coolSetpoint] ?? controls[.activeSetpoint]).map { ($0, 0.051) }
         }
     }
 }
