@@ -1,5 +1,6 @@
 import Foundation  // pow
 public import Modbus
+import Physics
 import Synchronization
 
 /// One emulated product: its physics behind its profile's register map, served as a `ModbusUnit`.
@@ -37,6 +38,7 @@ public final class DeviceEmulator: ModbusUnit {
                         deadlines: expired.map { _ in nil }, expired: expired)
         core.replay = replay
         core.initial = (requested, banks, expired)
+        core.encoded = Array(repeating: -1, count: layout.live.count)
         core.refresh(layout, profile)
         self.core = Mutex(core)
     }
@@ -199,12 +201,7 @@ struct Layout: Sendable {
     /// The live points whose registers a read of `registers` in `table` of `unit` touches.
     func live(touching registers: Range<Int>, in table: RegisterTable, of unit: UInt8) -> [Int] {
         guard let points = liveByTable[UnitTable(unit: unit, table: table)] else { return [] }
-        // The first point ending past the read's start.
-        var index = 0, end = points.count
-        while index < end {
-            let middle = (index + end) / 2
-            if points[middle].registers.upperBound > registers.lowerBound { end = middle } else { index = middle + 1 }
-        }
+        var index = points.partitionPoint { $0.registers.upperBound > registers.lowerBound }
         var touched: [Int] = []
         while index < points.count, points[index].registers.lowerBound < registers.upperBound {
             touched.append(points[index].index)
@@ -343,7 +340,6 @@ struct Core: Sendable {
     /// scale-factor point a fault changed or gave back; measurements stay as they are while `holding` (a freeze).
     mutating func refresh(_ layout: Layout, _ profile: DeviceProfile, holding: Bool? = nil,
                           read: (unit: UInt8, table: RegisterTable, registers: Range<Int>)? = nil) {
-        if encoded.count != layout.live.count { encoded = Array(repeating: -1, count: layout.live.count) }
         let applied = effective(profile)
         let order: WordOrder = effects.isWordSwapped ? (profile.wordOrder == .highFirst ? .lowFirst : .highFirst) : profile.wordOrder
         let scaleFactors = effects.scaleFactors

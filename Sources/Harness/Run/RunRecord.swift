@@ -90,9 +90,11 @@ public struct PhysicsSeries: Sendable {
         .meter: [(.power, .gridPower, 0.001), (.imported, .importedEnergy, 0.001), (.exported, .exportedEnergy, 0.001)],
     ]
 
-    /// The quantities behind each kind's readings, and the trip counters, in `read`'s order.
+    /// What a device with trips adds (`DeviceProfile.hasTrips`).
+    private static let trips: [(reading: SeriesReading, quantity: Quantity, scale: Double)] = [(.trips, .trips, 1), (.tripped, .tripped, 1)]
+    /// The quantities behind each list of readings, in its order: built once, not at every sample.
     private static let quantities = readings.mapValues { $0.map(\.quantity) }
-    private static let trips: [Quantity] = [.trips, .tripped]
+    private static let tripQuantities = trips.map(\.quantity)
 
     /// The series a device of `profile` has.
     static func readings(of profile: DeviceProfile) -> [SeriesReading] {
@@ -103,20 +105,17 @@ public struct PhysicsSeries: Sendable {
     /// Hands `body` what each of one device's series reads now, in `readings(of:)`'s order, without building a list:
     /// this runs for every device at every physics step.
     static func read(_ emulator: DeviceEmulator, _ body: (SeriesReading, Double) -> Void) {
-        let kind = emulator.profile.kind, readings = readings[kind] ?? []
-        var index = 0
-        emulator.read(quantities[kind] ?? []) { value in
-            body(readings[index].reading, (value ?? .nan) * readings[index].scale)
-            index += 1
-        }
-        if emulator.profile.watchdog != nil { body(.fallback, emulator.isOnFallback ? 1 : 0) }
-        if emulator.profile.hasTrips {
-            index = 0
-            emulator.read(trips) { value in
-                body(index == 0 ? .trips : .tripped, value ?? .nan)
+        func hand(_ readings: [(reading: SeriesReading, quantity: Quantity, scale: Double)], _ quantities: [Quantity]) {
+            var index = 0
+            emulator.read(quantities) { value in
+                body(readings[index].reading, (value ?? .nan) * readings[index].scale)
                 index += 1
             }
         }
+        let kind = emulator.profile.kind
+        hand(readings[kind] ?? [], quantities[kind] ?? [])
+        if emulator.profile.watchdog != nil { body(.fallback, emulator.isOnFallback ? 1 : 0) }
+        if emulator.profile.hasTrips { hand(trips, tripQuantities) }
     }
 
     /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.

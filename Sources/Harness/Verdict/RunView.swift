@@ -3,6 +3,7 @@ import Bus
 import Emulators
 import Messages
 import Modbus
+import Physics
 
 /// Everything an assertion may look at, decoded once from the three truths: the bus capture (every message, by
 /// the interval the conductor opened), the emulators' write logs, and the physics series. Every assertion, the
@@ -251,19 +252,6 @@ struct RunView: Sendable {
     /// any household's way to its award, any participant's, the grid's, and every device's replay of the field.
     var allFaultSpans: [ClosedRange<Double>] {
         faultWindows.filter { window in window.excuses && (window.bus?.reachesControl(of: nil) ?? true) }.map { $0.start...$0.end }
-    }
-}
-
-extension RandomAccessCollection where Index == Int {
-    /// The index of the first element for which `isAfter` holds, in a collection where it holds for a suffix (a
-    /// time-ordered log): a binary search, `endIndex` when it holds for none.
-    func partitionPoint(_ isAfter: (Element) -> Bool) -> Int {
-        var low = startIndex, high = endIndex
-        while low < high {
-            let middle = (low + high) / 2
-            if isAfter(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
     }
 }
 

@@ -1,6 +1,7 @@
 import Modbus
 import Emulators
 import Messages
+import Physics
 
 /// Every setpoint a household reports as landed is true to the emulator's write log: an accepted write reached the
 /// device between its awards and its report; `landed_at` is on GridRig's wall clock, no earlier than the last of

@@ -1,5 +1,6 @@
 import Emulators
 import Messages
+import Physics
 
 /// A household's telemetry says a device is unavailable (`available: 0`, and no reading) when the device answered
 /// none of its reads since the interval opened, though it was asked (its reads failed, timed out, were cut off, or
