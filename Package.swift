@@ -58,14 +58,14 @@ let package = Package(
         // floor 3
         .target(name: "Emulators", dependencies: ["Physics", "Modbus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .target(name: "Agents", dependencies: ["Market", "Messages", "Modbus", "Bus", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Agents", dependencies: ["Physics", "Market", "Messages", "Modbus", "Bus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 4
         .target(name: "Harness", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Helics", "Yams",
                                                 .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 5
-        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Agents", "Bus", "Modbus", "Helics",
+        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Messages", "Agents", "Bus", "Modbus", "Helics",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                                           .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),

@@ -1,5 +1,6 @@
 import Market
 import Messages
+import Physics
 
 /// One device's award, followed through its interval at control steps: the agent measures what the device has
 /// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
@@ -190,9 +191,9 @@ final class ThermostatFollower: AwardFollower {
         self.comfort = comfort
         self.mutation = mutation
         runningPower = (try? driver.thermostat(season: comfort.season).runningPower) ?? 0
-        minimumCycle = driver.rating("minimum-cycle", 180)
+        minimumCycle = driver.rating(.minimumCycle, 180)
         // FNV-1a of the id: the same phase in every run, different ones across devices.
-        let hash = driver.setup.id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        let hash = driver.setup.id.description.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         phase = Double(hash % 1000) / 1000
     }
 
@@ -211,7 +212,7 @@ final class ThermostatFollower: AwardFollower {
     /// it would start, less while short-cycle protection holds it off.
     func available(at time: Double, room: Double, length: Double) -> Double {
         guard !runs else { return 1 }
-        let half = driver.rating("deadband", 1) / 2
+        let half = driver.rating(.deadband, 1) / 2
         let startsAbove = comfort.season == .cooling ? room > runEdge + half : room < runEdge - half
         guard startsAbove else { return 0 }
         let lockout = stoppedAt.map { max(0, minimumCycle - (time - $0)) } ?? 0

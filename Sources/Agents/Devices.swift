@@ -1,6 +1,7 @@
 import Bus
 import Market
-import Messages
+public import Messages
+public import Physics
 
 /// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a
 /// charger the vehicle its owner told the app about.
@@ -9,20 +10,20 @@ public struct DeviceSetup: Sendable {
         case inverter, battery, thermostat, evCharger = "ev-charger"
     }
 
-    /// "<house>/<device>", as the rig names it.
-    public var id: String
+    /// As the rig names it.
+    public var id: DeviceID
     public var kind: Kind
     /// The product's profile name, e.g. "alfen-ng9xx".
     public var profile: String
     public var map: DeviceMap
     /// The profile's ratings (e.g. cooling-capacity, round-trip-efficiency), in the profile's units.
-    public var ratings: [String: Double]
+    public var ratings: [Rating: Double]
     public var vehicle: VehiclePlan?
     /// The product's communication watchdog, s: without a re-arming write within it the device falls back to its
     /// safe settings (Alfen's 60 s); nil when it has none, or when the agent sets its timeout itself.
     public var watchdogTimeout: Double?
 
-    public init(id: String, kind: Kind, profile: String, map: DeviceMap, ratings: [String: Double] = [:], vehicle: VehiclePlan? = nil,
+    public init(id: DeviceID, kind: Kind, profile: String, map: DeviceMap, ratings: [Rating: Double] = [:], vehicle: VehiclePlan? = nil,
                 watchdogTimeout: Double? = nil) {
         self.id = id
         self.kind = kind
@@ -63,10 +64,10 @@ final class DeviceDriver {
 
     init(_ setup: DeviceSetup) {
         self.setup = setup
-        connection = DeviceConnection(name: setup.id, map: setup.map)
+        connection = DeviceConnection(name: setup.id.description, map: setup.map)
     }
 
-    func rating(_ name: String, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
+    func rating(_ name: Rating, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         try connection.fetching([.roomTemperature, .hvacAction]) { () throws(DeviceLinkError) in try thermostatReading(season: season) }
@@ -74,8 +75,8 @@ final class DeviceDriver {
 
     private func thermostatReading(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         let running = season == .cooling
-            ? rating("cooling-capacity", 5000) / rating("cooling-cop", 3) : rating("heating-capacity", 6000) / rating("heating-cop", 3.5)
-        return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating("fan-power", 120)) / 1000)
+            ? rating(.coolingCapacity, 5000) / rating(.coolingCOP, 3) : rating(.heatingCapacity, 6000) / rating(.heatingCOP, 3.5)
+        return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating(.fanPower, 120)) / 1000)
     }
 
     /// Whether the compressor runs now (HVAC action heating, cooling or drying).
@@ -108,9 +109,9 @@ final class DeviceDriver {
         return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity) / 1000,
                               maximumChargePower: maxCharge,
                               maximumDischargePower: connection.has(.maxDischargePower) ? try connection.read(.maxDischargePower) / 1000 : maxCharge,
-                              minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating("minimum-soc", 5)) / 100,
-                              maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating("maximum-soc", 100)) / 100,
-                              roundTripEfficiency: rating("round-trip-efficiency", 0.9))
+                              minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating(.minimumSoC, 5)) / 100,
+                              maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating(.maximumSoC, 100)) / 100,
+                              roundTripEfficiency: rating(.roundTripEfficiency, 0.9))
     }
 
     /// The array's output as last seen without the agent's limit holding it back, kW.
@@ -144,8 +145,8 @@ final class DeviceDriver {
         let plan = setup.vehicle
         let reading = EVReading(isPluggedIn: plugged && plan != nil, energyNeeded: max(0, (plan?.energyNeeded ?? 0) - delivered),
                          timeToDeparture: (plan?.departure ?? time) - time,
-                         minimumCurrent: rating("minimum-current", 6), maximumCurrent: min(rating("max-current", 32), plan?.maxCurrent ?? 32),
-                         phases: min(Int(rating("phases", 3)), plan?.phases ?? 3), voltage: rating("voltage", 230))
+                         minimumCurrent: rating(.minimumCurrent, 6), maximumCurrent: min(rating(.maxCurrent, 32), plan?.maxCurrent ?? 32),
+                         phases: min(Int(rating(.phases, 3)), plan?.phases ?? 3), voltage: rating(.voltage, 230))
         return (reading, delivered)
     }
 

@@ -61,7 +61,7 @@ public final class HouseholdAgent: LoopAgent {
     let logger: Logger
     var name: String { setup.house }
     var role: Role { .household }
-    var topics: [String] { ["awards/\(setup.house)", "grant/\(setup.house)"] }
+    var topics: [TopicFilter] { [.only(.of(.awards, setup.house)), .only(.of(.grant, setup.house))] }
 
     /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a
     /// `ParticipantLoop` connects the agents it serves itself.
@@ -110,7 +110,7 @@ private final class HouseholdLogic: ParticipantLogic {
         let terms: MarketTerms
         /// The battery that forms the grid this interval (an island, or an outage): not the household's to bid or
         /// drive, even when it is one of its devices.
-        let gridForming: String?
+        let gridForming: DeviceID?
         /// The simulated time this agent asked the conductor for; nil when it needs nothing more this interval.
         var next: Double?
     }
@@ -132,7 +132,7 @@ private final class HouseholdLogic: ParticipantLogic {
             let received = unixTime()
             guard var now = current, message.header.interval == now.number else {
                 try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
-                                       about: message.header.sender, topic: message.topic, interval: message.header.interval)
+                                       about: message.header.sender, topic: message.topic.description, interval: message.header.interval)
                 return
             }
             prices.append(awards.price)

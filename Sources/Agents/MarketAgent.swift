@@ -30,7 +30,7 @@ public final class MarketAgent: LoopAgent {
     let logger: Logger
     var name: String { setup.name }
     var role: Role { .market }
-    var topics: [String] { ["gate", "bids/"] }
+    var topics: [TopicFilter] { [.only(.gate), .every(.bids)] }
 
     /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a
     /// `ParticipantLoop` connects the agents it serves itself.
@@ -101,20 +101,20 @@ private final class MarketLogic: ParticipantLogic {
         case .bids(let bids):
             guard households.contains(sender) else {
                 try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
-                                       about: sender, topic: message.topic, interval: message.header.interval)
+                                       about: sender, topic: message.topic.description, interval: message.header.interval)
                 return
             }
             guard let current = open, message.header.interval == current.interval else {
                 try participant.reject(.closedInterval, "bids for interval \(message.header.interval.map(String.init) ?? "none"); "
                                        + (open.map { "interval \($0.interval) is open" } ?? "no interval is open"),
-                                       about: sender, topic: message.topic, interval: message.header.interval)
+                                       about: sender, topic: message.topic.description, interval: message.header.interval)
                 return
             }
             messages[sender, default: 0] += 1
             if messages[sender]! > setup.messageLimit {
                 if messages[sender]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
                     try participant.reject(.flood, "more than \(setup.messageLimit) bids messages from \"\(sender)\" in interval \(current.interval); the rest of this interval's are dropped",
-                                           about: sender, topic: message.topic, interval: current.interval)
+                                           about: sender, topic: message.topic.description, interval: current.interval)
                 } else {
                     _ = control.count(.flood)
                 }
@@ -123,7 +123,7 @@ private final class MarketLogic: ParticipantLogic {
             do {
                 books[sender] = try MarketAgent.accept(bids, from: sender, priceCap: current.priceCap)
             } catch {
-                try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic, interval: current.interval)
+                try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic.description, interval: current.interval)
             }
         default:
             return
@@ -138,9 +138,11 @@ private final class MarketLogic: ParticipantLogic {
                                                       unservedDemand: clearing.unservedDemand, bidCount: book.bids.count)),
                              interval: interval.interval)
         var byHouse: [String: [Awards.Award]] = [:]
+        var owner: [String: String] = [:]  // bid id → its household; a bid is accepted only under its sender's name
+        for (house, bids) in books { for bid in bids { owner[bid.id] = house } }
         for award in clearing.awards {
-            byHouse[String(award.bid.id.prefix { $0 != "/" }), default: []]
-                .append(Awards.Award(id: award.bid.id, side: BidSide(award.bid.side), quantity: award.quantity))
+            guard let house = owner[award.bid.id] else { continue }
+            byHouse[house, default: []].append(Awards.Award(id: award.bid.id, side: BidSide(award.bid.side), quantity: award.quantity))
         }
         try participant.send(setup.households.map { .awards(Awards(house: $0, price: clearing.price, awards: byHouse[$0] ?? [])) },
                              interval: interval.interval)

@@ -14,8 +14,8 @@ protocol LoopAgent: Sendable {
     var name: String { get }
     var control: ParticipantControl { get }
     var role: Role { get }
-    /// Exact topics, and prefixes ending in "/", besides "interval" and the conductor's goodbye.
-    var topics: [String] { get }
+    /// What it reads besides the interval starts and the conductor's goodbye.
+    var topics: [TopicFilter] { get }
     var logger: Logger { get }
     func makeLogic() -> any ParticipantLogic
 }
@@ -29,7 +29,9 @@ final class Participant {
     let control: ParticipantControl
     let handle: ParticipantHandle
     fileprivate let logic: any ParticipantLogic
-    fileprivate let topics: [String]
+    /// What it reads: its agent's topics, the interval starts, the conductor's goodbye, and its own hello (the
+    /// broker's echo of it says the participant has joined).
+    fileprivate let filters: [TopicFilter]
     fileprivate let hello: (topic: String, payload: [UInt8])
     private let client: BusClient
     private var writer: MessageWriter
@@ -48,10 +50,10 @@ final class Participant {
         self.handle = handle
         self.client = client
         logic = agent.makeLogic()
-        topics = agent.topics + ["interval", "goodbye/\(Self.conductor)"]
         writer = MessageWriter(sender: agent.name)
         let message = writer.message(.hello(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)")))
-        hello = (message.topic, message.encoded())
+        hello = (message.topic.description, message.encoded())
+        filters = agent.topics + [.only(.interval), .only(.of(.goodbye, Self.conductor)), .only(message.topic)]
     }
 
     func send(_ body: Message.Body, interval: Int? = nil) throws(BusError) {
@@ -63,7 +65,7 @@ final class Participant {
     func send(_ bodies: [Message.Body], interval: Int?) throws(BusError) {
         let frames = bodies.map { body in
             let message = writer.message(body, interval: interval)
-            return (message.topic, message.encoded())
+            return (message.topic.description, message.encoded())
         }
         for (topic, payload) in frames { try client.publish(topic, payload) }
     }
@@ -210,16 +212,16 @@ public final class ParticipantLoop: Sendable {
             var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
             func leave(_ participant: Participant, _ error: ParticipantError?) {
                 present.removeAll { $0 === participant }
-                for topic in participant.topics + [participant.hello.topic] { exact[topic]?.removeAll { $0 === participant } }
+                for filter in participant.filters { exact[filter.prefix]?.removeAll { $0 === participant } }
                 prefixes.removeAll { $0.1 === participant }
                 participant.handle.end(error)
             }
             while !stopping.load(ordering: .relaxed) {
                 for (agent, handle) in takeArrivals() {
                     let participant = Participant(agent, handle: handle, client: client)
-                    for topic in participant.topics + [participant.hello.topic] {
-                        try client.subscribe(topic)
-                        if topic.hasSuffix("/") { prefixes.append((topic, participant)) } else { exact[topic, default: []].append(participant) }
+                    for filter in participant.filters {
+                        try client.subscribe(filter.prefix)
+                        if filter.isExact { exact[filter.prefix, default: []].append(participant) } else { prefixes.append((filter.prefix, participant)) }
                     }
                     present.append(participant)
                 }

@@ -8,20 +8,20 @@ struct BatteryPhysics: DevicePhysics {
     private let phases: Double, acVoltage: Double, frequency: Double
 
     private static let fields: [RatingField<BatteryRatings>] = [
-        RatingField("capacity", \.capacity), RatingField("max-charge-power", \.maxChargePower),
-        RatingField("max-discharge-power", \.maxDischargePower), RatingField("round-trip-efficiency", \.roundTripEfficiency),
-        RatingField("minimum-soc", \.minimumSoC, factor: 0.01), RatingField("maximum-soc", \.maximumSoC, factor: 0.01),
-        RatingField("ramp-rate", \.rampRate), RatingField("nominal-voltage", \.nominalVoltage),
+        RatingField(.capacity, \.capacity), RatingField(.maxChargePower, \.maxChargePower),
+        RatingField(.maxDischargePower, \.maxDischargePower), RatingField(.roundTripEfficiency, \.roundTripEfficiency),
+        RatingField(.minimumSoC, \.minimumSoC, factor: 0.01), RatingField(.maximumSoC, \.maximumSoC, factor: 0.01),
+        RatingField(.rampRate, \.rampRate), RatingField(.nominalVoltage, \.nominalVoltage),
     ]
     static let ratingDefaults = fields.defaults(of: BatteryRatings())
-        .merging(["phases": 3, "nominal-frequency": 50, "ac-voltage": 230]) { $1 }
+        .merging([.phases: 3, .nominalFrequency: 50, .acVoltage: 230]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         model = Battery(ratings: Self.fields.ratings(from: profile, base: BatteryRatings()))
         state = model.initialState(stateOfCharge: (parameters.initialSoC ?? 50) / 100)
-        phases = profile.rating("phases")
-        acVoltage = profile.rating("ac-voltage")
-        frequency = profile.rating("nominal-frequency")
+        phases = profile.rating(.phases)
+        acVoltage = profile.rating(.acVoltage)
+        frequency = profile.rating(.nominalFrequency)
     }
 
     static let defaultSettings: Settings = [

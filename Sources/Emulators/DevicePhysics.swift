@@ -55,7 +55,7 @@ public typealias Settings = [Control: Double]
 protocol DevicePhysics: Sendable {
     init(profile: DeviceProfile, parameters: DeviceParameters)
     /// Ratings a profile may set, with their defaults in the profile's units.
-    static var ratingDefaults: [String: Double] { get }
+    static var ratingDefaults: [Rating: Double] { get }
     /// Controls and their values before any write.
     static var defaultSettings: Settings { get }
     mutating func step(applied: Settings, at time: Double, for seconds: Double, site: SiteConditions)
@@ -103,7 +103,7 @@ extension DeviceKind {
     }
 
     /// Ratings a profile of this kind may set under `ratings:`, with their defaults.
-    public var ratingDefaults: [String: Double] { physicsType.ratingDefaults }
+    public var ratingDefaults: [Rating: Double] { physicsType.ratingDefaults }
 
     /// What the hardware does when out of service: an inverter disconnected, a battery held at 0 W, a heat pump
     /// off, a charger offering no current.
@@ -146,11 +146,11 @@ func acReading(_ quantity: Quantity, power: Double, reactive: Double = 0, voltag
 /// A profile rating that sets a field of a physics model's ratings; `factor` converts the profile's unit
 /// (e.g. %) to the field's (e.g. a fraction). The model's own defaults are the profile's defaults.
 struct RatingField<Ratings>: Sendable {
-    let name: String
+    let name: Rating
     let field: any WritableKeyPath<Ratings, Double> & Sendable
     let factor: Double
 
-    init(_ name: String, _ field: any WritableKeyPath<Ratings, Double> & Sendable, factor: Double = 1) {
+    init(_ name: Rating, _ field: any WritableKeyPath<Ratings, Double> & Sendable, factor: Double = 1) {
         self.name = name
         self.field = field
         self.factor = factor
@@ -168,7 +168,7 @@ extension Array {
     }
 
     /// The defaults of `base`, by rating name, in the profile's units.
-    func defaults<Ratings>(of base: Ratings) -> [String: Double] where Element == RatingField<Ratings> {
+    func defaults<Ratings>(of base: Ratings) -> [Rating: Double] where Element == RatingField<Ratings> {
         Dictionary(uniqueKeysWithValues: map { ($0.name, base[keyPath: $0.field] / $0.factor) })
     }
 }
@@ -197,13 +197,13 @@ extension DeviceProfile {
         let applied = kind.physicsType.defaultSettings.merging(settings) { $1 }
         switch kind {
         case .battery:
-            if settings[.fixedPowerEnabled] != nil, let fixed = BatteryPhysics.fixedPower(applied, rated: rating("max-discharge-power")) { return fixed }
+            if settings[.fixedPowerEnabled] != nil, let fixed = BatteryPhysics.fixedPower(applied, rated: rating(.maxDischargePower)) { return fixed }
             guard settings[.storageControlMode] != nil else { return nil }
-            let window = BatteryPhysics.window(applied, maxChargePower: rating("max-charge-power"))
+            let window = BatteryPhysics.window(applied, maxChargePower: rating(.maxChargePower))
             return window.lowerBound == window.upperBound ? window.lowerBound : nil
         case .inverter:
             guard let enabled = settings[.powerLimitEnabled] else { return nil }
-            return (enabled != 0 ? (applied[.powerLimitPercent] ?? 100) / 100 : 1) * rating("rated-power")
+            return (enabled != 0 ? (applied[.powerLimitPercent] ?? 100) / 100 : 1) * rating(.ratedPower)
         case .meter, .thermostat, .evCharger: return nil
         }
     }

@@ -1,4 +1,5 @@
 public import Modbus
+public import Physics
 
 /// The kinds of device GridRig emulates; a profile names one in its `kind:` key.
 public enum DeviceKind: String, Sendable, CaseIterable, Codable {
@@ -17,7 +18,7 @@ public struct DeviceProfile: Sendable {
     public var wordOrder: WordOrder
     public var transport: ListenerOptions
     /// Nameplate figures, by the kind's rating names (see `DeviceKind.ratingDefaults`).
-    public var ratings: [String: Double]
+    public var ratings: [Rating: Double]
     /// Dead time between a control write and the physics seeing it, simulated seconds.
     public var latency: Double
     public var watchdog: Watchdog?
@@ -29,7 +30,7 @@ public struct DeviceProfile: Sendable {
     public var gridSupport: Set<GridSupportFunction> = []
 
     public init(name: String, kind: DeviceKind, product: String, defaultPort: UInt16 = 502, defaultUnit: UInt8 = 1,
-                wordOrder: WordOrder = .highFirst, transport: ListenerOptions = .init(), ratings: [String: Double] = [:],
+                wordOrder: WordOrder = .highFirst, transport: ListenerOptions = .init(), ratings: [Rating: Double] = [:],
                 latency: Double = 0, watchdog: Watchdog? = nil, exceptions: ExceptionPolicy = .init(), blocks: [PointBlock]) {
         self.name = name
         self.kind = kind
@@ -55,7 +56,7 @@ public struct DeviceProfile: Sendable {
     public var hasTrips: Bool { !gridSupport.isDisjoint(with: [.voltageTrip, .frequencyTrip]) }
 
     /// A rating from the profile, else the kind's default.
-    public func rating(_ name: String) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
+    public func rating(_ name: Rating) -> Double { ratings[name] ?? kind.ratingDefaults[name] ?? 0 }
 }
 
 /// An IEEE 1547-2018 behaviour a product may have (a profile's `grid-support:` list).

@@ -9,18 +9,18 @@ struct EVChargerPhysics: DevicePhysics {
     private var chargingSeconds: Double = 0
 
     private static let fields: [RatingField<EVChargerRatings>] = [
-        RatingField("max-current", \.maxCurrent), RatingField("minimum-current", \.minimumCurrent),
-        RatingField("voltage", \.voltage), RatingField("pwm-interval", \.pwmInterval),
-        RatingField("vehicle-response-delay", \.vehicleResponseDelay),
+        RatingField(.maxCurrent, \.maxCurrent), RatingField(.minimumCurrent, \.minimumCurrent),
+        RatingField(.voltage, \.voltage), RatingField(.pwmInterval, \.pwmInterval),
+        RatingField(.vehicleResponseDelay, \.vehicleResponseDelay),
     ]
-    static let ratingDefaults = fields.defaults(of: EVChargerRatings()).merging(["phases": 3, "nominal-frequency": 50]) { $1 }
+    static let ratingDefaults = fields.defaults(of: EVChargerRatings()).merging([.phases: 3, .nominalFrequency: 50]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         var ratings = Self.fields.ratings(from: profile, base: EVChargerRatings())
-        ratings.phases = Int(profile.rating("phases"))
+        ratings.phases = Int(profile.rating(.phases))
         model = EVCharger(ratings: ratings)
         session = parameters.vehicle
-        frequency = profile.rating("nominal-frequency")
+        frequency = profile.rating(.nominalFrequency)
     }
 
     static let defaultSettings: Settings = [.maxCurrent: 16, .phases: 3, .chargingEnabled: 1]

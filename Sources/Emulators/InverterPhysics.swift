@@ -18,25 +18,25 @@ struct InverterPhysics: DevicePhysics {
     private var gridVoltage: Double, gridFrequency: Double
 
     private static let fields: [RatingField<PVInverterRatings>] = [
-        RatingField("array-peak-power", \.arrayPeakPower), RatingField("rated-power", \.ratedPower),
-        RatingField("peak-efficiency", \.peakEfficiency), RatingField("temperature-coefficient", \.temperatureCoefficient),
-        RatingField("ramp-rate", \.rampRate, factor: 0.01),
+        RatingField(.arrayPeakPower, \.arrayPeakPower), RatingField(.ratedPower, \.ratedPower),
+        RatingField(.peakEfficiency, \.peakEfficiency), RatingField(.temperatureCoefficient, \.temperatureCoefficient),
+        RatingField(.rampRate, \.rampRate, factor: 0.01),
     ]
     static let ratingDefaults = fields.defaults(of: PVInverterRatings())
-        .merging(["phases": 3, "nominal-voltage": 230, "nominal-frequency": 50, "mppt-count": 2,
-                  "rated-apparent-power": 5000, "rated-reactive-power": 2200]) { $1 }
+        .merging([.phases: 3, .nominalVoltage: 230, .nominalFrequency: 50, .mpptCount: 2,
+                  .ratedApparentPower: 5000, .ratedReactivePower: 2200]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         model = PVInverter(ratings: Self.fields.ratings(from: profile, base: PVInverterRatings()))
-        phases = profile.rating("phases")
-        voltage = profile.rating("nominal-voltage")
-        frequency = profile.rating("nominal-frequency")
-        mpptCount = max(1, profile.rating("mppt-count"))
+        phases = profile.rating(.phases)
+        voltage = profile.rating(.nominalVoltage)
+        frequency = profile.rating(.nominalFrequency)
+        mpptCount = max(1, profile.rating(.mpptCount))
         // Unless given, the apparent-power rating is the active one, and the reactive capability Category B's 44 % of it,
         // so that a rig that scales `rated-power` scales them too.
-        let apparent = profile.ratings["rated-apparent-power"] ?? model.ratings.ratedPower
+        let apparent = profile.ratings[.ratedApparentPower] ?? model.ratings.ratedPower
         ratings = GridSupportRatings(ratedPower: model.ratings.ratedPower, apparentPower: apparent,
-                                     reactivePower: profile.ratings["rated-reactive-power"] ?? 0.44 * apparent)
+                                     reactivePower: profile.ratings[.ratedReactivePower] ?? 0.44 * apparent)
         functions = profile.gridSupport
         (gridVoltage, gridFrequency) = (voltage, frequency)
     }
@@ -76,7 +76,7 @@ struct InverterPhysics: DevicePhysics {
             settings[control.1] = trips[index].seconds
         }
         // Frequency trips per unit of 60 Hz in the standard, in Hz on the default nominal frequency (a rig on another sets them).
-        let frequencyTrips = GridSupportSettings.standardFrequencyTrips, nominal = ratingDefaults["nominal-frequency"] ?? 50
+        let frequencyTrips = GridSupportSettings.standardFrequencyTrips, nominal = ratingDefaults[.nominalFrequency] ?? 50
         for (index, control) in [(Control.tripHighF2, Control.tripHighFrequencyT2), (.tripHighF1, .tripHighFrequencyT1), (.tripLowF1, .tripLowFrequencyT1),
                                  (.tripLowF2, .tripLowFrequencyT2)].enumerated() {
             settings[control.0] = frequencyTrips[index].limit * nominal

@@ -8,17 +8,17 @@ struct MeterPhysics: DevicePhysics {
     private let sign: Double
 
     private static let fields: [RatingField<SiteMeterRatings>] = [
-        RatingField("nominal-voltage", \.nominalVoltage), RatingField("nominal-frequency", \.nominalFrequency),
-        RatingField("voltage-sensitivity", \.voltageSensitivity), RatingField("voltage-noise", \.voltageNoise),
-        RatingField("frequency-noise", \.frequencyNoise),
+        RatingField(.nominalVoltage, \.nominalVoltage), RatingField(.nominalFrequency, \.nominalFrequency),
+        RatingField(.voltageSensitivity, \.voltageSensitivity), RatingField(.voltageNoise, \.voltageNoise),
+        RatingField(.frequencyNoise, \.frequencyNoise),
     ]
-    static let ratingDefaults = fields.defaults(of: SiteMeterRatings()).merging(["import-positive": 1]) { $1 }
+    static let ratingDefaults = fields.defaults(of: SiteMeterRatings()).merging([.importPositive: 1]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         let ratings = Self.fields.ratings(from: profile, base: SiteMeterRatings())
         model = SiteMeter(ratings: ratings)
         state = SiteMeterState(ratings: ratings, seed: parameters.seed)
-        sign = profile.rating("import-positive") == 0 ? -1 : 1
+        sign = profile.rating(.importPositive) == 0 ? -1 : 1
     }
 
     static let defaultSettings: Settings = [:]

@@ -8,18 +8,18 @@ struct ThermostatPhysics: DevicePhysics {
     private var outdoorTemperature: Double = 15
 
     private static let fields: [RatingField<HouseRatings>] = [
-        RatingField("thermal-resistance", \.thermalResistance), RatingField("thermal-capacitance", \.thermalCapacitance),
-        RatingField("solar-aperture", \.solarAperture), RatingField("internal-gains", \.internalGains),
-        RatingField("heating-capacity", \.heatingCapacity), RatingField("cooling-capacity", \.coolingCapacity),
-        RatingField("heating-cop", \.heatingCOP), RatingField("cooling-cop", \.coolingCOP),
-        RatingField("fan-power", \.fanPower), RatingField("minimum-cycle", \.minimumCycle),
+        RatingField(.thermalResistance, \.thermalResistance), RatingField(.thermalCapacitance, \.thermalCapacitance),
+        RatingField(.solarAperture, \.solarAperture), RatingField(.internalGains, \.internalGains),
+        RatingField(.heatingCapacity, \.heatingCapacity), RatingField(.coolingCapacity, \.coolingCapacity),
+        RatingField(.heatingCOP, \.heatingCOP), RatingField(.coolingCOP, \.coolingCOP),
+        RatingField(.fanPower, \.fanPower), RatingField(.minimumCycle, \.minimumCycle),
     ]
-    static let ratingDefaults = fields.defaults(of: HouseRatings()).merging(["deadband": 1]) { $1 }
+    static let ratingDefaults = fields.defaults(of: HouseRatings()).merging([.deadband: 1]) { $1 }
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         model = House(ratings: Self.fields.ratings(from: profile, base: HouseRatings()))
         state = HouseState(roomTemperature: parameters.roomTemperature ?? 21)
-        deadband = profile.rating("deadband")
+        deadband = profile.rating(.deadband)
     }
 
     static let defaultSettings: Settings = [

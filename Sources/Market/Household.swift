@@ -46,7 +46,7 @@ public struct Household: Sendable {
     public func dispatch(price: Double, awards: some Sequence<Award>, readings: HouseholdReadings,
                          forecast: PriceForecast, terms: MarketTerms) -> HouseholdDispatch {
         var won: [String: DeviceAward] = [:]
-        for award in awards where award.bid.id.hasPrefix("\(id)/") {
+        for award in awards {
             var device = won[award.bid.id, default: DeviceAward(price: price)]
             if award.bid.side == .buy { device.bought += award.quantity } else { device.sold += award.quantity }
             won[award.bid.id] = device

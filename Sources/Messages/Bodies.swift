@@ -37,10 +37,10 @@ public struct IntervalStart: Sendable, Equatable {
     public var dispatchDeadlineMs: Int
     /// The device that forms the grid this interval ("h1/battery"), when the neighborhood is an island (for the
     /// whole run, or in an outage): it balances the site on its own, so its household neither bids nor drives it.
-    public var gridForming: String?
+    public var gridForming: DeviceID?
 
     public init(start: Double, length: Double, priceCap: Double, bidDeadlineMs: Int, clearingDeadlineMs: Int, dispatchDeadlineMs: Int,
-                gridForming: String? = nil) {
+                gridForming: DeviceID? = nil) {
         self.gridForming = gridForming
         self.start = start
         self.length = length
@@ -54,12 +54,11 @@ public struct IntervalStart: Sendable, Equatable {
 /// What a household's agent read from its devices.
 public struct Telemetry: Sendable, Equatable {
     public struct Device: Sendable, Equatable {
-        /// "<house>/<device>".
-        public var id: String
+        public var id: DeviceID
         /// Readings by name, in the units docs/PROTOCOL.md lists (kW, kWh, %, °C, A).
         public var values: [String: Double]
 
-        public init(id: String, values: [String: Double]) {
+        public init(id: DeviceID, values: [String: Double]) {
             self.id = id
             self.values = values
         }
@@ -86,7 +85,7 @@ public enum ClearingKind: String, Sendable, Equatable, CaseIterable {
 }
 
 public struct WireBid: Sendable, Equatable {
-    /// "<house>/<device>".
+    /// "<household>/<device>": the household's name, then what the bid is for (docs/PROTOCOL.md, "bids").
     public var id: String
     public var side: BidSide
     /// $/kWh and kW.
@@ -139,6 +138,7 @@ public struct ClearingResult: Sendable, Equatable {
 /// What one household won: every one of its bids with the kW awarded, and the price.
 public struct Awards: Sendable, Equatable {
     public struct Award: Sendable, Equatable {
+        /// The bid's id.
         public var id: String
         public var side: BidSide
         public var quantity: Double
@@ -164,8 +164,7 @@ public struct Awards: Sendable, Equatable {
 /// The setpoints a household's agent wrote after its awards, each with when it landed in the device.
 public struct DispatchReport: Sendable, Equatable {
     public struct Setpoint: Sendable, Equatable {
-        /// "<house>/<device>".
-        public var id: String
+        public var id: DeviceID
         /// What was set.
         public var name: SetpointName
         public var value: Double?
@@ -174,7 +173,7 @@ public struct DispatchReport: Sendable, Equatable {
         /// Why it did not land (a Modbus exception, a timeout), if it did not.
         public var error: String?
 
-        public init(id: String, name: SetpointName, value: Double?, landedAt: Double?, error: String? = nil) {
+        public init(id: DeviceID, name: SetpointName, value: Double?, landedAt: Double?, error: String? = nil) {
             self.id = id
             self.name = name
             self.value = value

@@ -48,7 +48,7 @@ extension Message {
         let interval = try header.optionalInt("interval")
         let body = try Body.read(type: type, Fields(members: members, path: "", type: type, sender: sender))
         let message = Message(header: Header(version: version, interval: interval, sender: sender, sequence: UInt64(sequence)), body: body)
-        guard message.topic == topic else {
+        guard message.topic.description == topic else {
             throw MessageError(fault: .malformed, detail: "a \(type) message from \"\(sender)\" belongs on topic \"\(message.topic)\", not \"\(topic)\"", sender: sender)
         }
         return message
@@ -74,12 +74,12 @@ extension Message.Body {
             writer.field("bid_deadline_ms", start.bidDeadlineMs)
             writer.field("clearing_deadline_ms", start.clearingDeadlineMs)
             writer.field("dispatch_deadline_ms", start.dispatchDeadlineMs)
-            writer.fieldIfPresent("grid_forming", start.gridForming)
+            writer.fieldIfPresent("grid_forming", start.gridForming?.description)
         case .telemetry(let telemetry):
             writer.field("house", telemetry.house)
             writer.field("devices", objects: telemetry.devices.map { device in
                 var item = JSONWriter()
-                item.field("id", device.id)
+                item.field("id", device.id.description)
                 var values = JSONWriter()
                 for name in device.values.keys.sorted() { values.field(name, device.values[name]!) }
                 item.field("values", json: values.json)
@@ -118,7 +118,7 @@ extension Message.Body {
             writer.field("awards_received_at", report.awardsReceivedAt)
             writer.field("setpoints", objects: report.setpoints.map { setpoint in
                 var item = JSONWriter()
-                item.field("id", setpoint.id)
+                item.field("id", setpoint.id.description)
                 item.field("name", setpoint.name.rawValue)
                 item.fieldIfPresent("value", setpoint.value)
                 item.fieldIfPresent("landed_at", setpoint.landedAt)
@@ -154,11 +154,11 @@ extension Message.Body {
                                            priceCap: try fields.number("price_cap"), bidDeadlineMs: try fields.int("bid_deadline_ms"),
                                            clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
                                            dispatchDeadlineMs: try fields.int("dispatch_deadline_ms"),
-                                           gridForming: try fields.optionalString("grid_forming")))
+                                           gridForming: try fields.optionalDeviceID("grid_forming")))
         case .gate: return .gate
         case .telemetry:
             return .telemetry(Telemetry(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
-                Telemetry.Device(id: try device.string("id"), values: try device.numbers("values"))
+                Telemetry.Device(id: try device.deviceID("id"), values: try device.numbers("values"))
             }))
         case .bids:
             return .bids(Bids(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
@@ -180,7 +180,7 @@ extension Message.Body {
         case .dispatch:
             return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
                                             setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
-                                                DispatchReport.Setpoint(id: try setpoint.string("id"), name: try setpoint.choice("name", of: SetpointName.self),
+                                                DispatchReport.Setpoint(id: try setpoint.deviceID("id"), name: try setpoint.choice("name", of: SetpointName.self),
                                                                         value: try setpoint.optionalNumber("value"),
                                                                         landedAt: try setpoint.optionalNumber("landed_at"),
                                                                         error: try setpoint.optionalString("error"))
@@ -261,6 +261,16 @@ struct Fields {
     func string(_ key: String) throws(MessageError) -> String {
         guard let text = try optionalString(key) else { throw missing(key) }
         return text
+    }
+
+    func optionalDeviceID(_ key: String) throws(MessageError) -> DeviceID? {
+        guard let text = try optionalString(key) else { return nil }
+        do { return try DeviceID(parsing: text) } catch { throw mistyped(key, expected: "a device id \"<house>/<device>\"", found: "\"\(text)\"") }
+    }
+
+    func deviceID(_ key: String) throws(MessageError) -> DeviceID {
+        guard let id = try optionalDeviceID(key) else { throw missing(key) }
+        return id
     }
 
     /// A list of objects, each read as `Fields` with its index in the path.

@@ -78,22 +78,22 @@ public struct Message: Sendable, Equatable {
 
     /// The topic the message travels on: per-sender for participants' own messages, per-household for what
     /// concerns one household, shared for the conductor's and the market's announcements.
-    public var topic: String {
+    public var topic: Topic {
         switch body {
-        case .hello: "hello/\(header.sender)"
-        case .ready: "ready/\(header.sender)"
-        case .goodbye: "goodbye/\(header.sender)"
-        case .tick: "clock"
-        case .interval: "interval"
-        case .gate: "gate"
-        case .telemetry(let body): "telemetry/\(body.house)"
-        case .bids(let body): "bids/\(body.house)"
-        case .clearing: "clearing"
-        case .awards(let body): "awards/\(body.house)"
-        case .dispatch(let body): "dispatch/\(body.house)"
-        case .timeRequest: "time/\(header.sender)"
-        case .grant(let body): "grant/\(body.participant)"
-        case .error: "error/\(header.sender)"
+        case .hello: .of(.hello, header.sender)
+        case .ready: .of(.ready, header.sender)
+        case .goodbye: .of(.goodbye, header.sender)
+        case .tick: .clock
+        case .interval: .interval
+        case .gate: .gate
+        case .telemetry(let body): .of(.telemetry, body.house)
+        case .bids(let body): .of(.bids, body.house)
+        case .clearing: .clearing
+        case .awards(let body): .of(.awards, body.house)
+        case .dispatch(let body): .of(.dispatch, body.house)
+        case .timeRequest: .of(.time, header.sender)
+        case .grant(let body): .of(.grant, body.participant)
+        case .error: .of(.error, header.sender)
         }
     }
 }

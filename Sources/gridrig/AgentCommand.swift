@@ -6,6 +6,7 @@ import Foundation
 import Harness
 import Logging
 import Market
+import Messages
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -112,7 +113,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
         let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
         let setups: [DeviceSetup], addresses: [ControllerSetup.DeviceAddress]
         do {
-            addresses = try ControllerSetup.addresses(json: devices ?? environment("GRIDRIG_DEVICES") ?? "[]").filter { $0.id.hasPrefix("\(house)/") }
+            addresses = try ControllerSetup.addresses(json: devices ?? environment("GRIDRIG_DEVICES") ?? "[]").filter { $0.id.house == house }
             setups = try addresses.map { address throws(FileError) in
                 ControllerSetup.setup(address, profile: try ProfileLoader.load(file: "\(folder)/\(address.profile).yaml"))
             }

@@ -56,7 +56,7 @@ struct DeviceWritesTests {
             .coolSetpoint: RegisterPoint(unit: 1, table: .holdingRegisters, address: 4, type: .int16, scale: 0.1),
             .dischargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 9, type: .int16, scaleFactor: 10),
         ]
-        return DeviceDriver(DeviceSetup(id: "h1/device", kind: kind, profile: "test", map: DeviceMap(host: "127.0.0.1", port: port, points: points),
+        return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: DeviceMap(host: "127.0.0.1", port: port, points: points),
                                         watchdogTimeout: watchdog))
     }
 

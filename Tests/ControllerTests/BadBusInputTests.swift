@@ -97,10 +97,10 @@ struct BadBusInputTests {
             guard let awards = try? rogue.receive(timeout: .seconds(10)), awards.topic == "awards/h1" else { return }
             var writer = MessageWriter(sender: "h2")
             let forged = writer.message(.awards(Awards(house: "h1", price: 0.01, awards: [.init(id: "h1/ev", side: .buy, quantity: 50)])), interval: 1)
-            try? rogue.publish(forged.topic, forged.encoded())
+            try? rogue.publish(forged.topic.description, forged.encoded())
             let opened = writer.message(.interval(IntervalStart(start: 0, length: 300, priceCap: 1, bidDeadlineMs: 1, clearingDeadlineMs: 1,
                                                                 dispatchDeadlineMs: 1)), interval: 7)
-            try? rogue.publish(opened.topic, opened.encoded())
+            try? rogue.publish(opened.topic.description, opened.encoded())
         }
         #expect(joined.wait(timeout: .now() + 10) == .success)
         _ = try conductor.runInterval()

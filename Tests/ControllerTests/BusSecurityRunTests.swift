@@ -45,7 +45,7 @@ private func expectCleanCapture(_ report: RunReport, sourceLocation: SourceLocat
 struct BusSecurityRunTests {
     @Test("Bound beyond loopback with the defaults, the bus authenticates: the rogue cannot join, the run passes, and its capture holds nothing of the rogue")
     func authenticated() throws {
-        let ports = try freeBusPorts(), keys = try keysFolder([])
+        let ports = freeBusPorts(), keys = try keysFolder([])
         let loaded = try rig(hours: 24, appending: """
             bus: {host: 0.0.0.0, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe), keys: \(keys)}
             """)
@@ -64,7 +64,7 @@ struct BusSecurityRunTests {
 
     @Test("On loopback without authentication, the rogue's impersonations and garbage are refused and reported by sender, h2 ignores the forged awards, and only real intervals are judged")
     func unauthenticated() throws {
-        let ports = try freeBusPorts()
+        let ports = freeBusPorts()
         let loaded = try rig(hours: 24, appending: """
             bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
             """)
@@ -93,7 +93,7 @@ struct BusSecurityRunTests {
 
     @Test("A household endpoint with its certificate from `gridrig keys` joins and passes; with a key the rig does not list it is refused, and GridRig says so")
     func endpointKeys() throws {
-        let ports = try freeBusPorts(), keys = try keysFolder(["h2"])
+        let ports = freeBusPorts(), keys = try keysFolder(["h2"])
         let firstDevice = Int(freeConsecutivePorts(12))  // below the ephemeral range: no concurrent client can hold one
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)"), ("start: \"00:00\"", "start: \"10:00\"")],
                              appending: """
@@ -173,7 +173,7 @@ struct BusSecurityRunTests {
         expectRefused(rig: base + "bus: {rate-limit: 0}\n", "rate-limit")
         expectRefused(rig: base + "bus: {secret: x}\n", "secret")
 
-        let ports = try freeBusPorts(), keys = try keysFolder([])
+        let ports = freeBusPorts(), keys = try keysFolder([])
         func refused(_ extra: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: 1502")],
                                  appending: "bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)\(extra)}\n"

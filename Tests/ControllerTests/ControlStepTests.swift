@@ -34,10 +34,10 @@ struct ControlStepTests {
                 let client = try BusClient(context: context, endpoints: endpoints, topics: ["interval", "awards/h3", "grant/h3", "goodbye/conductor"])
                 var writer = MessageWriter(sender: "h3")
                 let hello = writer.message(.hello(Hello(role: .household)))
-                guard try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else { return }
+                guard try client.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10)) else { return }
                 func send(_ body: Message.Body, _ interval: Int?) throws {
                     let message = writer.message(body, interval: interval)
-                    try client.publish(message.topic, message.encoded())
+                    try client.publish(message.topic.description, message.encoded())
                 }
                 try send(.ready, nil)
                 var start = 0.0

@@ -118,7 +118,7 @@ struct HarnessRunTests {
 
     @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")
     func endpointRole() throws {
-        let ports = try freeBusPorts()
+        let ports = freeBusPorts()
         let firstDevice = Int(freeConsecutivePorts(12))  // below the ephemeral range: no concurrent client can hold one
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)")], appending: """
             bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
@@ -284,7 +284,7 @@ struct HarnessRunTests {
         loaded.run.assertions = [.init(.supplyEqualsDemand), .init(.individualRationality), .init(.clearingMatchesReference)]
         var writer = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
         func captured(_ message: Message, at time: Double) -> CapturedMessage {
-            CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time)
+            CapturedMessage(topic: message.topic.description, payload: [message.encoded()], received: time)
         }
         let capture = [
             captured(writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.2, quantity: 5),
@@ -326,7 +326,7 @@ struct HarnessRunTests {
         interval.bidders = ["h1"]
         interval.clearing = ClearingResult(price: 0.2, quantity: 1, clearingType: .buyer, marginalQuantity: 0, marginalFraction: 0, unservedDemand: 0, bidCount: 2)
         var house = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
-        func captured(_ message: Message, at time: Double) -> CapturedMessage { CapturedMessage(topic: message.topic, payload: [message.encoded()], received: time) }
+        func captured(_ message: Message, at time: Double) -> CapturedMessage { CapturedMessage(topic: message.topic.description, payload: [message.encoded()], received: time) }
         let capture = [
             captured(house.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.3, quantity: 1),
                                                                  WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 1)])), interval: 1), at: 1),
@@ -351,10 +351,10 @@ struct HarnessRunTests {
         let messages = [
             (market.message(.awards(Awards(house: "h2", price: 0.2, awards: [])), interval: 1), 1.0),
             (house.message(.dispatch(DispatchReport(house: "h2", awardsReceivedAt: 1.1, setpoints: [
-                .init(id: "h2/ev", name: .currentLimit, value: 10, landedAt: 1.2),
-                .init(id: "h2/thermostat", name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
+                .init(id: DeviceID(house: "h2", name: "ev"), name: .currentLimit, value: 10, landedAt: 1.2),
+                .init(id: DeviceID(house: "h2", name: "thermostat"), name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
         ]
-        let capture = messages.map { CapturedMessage(topic: $0.0.topic, payload: [$0.0.encoded()], received: $0.1) }
+        let capture = messages.map { CapturedMessage(topic: $0.0.topic.description, payload: [$0.0.encoded()], received: $0.1) }
         let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: capture, writes: [], physics: PhysicsSeries(),
                                          households: ["h2"], wallSeconds: 0))
         #expect(verdict(report, .dispatchReportsTruthful)?.passed == false)

@@ -70,7 +70,7 @@ struct StressTests {
 
     @Test("An endpoint market started on its own joins at the fixed ports, reads the households file and is ramped like the others")
     func endpoint() throws {
-        let ports = try freeBusPorts()
+        let ports = freeBusPorts()
         var options = StressOptions(folder: FileManager.default.temporaryDirectory.appendingPathComponent("stress-\(UUID().uuidString)").path)
         defer { try? FileManager.default.removeItem(atPath: options.folder) }
         options.market = .endpoint

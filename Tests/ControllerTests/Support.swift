@@ -8,6 +8,7 @@ import Logging
 import Messages
 import Modbus
 import Physics
+import TestSupport
 import Testing
 
 /// The repository's root, found from this file.
@@ -108,18 +109,18 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
         #expect(lastBid < cleared && cleared < firstAward, "interval \(interval): bids, clearing and awards out of order", sourceLocation: sourceLocation)
         // Each household reports after its own awards (another's awards may still be on their way).
         for house in houses {
-            let award = awards.first { messages[$0].message.topic == "awards/\(house)" }
-            let report = dispatch.first { messages[$0].message.topic == "dispatch/\(house)" }
+            let award = awards.first { messages[$0].message.topic == .of(.awards, house) }
+            let report = dispatch.first { messages[$0].message.topic == .of(.dispatch, house) }
             if let award, let report { #expect(award < report, "interval \(interval): \(house) dispatched before its awards", sourceLocation: sourceLocation) }
         }
         for index in dispatch {
             guard case .dispatch(let report) = messages[index].message.body else { continue }
-            let awardsSent = messages[awards.first { messages[$0].message.topic == "awards/\(report.house)" } ?? firstAward].received
+            let awardsSent = messages[awards.first { messages[$0].message.topic == .of(.awards, report.house) } ?? firstAward].received
             #expect(!report.setpoints.isEmpty && report.setpoints.allSatisfy { $0.error == nil },
                     "\(report.house): \(report.setpoints.compactMap(\.error))", sourceLocation: sourceLocation)
             for setpoint in report.setpoints {
                 guard let landed = setpoint.landedAt else { continue }
-                let landedWrites = writes.filter { $0.device == setpoint.id && $0.record.exception == nil
+                let landedWrites = writes.filter { $0.device == setpoint.id.description && $0.record.exception == nil
                     && $0.record.unixTime >= awardsSent - 0.001 && $0.record.unixTime <= landed + 0.001 }
                 #expect(!landedWrites.isEmpty, "interval \(interval): \(setpoint.id) \(setpoint.name) not in the write log", sourceLocation: sourceLocation)
             }
@@ -179,12 +180,10 @@ final class Child: @unchecked Sendable {
     }
 }
 
-/// Two free TCP ports for a bus, found by binding and letting go.
-func freeBusPorts() throws -> (publish: UInt16, subscribe: UInt16) {
-    let context = try BusContext(), probe = try Broker(context: context)
-    defer { probe.stop() }
-    let ports = [probe.endpoints.publish, probe.endpoints.subscribe].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
-    return (ports[0], ports[1])
+/// Two free consecutive TCP ports for a bus, below the ephemeral range, found by binding and letting go.
+func freeBusPorts() -> (publish: UInt16, subscribe: UInt16) {
+    let base = freeConsecutivePorts(2)  // below the ephemeral range: no client's connection can take one between two runs
+    return (base, base + 1)
 }
 
 /// Runs the gridrig binary (from the repository's root unless `directory` says otherwise): exit status, standard

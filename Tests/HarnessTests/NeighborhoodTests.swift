@@ -49,7 +49,7 @@ struct NeighborhoodTests {
             let original = try #require(plain.devices.first { $0.name == template + device.name.dropFirst(house.count) })
             let load = one.baseLoads[house]!.mean, templateLoad = plain.baseLoads[template]!.mean
             #expect(abs(load / templateLoad - 1) <= 0.2 + 1e-9)
-            if let peak = device.profile.ratings["array-peak-power"], let base = original.profile.ratings["array-peak-power"] {
+            if let peak = device.profile.ratings[.arrayPeakPower], let base = original.profile.ratings[.arrayPeakPower] {
                 #expect(abs(peak / base - 1) <= 0.2 + 1e-9)
             }
             if let soc = device.parameters.initialSoC, let base = original.parameters.initialSoC { #expect(abs(soc - base) <= 20 + 1e-9) }

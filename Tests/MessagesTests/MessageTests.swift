@@ -17,12 +17,12 @@ struct MessageTests {
         .hello(Hello(role: .household, software: "test")), .ready, .goodbye(Goodbye(reason: "done")), .tick(Tick(time: 43_200)),
         .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500)),
         .interval(IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500,
-                                gridForming: "h1/battery")),
-        .gate, .telemetry(Telemetry(house: "h1", devices: [.init(id: "h1/battery", values: ["soc": 55.5])])),
+                                gridForming: DeviceID(house: "h1", name: "battery"))),
+        .gate, .telemetry(Telemetry(house: "h1", devices: [.init(id: DeviceID(house: "h1", name: "battery"), values: ["soc": 55.5])])),
         .bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4)])),
         .clearing(ClearingResult(price: 0.2, quantity: 7, clearingType: .buyer, marginalQuantity: 2, marginalFraction: 0.4, unservedDemand: 0, bidCount: 4)),
         .awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 7.4)])),
-        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: "h1/ev", name: .currentLimit, value: 10.7, landedAt: 1.6)])),
+        .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: DeviceID(house: "h1", name: "ev"), name: .currentLimit, value: 10.7, landedAt: 1.6)])),
         .dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [], nextTime: 43_245)),
         .grant(TimeGrant(participant: "h1", time: 43_245)), .timeRequest(TimeRequest(time: 43_290)), .timeRequest(TimeRequest(time: nil)),
         .error(ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3)),
@@ -34,14 +34,14 @@ struct MessageTests {
         _ = writer.message(.ready)
         let message = writer.message(body, interval: 7)
         #expect(message.header.sequence == 2)
-        #expect(try Message.decode(topic: message.topic, payload: message.encoded()) == message)
+        #expect(try Message.decode(topic: message.topic.description, payload: message.encoded()) == message)
     }
 
     @Test("The wire form is one flat snake_case object, header fields first, in a fixed order")
     func wireForm() throws {
         var writer = MessageWriter(sender: "h1")
         let message = writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.21, quantity: 7.4)])), interval: 12)
-        #expect(message.topic == "bids/h1")
+        #expect(message.topic.description == "bids/h1")
         #expect(String(decoding: message.encoded(), as: UTF8.self)
                 == #"{"v":1,"type":"bids","interval":12,"sender":"h1","seq":1,"house":"h1","bids":[{"id":"h1/ev","side":"buy","price":0.21,"quantity":7.4}]}"#)
     }
@@ -74,6 +74,10 @@ struct MessageTests {
          "malformed: dispatch: setpoints[0].name: expected \"current-limit\" or \"power\" or \"heat-setpoint\" or \"cool-setpoint\" or \"power-limit\", found \"setpoint\""),
         ("hello/b1", #"{"v": 1, "type": "hello", "sender": "b1", "seq": 1, "role": "bidders"}"#,
          "malformed: hello: role: expected \"household\" or \"market\" or \"conductor\" or \"observer\", found \"bidders\""),
+        ("telemetry/h1", #"{"v": 1, "type": "telemetry", "sender": "h1", "seq": 1, "house": "h1", "devices": [{"id": "battery", "values": {}}]}"#,
+         "malformed: telemetry: devices[0].id: expected a device id \"<house>/<device>\", found \"battery\""),
+        ("interval", #"{"v": 1, "type": "interval", "sender": "conductor", "seq": 1, "start": 0, "length": 300, "price_cap": 1, "bid_deadline_ms": 1, "clearing_deadline_ms": 1, "dispatch_deadline_ms": 1, "grid_forming": "h1/"}"#,
+         "malformed: interval: grid_forming: expected a device id \"<house>/<device>\", found \"h1/\""),
     ])
     func refused(topic: String, json: String, expected: String) {
         #expect(fault(topic, json) == expected)
@@ -93,7 +97,7 @@ struct MessageTests {
                 return "\"\(member.key)\" :  " + String(text.prefix(Self.valueLength(text)))
             }.joined(separator: " ,\n ") + " }"
             #expect(Array(reversed.utf8).withUnsafeBytes(Message.sender(of:)) == "h7", "\(reversed)")
-            #expect((try? Message.decode(topic: writer.message(body, interval: 3).topic, payload: Array(reversed.utf8)))?.header.sender == "h7")
+            #expect((try? Message.decode(topic: writer.message(body, interval: 3).topic.description, payload: Array(reversed.utf8)))?.header.sender == "h7")
         }
     }
 

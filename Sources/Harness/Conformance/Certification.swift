@@ -149,13 +149,16 @@ extension Certification {
         }
     }
 
+    /// Whether a rig's device `name` is of `house`: the rig's files name devices by id.
+    static func isOf(_ house: String, _ name: String) -> Bool { (try? DeviceID(parsing: name))?.house == house }
+
     /// The events each device of `house` meets in a case built from claims (its faults within the case's span, and
     /// an outage or island); nil when the case is not applicable: the devices its faults `aimed` at in the house are
     /// none of them there, or none of their faults falls within the span.
     static func events(of built: Rig, house: String, aimed: [String]) -> [(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)]? {
         let start = built.start ?? 0, end = start + built.run.duration
-        let landed = built.faults.filter { $0.device.hasPrefix("\(house)/") && $0.start < end && $0.end > start }
-        guard landed.isEmpty, aimed.contains(where: { $0.hasPrefix("\(house)/") }) else {
+        let landed = built.faults.filter { isOf(house, $0.device) && $0.start < end && $0.end > start }
+        guard landed.isEmpty, aimed.contains(where: { isOf(house, $0) }) else {
             let islanded = built.run.grid == nil || built.run.faults.outages.contains { $0.start < end && $0.end > start }
             return built.devices.filter { $0.house == house }.map { spec in
                 var events = Set(landed.filter { $0.device == spec.name }.map { DeviceEvent($0.kind) })
@@ -300,7 +303,7 @@ extension Certification {
                     }
                 }
                 guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
-                    let aimed = Set(own.faults.map(\.device).filter { $0.hasPrefix("\(participant)/") }).sorted()
+                    let aimed = Set(own.faults.map(\.device).filter { Self.isOf(participant, $0) }).sorted()
                     leaveOut(suiteCase.name, seed: own.seed, because: "its faults are on \(aimed.joined(separator: ", ")), none of them claimed")
                     continue
                 }

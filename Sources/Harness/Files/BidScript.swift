@@ -48,9 +48,6 @@ public struct BidScript: Sendable {
         }.filter { seen.insert($0).inserted }
     }
 
-    /// The bidder an id names: the part before its first "/".
-    static func bidder(of id: String) -> String { String(id.prefix { $0 != "/" }) }
-
     /// The bids messages due at `moment` of the interval that starts at `time`: one per bidder of each entry, in
     /// the entry's order, each repeated as the entry says.
     func messages(at moment: Moment, intervalStart time: Double, priceCap: Double) -> [Bids] {
@@ -89,18 +86,15 @@ public struct BidScript: Sendable {
                 } catch {
                     throw book.error("\(path): \(error.description) (the rig's price cap is \(run.priceCap) $/kWh)")
                 }
+                var byBidder: [Bids] = []
                 for bid in bids {
-                    let bidder = Self.bidder(of: bid.id)
-                    guard !bidder.isEmpty, bid.id.count > bidder.count + 1 else {
+                    let bidder: String
+                    do { bidder = try DeviceID(parsing: bid.id).house } catch {
                         throw book.error("\(path): bid id \"\(bid.id)\" names no bidder: expected BIDDER/DEVICE")
                     }
                     guard !reserved.contains(bidder) else {
                         throw book.error("\(path): bid id \"\(bid.id)\": \(bidder) is a house or participant of the run, not a scripted bidder")
                     }
-                }
-                var byBidder: [Bids] = []
-                for bid in bids {
-                    let bidder = Self.bidder(of: bid.id)
                     if let index = byBidder.firstIndex(where: { $0.house == bidder }) {
                         byBidder[index].bids.append(WireBid(bid))
                     } else {

@@ -18,9 +18,9 @@ struct Neighborhood {
     func grow(_ rig: inout Rig, houseOrder order: [String], nextPort: inout Int) {
         if houses < order.count {
             let dropped = Set(order[houses...])
+            for device in rig.devices where device.house.map(dropped.contains) ?? false { rig.run.comfort[device.name] = nil }
             rig.devices.removeAll { $0.house.map(dropped.contains) ?? false }
             for house in dropped { rig.baseLoads[house] = nil }
-            rig.run.comfort = rig.run.comfort.filter { !dropped.contains(String($0.key.prefix { $0 != "/" })) }
             return
         }
         let templates = Dictionary(grouping: rig.devices.filter { $0.house != nil }, by: { $0.house! })
@@ -39,7 +39,7 @@ struct Neighborhood {
                 switch spec.profile.kind {
                 case .inverter:
                     let size = 1 + spread(1)
-                    for rating in ["array-peak-power", "rated-power"] { spec.profile.ratings[rating] = spec.profile.ratings[rating].map { $0 * size } }
+                    for rating in [Rating.arrayPeakPower, .ratedPower] { spec.profile.ratings[rating] = spec.profile.ratings[rating].map { $0 * size } }
                 case .battery:
                     spec.parameters.initialSoC = spec.parameters.initialSoC.map { min(max($0 + spread(100), 0), 100) }
                 case .thermostat:

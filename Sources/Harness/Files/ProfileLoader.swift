@@ -29,8 +29,7 @@ public enum ProfileLoader {
             if let limit = entries["max-connections"] { profile.transport.maxConnections = try limit.int(in: 1...10_000) }
         }
         if let ratings = keys["ratings"] {
-            let defaults = kind.ratingDefaults
-            for (key, value) in try ratings.mapping(allowed: defaults.keys.sorted()) { profile.ratings[key] = try value.double() }
+            for (rating, value) in try ratings.mapping(allowed: kind.ratingDefaults.keys.sorted()) { profile.ratings[rating] = try value.double() }
         }
         if let exceptions = keys["exceptions"] {
             let entries = try exceptions.mapping(allowed: ["read-only", "out-of-range", "partial-write"])

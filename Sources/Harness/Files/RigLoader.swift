@@ -68,8 +68,7 @@ public enum RigLoader {
                 cache[profileKey] = profile
             }
             if let ratings = fields["ratings"] {
-                let known = profile.kind.ratingDefaults.keys.sorted()
-                for (name, number) in try ratings.mapping(allowed: known) {
+                for (name, number) in try ratings.mapping(allowed: profile.kind.ratingDefaults.keys.sorted()) {
                     let value = try number.double()
                     guard value >= 0 else { throw number.expected("a rating of 0 or more") }
                     profile.ratings[name] = value

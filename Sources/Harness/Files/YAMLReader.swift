@@ -84,6 +84,12 @@ struct YAMLValue: @unchecked Sendable {
         return entries
     }
 
+    /// A mapping whose keys are values of a closed set (`allowed`, in the order errors list them).
+    func mapping<Key: RawRepresentable<String> & Hashable>(allowed: [Key]) throws(FileError) -> [Key: YAMLValue] {
+        let entries = try mapping(allowed: allowed.map(\.rawValue))
+        return Dictionary(uniqueKeysWithValues: allowed.compactMap { key in entries[key.rawValue].map { (key, $0) } })
+    }
+
     /// Whether the value is a single scalar (not a mapping or a list).
     var isScalar: Bool {
         if case .scalar = node { return true }

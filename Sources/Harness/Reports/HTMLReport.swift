@@ -204,10 +204,11 @@ public struct HTMLReport {
             body += "</table>"
         }
         body += "<h2>Power</h2>"
-        body += Self.chart("Power per device", unit: "kW", lines: lines(.power, skip: { $0.device.hasPrefix("pcc/") }), marks: marks)
-        var pcc = lines(.power, skip: { !$0.device.hasPrefix("pcc/") })
+        let atPCC = Set(record.rig.devices.filter { $0.house == nil }.map(\.name))
+        body += Self.chart("Power per device", unit: "kW", lines: lines(.power, skip: { atPCC.contains($0.device) }), marks: marks)
+        var pcc = lines(.power, skip: { !atPCC.contains($0.device) })
         if let baseline = record.baseline {
-            for key in baseline.values.keys.sorted() where key.device.hasPrefix("pcc/") && key.reading == .power {
+            for key in baseline.values.keys.sorted() where atPCC.contains(key.device) && key.reading == .power {
                 pcc.append(Line(name: "\(key.device) without a controller", color: "#999999",
                                 points: Array(zip(baseline.times.map { $0 / 3600 }, baseline.values[key]!))))
             }

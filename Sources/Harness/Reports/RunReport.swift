@@ -209,7 +209,7 @@ public struct RunReport: Sendable {
         for (index, message) in record.capture.enumerated() {
             var json = JSONWriter()
             json.field("received", message.received)
-            json.field("topic", message.topic)
+            json.field("topic", message.topic.description)
             let payload = String(decoding: message.payload.first ?? [], as: UTF8.self)
             // A frame that decoded as a message is JSON; any other is checked, and quoted when it is not.
             let isJSON = view.decodedCapture[index] || (try? JSONValue.parse(Array(payload.utf8))) != nil

@@ -110,9 +110,9 @@ public final class Conductor {
         self.logger = logger
         let joined: Bool
         do {
-            client = try BusClient(context: context, endpoints: endpoints, topics: ["ready/", "bids/", "clearing", "dispatch/", "time/", "error/"])
+            client = try BusClient(context: context, endpoints: endpoints, topics: [TopicFilter.every(.ready), .every(.bids), .only(.clearing), .every(.dispatch), .every(.time), .every(.error)].map(\.prefix))
             let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig conductor")))
-            joined = try client.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10))
+            joined = try client.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10))
         } catch {
             throw ConductorError(message: "conductor: \(error)")
         }
@@ -121,7 +121,7 @@ public final class Conductor {
 
     private func send(_ body: Message.Body, interval: Int? = nil) throws(ConductorError) {
         let message = writer.message(body, interval: interval)
-        do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+        do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
     }
 
     /// Receives until `done` holds or `deadline` passes, handing every message to `handle`.
@@ -158,12 +158,12 @@ public final class Conductor {
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
                                          dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)),
-                                         gridForming: gridFormer)), interval: number)
+                                         gridForming: gridFormer.flatMap { try? DeviceID(parsing: $0) })), interval: number)
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map(WireBid.init)
             let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
-            do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+            do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
         // Scripted bids come as a burst: the gate waits for the bid deadline, the window a real gate gives a market to
         // read its bids, so that clearing-latency measures the clearing and not the reading.
@@ -211,7 +211,7 @@ public final class Conductor {
             var writer = scriptWriters[bids.house] ?? MessageWriter(sender: bids.house)
             let message = writer.message(.bids(bids), interval: number)
             scriptWriters[bids.house] = writer
-            do { try client.publish(message.topic, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
+            do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
         return due.count
     }

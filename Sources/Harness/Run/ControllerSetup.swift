@@ -3,6 +3,7 @@ public import Bus
 public import Emulators
 import Foundation
 public import Market
+public import Messages
 import Modbus
 public import Physics
 
@@ -12,14 +13,14 @@ public import Physics
 public enum ControllerSetup {
     /// One device as a controller process learns it from `GRIDRIG_DEVICES`.
     public struct DeviceAddress: Codable, Sendable, Equatable {
-        public var id: String
+        public var id: DeviceID
         public var kind: DeviceSetup.Kind
         public var profile: String
         public var host: String
         public var port: UInt16
         /// The unit id the rig serves it under; nil: each block's own (the profile's).
         public var unit: UInt8?
-        public var ratings: [String: Double]
+        public var ratings: [Rating: Double]
         public var vehicle: VehiclePlan?
         /// A thermostat's comfort setting, as the occupant entered it.
         public var comfort: Comfort?
@@ -46,14 +47,13 @@ public enum ControllerSetup {
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil, exportLimit: Double? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
-        for address in addresses(specs: specs, places: places) {
-            let house = String(address.id.prefix { $0 != "/" })
+        for (address, spec) in addresses(specs: specs, places: places) {
+            let house = address.id.house
             if devices[house] == nil { order.append(house) }
-            let profile = specs.first { $0.name == address.id }!.profile
-            devices[house, default: []].append(setup(address, profile: profile))
+            devices[house, default: []].append(setup(address, profile: spec.profile))
         }
         return order.map { house in
-            let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id] }
+            let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id.description] }
             var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0) / 1000, thermostat: thermostat,
                                   exportLimit: exportLimit)
             setup.baseLoadProfile = baseLoads[house].map(baseLoadProfile) ?? []
@@ -85,9 +85,15 @@ public enum ControllerSetup {
     /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
     /// `places` are where each spec is served, in the same order.
     public static func addresses(specs: [DeviceSpec], places: [(host: String, port: UInt16)], comfort: [String: ThermostatStrategy] = [:]) -> [DeviceAddress] {
+        addresses(specs: specs, places: places, comfort: comfort).map(\.address)
+    }
+
+    /// Each household device's address, with the spec it serves.
+    private static func addresses(specs: [DeviceSpec], places: [(host: String, port: UInt16)],
+                                  comfort: [String: ThermostatStrategy] = [:]) -> [(address: DeviceAddress, spec: DeviceSpec)] {
         zip(specs, places).compactMap { spec, device in
             // A grid-forming battery is the island's grid, not a device a household's agent drives.
-            guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+            guard spec.house != nil, let id = spec.id, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
                             energyNeeded: vehicle.energyNeeded / vehicle.chargingEfficiency / 1000,
@@ -95,9 +101,9 @@ public enum ControllerSetup {
             }
             let preferred: ThermostatStrategy? = comfort[spec.name]
             let setting: Comfort? = preferred.map { Comfort(season: $0.season, setpoint: $0.setpoint, below: $0.comfortBelow, above: $0.comfortAbove) }
-            let ratings: [String: Double] = spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }
-            return DeviceAddress(id: spec.name, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
-                                 ratings: ratings, vehicle: plan, comfort: setting)
+            let ratings: [Rating: Double] = spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }
+            return (DeviceAddress(id: id, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
+                                  ratings: ratings, vehicle: plan, comfort: setting), spec)
         }
     }
 
@@ -184,4 +190,10 @@ extension DeviceSetup.Kind {
         case .meter: return nil
         }
     }
+}
+
+extension DeviceSpec {
+    /// A rig's device as the bus names it: the rig loader names each `<house>/<device>` (`pcc/meter` at the PCC).
+    /// Nil only for the device `gridrig emulate` serves on its own, under its profile's name.
+    public var id: DeviceID? { try? DeviceID(parsing: name) }
 }

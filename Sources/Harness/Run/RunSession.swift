@@ -398,7 +398,7 @@ public enum RunSession {
         /// holds the answers (protocol-conformance judges them).
         func awaitGoodbyes(after start: Int) {
             guard let conductor else { return }
-            var waiting = Set(conductor.ready.map { "goodbye/\($0)" })
+            var waiting = Set(conductor.ready.map { Topic.of(.goodbye, $0).description })
             var seen = start
             let deadline = ContinuousClock.now + .seconds(ProtocolConformance.goodbyeWindow) + .milliseconds(200)
             while !waiting.isEmpty, ContinuousClock.now < deadline {

@@ -185,18 +185,18 @@ public enum StressTest {
             self.broker = broker
             self.logger = logger
             generator = SyntheticBidders(seed: options.seed)
-            conductor = try BusClient(context: context, endpoints: broker.localEndpoints, topics: ["ready/", "clearing", "awards/", "error/"], highWater: 0)
+            conductor = try BusClient(context: context, endpoints: broker.localEndpoints, topics: [TopicFilter.every(.ready), .only(.clearing), .every(.awards), .every(.error)].map(\.prefix), highWater: 0)
             bidders = try (0..<max(1, options.connections)).map { _ in
-                BidderConnection(try BusClient(context: context, endpoints: broker.endpoints, topics: ["interval"], highWater: 0))
+                BidderConnection(try BusClient(context: context, endpoints: broker.endpoints, topics: [TopicFilter.only(.interval).prefix], highWater: 0))
             }
             let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig stress")))
-            guard try conductor.join(topic: hello.topic, payload: hello.encoded(), timeout: .seconds(10)) else {
+            guard try conductor.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10)) else {
                 throw RunError(message: "the broker did not echo the conductor's hello")
             }
             for (index, bidder) in bidders.map(\.client).enumerated() {
                 let probe = Message(header: .init(interval: nil, sender: "stress-bidder-\(index + 1)", sequence: 1),
                                     body: .hello(Hello(role: .household, software: "gridrig stress")))
-                guard try bidder.join(topic: probe.topic, payload: probe.encoded(), timeout: .seconds(10)) else {
+                guard try bidder.join(topic: probe.topic.description, payload: probe.encoded(), timeout: .seconds(10)) else {
                     throw RunError(message: "the broker did not echo bidder connection \(index + 1)")
                 }
             }
@@ -249,7 +249,7 @@ public enum StressTest {
             while ContinuousClock.now < deadline {
                 if let failed = failure() { throw RunError(message: "the market failed: \(failed)") }
                 guard let raw = try? conductor.receive(timeout: .milliseconds(100)) else { continue }
-                if raw.topic == "ready/\(ParticipantName.market)" { return }
+                if raw.topic == Topic.of(.ready, ParticipantName.market).description { return }
             }
             throw RunError(message: "the market never became ready within \(options.readyTimeout)")
         }
@@ -265,9 +265,9 @@ public enum StressTest {
                 // Draw and encode every household's bids, spread over the cores, before the interval opens.
                 let slices = split(count, into: bidders.count), generator = self.generator, priceCap = options.priceCap
                 let generationStart = ContinuousClock.now
-                let drawn = Mutex<[[(bids: [Bid], topic: String, payload: [UInt8])]]>(Array(repeating: [], count: slices.count))
+                let drawn = Mutex<[[(house: String, bids: [Bid], topic: String, payload: [UInt8])]]>(Array(repeating: [], count: slices.count))
                 DispatchQueue.concurrentPerform(iterations: slices.count) { slice in
-                    var encoded: [(bids: [Bid], topic: String, payload: [UInt8])] = []
+                    var encoded: [(house: String, bids: [Bid], topic: String, payload: [UInt8])] = []
                     encoded.reserveCapacity(slices[slice].count)
                     for index in slices[slice] {
                         let bids = generator.bids(household: index, devices: devices[index], interval: number, time: time, length: length,
@@ -275,7 +275,7 @@ public enum StressTest {
                         let house = SyntheticBidders.name(index)
                         let message = Message(header: .init(interval: number, sender: house, sequence: UInt64(number)),
                                               body: .bids(Bids(house: house, bids: bids.map(WireBid.init))))
-                        encoded.append((bids, message.topic, message.encoded()))
+                        encoded.append((house, bids, message.topic.description, message.encoded()))
                     }
                     drawn.withLock { $0[slice] = encoded }
                 }
@@ -285,7 +285,7 @@ public enum StressTest {
                 // Open the interval; each bidder connection publishes its households' bids once it has seen it.
                 let forwarded = broker.capture.forwarded, opened = ContinuousClock.now
                 do {
-                    try conductor.publish("interval", writer.message(.interval(IntervalStart(start: time, length: length, priceCap: options.priceCap,
+                    try conductor.publish(Topic.interval.description, writer.message(.interval(IntervalStart(start: time, length: length, priceCap: options.priceCap,
                                                                                              bidDeadlineMs: Int(length * 500), clearingDeadlineMs: Int(deadline / .milliseconds(1)),
                                                                                              dispatchDeadlineMs: Int(length * 1000))),
                                                                    interval: number).encoded())
@@ -300,7 +300,7 @@ public enum StressTest {
                         let bidder = bidders[slice].client, until = ContinuousClock.now + .seconds(10)
                         var seen = false
                         while !seen, ContinuousClock.now < until {
-                            if let raw = try bidder.receive(timeout: .milliseconds(100)), raw.topic == "interval" { seen = true }
+                            if let raw = try bidder.receive(timeout: .milliseconds(100)), raw.topic == Topic.interval.description { seen = true }
                         }
                         guard seen else { return failures.withLock { $0.append("bidder connection \(slice + 1) never saw interval \(number)") } }
                         for message in batches[slice] { try bidder.publish(message.topic, message.payload) }
@@ -326,13 +326,14 @@ public enum StressTest {
                 }
                 let gateSent = ContinuousClock.now
                 do {
-                    try conductor.publish("gate", writer.message(.gate, interval: number).encoded())
+                    try conductor.publish(Topic.gate.description, writer.message(.gate, interval: number).encoded())
                 } catch {
                     throw RunError(message: "the conductor could not publish: \(error)")
                 }
                 let reference = OrderBook(priceCap: options.priceCap, bids: allBids).clear()
                 let checkStart = ContinuousClock.now
-                var checked = collect(interval: number, households: count, gate: gateSent, deadline: deadline, reference: reference, bids: allBids.count)
+                var checked = collect(interval: number, households: count, gate: gateSent, deadline: deadline, reference: reference,
+                                      bids: batches.flatMap { $0.map { ($0.house, $0.bids) } })
                 step.checkSeconds += (ContinuousClock.now - checkStart) / .seconds(1)
                 checked.number = number
                 step.intervals.append(checked)
@@ -348,19 +349,21 @@ public enum StressTest {
         /// as long again for the awards, at least 1 s) has passed, then compares them with `reference`. Messages are
         /// only received in the window and decoded after it, so that the checker's own work never delays what it times.
         private func collect(interval: Int, households: Int, gate: ContinuousClock.Instant, deadline: Duration, reference: Clearing,
-                             bids: Int) -> StressInterval {
+                             bids books: [(house: String, bids: [Bid])]) -> StressInterval {
+            let bids = books.reduce(0) { $0 + $1.bids.count }
             var result = StressInterval(number: interval, bids: bids, referencePrice: reference.price, referenceQuantity: reference.quantity,
                                         missedDeadline: false, wrong: [], lostBids: 0)
             // An endpoint market is told every step's households and awards them all: only this step's count.
-            func inStep(_ house: Substring) -> Bool { house.first == "s" && (Int(house.dropFirst()).map { $0 <= households } ?? false) }
+            func inStep(_ house: String) -> Bool { house.first == "s" && (Int(house.dropFirst()).map { $0 <= households } ?? false) }
             var received: [(message: BusMessage, at: ContinuousClock.Instant)] = []
             var clearingSeen = false, awardsSeen = 0
             let until = gate + deadline + max(deadline, .seconds(1))
             while !clearingSeen || awardsSeen < households, ContinuousClock.now < until {
                 guard let raw = try? conductor.receive(timeout: ContinuousClock.now.duration(to: until)) else { continue }
-                if raw.topic == "clearing" {
+                let topic = Topic(raw.topic)
+                if topic == .clearing {
                     clearingSeen = true
-                } else if raw.topic.hasPrefix("awards/"), inStep(raw.topic.dropFirst(7)) {
+                } else if topic?.kind == .awards, let house = topic?.participant, inStep(house) {
                     awardsSeen += 1
                 } else {
                     continue
@@ -368,8 +371,11 @@ public enum StressTest {
                 received.append((raw, .now))
             }
             var expected: [String: [String: Double]] = [:]  // house → "id side" → quantity
+            var owner: [String: String] = [:]  // bid id → its household
+            for (house, bids) in books { for bid in bids { owner[bid.id] = house } }
             for award in reference.awards where award.quantity > 0 {
-                expected[String(award.bid.id.prefix { $0 != "/" }), default: [:]]["\(award.bid.id) \(award.bid.side.rawValue)"] = award.quantity
+                guard let house = owner[award.bid.id] else { continue }
+                expected[house, default: [:]]["\(award.bid.id) \(award.bid.side.rawValue)"] = award.quantity
             }
             var awarded = Set<String>(), clearing: ClearingResult?, mismatched = 0, example: String?
             for (raw, at) in received {
@@ -381,7 +387,7 @@ public enum StressTest {
                     clearing = body
                     result.clearingLatency = latency
                 case .awards(let body):
-                    guard inStep(body.house[...]), awarded.insert(body.house).inserted else { continue }
+                    guard inStep(body.house), awarded.insert(body.house).inserted else { continue }
                     result.awardsLatency = latency
                     var want = expected[body.house] ?? [:]
                     for award in body.awards {
@@ -423,8 +429,8 @@ public enum StressTest {
 
         /// Says goodbye, and stops the market's loop.
         func finish() {
-            try? conductor.publish("goodbye/\(ParticipantName.conductor)",
-                                   writer.message(.goodbye(Goodbye(reason: "the stress test ended"))).encoded())
+            let goodbye = writer.message(.goodbye(Goodbye(reason: "the stress test ended")))
+            try? conductor.publish(goodbye.topic.description, goodbye.encoded())
             marketLoop?.stop()
         }
     }

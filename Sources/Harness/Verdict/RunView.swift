@@ -158,7 +158,7 @@ struct RunView: Sendable {
                 // passes the broker after the gate did.
                 // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
                 // bids it kept. A refusal of valid bids is the market's fault, and they stay.
-                guard let house = refusal.about, refusal.topic == "bids/\(house)", let refused = views[number]!.bids[house] else { continue }
+                guard let house = refusal.about, refusal.topic == Topic.of(.bids, house).description, let refused = views[number]!.bids[house] else { continue }
                 switch refusal.fault {
                 case .flood: flooded.insert("\(number)/\(house)")
                 case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil:
@@ -259,7 +259,8 @@ extension BusFault {
     /// The topics by which a household learns and follows its award: its bids and awards, the interval and gate
     /// announcements, the lockstep clock and its time requests and grants, its hello and ready.
     private static func controlTopics(of house: String?) -> [String] {
-        ["interval", "gate", "clock"] + ["bids/", "awards/", "time/", "grant/", "hello/", "ready/"].map { $0 + (house ?? "") }
+        let shared: [Topic] = [.interval, .gate, .clock], own: [Topic.Kind] = [.bids, .awards, .time, .grant, .hello, .ready]
+        return shared.map(\.description) + own.map { kind in house.map { Topic.of(kind, $0).description } ?? TopicFilter.every(kind).prefix }
     }
 
     /// Whether the fault can touch the way `house` (nil: any household) learns and follows its award. One only on

@@ -22,7 +22,7 @@ struct DispatchReportsTruthfulTests {
                                       controls: controls))
         var house = MessageWriter(sender: "h1")
         run.messages.append((house.message(.dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.25, setpoints: [
-            .init(id: device, name: name, value: value, landedAt: 1.31)])), interval: 1), 1.5))
+            .init(id: try DeviceID(parsing: device), name: name, value: value, landedAt: 1.31)])), interval: 1), 1.5))
         return try #require(run.result(.dispatchReportsTruthful))
     }
 

@@ -17,7 +17,7 @@ struct ProtocolConformanceTests {
         let failing = try #require(fixture.result(.protocolConformance))
         #expect(!failing.passed && failing.detail.contains("market: interval 1: a second awards message for h4"), "\(failing.detail)")
         var record = fixture.record
-        record.busFaultEvents = [BusFaultEvent(topic: twice.message.topic, payload: [twice.message.encoded()], action: .duplicate, received: 1)]
+        record.busFaultEvents = [BusFaultEvent(topic: twice.message.topic.description, payload: [twice.message.encoded()], action: .duplicate, received: 1)]
         let excused = try #require(RunReport(record).results.first { $0.kind == .protocolConformance })
         #expect(excused.passed, "\(excused.detail)")
     }

@@ -1,3 +1,5 @@
+import Emulators
+
 /// A household's awards on the bus to its first setpoint in a device's write log, wall clock, p99. Catches an
 /// agent that acts on its awards late.
 struct DispatchLatency: Assertion {
@@ -6,7 +8,7 @@ struct DispatchLatency: Assertion {
     func judge(_ run: RunView) -> Judgement {
         var latencies: [Double] = []
         var devices: [String: [String]] = [:]
-        for device in run.acceptedWrites.keys { devices[String(device.prefix { $0 != "/" }), default: []].append(device) }
+        for device in run.rig.devices { if let house = device.house { devices[house, default: []].append(device.name) } }
         for (index, view) in run.intervals.enumerated() {
             let end = index + 1 < run.intervals.count ? run.intervals[index + 1].gateAt ?? .infinity : .infinity
             for (house, sent) in view.awards {

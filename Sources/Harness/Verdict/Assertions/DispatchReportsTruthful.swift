@@ -32,9 +32,10 @@ struct DispatchReportsTruthful: Assertion {
                 let interval = message.header.interval ?? 0, from = awardsAt["\(interval)/\(report.house)"] ?? 0
                 for setpoint in report.setpoints {
                     guard let landed = setpoint.landedAt else { continue }
+                    let id = setpoint.id.description
                     claims += 1
                     let name = "interval \(interval): \(setpoint.id) \(setpoint.name.rawValue)"
-                    let taken = Self.writes(run.acceptedWrites[setpoint.id] ?? [], from: from, to: received)
+                    let taken = Self.writes(run.acceptedWrites[id] ?? [], from: from, to: received)
                     guard let last = taken.last else {
                         failures.append("\(name) reported landed, but no accepted write reached it")
                         continue
@@ -47,14 +48,14 @@ struct DispatchReportsTruthful: Assertion {
                     }
                     var touched: Settings = [:]
                     for write in taken { touched.merge(write.controls) { _, new in new } }
-                    let log = run.acceptedWrites[setpoint.id] ?? []
-                    var device = state[setpoint.id] ?? ([:], 0)
+                    let log = run.acceptedWrites[id] ?? []
+                    var device = state[id] ?? ([:], 0)
                     let upTo = log.partitionPoint { $0.record.unixTime > received }
                     for write in log[min(device.applied, upTo)..<upTo] { device.settings.merge(write.controls) { _, new in new } }
                     device.applied = max(device.applied, upTo)
-                    state[setpoint.id] = device
-                    if let value = setpoint.value, Self.written(setpoint.name, touched, device: devices[setpoint.id]) != nil,
-                       let written = Self.written(setpoint.name, device.settings, device: devices[setpoint.id]),
+                    state[id] = device
+                    if let value = setpoint.value, Self.written(setpoint.name, touched, device: devices[id]) != nil,
+                       let written = Self.written(setpoint.name, device.settings, device: devices[id]),
                        abs(written.value - value) > written.tolerance {
                         failures.append("\(name): reported \(value), the device was written \(written.value)")
                     }

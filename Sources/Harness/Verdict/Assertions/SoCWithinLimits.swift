@@ -1,4 +1,5 @@
 import Emulators
+import Physics
 
 /// No battery is commanded past its state-of-charge window: a discharge forced at the minimum, or a charge
 /// forced at the maximum, that the battery must refuse. The battery protects its own window, so the state of
@@ -13,7 +14,7 @@ struct SoCWithinLimits: Assertion {
         var refused = 0.0, worst: (seconds: Double, detail: String)?
         let times = run.physics.times
         for spec in run.rig.devices where spec.profile.kind == .battery && !spec.isGridForming {
-            let low = spec.profile.rating("minimum-soc"), high = spec.profile.rating("maximum-soc")
+            let low = spec.profile.rating(.minimumSoC), high = spec.profile.rating(.maximumSoC)
             let soc = run.physics.series(spec.name, .soc), forced = run.physics.series(spec.name, .forced)
             guard soc.count == times.count, forced.count == times.count else { continue }
             var seconds = 0.0, first: Int?  // the sample after which the first refused command ran

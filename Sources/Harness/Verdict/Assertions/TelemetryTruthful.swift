@@ -13,8 +13,8 @@ struct TelemetryTruthful: Assertion {
         for (message, received) in run.messages {
             guard case .telemetry(let telemetry) = message.body, let number = message.header.interval, let from = opened[number],
                   telemetry.house == message.header.sender else { continue }
-            for device in telemetry.devices where device.id.hasPrefix(telemetry.house + "/") {
-                guard let reads = run.reads[device.id] else { continue }
+            for device in telemetry.devices where device.id.house == telemetry.house {
+                guard let reads = run.reads[device.id.description] else { continue }
                 claims += 1
                 let unavailable = device.values["available"] == 0 && device.values.count == 1
                 if !unavailable, Self.count(reads.served, from: from, to: received) == 0, Self.count(reads.failed, from: from, to: received) > 0 {
