@@ -500,7 +500,7 @@ public enum RigLoader {
             let settings = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
             run.cosim = settings
             run.assertions = settings.voltage == nil ? AssertionSpec.defaults : AssertionSpec.cosimDefaults
-            if settings.shards > 1 { run.assertions.removeAll { AssertionSpec.Kind.deviceLogKinds.contains($0.kind) } }
+            if settings.shards > 1 { run.assertions.removeAll { $0.kind.judgesDeviceLogs } }
         }
         if let assertions = keys["assertions"] {
             let names = AssertionSpec.Kind.allCases.map(\.rawValue)
@@ -515,12 +515,13 @@ public enum RigLoader {
                 guard !kind.thresholds.isEmpty else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
                 var thresholds: [String: Double] = [:]
                 for (key, option) in try value.mapping(allowed: kind.thresholds.map(\.key)) {
-                    thresholds[key] = try option.double()
-                    guard thresholds[key]! >= 0 else { throw option.expected("a threshold of 0 or more") }
+                    let value = try option.double()
+                    guard value >= 0 else { throw option.expected("a threshold of 0 or more") }
+                    thresholds[key] = value
                 }
                 run.assertions.append(AssertionSpec(kind, thresholds: thresholds))
             }
-            if let shards = run.cosim?.shards, shards > 1, let kind = run.assertions.map(\.kind).first(where: AssertionSpec.Kind.deviceLogKinds.contains) {
+            if let shards = run.cosim?.shards, shards > 1, let kind = run.assertions.map(\.kind).first(where: \.judgesDeviceLogs) {
                 throw assertions.error("\(kind.rawValue) judges the devices' request logs, which stay with the shards of a split run")
             }
         }

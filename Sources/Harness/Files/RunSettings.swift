@@ -147,54 +147,33 @@ public struct CosimSettings: Sendable, Equatable {
 
 /// One assertion a rig asks for, with its thresholds.
 public struct AssertionSpec: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case supplyEqualsDemand = "supply-equals-demand"
-        case individualRationality = "individual-rationality"
-        case awardsAddUp = "awards-add-up"
-        case clearingMatchesReference = "clearing-matches-reference"
-        case everyIntervalCleared = "every-interval-cleared"
-        case clearingLatency = "clearing-latency"
-        case dispatchLatency = "dispatch-latency"
-        case dispatchReportsTruthful = "dispatch-reports-truthful"
-        case telemetryTruthful = "telemetry-truthful"
-        case lostDevicesNotOffered = "lost-devices-not-offered"
-        case writesAccepted = "writes-accepted"
-        case protocolConformance = "protocol-conformance"
-        case devicesFollowAwards = "devices-follow-awards"
-        case watchdogFallbacks = "watchdog-fallbacks"
-        case socWithinLimits = "soc-within-limits"
-        case evEnergyByDeparture = "ev-energy-by-departure"
-        case comfortBand = "comfort-band"
-        case exportLimit = "export-limit"
-        case balance
-        case selfConsumption = "self-consumption"
-        case voltageRange = "voltage-range"
-        case inverterTrips = "inverter-trips"
+    /// An assertion as rigs, reports and the verdict name it. Each assertion's file declares its kind (name,
+    /// thresholds, how it is made); `allCases` lists them all.
+    public struct Kind: Hashable, Sendable, CaseIterable, RawRepresentable, CustomStringConvertible {
+        public let rawValue: String
+        /// The values a rig may set, with their defaults, in the order errors list them; none for a pass/fail rule
+        /// (docs/RIGS.md gives the units and the reasons).
+        public let thresholds: [Threshold]
+        /// Whether it judges the devices' read and write logs, which a split run's shards keep.
+        let judgesDeviceLogs: Bool
+        let make: @Sendable (AssertionSpec) -> any Assertion
 
-        /// The assertions that judge the devices' read and write logs, which a split run's shards keep.
-        public static let deviceLogKinds: Set<Kind> = [.writesAccepted, .telemetryTruthful, .lostDevicesNotOffered, .dispatchReportsTruthful,
-                                                       .dispatchLatency, .watchdogFallbacks]
-
-        /// The thresholds' keys in a rig and their defaults; none for a pass/fail rule (docs/RIGS.md gives the
-        /// units and the reasons).
-        public var thresholds: KeyValuePairs<String, Double> {
-            switch self {
-            case .clearingLatency: ["p99-ms": 500]
-            case .dispatchLatency: ["p99-ms": 1000]
-            case .devicesFollowAwards: ["ev": 10, "battery": 10, "thermostat": 35, "solar": 40]
-            case .evEnergyByDeparture: ["tolerance": 2]
-            case .comfortBand: ["tolerance": 1]
-            case .exportLimit: ["tolerance": 0.5]
-            case .balance: ["max-deviation": 10, "tolerance": 1]
-            case .selfConsumption: ["minimum": 0]
-            case .everyIntervalCleared: ["max-incomplete": 0]
-            case .voltageRange: ["low": 95, "high": 105]
-            case .inverterTrips: ["max": 0]
-            case .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference,
-                 .socWithinLimits, .dispatchReportsTruthful, .watchdogFallbacks, .telemetryTruthful, .lostDevicesNotOffered, .writesAccepted,
-                 .protocolConformance: [:]
-            }
+        init(_ name: String, thresholds: [Threshold] = [], judgesDeviceLogs: Bool = false, make: @escaping @Sendable (AssertionSpec) -> any Assertion) {
+            rawValue = name
+            self.thresholds = thresholds
+            self.judgesDeviceLogs = judgesDeviceLogs
+            self.make = make
         }
+
+        /// The kind of that name; nil for a name no assertion has.
+        public init?(rawValue: String) {
+            guard let kind = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+            self = kind
+        }
+
+        public var description: String { rawValue }
+        public static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue == rhs.rawValue }
+        public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
     }
 
     public var kind: Kind
@@ -204,14 +183,28 @@ public struct AssertionSpec: Sendable, Equatable {
     /// - Parameter thresholds: values that replace the kind's defaults, by key.
     public init(_ kind: Kind, thresholds: [String: Double] = [:]) {
         self.kind = kind
-        self.thresholds = Dictionary(uniqueKeysWithValues: kind.thresholds.map { ($0.key, thresholds[$0.key] ?? $0.value) })
+        self.thresholds = Dictionary(uniqueKeysWithValues: kind.thresholds.map { ($0.key, thresholds[$0.key] ?? $0.defaultValue) })
     }
 
-    /// The threshold under `key` (one of the kind's keys).
-    public subscript(key: String) -> Double { thresholds[key] ?? 0 }
+    /// The rig's value of one of the kind's thresholds, or its default.
+    public subscript(threshold: Threshold) -> Double { thresholds[threshold.key] ?? threshold.defaultValue }
+
+    /// The assertion this spec asks for, with its thresholds.
+    var assertion: any Assertion { kind.make(self) }
 
     /// What a rig without an `assertions` key is held to: everything but the self-consumption floor, and the grid's
     /// voltage only when a feeder model gives it (`cosim`).
     public static let defaults = Kind.allCases.filter { ![.selfConsumption, .voltageRange, .inverterTrips].contains($0) }.map { AssertionSpec($0) }
     public static let cosimDefaults = defaults + [AssertionSpec(.voltageRange), AssertionSpec(.inverterTrips)]
+}
+
+/// A value a rig may set for an assertion (`assertions: {balance: {max-deviation: 5}}`), with its default.
+public struct Threshold: Sendable, Hashable {
+    public let key: String
+    public let defaultValue: Double
+
+    init(_ key: String, default defaultValue: Double) {
+        self.key = key
+        self.defaultValue = defaultValue
+    }
 }

@@ -231,7 +231,7 @@ public struct HTMLReport {
         body += Self.chart("Room temperature" + (band == nil ? "" : " against the comfort band"), unit: "°C", lines: lines(.room), band: band, marks: marks)
         body += Self.chart("Vehicle state of charge", unit: "%", lines: lines(.vehicleSoC), marks: marks)
         if let cosim = record.rig.run.cosim, cosim.voltage != nil {
-            let band = record.rig.run.assertions.first { $0.kind == .voltageRange }.map { ($0["low"] * cosim.nominalVoltage / 100, $0["high"] * cosim.nominalVoltage / 100) }
+            let band = record.rig.run.assertions.first { $0.kind == .voltageRange }.map { ($0[VoltageRange.low] * cosim.nominalVoltage / 100, $0[VoltageRange.high] * cosim.nominalVoltage / 100) }
             body += Self.chart("Voltage at each house, from the feeder model" + (band == nil ? "" : " against the allowed band"), unit: "V",
                                lines: lines(.voltage, skip: { $0.device == Fleet.pcc }), band: band, marks: marks)
             body += Self.chart("Inverter trips so far", unit: "trips", lines: lines(.trips), marks: marks)

@@ -37,36 +37,18 @@ struct Judgement {
     }
 }
 
-extension AssertionSpec {
-    /// The assertion this spec asks for, with its thresholds.
-    var assertion: any Assertion {
-        switch kind {
-        case .supplyEqualsDemand: MarketRuleAssertion(rule: .supplyEqualsDemand)
-        case .individualRationality: MarketRuleAssertion(rule: .individualRationality)
-        case .awardsAddUp: MarketRuleAssertion(rule: .awardsAddUp)
-        case .clearingMatchesReference: ClearingMatchesReference()
-        case .everyIntervalCleared: EveryIntervalCleared(maxIncomplete: self["max-incomplete"])
-        case .clearingLatency: ClearingLatency(p99: self["p99-ms"])
-        case .dispatchLatency: DispatchLatency(p99: self["p99-ms"])
-        case .dispatchReportsTruthful: DispatchReportsTruthful()
-        case .telemetryTruthful: TelemetryTruthful()
-        case .lostDevicesNotOffered: LostDevicesNotOffered()
-        case .writesAccepted: WritesAccepted()
-        case .protocolConformance: ProtocolConformance()
-        case .devicesFollowAwards:
-            DevicesFollowAwards(limits: [.evCharger: self["ev"], .battery: self["battery"], .thermostat: self["thermostat"], .inverter: self["solar"]])
-        case .watchdogFallbacks: WatchdogFallbacks()
-        case .socWithinLimits: SoCWithinLimits()
-        case .evEnergyByDeparture: EVEnergyByDeparture(tolerance: self["tolerance"])
-        case .comfortBand: ComfortBand(tolerance: self["tolerance"])
-        case .exportLimit: ExportLimit(tolerance: self["tolerance"])
-        case .balance: Balance(maxDeviation: self["max-deviation"], islandTolerance: self["tolerance"])
-        case .selfConsumption: SelfConsumption(minimum: self["minimum"])
-        case .voltageRange: VoltageRange(low: self["low"], high: self["high"])
-        case .inverterTrips: InverterTrips(maximum: self["max"])
-        }
-    }
+extension AssertionSpec.Kind {
+    /// Every assertion, in the order the verdict judges and the reports list them. A new assertion is a file in
+    /// Assertions/ declaring its kind, and its line here.
+    public static let allCases: [Self] = [
+        .supplyEqualsDemand, .individualRationality, .awardsAddUp, .clearingMatchesReference, .everyIntervalCleared, .clearingLatency,
+        .dispatchLatency, .dispatchReportsTruthful, .telemetryTruthful, .lostDevicesNotOffered, .writesAccepted, .protocolConformance,
+        .devicesFollowAwards, .watchdogFallbacks, .socWithinLimits, .evEnergyByDeparture, .comfortBand, .exportLimit, .balance,
+        .selfConsumption, .voltageRange, .inverterTrips,
+    ]
+}
 
+extension AssertionSpec {
     func judge(_ run: RunView) -> AssertionResult {
         let judgement = assertion.judge(run)
         return AssertionResult(kind: kind, passed: judgement.passed, measured: judgement.measured, threshold: judgement.threshold,

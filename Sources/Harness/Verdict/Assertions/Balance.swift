@@ -9,6 +9,7 @@ import Messages
 /// blackout. Catches devices that do not do what the market awarded, in sum. Grid-connected, intervals touched by
 /// a scheduled fault are not judged: the fault window's own verdict in the report shows what the fault did.
 struct Balance: Assertion {
+    static let maxDeviation = Threshold("max-deviation", default: 10), islandTolerance = Threshold("tolerance", default: 1)
     /// %, grid-connected.
     let maxDeviation: Double
     /// kW that may cross the PCC of an island.
@@ -67,5 +68,11 @@ extension RunView {
         guard let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from, to < imported.count, to < exported.count,
               physics.times[to] >= end - 1e-6 else { return nil }
         return (imported[to] - imported[from]) - (exported[to] - exported[from])
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let balance = Self("balance", thresholds: [Balance.maxDeviation, Balance.islandTolerance]) {
+        Balance(maxDeviation: $0[Balance.maxDeviation], islandTolerance: $0[Balance.islandTolerance])
     }
 }

@@ -1,5 +1,6 @@
 /// Gate closure to the clearing on the bus, wall clock, p99. Catches a market too slow for its deadline.
 struct ClearingLatency: Assertion {
+    static let p99 = Threshold("p99-ms", default: 500)
     let p99: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -13,4 +14,8 @@ struct ClearingLatency: Assertion {
         return Judgement(passed: measured <= p99, measured: Verdict.latencies(latencies), threshold: limit,
                          detail: "clearing p99 \(Verdict.format(measured)) ms after gate closure")
     }
+}
+
+extension AssertionSpec.Kind {
+    public static let clearingLatency = Self("clearing-latency", thresholds: [ClearingLatency.p99]) { ClearingLatency(p99: $0[ClearingLatency.p99]) }
 }

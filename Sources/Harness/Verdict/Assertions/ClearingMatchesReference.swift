@@ -20,3 +20,7 @@ struct ClearingMatchesReference: Assertion {
                          detail: failing.prefix(3).joined(separator: "; "))
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let clearingMatchesReference = Self("clearing-matches-reference") { _ in ClearingMatchesReference() }
+}

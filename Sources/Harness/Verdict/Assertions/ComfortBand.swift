@@ -3,6 +3,7 @@ import Market
 
 /// Every room stays within its comfort band. Catches a thermostat controller that trades comfort away.
 struct ComfortBand: Assertion {
+    static let tolerance = Threshold("tolerance", default: 1)
     let tolerance: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -21,4 +22,8 @@ struct ComfortBand: Assertion {
         return Judgement(passed: worst <= tolerance, measured: "\(Verdict.format(worst)) K beyond band", threshold: "≤ \(Verdict.format(tolerance, 1)) K",
                          detail: detail)
     }
+}
+
+extension AssertionSpec.Kind {
+    public static let comfortBand = Self("comfort-band", thresholds: [ComfortBand.tolerance]) { ComfortBand(tolerance: $0[ComfortBand.tolerance]) }
 }

@@ -9,6 +9,9 @@ import Messages
 /// to itself, a watchdog that took over), judged from the physics, never from what the controller reports.
 /// Intervals touched by a scheduled fault of the device, its household, the bus or the grid are not judged.
 struct DevicesFollowAwards: Assertion {
+    /// The thresholds by the kind of device they hold, %.
+    static let limits = [(kind: DeviceKind.evCharger, threshold: Threshold("ev", default: 10)), (.battery, Threshold("battery", default: 10)),
+                         (.thermostat, Threshold("thermostat", default: 35)), (.inverter, Threshold("solar", default: 40))]
     /// %, by device kind.
     let limits: [DeviceKind: Double]
 
@@ -110,5 +113,11 @@ extension DeviceKind {
         case .evCharger: "EV"
         case .meter: "meter"
         }
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let devicesFollowAwards = Self("devices-follow-awards", thresholds: DevicesFollowAwards.limits.map(\.threshold)) { spec in
+        DevicesFollowAwards(limits: Dictionary(uniqueKeysWithValues: DevicesFollowAwards.limits.map { ($0.kind, spec[$0.threshold]) }))
     }
 }

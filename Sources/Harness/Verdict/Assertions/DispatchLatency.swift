@@ -3,6 +3,7 @@ import Emulators
 /// A household's awards on the bus to its first setpoint in a device's write log, wall clock, p99. Catches an
 /// agent that acts on its awards late.
 struct DispatchLatency: Assertion {
+    static let p99 = Threshold("p99-ms", default: 1000)
     let p99: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -21,5 +22,11 @@ struct DispatchLatency: Assertion {
         let measured = Verdict.percentile(latencies, 0.99)
         return Judgement(passed: measured <= p99, measured: Verdict.latencies(latencies), threshold: limit,
                          detail: "first setpoint p99 \(Verdict.format(measured)) ms after the awards")
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let dispatchLatency = Self("dispatch-latency", thresholds: [DispatchLatency.p99], judgesDeviceLogs: true) {
+        DispatchLatency(p99: $0[DispatchLatency.p99])
     }
 }

@@ -89,3 +89,7 @@ struct DispatchReportsTruthful: Assertion {
         }
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let dispatchReportsTruthful = Self("dispatch-reports-truthful", judgesDeviceLogs: true) { _ in DispatchReportsTruthful() }
+}

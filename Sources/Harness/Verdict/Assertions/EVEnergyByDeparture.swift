@@ -4,6 +4,7 @@ import Physics
 /// Every vehicle that arrives and leaves during the run leaves at its target state of charge. Catches an agent
 /// that bids too late or too little for a vehicle.
 struct EVEnergyByDeparture: Assertion {
+    static let tolerance = Threshold("tolerance", default: 2)
     let tolerance: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -25,5 +26,11 @@ struct EVEnergyByDeparture: Assertion {
         }
         return Judgement(passed: worst <= tolerance, measured: "\(checked) left, worst \(Verdict.format(max(worst, 0), 1)) % short",
                          threshold: "≤ \(Verdict.format(tolerance, 1)) % short", detail: detail)
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let evEnergyByDeparture = Self("ev-energy-by-departure", thresholds: [EVEnergyByDeparture.tolerance]) {
+        EVEnergyByDeparture(tolerance: $0[EVEnergyByDeparture.tolerance])
     }
 }

@@ -2,6 +2,7 @@
 /// step a participant asked for. Catches silent households, a market that misses its deadline, and a
 /// participant that asks for time and then does not answer.
 struct EveryIntervalCleared: Assertion {
+    static let maxIncomplete = Threshold("max-incomplete", default: 0)
     let maxIncomplete: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -23,5 +24,11 @@ struct EveryIntervalCleared: Assertion {
         guard !run.intervals.isEmpty else { return .nothingToJudge("no interval was run", threshold: "≤ \(Verdict.format(maxIncomplete, 0))") }
         return Judgement(passed: Double(incomplete.count) <= maxIncomplete, measured: "\(incomplete.count) of \(run.intervals.count) incomplete",
                          threshold: "≤ \(Verdict.format(maxIncomplete, 0))", detail: incomplete.prefix(3).joined(separator: "; "))
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let everyIntervalCleared = Self("every-interval-cleared", thresholds: [EveryIntervalCleared.maxIncomplete]) {
+        EveryIntervalCleared(maxIncomplete: $0[EveryIntervalCleared.maxIncomplete])
     }
 }

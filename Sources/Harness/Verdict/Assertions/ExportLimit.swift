@@ -3,6 +3,7 @@ import Market
 
 /// The PCC never exports above the grid's export limit. Catches curtailment that does not happen.
 struct ExportLimit: Assertion {
+    static let tolerance = Threshold("tolerance", default: 0.5)
     let tolerance: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -14,4 +15,8 @@ struct ExportLimit: Assertion {
         return Judgement(passed: worst <= limit, measured: "peak export \(Verdict.format(max(worst, 0))) kW", threshold: "≤ \(Verdict.format(limit, 1)) kW",
                          detail: "export reached \(Verdict.format(worst)) kW, limit \(Verdict.format(grid.exportLimit, 1)) kW")
     }
+}
+
+extension AssertionSpec.Kind {
+    public static let exportLimit = Self("export-limit", thresholds: [ExportLimit.tolerance]) { ExportLimit(tolerance: $0[ExportLimit.tolerance]) }
 }

@@ -5,6 +5,7 @@ import Emulators
 /// settings): each trip drops a house's solar for the enter-service delay and ramp. The threshold bounds each inverter's
 /// trips, so that it means the same at 4 houses and at 1,000.
 struct InverterTrips: Assertion {
+    static let maximum = Threshold("max", default: 0)
     let maximum: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -21,4 +22,8 @@ struct InverterTrips: Assertion {
                          threshold: threshold,
                          detail: counts.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(10).map { "\($0.0): \($0.1)" }.joined(separator: ", "))
     }
+}
+
+extension AssertionSpec.Kind {
+    public static let inverterTrips = Self("inverter-trips", thresholds: [InverterTrips.maximum]) { InverterTrips(maximum: $0[InverterTrips.maximum]) }
 }

@@ -30,3 +30,7 @@ struct LostDevicesNotOffered: Assertion {
                          detail: lost.prefix(3).joined(separator: "; "))
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let lostDevicesNotOffered = Self("lost-devices-not-offered", judgesDeviceLogs: true) { _ in LostDevicesNotOffered() }
+}

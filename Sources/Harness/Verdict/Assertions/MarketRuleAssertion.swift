@@ -40,3 +40,9 @@ extension RunView.IntervalView {
         })
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let supplyEqualsDemand = Self("supply-equals-demand") { _ in MarketRuleAssertion(rule: .supplyEqualsDemand) }
+    public static let individualRationality = Self("individual-rationality") { _ in MarketRuleAssertion(rule: .individualRationality) }
+    public static let awardsAddUp = Self("awards-add-up") { _ in MarketRuleAssertion(rule: .awardsAddUp) }
+}

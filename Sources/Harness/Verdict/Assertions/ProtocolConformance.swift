@@ -124,3 +124,7 @@ extension RunView {
         return ([ParticipantName.market] + households).filter { !gone.contains($0) }
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let protocolConformance = Self("protocol-conformance") { _ in ProtocolConformance() }
+}

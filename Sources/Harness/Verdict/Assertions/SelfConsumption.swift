@@ -1,6 +1,7 @@
 /// The share of the solar energy used inside the neighborhood reaches the rig's minimum (asserted only when a
 /// rig lists it).
 struct SelfConsumption: Assertion {
+    static let minimum = Threshold("minimum", default: 0)
     let minimum: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -10,5 +11,11 @@ struct SelfConsumption: Assertion {
         }
         return Judgement(passed: share * 100 >= minimum, measured: "\(Verdict.format(share * 100, 1)) %", threshold: threshold,
                          detail: "self-consumption \(Verdict.format(share * 100, 1)) %")
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let selfConsumption = Self("self-consumption", thresholds: [SelfConsumption.minimum]) {
+        SelfConsumption(minimum: $0[SelfConsumption.minimum])
     }
 }

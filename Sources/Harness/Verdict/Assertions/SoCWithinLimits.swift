@@ -37,3 +37,7 @@ struct SoCWithinLimits: Assertion {
                          detail: worst?.detail ?? "")
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let socWithinLimits = Self("soc-within-limits") { _ in SoCWithinLimits() }
+}

@@ -33,3 +33,7 @@ struct TelemetryTruthful: Assertion {
         max(0, times.partitionPoint { $0 > to } - times.partitionPoint { $0 >= from })
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let telemetryTruthful = Self("telemetry-truthful", judgesDeviceLogs: true) { _ in TelemetryTruthful() }
+}

@@ -5,6 +5,7 @@ import Emulators
 /// weak feeder, or a controller exporting everything at once. Judged on the voltages the feeder model gave,
 /// sample by sample, so the same band means the same at 4 houses and at 1,000.
 struct VoltageRange: Assertion {
+    static let low = Threshold("low", default: 95), high = Threshold("high", default: 105)
     let low: Double, high: Double
 
     func judge(_ run: RunView) -> Judgement {
@@ -33,5 +34,11 @@ struct VoltageRange: Assertion {
         return Judgement(passed: outside == 0,
                          measured: "\(Verdict.format(lowest, 1))–\(Verdict.format(highest, 1)) %, \(outside) of \(samples) samples outside",
                          threshold: threshold, detail: worst.map { "worst: \($0.detail); \(outside) samples outside in all" } ?? "")
+    }
+}
+
+extension AssertionSpec.Kind {
+    public static let voltageRange = Self("voltage-range", thresholds: [VoltageRange.low, VoltageRange.high]) {
+        VoltageRange(low: $0[VoltageRange.low], high: $0[VoltageRange.high])
     }
 }

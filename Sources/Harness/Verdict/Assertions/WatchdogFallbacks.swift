@@ -34,3 +34,7 @@ struct WatchdogFallbacks: Assertion {
                          detail: detail.joined(separator: "; "))
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let watchdogFallbacks = Self("watchdog-fallbacks", judgesDeviceLogs: true) { _ in WatchdogFallbacks() }
+}

@@ -32,3 +32,7 @@ extension RunView {
         faultWindows.filter { $0.concerns == .device(device) || $0.concerns == .replay(device) || $0.concerns == .grid(house: nil) }.map { $0.start...$0.end }
     }
 }
+
+extension AssertionSpec.Kind {
+    public static let writesAccepted = Self("writes-accepted", judgesDeviceLogs: true) { _ in WritesAccepted() }
+}
