@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
         .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "Market", "Messages", "Modbus", .product(name: "Logging", package: "swift-log")],
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "Market", "Messages", "Modbus", "Physics", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         .testTarget(name: "HelicsTests", dependencies: ["Helics", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market", "Modbus", "Messages", "Bus", "Physics"],

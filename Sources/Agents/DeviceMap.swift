@@ -1,23 +1,6 @@
-public import Modbus
 import Foundation
-
-/// The readings and settings the reference agents use, named as profiles name them (docs/PROFILES.md).
-public enum AgentPoint: String, Sendable, Hashable, CaseIterable {
-    // inverter
-    case acPower = "ac-power", ratedPower = "rated-power"
-    case powerLimitPercent = "power-limit-percent", powerLimitEnabled = "power-limit-enabled"
-    // battery
-    case stateOfCharge = "state-of-charge", capacity, maxChargePower = "max-charge-power"
-    case maxDischargePower = "max-discharge-power", minimumSoC = "minimum-soc", maximumSoC = "maximum-soc"
-    case storageControlMode = "storage-control-mode", chargeRatePercent = "charge-rate-percent"
-    case dischargeRatePercent = "discharge-rate-percent", batteryPower = "battery-power"
-    // thermostat
-    case roomTemperature = "room-temperature", power, mode, heatSetpoint = "heat-setpoint", coolSetpoint = "cool-setpoint"
-    case hvacAction = "hvac-action"
-    // EV charger
-    case pilotState = "pilot-state", sessionEnergy = "session-energy", totalEnergy = "total-energy"
-    case maxCurrent = "max-current", chargingEnabled = "charging-enabled", chargingCurrent = "charging-current"
-}
+public import Modbus
+public import Physics
 
 /// Where one reading or setting lives in a device's registers, resolved once from its profile.
 public struct RegisterPoint: Sendable, Hashable {
@@ -48,19 +31,36 @@ public struct RegisterPoint: Sendable, Hashable {
     var factor: RegisterPoint? { scaleFactor.map { RegisterPoint(unit: unit, table: table, address: $0, type: .int16) } }
 }
 
-/// One device as its agent reaches it over Modbus TCP: the address and the points it uses.
+/// One device as its agent reaches it over Modbus TCP: the address, and where its profile puts each reading and
+/// setting (named as the emulators name them: `Quantity`, `Control`).
 public struct DeviceMap: Sendable {
     public var host: String
     public var port: UInt16
     public var wordOrder: WordOrder
-    public var points: [AgentPoint: RegisterPoint]
+    public var readings: [Quantity: RegisterPoint]
+    public var settings: [Control: RegisterPoint]
 
-    public init(host: String, port: UInt16, wordOrder: WordOrder = .highFirst, points: [AgentPoint: RegisterPoint]) {
+    public init(host: String, port: UInt16, wordOrder: WordOrder = .highFirst, readings: [Quantity: RegisterPoint] = [:],
+                settings: [Control: RegisterPoint] = [:]) {
         self.host = host
         self.port = port
         self.wordOrder = wordOrder
-        self.points = points
+        self.readings = readings
+        self.settings = settings
     }
+}
+
+extension DeviceMap {
+    /// What the reference agents read, and what they write (and check that a device has): a map from a profile
+    /// holds these points only.
+    public static let agentReadings: Set<Quantity> = [
+        .acPower, .ratedPower, .batteryPower, .stateOfCharge, .capacity, .maxChargePower, .maxDischargePower, .minimumSoC, .maximumSoC,
+        .roomTemperature, .hvacAction, .pilotState, .sessionEnergy, .totalEnergy, .chargingCurrent,
+    ]
+    public static let agentSettings: Set<Control> = [
+        .powerLimitPercent, .powerLimitEnabled, .storageControlMode, .chargeRatePercent, .dischargeRatePercent, .power, .mode, .heatSetpoint,
+        .coolSetpoint, .maxCurrent, .chargingEnabled,
+    ]
 }
 
 /// Why a device could not be read or written.
@@ -77,7 +77,7 @@ final class DeviceConnection {
     private var client: ModbusClient?
     /// The registers each point was last written with on this connection, and the scale they were written at: a
     /// new connection may meet a device that restarted and forgot what it was written, so it starts without them.
-    private var lastWrites: [AgentPoint: (registers: [UInt16], scale: Double)] = [:]
+    private var lastWrites: [Control: (registers: [UInt16], scale: Double)] = [:]
     /// Registers read together for the reading in progress (`fetch`), by where they are.
     private var fetched: [Place: [UInt16]] = [:]
 
@@ -91,7 +91,8 @@ final class DeviceConnection {
         self.map = map
     }
 
-    func has(_ name: AgentPoint) -> Bool { map.points[name] != nil }
+    func has(_ name: Quantity) -> Bool { map.readings[name] != nil }
+    func has(_ name: Control) -> Bool { map.settings[name] != nil }
 
     private func connected(unit: UInt8) throws(DeviceLinkError) -> ModbusClient {
         if let client {
@@ -108,8 +109,8 @@ final class DeviceConnection {
         }
     }
 
-    private func point(_ name: AgentPoint) throws(DeviceLinkError) -> RegisterPoint {
-        guard let point = map.points[name] else { throw DeviceLinkError(device: self.name, message: "its profile maps no \(name.rawValue) point") }
+    private func point(_ point: RegisterPoint?, _ name: String) throws(DeviceLinkError) -> RegisterPoint {
+        guard let point else { throw DeviceLinkError(device: self.name, message: "its profile maps no \(name) point") }
         return point
     }
 
@@ -117,13 +118,14 @@ final class DeviceConnection {
     /// register table lying within 16 registers of each other, up to 125 registers a request (what every Modbus
     /// server must serve in one read). A request the device refuses with an exception leaves its points to their
     /// own reads; a timeout or a lost connection fails the reading at once, as its first read would have.
-    func fetching<Reading>(_ names: [AgentPoint], _ body: () throws(DeviceLinkError) -> Reading) throws(DeviceLinkError) -> Reading {
+    func fetching<Reading>(_ names: [Quantity], _ body: () throws(DeviceLinkError) -> Reading) throws(DeviceLinkError) -> Reading {
         defer { fetched = [:] }
-        let named = names.compactMap { name in map.points[name].map { (name: name.rawValue, point: $0) } }.filter { !$0.point.table.isBits }
-        let points = named + named.compactMap { entry in entry.point.factor.map { (name: "\(entry.name) scale factor", point: $0) } }
-        let groups = Dictionary(grouping: points) { "\($0.point.unit) \($0.point.table.rawValue)" }
+        typealias Entry = (name: String, point: RegisterPoint)
+        let named: [Entry] = names.compactMap { name in map.readings[name].map { (name.rawValue, $0) } }.filter { !$0.point.table.isBits }
+        let factors: [Entry] = named.compactMap { entry in entry.point.factor.map { ("\(entry.name) scale factor", $0) } }
+        let groups = Dictionary(grouping: named + factors) { (entry: Entry) in "\(entry.point.unit) \(entry.point.table.rawValue)" }
         for group in groups.values {
-            var spans: [[(name: String, point: RegisterPoint)]] = []
+            var spans: [[Entry]] = []
             for entry in group.sorted(by: { $0.point.address < $1.point.address }) {
                 if let last = spans.last?.last, let first = spans.last?.first,
                    Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
@@ -154,9 +156,9 @@ final class DeviceConnection {
     }
 
     /// A number in engineering units.
-    func read(_ name: AgentPoint) throws(DeviceLinkError) -> Double {
-        let point = try point(name)
-        return try raw(point, name.rawValue) * scale(of: point, name)
+    func read(_ name: Quantity) throws(DeviceLinkError) -> Double {
+        let point = try point(map.readings[name], name.rawValue)
+        return try raw(point, name.rawValue) * scale(of: point, name.rawValue)
     }
 
     /// The point's raw number: from the reading in progress, else read now.
@@ -172,17 +174,17 @@ final class DeviceConnection {
     }
 
     /// Engineering value per raw unit: 10 to the scale factor as the device reads it now, or the profile's scale.
-    private func scale(of point: RegisterPoint, _ name: AgentPoint) throws(DeviceLinkError) -> Double {
+    private func scale(of point: RegisterPoint, _ name: String) throws(DeviceLinkError) -> Double {
         guard let factor = point.factor else { return point.scale }
-        let exponent = try raw(factor, "\(name.rawValue)'s scale factor")
-        guard (-10...10).contains(exponent) else { throw DeviceLinkError(device: self.name, message: "\(name.rawValue)'s scale factor reads \(exponent)") }
+        let exponent = try raw(factor, "\(name)'s scale factor")
+        guard (-10...10).contains(exponent) else { throw DeviceLinkError(device: self.name, message: "\(name)'s scale factor reads \(exponent)") }
         return pow(10, exponent)
     }
 
     /// A state: its position among the point's labels for a text point (e.g. Alfen's Mode3State "C2", Phoenix's
     /// "\0C"), matched register for register as the product encodes them, else the number itself.
-    func readState(_ name: AgentPoint) throws(DeviceLinkError) -> Int? {
-        let point = try point(name)
+    func readState(_ name: Quantity) throws(DeviceLinkError) -> Int? {
+        let point = try point(map.readings[name], name.rawValue)
         guard case .string(let count) = point.type else { return Int(try read(name)) }
         if let registers = fetched[Place(point)] { return point.labels?.firstIndex { point.type.encode($0) == registers } }
         let client = try connected(unit: point.unit)
@@ -197,15 +199,15 @@ final class DeviceConnection {
 
     /// The engineering value the device takes when `value` is written: rounded to the register's resolution (a
     /// point without a scale-factor register; one with it is rounded as it is written).
-    func taken(_ name: AgentPoint, _ value: Double) -> Double {
-        guard let point = try? point(name), point.scaleFactor == nil, ![.float32, .float64].contains(point.type) else { return value }
+    func taken(_ name: Control, _ value: Double) -> Double {
+        guard let point = map.settings[name], point.scaleFactor == nil, ![.float32, .float64].contains(point.type) else { return value }
         return (value / point.scale).rounded() * point.scale
     }
 
     /// Whether writing `value` to `name` would put in its registers what the last write on this connection put there
     /// (at the scale that write used).
-    func holds(_ name: AgentPoint, _ value: Double) -> Bool {
-        guard let last = lastWrites[name], let point = map.points[name] else { return false }
+    func holds(_ name: Control, _ value: Double) -> Bool {
+        guard let last = lastWrites[name], let point = map.settings[name] else { return false }
         return encode(value / last.scale, point) == last.registers
     }
 
@@ -215,10 +217,10 @@ final class DeviceConnection {
 
     /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value,
     /// at the resolution the device's scale factor gives now.
-    func write(_ name: AgentPoint, _ value: Double) throws(DeviceLinkError) {
-        let point = try point(name)
+    func write(_ name: Control, _ value: Double) throws(DeviceLinkError) {
+        let point = try point(map.settings[name], name.rawValue)
         lastWrites[name] = nil
-        let scale = try scale(of: point, name)
+        let scale = try scale(of: point, name.rawValue)
         let client = try connected(unit: point.unit)
         do {
             let registers = encode(value / scale, point)

@@ -164,7 +164,7 @@ final class DeviceDriver {
     /// registers (as the last write on the connection left them): so on/off and modes, and the setpoint itself at a
     /// control step, as firmware that writes on change does. The setpoint (the last write) always goes out at the
     /// awards, since the dispatch report claims it, and at every step to a product with a watchdog, as its heartbeat.
-    func apply(_ name: SetpointName, _ value: Double?, writes: [(AgentPoint, Double)], at occasion: Occasion) -> DispatchOutcome {
+    func apply(_ name: SetpointName, _ value: Double?, writes: [(Control, Double)], at occasion: Occasion) -> DispatchOutcome {
         let rewritesLast = occasion == .awards || setup.watchdogTimeout != nil
         do {
             for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || !connection.holds(point, raw) {
@@ -177,7 +177,7 @@ final class DeviceDriver {
     }
 
     func apply(_ dispatch: ThermostatDispatch, at occasion: Occasion) -> DispatchOutcome {
-        let cooling = dispatch.season == .cooling, point: AgentPoint = cooling ? .coolSetpoint : .heatSetpoint
+        let cooling = dispatch.season == .cooling, point: Control = cooling ? .coolSetpoint : .heatSetpoint
         let setpoint = connection.taken(point, dispatch.setpoint)
         return apply(cooling ? .coolSetpoint : .heatSetpoint, setpoint, writes: [(.power, 1), (.mode, cooling ? 4 : 1), (point, setpoint)],
                      at: occasion)

@@ -1,6 +1,6 @@
 import Foundation  // pow
 public import Modbus
-import Physics
+public import Physics
 import Synchronization
 
 /// One emulated product: its physics behind its profile's register map, served as a `ModbusUnit`.

@@ -1,5 +1,5 @@
 public import Modbus
-import Physics
+public import Physics
 import Synchronization
 
 /// One scheduled fault of one emulated device (docs/FAULTS.md): what the device does wrong (on the wire or in

@@ -15,6 +15,12 @@ public struct SyntheticBidders: Sendable {
     /// The name of household `index` (from 0) on the bus.
     public static func name(_ index: Int) -> String { "s\(index + 1)" }
 
+    /// The household `name` names (from 0); nil for a name that is not one of theirs.
+    public static func index(of name: some StringProtocol) -> Int? {
+        guard name.first == "s", let number = Int(name.dropFirst()), number >= 1, name == Self.name(number - 1) else { return nil }
+        return number - 1
+    }
+
     /// The devices a household has, drawn once from the seed.
     public struct Devices: Sendable, Equatable {
         public var solar: Double?

@@ -3,6 +3,7 @@ import Logging
 import Market
 import Messages
 import Modbus
+import Physics
 import Synchronization
 import Testing
 
@@ -47,17 +48,18 @@ struct DeviceWritesTests {
         server.start()
     }
 
-    /// A thermostat's on/off, mode and cooling setpoint (°C × 10), and a battery's discharge rate (% with a SunSpec
-    /// scale factor at register 10).
+    /// A thermostat's on/off, mode and cooling setpoint (°C × 10), its room temperature, and a battery's discharge
+    /// rate (% with a SunSpec scale factor at register 10).
     private func driver(kind: DeviceSetup.Kind, watchdog: Double? = nil) -> DeviceDriver {
-        let points: [AgentPoint: RegisterPoint] = [
+        let settings: [Control: RegisterPoint] = [
             .power: RegisterPoint(unit: 1, table: .holdingRegisters, address: 0, type: .uint16),
             .mode: RegisterPoint(unit: 1, table: .holdingRegisters, address: 1, type: .uint16),
             .coolSetpoint: RegisterPoint(unit: 1, table: .holdingRegisters, address: 4, type: .int16, scale: 0.1),
             .dischargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 9, type: .int16, scaleFactor: 10),
         ]
-        return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: DeviceMap(host: "127.0.0.1", port: port, points: points),
-                                        watchdogTimeout: watchdog))
+        let room = RegisterPoint(unit: 1, table: .holdingRegisters, address: 2, type: .int16, scale: 0.1)
+        let map = DeviceMap(host: "127.0.0.1", port: port, readings: [.roomTemperature: room], settings: settings)
+        return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: map, watchdogTimeout: watchdog))
     }
 
     @Test("A thermostat's setpoint: written at the awards, again at a step only when it changes (to the register's 0.1 °C); on/off and mode once")
@@ -110,8 +112,8 @@ struct DeviceWritesTests {
         restarted.start()
         // The agent learns of the drop at its next request (a follower reads before it writes): that read fails, the
         // next one opens a new connection.
-        #expect(throws: DeviceLinkError.self) { try thermostat.connection.read(.coolSetpoint) }
-        #expect(try thermostat.connection.read(.coolSetpoint) == 22)
+        #expect(throws: DeviceLinkError.self) { try thermostat.connection.read(.roomTemperature) }
+        #expect(try thermostat.connection.read(.roomTemperature) == 0)
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep)
         #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
     }

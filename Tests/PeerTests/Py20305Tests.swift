@@ -1,5 +1,6 @@
-import Foundation
 import Emulators
+import Foundation
+import Physics
 import Testing
 
 /// py20305's SunSpec connector (the IEEE 2030.5 client's way to a DER) against the site's inverter or battery, with

@@ -3,6 +3,7 @@ import Foundation
 @testable import Harness
 import Logging
 import Modbus
+import Physics
 import Testing
 
 /// A one-inverter rig whose inverter replays `replay` (written next to the rig as `name`).

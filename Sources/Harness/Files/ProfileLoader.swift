@@ -1,6 +1,7 @@
-import Foundation
 public import Emulators
+import Foundation
 import Modbus
+import Physics
 
 /// Reads `Profiles/*.yaml` into validated `DeviceProfile`s (format: docs/PROFILES.md).
 public enum ProfileLoader {
@@ -95,9 +96,9 @@ public enum ProfileLoader {
         guard let rearmed = entries["rearmed-by"] else { throw value.error("missing key 'rearmed-by'") }
         for control in try rearmed.list() { result.rearmedBy.append(try Self.control(control, of: kind)) }
         guard let fallback = entries["fallback"] else { throw value.error("missing key 'fallback'") }
-        for (key, target) in try fallback.mapping(allowed: kind.controls.map(\.rawValue).sorted()) {
+        for (key, target) in try fallback.mapping(allowed: kind.controls.sorted { $0.rawValue < $1.rawValue }) {
             // A number, or the control whose value it falls back to.
-            result.fallback[Control(rawValue: key)!] = if let number = try? target.double() { .value(number) } else { .control(try control(target, of: kind)) }
+            result.fallback[key] = if let number = try? target.double() { .value(number) } else { .control(try control(target, of: kind)) }
         }
         result.reverts = try entries["reverts"]?.bool() ?? reverts
         return result

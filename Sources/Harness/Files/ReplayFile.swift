@@ -1,5 +1,6 @@
 import Emulators
 import Foundation
+import Physics
 
 /// The field data a rig's device replays (docs/FAULTS.md, "Replay"): `{measurements: trace.csv}` or
 /// `{modbus: evcc.log}`, relative to the rig's folder.

@@ -95,8 +95,8 @@ public enum RigLoader {
                 parameters.vehicle = try session(vehicle)
             }
             if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
-                let known = profile.kind.controls.map(\.rawValue).sorted()
-                for (name, number) in try settings.mapping(allowed: known) { parameters.settings[Control(rawValue: name)!] = try number.double() }
+                let known = profile.kind.controls.sorted { $0.rawValue < $1.rawValue }
+                for (control, number) in try settings.mapping(allowed: known) { parameters.settings[control] = try number.double() }
             }
             var port: UInt16 = 0
             if let explicit = fields["port"] {

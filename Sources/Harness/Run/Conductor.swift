@@ -5,6 +5,7 @@ import Foundation
 public import Logging
 public import Market
 public import Messages
+import Physics
 
 /// The deadlines and shape of each interval the conductor runs.
 public struct IntervalTiming: Sendable {

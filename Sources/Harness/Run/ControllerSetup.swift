@@ -116,23 +116,25 @@ public enum ControllerSetup {
 
     /// The points an agent uses, found by the quantity or control each profile point is bound to.
     public static func map(_ profile: DeviceProfile, host: String, port: UInt16, unit: UInt8?) -> DeviceMap {
-        var points: [AgentPoint: RegisterPoint] = [:]
+        var map = DeviceMap(host: host, port: port, wordOrder: profile.wordOrder)
         for block in profile.blocks {
             for point in block.points {
-                let name: String
-                switch point.binding {
-                case .quantity(let quantity): name = quantity.rawValue
-                case .control(let control, _): name = control.rawValue
+                func register() -> RegisterPoint {
+                    // A model's scale factors follow its values: the first of the name after the point is its own.
+                    let factor = point.scaleFactor.flatMap { name in block.points.first { $0.name == name && $0.address > point.address }?.address }
+                    return RegisterPoint(unit: unit ?? block.unit, table: block.table, address: point.address, type: point.type,
+                                         scale: point.scale, scaleFactor: factor, labels: point.labels)
+                }
+                switch point.binding {  // the first point of a name is the one a client uses
+                case .quantity(let quantity) where DeviceMap.agentReadings.contains(quantity) && map.readings[quantity] == nil:
+                    map.readings[quantity] = register()
+                case .control(let control, _) where DeviceMap.agentSettings.contains(control) && map.settings[control] == nil:
+                    map.settings[control] = register()
                 default: continue
                 }
-                guard let agentPoint = AgentPoint(rawValue: name), points[agentPoint] == nil else { continue }
-                // A model's scale factors follow its values: the first of the name after the point is its own.
-                let factor = point.scaleFactor.flatMap { name in block.points.first { $0.name == name && $0.address > point.address }?.address }
-                points[agentPoint] = RegisterPoint(unit: unit ?? block.unit, table: block.table, address: point.address, type: point.type,
-                                                   scale: point.scale, scaleFactor: factor, labels: point.labels)
             }
         }
-        return DeviceMap(host: host, port: port, wordOrder: profile.wordOrder, points: points)
+        return map
     }
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").

@@ -354,7 +354,7 @@ public enum StressTest {
             var result = StressInterval(number: interval, bids: bids, referencePrice: reference.price, referenceQuantity: reference.quantity,
                                         missedDeadline: false, wrong: [], lostBids: 0)
             // An endpoint market is told every step's households and awards them all: only this step's count.
-            func inStep(_ house: String) -> Bool { house.first == "s" && (Int(house.dropFirst()).map { $0 <= households } ?? false) }
+            func inStep(_ house: String) -> Bool { SyntheticBidders.index(of: house).map { $0 < households } ?? false }
             var received: [(message: BusMessage, at: ContinuousClock.Instant)] = []
             var clearingSeen = false, awardsSeen = 0
             let until = gate + deadline + max(deadline, .seconds(1))

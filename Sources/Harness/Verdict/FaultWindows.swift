@@ -3,6 +3,7 @@ import Emulators
 import Foundation
 import Messages
 import Modbus
+import Physics
 
 /// One scheduled fault as the report shows it: what, when, what the bus faults did in it, and which assertions
 /// fail when judged on that stretch of the run alone.

@@ -2,6 +2,7 @@ import Emulators
 @testable import Harness
 import Messages
 @testable import Modbus
+import Physics
 import Testing
 
 @Suite("dispatch-reports-truthful: a battery's power and a PV limit as reported against what the writes pin")
