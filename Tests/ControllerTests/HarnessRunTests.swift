@@ -410,11 +410,14 @@ struct HarnessRunTests {
         ("assertions: {devices-follow-awards: {heat-pump: 20}}\n", "assertions.devices-follow-awards.heat-pump: unknown key"),
         ("assertions: {balance: {max-deviation: -5}}\n", "assertions.balance.max-deviation: expected a threshold of 0 or more"),
         ("control-period: 30\n", "control-period: expected a control period in [1, 10] simulated seconds, found \"30\""),
+        ("weather: {curve: clear, low: 30}\n", "weather.low: expected a low of at most the high (26.0 °C), found \"30\""),
+        ("weather: {curve: clear, low: 20, high: 10}\n", "weather.high: expected a high of at least the low (20.0 °C), found \"10\""),
         ("controller: {households: {h2: {mutant: lazy}}}\n", "controller.households.h2.mutant: expected a mutant of the reference household (battery-sign"),
     ])
     func badSettings(yaml: String, message: String) throws {
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
             .replacingOccurrences(of: "clock: lockstep\n", with: "")
+            .replacingOccurrences(of: "weather: {curve: clear, low: 22, high: 34}\n", with: "")
             .replacingOccurrences(of: "grid: {mode: connected, import-tariff: 0.30, export-tariff: 0.05, import-limit: 60, export-limit: 60}\n", with: "") + yaml
         expectRefused(rig: text, message)
     }

@@ -102,11 +102,11 @@ public struct BidScript: Sendable {
                     }
                 }
                 source = .book(byBidder)
-            case (nil, let count?):
+            case (nil, let generated?):
                 let generator = SyntheticBidders(seed: try fields["seed"].map { value throws(FileError) in UInt64(try value.int(in: 0...Int.max)) } ?? seed)
-                let count = try count.int(in: 1...10_000)  // GRIDRIG_HOUSEHOLDS holds at most 128 kB
+                let count = try generated.int(in: 1...10_000)  // GRIDRIG_HOUSEHOLDS holds at most 128 kB
                 if let taken = (0..<count).lazy.map(SyntheticBidders.name).first(where: reserved.contains) {
-                    throw fields["generated"]!.error("generated bidders are named s1, s2, …, and \(taken) is a house or participant of the run")
+                    throw generated.error("generated bidders are named s1, s2, …, and \(taken) is a house or participant of the run")
                 }
                 source = .generated(generator, count: count)
             default:

@@ -27,8 +27,7 @@ extension RigLoader {
                 end = start + seconds
             }
             let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
-            let probability = try fields["probability"]?.double() ?? 1
-            guard probability > 0, probability <= 1 else { throw fields["probability"]!.expected("a probability in (0, 1]") }
+            let probability = try fields["probability"]?.double(where: { $0 > 0 && $0 <= 1 }, expected: "a probability in (0, 1]") ?? 1
             func only(_ keys: Set<String>) throws(FileError) { try refuse(fields, beyond: keys, kind: kind) }
             if let deviceValue = fields["device"] {
                 if leftOut.contains(try deviceValue.string()) { continue }
@@ -64,7 +63,7 @@ extension RigLoader {
                     rigFaults.bus.append(BusFault(topic: "", sender: name, kind: .drop, start: start, end: end, count: nil, probability: 1))
                 case "crash":
                     try only(["participant", "restart"])
-                    guard fields["duration"] == nil else { throw fields["duration"]!.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
+                    if let duration = fields["duration"] { throw duration.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
                     let restart = try fields["restart"].map { value throws(FileError) -> Double in
                         let seconds = try value.double()
                         guard seconds >= 0 else { throw value.expected("seconds of 0 or more") }
@@ -121,8 +120,8 @@ extension RigLoader {
 
     /// Refuses the keys of an entry that its form and kind have no use for (besides `kind`, `start`, `duration`).
     private static func refuse(_ fields: [String: YAMLValue], beyond keys: Set<String>, kind: String) throws(FileError) {
-        for key in fields.keys.sorted() where !["kind", "start", "duration"].contains(key) && !keys.contains(key) {
-            throw fields[key]!.error("'\(key)' does not apply to a \(kind) fault")
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["kind", "start", "duration"].contains(key) && !keys.contains(key) {
+            throw value.error("'\(key)' does not apply to a \(kind) fault")
         }
     }
 
@@ -137,10 +136,10 @@ extension RigLoader {
     /// `ms` and `jitter` of a latency fault.
     private static func delay(_ fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> (Double, Double) {
         guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
-        let delay = try ms.double(), jitter = try fields["jitter"]?.double() ?? 0
-        guard delay >= 0, delay <= 60_000 else { throw ms.expected("milliseconds in 0...60000") }
-        guard jitter >= 0, jitter <= 60_000 else { throw fields["jitter"]!.expected("milliseconds in 0...60000") }
-        return (delay, jitter)
+        func milliseconds(_ value: YAMLValue) throws(FileError) -> Double {
+            try value.double(where: (0...60_000).contains, expected: "milliseconds in 0...60000")
+        }
+        return (try milliseconds(ms), try fields["jitter"].map(milliseconds) ?? 0)
     }
 
     /// One device's fault: `{device, kind, start, duration | count, probability, functions, code | ms, jitter | value, quantity}`.
@@ -186,7 +185,7 @@ extension RigLoader {
             let gap = try ms.double()
             guard gap > 0, gap <= 60_000 else { throw ms.expected("milliseconds in (0, 60000]") }
             let code = try fields["code"].map { value throws(FileError) in try value.int(in: 0...255) } ?? 6
-            guard let exception = ModbusException(rawValue: UInt8(code)) else { throw fields["code"]!.expected("a Modbus exception code (1-8, 10 or 11)") }
+            guard let exception = ModbusException(rawValue: UInt8(code)) else { throw (fields["code"] ?? entry).expected("a Modbus exception code (1-8, 10 or 11)") }
             kind = .minimumGap(milliseconds: gap, code: exception)
         case "latency":
             let (ms, jitter) = try delay(fields, entry: entry)
@@ -257,8 +256,8 @@ extension RigLoader {
         }
         let fault = DeviceFault(device: device, kind: kind, functions: functions, unit: unit, addresses: addresses, start: window.start,
                                 end: window.end, count: window.count, probability: window.probability)
-        for key in ["unit", "addresses"] where fields[key] != nil && !fault.answersRequests {
-            throw fields[key]!.error("'\(key)' applies to faults that answer requests, not to a \(try kindValue.string()) fault")
+        for key in ["unit", "addresses"] where !fault.answersRequests {
+            if let value = fields[key] { throw value.error("'\(key)' applies to faults that answer requests, not to a \(try kindValue.string()) fault") }
         }
         return fault
     }

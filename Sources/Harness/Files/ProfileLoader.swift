@@ -58,11 +58,12 @@ public enum ProfileLoader {
             }
         }
         var blocks: [PointBlock] = []
-        for value in try required("blocks").list() {
+        let blocksValue = try required("blocks")
+        for value in try blocksValue.list() {
             blocks.append(try block(value, kind: kind, defaultUnit: profile.defaultUnit))
         }
-        guard !blocks.isEmpty else { throw keys["blocks"]!.expected("at least one block") }
-        try checkBlocksApart(blocks, values: try keys["blocks"]!.list())
+        guard !blocks.isEmpty else { throw blocksValue.expected("at least one block") }
+        try checkBlocksApart(blocks, values: try blocksValue.list())
         for function in GridSupportFunction.allCases where !profile.gridSupport.contains(function) {
             let bound = blocks.flatMap(\.points).compactMap { point -> Control? in
                 switch point.binding {
@@ -71,13 +72,13 @@ public enum ProfileLoader {
                 }
             }
             if let control = bound.first {
-                throw (keys["grid-support"] ?? keys["blocks"]!).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
+                throw (keys["grid-support"] ?? blocksValue).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
             }
         }
         let timed = Set(profile.timers.compactMap(\.timeoutControl))
         for point in blocks.flatMap(\.points) {
             if case .remaining(let control) = point.binding, !timed.contains(control) {
-                throw keys["blocks"]!.error("point '\(point.name)' counts down \(control.rawValue), which is no watchdog's or reversion's 'timeout-control'")
+                throw blocksValue.error("point '\(point.name)' counts down \(control.rawValue), which is no watchdog's or reversion's 'timeout-control'")
             }
         }
         profile.blocks = blocks
@@ -196,7 +197,7 @@ public enum ProfileLoader {
             let point = try point(entry, fields: fields, kind: kind, cursor: &cursor, scaleFactors: scaleFactors[scope], block: block,
                                   model: openModel?.id)
             guard names.insert(point.name).inserted else {
-                throw fields["name"]!.error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
+                throw (fields["name"] ?? entry).error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
             }
             block.points.append(point)
         }
@@ -277,54 +278,52 @@ public enum ProfileLoader {
             }
         }
 
-        let sources = ["value", "quantity", "control", "store", "unimplemented", "adopt", "remaining"].filter { fields[$0] != nil }
+        let given = ["value", "quantity", "control", "store", "unimplemented", "adopt", "remaining"].compactMap { key in fields[key].map { (key, $0) } }
+        let sources = given.map(\.0)
         guard sources.count <= 1 else {
             throw entry.error("expected one of value, quantity, control, store, unimplemented, adopt, remaining; found \(sources.joined(separator: " and "))")
         }
-        if fields["curve"] != nil || fields["adopt"] != nil, model == nil {
-            throw (fields["curve"] ?? fields["adopt"]!).error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
+        if let misplaced = fields["curve"] ?? fields["adopt"], model == nil {
+            throw misplaced.error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
         }
         let binding: Point.Binding
-        switch sources.first {
-        case "value":
-            let value = fields["value"]!
+        switch given.first {
+        case ("value", let value)?:
             if case .string = registerType {
                 binding = .constant(registerType.encode(try value.string()))
             } else {
                 binding = .constant(registerType.encode(try value.double() / scale))
             }
-        case "quantity":
-            let value = fields["quantity"]!
+        case ("quantity", let value)?:
             guard let quantity = Quantity(rawValue: try value.string()) else {
                 throw value.expected("a quantity: \(Quantity.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             binding = .quantity(quantity)
-        case "control":
-            let control = try control(fields["control"]!, of: kind)
+        case ("control", let value)?:
+            let control = try control(value, of: kind)
             let initial = try fields["initial"].map { v throws(FileError) in try v.double() }
             if let curve = fields["curve"], let model {
-                guard initial == nil else { throw fields["initial"]!.error("a curve starts as the control's value; 'initial' does not apply") }
+                if let given = fields["initial"] { throw given.error("a curve starts as the control's value; 'initial' does not apply") }
                 binding = .curve(control, model: model, index: try curve.int(in: 1...32), initial: [])
             } else {
                 binding = .control(control, initial: initial)
             }
-        case "adopt":
-            let role = fields["adopt"]!
+        case ("adopt", let role)?:
             guard let adoption = CurveAdoption(rawValue: try role.string()), let model else {
                 throw role.expected("request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms), revert-remaining (RvrtRem) or revert-curve (RvrtCrv)")
             }
             binding = .adoption(adoption, model: model)
-        case "remaining":
-            binding = .remaining(try control(fields["remaining"]!, of: kind))
-        case "store":
-            let initial = registerType.encode(try fields["store"]!.double() / scale)
+        case ("remaining", let value)?:
+            binding = .remaining(try control(value, of: kind))
+        case ("store", let value)?:
+            let initial = registerType.encode(try value.double() / scale)
             if let curve = fields["curve"], let model {
                 binding = .curve(nil, model: model, index: try curve.int(in: 1...32), initial: initial)
             } else {
                 binding = .stored(initial: initial)
             }
-        case "unimplemented":
-            guard try fields["unimplemented"]!.bool() else { throw fields["unimplemented"]!.expected("true") }
+        case ("unimplemented", let value)?:
+            guard try value.bool() else { throw value.expected("true") }
             binding = .constant(registerType.encode(bitPattern: unimplemented))
         default:
             binding = .constant(registerType.encode(bitPattern: typeName == "pad" ? 0 : unimplemented))
@@ -349,7 +348,7 @@ public enum ProfileLoader {
             for label in try labels.list() { texts.append(try label.string()) }
             point.labels = texts
         }
-        if fields["initial"] != nil, !sources.contains("control") { throw fields["initial"]!.error("'initial' needs a 'control' point") }
+        if let initial = fields["initial"], !sources.contains("control") { throw initial.error("'initial' needs a 'control' point") }
         if let curve = fields["curve"], !sources.contains("control"), !sources.contains("store") {
             throw curve.error("a curve's point is a 'control' (the setting it becomes) or a 'store'")
         }

@@ -119,8 +119,7 @@ public enum RigLoader {
                 let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
                 let house = try fields["name"]?.string() ?? "h\(houseIndex + 1)"
                 guard rig.baseLoads[house] == nil else { throw houseValue.error("duplicate house name '\(house)'") }
-                let mean = try fields["base-load"]?.double() ?? 400
-                guard mean >= 0 else { throw fields["base-load"]!.expected("a mean load in W, 0 or more") }
+                let mean = try fields["base-load"]?.double(where: { $0 >= 0 }, expected: "a mean load in W, 0 or more") ?? 400
                 rig.baseLoads[house] = BaseLoad(mean: mean)
                 houseOrder.append(house)
                 let firstOfHouse = rig.devices.count
@@ -333,22 +332,20 @@ public enum RigLoader {
         case "cloudy": isCloudy = true
         default: throw (fields["curve"] ?? value).expected("clear or cloudy")
         }
-        let peak = try fields["peak"]?.double() ?? 950
-        guard (0...1400).contains(peak) else { throw fields["peak"]!.expected("a peak irradiance in 0...1400 W/m²") }
+        let peak = try fields["peak"]?.double(where: (0...1400).contains, expected: "a peak irradiance in 0...1400 W/m²") ?? 950
         let low = try fields["low"]?.double() ?? (isCloudy ? 12 : 14)
-        let high = try fields["high"]?.double() ?? (isCloudy ? 20 : 26)
-        guard low <= high else { throw fields["high"]!.expected("a high of at least the low (\(low) °C)") }
+        let high = try fields["high"]?.double(where: { $0 >= low }, expected: "a high of at least the low (\(low) °C)") ?? (isCloudy ? 20 : 26)
+        guard low <= high else { throw (fields["low"] ?? value).expected("a low of at most the high (\(high) °C)") }
         return isCloudy ? .cloudy(seed: seed, peakIrradiance: peak, low: low, high: high) : .clear(peakIrradiance: peak, low: low, high: high)
     }
 
     /// A thermostat's `comfort: {season: heating, setpoint: 21, below: 2, above: 2, ramp: 2}`.
     private static func comfort(_ value: YAMLValue) throws(FileError) -> ThermostatStrategy {
         let fields = try value.mapping(allowed: ["season", "setpoint", "below", "above", "ramp"])
-        let season: ThermostatStrategy.Season
-        switch try fields["season"]?.string() ?? "heating" {
-        case "heating": season = .heating
-        case "cooling": season = .cooling
-        default: throw fields["season"]!.expected("heating or cooling")
+        var season = ThermostatStrategy.Season.heating
+        if let field = fields["season"] {
+            guard let chosen = ThermostatStrategy.Season(rawValue: try field.string()) else { throw field.expected("heating or cooling") }
+            season = chosen
         }
         func positive(_ key: String, _ fallback: Double) throws(FileError) -> Double {
             guard let field = fields[key] else { return fallback }
@@ -356,8 +353,7 @@ public enum RigLoader {
             guard number >= 0 else { throw field.expected("a number of kelvin, 0 or more") }
             return number
         }
-        let setpoint = try fields["setpoint"]?.double() ?? (season == .heating ? 21 : 24)
-        guard (10...35).contains(setpoint) else { throw fields["setpoint"]!.expected("a setpoint in 10...35 °C") }
+        let setpoint = try fields["setpoint"]?.double(where: (10...35).contains, expected: "a setpoint in 10...35 °C") ?? (season == .heating ? 21 : 24)
         return ThermostatStrategy(season: season, setpoint: setpoint, comfortBelow: try positive("below", 2),
                                   comfortAbove: try positive("above", 2), ramp: try positive("ramp", 2))
     }
@@ -490,7 +486,7 @@ public enum RigLoader {
                     guard tie.exportLimit >= 0 else { throw limit.expected("a limit in kW, 0 or more") }
                 }
                 run.grid = tie
-            default: throw fields["mode"]!.expected("connected or islanded")
+            default: throw (fields["mode"] ?? grid).expected("connected or islanded")
             }
             if run.grid != nil, let battery = fields["grid-forming"] {
                 throw battery.error("'grid-forming' applies to an islanded grid")

@@ -114,6 +114,13 @@ struct YAMLValue: @unchecked Sendable {
         return number
     }
 
+    /// A number that must meet `isAllowed`; another is refused here, as `expectation` says.
+    func double(where isAllowed: (Double) -> Bool, expected expectation: String) throws(FileError) -> Double {
+        let number = try double()
+        guard isAllowed(number) else { throw expected(expectation) }
+        return number
+    }
+
     func int(in range: ClosedRange<Int> = Int.min...Int.max) throws(FileError) -> Int {
         guard case .scalar(let scalar) = node, let integer = Self.integer(scalar.string), range.contains(integer) else {
             throw expected(range == Int.min...Int.max ? "an integer" : "an integer in \(range.lowerBound)...\(range.upperBound)")
