@@ -41,204 +41,14 @@ public enum RigLoader {
     ///     left out.
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil,
                             houseUnderTest: (house: String, claims: Claims)? = nil) throws(FileError) -> Rig {
-        let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                              "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
-                                              "bus", "faults", "neighborhood", "cosim", "scripted-bids"])
-        let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)
-        let seed = seed ?? ownSeed
-        var rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-                      seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
-        if let weather = keys["weather"] {
-            rig.weather = try Self.weather(weather, seed: seed, folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
-        }
-        let rigPort = try keys["first-port"]?.int(in: 0...65535) ?? 1502
-        var nextPort = firstPort.map(Int.init) ?? rigPort
-        var cache: [String: DeviceProfile] = [:]
-        var pendingComfort: ThermostatStrategy?
-        func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int, takesPort: Bool = true) throws(FileError) -> DeviceSpec {
-            let fields = try value.mapping(allowed: Self.deviceKeys)
-            guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
-            let profileKey = "\(value.file)\u{0}\(try profileValue.string())"
-            var profile: DeviceProfile
-            if let cached = cache[profileKey] {
-                profile = cached
-            } else {
-                profile = try Self.profile(profileValue, profiles: profiles)
-                cache[profileKey] = profile
-            }
-            if let ratings = fields["ratings"] {
-                for (name, number) in try ratings.mapping(allowed: profile.kind.ratingDefaults.keys.sorted()) {
-                    let value = try number.double()
-                    guard value >= 0 else { throw number.expected("a rating of 0 or more") }
-                    profile.ratings[name] = value
-                }
-            }
-            let deviceName = try fields["name"]?.string() ?? fallbackName
-            var parameters = DeviceParameters(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
-            if let soc = fields["initial-soc"] {
-                guard profile.kind == .battery else { throw soc.error("'initial-soc' applies to a battery, not a \(profile.kind.rawValue)") }
-                let value = try soc.double()
-                guard (0...100).contains(value) else { throw soc.expected("a percentage in 0...100") }
-                parameters.initialSoC = value
-            }
-            if let temperature = fields["room-temperature"] {
-                guard profile.kind == .thermostat else { throw temperature.error("'room-temperature' applies to a thermostat") }
-                parameters.roomTemperature = try temperature.double()
-            }
-            if let comfort = fields["comfort"] {
-                guard profile.kind == .thermostat else { throw comfort.error("'comfort' applies to a thermostat") }
-                pendingComfort = try Self.comfort(comfort)
-            }
-            if let vehicle = fields["vehicle"] {
-                guard profile.kind == .evCharger else { throw vehicle.error("'vehicle' applies to an ev-charger") }
-                parameters.vehicle = try session(vehicle)
-            }
-            if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
-                let known = profile.kind.controls.sorted { $0.rawValue < $1.rawValue }
-                for (control, number) in try settings.mapping(allowed: known) { parameters.settings[control] = try number.double() }
-            }
-            var port: UInt16 = 0
-            if let explicit = fields["port"] {
-                port = UInt16(try explicit.int(in: 0...65535))
-            } else if takesPort {
-                port = UInt16(clamping: nextPort)
-                if nextPort != 0 { nextPort += 1 }
-            }
-            let unit = try fields["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) }
-            var spec = DeviceSpec(name: deviceName, house: house, profile: profile, parameters: parameters, port: port, unit: unit)
-            spec.replay = try fields["replay"].map { value throws(FileError) in
-                try ReplayFile.load(value, profile: profile, folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
-            }
-            return spec
-        }
-        var houseOrder: [String] = []
-        var leftOut: Set<String> = []
-        if let houses = keys["houses"] {
-            for (houseIndex, houseValue) in try houses.list().enumerated() {
-                let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
-                let house = try fields["name"]?.string() ?? "h\(houseIndex + 1)"
-                guard rig.baseLoads[house] == nil else { throw houseValue.error("duplicate house name '\(house)'") }
-                let mean = try fields["base-load"]?.double(where: { $0 >= 0 }, expected: "a mean load in W, 0 or more") ?? 400
-                rig.baseLoads[house] = BaseLoad(mean: mean)
-                houseOrder.append(house)
-                let firstOfHouse = rig.devices.count
-                for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
-                    pendingComfort = nil
-                    let spec = try device(value, house: house, fallbackName: "", index: rig.devices.count)
-                    // Bids and awards name a household's devices by kind (`h1/solar`): one of each a household drives.
-                    if spec.profile.kind != .meter, let twin = rig.devices.first(where: { $0.house == house && $0.profile.kind == spec.profile.kind }) {
-                        throw value.error("\(house) already has a device of kind \(spec.profile.kind.rawValue) (\(twin.name)): a household bids and is awarded per kind of device, so a house holds one of each")
-                    }
-                    var named = spec
-                    named.name = "\(house)/\(spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name)"
-                    if let pendingComfort { rig.run.comfort[named.name] = pendingComfort }
-                    rig.devices.append(named)
-                }
-                if let houseUnderTest, houseUnderTest.house == house {
-                    let own = Array(rig.devices[firstOfHouse...])
-                    rig.devices.removeSubrange(firstOfHouse...)
-                    for claimed in houseUnderTest.claims.devices {
-                        pendingComfort = nil
-                        if var slot = own.first(where: { $0.profile.kind == claimed.kind }) {
-                            let product = try device(claimed.entry, house: house, fallbackName: "", index: rig.devices.count, takesPort: false)
-                            slot.profile = product.profile
-                            slot.unit = product.unit
-                            slot.parameters.settings = product.parameters.settings
-                            slot.replay = product.replay
-                            rig.devices.append(slot)
-                        } else {
-                            var spec = try device(claimed.entry, house: house, fallbackName: claimed.kind.rawValue, index: rig.devices.count)
-                            spec.name = "\(house)/\(spec.name)"
-                            if let pendingComfort { rig.run.comfort[spec.name] = pendingComfort }
-                            rig.devices.append(spec)
-                        }
-                    }
-                    for left in own where !rig.devices.contains(where: { $0.name == left.name }) {
-                        rig.run.comfort[left.name] = nil
-                        leftOut.insert(left.name)
-                    }
-                }
-            }
-        }
-        if let pcc = keys["pcc"] {
-            let fields = try pcc.mapping(allowed: ["meter"])
-            if let meter = fields["meter"] {
-                let spec = try device(meter, house: nil, fallbackName: "pcc/meter", index: rig.devices.count)
-                guard spec.profile.kind == .meter else { throw meter.error("the PCC device must be a meter, found a \(spec.profile.kind.rawValue)") }
-                rig.devices.append(spec)
-            }
-        }
-        var grown: (neighborhood: Neighborhood, listed: Int)?
-        if let value = keys["neighborhood"] {
-            let fields = try value.mapping(allowed: ["houses", "variation"])
-            guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
-            guard !houseOrder.isEmpty else { throw value.error("a neighborhood repeats the rig's houses: list at least one under 'houses'") }
-            var neighborhood = Neighborhood(houses: try count.int(in: 1...100_000))
-            if let variation = fields["variation"] {
-                neighborhood.variation = try variation.double()
-                guard (0...0.5).contains(neighborhood.variation) else { throw variation.expected("a relative spread in 0...0.5") }
-            }
-            neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
-            grown = (neighborhood, houseOrder.count)
-        }
-        guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
-        try Self.runSettings(keys, into: &rig.run, devices: &rig.devices)
-        if let grown { grown.neighborhood.scale(&rig.run.grid, listed: grown.listed) }
-        if let faultsFile {
-            let schedule = try YAMLValue.load(file: faultsFile)
-            guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
-            (rig.faults, rig.run.faults) = try Self.faults(list, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
-        } else if let faults = keys["faults"] {
-            (rig.faults, rig.run.faults) = try Self.faults(faults, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
-        }
-        if let bus = keys["bus"] {
-            let fields = try bus.mapping(allowed: ["host", "publish-port", "subscribe-port", "auth", "keys", "max-message-kb", "rate-limit",
-                                                   "capture-limit-mb"])
-            if let host = fields["host"] { rig.run.bus.host = try host.string() }
-            if let port = fields["publish-port"] { rig.run.bus.publishPort = UInt16(try port.int(in: 1...65535)) }
-            if let port = fields["subscribe-port"] { rig.run.bus.subscribePort = UInt16(try port.int(in: 1...65535)) }
-            if let auth = fields["auth"] { rig.run.bus.authentication = try auth.bool() }
-            if let keys = fields["keys"] {  // relative to the rig's folder
-                rig.run.bus.keys = URL(fileURLWithPath: try keys.string(), relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()).path
-            }
-            if let size = fields["max-message-kb"] { rig.run.bus.maxMessageBytes = try size.int(in: 1...16_384) * 1024 }
-            if let rate = fields["rate-limit"] { rig.run.bus.rateLimit = try rate.int(in: 1...10_000_000) }
-            if let limit = fields["capture-limit-mb"] { rig.run.bus.captureLimit = try limit.int(in: 1...65_536) << 20 }
-        }
-        if let controller = keys["controller"] {
-            let fields = try controller.mapping(allowed: ["market", "households"])
-            if let market = fields["market"] { rig.run.market = try Self.role(market) }
-            if let households = fields["households"] {
-                let houses = rig.baseLoads.keys.sorted()
-                for (house, value) in try households.mapping(allowed: houses) { rig.run.households[house] = try Self.role(value, household: true) }
-            }
-            if rig.run.hasEndpoints, rig.run.bus.publishPort == 0 || rig.run.bus.subscribePort == 0 {
-                throw controller.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
-            }
-        }
-        if let cosim = keys["cosim"], let shards = rig.run.cosim?.shards, shards > 1 {
-            // Houses meet only at the PCC meter, and a control step (at most 10 s) is one physics step.
-            guard rig.run.cosim?.voltage == nil else {
-                // A shard would need the feeder's answer within the same time step, which only one HELICS federate may wait for.
-                throw cosim.error("a split run cannot take voltages from a feeder model yet: give either shards or voltage")
-            }
-            guard rig.run.grid != nil, rig.run.faults.outages.isEmpty else {
-                throw cosim.error("a split run cannot have an island or a grid outage: its grid-forming battery balances every shard's houses at once")
-            }
-        }
-        if let script = keys["scripted-bids"] {
-            rig.run.bidScript = try BidScript.load(script, run: rig.run, start: rig.start ?? 0, seed: seed,
-                                                   reserved: Set(rig.houses + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]))
-        }
-        var names: Set<String> = []
-        for spec in rig.devices where !names.insert(spec.name).inserted {
-            throw root.error("two devices are named '\(spec.name)'")
-        }
-        return rig
+        var reader = try RigReader(file: file, profiles: profiles, firstPort: firstPort, seed: seed)
+        try reader.houses(houseUnderTest: houseUnderTest)
+        try reader.pcc()
+        let grown = try reader.neighborhood()
+        try reader.settings(grown: grown, faultsFile: faultsFile)
+        return try reader.finished()
     }
 
-    /// The keys of a device entry (docs/RIGS.md, "Devices").
     static let deviceKeys = ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay", "settings"]
 
     /// A device's profile: a name in the `profiles` folder, or a file (a name ending in `.yaml`) relative to the
@@ -259,7 +69,7 @@ public enum RigLoader {
         return try ProfileLoader.load(file: path)
     }
 
-    private static func session(_ value: YAMLValue) throws(FileError) -> VehicleSession {
+    fileprivate static func session(_ value: YAMLValue) throws(FileError) -> VehicleSession {
         let fields = try value.mapping(allowed: ["arrival", "departure", "capacity", "initial-soc", "target-soc", "max-current", "phases"])
         guard let arrival = fields["arrival"], let departure = fields["departure"] else {
             throw value.error("missing key 'arrival' or 'departure' (HH:MM)")
@@ -287,7 +97,7 @@ public enum RigLoader {
     }
 
     /// `builtin`, `endpoint`, `{command: [program, arguments...]}`, or `{mutant: NAME}` (a household only).
-    private static func role(_ value: YAMLValue, household: Bool = false) throws(FileError) -> RunSettings.Role {
+    fileprivate static func role(_ value: YAMLValue, household: Bool = false) throws(FileError) -> RunSettings.Role {
         let roles = "builtin, endpoint, {command: [program, arguments...]}" + (household ? " or {mutant: NAME}" : "")
         if value.isScalar {
             switch try value.string() {
@@ -312,7 +122,7 @@ public enum RigLoader {
 
     /// `weather: clear` or `cloudy`, `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²), or
     /// `{file: measured.csv}` (relative to the rig's folder).
-    private static func weather(_ value: YAMLValue, seed: UInt64, folder: String) throws(FileError) -> DayCurve {
+    fileprivate static func weather(_ value: YAMLValue, seed: UInt64, folder: String) throws(FileError) -> DayCurve {
         let curve: String
         var fields: [String: YAMLValue] = [:]
         if value.isScalar {
@@ -340,7 +150,7 @@ public enum RigLoader {
     }
 
     /// A thermostat's `comfort: {season: heating, setpoint: 21, below: 2, above: 2, ramp: 2}`.
-    private static func comfort(_ value: YAMLValue) throws(FileError) -> ThermostatStrategy {
+    fileprivate static func comfort(_ value: YAMLValue) throws(FileError) -> ThermostatStrategy {
         let fields = try value.mapping(allowed: ["season", "setpoint", "below", "above", "ramp"])
         var season = ThermostatStrategy.Season.heating
         if let field = fields["season"] {
@@ -404,7 +214,7 @@ public enum RigLoader {
     }
 
     /// The keys of a run: duration, market, clock, grid, assertions.
-    private static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
+    fileprivate static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
         if let duration = keys["duration"] {
             let hours = try duration.double()
             guard hours > 0, hours <= 24 * 14 else { throw duration.expected("a number of simulated hours in (0, 336]") }
@@ -521,5 +331,228 @@ public enum RigLoader {
                 throw assertions.error("\(kind.rawValue) judges the devices' request logs, which stay with the shards of a split run")
             }
         }
+    }
+}
+
+/// One rig file as it is read: the rig so far, and what its devices share while they are read (the profiles read,
+/// the next port, the houses in order, the devices a house under test leaves out).
+private struct RigReader {
+    let file: String, folder: String, profiles: String
+    let root: YAMLValue, keys: [String: YAMLValue]
+    let seed: UInt64
+    var rig: Rig
+    var nextPort: Int
+    var profilesRead: [String: DeviceProfile] = [:]
+    var houseOrder: [String] = []
+    var leftOut: Set<String> = []
+
+    init(file: String, profiles: String, firstPort: UInt16?, seed: UInt64?) throws(FileError) {
+        (self.file, self.profiles) = (file, profiles)
+        folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        root = try YAMLValue.load(file: file)
+        keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
+                                          "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
+                                          "bus", "faults", "neighborhood", "cosim", "scripted-bids"])
+        let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)  // read even when replaced: a bad one is still bad
+        let seed = seed ?? ownSeed
+        self.seed = seed
+        rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+                  seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
+        if let weather = keys["weather"] { rig.weather = try RigLoader.weather(weather, seed: seed, folder: folder) }
+        let rigPort = try keys["first-port"]?.int(in: 0...65535) ?? 1502
+        nextPort = firstPort.map(Int.init) ?? rigPort
+    }
+
+    /// One device entry, and a thermostat's comfort setting if it gives one. With `takesPort` a device without a
+    /// `port` takes the next of the rig's ports.
+    mutating func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int,
+                         takesPort: Bool = true) throws(FileError) -> (spec: DeviceSpec, comfort: ThermostatStrategy?) {
+        let fields = try value.mapping(allowed: RigLoader.deviceKeys)
+        guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
+        var profile = try self.profile(profileValue)
+        if let ratings = fields["ratings"] {
+            for (name, number) in try ratings.mapping(allowed: profile.kind.ratingDefaults.keys.sorted()) {
+                profile.ratings[name] = try number.double(where: { $0 >= 0 }, expected: "a rating of 0 or more")
+            }
+        }
+        var parameters = DeviceParameters(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+        func applies(_ key: String, to kind: DeviceKind, _ what: String) throws(FileError) -> YAMLValue? {
+            guard let value = fields[key] else { return nil }
+            guard profile.kind == kind else { throw value.error("'\(key)' applies to \(what)") }
+            return value
+        }
+        if let soc = try applies("initial-soc", to: .battery, "a battery, not a \(profile.kind.rawValue)") {
+            parameters.initialSoC = try soc.double(where: (0...100).contains, expected: "a percentage in 0...100")
+        }
+        parameters.roomTemperature = try applies("room-temperature", to: .thermostat, "a thermostat")?.double()
+        let comfort = try applies("comfort", to: .thermostat, "a thermostat").map { value throws(FileError) in try RigLoader.comfort(value) }
+        if let vehicle = try applies("vehicle", to: .evCharger, "an ev-charger") { parameters.vehicle = try RigLoader.session(vehicle) }
+        if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
+            let known = profile.kind.controls.sorted { $0.rawValue < $1.rawValue }
+            for (control, number) in try settings.mapping(allowed: known) { parameters.settings[control] = try number.double() }
+        }
+        var port: UInt16 = 0
+        if let explicit = fields["port"] {
+            port = UInt16(try explicit.int(in: 0...65535))
+        } else if takesPort {
+            port = UInt16(clamping: nextPort)
+            if nextPort != 0 { nextPort += 1 }
+        }
+        let unit = try fields["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) }
+        var spec = DeviceSpec(name: try fields["name"]?.string() ?? fallbackName, house: house, profile: profile, parameters: parameters,
+                              port: port, unit: unit)
+        spec.replay = try fields["replay"].map { value throws(FileError) in try ReplayFile.load(value, profile: profile, folder: folder) }
+        return (spec, comfort)
+    }
+
+    /// A device's profile, read once per file and name.
+    private mutating func profile(_ value: YAMLValue) throws(FileError) -> DeviceProfile {
+        let key = "\(value.file)\u{0}\(try value.string())"
+        if let read = profilesRead[key] { return read }
+        let profile = try RigLoader.profile(value, profiles: profiles)
+        profilesRead[key] = profile
+        return profile
+    }
+
+    /// Adds a device of `house`, named `<house>/<name>`, with its comfort setting.
+    private mutating func add(_ spec: DeviceSpec, named name: String, of house: String, comfort: ThermostatStrategy?) {
+        var named = spec
+        named.name = DeviceID(house: house, name: name).description
+        if let comfort { rig.run.comfort[named.name] = comfort }
+        rig.devices.append(named)
+    }
+
+    /// The `houses:` list; the devices of `houseUnderTest` are the ones its claims describe.
+    mutating func houses(houseUnderTest: (house: String, claims: Claims)?) throws(FileError) {
+        guard let houses = keys["houses"] else { return }
+        for (houseIndex, houseValue) in try houses.list().enumerated() {
+            let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
+            let house = try fields["name"]?.string() ?? "h\(houseIndex + 1)"
+            guard rig.baseLoads[house] == nil else { throw houseValue.error("duplicate house name '\(house)'") }
+            rig.baseLoads[house] = BaseLoad(mean: try fields["base-load"]?.double(where: { $0 >= 0 }, expected: "a mean load in W, 0 or more") ?? 400)
+            houseOrder.append(house)
+            let firstOfHouse = rig.devices.count
+            for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
+                let (spec, comfort) = try device(value, house: house, fallbackName: "", index: rig.devices.count)
+                // Bids and awards name a household's devices by kind (`h1/solar`): one of each a household drives.
+                if spec.profile.kind != .meter, let twin = rig.devices.first(where: { $0.house == house && $0.profile.kind == spec.profile.kind }) {
+                    throw value.error("\(house) already has a device of kind \(spec.profile.kind.rawValue) (\(twin.name)): a household bids and is awarded per kind of device, so a house holds one of each")
+                }
+                add(spec, named: spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name, of: house, comfort: comfort)
+            }
+            if let houseUnderTest, houseUnderTest.house == house { try claim(houseUnderTest.claims, house: house, from: firstOfHouse) }
+        }
+    }
+
+    /// Replaces the devices of `house` (from `first` on) with those its claims describe: a claimed device takes the
+    /// place of the house's device of its kind, keeping its name, port and situation; a kind the house lacks is added;
+    /// the house's other devices are left out.
+    private mutating func claim(_ claims: Claims, house: String, from first: Int) throws(FileError) {
+        let own = Array(rig.devices[first...])
+        rig.devices.removeSubrange(first...)
+        for claimed in claims.devices {
+            if var slot = own.first(where: { $0.profile.kind == claimed.kind }) {
+                let product = try device(claimed.entry, house: house, fallbackName: "", index: rig.devices.count, takesPort: false).spec
+                slot.profile = product.profile
+                slot.unit = product.unit
+                slot.parameters.settings = product.parameters.settings
+                slot.replay = product.replay
+                rig.devices.append(slot)
+            } else {
+                let (spec, comfort) = try device(claimed.entry, house: house, fallbackName: claimed.kind.rawValue, index: rig.devices.count)
+                add(spec, named: spec.name, of: house, comfort: comfort)
+            }
+        }
+        for left in own where !rig.devices.contains(where: { $0.name == left.name }) {
+            rig.run.comfort[left.name] = nil
+            leftOut.insert(left.name)
+        }
+    }
+
+    /// The meter at the point of common coupling.
+    mutating func pcc() throws(FileError) {
+        guard let pcc = keys["pcc"], let meter = try pcc.mapping(allowed: ["meter"])["meter"] else { return }
+        let spec = try device(meter, house: nil, fallbackName: "pcc/meter", index: rig.devices.count).spec
+        guard spec.profile.kind == .meter else { throw meter.error("the PCC device must be a meter, found a \(spec.profile.kind.rawValue)") }
+        rig.devices.append(spec)
+    }
+
+    /// The listed houses copied up to `neighborhood: {houses: N}`; nil without one.
+    mutating func neighborhood() throws(FileError) -> (neighborhood: Neighborhood, listed: Int)? {
+        guard let value = keys["neighborhood"] else { return nil }
+        let fields = try value.mapping(allowed: ["houses", "variation"])
+        guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
+        guard !houseOrder.isEmpty else { throw value.error("a neighborhood repeats the rig's houses: list at least one under 'houses'") }
+        var neighborhood = Neighborhood(houses: try count.int(in: 1...100_000))
+        if let variation = fields["variation"] {
+            neighborhood.variation = try variation.double(where: (0...0.5).contains, expected: "a relative spread in 0...0.5")
+        }
+        neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
+        return (neighborhood, houseOrder.count)
+    }
+
+    /// Everything but the devices: how the rig runs, its faults, bus, controllers and scripted bids.
+    mutating func settings(grown: (neighborhood: Neighborhood, listed: Int)?, faultsFile: String?) throws(FileError) {
+        guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
+        try RigLoader.runSettings(keys, into: &rig.run, devices: &rig.devices)
+        if let grown { grown.neighborhood.scale(&rig.run.grid, listed: grown.listed) }
+        if let faultsFile {
+            let schedule = try YAMLValue.load(file: faultsFile)
+            guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
+            (rig.faults, rig.run.faults) = try RigLoader.faults(list, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
+        } else if let faults = keys["faults"] {
+            (rig.faults, rig.run.faults) = try RigLoader.faults(faults, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
+        }
+        if let bus = keys["bus"] { try self.bus(bus) }
+        if let controller = keys["controller"] { try self.controller(controller) }
+        if let cosim = keys["cosim"], let shards = rig.run.cosim?.shards, shards > 1 {
+            // Houses meet only at the PCC meter, and a control step (at most 10 s) is one physics step.
+            guard rig.run.cosim?.voltage == nil else {
+                // A shard would need the feeder's answer within the same time step, which only one HELICS federate may wait for.
+                throw cosim.error("a split run cannot take voltages from a feeder model yet: give either shards or voltage")
+            }
+            guard rig.run.grid != nil, rig.run.faults.outages.isEmpty else {
+                throw cosim.error("a split run cannot have an island or a grid outage: its grid-forming battery balances every shard's houses at once")
+            }
+        }
+        if let script = keys["scripted-bids"] {
+            rig.run.bidScript = try BidScript.load(script, run: rig.run, start: rig.start ?? 0, seed: seed,
+                                                   reserved: Set(rig.houses + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]))
+        }
+    }
+
+    private mutating func bus(_ value: YAMLValue) throws(FileError) {
+        let fields = try value.mapping(allowed: ["host", "publish-port", "subscribe-port", "auth", "keys", "max-message-kb", "rate-limit",
+                                                 "capture-limit-mb"])
+        if let host = fields["host"] { rig.run.bus.host = try host.string() }
+        if let port = fields["publish-port"] { rig.run.bus.publishPort = UInt16(try port.int(in: 1...65535)) }
+        if let port = fields["subscribe-port"] { rig.run.bus.subscribePort = UInt16(try port.int(in: 1...65535)) }
+        if let auth = fields["auth"] { rig.run.bus.authentication = try auth.bool() }
+        if let keys = fields["keys"] {  // relative to the rig's folder
+            rig.run.bus.keys = URL(fileURLWithPath: try keys.string(), relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()).path
+        }
+        if let size = fields["max-message-kb"] { rig.run.bus.maxMessageBytes = try size.int(in: 1...16_384) * 1024 }
+        if let rate = fields["rate-limit"] { rig.run.bus.rateLimit = try rate.int(in: 1...10_000_000) }
+        if let limit = fields["capture-limit-mb"] { rig.run.bus.captureLimit = try limit.int(in: 1...65_536) << 20 }
+    }
+
+    private mutating func controller(_ value: YAMLValue) throws(FileError) {
+        let fields = try value.mapping(allowed: ["market", "households"])
+        if let market = fields["market"] { rig.run.market = try RigLoader.role(market) }
+        if let households = fields["households"] {
+            for (house, role) in try households.mapping(allowed: rig.baseLoads.keys.sorted()) { rig.run.households[house] = try RigLoader.role(role, household: true) }
+        }
+        if rig.run.hasEndpoints, rig.run.bus.publishPort == 0 || rig.run.bus.subscribePort == 0 {
+            throw value.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
+        }
+    }
+
+    /// The rig, once no two devices share a name.
+    func finished() throws(FileError) -> Rig {
+        var names: Set<String> = []
+        for spec in rig.devices where !names.insert(spec.name).inserted {
+            throw root.error("two devices are named '\(spec.name)'")
+        }
+        return rig
     }
 }
