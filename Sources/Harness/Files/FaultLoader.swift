@@ -149,80 +149,131 @@ extension RigLoader {
         guard let spec = devices.first(where: { $0.name == device }) else {
             throw deviceValue.expected("a device of the rig (\(devices.map(\.name).joined(separator: ", ")))")
         }
-        let kind: DeviceFault.Kind
-        switch try kindValue.string() {
+        let name = try kindValue.string()
+        let kind = try faultKind(name, fields: fields, entry: entry, kindValue: kindValue, spec: spec, lasts: window.end < .infinity)
+        try refuse(fields, beyond: kind.keys.union(["device", "count", "probability", "functions", "unit", "addresses"]), kind: name)
+        let fault = DeviceFault(device: device, kind: kind, functions: try functionCodes(fields["functions"]), unit: try unitID(fields["unit"], of: spec),
+                                addresses: try registers(fields["addresses"]), start: window.start, end: window.end, count: window.count,
+                                probability: window.probability)
+        for key in ["unit", "addresses"] where !fault.answersRequests {
+            if let value = fields[key] { throw value.error("'\(key)' applies to faults that answer requests, not to a \(name) fault") }
+        }
+        return fault
+    }
+
+    /// What a device fault of kind `name` does, from the keys its kind takes. `lasts`: whether it has a duration.
+    private static func faultKind(_ name: String, fields: [String: YAMLValue], entry: YAMLValue, kindValue: YAMLValue, spec: DeviceSpec,
+                                  lasts: Bool) throws(FileError) -> DeviceFault.Kind {
+        switch name {
         case "exception":
             guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
-            guard let exception = ModbusException(rawValue: UInt8(clamping: try code.int(in: 0...255))) else {
-                throw code.expected("a Modbus exception code (1-8, 10 or 11)")
-            }
-            kind = .exception(exception)
-        case "timeout": kind = .noResponse
-        case "drop": kind = .drop
-        case "frozen": kind = .frozen
-        case "offset", "drift", "noise":
-            let name = try kindValue.string()
-            guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
-            let number = try amount.double()
-            guard name != "noise" || number >= 0 else { throw amount.expected("a standard deviation of 0 or more") }
-            let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
-                guard let quantity = Quantity(rawValue: try value.string()) else {
-                    throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
-                }
-                return quantity
-            }
-            kind = .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
-                               quantity: quantity)
-        case "out-of-service": kind = .outOfService
+            return .exception(try exception(code))
+        case "timeout": return .noResponse
+        case "drop": return .drop
+        case "frozen": return .frozen
+        case "offset", "drift", "noise": return try distortion(name, fields: fields, entry: entry)
+        case "out-of-service": return .outOfService
         case "shade":
             guard let amount = fields["value"] else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
-            let share = try amount.double()
-            guard (0...1).contains(share) else { throw amount.expected("a share of the sun in 0...1") }
+            let share = try amount.double(where: (0...1).contains, expected: "a share of the sun in 0...1")
             guard spec.profile.kind == .inverter else { throw kindValue.error("shade applies to an inverter") }
-            kind = .shade(share)
+            return .shade(share)
         case "min-gap":
             guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
-            let gap = try ms.double()
-            guard gap > 0, gap <= 60_000 else { throw ms.expected("milliseconds in (0, 60000]") }
-            let code = try fields["code"].map { value throws(FileError) in try value.int(in: 0...255) } ?? 6
-            guard let exception = ModbusException(rawValue: UInt8(code)) else { throw (fields["code"] ?? entry).expected("a Modbus exception code (1-8, 10 or 11)") }
-            kind = .minimumGap(milliseconds: gap, code: exception)
+            let gap = try ms.double(where: { $0 > 0 && $0 <= 60_000 }, expected: "milliseconds in (0, 60000]")
+            return .minimumGap(milliseconds: gap, code: try fields["code"].map(exception) ?? .serverDeviceBusy)
         case "latency":
             let (ms, jitter) = try delay(fields, entry: entry)
-            kind = .delay(milliseconds: ms, jitter: jitter)
-        case "partial-frame": kind = .partialFrame
-        case "slow-frame":
-            let (ms, _) = try delay(fields, entry: entry)
-            kind = .slowFrame(milliseconds: ms)
-        case "refused": kind = .refused
-        case "single-client": kind = .singleClient
+            return .delay(milliseconds: ms, jitter: jitter)
+        case "partial-frame": return .partialFrame
+        case "slow-frame": return .slowFrame(milliseconds: try delay(fields, entry: entry).0)
+        case "refused": return .refused
+        case "single-client": return .singleClient
         case "reboot":
-            guard window.end < .infinity else { throw entry.error("a reboot needs 'duration': the boot time, while the device is unreachable") }
-            kind = .reboot
+            guard lasts else { throw entry.error("a reboot needs 'duration': the boot time, while the device is unreachable") }
+            return .reboot
         case "word-swap":
             guard spec.profile.blocks.flatMap(\.points).contains(where: { $0.type.registerCount == 2 }) else {
                 throw kindValue.error("\(spec.profile.name) has no 32-bit values to swap")
             }
-            kind = .wordSwap
-        case "scale-factor":
-            guard let pointValue = fields["point"], let amount = fields["value"] else { throw entry.error("a scale-factor fault needs 'point' (a sunssf point) and 'value' (its new exponent)") }
-            let name = try pointValue.string()
-            let factors = Set(spec.profile.blocks.flatMap(\.points).compactMap(\.scaleFactor))
-            guard factors.contains(name) else { throw pointValue.expected("a scale-factor point of \(spec.profile.name) (\(factors.sorted().joined(separator: ", ")))") }
-            kind = .scaleFactor(point: name, exponent: try amount.int(in: -10...10))
+            return .wordSwap
+        case "scale-factor": return try scaleFactor(fields, entry: entry, spec: spec)
         case "depart", "arrival-soc":
-            guard spec.parameters.vehicle != nil else { throw kindValue.error("\(try kindValue.string()) applies to an EV charger with a 'vehicle'") }
-            if try kindValue.string() == "depart" {
-                kind = .departure
-            } else {
-                guard let amount = fields["value"] else { throw entry.error("an arrival-soc fault needs 'value': the state of charge the vehicle arrives with, %") }
-                let percent = try amount.double()
-                guard (0...100).contains(percent) else { throw amount.expected("a state of charge in 0...100 %") }
-                kind = .arrivalSoC(percent)
-            }
+            guard spec.parameters.vehicle != nil else { throw kindValue.error("\(name) applies to an EV charger with a 'vehicle'") }
+            guard name == "arrival-soc" else { return .departure }
+            guard let amount = fields["value"] else { throw entry.error("an arrival-soc fault needs 'value': the state of charge the vehicle arrives with, %") }
+            return .arrivalSoC(try amount.double(where: (0...100).contains, expected: "a state of charge in 0...100 %"))
         default: throw kindValue.expected(deviceKinds)
         }
-        let extra: Set<String> = switch kind {
+    }
+
+    private static func exception(_ code: YAMLValue) throws(FileError) -> ModbusException {
+        guard let exception = ModbusException(rawValue: UInt8(clamping: try code.int(in: 0...255))) else {
+            throw code.expected("a Modbus exception code (1-8, 10 or 11)")
+        }
+        return exception
+    }
+
+    /// An offset, drift or noise on a quantity's readings (all of them without `quantity`).
+    private static func distortion(_ name: String, fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> DeviceFault.Kind {
+        guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
+        let number = try amount.double(where: { name != "noise" || $0 >= 0 }, expected: "a standard deviation of 0 or more")
+        let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
+            guard let quantity = Quantity(rawValue: try value.string()) else {
+                throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
+            }
+            return quantity
+        }
+        return .distortion(offset: name == "offset" ? number : 0, drift: name == "drift" ? number : 0, noise: name == "noise" ? number : 0,
+                           quantity: quantity)
+    }
+
+    /// A SunSpec scale-factor point of the device's profile read with another exponent.
+    private static func scaleFactor(_ fields: [String: YAMLValue], entry: YAMLValue, spec: DeviceSpec) throws(FileError) -> DeviceFault.Kind {
+        guard let pointValue = fields["point"], let amount = fields["value"] else {
+            throw entry.error("a scale-factor fault needs 'point' (a sunssf point) and 'value' (its new exponent)")
+        }
+        let name = try pointValue.string()
+        let factors = Set(spec.profile.blocks.flatMap(\.points).compactMap(\.scaleFactor))
+        guard factors.contains(name) else { throw pointValue.expected("a scale-factor point of \(spec.profile.name) (\(factors.sorted().joined(separator: ", ")))") }
+        return .scaleFactor(point: name, exponent: try amount.int(in: -10...10))
+    }
+
+    /// `functions: [3, 16]`: the function codes a fault answers; all of them when none are given.
+    private static func functionCodes(_ value: YAMLValue?) throws(FileError) -> Set<UInt8> {
+        var functions: Set<UInt8> = []
+        for item in try value?.list() ?? [] {
+            let code = try item.int(in: 0...255)
+            guard [1, 2, 3, 4, 5, 6, 15, 16].contains(code) else { throw item.expected("a function code (1-6, 15 or 16)") }
+            functions.insert(UInt8(code))
+        }
+        return functions
+    }
+
+    /// `unit: N`: one of the unit ids the device answers on.
+    private static func unitID(_ value: YAMLValue?, of spec: DeviceSpec) throws(FileError) -> UInt8? {
+        guard let value else { return nil }
+        let unit = UInt8(try value.int(in: 0...255))
+        let units = spec.unit.map { [$0] } ?? spec.profile.units
+        guard units.contains(unit) else { throw value.expected("a unit id \(spec.name) answers on (\(units.map(String.init).joined(separator: ", ")))") }
+        return unit
+    }
+
+    /// `addresses: [first, last]`.
+    private static func registers(_ value: YAMLValue?) throws(FileError) -> ClosedRange<UInt16>? {
+        guard let value else { return nil }
+        let bounds = try value.list()
+        guard bounds.count == 2 else { throw value.expected("[first, last] register addresses") }
+        let first = try bounds[0].int(in: 0...65535), last = try bounds[1].int(in: 0...65535)
+        guard first <= last else { throw value.expected("[first, last] with first ≤ last") }
+        return UInt16(first)...UInt16(last)
+    }
+}
+
+extension DeviceFault.Kind {
+    /// The keys a fault of this kind takes beyond those every device fault takes.
+    fileprivate var keys: Set<String> {
+        switch self {
         case .exception: ["code"]
         case .minimumGap: ["ms", "code"]
         case .delay: ["ms", "jitter"]
@@ -232,34 +283,6 @@ extension RigLoader {
         case .scaleFactor: ["point", "value"]
         default: []
         }
-        try refuse(fields, beyond: extra.union(["device", "count", "probability", "functions", "unit", "addresses"]), kind: try kindValue.string())
-        var functions: Set<UInt8> = []
-        if let list = fields["functions"] {
-            for item in try list.list() {
-                let code = try item.int(in: 0...255)
-                guard [1, 2, 3, 4, 5, 6, 15, 16].contains(code) else { throw item.expected("a function code (1-6, 15 or 16)") }
-                functions.insert(UInt8(code))
-            }
-        }
-        let unit = try fields["unit"].map { value throws(FileError) -> UInt8 in
-            let unit = UInt8(try value.int(in: 0...255))
-            let units = spec.unit.map { [$0] } ?? spec.profile.units
-            guard units.contains(unit) else { throw value.expected("a unit id \(device) answers on (\(units.map(String.init).joined(separator: ", ")))") }
-            return unit
-        }
-        let addresses = try fields["addresses"].map { value throws(FileError) -> ClosedRange<UInt16> in
-            let bounds = try value.list()
-            guard bounds.count == 2 else { throw value.expected("[first, last] register addresses") }
-            let first = try bounds[0].int(in: 0...65535), last = try bounds[1].int(in: 0...65535)
-            guard first <= last else { throw value.expected("[first, last] with first ≤ last") }
-            return UInt16(first)...UInt16(last)
-        }
-        let fault = DeviceFault(device: device, kind: kind, functions: functions, unit: unit, addresses: addresses, start: window.start,
-                                end: window.end, count: window.count, probability: window.probability)
-        for key in ["unit", "addresses"] where !fault.answersRequests {
-            if let value = fields[key] { throw value.error("'\(key)' applies to faults that answer requests, not to a \(try kindValue.string()) fault") }
-        }
-        return fault
     }
 }
 

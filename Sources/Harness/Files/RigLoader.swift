@@ -216,92 +216,14 @@ public enum RigLoader {
     /// The keys of a run: duration, market, clock, grid, assertions.
     fileprivate static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
         if let duration = keys["duration"] {
-            let hours = try duration.double()
-            guard hours > 0, hours <= 24 * 14 else { throw duration.expected("a number of simulated hours in (0, 336]") }
-            run.duration = hours * 3600
+            run.duration = try duration.double(where: { $0 > 0 && $0 <= 24 * 14 }, expected: "a number of simulated hours in (0, 336]") * 3600
         }
-        if let market = keys["market"] {
-            let fields = try market.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation", "deadlines"])
-            if let interval = fields["interval"] {
-                run.interval = Double(try interval.int(in: 5...3600))
-            }
-            if let cap = fields["price-cap"] {
-                run.priceCap = try cap.double()
-                guard run.priceCap > 0 else { throw cap.expected("a price cap above 0 $/kWh") }
-            }
-            run.prior = PriceForecast(mean: try fields["prior-mean"]?.double() ?? run.prior.mean,
-                                      standardDeviation: try fields["prior-deviation"]?.double() ?? run.prior.standardDeviation)
-            if let deadlines = fields["deadlines"] {
-                let limits = try deadlines.mapping(allowed: ["bids", "clearing", "dispatch"])
-                func milliseconds(_ key: String, _ current: Duration) throws(FileError) -> Duration {
-                    try limits[key].map { value throws(FileError) in .milliseconds(try value.int(in: 10...600_000)) } ?? current
-                }
-                run.deadlines = (bids: try milliseconds("bids", run.deadlines.bids), clearing: try milliseconds("clearing", run.deadlines.clearing),
-                                 dispatch: try milliseconds("dispatch", run.deadlines.dispatch))
-            }
-        }
-        if let clock = keys["clock"] {
-            if clock.isScalar {
-                switch try clock.string() {
-                case "lockstep": run.clock = .lockstep
-                case "realtime": run.clock = .paced(speed: 1)
-                default: throw clock.expected("lockstep, realtime, or {accelerated: N}")
-                }
-            } else {
-                let fields = try clock.mapping(allowed: ["accelerated"])
-                guard let speed = fields["accelerated"] else { throw clock.expected("lockstep, realtime, or {accelerated: N}") }
-                let value = try speed.double()
-                guard value >= 1 else { throw speed.expected("a speed of 1 or more simulated seconds per wall second") }
-                run.clock = .paced(speed: value)
-            }
-        }
+        if let market = keys["market"] { try self.market(market, into: &run) }
+        if let clock = keys["clock"] { run.clock = try self.clock(clock) }
         if let period = keys["control-period"] {
-            run.controlPeriod = try period.double()
-            guard run.controlPeriod >= 1, run.controlPeriod <= 10 else { throw period.expected("a control period in [1, 10] simulated seconds") }
+            run.controlPeriod = try period.double(where: (1...10).contains, expected: "a control period in [1, 10] simulated seconds")
         }
-        if let grid = keys["grid"] {
-            let fields = try grid.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming",
-                                                    "imbalance-price"])
-            if let price = fields["imbalance-price"] {
-                run.imbalancePrice = try price.double()
-                guard run.imbalancePrice >= 0, run.imbalancePrice.isFinite else { throw price.expected("a price of 0 $/kWh or more") }
-            }
-            switch try fields["mode"]?.string() ?? "connected" {
-            case "islanded":
-                run.grid = nil
-                guard let battery = fields["grid-forming"] else { throw grid.error("an islanded grid needs 'grid-forming': the battery that balances it") }
-                let name = try battery.string()
-                guard let index = devices.firstIndex(where: { $0.name == name && $0.profile.kind == .battery }) else {
-                    let batteries = devices.filter { $0.profile.kind == .battery }.map(\.name)
-                    throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
-                }
-                devices[index].isGridForming = true
-                run.gridForming = name
-            case "connected":
-                var tie = run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
-                if let tariff = fields["import-tariff"] {
-                    tie.importTariff = try tariff.double()
-                    guard tie.importTariff >= 0, tie.importTariff < run.priceCap else { throw tariff.expected("a tariff in [0, price cap) $/kWh") }
-                }
-                if let tariff = fields["export-tariff"] {
-                    tie.exportTariff = try tariff.double()
-                    guard tie.exportTariff > 0, tie.exportTariff <= run.priceCap else { throw tariff.expected("a tariff in (0, price cap] $/kWh") }
-                }
-                if let limit = fields["import-limit"] {
-                    tie.importLimit = try limit.double()
-                    guard tie.importLimit >= 0 else { throw limit.expected("a limit in kW, 0 or more") }
-                }
-                if let limit = fields["export-limit"] {
-                    tie.exportLimit = try limit.double()
-                    guard tie.exportLimit >= 0 else { throw limit.expected("a limit in kW, 0 or more") }
-                }
-                run.grid = tie
-            default: throw (fields["mode"] ?? grid).expected("connected or islanded")
-            }
-            if run.grid != nil, let battery = fields["grid-forming"] {
-                throw battery.error("'grid-forming' applies to an islanded grid")
-            }
-        }
+        if let grid = keys["grid"] { try self.grid(grid, into: &run, devices: &devices) }
         if let cosim = keys["cosim"] {
             let settings = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
             run.cosim = settings
@@ -309,28 +231,99 @@ public enum RigLoader {
             if settings.shards > 1 { run.assertions.removeAll { $0.kind.judgesDeviceLogs } }
         }
         if let assertions = keys["assertions"] {
-            let names = AssertionSpec.Kind.allCases.map(\.rawValue)
-            let fields = try assertions.mapping(allowed: names)
-            run.assertions = []
-            for kind in AssertionSpec.Kind.allCases {
-                guard let value = fields[kind.rawValue] else { continue }
-                if value.isScalar {
-                    if try value.bool() { run.assertions.append(AssertionSpec(kind)) }
-                    continue
-                }
-                guard !kind.thresholds.isEmpty else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
-                var thresholds: [String: Double] = [:]
-                for (key, option) in try value.mapping(allowed: kind.thresholds.map(\.key)) {
-                    let value = try option.double()
-                    guard value >= 0 else { throw option.expected("a threshold of 0 or more") }
-                    thresholds[key] = value
-                }
-                run.assertions.append(AssertionSpec(kind, thresholds: thresholds))
-            }
+            run.assertions = try self.assertions(assertions)
             if let shards = run.cosim?.shards, shards > 1, let kind = run.assertions.map(\.kind).first(where: \.judgesDeviceLogs) {
                 throw assertions.error("\(kind.rawValue) judges the devices' request logs, which stay with the shards of a split run")
             }
         }
+    }
+
+    /// `market: {interval: 300, price-cap: 1, prior-mean: 0.2, prior-deviation: 0.1, deadlines: {bids: ms, clearing: ms, dispatch: ms}}`.
+    private static func market(_ value: YAMLValue, into run: inout RunSettings) throws(FileError) {
+        let fields = try value.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation", "deadlines"])
+        if let interval = fields["interval"] { run.interval = Double(try interval.int(in: 5...3600)) }
+        if let cap = fields["price-cap"] { run.priceCap = try cap.double(where: { $0 > 0 }, expected: "a price cap above 0 $/kWh") }
+        run.prior = PriceForecast(mean: try fields["prior-mean"]?.double() ?? run.prior.mean,
+                                  standardDeviation: try fields["prior-deviation"]?.double() ?? run.prior.standardDeviation)
+        if let deadlines = fields["deadlines"] {
+            let limits = try deadlines.mapping(allowed: ["bids", "clearing", "dispatch"])
+            func milliseconds(_ key: String, _ current: Duration) throws(FileError) -> Duration {
+                try limits[key].map { value throws(FileError) in .milliseconds(try value.int(in: 10...600_000)) } ?? current
+            }
+            run.deadlines = (bids: try milliseconds("bids", run.deadlines.bids), clearing: try milliseconds("clearing", run.deadlines.clearing),
+                             dispatch: try milliseconds("dispatch", run.deadlines.dispatch))
+        }
+    }
+
+    /// `clock: lockstep`, `realtime` or `{accelerated: N}`.
+    private static func clock(_ value: YAMLValue) throws(FileError) -> RunSettings.Clock {
+        let expectation = "lockstep, realtime, or {accelerated: N}"
+        guard !value.isScalar else {
+            switch try value.string() {
+            case "lockstep": return .lockstep
+            case "realtime": return .paced(speed: 1)
+            default: throw value.expected(expectation)
+            }
+        }
+        guard let speed = try value.mapping(allowed: ["accelerated"])["accelerated"] else { throw value.expected(expectation) }
+        return .paced(speed: try speed.double(where: { $0 >= 1 }, expected: "a speed of 1 or more simulated seconds per wall second"))
+    }
+
+    /// `grid: {mode: connected, ...tariffs and limits}` or `{mode: islanded, grid-forming: <battery>}`.
+    private static func grid(_ value: YAMLValue, into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
+        let fields = try value.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming",
+                                                 "imbalance-price"])
+        if let price = fields["imbalance-price"] {
+            run.imbalancePrice = try price.double(where: { $0 >= 0 && $0.isFinite }, expected: "a price of 0 $/kWh or more")
+        }
+        switch try fields["mode"]?.string() ?? "connected" {
+        case "islanded":
+            run.grid = nil
+            guard let battery = fields["grid-forming"] else { throw value.error("an islanded grid needs 'grid-forming': the battery that balances it") }
+            let name = try battery.string()
+            guard let index = devices.firstIndex(where: { $0.name == name && $0.profile.kind == .battery }) else {
+                let batteries = devices.filter { $0.profile.kind == .battery }.map(\.name)
+                throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
+            }
+            devices[index].isGridForming = true
+            run.gridForming = name
+        case "connected":
+            var tie = run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
+            let cap = run.priceCap
+            if let tariff = fields["import-tariff"] {
+                tie.importTariff = try tariff.double(where: { $0 >= 0 && $0 < cap }, expected: "a tariff in [0, price cap) $/kWh")
+            }
+            if let tariff = fields["export-tariff"] {
+                tie.exportTariff = try tariff.double(where: { $0 > 0 && $0 <= cap }, expected: "a tariff in (0, price cap] $/kWh")
+            }
+            if let limit = fields["import-limit"] { tie.importLimit = try limit.double(where: { $0 >= 0 }, expected: "a limit in kW, 0 or more") }
+            if let limit = fields["export-limit"] { tie.exportLimit = try limit.double(where: { $0 >= 0 }, expected: "a limit in kW, 0 or more") }
+            run.grid = tie
+        default: throw (fields["mode"] ?? value).expected("connected or islanded")
+        }
+        if run.grid != nil, let battery = fields["grid-forming"] {
+            throw battery.error("'grid-forming' applies to an islanded grid")
+        }
+    }
+
+    /// `assertions: {<name>: true, <name>: {<threshold>: N}}`: the ones a rig is held to, in the verdict's order.
+    private static func assertions(_ value: YAMLValue) throws(FileError) -> [AssertionSpec] {
+        let fields = try value.mapping(allowed: AssertionSpec.Kind.allCases)
+        var assertions: [AssertionSpec] = []
+        for kind in AssertionSpec.Kind.allCases {
+            guard let value = fields[kind] else { continue }
+            if value.isScalar {
+                if try value.bool() { assertions.append(AssertionSpec(kind)) }
+                continue
+            }
+            guard !kind.thresholds.isEmpty else { throw value.expected("true or false (\(kind.rawValue) has no threshold)") }
+            var thresholds: [String: Double] = [:]
+            for (key, option) in try value.mapping(allowed: kind.thresholds.map(\.key)) {
+                thresholds[key] = try option.double(where: { $0 >= 0 }, expected: "a threshold of 0 or more")
+            }
+            assertions.append(AssertionSpec(kind, thresholds: thresholds))
+        }
+        return assertions
     }
 }
 
