@@ -22,9 +22,7 @@ extension RigLoader {
             let start = try startValue.timeOfDay()
             var end = Double.infinity
             if let duration = fields["duration"] {
-                let seconds = try duration.double()
-                guard seconds > 0 else { throw duration.expected("a duration of more than 0 s") }
-                end = start + seconds
+                end = start + (try duration.double(where: { $0 > 0 }, expected: "a duration of more than 0 s"))
             }
             let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
             let probability = try fields["probability"]?.double(where: { $0 > 0 && $0 <= 1 }, expected: "a probability in (0, 1]") ?? 1
@@ -39,48 +37,15 @@ extension RigLoader {
                 deviceFaults.append(fault)
                 places.append(entry)
             } else if let topicValue = fields["bus"] {
-                try only(["bus", "from", "count", "probability", "ms", "jitter"])
-                let busKind: BusFault.Kind
-                switch kind {
-                case "drop": busKind = .drop
-                case "duplicate": busKind = .duplicate
-                case "reorder": busKind = .reorder
-                case "latency":
-                    let (ms, jitter) = try delay(fields, entry: entry)
-                    busKind = .delay(milliseconds: ms, jitter: jitter)
-                default: throw kindValue.expected("a bus fault: drop, duplicate, latency or reorder")
-                }
-                if case .delay = busKind {} else { try only(["bus", "from", "count", "probability"]) }
-                let sender = try fields["from"].map { value throws(FileError) in try participant(value, devices: devices) }
-                rigFaults.bus.append(BusFault(topic: try topicValue.string(), sender: sender, kind: busKind, start: start, end: end,
-                                              count: count, probability: probability))
+                rigFaults.bus.append(try busFault(fields, entry: entry, topic: topicValue, kind: kindValue, devices: devices,
+                                                  window: (start, end, count, probability)))
             } else if let participantValue = fields["participant"] {
-                let name = try participant(participantValue, devices: devices)
-                switch kind {
-                case "stall":
-                    try only(["participant"])
-                    guard end < .infinity else { throw entry.error("a stall needs 'duration' (a participant stalled for good has crashed)") }
-                    rigFaults.bus.append(BusFault(topic: "", sender: name, kind: .drop, start: start, end: end, count: nil, probability: 1))
-                case "crash":
-                    try only(["participant", "restart"])
-                    if let duration = fields["duration"] { throw duration.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
-                    let restart = try fields["restart"].map { value throws(FileError) -> Double in
-                        let seconds = try value.double()
-                        guard seconds >= 0 else { throw value.expected("seconds of 0 or more") }
-                        return seconds
-                    }
-                    rigFaults.crashes.append(Crash(participant: name, time: start, restart: restart))
-                default: throw kindValue.expected("a participant fault: stall or crash")
-                }
+                try participantFault(fields, entry: entry, participant: participantValue, kind: kindValue, devices: devices, window: (start, end),
+                                     into: &rigFaults)
             } else if kind == "grid-outage" {
                 try only(["grid-forming"])
                 guard !islanded else { throw kindValue.error("an islanded rig has no grid to lose") }
-                guard let formingValue = fields["grid-forming"] else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
-                let former = try formingValue.string()
-                guard devices.contains(where: { $0.name == former && $0.profile.kind == .battery }) else {
-                    throw formingValue.expected("a battery of the rig (\(devices.filter { $0.profile.kind == .battery }.map(\.name).joined(separator: ", ")))")
-                }
-                let outage = GridOutage(start: start, end: end, gridForming: former)
+                let outage = try gridOutage(fields, entry: entry, devices: devices, window: (start, end))
                 if rigFaults.outages.contains(where: { $0.start < end && start < $0.end }) { throw entry.error("overlaps another grid outage") }
                 rigFaults.outages.append(outage)
             } else if kind == "grid-voltage" || kind == "grid-frequency" {
@@ -94,6 +59,56 @@ extension RigLoader {
             }
         }
         return (deviceFaults, rigFaults)
+    }
+
+    /// `{bus: <topic prefix>, from?, kind: drop | duplicate | reorder | latency, ms?, jitter?}`.
+    private static func busFault(_ fields: [String: YAMLValue], entry: YAMLValue, topic: YAMLValue, kind kindValue: YAMLValue, devices: [DeviceSpec],
+                                 window: (start: Double, end: Double, count: Int?, probability: Double)) throws(FileError) -> BusFault {
+        let kind = try kindValue.string()
+        try refuse(fields, beyond: ["bus", "from", "count", "probability", "ms", "jitter"], kind: kind)
+        let busKind: BusFault.Kind
+        switch kind {
+        case "drop": busKind = .drop
+        case "duplicate": busKind = .duplicate
+        case "reorder": busKind = .reorder
+        case "latency":
+            let (ms, jitter) = try delay(fields, entry: entry)
+            busKind = .delay(milliseconds: ms, jitter: jitter)
+        default: throw kindValue.expected("a bus fault: drop, duplicate, latency or reorder")
+        }
+        if case .delay = busKind {} else { try refuse(fields, beyond: ["bus", "from", "count", "probability"], kind: kind) }
+        let sender = try fields["from"].map { value throws(FileError) in try participant(value, devices: devices) }
+        return BusFault(topic: try topic.string(), sender: sender, kind: busKind, start: window.start, end: window.end, count: window.count,
+                        probability: window.probability)
+    }
+
+    /// `{participant, kind: stall}` (its messages dropped for a while) or `{participant, kind: crash, restart?}`.
+    private static func participantFault(_ fields: [String: YAMLValue], entry: YAMLValue, participant participantValue: YAMLValue, kind kindValue: YAMLValue,
+                                         devices: [DeviceSpec], window: (start: Double, end: Double), into rigFaults: inout RigFaults) throws(FileError) {
+        let name = try participant(participantValue, devices: devices), kind = try kindValue.string()
+        switch kind {
+        case "stall":
+            try refuse(fields, beyond: ["participant"], kind: kind)
+            guard window.end < .infinity else { throw entry.error("a stall needs 'duration' (a participant stalled for good has crashed)") }
+            rigFaults.bus.append(BusFault(topic: "", sender: name, kind: .drop, start: window.start, end: window.end, count: nil, probability: 1))
+        case "crash":
+            try refuse(fields, beyond: ["participant", "restart"], kind: kind)
+            if let duration = fields["duration"] { throw duration.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
+            let restart = try fields["restart"].map { value throws(FileError) in try value.double(where: { $0 >= 0 }, expected: "seconds of 0 or more") }
+            rigFaults.crashes.append(Crash(participant: name, time: window.start, restart: restart))
+        default: throw kindValue.expected("a participant fault: stall or crash")
+        }
+    }
+
+    /// `{kind: grid-outage, grid-forming: <battery>, start, duration?}`.
+    private static func gridOutage(_ fields: [String: YAMLValue], entry: YAMLValue, devices: [DeviceSpec],
+                                   window: (start: Double, end: Double)) throws(FileError) -> GridOutage {
+        guard let formingValue = fields["grid-forming"] else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
+        let former = try formingValue.string()
+        guard devices.contains(where: { $0.name == former && $0.profile.kind == .battery }) else {
+            throw formingValue.expected("a battery of the rig (\(devices.filter { $0.profile.kind == .battery }.map(\.name).joined(separator: ", ")))")
+        }
+        return GridOutage(start: window.start, end: window.end, gridForming: former)
     }
 
     /// A scripted grid level: `{kind: grid-voltage, value: % of nominal | kind: grid-frequency, value: Hz, house?, start, duration?}`.

@@ -243,17 +243,7 @@ public enum ProfileLoader {
         guard let nameValue = fields["name"] else { throw entry.error("missing key 'name'") }
         let name = try nameValue.string()
         guard let typeValue = fields["type"] else { throw entry.error("missing key 'type'") }
-        let typeName = try typeValue.string()
-        var registerType: RegisterType
-        var unimplemented: UInt64 = 0
-        if typeName == "string" {
-            guard let size = fields["size"] else { throw entry.error("missing key 'size' (registers) for a string") }
-            registerType = .string(registers: try size.int(in: 1...125))
-        } else if let known = types[typeName] {
-            (registerType, unimplemented) = known
-        } else {
-            throw typeValue.expected("a type: string, \(types.keys.sorted().joined(separator: ", "))")
-        }
+        let (registerType, unimplemented) = try self.registerType(typeValue, fields: fields, entry: entry)
         var address = cursor
         if let explicit = fields["address"] {
             address = try explicit.int(in: 0...65535)
@@ -264,20 +254,7 @@ public enum ProfileLoader {
             }
         }
         cursor = address + registerType.registerCount
-
-        var scale = 1.0, scaleFactor: String?
-        if let sf = fields["sf"] {
-            if let literal = YAMLValue.integer((try? sf.string()) ?? "") {
-                guard (-10...10).contains(literal) else { throw sf.expected("a scale factor exponent in -10...10") }
-                scale = pow(10, Double(literal))
-            } else if let named = scaleFactors[try sf.string()] {
-                scale = pow(10, Double(named))
-                scaleFactor = try sf.string()
-            } else {
-                throw sf.expected("an exponent or the name of a sunssf point in this model (\(scaleFactors.keys.sorted().joined(separator: ", ")))")
-            }
-        }
-
+        let (scale, scaleFactor) = try fields["sf"].map { sf throws(FileError) in try self.scale(sf, scaleFactors: scaleFactors) } ?? (1, nil)
         let given = ["value", "quantity", "control", "store", "unimplemented", "adopt", "remaining"].compactMap { key in fields[key].map { (key, $0) } }
         let sources = given.map(\.0)
         guard sources.count <= 1 else {
@@ -286,50 +263,76 @@ public enum ProfileLoader {
         if let misplaced = fields["curve"] ?? fields["adopt"], model == nil {
             throw misplaced.error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
         }
-        let binding: Point.Binding
-        switch given.first {
-        case ("value", let value)?:
-            if case .string = registerType {
-                binding = .constant(registerType.encode(try value.string()))
-            } else {
-                binding = .constant(registerType.encode(try value.double() / scale))
-            }
-        case ("quantity", let value)?:
+        let unbound = registerType.encode(bitPattern: try typeValue.string() == "pad" ? 0 : unimplemented)
+        let binding = try given.first.map { source throws(FileError) in
+            try self.binding(source, fields: fields, kind: kind, type: registerType, scale: scale, unimplemented: unimplemented, model: model)
+        } ?? .constant(unbound)
+        var point = Point(name: name, address: UInt16(address), type: registerType, scale: scale, binding: binding)
+        point.scaleFactor = scaleFactor
+        try limits(of: &point, fields: fields, entry: entry, sources: sources)
+        return point
+    }
+
+    /// A point's register type, and the value SunSpec reads as "not implemented" in it.
+    private static func registerType(_ value: YAMLValue, fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> (RegisterType, UInt64) {
+        let typeName = try value.string()
+        if typeName == "string" {
+            guard let size = fields["size"] else { throw entry.error("missing key 'size' (registers) for a string") }
+            return (.string(registers: try size.int(in: 1...125)), 0)
+        }
+        guard let known = types[typeName] else { throw value.expected("a type: string, \(types.keys.sorted().joined(separator: ", "))") }
+        return known
+    }
+
+    /// `sf`: a literal exponent, or the name of a sunssf point of the model (the scale it has in the profile, and the name).
+    private static func scale(_ sf: YAMLValue, scaleFactors: [String: Int]) throws(FileError) -> (Double, String?) {
+        if let literal = YAMLValue.integer((try? sf.string()) ?? "") {
+            guard (-10...10).contains(literal) else { throw sf.expected("a scale factor exponent in -10...10") }
+            return (pow(10, Double(literal)), nil)
+        }
+        guard let named = scaleFactors[try sf.string()] else {
+            throw sf.expected("an exponent or the name of a sunssf point in this model (\(scaleFactors.keys.sorted().joined(separator: ", ")))")
+        }
+        return (pow(10, Double(named)), try sf.string())
+    }
+
+    /// What a point's registers hold, from the one source key it gives.
+    private static func binding(_ source: (key: String, value: YAMLValue), fields: [String: YAMLValue], kind: DeviceKind, type registerType: RegisterType,
+                                scale: Double, unimplemented: UInt64, model: UInt16?) throws(FileError) -> Point.Binding {
+        let value = source.value
+        switch source.key {
+        case "value":
+            if case .string = registerType { return .constant(registerType.encode(try value.string())) }
+            return .constant(registerType.encode(try value.double() / scale))
+        case "quantity":
             guard let quantity = Quantity(rawValue: try value.string()) else {
                 throw value.expected("a quantity: \(Quantity.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            binding = .quantity(quantity)
-        case ("control", let value)?:
+            return .quantity(quantity)
+        case "control":
             let control = try control(value, of: kind)
-            let initial = try fields["initial"].map { v throws(FileError) in try v.double() }
-            if let curve = fields["curve"], let model {
-                if let given = fields["initial"] { throw given.error("a curve starts as the control's value; 'initial' does not apply") }
-                binding = .curve(control, model: model, index: try curve.int(in: 1...32), initial: [])
-            } else {
-                binding = .control(control, initial: initial)
+            guard let curve = fields["curve"], let model else { return .control(control, initial: try fields["initial"].map { v throws(FileError) in try v.double() }) }
+            if let given = fields["initial"] { throw given.error("a curve starts as the control's value; 'initial' does not apply") }
+            return .curve(control, model: model, index: try curve.int(in: 1...32), initial: [])
+        case "adopt":
+            guard let adoption = CurveAdoption(rawValue: try value.string()), let model else {
+                throw value.expected("request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms), revert-remaining (RvrtRem) or revert-curve (RvrtCrv)")
             }
-        case ("adopt", let role)?:
-            guard let adoption = CurveAdoption(rawValue: try role.string()), let model else {
-                throw role.expected("request (AdptCrvReq), result (AdptCrvRslt), revert-seconds (RvrtTms), revert-remaining (RvrtRem) or revert-curve (RvrtCrv)")
-            }
-            binding = .adoption(adoption, model: model)
-        case ("remaining", let value)?:
-            binding = .remaining(try control(value, of: kind))
-        case ("store", let value)?:
+            return .adoption(adoption, model: model)
+        case "remaining":
+            return .remaining(try control(value, of: kind))
+        case "store":
             let initial = registerType.encode(try value.double() / scale)
-            if let curve = fields["curve"], let model {
-                binding = .curve(nil, model: model, index: try curve.int(in: 1...32), initial: initial)
-            } else {
-                binding = .stored(initial: initial)
-            }
-        case ("unimplemented", let value)?:
+            guard let curve = fields["curve"], let model else { return .stored(initial: initial) }
+            return .curve(nil, model: model, index: try curve.int(in: 1...32), initial: initial)
+        default:  // unimplemented
             guard try value.bool() else { throw value.expected("true") }
-            binding = .constant(registerType.encode(bitPattern: unimplemented))
-        default:
-            binding = .constant(registerType.encode(bitPattern: typeName == "pad" ? 0 : unimplemented))
+            return .constant(registerType.encode(bitPattern: unimplemented))
         }
-        var point = Point(name: name, address: UInt16(address), type: registerType, scale: scale, binding: binding)
-        point.scaleFactor = scaleFactor
+    }
+
+    /// A point's `range`, `allowed` values and `labels`, and the keys that need a source they lack.
+    private static func limits(of point: inout Point, fields: [String: YAMLValue], entry: YAMLValue, sources: [String]) throws(FileError) {
         if let range = fields["range"] {
             let bounds = try range.list()
             guard bounds.count == 2 else { throw range.expected("[lowest, highest]") }
@@ -343,7 +346,7 @@ public enum ProfileLoader {
             point.allowed = values
         }
         if let labels = fields["labels"] {
-            guard case .string = registerType else { throw labels.error("labels need a string point") }
+            guard case .string = point.type else { throw labels.error("labels need a string point") }
             var texts: [String] = []
             for label in try labels.list() { texts.append(try label.string()) }
             point.labels = texts
@@ -355,7 +358,6 @@ public enum ProfileLoader {
         if (fields["range"] != nil || fields["allowed"] != nil), !point.isWritable {
             throw entry.error("'range' and 'allowed' limit writes: they need a 'control', 'store', stored curve or adopt-request point")
         }
-        return point
     }
 }
 
