@@ -32,19 +32,7 @@ public enum ProfileLoader {
         if let ratings = keys["ratings"] {
             for (rating, value) in try ratings.mapping(allowed: kind.ratingDefaults.keys.sorted()) { profile.ratings[rating] = try value.double() }
         }
-        if let exceptions = keys["exceptions"] {
-            let entries = try exceptions.mapping(allowed: ["read-only", "out-of-range", "partial-write"])
-            func code(_ key: String) throws(FileError) -> ModbusException? {
-                guard let value = entries[key] else { return nil }
-                guard let code = ModbusException(rawValue: UInt8(clamping: try value.int(in: 1...11))) else {
-                    throw value.expected("a Modbus exception code (1-8, 10, 11)")
-                }
-                return code
-            }
-            if let code = try code("read-only") { profile.exceptions.readOnly = code }
-            if let code = try code("out-of-range") { profile.exceptions.outOfRange = code }
-            if let code = try code("partial-write") { profile.exceptions.partialWrite = code }
-        }
+        if let exceptions = keys["exceptions"] { try self.exceptions(exceptions, into: &profile.exceptions) }
         if let support = keys["grid-support"] {
             guard kind == .inverter else { throw support.error("only an inverter has grid-support functions") }
             for value in try support.list() { profile.gridSupport.insert(try value.choice(GridSupportFunction.self)) }
@@ -57,13 +45,40 @@ public enum ProfileLoader {
                 profile.reversions.append(reversion)
             }
         }
-        var blocks: [PointBlock] = []
         let blocksValue = try required("blocks")
-        for value in try blocksValue.list() {
-            blocks.append(try block(value, kind: kind, defaultUnit: profile.defaultUnit))
+        profile.blocks = try blocks(blocksValue, of: profile)
+        try checkBindings(of: profile, blocks: blocksValue, gridSupport: keys["grid-support"])
+        return profile
+    }
+
+    /// What a product answers when a write is refused, by why (`exceptions: {read-only: 2, ...}`).
+    private static func exceptions(_ value: YAMLValue, into policy: inout ExceptionPolicy) throws(FileError) {
+        let entries = try value.mapping(allowed: ["read-only", "out-of-range", "partial-write"])
+        func code(_ key: String) throws(FileError) -> ModbusException? {
+            guard let value = entries[key] else { return nil }
+            guard let code = ModbusException(rawValue: UInt8(clamping: try value.int(in: 1...11))) else {
+                throw value.expected("a Modbus exception code (1-8, 10, 11)")
+            }
+            return code
         }
-        guard !blocks.isEmpty else { throw blocksValue.expected("at least one block") }
-        try checkBlocksApart(blocks, values: try blocksValue.list())
+        if let code = try code("read-only") { policy.readOnly = code }
+        if let code = try code("out-of-range") { policy.outOfRange = code }
+        if let code = try code("partial-write") { policy.partialWrite = code }
+    }
+
+    /// The profile's `blocks`, none of them overlapping another.
+    private static func blocks(_ value: YAMLValue, of profile: DeviceProfile) throws(FileError) -> [PointBlock] {
+        var blocks: [PointBlock] = []
+        for entry in try value.list() { blocks.append(try block(entry, kind: profile.kind, defaultUnit: profile.defaultUnit)) }
+        guard !blocks.isEmpty else { throw value.expected("at least one block") }
+        try checkBlocksApart(blocks, values: try value.list())
+        return blocks
+    }
+
+    /// Refuses a point bound to a grid-support function the profile does not list, or counting down a control no
+    /// timer has as its timeout.
+    private static func checkBindings(of profile: DeviceProfile, blocks blocksValue: YAMLValue, gridSupport: YAMLValue?) throws(FileError) {
+        let blocks = profile.blocks
         for function in GridSupportFunction.allCases where !profile.gridSupport.contains(function) {
             let bound = blocks.flatMap(\.points).compactMap { point -> Control? in
                 switch point.binding {
@@ -72,7 +87,7 @@ public enum ProfileLoader {
                 }
             }
             if let control = bound.first {
-                throw (keys["grid-support"] ?? blocksValue).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
+                throw (gridSupport ?? blocksValue).error("a point binds \(control.rawValue), but grid-support does not list \(function.rawValue)")
             }
         }
         let timed = Set(profile.timers.compactMap(\.timeoutControl))
@@ -81,8 +96,6 @@ public enum ProfileLoader {
                 throw blocksValue.error("point '\(point.name)' counts down \(control.rawValue), which is no watchdog's or reversion's 'timeout-control'")
             }
         }
-        profile.blocks = blocks
-        return profile
     }
 
     /// A watchdog, or (`reverts`) a SunSpec reversion timer, which has no 'reverts' key of its own.
@@ -153,15 +166,7 @@ public enum ProfileLoader {
                                points: [])
         var entries: [(value: YAMLValue, fields: [String: YAMLValue])] = []
         for entry in try pointsValue.list() { entries.append((entry, try entry.mapping(allowed: pointKeys))) }
-        // Names are scoped to a SunSpec model (W_SF is in model 103 and in 802). Scale factors may come before
-        // or after the points that use them: collect each model's first.
-        var scaleFactors: [[String: Int]] = [[:]]
-        for (_, fields) in entries {
-            if fields["model"] != nil { scaleFactors.append([:]) }
-            if let type = fields["type"], (try? type.string()) == "sunssf", let name = fields["name"], let sf = fields["value"] {
-                scaleFactors[scaleFactors.count - 1][try name.string()] = try sf.int(in: -10...10)
-            }
-        }
+        let scaleFactors = try self.scaleFactors(entries.map(\.fields))
         var cursor = Int(block.start)
         var scope = 0
         var names: Set<String> = []
@@ -206,6 +211,20 @@ public enum ProfileLoader {
         guard cursor <= 65536 else { throw pointsValue.error("points run past address 65535") }
         guard !block.points.isEmpty else { throw pointsValue.expected("at least one point") }
         return block
+    }
+
+    /// The sunssf points of a block's entries and their exponents, by name, in scope 0 (before any model) and then
+    /// one scope per model: names are scoped to a SunSpec model (W_SF is in model 103 and in 802), and a scale factor
+    /// may come before or after the points that use it.
+    private static func scaleFactors(_ entries: [[String: YAMLValue]]) throws(FileError) -> [[String: Int]] {
+        var scaleFactors: [[String: Int]] = [[:]]
+        for fields in entries {
+            if fields["model"] != nil { scaleFactors.append([:]) }
+            if let type = fields["type"], (try? type.string()) == "sunssf", let name = fields["name"], let sf = fields["value"] {
+                scaleFactors[scaleFactors.count - 1][try name.string()] = try sf.int(in: -10...10)
+            }
+        }
+        return scaleFactors
     }
 
     /// One point; `model` is the SunSpec model it lies in, for curve points and adoption.
