@@ -76,7 +76,7 @@ final class DeviceDriver {
     private func thermostatReading(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         let running = season == .cooling
             ? rating(.coolingCapacity, 5000) / rating(.coolingCOP, 3) : rating(.heatingCapacity, 6000) / rating(.heatingCOP, 3.5)
-        return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating(.fanPower, 120)) / 1000)
+        return ThermostatReading(roomTemperature: try connection.read(.roomTemperature), runningPower: (running + rating(.fanPower, 120)).inKilo)
     }
 
     /// Whether the compressor runs now (HVAC action heating, cooling or drying).
@@ -94,7 +94,7 @@ final class DeviceDriver {
     /// allows (each with its scale factor).
     func batteryState() throws(DeviceLinkError) -> (power: Double, stateOfCharge: Double) {
         try connection.fetching([.batteryPower, .stateOfCharge]) { () throws(DeviceLinkError) in
-            (try connection.read(.batteryPower) / 1000, try connection.read(.stateOfCharge) / 100)
+            (try connection.read(.batteryPower).inKilo, try connection.read(.stateOfCharge) / 100)
         }
     }
 
@@ -105,10 +105,10 @@ final class DeviceDriver {
     }
 
     private func batteryReading() throws(DeviceLinkError) -> BatteryReading {
-        let maxCharge = try connection.read(.maxChargePower) / 1000
-        return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity) / 1000,
+        let maxCharge = try connection.read(.maxChargePower).inKilo
+        return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity).inKilo,
                               maximumChargePower: maxCharge,
-                              maximumDischargePower: connection.has(.maxDischargePower) ? try connection.read(.maxDischargePower) / 1000 : maxCharge,
+                              maximumDischargePower: connection.has(.maxDischargePower) ? try connection.read(.maxDischargePower).inKilo : maxCharge,
                               minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating(.minimumSoC, 5)) / 100,
                               maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating(.maximumSoC, 100)) / 100,
                               roundTripEfficiency: rating(.roundTripEfficiency, 0.9))
@@ -123,12 +123,12 @@ final class DeviceDriver {
     /// the output last seen without it, since an inverter held at a limit shows no more.
     func solar() throws(DeviceLinkError) -> SolarReading {
         try connection.fetching([.acPower, .ratedPower]) { () throws(DeviceLinkError) in
-            let output = max(0, try connection.read(.acPower)) / 1000
+            let output = max(0, try connection.read(.acPower)).inKilo
             if let powerLimit, output >= 0.95 * powerLimit, let unlimitedOutput {
-                return SolarReading(availablePower: max(output, unlimitedOutput), ratedPower: try connection.read(.ratedPower) / 1000)
+                return SolarReading(availablePower: max(output, unlimitedOutput), ratedPower: try connection.read(.ratedPower).inKilo)
             }
             unlimitedOutput = output
-            return SolarReading(availablePower: output, ratedPower: try connection.read(.ratedPower) / 1000)
+            return SolarReading(availablePower: output, ratedPower: try connection.read(.ratedPower).inKilo)
         }
     }
 
@@ -153,9 +153,9 @@ final class DeviceDriver {
     /// kWh the charger has delivered in this session (from its session counter, or its lifetime counter since
     /// the vehicle plugged in).
     private func evDelivered(pluggedIn plugged: Bool) throws(DeviceLinkError) -> Double {
-        if connection.has(.sessionEnergy) { return try connection.read(.sessionEnergy) / 1000 }
+        if connection.has(.sessionEnergy) { return try connection.read(.sessionEnergy).inKilo }
         guard connection.has(.totalEnergy) else { return 0 }
-        let total = try connection.read(.totalEnergy) / 1000
+        let total = try connection.read(.totalEnergy).inKilo
         if !plugged { totalAtPlugIn = nil } else if totalAtPlugIn == nil { totalAtPlugIn = total }
         return total - (totalAtPlugIn ?? total)
     }

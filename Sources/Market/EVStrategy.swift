@@ -1,3 +1,5 @@
+import Physics
+
 /// What an EV charger's agent reads (the charger's registers and the vehicle's session).
 public struct EVReading: Sendable, Hashable {
     public var isPluggedIn: Bool
@@ -25,7 +27,7 @@ public struct EVReading: Sendable, Hashable {
     }
 
     /// kW per ampere of current on every phase.
-    public var kilowattsPerAmpere: Double { voltage * Double(max(phases, 0)) / 1000 }
+    public var kilowattsPerAmpere: Double { (voltage * Double(max(phases, 0))).inKilo }
     public var maximumPower: Double { max(0, maximumCurrent) * kilowattsPerAmpere }
     public var minimumPower: Double { max(0, minimumCurrent) * kilowattsPerAmpere }
 }

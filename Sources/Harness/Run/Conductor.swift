@@ -271,9 +271,9 @@ public final class Conductor {
             guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
                   let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
                   let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
-            let reading = BatteryReading(stateOfCharge: soc / 100, capacity: capacity / 1000,
-                                         maximumChargePower: (battery.reading(.maxChargePower) ?? 0) / 1000,
-                                         maximumDischargePower: (battery.reading(.maxDischargePower) ?? 0) / 1000,
+            let reading = BatteryReading(stateOfCharge: soc / 100, capacity: capacity.inKilo,
+                                         maximumChargePower: (battery.reading(.maxChargePower) ?? 0).inKilo,
+                                         maximumDischargePower: (battery.reading(.maxDischargePower) ?? 0).inKilo,
                                          minimumSoC: low / 100, maximumSoC: high / 100)
             return GridTie.gridForming(reading, terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
         case nil: return nil

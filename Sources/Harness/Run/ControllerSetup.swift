@@ -54,7 +54,7 @@ public enum ControllerSetup {
         }
         return order.map { house in
             let thermostat = devices[house, default: []].first { $0.kind == .thermostat }.flatMap { comfort[$0.id.description] }
-            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0) / 1000, thermostat: thermostat,
+            var setup = household(house, devices: devices[house, default: []], baseLoad: (baseLoads[house]?.mean ?? 0).inKilo, thermostat: thermostat,
                                   exportLimit: exportLimit)
             setup.baseLoadProfile = baseLoads[house].map(baseLoadProfile) ?? []
             if let prior { setup.prior = prior }
@@ -78,7 +78,7 @@ public enum ControllerSetup {
     public static func baseLoadProfile(_ load: BaseLoad) -> [Double] {
         (0..<96).map { (quarter: Int) -> Double in
             let minutes = (0..<15).map { (minute: Int) -> Double in load.power(at: Double(quarter * 900 + minute * 60 + 30)) }
-            return minutes.reduce(0, +) / 15 / 1000
+            return (minutes.reduce(0, +) / 15).inKilo
         }
     }
 
@@ -96,7 +96,7 @@ public enum ControllerSetup {
             guard spec.house != nil, let id = spec.id, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
-                            energyNeeded: vehicle.energyNeeded / vehicle.chargingEfficiency / 1000,
+                            energyNeeded: (vehicle.energyNeeded / vehicle.chargingEfficiency).inKilo,
                             maxCurrent: vehicle.maxCurrent, phases: vehicle.phases)
             }
             let preferred: ThermostatStrategy? = comfort[spec.name]
@@ -162,7 +162,7 @@ public enum ControllerSetup {
             environment["GRIDRIG_BUS_SECRET_KEY"] = credentials.keys.secretKey
         }
         if let baseLoad {
-            environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad.mean / 1000)"
+            environment["GRIDRIG_BASE_LOAD_KW"] = "\(baseLoad.mean.inKilo)"
             environment["GRIDRIG_BASE_LOAD_PROFILE"] = baseLoadProfile(baseLoad).map { "\($0)" }.joined(separator: ",")
             if let exportLimit { environment["GRIDRIG_EXPORT_LIMIT_KW"] = "\(exportLimit)" }
         }

@@ -50,7 +50,7 @@ public struct Outcomes: Sendable {
             var cost = 0.0
             for index in times.indices.dropFirst() {
                 let hours = (times[index] - times[index - 1]) / 3600
-                var net = load.power(at: times[index]) / 1000
+                var net = load.power(at: times[index]).inKilo
                 for device in devices where index < device.power.count { net += device.sign * device.power[index] }
                 cost += (net > 0 ? net * grid.importTariff : net * grid.exportTariff) * hours
             }
@@ -87,7 +87,7 @@ extension RunView {
     func householdEnergy(_ house: String, from start: Double, to end: Double) -> Double? {
         guard let load = rig.baseLoads[house], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from else { return nil }
         let times = physics.times
-        var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]) / 1000 * (times[$1] - times[$1 - 1]) / 3600 }
+        var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]).inKilo * (times[$1] - times[$1 - 1]) / 3600 }
         for spec in rig.devices where spec.house == house && spec.profile.kind != .meter && !spec.isGridForming {
             guard let energy = energy(of: spec.name, from: start, to: end) else { return nil }
             total += spec.profile.kind.drawSign * energy

@@ -80,7 +80,7 @@ struct DispatchReportsTruthful: Assertion {
         case .power, .powerLimit:
             // kW; registers hold a percentage to 0.01 % of a rating of a few kW, so 10 W covers their rounding.
             guard let watts = device?.profile.pinnedPower(controls) else { return nil }
-            return (watts / 1000, 0.01)
+            return (watts.inKilo, 0.01)
         case .currentLimit:
             if controls[.chargingEnabled] == 0 { return (0, 0.05) }
             return controls[.maxCurrent].map { ($0, 0.05) }
