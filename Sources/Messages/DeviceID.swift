@@ -1,6 +1,6 @@
 /// A device, or a bid, of one house: `<house>/<name>` (`h2/ev`, `h1/battery`, `pcc/meter`), as rigs, the bus and
 /// the reports write it. Parsed once where it arrives (a file, the wire, a flag); its parts are never looked for again.
-public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct DeviceID: Hashable, Sendable, CustomStringConvertible {
     /// The household's name, as it is on the bus (`h2`), or `pcc` for a meter at the point of common coupling.
     public let house: String
     /// The device's own name within its house (`ev`, `pv`), or a bid's kind (`base-load`).
@@ -20,8 +20,6 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     public var description: String { "\(house)/\(name)" }
-
-    public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool { lhs.description < rhs.description }
 }
 
 /// Text that is not a device id: no "/", or nothing before or after it.
