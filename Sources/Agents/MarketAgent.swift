@@ -55,7 +55,9 @@ public final class MarketAgent: LoopAgent {
         guard message.house == sender else { throw BidRefusal(detail: "bids for house \"\(message.house)\" sent by \"\(sender)\"") }
         var bids: [Bid] = []
         for (index, wire) in message.bids.enumerated() {
-            guard wire.id.hasPrefix("\(sender)/") else { throw BidRefusal(detail: "bids[\(index)].id \"\(wire.id)\" is not one of \"\(sender)/...\"") }
+            guard (try? DeviceID(parsing: wire.id))?.house == sender else {
+                throw BidRefusal(detail: "bids[\(index)].id \"\(wire.id)\" is not one of \"\(sender)/...\"")
+            }
             bids.append(Bid(id: wire.id, side: Side(wire.side), price: wire.price, quantity: wire.quantity))
         }
         do {
