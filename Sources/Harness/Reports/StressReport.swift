@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// What `gridrig stress` writes: a table for a person, stress.json and junit.xml for machines, and stress.html
 /// with clearing latency against load.
@@ -49,16 +50,45 @@ public struct StressReport {
         return text
     }
 
+    /// Every step and every interval, and the saturation point of each interval length (null: not reached).
     public var json: String {
-        struct Document: Encodable {
-            var result: StressResult
-            var saturation: [String: Int?]
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let saturation = Dictionary(uniqueKeysWithValues: result.lengths.map { ("\($0.formatted())", result.saturation(length: $0)?.bidders) })
-        let data = (try? encoder.encode(Document(result: result, saturation: saturation))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        var document = JSONWriter(), root = JSONWriter(), saturation = JSONWriter()
+        root.field("market", result.market)
+        root.field("seed", result.seed)
+        root.field("steps", objects: result.steps.map(Self.json))
+        root.field("wallSeconds", result.wallSeconds)
+        document.field("result", json: root.json)
+        for length in result.lengths { saturation.field("\(length.formatted())", json: result.saturation(length: length).map { "\($0.bidders)" } ?? "null") }
+        document.field("saturation", json: saturation.json)
+        return document.json + "\n"
+    }
+
+    private static func json(_ step: StressStep) -> JSONWriter {
+        var object = JSONWriter()
+        object.field("length", step.length)
+        object.field("bidders", step.bidders)
+        object.field("intervals", objects: step.intervals.map { interval in
+            var item = JSONWriter()
+            item.field("number", interval.number)
+            item.field("bids", interval.bids)
+            item.field("referencePrice", interval.referencePrice)
+            item.field("referenceQuantity", interval.referenceQuantity)
+            item.fieldIfPresent("price", interval.price)
+            item.fieldIfPresent("quantity", interval.quantity)
+            item.fieldIfPresent("bidCount", interval.bidCount)
+            item.fieldIfPresent("clearingLatency", interval.clearingLatency)
+            item.fieldIfPresent("awardsLatency", interval.awardsLatency)
+            item.field("missedDeadline", json: "\(interval.missedDeadline)")
+            item.field("missingAwards", interval.missingAwards)
+            item.field("wrong", json: JSONWriter.list(interval.wrong.map(JSONWriter.quoted)))
+            item.field("lostBids", interval.lostBids)
+            return item
+        })
+        object.field("deadlineMs", step.deadlineMs)
+        object.field("generationSeconds", step.generationSeconds)
+        object.field("publishSeconds", step.publishSeconds)
+        object.field("checkSeconds", step.checkSeconds)
+        return object
     }
 
     /// One test case per step; a step that missed a deadline, cleared wrongly or lost bids fails.

@@ -42,7 +42,7 @@ public struct StressOptions: Sendable {
 }
 
 /// One interval of a step, as measured and checked.
-public struct StressInterval: Sendable, Codable, Equatable {
+public struct StressInterval: Sendable, Equatable {
     public var number: Int
     public var bids: Int
     /// The reference clearing on the same bids (GridRig's market core): deterministic under the seed.
@@ -67,7 +67,7 @@ public struct StressInterval: Sendable, Codable, Equatable {
 }
 
 /// One load step: an interval length and a number of bidders, over a few intervals.
-public struct StressStep: Sendable, Codable, Equatable {
+public struct StressStep: Sendable, Equatable {
     public var length: Double
     public var bidders: Int
     public var intervals: [StressInterval]
@@ -93,7 +93,7 @@ public struct StressStep: Sendable, Codable, Equatable {
 }
 
 /// A whole stress test: every step, and per interval length the saturation point.
-public struct StressResult: Sendable, Codable {
+public struct StressResult: Sendable {
     public var market: String
     public var seed: UInt64
     public var steps: [StressStep]
