@@ -94,7 +94,7 @@ final class DeviceDriver {
     /// allows (each with its scale factor).
     func batteryState() throws(DeviceLinkError) -> (power: Double, stateOfCharge: Double) {
         try connection.fetching([.batteryPower, .stateOfCharge]) { () throws(DeviceLinkError) in
-            (try connection.read(.batteryPower).inKilo, try connection.read(.stateOfCharge) / 100)
+            (try connection.read(.batteryPower).inKilo, try connection.read(.stateOfCharge).fromPercent)
         }
     }
 
@@ -106,11 +106,11 @@ final class DeviceDriver {
 
     private func batteryReading() throws(DeviceLinkError) -> BatteryReading {
         let maxCharge = try connection.read(.maxChargePower).inKilo
-        return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge) / 100, capacity: try connection.read(.capacity).inKilo,
+        return BatteryReading(stateOfCharge: try connection.read(.stateOfCharge).fromPercent, capacity: try connection.read(.capacity).inKilo,
                               maximumChargePower: maxCharge,
                               maximumDischargePower: connection.has(.maxDischargePower) ? try connection.read(.maxDischargePower).inKilo : maxCharge,
-                              minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating(.minimumSoC, 5)) / 100,
-                              maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating(.maximumSoC, 100)) / 100,
+                              minimumSoC: (connection.has(.minimumSoC) ? try connection.read(.minimumSoC) : rating(.minimumSoC, 5)).fromPercent,
+                              maximumSoC: (connection.has(.maximumSoC) ? try connection.read(.maximumSoC) : rating(.maximumSoC, 100)).fromPercent,
                               roundTripEfficiency: rating(.roundTripEfficiency, 0.9))
     }
 

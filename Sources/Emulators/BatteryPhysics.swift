@@ -18,7 +18,7 @@ struct BatteryPhysics: DevicePhysics {
 
     init(profile: DeviceProfile, parameters: DeviceParameters) {
         model = Battery(ratings: Self.fields.ratings(from: profile, base: BatteryRatings()))
-        state = model.initialState(stateOfCharge: (parameters.initialSoC ?? 50) / 100)
+        state = model.initialState(stateOfCharge: (parameters.initialSoC ?? 50).fromPercent)
         phases = profile.rating(.phases)
         acVoltage = profile.rating(.acVoltage)
         frequency = profile.rating(.nominalFrequency)
@@ -43,8 +43,8 @@ struct BatteryPhysics: DevicePhysics {
     static func window(_ applied: Settings, maxChargePower: Double) -> ClosedRange<Double> {
         let base = applied[.chargePowerLimit].flatMap { $0.isNaN ? nil : $0 } ?? maxChargePower
         let mode = Int(applied[.storageControlMode] ?? 0)
-        let low = mode & 1 != 0 ? -(applied[.chargeRatePercent] ?? 100) / 100 * base : -base
-        let high = mode & 2 != 0 ? (applied[.dischargeRatePercent] ?? 100) / 100 * base : base
+        let low = mode & 1 != 0 ? -(applied[.chargeRatePercent] ?? 100).fromPercent * base : -base
+        let high = mode & 2 != 0 ? (applied[.dischargeRatePercent] ?? 100).fromPercent * base : base
         return min(low, high)...max(low, high)
     }
 
@@ -62,7 +62,7 @@ struct BatteryPhysics: DevicePhysics {
                 target = max(target, min(0, site.houseLoad))  // PV surplus only
             }
         }
-        if (applied[.powerLimitEnabled] ?? 0) != 0 { target = min(target, (applied[.powerLimitPercent] ?? 100) / 100 * rated) }
+        if (applied[.powerLimitEnabled] ?? 0) != 0 { target = min(target, (applied[.powerLimitPercent] ?? 100).fromPercent * rated) }
         let reserve = max(applied[.minimumReservePercent] ?? 0, model.ratings.minimumSoC * 100)
         if target > 0, state.stateOfCharge(model.ratings) * 100 <= reserve { target = 0 }
         state = model.step(state, toward: target, for: seconds)

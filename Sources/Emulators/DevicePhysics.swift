@@ -184,7 +184,7 @@ extension DevicePhysics {
     /// `WSetPct` of `rated`, 1 takes `WSet`.
     static func fixedPower(_ applied: Settings, rated: Double) -> Double? {
         guard (applied[.fixedPowerEnabled] ?? 0) != 0 else { return nil }
-        return (applied[.fixedPowerMode] ?? 0) == 1 ? applied[.fixedPower] ?? 0 : (applied[.fixedPowerPercent] ?? 0) / 100 * rated
+        return (applied[.fixedPowerMode] ?? 0) == 1 ? applied[.fixedPower] ?? 0 : (applied[.fixedPowerPercent] ?? 0).fromPercent * rated
     }
 }
 
@@ -203,7 +203,7 @@ extension DeviceProfile {
             return window.lowerBound == window.upperBound ? window.lowerBound : nil
         case .inverter:
             guard let enabled = settings[.powerLimitEnabled] else { return nil }
-            return (enabled != 0 ? (applied[.powerLimitPercent] ?? 100) / 100 : 1) * rating(.ratedPower)
+            return (enabled != 0 ? (applied[.powerLimitPercent] ?? 100).fromPercent : 1) * rating(.ratedPower)
         case .meter, .thermostat, .evCharger: return nil
         }
     }

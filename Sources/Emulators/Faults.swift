@@ -204,7 +204,7 @@ public final class FaultPlan: Sendable {
             guard fault.device == device, var session else { return session }
             switch fault.kind {
             case .departure where fault.start > session.arrival: session.departure = min(session.departure, fault.start)
-            case .arrivalSoC(let percent): session.initialSoC = percent / 100
+            case .arrivalSoC(let percent): session.initialSoC = percent.fromPercent
             default: break
             }
             return session

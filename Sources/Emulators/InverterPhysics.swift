@@ -161,9 +161,9 @@ struct InverterPhysics: DevicePhysics {
         func on(_ function: GridSupportFunction, _ enabled: Control) -> Bool { functions.contains(function) && value(enabled) != 0 }
         var settings = GridSupportSettings(ratings: ratings)
         let varCurve = Curve(zip([Control.voltVarV1, .voltVarV2, .voltVarV3, .voltVarV4], [Control.voltVarQ1, .voltVarQ2, .voltVarQ3, .voltVarQ4])
-            .map { (value($0) / 100, value($1) / 100) })
+            .map { (value($0).fromPercent, value($1).fromPercent) })
         if varCurve.isValid { voltVar = varCurve }
-        let wattCurve = Curve([(value(.voltWattV1) / 100, value(.voltWattP1) / 100), (value(.voltWattV2) / 100, value(.voltWattP2) / 100)])
+        let wattCurve = Curve([(value(.voltWattV1).fromPercent, value(.voltWattP1).fromPercent), (value(.voltWattV2).fromPercent, value(.voltWattP2).fromPercent)])
         if wattCurve.isValid { voltWatt = wattCurve }
         if on(.voltVar, .voltVarEnabled) {
             settings.voltVar = voltVar
@@ -176,16 +176,16 @@ struct InverterPhysics: DevicePhysics {
             settings.voltWattResponse = value(.voltWattResponseSeconds)
         }
         if on(.voltageTrip, .tripHighEnabled) {
-            settings.trips += [TripSetting(.overVoltage, limit: value(.tripHighV1) / 100, seconds: value(.tripHighT1)),
-                               TripSetting(.overVoltage, limit: value(.tripHighV2) / 100, seconds: value(.tripHighT2))]
+            settings.trips += [TripSetting(.overVoltage, limit: value(.tripHighV1).fromPercent, seconds: value(.tripHighT1)),
+                               TripSetting(.overVoltage, limit: value(.tripHighV2).fromPercent, seconds: value(.tripHighT2))]
         }
         if on(.voltageTrip, .tripLowEnabled) {
-            settings.trips += [TripSetting(.underVoltage, limit: value(.tripLowV1) / 100, seconds: value(.tripLowT1)),
-                               TripSetting(.underVoltage, limit: value(.tripLowV2) / 100, seconds: value(.tripLowT2))]
+            settings.trips += [TripSetting(.underVoltage, limit: value(.tripLowV1).fromPercent, seconds: value(.tripLowT1)),
+                               TripSetting(.underVoltage, limit: value(.tripLowV2).fromPercent, seconds: value(.tripLowT2))]
         }
         settings.reactiveMode = reactiveMode(value)
         if settings.reactiveMode == nil, on(.wattVar, .wattVarEnabled) {
-            let curve = Curve(zip([Control.wattVarP1, .wattVarP2, .wattVarP3], [Control.wattVarQ1, .wattVarQ2, .wattVarQ3]).map { (value($0) / 100, value($1) / 100) })
+            let curve = Curve(zip([Control.wattVarP1, .wattVarP2, .wattVarP3], [Control.wattVarQ1, .wattVarQ2, .wattVarQ3]).map { (value($0).fromPercent, value($1).fromPercent) })
             if curve.isValid {
                 settings.reactiveMode = .wattVar(curve, ReactiveReference(rawValue: Int(value(.wattVarReference))) ?? .ratedApparentPower)
                 settings.reactiveModeResponse = GridSupportSettings.wattVarResponse
@@ -204,11 +204,11 @@ struct InverterPhysics: DevicePhysics {
             droop.deadband = value(.frequencyDroopDeadband) / frequency
             droop.droop = value(.frequencyDroopK)
             droop.response = value(.frequencyDroopResponseSeconds)
-            droop.minimumPower = value(.frequencyDroopMinimumPercent) / 100
+            droop.minimumPower = value(.frequencyDroopMinimumPercent).fromPercent
             settings.frequencyDroop = droop
         }
         settings.enterService.isPermitted = value(.enterServicePermitted) != 0
-        let (low, high) = (value(.enterServiceVoltageLow) / 100, value(.enterServiceVoltageHigh) / 100)
+        let (low, high) = (value(.enterServiceVoltageLow).fromPercent, value(.enterServiceVoltageHigh).fromPercent)
         settings.enterService.voltage = low...max(low, high)
         let (lowHz, highHz) = (value(.enterServiceFrequencyLow) / frequency, value(.enterServiceFrequencyHigh) / frequency)
         settings.enterService.frequency = lowHz...max(lowHz, highHz)
@@ -224,7 +224,7 @@ struct InverterPhysics: DevicePhysics {
             let mode = Int(value(.fixedVarMode))
             // VarSetMod 0-3 are ReactiveReference's percentages; 4 is var, a share of the rated power in watts' number.
             return mode == 4 ? .constant(share: value(.fixedVar) / ratings.ratedPower, of: .ratedPower)
-                : .constant(share: value(.fixedVarPercent) / 100, of: ReactiveReference(rawValue: mode) ?? .ratedApparentPower)
+                : .constant(share: value(.fixedVarPercent).fromPercent, of: ReactiveReference(rawValue: mode) ?? .ratedApparentPower)
         }
         let factors = Self.powerFactorControls.map { enabled, factor, excitation, _, _, _, _ in
             value(enabled) != 0 ? PowerFactor(value(factor), overExcited: value(excitation) == 0) : nil
@@ -256,7 +256,7 @@ struct InverterPhysics: DevicePhysics {
         if rampSeconds > 0 { ratedModel.ratings.rampRate = 1 / rampSeconds }
         let limited = (applied[.powerLimitEnabled] ?? 0) != 0
         let ceiling = site.solarShare < 1 ? site.solarShare * state.availablePower : nil  // frequency-watt on an island
-        let written = limited ? (applied[.powerLimitPercent] ?? 100) / 100 * rated : nil
+        let written = limited ? (applied[.powerLimitPercent] ?? 100).fromPercent * rated : nil
         let fixed = Self.fixedPower(applied, rated: rated).map { max(0, $0) }  // a PV inverter cannot draw to meet it
         // The grid-support ceiling, and what the apparent-power rating leaves beside volt-var's reactive power.
         let reactive = support.reactive * ratings.apparentPower, supportCeiling = support.powerCeiling(settings)

@@ -127,7 +127,7 @@ extension RigLoader {
         let level = try levelValue.double()
         if kind == "grid-voltage" {
             guard level >= 0, level <= 200 else { throw levelValue.expected("a voltage in % of nominal, 0...200") }
-            return GridEvent(house: house, level: .voltage(level / 100), start: window.start, end: window.end)
+            return GridEvent(house: house, level: .voltage(level.fromPercent), start: window.start, end: window.end)
         }
         guard level > 0, level <= 100 else { throw levelValue.expected("a frequency in Hz, more than 0 and at most 100") }
         return GridEvent(house: house, level: .frequency(level), start: window.start, end: window.end)

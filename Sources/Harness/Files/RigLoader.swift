@@ -83,7 +83,7 @@ public enum RigLoader {
             guard let field = fields[key] else { return nil }
             let number = try field.double()
             guard (0...100).contains(number) else { throw field.expected("a percentage in 0...100") }
-            return number / 100
+            return number.fromPercent
         }
         if let soc = try percent("initial-soc") { session.initialSoC = soc }
         if let soc = try percent("target-soc") { session.targetSoC = soc }

@@ -271,10 +271,10 @@ public final class Conductor {
             guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
                   let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
                   let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
-            let reading = BatteryReading(stateOfCharge: soc / 100, capacity: capacity.inKilo,
+            let reading = BatteryReading(stateOfCharge: soc.fromPercent, capacity: capacity.inKilo,
                                          maximumChargePower: (battery.reading(.maxChargePower) ?? 0).inKilo,
                                          maximumDischargePower: (battery.reading(.maxDischargePower) ?? 0).inKilo,
-                                         minimumSoC: low / 100, maximumSoC: high / 100)
+                                         minimumSoC: low.fromPercent, maximumSoC: high.fromPercent)
             return GridTie.gridForming(reading, terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
         case nil: return nil
         }
