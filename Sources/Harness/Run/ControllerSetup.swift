@@ -47,7 +47,7 @@ public enum ControllerSetup {
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil, exportLimit: Double? = nil) -> [HouseholdSetup] {
         var order: [String] = []
         var devices: [String: [DeviceSetup]] = [:]
-        for (address, spec) in addresses(specs: specs, places: places) {
+        for (address, spec) in served(specs: specs, places: places) {
             let house = address.id.house
             if devices[house] == nil { order.append(house) }
             devices[house, default: []].append(setup(address, profile: spec.profile))
@@ -85,12 +85,12 @@ public enum ControllerSetup {
     /// Every household device of the rig as served: the content of `GRIDRIG_DEVICES`.
     /// `places` are where each spec is served, in the same order.
     public static func addresses(specs: [DeviceSpec], places: [(host: String, port: UInt16)], comfort: [String: ThermostatStrategy] = [:]) -> [DeviceAddress] {
-        addresses(specs: specs, places: places, comfort: comfort).map(\.address)
+        served(specs: specs, places: places, comfort: comfort).map(\.address)
     }
 
     /// Each household device's address, with the spec it serves.
-    private static func addresses(specs: [DeviceSpec], places: [(host: String, port: UInt16)],
-                                  comfort: [String: ThermostatStrategy] = [:]) -> [(address: DeviceAddress, spec: DeviceSpec)] {
+    private static func served(specs: [DeviceSpec], places: [(host: String, port: UInt16)],
+                               comfort: [String: ThermostatStrategy] = [:]) -> [(address: DeviceAddress, spec: DeviceSpec)] {
         zip(specs, places).compactMap { spec, device in
             // A grid-forming battery is the island's grid, not a device a household's agent drives.
             guard spec.house != nil, let id = spec.id, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
