@@ -31,7 +31,14 @@ let package = Package(
         .library(name: "Messages", targets: ["Messages"]),
         .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Emulators", targets: ["Emulators"]),
-        .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "Files", targets: ["Files"]),
+        .library(name: "Rigs", targets: ["Rigs"]),
+        .library(name: "Run", targets: ["Run"]),
+        .library(name: "Verdict", targets: ["Verdict"]),
+        .library(name: "RigFiles", targets: ["RigFiles"]),
+        .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Stress", targets: ["Stress"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,32 +67,64 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Agents", dependencies: ["Physics", "Market", "Messages", "Modbus", "Bus", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        // floor 4
-        .target(name: "Harness", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Helics", "Yams",
-                                                .product(name: "Logging", package: "swift-log")],
+        // floor 4: the harness, one job a target, each above the ones it names.
+        // Files: the formats a rig refers to (profiles, weather, replays, bid files, bus keys), read into types.
+        .target(name: "Files", dependencies: ["Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Yams"],
                 swiftSettings: strict),
-        // floor 5
-        .executableTarget(name: "gridrig", dependencies: ["Harness", "Emulators", "Market", "Messages", "Agents", "Bus", "Modbus", "Helics",
+        // Rigs: what a rig is (devices, run settings, faults), as the run, the verdict and the reports read it.
+        .target(name: "Rigs", dependencies: ["Files", "Emulators", "Agents", "Physics", "Market", "Messages", "Bus"], swiftSettings: strict),
+        // Run: a rig run (session, conductor, controllers, shards, co-simulation), left behind as a run record.
+        .target(name: "Run", dependencies: ["Rigs", "Files", "Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus", "Helics",
+                                            .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // Verdict: the run view and the assertions, with their one registry.
+        .target(name: "Verdict", dependencies: ["Run", "Rigs", "Files", "Emulators", "Agents", "Physics", "Market", "Messages", "Modbus", "Bus"],
+                swiftSettings: strict),
+        // RigFiles: rig, fault and claims files read into a rig; above Verdict, whose assertions a rig names.
+        .target(name: "RigFiles", dependencies: ["Verdict", "Rigs", "Files", "Emulators", "Agents", "Physics", "Market", "Messages", "Modbus"],
+                swiftSettings: strict),
+        // Reports: a run's tables, JSON, JUnit XML and HTML.
+        .target(name: "Reports", dependencies: ["Verdict", "Run", "Rigs", "Files", "Emulators", "Physics", "Market", "Messages", "Modbus", "Bus"],
+                swiftSettings: strict),
+        // floor 5: built on runs, verdicts and reports
+        .target(name: "Stress", dependencies: ["Reports", "Verdict", "Run", "Rigs", "Agents", "Market", "Messages", "Bus",
+                                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .target(name: "Conformance", dependencies: ["Reports", "Verdict", "RigFiles", "Run", "Rigs", "Files", "Emulators", "Messages", "Modbus",
+                                                    .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // floor 6
+        .executableTarget(name: "gridrig", dependencies: ["Conformance", "Stress", "Reports", "RigFiles", "Verdict", "Run", "Rigs", "Files",
+                                                          "Emulators", "Market", "Messages", "Agents", "Bus", "Modbus", "Helics",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                                           .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
-        // What several test targets share: threads for tests that block.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // What several test targets share: threads for tests that block, free ports, the repository and its profiles.
+        .target(name: "TestSupport", dependencies: ["Files", "Emulators"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], swiftSettings: strict),
         .testTarget(name: "BusTests", dependencies: ["Bus"], swiftSettings: strict),
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "Physics"], swiftSettings: strict),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"], swiftSettings: strict),
         .testTarget(name: "MarketTests", dependencies: ["Market", "Physics"], swiftSettings: strict),
-        .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Physics", "Modbus"], swiftSettings: strict),
+        // Profiles load through Files, which the emulators' tests use without any other harness target.
+        .testTarget(name: "EmulatorsTests", dependencies: ["Emulators", "Files", "Physics", "Modbus", "TestSupport",
+                                                          .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "Market", "Messages", "Modbus", "Physics", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         .testTarget(name: "HelicsTests", dependencies: ["Helics", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Emulators", "Market", "Modbus", "Messages", "Bus", "Physics"],
+        .testTarget(name: "FilesTests", dependencies: ["Files", "Emulators", "Market", "Modbus", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RigFilesTests", dependencies: ["RigFiles", "Rigs", "Files", "Verdict", "Conformance", "Emulators", "Market", "Messages",
+                                                         "Physics", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ControllerTests", dependencies: ["Harness", "Agents", "Bus", "Helics", "Messages", "Emulators", "Market", "Modbus",
+        .testTarget(name: "VerdictTests", dependencies: ["Verdict", "Run", "Rigs", "RigFiles", "Reports", "Emulators", "Market", "Modbus", "Messages",
+                                                        "Bus", "Physics", "TestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "ControllerTests", dependencies: ["Files", "Rigs", "Run", "Verdict", "RigFiles", "Reports", "Stress", "Conformance",
+                                                           "Agents", "Bus", "Helics", "Messages", "Emulators", "Market", "Modbus",
                                                            "Physics", "TestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
-        .testTarget(name: "PeerTests", dependencies: ["Harness", "Emulators", "Physics", "Modbus"],
+        .testTarget(name: "PeerTests", dependencies: ["Files", "Rigs", "RigFiles", "Emulators", "Physics", "Modbus", "TestSupport"],
                     exclude: ["peers"], swiftSettings: strict),
     ]
 )

@@ -13,7 +13,7 @@ let package = Package(
         .executableTarget(name: "CosimBench", dependencies: [.product(name: "Helics", package: "GridRig")]),
         .executableTarget(name: "BusBench", dependencies: [
             .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),
-            .product(name: "Emulators", package: "GridRig"), .product(name: "Harness", package: "GridRig"),
+            .product(name: "Emulators", package: "GridRig"), .product(name: "RigFiles", package: "GridRig"), .product(name: "Rigs", package: "GridRig"),
             .product(name: "Messages", package: "GridRig"), .product(name: "Modbus", package: "GridRig"),
             .product(name: "Logging", package: "swift-log"),
         ]),

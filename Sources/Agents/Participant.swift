@@ -1,8 +1,8 @@
 public import Bus
+import Foundation
 import Logging
 public import Messages
 import Synchronization
-import Foundation
 
 /// One participant's own logic: what it does with each acceptable message, through its participant.
 protocol ParticipantLogic: AnyObject {

@@ -12,6 +12,8 @@ public struct Hello: Sendable, Equatable {
 
 public struct Goodbye: Sendable, Equatable {
     public var reason: String
+    /// Seconds a participant has to answer the conductor's goodbye with its own (docs/PROTOCOL.md).
+    public static let answerWindow = 3.0
 
     public init(reason: String) { self.reason = reason }
 }

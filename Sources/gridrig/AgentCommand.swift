@@ -2,11 +2,12 @@ import Agents
 import ArgumentParser
 import Bus
 import Dispatch
+import Files
 import Foundation
-import Harness
 import Logging
 import Market
 import Messages
+import Run
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

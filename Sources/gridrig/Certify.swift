@@ -1,7 +1,10 @@
 import ArgumentParser
+import Conformance
+import Files
 import Foundation
-import Harness
 import Logging
+import RigFiles
+import Run
 
 struct Certify: ParsableCommand {
     static let configuration = CommandConfiguration(

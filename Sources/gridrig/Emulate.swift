@@ -1,10 +1,14 @@
 import ArgumentParser
 import Dispatch
 import Emulators
+import Files
 import Foundation
-import Harness
 import Logging
 import Physics
+import Reports
+import RigFiles
+import Rigs
+import Run
 
 struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Bus
+import Files
 import Foundation
-import Harness
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Files
 import Foundation
-import Harness
 import Market
 
 struct MarketCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 public import ArgumentParser
+public import Conformance
 import Foundation
-public import Harness
 public import Logging
+import Rigs
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension ConformanceRole: ExpressibleByArgument {}

@@ -1,7 +1,12 @@
 import ArgumentParser
+import Files
 import Foundation
-import Harness
 import Logging
+import Reports
+import RigFiles
+import Rigs
+import Run
+import Verdict
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import Harness
 import Logging
+import Rigs
+import Run
+import Stress
 
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(

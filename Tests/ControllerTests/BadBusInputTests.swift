@@ -2,8 +2,8 @@ import Agents
 import Bus
 import Dispatch
 import Foundation
-import Harness
 import Messages
+import Run
 import TestSupport
 import Testing
 

@@ -1,9 +1,13 @@
 import Bus
+import Files
 import Foundation
-import Harness
 import Messages
+import Reports
+import Rigs
+import Run
 import TestSupport
 import Testing
+import Verdict
 
 /// A folder of certificates as `gridrig keys FOLDER --participants NAMES` makes them.
 private func keysFolder(_ names: [String]) throws -> String {

@@ -1,5 +1,7 @@
+@testable import Conformance
 import Foundation
-@testable import Harness
+@testable import RigFiles
+@testable import Rigs
 import TestSupport
 import Testing
 
@@ -139,7 +141,7 @@ struct WallClockCertifyTests {
         func narrowed(_ name: String, window: Double) throws -> (String, Double) {
             var rig = try RigLoader.load(file: "\(repository)/Conformance/household/\(name).yaml", profiles: "\(repository)/Profiles")
             Certification.narrow(&rig, to: window)
-            return (clockTime(rig.start ?? 0), rig.run.duration)
+            return (Figures.clockTime(rig.start ?? 0), rig.run.duration)
         }
         #expect(try narrowed("comms-loss", window: 600) == ("09:25", 600))
         #expect(try narrowed("comms-loss", window: 300) == ("09:25", 600))

@@ -1,5 +1,5 @@
 import Foundation
-import Harness
+import Run
 import TestSupport
 import Testing
 

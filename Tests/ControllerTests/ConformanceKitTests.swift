@@ -1,8 +1,11 @@
+import Conformance
 import Foundation
-import Harness
 import Logging
+import RigFiles
+import Run
 import TestSupport
 import Testing
+import Verdict
 
 /// The conformance kit proves itself (docs/CONFORMANCE.md): `gridrig certify` fails each broken controller of
 /// Conformance/broken/broken.py (a Python example with one bug) on the requirement named for it, and certifies the

@@ -2,9 +2,11 @@ import Agents
 import Bus
 import Emulators
 import Foundation
-import Harness
 import Messages
 import Modbus
+import Reports
+import Rigs
+import Run
 import Synchronization
 import TestSupport
 import Testing

@@ -1,9 +1,14 @@
 import Bus
 import Emulators
 import Foundation
-@testable import Harness
 import Messages
+@testable import Reports
+@testable import RigFiles
+@testable import Rigs
+@testable import Run
+import TestSupport
 import Testing
+@testable import Verdict
 
 /// The default rig's market line, with short deadlines so that a lost message costs little.
 private let quickDeadlines = [("prior-deviation: 0.1}", "prior-deviation: 0.1, deadlines: {bids: 300, clearing: 2000, dispatch: 500}}")]

@@ -1,8 +1,9 @@
 import Agents
 import Bus
 import Emulators
-import Harness
 import Modbus
+import Rigs
+import Run
 import TestSupport
 import Testing
 

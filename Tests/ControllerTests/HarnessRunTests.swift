@@ -1,12 +1,17 @@
 import Bus
 import Emulators
+@testable import Files
 import Foundation
-@testable import Harness
 import Logging
 import Messages
 import Physics
+@testable import Reports
+@testable import RigFiles
+@testable import Rigs
+@testable import Run
 import TestSupport
 import Testing
+@testable import Verdict
 
 /// The default rig, shortened, with `extra` YAML appended (later keys of the same name are refused, so tests add
 /// only keys the rig lacks, or replace it through `replacing`).

@@ -1,6 +1,8 @@
 import Foundation
-@testable import Harness
+@testable import Reports
+@testable import Rigs
 import Testing
+@testable import Verdict
 
 /// Each assertion exists to catch a kind of bug: the reference household with that bug (a mutant, docs/RIGS.md)
 /// runs a stretch of the default day in which the bug shows, and the assertion that names it fails.

@@ -1,7 +1,7 @@
 import Agents
 import Bus
 import Emulators
-import Harness
+import Run
 import TestSupport
 import Testing
 

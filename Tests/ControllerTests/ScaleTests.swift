@@ -1,10 +1,14 @@
 import Emulators
+@testable import Files
 import Foundation
-@testable import Harness
 import Logging
 import Modbus
+@testable import Reports
+@testable import Rigs
+@testable import Run
 import TestSupport
 import Testing
+@testable import Verdict
 
 /// Threads of this process now.
 private var threads: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
@@ -59,7 +63,7 @@ struct ScaleTests {
     func thousandHouses(seed: Int) async throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood-20.yaml", encoding: .utf8)
         let checks = AssertionSpec.defaults.map { spec in
-            "  \(spec.kind.rawValue): " + ([.clearingLatency, .dispatchLatency].contains(spec.kind) ? "{p99-ms: 10000}" : "true")
+            "  \(spec.kind.name): " + ([.clearingLatency, .dispatchLatency].contains(spec.kind) ? "{p99-ms: 10000}" : "true")
         }
         let text = base.replacingOccurrences(of: "first-port: 1602", with: "first-port: 0").replacingOccurrences(of: "seed: 20", with: "seed: \(seed)")
             + "assertions:\n" + checks.joined(separator: "\n") + "\n"

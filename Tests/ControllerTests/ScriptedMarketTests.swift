@@ -1,9 +1,13 @@
 import Bus
 import Foundation
-import Harness
 import Logging
 import Messages
+import Reports
+import RigFiles
+import Run
+import TestSupport
 import Testing
+import Verdict
 
 /// The market suite's scripted cases (Conformance/market/, docs/CONFORMANCE.md "Scripted market cases"), run with
 /// GridRig's reference market: the conductor sends each script's bids at its moment, the market clears exactly

@@ -1,8 +1,11 @@
 import Foundation
-@testable import Harness
 import Logging
 import Market
+@testable import Rigs
+@testable import Run
+@testable import Stress
 import Synchronization
+import TestSupport
 import Testing
 
 private func stress(_ market: RunSettings.Role = .builtin, bidders: [Int], lengths: [Double] = [300], intervals: Int = 2, seed: UInt64 = 5,

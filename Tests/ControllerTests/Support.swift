@@ -3,16 +3,15 @@ import Bus
 import Dispatch
 import Emulators
 import Foundation
-import Harness
 import Logging
 import Messages
 import Modbus
 import Physics
+import RigFiles
+import Rigs
+import Run
 import TestSupport
 import Testing
-
-/// The repository's root, found from this file.
-let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// A small neighborhood: h1 sells (PV, battery), h2 and h3 buy (thermostat, EV on Alfen and Phoenix chargers).
 let threeHouses = """
@@ -186,16 +185,23 @@ func freeBusPorts() -> (publish: UInt16, subscribe: UInt16) {
     return (base, base + 1)
 }
 
-/// Runs the gridrig binary (from the repository's root unless `directory` says otherwise): exit status, standard
-/// output and standard error.
-func gridrig(_ arguments: [String], in directory: String = repository) throws -> (status: Int32, output: String, errors: String) {
+/// Runs the gridrig binary (from the repository's root unless `directory` says otherwise), feeding `input` on
+/// standard input when given: exit status, standard output and standard error.
+func gridrig(_ arguments: [String], in directory: String = repository, input: String? = nil) throws
+    -> (status: Int32, output: String, errors: String) {
     let process = Process(), output = Pipe(), errors = Pipe()
     process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardOutput = output
     process.standardError = errors
+    let standardInput = input.map { _ in Pipe() }
+    if let standardInput { process.standardInput = standardInput }
     try process.run()
+    if let input, let standardInput {
+        standardInput.fileHandleForWriting.write(Data(input.utf8))
+        try standardInput.fileHandleForWriting.close()
+    }
     let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()

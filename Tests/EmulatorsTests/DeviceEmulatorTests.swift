@@ -1,7 +1,7 @@
-import Testing
 import Emulators
 import Modbus
 import Physics
+import Testing
 
 /// An Alfen-like charger map, built in code: current limit (float32 RW), applied current, watchdog countdown.
 func chargerProfile(latency: Double = 1) -> DeviceProfile {

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Helics
+import Synchronization
 import TestSupport
 import Testing
 

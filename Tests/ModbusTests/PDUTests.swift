@@ -1,5 +1,5 @@
-import Testing
 @testable import Modbus
+import Testing
 
 @Suite("Request decoding and response encoding")
 struct PDUTests {

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
+@testable import Modbus
 import Synchronization
 import Testing
-@testable import Modbus
 
 /// A plain register store as a unit.
 final class BankUnit: ModbusUnit {

@@ -1,12 +1,11 @@
+import Emulators
+import Files
 import Foundation
 import Logging
-import Testing
-import Emulators
-import Harness
 import Modbus
 import Physics
-
-let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+import TestSupport
+import Testing
 
 func profile(_ name: String) throws -> DeviceProfile { try ProfileLoader.load(file: "\(repository)/Profiles/\(name).yaml") }
 

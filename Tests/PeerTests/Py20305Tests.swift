@@ -1,6 +1,7 @@
 import Emulators
 import Foundation
 import Physics
+import TestSupport
 import Testing
 
 /// py20305's SunSpec connector (the IEEE 2030.5 client's way to a DER) against the site's inverter or battery, with

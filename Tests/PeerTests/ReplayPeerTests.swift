@@ -1,9 +1,12 @@
 import Emulators
+@testable import Files
 import Foundation
-@testable import Harness
 import Logging
 import Modbus
 import Physics
+@testable import RigFiles
+@testable import Rigs
+import TestSupport
 import Testing
 
 /// A one-inverter rig whose inverter replays `replay` (written next to the rig as `name`).

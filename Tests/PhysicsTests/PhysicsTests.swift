@@ -1,5 +1,5 @@
-import Testing
 import Physics
+import Testing
 
 @Suite("PV inverter")
 struct PVInverterTests {

@@ -11,10 +11,11 @@ import Bus
 import Dispatch
 import Emulators
 import Foundation
-import Harness
 import Logging
 import Messages
 import Modbus
+import RigFiles
+import Rigs
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let first = Int(arguments[2]) else {

@@ -1,0 +1,273 @@
+import Agents
+import Bus
+import Emulators
+package import Messages
+import Modbus
+import Physics
+import Rigs
+package import Run
+
+/// Everything an assertion may look at, decoded once from the three truths: the bus capture (every message, by
+/// the interval the conductor opened), the emulators' write logs, and the physics series. Every assertion, the
+/// fault windows and the report read it; a fault window judges a slice of it, never decoding again.
+package struct RunView: Sendable {
+    let rig: Rig
+    let physics: PhysicsSeries
+    /// Accepted and refused writes, in arrival order.
+    let writes: [LoggedWrite]
+    /// When each device answered reads and turned them away, by device name.
+    let reads: [String: ReadLog.Times]
+    let households: [String]
+    /// Every participant of the run: the conductor, the market, the households, the grid and the scripted bidders
+    /// the conductor bids for.
+    let participants: Set<String>
+    /// The intervals the conductor opened, in order; messages stamped with any other interval are not judged.
+    /// When the capture filled up, only the intervals it holds whole.
+    package let intervals: [IntervalView]
+    /// Every captured message that decodes, with its arrival (wall clock), in arrival order.
+    let messages: [(message: Message, received: Double)]
+    /// Whether each captured frame (in the capture's order) decoded as a message, and so is JSON; empty for a slice.
+    package let decodedCapture: [Bool]
+    /// The simulated span judged: the whole run, or a fault window.
+    let span: ClosedRange<Double>
+    /// The rig's fault windows, unjudged (`FaultWindow.windows(of:)`).
+    let faultWindows: [FaultWindow]
+    /// Every followable device against its awards, for devices-follow-awards and the report (`followDevices()`).
+    package private(set) var followed: [FollowedDevice] = []
+    /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
+    private let energy: [String: [Double]]
+    /// The accepted writes to each device, in wall-clock order.
+    let acceptedWrites: [String: [LoggedWrite]]
+    /// Messages no interval of the run accounts for: stamped with an interval the conductor never opened, or sent
+    /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
+    /// The report reads the whole run's.
+    package let strays: [StrayMessages]
+    /// Captured messages that are not protocol v1 (not JSON, a missing or mistyped field, a topic that does not fit),
+    /// counted by the sender they name; empty for a slice.
+    let malformed: [String: Int]
+    /// "sender#seq" of every message a bus fault duplicated, delayed or reordered: it may arrive twice or out of
+    /// order through no fault of its sender.
+    let faultTouched: Set<String>
+    /// Bids messages the market refused as invalid, and rightly so, by household.
+    let invalidBids: [String: Int]
+    /// When the conductor said goodbye (wall clock), and each participant's first goodbye after it.
+    let goodbyes: (conductor: Double?, answers: [String: Double])
+
+    /// A sender's messages that belong to no interval of the run, summed.
+    package struct StrayMessages: Sendable, Equatable {
+        package enum Why: String, Sendable { case unopenedInterval = "for an interval the conductor never opened", unknownSender = "from no participant of the run" }
+        package var sender: String
+        package var why: Why
+        package var messages = 0
+        /// Wall-clock arrivals of the first and the last.
+        package var first = 0.0
+        package var last = 0.0
+    }
+
+    /// One interval as the conductor opened it and the bus carried it.
+    package struct IntervalView: Sendable {
+        let record: IntervalRecord
+        /// Each household's last bids before gate closure.
+        var bids: [String: Bids] = [:]
+        /// When the conductor's `interval` message for it passed the broker.
+        var openedAt: Double?
+        package var gateAt: Double?
+        package var clearing: ClearingResult?
+        package var clearedAt: Double?
+        /// Each household's awards, with their arrival at the broker.
+        var awards: [String: (awards: Awards, at: Double)] = [:]
+        var number: Int { record.interval }
+        package var start: Double { record.start }
+    }
+
+    package init(_ record: RunRecord) {
+        // One pass, keeping only what decodes: a 1,000-house day is 3 million messages, and an array of every
+        // decoding beside the messages held each of them twice.
+        var messages: [(message: Message, received: Double)] = [], decoded: [Bool] = [], malformed: [String: Int] = [:]
+        messages.reserveCapacity(record.capture.count)
+        decoded.reserveCapacity(record.capture.count)
+        for captured in record.capture {
+            let payload = captured.payload.first ?? []
+            guard let message = try? Message.decode(topic: captured.topic, payload: payload) else {
+                decoded.append(false)
+                malformed[payload.withUnsafeBytes { Message.sender(of: $0) } ?? "(no sender)", default: 0] += 1
+                continue
+            }
+            messages.append((message, captured.received))
+            decoded.append(true)
+        }
+        // Past the capture's bound the bus is not on record: an interval is judged only if the next one began before.
+        let overflow = record.admissions.captureOverflow
+        let whole = overflow.messages == 0 ? record.intervals
+            : zip(record.intervals, record.intervals.dropFirst()).filter { $1.gateClosedAt < overflow.first }.map(\.0)
+        var touched: Set<String> = []
+        for event in record.busFaultEvents where event.action != .forward && event.action != .drop {
+            if let message = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []) {
+                touched.insert("\(message.header.sender)#\(message.header.sequence)")
+            }
+        }
+        self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
+                  records: whole, opened: Set(record.intervals.map(\.interval)), messages: messages, decodedCapture: decoded,
+                  reads: record.reads, malformed: malformed, faultTouched: touched, span: (record.physics.times.first ?? 0)...(record.physics.times.last ?? 0))
+    }
+
+    /// `records` are the intervals judged; `opened`, every interval the conductor opened.
+    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord], opened: Set<Int>,
+                 messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], reads: [String: ReadLog.Times] = [:],
+                 malformed: [String: Int] = [:],
+                 faultTouched: Set<String> = [], span: ClosedRange<Double>) {
+        self.decodedCapture = decodedCapture
+        self.malformed = malformed
+        self.reads = reads
+        self.faultTouched = faultTouched
+        faultWindows = FaultWindow.windows(of: rig)
+        self.rig = rig
+        self.physics = physics
+        self.writes = writes
+        self.households = households
+        self.messages = messages
+        self.span = span
+        var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
+        participants = Set(households + rig.marketHouseholds + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
+        var strays: [String: StrayMessages] = [:]
+        // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
+        // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
+        var superseded: [String: Bids] = [:], flooded: Set<String> = [], invalidBids: [String: Int] = [:]
+        var goodbyes: (conductor: Double?, answers: [String: Double]) = (nil, [:])
+        for (message, received) in messages {
+            let sender = message.header.sender
+            if case .goodbye = message.body {
+                if sender == ParticipantName.conductor { goodbyes.conductor = received } else if goodbyes.conductor != nil, goodbyes.answers[sender] == nil {
+                    goodbyes.answers[sender] = received
+                }
+            }
+            // An error carries the interval of the message it refuses, which may be one never opened.
+            let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
+                : message.body.type == .error ? nil
+                : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
+            if let why {
+                strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
+                strays["\(sender)\u{0}\(why.rawValue)"]!.last = received
+            }
+            guard why == nil, let number = message.header.interval, views[number] != nil else { continue }
+            switch message.body {
+            case .bids(let bids) where views[number]!.gateAt == nil:
+                guard !flooded.contains("\(number)/\(sender)") else { continue }
+                superseded["\(number)/\(sender)"] = views[number]!.bids[sender]
+                views[number]!.bids[sender] = bids
+            case .error(let refusal) where sender == ParticipantName.market && views[number]!.clearing == nil:
+                // Before the clearing: the market refuses bids that reached it before the gate, even when its error
+                // passes the broker after the gate did.
+                // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
+                // bids it kept. A refusal of valid bids is the market's fault, and they stay.
+                guard let house = refusal.about, refusal.topic == Topic.of(.bids, house).description, let refused = views[number]!.bids[house] else { continue }
+                switch refusal.fault {
+                case .flood: flooded.insert("\(number)/\(house)")
+                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil:
+                    invalidBids[house, default: 0] += 1
+                default: continue
+                }
+                views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
+            case .interval where sender == ParticipantName.conductor: views[number]!.openedAt = received
+            case .gate: views[number]!.gateAt = received
+            case .clearing(let clearing):
+                views[number]!.clearing = clearing
+                views[number]!.clearedAt = received
+            case .awards(let awards): views[number]!.awards[awards.house] = (awards, received)
+            default: continue
+            }
+        }
+        intervals = records.compactMap { views[$0.interval] }
+        self.goodbyes = goodbyes
+        self.invalidBids = invalidBids
+        self.strays = strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
+        let times = physics.times
+        var energy: [String: [Double]] = [:]
+        for (key, power) in physics.values where key.reading == .power {
+            var total = 0.0, sums = [Double](repeating: 0, count: power.count)
+            for index in power.indices.dropFirst() {
+                let value = power[index]
+                if value.isFinite { total += value * (times[index] - times[index - 1]) / 3600 }
+                sums[index] = total
+            }
+            energy[key.device] = sums
+        }
+        self.energy = energy
+        var accepted: [String: [LoggedWrite]] = [:]
+        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write) }
+        acceptedWrites = accepted.mapValues { $0.sorted { $0.record.unixTime < $1.record.unixTime } }
+        followed = followDevices()
+    }
+
+    /// The first accepted write to `device` at or after `time` (wall clock), if any.
+    func firstWrite(to device: String, atOrAfter time: Double) -> Double? {
+        guard let writes = acceptedWrites[device] else { return nil }
+        let index = writes.partitionPoint { $0.record.unixTime >= time }
+        return index < writes.count ? writes[index].record.unixTime : nil
+    }
+
+    /// The run from `start` to `end` (simulated): the intervals that overlap it, their messages, the writes and
+    /// the physics samples within it.
+    func during(_ start: Double, _ end: Double) -> RunView {
+        let records = intervals.map(\.record).filter { $0.start + rig.run.interval > start && $0.start < end }
+        let numbers = Set(records.map(\.interval))
+        return RunView(rig: rig, physics: physics.during(start, end), writes: writes.filter { $0.simulatedTime >= start && $0.simulatedTime < end },
+                       households: households, records: records, opened: numbers,
+                       messages: messages.filter { $0.message.header.interval.map(numbers.contains) ?? false }, reads: reads,
+                       faultTouched: faultTouched, span: start...max(start, end))
+    }
+
+    /// The length of every interval, s.
+    package var intervalLength: Double { rig.run.interval }
+
+    /// The index of the last sample at or before `time`.
+    func sample(atOrBefore time: Double) -> Int? {
+        let after = physics.times.partitionPoint { $0 > time + 1e-6 }
+        return after > 0 ? after - 1 : nil
+    }
+
+    /// kWh a device's power series gives from `start` to `end` (its sign: + consumed by a load, + produced by PV,
+    /// + discharged by a battery, + imported at a meter); nil when the series does not cover the span.
+    package func energy(of device: String, from start: Double, to end: Double) -> Double? {
+        guard let sums = energy[device], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from,
+              physics.times[to] >= end - 1e-6 else { return nil }
+        return sums[to] - sums[from]
+    }
+
+    /// The PCC's meter: a meter of no house.
+    var pccMeter: DeviceSpec? { rig.devices.first { $0.profile.kind == .meter && $0.house == nil } }
+
+    /// Whether the neighborhood is an island at `time`: the whole run, or during a grid outage.
+    func isIslanded(at time: Double) -> Bool { rig.run.grid == nil || rig.run.faults.outages.contains { $0.contains(time) } }
+
+    /// The spans of scheduled faults that concern `device` of `house`: its own device faults, the household's or
+    /// the market's crash, a bus fault on the way the household learns and follows its award (a stall is one),
+    /// and grid outages. What a controller does there is a fault scenario's business, not a failure to follow the
+    /// market.
+    func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
+        faultWindows.filter { window in
+            if case .device(let name) = window.concerns { name == device } else { window.excusesEveryDevice(of: house) }
+        }.map { $0.start...$0.end }
+    }
+
+    /// The spans of every fault window that can change what the devices do: any device's fault, a bus fault on
+    /// any household's way to its award, any participant's, the grid's, and every device's replay of the field.
+    var allFaultSpans: [ClosedRange<Double>] {
+        faultWindows.filter { window in window.excuses && (window.bus?.reachesControl(of: nil) ?? true) }.map { $0.start...$0.end }
+    }
+}
+
+extension BusFault {
+    /// The topics by which a household learns and follows its award: its bids and awards, the interval and gate
+    /// announcements, the lockstep clock and its time requests and grants, its hello and ready.
+    private static func controlTopics(of house: String?) -> [String] {
+        let shared: [Topic] = [.interval, .gate, .clock], own: [Topic.Kind] = [.bids, .awards, .time, .grant, .hello, .ready]
+        return shared.map(\.description) + own.map { kind in house.map { Topic.of(kind, $0).description } ?? TopicFilter.every(kind).prefix }
+    }
+
+    /// Whether the fault can touch the way `house` (nil: any household) learns and follows its award. One only on
+    /// the clearing, telemetry, dispatch reports or errors changes what others see, not what the devices do.
+    func reachesControl(of house: String?) -> Bool {
+        Self.controlTopics(of: house).contains { path in path.hasPrefix(topic) || (house == nil && topic.hasPrefix(path)) }
+    }
+}
