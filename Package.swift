@@ -56,7 +56,7 @@ let package = Package(
         // floor 1: pure logic
         .target(name: "Physics", swiftSettings: strict),
         .target(name: "Market", dependencies: ["Physics"], swiftSettings: strict),
-        .target(name: "Messages", swiftSettings: strict),
+        .target(name: "Messages", dependencies: ["Physics"], swiftSettings: strict),
         // floor 2: I/O over the C libraries
         .target(name: "Modbus", dependencies: ["CModbus", "CEpoll", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

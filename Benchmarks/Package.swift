@@ -14,6 +14,7 @@ let package = Package(
         .executableTarget(name: "BusBench", dependencies: [
             .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),
             .product(name: "Emulators", package: "GridRig"), .product(name: "RigFiles", package: "GridRig"), .product(name: "Rigs", package: "GridRig"),
+            .product(name: "Run", package: "GridRig"),
             .product(name: "Messages", package: "GridRig"), .product(name: "Modbus", package: "GridRig"),
             .product(name: "Logging", package: "swift-log"),
         ]),

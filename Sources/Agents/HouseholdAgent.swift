@@ -2,6 +2,7 @@ public import Bus
 public import Logging
 public import Market
 import Messages
+import Physics
 
 /// Everything one household's agent needs: its devices, its strategies and what it assumes of prices.
 public struct HouseholdSetup: Sendable {
@@ -118,17 +119,17 @@ private final class HouseholdLogic: ParticipantLogic {
     func handle(_ message: Message, via participant: Participant) throws(BusError) {
         let house = setup.house
         switch message.body {
-        case .interval(let start) where message.header.sender == Participant.conductor:
+        case let start as IntervalStart where message.header.sender == Participant.conductor:
             guard let interval = message.header.interval else { return }
             let terms = MarketTerms(priceCap: start.priceCap, interval: start.length)
             let forecast = PriceForecast(history: prices, window: setup.forecastWindow, prior: setup.prior)
             let (readings, telemetry) = read(drivers.filter { $0.setup.id != start.gridForming }, at: start.start, length: start.length)
             current = OpenInterval(number: interval, start: start.start, readings: readings, forecast: forecast, terms: terms,
                                    gridForming: start.gridForming)
-            try participant.send(.telemetry(Telemetry(house: house, devices: telemetry)), interval: interval)
+            try participant.send(Telemetry(house: house, devices: telemetry), interval: interval)
             let bids = setup.strategies.bids(for: readings, forecast: forecast, terms: terms)
-            try participant.send(.bids(Bids(house: house, bids: bids.map(WireBid.init))), interval: interval)
-        case .awards(let awards) where awards.house == house:
+            try participant.send(Bids(house: house, bids: bids.map(WireBid.init)), interval: interval)
+        case let awards as Awards where awards.house == house:
             let received = unixTime()
             guard var now = current, message.header.interval == now.number else {
                 try participant.reject(.closedInterval, "awards for interval \(message.header.interval ?? -1), not the open one",
@@ -152,13 +153,13 @@ private final class HouseholdLogic: ParticipantLogic {
             setpoints += followed
             now.next = next
             current = now
-            try participant.send(.dispatch(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next)),
+            try participant.send(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next),
                                  interval: now.number)
-        case .grant(let grant) where message.header.sender == Participant.conductor:
+        case let grant as TimeGrant where message.header.sender == Participant.conductor:
             guard var now = current, message.header.interval == now.number, now.next != nil else { return }
             now.next = follow(at: grant.time, .controlStep).next
             current = now
-            try participant.send(.timeRequest(TimeRequest(time: now.next)), interval: now.number)
+            try participant.send(TimeRequest(time: now.next), interval: now.number)
         default:
             return
         }

@@ -1,7 +1,8 @@
 public import Bus
 public import Logging
-public import Market  // accept(_:from:priceCap:) gives the market core's bids
 public import Messages
+import Physics
+public import Market  // accept(_:from:priceCap:) gives the market core's bids
 
 /// What the reference market needs: who may bid, and how much one sender may send per interval.
 public struct MarketSetup: Sendable {
@@ -91,16 +92,16 @@ private final class MarketLogic: ParticipantLogic {
     func handle(_ message: Message, via participant: Participant) throws(BusError) {
         let sender = message.header.sender
         switch message.body {
-        case .interval(let start) where sender == Participant.conductor:
+        case let start as IntervalStart where sender == Participant.conductor:
             guard let interval = message.header.interval else { return }
             open = (interval, start.priceCap)
             books = [:]
             messages = [:]
-        case .gate where sender == Participant.conductor:
+        case is Gate where sender == Participant.conductor:
             guard let current = open, message.header.interval == current.interval else { return }
             try clear(current, participant: participant)
             open = nil
-        case .bids(let bids):
+        case let bids as Bids:
             guard households.contains(sender) else {
                 try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
                                        about: sender, topic: message.topic.description, interval: message.header.interval)
@@ -135,9 +136,9 @@ private final class MarketLogic: ParticipantLogic {
     private func clear(_ interval: (interval: Int, priceCap: Double), participant: Participant) throws(BusError) {
         let book = OrderBook(priceCap: interval.priceCap, bids: books.keys.sorted().flatMap { books[$0]! })
         let clearing = book.clear()
-        try participant.send(.clearing(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: ClearingKind(clearing.type),
+        try participant.send(ClearingResult(price: clearing.price, quantity: clearing.quantity, clearingType: ClearingKind(clearing.type),
                                                       marginalQuantity: clearing.marginalQuantity, marginalFraction: clearing.marginalFraction,
-                                                      unservedDemand: clearing.unservedDemand, bidCount: book.bids.count)),
+                                                      unservedDemand: clearing.unservedDemand, bidCount: book.bids.count),
                              interval: interval.interval)
         var byHouse: [String: [Awards.Award]] = [:]
         var owner: [String: String] = [:]  // bid id → its household; a bid is accepted only under its sender's name
@@ -146,7 +147,6 @@ private final class MarketLogic: ParticipantLogic {
             guard let house = owner[award.bid.id] else { continue }
             byHouse[house, default: []].append(Awards.Award(id: award.bid.id, side: BidSide(award.bid.side), quantity: award.quantity))
         }
-        try participant.send(setup.households.map { .awards(Awards(house: $0, price: clearing.price, awards: byHouse[$0] ?? [])) },
-                             interval: interval.interval)
+        try participant.send(setup.households.map { Awards(house: $0, price: clearing.price, awards: byHouse[$0] ?? []) }, interval: interval.interval)
     }
 }

@@ -51,18 +51,18 @@ final class Participant {
         self.client = client
         logic = agent.makeLogic()
         writer = MessageWriter(sender: agent.name)
-        let message = writer.message(.hello(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)")))
+        let message = writer.message(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)"))
         hello = (message.topic.description, message.encoded())
         filters = agent.topics + [.only(.interval), .only(.of(.goodbye, Self.conductor)), .only(message.topic)]
     }
 
-    func send(_ body: Message.Body, interval: Int? = nil) throws(BusError) {
+    func send(_ body: any MessageBody, interval: Int? = nil) throws(BusError) {
         try send([body], interval: interval)
     }
 
     /// Encodes every message first, then publishes them back to back, so that no receiver waits behind the encoding
     /// of another's message.
-    func send(_ bodies: [Message.Body], interval: Int?) throws(BusError) {
+    func send(_ bodies: [any MessageBody], interval: Int?) throws(BusError) {
         let frames = bodies.map { body in
             let message = writer.message(body, interval: interval)
             return (message.topic.description, message.encoded())
@@ -74,7 +74,7 @@ final class Participant {
     func reject(_ fault: ErrorReport.Fault, _ detail: String, about sender: String?, topic: String?, interval: Int? = nil) throws(BusError) {
         let count = control.count(fault)
         logger.warning("refused a message", metadata: ["fault": "\(fault.rawValue)", "detail": "\(detail)", "topic": "\(topic ?? "")"])
-        try send(.error(ErrorReport(fault: fault, detail: detail, about: sender, topic: topic, count: count)), interval: interval)
+        try send(ErrorReport(fault: fault, detail: detail, about: sender, topic: topic, count: count), interval: interval)
     }
 
     /// Its hello until the broker echoes it (the slow-joiner handshake: from then on the broker holds every
@@ -88,7 +88,7 @@ final class Participant {
                 lastSaid = now
             }
         } else if !started, lastSaid.duration(to: now) >= .milliseconds(200) {
-            try send(.ready)
+            try send(Ready())
             lastSaid = now
         }
         return true
@@ -100,7 +100,7 @@ final class Participant {
         if !joined {
             if raw.topic == hello.topic, raw.payload.first == hello.payload {
                 joined = true
-                try send(.ready)
+                try send(Ready())
                 lastSaid = .now
             }
             return true
@@ -113,13 +113,13 @@ final class Participant {
             return true
         }
         if message.header.sender == name { return true }  // our own hello and ready echo
-        if let entitled = message.body.soleSender, message.header.sender != entitled {
+        if let entitled = type(of: message.body).soleSender, message.header.sender != entitled {
             try reject(.notEntitled, "only \(entitled) sends \(message.body.type) messages", about: message.header.sender, topic: raw.topic)
             return true
         }
-        if case .interval = message.body { started = true }
-        if case .goodbye = message.body, message.header.sender == Self.conductor {
-            try send(.goodbye(Goodbye(reason: "the conductor ended the run")))
+        if message.body is IntervalStart { started = true }
+        if message.body is Goodbye, message.header.sender == Self.conductor {
+            try send(Goodbye(reason: "the conductor ended the run"))
             return false
         }
         try logic.handle(message, via: self)
@@ -227,7 +227,7 @@ public final class ParticipantLoop: Sendable {
                 }
                 for participant in present {
                     if participant.control.isStopping {
-                        if participant.joined { try? participant.send(.goodbye(Goodbye(reason: "stopped"))) }
+                        if participant.joined { try? participant.send(Goodbye(reason: "stopped")) }
                         leave(participant, nil)
                     } else if try !participant.greet() {
                         leave(participant, ParticipantError(message: "\(participant.name): no answer from the broker at \(endpoints.publish) within 10 s"))
@@ -253,7 +253,7 @@ public final class ParticipantLoop: Sendable {
                 }
             }
             for participant in present {
-                if participant.joined { try? participant.send(.goodbye(Goodbye(reason: "stopped"))) }
+                if participant.joined { try? participant.send(Goodbye(reason: "stopped")) }
                 leave(participant, nil)
             }
         } catch {

@@ -154,16 +154,16 @@ extension Certification {
         }
     }
 
-    /// Whether a rig's device `name` is of `house`: the rig's files name devices by id.
-    static func isOf(_ house: String, _ name: String) -> Bool { (try? DeviceID(parsing: name))?.house == house }
+    /// The names of `rig`'s devices in `house`.
+    static func names(of house: String, in rig: Rig) -> Set<String> { Set(rig.devices.filter { $0.house == house }.map(\.name)) }
 
     /// The events each device of `house` meets in a case built from claims (its faults within the case's span, and
-    /// an outage or island); nil when the case is not applicable: the devices its faults `aimed` at in the house are
-    /// none of them there, or none of their faults falls within the span.
+    /// an outage or island); nil when the case is not applicable: its faults `aimed` at the house's devices (in the
+    /// case as written) are none of them on a device there, or none falls within the span.
     static func events(of built: Rig, house: String, aimed: [String]) -> [(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)]? {
-        let start = built.start ?? 0, end = start + built.run.duration
-        let landed = built.faults.filter { isOf(house, $0.device) && $0.start < end && $0.end > start }
-        guard landed.isEmpty, aimed.contains(where: { isOf(house, $0) }) else {
+        let start = built.start ?? 0, end = start + built.run.duration, inHouse = names(of: house, in: built)
+        let landed = built.faults.filter { inHouse.contains($0.device) && $0.start < end && $0.end > start }
+        guard landed.isEmpty, !aimed.isEmpty else {
             let islanded = built.run.grid == nil || built.run.faults.outages.contains { $0.start < end && $0.end > start }
             return built.devices.filter { $0.house == house }.map { spec in
                 var events = Set(landed.filter { $0.device == spec.name }.map { DeviceEvent($0.kind) })
@@ -307,8 +307,8 @@ extension Certification {
                         continue
                     }
                 }
-                guard let met = Self.events(of: built, house: participant, aimed: own.faults.map(\.device)) else {
-                    let aimed = Set(own.faults.map(\.device).filter { Self.isOf(participant, $0) }).sorted()
+                let aimed = Set(own.faults.map(\.device).filter(Self.names(of: participant, in: own).contains)).sorted()
+                guard let met = Self.events(of: built, house: participant, aimed: aimed) else {
                     leaveOut(suiteCase.name, seed: own.seed, because: "its faults are on \(aimed.joined(separator: ", ")), none of them claimed")
                     continue
                 }
@@ -349,7 +349,7 @@ extension Certification {
                 _ = try report.write(to: "\(out)/\(folder)")
                 if let failure = record.clockFailure { throw RunError(message: "\(suiteCase.name), seed \(seed): \(failure)") }
                 let software = record.messages.lazy.compactMap { message, _ -> String? in
-                    guard message.header.sender == participant, case .hello(let hello) = message.body else { return nil }
+                    guard message.header.sender == participant, let hello = message.body as? Hello else { return nil }
                     return hello.software
                 }.first
                 runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software))

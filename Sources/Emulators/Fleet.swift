@@ -6,7 +6,9 @@ import Synchronization
 
 /// One device to emulate: which product, where it is served, and its house.
 public struct DeviceSpec: Sendable {
-    public var name: String
+    public var id: DeviceID
+    /// The id as rigs, series, logs and reports write it.
+    public var name: String { id.description }
     /// The house whose wiring the device is on; nil for a meter at the point of common coupling.
     public var house: String?
     public var profile: DeviceProfile
@@ -22,8 +24,8 @@ public struct DeviceSpec: Sendable {
     /// The unit ids the device answers on: the one the rig gives, else the profile's.
     public var units: [UInt8] { unit.map { [$0] } ?? profile.units }
 
-    public init(name: String, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
-        self.name = name
+    public init(id: DeviceID, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
+        self.id = id
         self.house = house
         self.profile = profile
         self.parameters = parameters

@@ -1,3 +1,5 @@
+public import Physics
+
 /// A participant announcing itself; its join handshake publishes this on `hello/<sender>`.
 public struct Hello: Sendable, Equatable {
     public var role: Role
@@ -10,6 +12,29 @@ public struct Hello: Sendable, Equatable {
     }
 }
 
+extension Hello: MessageBody {
+    public static let type = "hello"
+    public func topic(sender: String) -> Topic { .of(.hello, sender) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("role", role.rawValue)
+        writer.fieldIfPresent("software", software)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(role: try fields.choice("role", of: Role.self), software: try fields.optionalString("software"))
+    }
+}
+
+/// A participant that has joined and is ready for the run: the join handshake's answer, on `ready/<sender>`.
+public struct Ready: MessageBody, Equatable {
+    public static let type = "ready"
+    public init() {}
+    public func topic(sender: String) -> Topic { .of(.ready, sender) }
+    public func write(into writer: inout JSONWriter) {}
+    public init(reading fields: MessageFields) {}
+}
+
 public struct Goodbye: Sendable, Equatable {
     public var reason: String
     /// Seconds a participant has to answer the conductor's goodbye with its own (docs/PROTOCOL.md).
@@ -18,12 +43,27 @@ public struct Goodbye: Sendable, Equatable {
     public init(reason: String) { self.reason = reason }
 }
 
+extension Goodbye: MessageBody {
+    public static let type = "goodbye"
+    public func topic(sender: String) -> Topic { .of(.goodbye, sender) }
+    public func write(into writer: inout JSONWriter) { writer.field("reason", reason) }
+    public init(reading fields: MessageFields) throws(MessageError) { self.init(reason: try fields.string("reason")) }
+}
+
 /// Simulated time, published by the conductor.
 public struct Tick: Sendable, Equatable {
     /// Simulated seconds since midnight of the run's first day.
     public var time: Double
 
     public init(time: Double) { self.time = time }
+}
+
+extension Tick: MessageBody {
+    public static let type = "tick"
+    public static var soleSender: String? { ParticipantName.conductor }
+    public func topic(sender: String) -> Topic { .clock }
+    public func write(into writer: inout JSONWriter) { writer.field("time", time) }
+    public init(reading fields: MessageFields) throws(MessageError) { self.init(time: try fields.number("time")) }
 }
 
 /// The start of a market interval (its id is the header's `interval`) and its deadlines.
@@ -53,6 +93,38 @@ public struct IntervalStart: Sendable, Equatable {
     }
 }
 
+extension IntervalStart: MessageBody {
+    public static let type = "interval"
+    public static var soleSender: String? { ParticipantName.conductor }
+    public func topic(sender: String) -> Topic { .interval }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("start", start)
+        writer.field("length", length)
+        writer.field("price_cap", priceCap)
+        writer.field("bid_deadline_ms", bidDeadlineMs)
+        writer.field("clearing_deadline_ms", clearingDeadlineMs)
+        writer.field("dispatch_deadline_ms", dispatchDeadlineMs)
+        writer.fieldIfPresent("grid_forming", gridForming?.description)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(start: try fields.number("start"), length: try fields.number("length"), priceCap: try fields.number("price_cap"),
+                  bidDeadlineMs: try fields.int("bid_deadline_ms"), clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
+                  dispatchDeadlineMs: try fields.int("dispatch_deadline_ms"), gridForming: try fields.optionalDeviceID("grid_forming"))
+    }
+}
+
+/// The gate closure of the interval the header names: bids after it are late.
+public struct Gate: MessageBody, Equatable {
+    public static let type = "gate"
+    public static var soleSender: String? { ParticipantName.conductor }
+    public init() {}
+    public func topic(sender: String) -> Topic { .gate }
+    public func write(into writer: inout JSONWriter) {}
+    public init(reading fields: MessageFields) {}
+}
+
 /// What a household's agent read from its devices.
 public struct Telemetry: Sendable, Equatable {
     public struct Device: Sendable, Equatable {
@@ -72,6 +144,29 @@ public struct Telemetry: Sendable, Equatable {
     public init(house: String, devices: [Device]) {
         self.house = house
         self.devices = devices
+    }
+}
+
+extension Telemetry: MessageBody {
+    public static let type = "telemetry"
+    public func topic(sender: String) -> Topic { .of(.telemetry, house) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("house", house)
+        writer.field("devices", objects: devices.map { device in
+            var item = JSONWriter()
+            item.field("id", device.id.description)
+            var values = JSONWriter()
+            for name in device.values.keys.sorted() { values.field(name, device.values[name]!) }
+            item.field("values", json: values.json)
+            return item
+        })
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
+            Device(id: try device.deviceID("id"), values: try device.numbers("values"))
+        })
     }
 }
 
@@ -113,6 +208,30 @@ public struct Bids: Sendable, Equatable {
     }
 }
 
+extension Bids: MessageBody {
+    public static let type = "bids"
+    public func topic(sender: String) -> Topic { .of(.bids, house) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("house", house)
+        writer.field("bids", objects: bids.map { bid in
+            var item = JSONWriter()
+            item.field("id", bid.id)
+            item.field("side", bid.side.rawValue)
+            item.field("price", bid.price)
+            item.field("quantity", bid.quantity)
+            return item
+        })
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
+            WireBid(id: try bid.string("id"), side: try bid.choice("side", of: BidSide.self), price: try bid.number("price"),
+                    quantity: try bid.number("quantity"))
+        })
+    }
+}
+
 /// The market's result for the interval (docs/MARKET.md).
 public struct ClearingResult: Sendable, Equatable {
     public var price: Double
@@ -134,6 +253,29 @@ public struct ClearingResult: Sendable, Equatable {
         self.marginalFraction = marginalFraction
         self.unservedDemand = unservedDemand
         self.bidCount = bidCount
+    }
+}
+
+extension ClearingResult: MessageBody {
+    public static let type = "clearing"
+    public static var soleSender: String? { ParticipantName.market }
+    public func topic(sender: String) -> Topic { .clearing }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("price", price)
+        writer.field("quantity", quantity)
+        writer.field("clearing_type", clearingType.rawValue)
+        writer.field("marginal_quantity", marginalQuantity)
+        writer.field("marginal_fraction", marginalFraction)
+        writer.field("unserved_demand", unservedDemand)
+        writer.field("bid_count", bidCount)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(price: try fields.number("price"), quantity: try fields.number("quantity"),
+                  clearingType: try fields.choice("clearing_type", of: ClearingKind.self), marginalQuantity: try fields.number("marginal_quantity"),
+                  marginalFraction: try fields.number("marginal_fraction"), unservedDemand: try fields.number("unserved_demand"),
+                  bidCount: try fields.int("bid_count"))
     }
 }
 
@@ -160,6 +302,30 @@ public struct Awards: Sendable, Equatable {
         self.house = house
         self.price = price
         self.awards = awards
+    }
+}
+
+extension Awards: MessageBody {
+    public static let type = "awards"
+    public static var soleSender: String? { ParticipantName.market }
+    public func topic(sender: String) -> Topic { .of(.awards, house) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("house", house)
+        writer.field("price", price)
+        writer.field("awards", objects: awards.map { award in
+            var item = JSONWriter()
+            item.field("id", award.id)
+            item.field("side", award.side.rawValue)
+            item.field("quantity", award.quantity)
+            return item
+        })
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(house: try fields.string("house"), price: try fields.number("price"), awards: try fields.objects("awards").map { award throws(MessageError) in
+            Award(id: try award.string("id"), side: try award.choice("side", of: BidSide.self), quantity: try award.number("quantity"))
+        })
     }
 }
 
@@ -200,6 +366,35 @@ public struct DispatchReport: Sendable, Equatable {
     }
 }
 
+extension DispatchReport: MessageBody {
+    public static let type = "dispatch"
+    public func topic(sender: String) -> Topic { .of(.dispatch, house) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("house", house)
+        writer.field("awards_received_at", awardsReceivedAt)
+        writer.field("setpoints", objects: setpoints.map { setpoint in
+            var item = JSONWriter()
+            item.field("id", setpoint.id.description)
+            item.field("name", setpoint.name.rawValue)
+            item.fieldIfPresent("value", setpoint.value)
+            item.fieldIfPresent("landed_at", setpoint.landedAt)
+            item.fieldIfPresent("error", setpoint.error)
+            return item
+        })
+        writer.fieldIfPresent("next_time", nextTime)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
+                  setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
+                      Setpoint(id: try setpoint.deviceID("id"), name: try setpoint.choice("name", of: SetpointName.self),
+                               value: try setpoint.optionalNumber("value"), landedAt: try setpoint.optionalNumber("landed_at"),
+                               error: try setpoint.optionalString("error"))
+                  }, nextTime: try fields.optionalNumber("next_time"))
+    }
+}
+
 /// The conductor granting a participant the simulated time it asked for: the physics stands at `time`, and the
 /// conductor waits for the participant's next `time-request` before it advances further.
 public struct TimeGrant: Sendable, Equatable {
@@ -213,12 +408,34 @@ public struct TimeGrant: Sendable, Equatable {
     }
 }
 
+extension TimeGrant: MessageBody {
+    public static let type = "grant"
+    public static var soleSender: String? { ParticipantName.conductor }
+    public func topic(sender: String) -> Topic { .of(.grant, participant) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("participant", participant)
+        writer.field("time", time)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(participant: try fields.string("participant"), time: try fields.number("time"))
+    }
+}
+
 /// A participant's answer to a control step granted to it: it has acted for the tick's time, and names the next
 /// simulated time it needs (nil: nothing before the next interval).
 public struct TimeRequest: Sendable, Equatable {
     public var time: Double?
 
     public init(time: Double?) { self.time = time }
+}
+
+extension TimeRequest: MessageBody {
+    public static let type = "time-request"
+    public func topic(sender: String) -> Topic { .of(.time, sender) }
+    public func write(into writer: inout JSONWriter) { writer.fieldIfPresent("time", time) }
+    public init(reading fields: MessageFields) throws(MessageError) { self.init(time: try fields.optionalNumber("time")) }
 }
 
 /// A participant refusing a message: what was wrong, with whom, and how many it has refused for that fault.
@@ -258,6 +475,26 @@ public struct ErrorReport: Sendable, Equatable {
         self.about = about
         self.topic = topic
         self.count = count
+    }
+}
+
+extension ErrorReport: MessageBody {
+    public static let type = "error"
+    public func topic(sender: String) -> Topic { .of(.error, sender) }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("fault", fault.rawValue)
+        writer.field("detail", detail)
+        writer.fieldIfPresent("about", about)
+        writer.fieldIfPresent("topic", topic)
+        writer.field("count", count)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        let name = try fields.string("fault")
+        guard let fault = Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }
+        self.init(fault: fault, detail: try fields.string("detail"), about: try fields.optionalString("about"),
+                  topic: try fields.optionalString("topic"), count: try fields.int("count"))
     }
 }
 

@@ -1,3 +1,5 @@
+import Physics
+
 /// Why a frame is not a message this participant accepts.
 public struct MessageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var fault: ErrorReport.Fault
@@ -14,7 +16,7 @@ extension Message {
     public func encoded() -> [UInt8] {
         var writer = JSONWriter()
         writer.field("v", header.version)
-        writer.field("type", body.type.rawValue)
+        writer.field("type", body.type)
         writer.fieldIfPresent("interval", header.interval)
         writer.field("sender", header.sender)
         writer.field("seq", header.sequence)
@@ -32,9 +34,9 @@ extension Message {
         guard case .object(let members) = root.kind else {
             throw MessageError(fault: .malformed, detail: "not a JSON object, found \(root.found)", sender: nil)
         }
-        let fields = Fields(members: members, path: "", type: "header", sender: nil)
+        let fields = MessageFields(members: members, path: "", type: "header", sender: nil)
         let sender = try fields.optionalString("sender")
-        let header = Fields(members: members, path: "", type: "header", sender: sender)
+        let header = MessageFields(members: members, path: "", type: "header", sender: sender)
         guard let version = try header.optionalInt("v") else {
             throw MessageError(fault: .malformed, detail: "missing field \"v\" (the protocol version)", sender: sender)
         }
@@ -46,7 +48,10 @@ extension Message {
         let sequence = try header.int("seq")
         guard sequence >= 0 else { throw MessageError(fault: .malformed, detail: "seq: expected a count from 1, found \(sequence)", sender: sender) }
         let interval = try header.optionalInt("interval")
-        let body = try Body.read(type: type, Fields(members: members, path: "", type: type, sender: sender))
+        guard let bodyType = MessageBodies.byType[type] else {
+            throw MessageError(fault: .unknownType, detail: "unknown message type \"\(type)\"", sender: sender)
+        }
+        let body = try bodyType.init(reading: MessageFields(members: members, path: "", type: type, sender: sender))
         let message = Message(header: Header(version: version, interval: interval, sender: sender, sequence: UInt64(sequence)), body: body)
         guard message.topic.description == topic else {
             throw MessageError(fault: .malformed, detail: "a \(type) message from \"\(sender)\" belongs on topic \"\(message.topic)\", not \"\(topic)\"", sender: sender)
@@ -55,149 +60,8 @@ extension Message {
     }
 }
 
-extension Message.Body {
-    func write(into writer: inout JSONWriter) {
-        switch self {
-        case .ready, .gate:
-            break
-        case .hello(let hello):
-            writer.field("role", hello.role.rawValue)
-            writer.fieldIfPresent("software", hello.software)
-        case .goodbye(let goodbye):
-            writer.field("reason", goodbye.reason)
-        case .tick(let tick):
-            writer.field("time", tick.time)
-        case .interval(let start):
-            writer.field("start", start.start)
-            writer.field("length", start.length)
-            writer.field("price_cap", start.priceCap)
-            writer.field("bid_deadline_ms", start.bidDeadlineMs)
-            writer.field("clearing_deadline_ms", start.clearingDeadlineMs)
-            writer.field("dispatch_deadline_ms", start.dispatchDeadlineMs)
-            writer.fieldIfPresent("grid_forming", start.gridForming?.description)
-        case .telemetry(let telemetry):
-            writer.field("house", telemetry.house)
-            writer.field("devices", objects: telemetry.devices.map { device in
-                var item = JSONWriter()
-                item.field("id", device.id.description)
-                var values = JSONWriter()
-                for name in device.values.keys.sorted() { values.field(name, device.values[name]!) }
-                item.field("values", json: values.json)
-                return item
-            })
-        case .bids(let bids):
-            writer.field("house", bids.house)
-            writer.field("bids", objects: bids.bids.map { bid in
-                var item = JSONWriter()
-                item.field("id", bid.id)
-                item.field("side", bid.side.rawValue)
-                item.field("price", bid.price)
-                item.field("quantity", bid.quantity)
-                return item
-            })
-        case .clearing(let clearing):
-            writer.field("price", clearing.price)
-            writer.field("quantity", clearing.quantity)
-            writer.field("clearing_type", clearing.clearingType.rawValue)
-            writer.field("marginal_quantity", clearing.marginalQuantity)
-            writer.field("marginal_fraction", clearing.marginalFraction)
-            writer.field("unserved_demand", clearing.unservedDemand)
-            writer.field("bid_count", clearing.bidCount)
-        case .awards(let awards):
-            writer.field("house", awards.house)
-            writer.field("price", awards.price)
-            writer.field("awards", objects: awards.awards.map { award in
-                var item = JSONWriter()
-                item.field("id", award.id)
-                item.field("side", award.side.rawValue)
-                item.field("quantity", award.quantity)
-                return item
-            })
-        case .dispatch(let report):
-            writer.field("house", report.house)
-            writer.field("awards_received_at", report.awardsReceivedAt)
-            writer.field("setpoints", objects: report.setpoints.map { setpoint in
-                var item = JSONWriter()
-                item.field("id", setpoint.id.description)
-                item.field("name", setpoint.name.rawValue)
-                item.fieldIfPresent("value", setpoint.value)
-                item.fieldIfPresent("landed_at", setpoint.landedAt)
-                item.fieldIfPresent("error", setpoint.error)
-                return item
-            })
-            writer.fieldIfPresent("next_time", report.nextTime)
-        case .timeRequest(let request):
-            writer.fieldIfPresent("time", request.time)
-        case .grant(let grant):
-            writer.field("participant", grant.participant)
-            writer.field("time", grant.time)
-        case .error(let report):
-            writer.field("fault", report.fault.rawValue)
-            writer.field("detail", report.detail)
-            writer.fieldIfPresent("about", report.about)
-            writer.fieldIfPresent("topic", report.topic)
-            writer.field("count", report.count)
-        }
-    }
-
-    static func read(type name: String, _ fields: Fields) throws(MessageError) -> Message.Body {
-        guard let type = MessageType(rawValue: name) else {
-            throw MessageError(fault: .unknownType, detail: "unknown message type \"\(name)\"", sender: fields.sender)
-        }
-        switch type {
-        case .hello: return .hello(Hello(role: try fields.choice("role", of: Role.self), software: try fields.optionalString("software")))
-        case .ready: return .ready
-        case .goodbye: return .goodbye(Goodbye(reason: try fields.string("reason")))
-        case .tick: return .tick(Tick(time: try fields.number("time")))
-        case .interval:
-            return .interval(IntervalStart(start: try fields.number("start"), length: try fields.number("length"),
-                                           priceCap: try fields.number("price_cap"), bidDeadlineMs: try fields.int("bid_deadline_ms"),
-                                           clearingDeadlineMs: try fields.int("clearing_deadline_ms"),
-                                           dispatchDeadlineMs: try fields.int("dispatch_deadline_ms"),
-                                           gridForming: try fields.optionalDeviceID("grid_forming")))
-        case .gate: return .gate
-        case .telemetry:
-            return .telemetry(Telemetry(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
-                Telemetry.Device(id: try device.deviceID("id"), values: try device.numbers("values"))
-            }))
-        case .bids:
-            return .bids(Bids(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
-                WireBid(id: try bid.string("id"), side: try bid.choice("side", of: BidSide.self), price: try bid.number("price"),
-                        quantity: try bid.number("quantity"))
-            }))
-        case .clearing:
-            return .clearing(ClearingResult(price: try fields.number("price"), quantity: try fields.number("quantity"),
-                                            clearingType: try fields.choice("clearing_type", of: ClearingKind.self),
-                                            marginalQuantity: try fields.number("marginal_quantity"),
-                                            marginalFraction: try fields.number("marginal_fraction"),
-                                            unservedDemand: try fields.number("unserved_demand"), bidCount: try fields.int("bid_count")))
-        case .awards:
-            return .awards(Awards(house: try fields.string("house"), price: try fields.number("price"),
-                                  awards: try fields.objects("awards").map { award throws(MessageError) in
-                                      Awards.Award(id: try award.string("id"), side: try award.choice("side", of: BidSide.self),
-                                                   quantity: try award.number("quantity"))
-                                  }))
-        case .dispatch:
-            return .dispatch(DispatchReport(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
-                                            setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
-                                                DispatchReport.Setpoint(id: try setpoint.deviceID("id"), name: try setpoint.choice("name", of: SetpointName.self),
-                                                                        value: try setpoint.optionalNumber("value"),
-                                                                        landedAt: try setpoint.optionalNumber("landed_at"),
-                                                                        error: try setpoint.optionalString("error"))
-                                            }, nextTime: try fields.optionalNumber("next_time")))
-        case .timeRequest: return .timeRequest(TimeRequest(time: try fields.optionalNumber("time")))
-        case .grant: return .grant(TimeGrant(participant: try fields.string("participant"), time: try fields.number("time")))
-        case .error:
-            let name = try fields.string("fault")
-            guard let fault = ErrorReport.Fault(rawValue: name) else { throw fields.mistyped("fault", expected: "a fault of docs/PROTOCOL.md", found: "\"\(name)\"") }
-            return .error(ErrorReport(fault: fault, detail: try fields.string("detail"), about: try fields.optionalString("about"),
-                                      topic: try fields.optionalString("topic"), count: try fields.int("count")))
-        }
-    }
-}
-
 /// One JSON object of a frame, read field by field; every fault names the message type and the field's path.
-struct Fields {
+public struct MessageFields {
     let members: [(key: String, value: JSONValue)]
     /// The object's path in the message, e.g. "bids[0]"; empty at the top.
     let path: String
@@ -273,14 +137,14 @@ struct Fields {
         return id
     }
 
-    /// A list of objects, each read as `Fields` with its index in the path.
-    func objects(_ key: String) throws(MessageError) -> [Fields] {
+    /// A list of objects, each read as `MessageFields` with its index in the path.
+    func objects(_ key: String) throws(MessageError) -> [MessageFields] {
         guard let value = value(key) else { throw missing(key) }
         guard case .array(let elements) = value.kind else { throw mistyped(key, expected: "a list", found: value.found) }
-        var list: [Fields] = []
+        var list: [MessageFields] = []
         for (index, element) in elements.enumerated() {
             guard case .object(let members) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "an object", found: element.found) }
-            list.append(Fields(members: members, path: location("\(key)[\(index)]"), type: type, sender: sender))
+            list.append(MessageFields(members: members, path: location("\(key)[\(index)]"), type: type, sender: sender))
         }
         return list
     }

@@ -2,9 +2,9 @@
 /// sent as two ZeroMQ frames, the topic and one UTF-8 JSON object with the header's and the body's fields.
 public struct Message: Sendable, Equatable {
     public var header: Header
-    public var body: Body
+    public var body: any MessageBody
 
-    public init(header: Header, body: Body) {
+    public init(header: Header, body: any MessageBody) {
         self.header = header
         self.body = body
     }
@@ -30,72 +30,48 @@ public struct Message: Sendable, Equatable {
         }
     }
 
-    public enum Body: Sendable, Equatable {
-        case hello(Hello)
-        case ready
-        case goodbye(Goodbye)
-        case tick(Tick)
-        case interval(IntervalStart)
-        case gate
-        case telemetry(Telemetry)
-        case bids(Bids)
-        case clearing(ClearingResult)
-        case awards(Awards)
-        case dispatch(DispatchReport)
-        case timeRequest(TimeRequest)
-        case grant(TimeGrant)
-        case error(ErrorReport)
-
-        /// The one participant entitled to send this message, if only one is: the conductor runs the clock and the
-        /// intervals, the market clears them.
-        public var soleSender: String? {
-            switch self {
-            case .tick, .interval, .gate, .grant: ParticipantName.conductor
-            case .clearing, .awards: ParticipantName.market
-            default: nil
-            }
-        }
-
-        public var type: MessageType {
-            switch self {
-            case .hello: .hello
-            case .ready: .ready
-            case .goodbye: .goodbye
-            case .tick: .tick
-            case .interval: .interval
-            case .gate: .gate
-            case .telemetry: .telemetry
-            case .bids: .bids
-            case .clearing: .clearing
-            case .awards: .awards
-            case .dispatch: .dispatch
-            case .timeRequest: .timeRequest
-            case .grant: .grant
-            case .error: .error
-            }
-        }
-    }
-
     /// The topic the message travels on: per-sender for participants' own messages, per-household for what
     /// concerns one household, shared for the conductor's and the market's announcements.
-    public var topic: Topic {
-        switch body {
-        case .hello: .of(.hello, header.sender)
-        case .ready: .of(.ready, header.sender)
-        case .goodbye: .of(.goodbye, header.sender)
-        case .tick: .clock
-        case .interval: .interval
-        case .gate: .gate
-        case .telemetry(let body): .of(.telemetry, body.house)
-        case .bids(let body): .of(.bids, body.house)
-        case .clearing: .clearing
-        case .awards(let body): .of(.awards, body.house)
-        case .dispatch(let body): .of(.dispatch, body.house)
-        case .timeRequest: .of(.time, header.sender)
-        case .grant(let body): .of(.grant, body.participant)
-        case .error: .of(.error, header.sender)
-        }
-    }
+    public var topic: Topic { body.topic(sender: header.sender) }
+
+    public static func == (lhs: Message, rhs: Message) -> Bool { lhs.header == rhs.header && lhs.body.isEqual(to: rhs.body) }
+}
+
+/// What a message type is: its name on the wire, who may send it, the topic it travels on, and its fields, read
+/// and written. Each body in Bodies.swift declares its own; a new message type is a body conforming to this and its
+/// line in `MessageBodies.all`, and participants handle it by its type (`case let awards as Awards`).
+public protocol MessageBody: Sendable {
+    /// Its `type` on the wire.
+    static var type: String { get }
+    /// The one participant entitled to send it, if only one is: the conductor runs the clock and the intervals,
+    /// the market clears them.
+    static var soleSender: String? { get }
+    /// The topic it travels on when `sender` sends it.
+    func topic(sender: String) -> Topic
+    /// Its fields, after the header's (docs/PROTOCOL.md).
+    func write(into writer: inout JSONWriter)
+    /// Reads its fields; a missing or mistyped one is refused, naming it.
+    init(reading fields: MessageFields) throws(MessageError)
+    func isEqual(to other: any MessageBody) -> Bool
+}
+
+extension MessageBody {
+    public static var soleSender: String? { nil }
+    /// Its `type` on the wire.
+    public var type: String { Self.type }
+}
+
+extension MessageBody where Self: Equatable {
+    public func isEqual(to other: any MessageBody) -> Bool { (other as? Self) == self }
+}
+
+/// Every message type of the protocol: the one table the reader looks a frame's `type` up in.
+public enum MessageBodies {
+    public static let all: [any MessageBody.Type] = [
+        Hello.self, Ready.self, Goodbye.self, Tick.self, IntervalStart.self, Gate.self, Telemetry.self, Bids.self, ClearingResult.self,
+        Awards.self, DispatchReport.self, TimeRequest.self, TimeGrant.self, ErrorReport.self,
+    ]
+    static let byType = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
 }
 
 /// Numbers each message of one sender.
@@ -105,7 +81,7 @@ public struct MessageWriter: Sendable {
 
     public init(sender: String) { self.sender = sender }
 
-    public mutating func message(_ body: Message.Body, interval: Int? = nil) -> Message {
+    public mutating func message(_ body: any MessageBody, interval: Int? = nil) -> Message {
         sequence += 1
         return Message(header: Message.Header(interval: interval, sender: sender, sequence: sequence), body: body)
     }
@@ -120,14 +96,4 @@ public enum ParticipantName {
     public static let market = "market"
     /// The utility behind the PCC, or an island's grid-forming battery, for which the conductor bids.
     public static let grid = "grid"
-}
-
-/// The `type` of a message on the wire (docs/PROTOCOL.md): the one table of the names the writer writes and the
-/// reader accepts.
-public enum MessageType: String, Sendable, CaseIterable, CustomStringConvertible {
-    case hello, ready, goodbye, tick, interval, gate, telemetry, bids, clearing, awards, dispatch
-    case timeRequest = "time-request"
-    case grant, error
-
-    public var description: String { rawValue }
 }

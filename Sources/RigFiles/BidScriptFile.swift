@@ -3,6 +3,7 @@ import Files
 import Foundation
 import Market
 import Messages
+import Physics
 import Rigs
 
 extension BidScript {

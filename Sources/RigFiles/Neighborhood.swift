@@ -33,7 +33,7 @@ struct Neighborhood {
             for device in templates[template] ?? [] {
                 var spec = device
                 spec.house = copy
-                spec.name = copy + device.name.dropFirst(template.count)
+                spec.id = DeviceID(house: copy, name: device.id.name)
                 spec.parameters.seed = rig.seed &+ UInt64(rig.devices.count) &* 0x9E37_79B9
                 spec.port = UInt16(clamping: nextPort)
                 if nextPort != 0 { nextPort += 1 }

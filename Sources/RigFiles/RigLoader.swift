@@ -375,8 +375,14 @@ private struct RigReader {
             if nextPort != 0 { nextPort += 1 }
         }
         let unit = try fields["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) }
-        var spec = DeviceSpec(name: try fields["name"]?.string() ?? fallbackName, house: house, profile: profile, parameters: parameters,
-                              port: port, unit: unit)
+        let name = try fields["name"]?.string() ?? fallbackName
+        let id: DeviceID
+        if let house {
+            id = DeviceID(house: house, name: name)  // an empty name is the house's to give (`add`)
+        } else {  // a device outside the houses (the PCC's meter) is named by its whole id
+            do { id = try DeviceID(parsing: name) } catch { throw (fields["name"] ?? value).error("\(error)") }
+        }
+        var spec = DeviceSpec(id: id, house: house, profile: profile, parameters: parameters, port: port, unit: unit)
         spec.replay = try fields["replay"].map { value throws(FileError) in try ReplayFile.load(value, profile: profile, folder: folder) }
         return (spec, comfort)
     }
@@ -393,7 +399,7 @@ private struct RigReader {
     /// Adds a device of `house`, named `<house>/<name>`, with its comfort setting.
     private mutating func add(_ spec: DeviceSpec, named name: String, of house: String, comfort: ThermostatStrategy?) {
         var named = spec
-        named.name = DeviceID(house: house, name: name).description
+        named.id = DeviceID(house: house, name: name)
         if let comfort { rig.run.comfort[named.name] = comfort }
         rig.devices.append(named)
     }
@@ -414,7 +420,7 @@ private struct RigReader {
                 if spec.profile.kind != .meter, let twin = rig.devices.first(where: { $0.house == house && $0.profile.kind == spec.profile.kind }) {
                     throw value.error("\(house) already has a device of kind \(spec.profile.kind.rawValue) (\(twin.name)): a household bids and is awarded per kind of device, so a house holds one of each")
                 }
-                add(spec, named: spec.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.name, of: house, comfort: comfort)
+                add(spec, named: spec.id.name.isEmpty ? "\(spec.profile.kind.rawValue)\(index + 1)" : spec.id.name, of: house, comfort: comfort)
             }
             if let houseUnderTest, houseUnderTest.house == house { try claim(houseUnderTest.claims, house: house, from: firstOfHouse) }
         }
@@ -436,7 +442,7 @@ private struct RigReader {
                 rig.devices.append(slot)
             } else {
                 let (spec, comfort) = try device(claimed.entry, house: house, fallbackName: claimed.kind.rawValue, index: rig.devices.count)
-                add(spec, named: spec.name, of: house, comfort: comfort)
+                add(spec, named: spec.id.name, of: house, comfort: comfort)
             }
         }
         for left in own where !rig.devices.contains(where: { $0.name == left.name }) {

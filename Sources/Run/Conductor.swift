@@ -114,7 +114,7 @@ public final class Conductor {
         let joined: Bool
         do {
             client = try BusClient(context: context, endpoints: endpoints, topics: [TopicFilter.every(.ready), .every(.bids), .only(.clearing), .every(.dispatch), .every(.time), .every(.error)].map(\.prefix))
-            let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig conductor")))
+            let hello = writer.message(Hello(role: .conductor, software: "gridrig conductor"))
             joined = try client.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10))
         } catch {
             throw ConductorError(message: "conductor: \(error)")
@@ -122,7 +122,7 @@ public final class Conductor {
         guard joined else { throw ConductorError(message: "conductor: no answer from the broker at \(endpoints.publish) within 10 s") }
     }
 
-    private func send(_ body: Message.Body, interval: Int? = nil) throws(ConductorError) {
+    private func send(_ body: any MessageBody, interval: Int? = nil) throws(ConductorError) {
         let message = writer.message(body, interval: interval)
         do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
     }
@@ -134,8 +134,8 @@ public final class Conductor {
             do { raw = try client.receive(timeout: ContinuousClock.now.duration(to: deadline)) } catch { throw ConductorError(message: "conductor: \(error)") }
             guard let raw, let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) else { continue }
             switch message.body {
-            case .ready: ready.insert(message.header.sender)
-            case .error: errorReports.append(message)
+            case is Ready: ready.insert(message.header.sender)
+            case is ErrorReport: errorReports.append(message)
             default: handle(message)
             }
         }
@@ -156,16 +156,16 @@ public final class Conductor {
         interval += 1
         let number = interval
         var record = IntervalRecord(interval: number, start: fleet.time)
-        try send(.tick(Tick(time: record.start)), interval: number)
-        try send(.interval(IntervalStart(start: record.start, length: timing.length, priceCap: timing.priceCap,
+        try send(Tick(time: record.start), interval: number)
+        try send(IntervalStart(start: record.start, length: timing.length, priceCap: timing.priceCap,
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
                                          dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)),
-                                         gridForming: gridFormer.flatMap { try? DeviceID(parsing: $0) })), interval: number)
+                                         gridForming: gridFormer.flatMap { try? DeviceID(parsing: $0) }), interval: number)
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map(WireBid.init)
-            let message = gridWriter.message(.bids(Bids(house: Self.gridName, bids: bids)), interval: number)
+            let message = gridWriter.message(Bids(house: Self.gridName, bids: bids), interval: number)
             do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
         // Scripted bids come as a burst: the gate waits for the bid deadline, the window a real gate gives a market to
@@ -173,24 +173,24 @@ public final class Conductor {
         let burst = try sendScripted(.opening, interval: number, start: record.start) > 0
         let everyone = Set(households)
         try collect(until: .now + timing.bidDeadline, handle: { message in
-            if case .bids = message.body, message.header.interval == number, everyone.contains(message.header.sender) {
+            if message.body is Bids, message.header.interval == number, everyone.contains(message.header.sender) {
                 record.bidders.insert(message.header.sender)
             }
         }, done: { !burst && record.bidders == everyone })
         try sendScripted(.gate, interval: number, start: record.start)
         record.gateClosedAt = unixTime()
-        try send(.gate, interval: number)
+        try send(Gate(), interval: number)
         // A household's next time, from its dispatch report: the first control step it needs.
         var requests: [String: Double] = [:]
         func dispatched(_ message: Message) {
-            guard case .dispatch(let report) = message.body, message.header.interval == number, everyone.contains(message.header.sender) else { return }
+            guard let report = message.body as? DispatchReport, message.header.interval == number, everyone.contains(message.header.sender) else { return }
             record.dispatched.insert(message.header.sender)
             if let next = report.nextTime { requests[message.header.sender] = next }
         }
         // Dispatch reports can reach the conductor before the clearing does (a bus fault delaying only the
         // clearing): they count all the same.
         try collect(until: .now + timing.clearingDeadline, handle: { message in
-            if case .clearing(let result) = message.body, message.header.interval == number {
+            if let result = message.body as? ClearingResult, message.header.interval == number {
                 record.clearing = result
                 record.clearedAt = unixTime()
             }
@@ -212,7 +212,7 @@ public final class Conductor {
         let due = script.messages(at: moment, intervalStart: start, priceCap: timing.priceCap)
         for bids in due {
             var writer = scriptWriters[bids.house] ?? MessageWriter(sender: bids.house)
-            let message = writer.message(.bids(bids), interval: number)
+            let message = writer.message(bids, interval: number)
             scriptWriters[bids.house] = writer
             do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
@@ -245,11 +245,11 @@ public final class Conductor {
             guard next < end - 1e-9 else { break }
             var waiting = Set(requests.filter { $0.value <= next + 1e-6 }.keys)
             for participant in waiting { requests[participant] = nil }
-            try send(.tick(Tick(time: next)), interval: number)
-            for participant in waiting.sorted() { try send(.grant(TimeGrant(participant: participant, time: next)), interval: number) }
+            try send(Tick(time: next), interval: number)
+            for participant in waiting.sorted() { try send(TimeGrant(participant: participant, time: next), interval: number) }
             record.steps += 1
             try collect(until: .now + timing.dispatchDeadline, handle: { message in
-                guard case .timeRequest(let request) = message.body, message.header.interval == number else { return }
+                guard let request = message.body as? TimeRequest, message.header.interval == number else { return }
                 waiting.remove(message.header.sender)
                 requests[message.header.sender] = request.time.flatMap { $0 < end ? $0 : nil }
             }, done: { waiting.isEmpty })
@@ -284,6 +284,6 @@ public final class Conductor {
 
     /// Tells every participant the run is over.
     public func finish() throws(ConductorError) {
-        try send(.goodbye(Goodbye(reason: "the run is over")))
+        try send(Goodbye(reason: "the run is over"))
     }
 }

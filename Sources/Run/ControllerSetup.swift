@@ -94,7 +94,7 @@ public enum ControllerSetup {
                                comfort: [String: ThermostatStrategy] = [:]) -> [(address: DeviceAddress, spec: DeviceSpec)] {
         zip(specs, places).compactMap { spec, device in
             // A grid-forming battery is the island's grid, not a device a household's agent drives.
-            guard spec.house != nil, let id = spec.id, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+            guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
                             energyNeeded: (vehicle.energyNeeded / vehicle.chargingEfficiency).inKilo,
@@ -103,7 +103,7 @@ public enum ControllerSetup {
             let preferred: ThermostatStrategy? = comfort[spec.name]
             let setting: Comfort? = preferred.map { Comfort(season: $0.season, setpoint: $0.setpoint, below: $0.comfortBelow, above: $0.comfortAbove) }
             let ratings: [Rating: Double] = spec.profile.kind.ratingDefaults.merging(spec.profile.ratings) { $1 }
-            return (DeviceAddress(id: id, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
+            return (DeviceAddress(id: spec.id, kind: kind, profile: spec.profile.name, host: device.host, port: device.port, unit: spec.unit,
                                   ratings: ratings, vehicle: plan, comfort: setting), spec)
         }
     }
@@ -195,8 +195,3 @@ extension DeviceSetup.Kind {
     }
 }
 
-extension DeviceSpec {
-    /// A rig's device as the bus names it: the rig loader names each `<house>/<device>` (`pcc/meter` at the PCC).
-    /// Nil only for the device `gridrig emulate` serves on its own, under its profile's name.
-    public var id: DeviceID? { try? DeviceID(parsing: name) }
-}

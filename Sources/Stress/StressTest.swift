@@ -192,13 +192,13 @@ public enum StressTest {
             bidders = try (0..<max(1, options.connections)).map { _ in
                 BidderConnection(try BusClient(context: context, endpoints: broker.endpoints, topics: [TopicFilter.only(.interval).prefix], highWater: 0))
             }
-            let hello = writer.message(.hello(Hello(role: .conductor, software: "gridrig stress")))
+            let hello = writer.message(Hello(role: .conductor, software: "gridrig stress"))
             guard try conductor.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10)) else {
                 throw RunError(message: "the broker did not echo the conductor's hello")
             }
             for (index, bidder) in bidders.map(\.client).enumerated() {
                 let probe = Message(header: .init(interval: nil, sender: "stress-bidder-\(index + 1)", sequence: 1),
-                                    body: .hello(Hello(role: .household, software: "gridrig stress")))
+                                    body: Hello(role: .household, software: "gridrig stress"))
                 guard try bidder.join(topic: probe.topic.description, payload: probe.encoded(), timeout: .seconds(10)) else {
                     throw RunError(message: "the broker did not echo bidder connection \(index + 1)")
                 }
@@ -277,7 +277,7 @@ public enum StressTest {
                                                   priceCap: priceCap)
                         let house = SyntheticBidders.name(index)
                         let message = Message(header: .init(interval: number, sender: house, sequence: UInt64(number)),
-                                              body: .bids(Bids(house: house, bids: bids.map(WireBid.init))))
+                                              body: Bids(house: house, bids: bids.map(WireBid.init)))
                         encoded.append((house, bids, message.topic.description, message.encoded()))
                     }
                     drawn.withLock { $0[slice] = encoded }
@@ -288,9 +288,9 @@ public enum StressTest {
                 // Open the interval; each bidder connection publishes its households' bids once it has seen it.
                 let forwarded = broker.capture.forwarded, opened = ContinuousClock.now
                 do {
-                    try conductor.publish(Topic.interval.description, writer.message(.interval(IntervalStart(start: time, length: length, priceCap: options.priceCap,
+                    try conductor.publish(Topic.interval.description, writer.message(IntervalStart(start: time, length: length, priceCap: options.priceCap,
                                                                                              bidDeadlineMs: Int(length * 500), clearingDeadlineMs: Int(deadline / .milliseconds(1)),
-                                                                                             dispatchDeadlineMs: Int(length * 1000))),
+                                                                                             dispatchDeadlineMs: Int(length * 1000)),
                                                                    interval: number).encoded())
                 } catch {
                     throw RunError(message: "the conductor could not publish: \(error)")
@@ -329,7 +329,7 @@ public enum StressTest {
                 }
                 let gateSent = ContinuousClock.now
                 do {
-                    try conductor.publish(Topic.gate.description, writer.message(.gate, interval: number).encoded())
+                    try conductor.publish(Topic.gate.description, writer.message(Gate(), interval: number).encoded())
                 } catch {
                     throw RunError(message: "the conductor could not publish: \(error)")
                 }
@@ -387,10 +387,10 @@ public enum StressTest {
                       message.header.sender == ParticipantName.market, message.header.interval == interval else { continue }
                 let latency = gate.duration(to: at) / .milliseconds(1)
                 switch message.body {
-                case .clearing(let body):
+                case let body as ClearingResult:
                     clearing = body
                     result.clearingLatency = latency
-                case .awards(let body):
+                case let body as Awards:
                     guard inStep(body.house), awarded.insert(body.house).inserted else { continue }
                     result.awardsLatency = latency
                     var want = expected[body.house] ?? [:]
@@ -433,7 +433,7 @@ public enum StressTest {
 
         /// Says goodbye, and stops the market's loop.
         func finish() {
-            let goodbye = writer.message(.goodbye(Goodbye(reason: "the stress test ended")))
+            let goodbye = writer.message(Goodbye(reason: "the stress test ended"))
             try? conductor.publish(goodbye.topic.description, goodbye.encoded())
             marketLoop?.stop()
         }

@@ -136,14 +136,14 @@ package struct RunView: Sendable {
         var goodbyes: (conductor: Double?, answers: [String: Double]) = (nil, [:])
         for (message, received) in messages {
             let sender = message.header.sender
-            if case .goodbye = message.body {
+            if message.body is Goodbye {
                 if sender == ParticipantName.conductor { goodbyes.conductor = received } else if goodbyes.conductor != nil, goodbyes.answers[sender] == nil {
                     goodbyes.answers[sender] = received
                 }
             }
             // An error carries the interval of the message it refuses, which may be one never opened.
             let why: StrayMessages.Why? = !participants.contains(sender) ? .unknownSender
-                : message.body.type == .error ? nil
+                : message.body is ErrorReport ? nil
                 : message.header.interval.map { opened.contains($0) ? nil : .unopenedInterval } ?? nil
             if let why {
                 strays["\(sender)\u{0}\(why.rawValue)", default: StrayMessages(sender: sender, why: why, first: received)].messages += 1
@@ -151,11 +151,11 @@ package struct RunView: Sendable {
             }
             guard why == nil, let number = message.header.interval, views[number] != nil else { continue }
             switch message.body {
-            case .bids(let bids) where views[number]!.gateAt == nil:
+            case let bids as Bids where views[number]!.gateAt == nil:
                 guard !flooded.contains("\(number)/\(sender)") else { continue }
                 superseded["\(number)/\(sender)"] = views[number]!.bids[sender]
                 views[number]!.bids[sender] = bids
-            case .error(let refusal) where sender == ParticipantName.market && views[number]!.clearing == nil:
+            case let refusal as ErrorReport where sender == ParticipantName.market && views[number]!.clearing == nil:
                 // Before the clearing: the market refuses bids that reached it before the gate, even when its error
                 // passes the broker after the gate did.
                 // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
@@ -168,12 +168,12 @@ package struct RunView: Sendable {
                 default: continue
                 }
                 views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
-            case .interval where sender == ParticipantName.conductor: views[number]!.openedAt = received
-            case .gate: views[number]!.gateAt = received
-            case .clearing(let clearing):
+            case is IntervalStart where sender == ParticipantName.conductor: views[number]!.openedAt = received
+            case is Gate: views[number]!.gateAt = received
+            case let clearing as ClearingResult:
                 views[number]!.clearing = clearing
                 views[number]!.clearedAt = received
-            case .awards(let awards): views[number]!.awards[awards.house] = (awards, received)
+            case let awards as Awards: views[number]!.awards[awards.house] = (awards, received)
             default: continue
             }
         }

@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Market
 import Messages
+import Physics
 import Run
 
 struct AgentCommand: AsyncParsableCommand {

@@ -118,7 +118,8 @@ struct Emulate: AsyncParsableCommand {
                 gridEvents = loaded.run.faults.gridEvents
             } else {
                 let loaded = try ProfileLoader.load(file: profile!)
-                specs = [DeviceSpec(name: loaded.name, house: nil, profile: loaded, port: port ?? loaded.defaultPort, unit: unit)]
+                specs = [DeviceSpec(id: DeviceID(house: "bench", name: loaded.name), house: nil, profile: loaded, port: port ?? loaded.defaultPort,
+                                    unit: unit)]
                 weatherCurve = weather.curve
             }
         } catch {

@@ -31,7 +31,7 @@ struct BadBusInputTests {
             guard let start = try? rogue.receive(timeout: .seconds(10)), start.topic == "interval" else { return }
             func bids(_ house: String, interval: Int?, quantity: Double = 1, version: Int = 1, sequence: UInt64) -> [UInt8] {
                 var message = Message(header: .init(version: version, interval: interval, sender: house, sequence: sequence),
-                                      body: .bids(Bids(house: house, bids: [WireBid(id: "\(house)/ev", side: .buy, price: 0.3, quantity: quantity)])))
+                                      body: Bids(house: house, bids: [WireBid(id: "\(house)/ev", side: .buy, price: 0.3, quantity: quantity)]))
                 message.header.version = version
                 return message.encoded()
             }
@@ -58,7 +58,7 @@ struct BadBusInputTests {
         #expect(agents.allSatisfy { $0.control.rejected[.malformed] == 1 }, "the households did not refuse the garbage")
 
         let errors = world.messages.compactMap { entry -> ErrorReport? in
-            guard entry.message.header.sender == "market", case .error(let report) = entry.message.body else { return nil }
+            guard entry.message.header.sender == "market", let report = entry.message.body as? ErrorReport else { return nil }
             return report
         }
         #expect(Set(errors.map(\.fault)) == [.malformed, .version, .closedInterval, .invalidBid, .unknownParticipant, .flood])
@@ -68,7 +68,7 @@ struct BadBusInputTests {
 
         // The market took h3's last accepted bids in the first interval, and both intervals cleared and dispatched.
         let h3Awards = world.messages.compactMap { entry -> (Int?, Awards)? in
-            guard case .awards(let awards) = entry.message.body, awards.house == "h3" else { return nil }
+            guard let awards = entry.message.body as? Awards, awards.house == "h3" else { return nil }
             return (entry.message.header.interval, awards)
         }
         #expect(h3Awards.first { $0.0 == 1 }?.1.awards.map(\.id) == ["h3/ev"])
@@ -96,10 +96,10 @@ struct BadBusInputTests {
             joined.signal()
             guard let awards = try? rogue.receive(timeout: .seconds(10)), awards.topic == "awards/h1" else { return }
             var writer = MessageWriter(sender: "h2")
-            let forged = writer.message(.awards(Awards(house: "h1", price: 0.01, awards: [.init(id: "h1/ev", side: .buy, quantity: 50)])), interval: 1)
+            let forged = writer.message(Awards(house: "h1", price: 0.01, awards: [.init(id: "h1/ev", side: .buy, quantity: 50)]), interval: 1)
             try? rogue.publish(forged.topic.description, forged.encoded())
-            let opened = writer.message(.interval(IntervalStart(start: 0, length: 300, priceCap: 1, bidDeadlineMs: 1, clearingDeadlineMs: 1,
-                                                                dispatchDeadlineMs: 1)), interval: 7)
+            let opened = writer.message(IntervalStart(start: 0, length: 300, priceCap: 1, bidDeadlineMs: 1, clearingDeadlineMs: 1,
+                                                                dispatchDeadlineMs: 1), interval: 7)
             try? rogue.publish(opened.topic.description, opened.encoded())
         }
         #expect(joined.wait(timeout: .now() + 10) == .success)
@@ -110,7 +110,7 @@ struct BadBusInputTests {
         #expect(threads.allSatisfy { $0.wait() })
         #expect(agents[0].control.rejected[.notEntitled] == 2, "\(agents[0].control.rejected)")
         let refusals = world.messages.compactMap { entry -> ErrorReport? in
-            guard entry.message.header.sender == "h1", case .error(let report) = entry.message.body, report.fault == .notEntitled else { return nil }
+            guard entry.message.header.sender == "h1", let report = entry.message.body as? ErrorReport, report.fault == .notEntitled else { return nil }
             return report
         }
         #expect(Set(refusals.map(\.detail)) == ["only market sends awards messages", "only conductor sends interval messages"])

@@ -39,7 +39,7 @@ private func expectCleanCapture(_ report: RunReport, sourceLocation: SourceLocat
         #expect(participants.contains(message.header.sender), sourceLocation: sourceLocation)
         #expect(message.header.interval.map(opened.contains) ?? true, "\(captured.topic) for interval \(message.header.interval ?? 0)",
                 sourceLocation: sourceLocation)
-        if case .awards(let awards) = message.body {
+        if let awards = message.body as? Awards {
             #expect(awards.awards.allSatisfy { $0.quantity < 50 }, "a forged award reached the capture", sourceLocation: sourceLocation)
         }
     }
@@ -110,7 +110,7 @@ struct BusSecurityRunTests {
         let household = try Child(["python3", "\(repository)/examples/python/household.py"], environment: environment)
         let report = try run(loaded)
         #expect(report.passed, "\(report.table)")
-        #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body.type == .dispatch })
+        #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body is DispatchReport })
         #expect(household.exit() == 0, "\(household.standardError)")
 
         // The same household with a certificate of its own making: the rig does not list its key.

@@ -35,30 +35,30 @@ struct ControlStepTests {
             do {
                 let client = try BusClient(context: context, endpoints: endpoints, topics: ["interval", "awards/h3", "grant/h3", "goodbye/conductor"])
                 var writer = MessageWriter(sender: "h3")
-                let hello = writer.message(.hello(Hello(role: .household)))
+                let hello = writer.message(Hello(role: .household))
                 guard try client.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10)) else { return }
-                func send(_ body: Message.Body, _ interval: Int?) throws {
+                func send(_ body: any MessageBody, _ interval: Int?) throws {
                     let message = writer.message(body, interval: interval)
                     try client.publish(message.topic.description, message.encoded())
                 }
-                try send(.ready, nil)
+                try send(Ready(), nil)
                 var start = 0.0
                 while true {
                     guard let raw = try client.receive(timeout: .milliseconds(100)),
                           let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) else { continue }
                     let interval = message.header.interval
                     switch message.body {
-                    case .interval(let body):
+                    case let body as IntervalStart:
                         start = body.start
-                        try send(.bids(Bids(house: "h3", bids: [])), interval)
-                    case .awards:
-                        try send(.dispatch(DispatchReport(house: "h3", awardsReceivedAt: unixTime(), setpoints: [], nextTime: start + 37)), interval)
-                    case .grant(let grant):
+                        try send(Bids(house: "h3", bids: []), interval)
+                    case is Awards:
+                        try send(DispatchReport(house: "h3", awardsReceivedAt: unixTime(), setpoints: [], nextTime: start + 37), interval)
+                    case let grant as TimeGrant:
                         let physics = fleet.time
                         Thread.sleep(forTimeInterval: 0.3)
                         seen.withLock { $0.append(Seen(granted: grant.time, physics: physics, later: fleet.time)) }
-                        if interval == 1 { try send(.timeRequest(TimeRequest(time: grant.time < start + 100 ? start + 123 : nil)), interval) }
-                    case .goodbye: return
+                        if interval == 1 { try send(TimeRequest(time: grant.time < start + 100 ? start + 123 : nil), interval) }
+                    case is Goodbye: return
                     default: continue
                     }
                 }
@@ -77,7 +77,7 @@ struct ControlStepTests {
         #expect(second.silentSteps.map(\.time) == [start + 337] && second.silentSteps.first?.participants == ["h3"])
         // The interval still ends where it should, and every tick of it was published.
         #expect(world.fleet.time == start + 600)
-        let ticks = world.messages.filter { if case .tick = $0.message.body { true } else { false } }
+        let ticks = world.messages.filter { if $0.message.body is Tick { true } else { false } }
         #expect(ticks.count == 2 + first.steps + second.steps)
     }
 

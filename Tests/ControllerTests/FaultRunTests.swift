@@ -151,7 +151,7 @@ struct FaultRunTests {
                 "\(during.map { battery[$0] }) \(during.map { pv[$0] })")
         // The conductor's bids for `grid` during the outage are the battery's, not the utility's tariff.
         let gridBids = report.record.messages.compactMap { entry -> (Double, Bids)? in
-            guard case .bids(let bids) = entry.message.body, bids.house == Conductor.gridName, let interval = entry.message.header.interval,
+            guard let bids = entry.message.body as? Bids, bids.house == Conductor.gridName, let interval = entry.message.header.interval,
                   let start = report.record.intervals.first(where: { $0.interval == interval })?.start else { return nil }
             return (start, bids)
         }

@@ -101,9 +101,9 @@ struct HarnessRunTests {
               households: {h2: \(household), h4: \(household)}
             """))
         #expect(report.passed, "\(report.table)")
-        #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body.type == .clearing })
+        #expect(report.record.messages.contains { $0.message.header.sender == "market" && $0.message.body is ClearingResult })
         // The Python households asked for control steps and answered every grant.
-        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == .timeRequest }
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body is TimeRequest }
         let silent = report.record.intervals.filter { !$0.silentSteps.isEmpty }
         #expect(!requests.isEmpty && silent.isEmpty)
     }
@@ -115,7 +115,7 @@ struct HarnessRunTests {
               households: {h2: {command: [env, GRIDRIG_STEPS=0, python3, "\(repository)/examples/python/household.py"]}}
             """))
         #expect(verdict(report, .everyIntervalCleared)?.passed == true, "\(report.table)")
-        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body.type == .timeRequest }
+        let requests = report.record.messages.filter { $0.message.header.sender == "h2" && $0.message.body is TimeRequest }
         #expect(requests.isEmpty)
         let fallbacks = try #require(verdict(report, .watchdogFallbacks))
         #expect(!fallbacks.passed && fallbacks.detail.contains("h2/ev on its fallback"), "\(fallbacks.detail)")
@@ -292,14 +292,14 @@ struct HarnessRunTests {
             CapturedMessage(topic: message.topic.description, payload: [message.encoded()], received: time)
         }
         let capture = [
-            captured(writer.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.2, quantity: 5),
-                                                                  WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 5)])), interval: 1), at: 1),
-            captured(conductor.message(.gate, interval: 1), at: 2),
+            captured(writer.message(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.2, quantity: 5),
+                                                                  WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 5)]), interval: 1), at: 1),
+            captured(conductor.message(Gate(), interval: 1), at: 2),
             // The buyer bid 0.2 but pays 0.25, and 5 kW bought against 3 sold.
-            captured(market.message(.clearing(ClearingResult(price: 0.25, quantity: 5, clearingType: .buyer, marginalQuantity: 0, marginalFraction: 0,
-                                                             unservedDemand: 0, bidCount: 2)), interval: 1), at: 3),
-            captured(market.message(.awards(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: .buy, quantity: 5),
-                                                                                       .init(id: "h1/pv", side: .sell, quantity: 3)])), interval: 1), at: 4),
+            captured(market.message(ClearingResult(price: 0.25, quantity: 5, clearingType: .buyer, marginalQuantity: 0, marginalFraction: 0,
+                                                             unservedDemand: 0, bidCount: 2), interval: 1), at: 3),
+            captured(market.message(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: .buy, quantity: 5),
+                                                                                       .init(id: "h1/pv", side: .sell, quantity: 3)]), interval: 1), at: 4),
         ]
         let record = RunRecord(rig: loaded, intervals: [IntervalRecord(interval: 1, start: 0)], capture: capture, writes: [],
                                physics: PhysicsSeries(), households: ["h1"], wallSeconds: 1)
@@ -333,12 +333,12 @@ struct HarnessRunTests {
         var house = MessageWriter(sender: "h1"), market = MessageWriter(sender: "market"), conductor = MessageWriter(sender: "conductor")
         func captured(_ message: Message, at time: Double) -> CapturedMessage { CapturedMessage(topic: message.topic.description, payload: [message.encoded()], received: time) }
         let capture = [
-            captured(house.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.3, quantity: 1),
-                                                                 WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 1)])), interval: 1), at: 1),
-            captured(conductor.message(.gate, interval: 1), at: 2),
-            captured(market.message(.clearing(interval.clearing!), interval: 1), at: 3),
-            captured(market.message(.awards(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 3),
-                                                                                      .init(id: "h1/pv", side: .sell, quantity: 1)])), interval: 1), at: 4),
+            captured(house.message(Bids(house: "h1", bids: [WireBid(id: "h1/ev", side: .buy, price: 0.3, quantity: 1),
+                                                                 WireBid(id: "h1/pv", side: .sell, price: 0.1, quantity: 1)]), interval: 1), at: 1),
+            captured(conductor.message(Gate(), interval: 1), at: 2),
+            captured(market.message(interval.clearing!, interval: 1), at: 3),
+            captured(market.message(Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 3),
+                                                                                      .init(id: "h1/pv", side: .sell, quantity: 1)]), interval: 1), at: 4),
         ]
         let physics = PhysicsSeries(times: [0, 10], values: [SeriesKey("pcc/meter", .power): [0, -75]])
         let report = RunReport(RunRecord(rig: loaded, intervals: [interval], capture: capture, writes: [], physics: physics,
@@ -354,10 +354,10 @@ struct HarnessRunTests {
         loaded.run.assertions = [.init(.dispatchReportsTruthful)]
         var market = MessageWriter(sender: "market"), house = MessageWriter(sender: "h2")
         let messages = [
-            (market.message(.awards(Awards(house: "h2", price: 0.2, awards: [])), interval: 1), 1.0),
-            (house.message(.dispatch(DispatchReport(house: "h2", awardsReceivedAt: 1.1, setpoints: [
+            (market.message(Awards(house: "h2", price: 0.2, awards: []), interval: 1), 1.0),
+            (house.message(DispatchReport(house: "h2", awardsReceivedAt: 1.1, setpoints: [
                 .init(id: DeviceID(house: "h2", name: "ev"), name: .currentLimit, value: 10, landedAt: 1.2),
-                .init(id: DeviceID(house: "h2", name: "thermostat"), name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")])), interval: 1), 2.0),
+                .init(id: DeviceID(house: "h2", name: "thermostat"), name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")]), interval: 1), 2.0),
         ]
         let capture = messages.map { CapturedMessage(topic: $0.0.topic.description, payload: [$0.0.encoded()], received: $0.1) }
         let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: capture, writes: [], physics: PhysicsSeries(),

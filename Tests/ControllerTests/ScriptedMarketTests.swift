@@ -38,15 +38,15 @@ struct ScriptedMarketTests {
         let report = try Self.run("last-moment")
         #expect(report.passed, "\(report.table)")
         let messages = Self.messages(report).filter { $0.header.interval == 1 }
-        let gate = try #require(messages.firstIndex { if case .gate = $0.body { true } else { false } })
-        let bids = messages.indices.filter { if case .bids = messages[$0].body { true } else { false } }
+        let gate = try #require(messages.firstIndex { if $0.body is Gate { true } else { false } })
+        let bids = messages.indices.filter { if messages[$0].body is Bids { true } else { false } }
         // The grid's and the four opening bids, then the two newcomers' and the two revisions, the last right before the gate.
         #expect(bids.map { messages[$0].header.sender } == ["grid", "b1", "b2", "o1", "o2", "b3", "o3", "b1", "o1"])
         #expect(bids.last == gate - 1)
         // b1 revised to 4 kW at 0.45 and o1 to 1 kW: the reference market clears that book, not the opening one.
         let clearing = try #require(report.record.intervals.first?.clearing)
         #expect(clearing.bidCount == 6)
-        guard case .awards(let awards) = try #require(messages.first { if case .awards(let a) = $0.body { a.house == "b1" } else { false } }).body else { return }
+        let awards = try #require(messages.lazy.compactMap { $0.body as? Awards }.first { $0.house == "b1" })
         #expect(awards.awards.map(\.id) == ["b1/load"])
     }
 
@@ -55,7 +55,7 @@ struct ScriptedMarketTests {
         let report = try Self.run("flood")
         #expect(report.passed, "\(report.table)")
         let floods = Self.messages(report).filter { message in
-            if case .error(let error) = message.body { error.fault == .flood && error.about == "f1" } else { false }
+            if let error = message.body as? ErrorReport { error.fault == .flood && error.about == "f1" } else { false }
         }
         #expect(floods.count == report.record.intervals.count)
     }

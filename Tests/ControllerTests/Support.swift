@@ -98,10 +98,10 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
     let messages = world.messages
     let writes = world.fleet.writeLog.all
     for interval in records.map(\.interval) {
-        func positions(_ type: MessageType) -> [Int] {
-            messages.indices.filter { messages[$0].message.body.type == type && messages[$0].message.header.interval == interval }
+        func positions(_ type: any MessageBody.Type) -> [Int] {
+            messages.indices.filter { messages[$0].message.body.type == type.type && messages[$0].message.header.interval == interval }
         }
-        let bids = positions(.bids), clearing = positions(.clearing), awards = positions(.awards), dispatch = positions(.dispatch)
+        let bids = positions(Bids.self), clearing = positions(ClearingResult.self), awards = positions(Awards.self), dispatch = positions(DispatchReport.self)
         #expect(bids.count == houses.count && clearing.count == 1 && awards.count == houses.count && dispatch.count == houses.count,
                 "interval \(interval)", sourceLocation: sourceLocation)
         guard let cleared = clearing.first, let lastBid = bids.max(), let firstAward = awards.min() else { continue }
@@ -113,7 +113,7 @@ func expectIntervalsInOrder(_ world: World, records: [IntervalRecord], houses: [
             if let award, let report { #expect(award < report, "interval \(interval): \(house) dispatched before its awards", sourceLocation: sourceLocation) }
         }
         for index in dispatch {
-            guard case .dispatch(let report) = messages[index].message.body else { continue }
+            guard let report = messages[index].message.body as? DispatchReport else { continue }
             let awardsSent = messages[awards.first { messages[$0].message.topic == .of(.awards, report.house) } ?? firstAward].received
             #expect(!report.setpoints.isEmpty && report.setpoints.allSatisfy { $0.error == nil },
                     "\(report.house): \(report.setpoints.compactMap(\.error))", sourceLocation: sourceLocation)

@@ -11,11 +11,11 @@ struct FleetTests {
     func frequencyWatt() throws {
         let inverter = try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-inverter.yaml")
         let storage = try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-battery.yaml")
-        var battery = DeviceSpec(name: "h1/battery", house: "h1", profile: storage, parameters: DeviceParameters(initialSoC: 100), port: 0)
+        var battery = DeviceSpec(id: DeviceID(house: "h1", name: "battery"), house: "h1", profile: storage, parameters: DeviceParameters(initialSoC: 100), port: 0)
         battery.isGridForming = true
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let fleet = try Fleet([DeviceSpec(name: "h1/pv", house: "h1", profile: inverter, port: 0), battery], weather: .clear(),
+        let fleet = try Fleet([DeviceSpec(id: DeviceID(house: "h1", name: "pv"), house: "h1", profile: inverter, port: 0), battery], weather: .clear(),
                               baseLoads: ["h1": BaseLoad(mean: 400)], startTime: 12 * 3600, logger: logger)
         defer { fleet.stop() }
         for _ in 0..<60 { fleet.step(for: 10) }

@@ -16,8 +16,8 @@ private func house(settings: Settings = [:], events: [GridEvent] = []) throws ->
     parameters.settings = settings
     var logger = Logger(label: "test")
     logger.logLevel = .critical
-    let fleet = try Fleet([DeviceSpec(name: "h1/pv", house: "h1", profile: inverter, parameters: parameters, port: 0),
-                           DeviceSpec(name: "h1/meter", house: "h1", profile: meter, port: 0)],
+    let fleet = try Fleet([DeviceSpec(id: DeviceID(house: "h1", name: "pv"), house: "h1", profile: inverter, parameters: parameters, port: 0),
+                           DeviceSpec(id: DeviceID(house: "h1", name: "meter"), house: "h1", profile: meter, port: 0)],
                           weather: .clear(), baseLoads: ["h1": BaseLoad(mean: 300)], startTime: 12 * 3600, gridEvents: events, logger: logger)
     return (fleet, fleet.devices[0].emulator, fleet.devices[1].emulator)
 }

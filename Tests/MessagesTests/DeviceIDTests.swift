@@ -1,5 +1,6 @@
 import Foundation
 import Messages
+import Physics
 import Testing
 
 @Suite("Device ids")

@@ -7,7 +7,7 @@ import Testing
 
 /// One device on a free port with `faults` in force, starting at `start` (simulated seconds).
 private func faulty(_ profileName: String, _ faults: [DeviceFault], seed: UInt64 = 1, start: Double = 12 * 3600) throws -> Fleet {
-    try Fleet([DeviceSpec(name: "dev", house: "h1", profile: try profile(profileName), port: 0)], weather: .clear(),
+    try Fleet([DeviceSpec(id: DeviceID(house: "h1", name: "dev"), house: "h1", profile: try profile(profileName), port: 0)], weather: .clear(),
               baseLoads: ["h1": BaseLoad(mean: 400)], startTime: start, faults: FaultPlan(faults, seed: seed), logger: Logger(label: "test"))
 }
 
@@ -20,7 +20,7 @@ private func address(_ profileName: String, _ point: String) throws -> UInt16 {
 struct FaultTests {
     @Test("A battery refusing FC 16 with exception 4 for ten minutes: pymodbus gets exception 4, reads still work, writes land after")
     func exceptionFour() throws {
-        let fleet = try faulty("sunspec-battery", [DeviceFault(device: "dev", kind: .exception(.serverDeviceFailure), functions: [16],
+        let fleet = try faulty("sunspec-battery", [DeviceFault(device: "h1/dev", kind: .exception(.serverDeviceFailure), functions: [16],
                                                                start: 12 * 3600, end: 12 * 3600 + 600)])
         defer { fleet.stop() }
         let port = fleet.devices[0].port, storage = try address("sunspec-battery", "StorCtl_Mod")
@@ -36,7 +36,7 @@ struct FaultTests {
 
     @Test("A timeout fault: the read times out, and the next one after its count answers")
     func timeout() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .noResponse, start: 0, count: 1)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .noResponse, start: 0, count: 1)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(300))
         #expect(throws: ModbusClientError.self) { _ = try client.read(.holdingRegisters, at: 40000, count: 2) }
@@ -45,7 +45,7 @@ struct FaultTests {
 
     @Test("Added latency delays the answer by at least its milliseconds")
     func latency() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .delay(milliseconds: 250, jitter: 0), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .delay(milliseconds: 250, jitter: 0), start: 0)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(2))
         let started = ContinuousClock.now
@@ -55,7 +55,7 @@ struct FaultTests {
 
     @Test("A dropped connection: the client sees it closed")
     func drop() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .drop, start: 0, count: 1)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .drop, start: 0, count: 1)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(1))
         do {
@@ -68,7 +68,7 @@ struct FaultTests {
 
     @Test("Frozen registers hold their values while the physics moves on, and follow it again after")
     func frozen() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .frozen, start: 7 * 3600, end: 8 * 3600)], start: 7 * 3600)
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .frozen, start: 7 * 3600, end: 8 * 3600)], start: 7 * 3600)
         defer { fleet.stop() }
         let power = try address("sunspec-inverter", "W")
         let client = try ModbusClient(port: fleet.devices[0].port)
@@ -84,7 +84,7 @@ struct FaultTests {
 
     @Test("A minimum gap: a request hard on the heels of another is refused with exception 6; one after a pause is served")
     func minimumGap() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .minimumGap(milliseconds: 200, code: .serverDeviceBusy), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .minimumGap(milliseconds: 200, code: .serverDeviceBusy), start: 0)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port)
         _ = try client.read(.holdingRegisters, at: 40000, count: 1)
@@ -101,7 +101,7 @@ struct FaultTests {
     @Test("An offset, a drift and seeded noise: the register reads the physics plus the error; the same seed, the same noise")
     func distortedMeasurements() throws {
         func readings(seed: UInt64, _ kind: DeviceFault.Kind) throws -> [(register: Double, physics: Double)] {
-            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: kind, start: 12 * 3600)], seed: seed)
+            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: kind, start: 12 * 3600)], seed: seed)
             defer { fleet.stop() }
             let client = try ModbusClient(port: fleet.devices[0].port)
             let power = try address("sunspec-inverter", "W"), scale = try profile("sunspec-inverter").blocks.flatMap(\.points).first { $0.name == "W" }!.scale
@@ -122,7 +122,7 @@ struct FaultTests {
 
     @Test("Out of service: a tripped inverter gives nothing while still answering; a failed heat pump stays off; both recover")
     func outOfService() throws {
-        let inverter = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .outOfService, start: 12 * 3600, end: 12 * 3600 + 600)])
+        let inverter = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .outOfService, start: 12 * 3600, end: 12 * 3600 + 600)])
         defer { inverter.stop() }
         let client = try ModbusClient(port: inverter.devices[0].port)
         inverter.fleetStep(seconds: 300)
@@ -131,7 +131,7 @@ struct FaultTests {
         inverter.fleetStep(seconds: 600)
         #expect((inverter.devices[0].emulator.reading(.acPower) ?? 0) > 1000, "the inverter did not reconnect")
 
-        let heatPump = try faulty("intesis-thermostat", [DeviceFault(device: "dev", kind: .outOfService, start: 12 * 3600, end: 13 * 3600)])
+        let heatPump = try faulty("intesis-thermostat", [DeviceFault(device: "h1/dev", kind: .outOfService, start: 12 * 3600, end: 13 * 3600)])
         defer { heatPump.stop() }
         let thermostat = try ModbusClient(port: heatPump.devices[0].port)
         try thermostat.write([1], at: 0)   // on
@@ -147,7 +147,7 @@ struct FaultTests {
     @Test("Shade: the array gets the given share of the sun while the physics of the others is untouched")
     func shade() throws {
         let clear = try faulty("sunspec-inverter", [])
-        let shaded = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .shade(0.3), start: 12 * 3600)])
+        let shaded = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .shade(0.3), start: 12 * 3600)])
         defer { clear.stop(); shaded.stop() }
         clear.fleetStep(seconds: 600)
         shaded.fleetStep(seconds: 600)
@@ -159,10 +159,10 @@ struct FaultTests {
     func vehiclePlanChanges() throws {
         var vehicle = VehicleSession(arrival: 12 * 3600 + 60, departure: 18 * 3600)
         vehicle.initialSoC = 0.6
-        let spec = DeviceSpec(name: "dev", house: "h1", profile: try profile("alfen-ng9xx"), parameters: .init(vehicle: vehicle), port: 0)
+        let spec = DeviceSpec(id: DeviceID(house: "h1", name: "dev"), house: "h1", profile: try profile("alfen-ng9xx"), parameters: .init(vehicle: vehicle), port: 0)
         let fleet = try Fleet([spec], weather: .clear(), startTime: 12 * 3600, faults: FaultPlan([
-            DeviceFault(device: "dev", kind: .arrivalSoC(20), start: 0),
-            DeviceFault(device: "dev", kind: .departure, start: 13 * 3600),
+            DeviceFault(device: "h1/dev", kind: .arrivalSoC(20), start: 0),
+            DeviceFault(device: "h1/dev", kind: .departure, start: 13 * 3600),
         ], seed: 1), logger: Logger(label: "test"))
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port)
@@ -184,7 +184,7 @@ struct FaultTests {
 
     @Test("A partial frame: the client gets half an answer and times out; the next request after the count is answered whole")
     func partialFrame() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .partialFrame, start: 0, count: 1)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .partialFrame, start: 0, count: 1)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .milliseconds(300))
         do {
@@ -199,7 +199,7 @@ struct FaultTests {
 
     @Test("A slow frame: the header at once, the rest after its milliseconds; a patient client reads the right value")
     func slowFrame() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .slowFrame(milliseconds: 300), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .slowFrame(milliseconds: 300), start: 0)])
         defer { fleet.stop() }
         let client = try ModbusClient(port: fleet.devices[0].port, timeout: .seconds(2))
         let started = ContinuousClock.now
@@ -211,7 +211,7 @@ struct FaultTests {
 
     @Test("Connections refused while the device's server is down: connecting fails, and works again after the window")
     func refused() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .refused, start: 12 * 3600, end: 12 * 3600 + 60)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .refused, start: 12 * 3600, end: 12 * 3600 + 60)])
         defer { fleet.stop() }
         let port = fleet.devices[0].port
         do {
@@ -227,7 +227,7 @@ struct FaultTests {
 
     @Test("One client only: a second connection is reset while the first keeps being served")
     func singleClient() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .singleClient, start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .singleClient, start: 0)])
         defer { fleet.stop() }
         let port = fleet.devices[0].port
         let first = try ModbusClient(port: port)
@@ -239,7 +239,7 @@ struct FaultTests {
 
     @Test("A reboot: unreachable and idle for its boot time, then back with its setpoints lost")
     func reboot() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .reboot, start: 12 * 3600 + 60, end: 12 * 3600 + 180)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .reboot, start: 12 * 3600 + 60, end: 12 * 3600 + 180)])
         defer { fleet.stop() }
         let port = fleet.devices[0].port
         let limit = try address("sunspec-inverter", "WMaxLimPct")
@@ -256,8 +256,8 @@ struct FaultTests {
 
     @Test("A swapped word order and a changed scale factor: a client that assumes the old ones reads wrong values")
     func wordOrderAndScale() throws {
-        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .wordSwap, start: 0),
-                                                    DeviceFault(device: "dev", kind: .scaleFactor(point: "W_SF", exponent: 1), start: 0)])
+        let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .wordSwap, start: 0),
+                                                    DeviceFault(device: "h1/dev", kind: .scaleFactor(point: "W_SF", exponent: 1), start: 0)])
         defer { fleet.stop() }
         fleet.fleetStep(seconds: 600)
         let client = try ModbusClient(port: fleet.devices[0].port)
@@ -273,7 +273,7 @@ struct FaultTests {
 
     @Test("A fault on one unit id: Alfen's unit 200 refuses with exception 4 while unit 1 of the same product answers")
     func perUnit() throws {
-        let fleet = try faulty("alfen-ng9xx", [DeviceFault(device: "dev", kind: .exception(.serverDeviceFailure), unit: 200, start: 0)])
+        let fleet = try faulty("alfen-ng9xx", [DeviceFault(device: "h1/dev", kind: .exception(.serverDeviceFailure), unit: 200, start: 0)])
         defer { fleet.stop() }
         #expect(fleet.devices[0].units.contains(200) && fleet.devices[0].units.contains(1))
         let port = fleet.devices[0].port
@@ -291,7 +291,7 @@ struct FaultTests {
     func perAddress() throws {
         let storage = try address("sunspec-battery", "StorCtl_Mod"), power = try address("sunspec-battery", "W")
         let reserve = try address("sunspec-battery", "MinRsvPct")
-        let fleet = try faulty("sunspec-battery", [DeviceFault(device: "dev", kind: .exception(.illegalDataAddress), addresses: storage...storage, start: 0)])
+        let fleet = try faulty("sunspec-battery", [DeviceFault(device: "h1/dev", kind: .exception(.illegalDataAddress), addresses: storage...storage, start: 0)])
         defer { fleet.stop() }
         let results = try pymodbus(fleet.devices[0].port, [
             ["op": "write1", "address": Int(storage), "values": [1]], ["op": "read", "address": Int(storage) - 1, "count": 2],
@@ -304,7 +304,7 @@ struct FaultTests {
     @Test("The same seed gives the same faults for the same requests; another seed, others")
     func seeded() throws {
         func pattern(seed: UInt64) throws -> [Bool] {
-            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "dev", kind: .exception(.serverDeviceBusy), start: 0, probability: 0.5)], seed: seed)
+            let fleet = try faulty("sunspec-inverter", [DeviceFault(device: "h1/dev", kind: .exception(.serverDeviceBusy), start: 0, probability: 0.5)], seed: seed)
             defer { fleet.stop() }
             let client = try ModbusClient(port: fleet.devices[0].port)
             return (0..<40).map { _ in (try? client.read(.holdingRegisters, at: 40000, count: 1)) == nil }

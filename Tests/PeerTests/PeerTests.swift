@@ -72,12 +72,12 @@ struct TestSite {
         var oneHour = VehicleSession(arrival: 11 * 3600, departure: 20 * 3600)
         oneHour.phases = 1
         fleet = try Fleet([
-            DeviceSpec(name: "h1/pv", house: "h1", profile: try profile("sunspec-inverter"), port: 0),
-            DeviceSpec(name: "h1/battery", house: "h1", profile: try profile("sunspec-battery"), parameters: .init(initialSoC: 40), port: 0),
-            DeviceSpec(name: "h1/thermostat", house: "h1", profile: try profile("intesis-thermostat"), parameters: .init(roomTemperature: 20.5), port: 0),
-            DeviceSpec(name: "h2/ev", house: "h2", profile: try profile("alfen-ng9xx"), parameters: .init(vehicle: vehicle), port: 0),
-            DeviceSpec(name: "h3/ev", house: "h3", profile: try profile("phoenix-ev-eth"), parameters: .init(vehicle: oneHour), port: 0),
-            DeviceSpec(name: "pcc/meter", house: nil, profile: try profile("sunspec-meter"), port: 0),
+            DeviceSpec(id: DeviceID(house: "h1", name: "pv"), house: "h1", profile: try profile("sunspec-inverter"), port: 0),
+            DeviceSpec(id: DeviceID(house: "h1", name: "battery"), house: "h1", profile: try profile("sunspec-battery"), parameters: .init(initialSoC: 40), port: 0),
+            DeviceSpec(id: DeviceID(house: "h1", name: "thermostat"), house: "h1", profile: try profile("intesis-thermostat"), parameters: .init(roomTemperature: 20.5), port: 0),
+            DeviceSpec(id: DeviceID(house: "h2", name: "ev"), house: "h2", profile: try profile("alfen-ng9xx"), parameters: .init(vehicle: vehicle), port: 0),
+            DeviceSpec(id: DeviceID(house: "h3", name: "ev"), house: "h3", profile: try profile("phoenix-ev-eth"), parameters: .init(vehicle: oneHour), port: 0),
+            DeviceSpec(id: DeviceID(house: "pcc", name: "meter"), house: nil, profile: try profile("sunspec-meter"), port: 0),
         ], weather: .clear(), baseLoads: ["h1": BaseLoad(mean: 400), "h2": BaseLoad(mean: 400), "h3": BaseLoad(mean: 400)],
            startTime: 12 * 3600, logger: Logger(label: "test"))
     }

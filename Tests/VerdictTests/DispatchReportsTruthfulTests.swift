@@ -23,8 +23,8 @@ struct DispatchReportsTruthfulTests {
                                       record: WriteRecord(unixTime: 1.3, address: UnitAddress(port: 1502, unit: 1), request: request, exception: nil),
                                       controls: controls))
         var house = MessageWriter(sender: "h1")
-        run.messages.append((house.message(.dispatch(DispatchReport(house: "h1", awardsReceivedAt: 1.25, setpoints: [
-            .init(id: try DeviceID(parsing: device), name: name, value: value, landedAt: 1.31)])), interval: 1), 1.5))
+        run.messages.append((house.message(DispatchReport(house: "h1", awardsReceivedAt: 1.25, setpoints: [
+            .init(id: try DeviceID(parsing: device), name: name, value: value, landedAt: 1.31)]), interval: 1), 1.5))
         return try #require(run.result(.dispatchReportsTruthful))
     }
 

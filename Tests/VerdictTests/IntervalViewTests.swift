@@ -10,8 +10,8 @@ struct IntervalViewTests {
     func countsIntervals() throws {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.awardsAddUp)])
         var house = MessageWriter(sender: "h2")
-        run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: 1),
-                                                                         WireBid(id: "h2/thermostat", side: .buy, price: 0.5, quantity: 1)])),
+        run.messages.append((house.message(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: 1),
+                                                                         WireBid(id: "h2/thermostat", side: .buy, price: 0.5, quantity: 1)]),
                                            interval: 1), 0.5))
         // Two bids overfilled in interval 1, none in interval 2.
         run.clear(1, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 3), .init(id: "h2/thermostat", side: .buy, quantity: 3)]])
@@ -44,10 +44,10 @@ struct IntervalViewTests {
             var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.awardsAddUp)])
             var house = MessageWriter(sender: "h2"), market = MessageWriter(sender: "market")
             for (index, quantity) in sent.enumerated() {
-                run.messages.append((house.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: quantity)])),
+                run.messages.append((house.message(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.5, quantity: quantity)]),
                                                    interval: 1), 0.1 + Double(index) / 10))
                 if let fault = refused[index] {
-                    run.messages.append((market.message(.error(ErrorReport(fault: fault, detail: "x", about: "h2", topic: "bids/h2", count: 1)),
+                    run.messages.append((market.message(ErrorReport(fault: fault, detail: "x", about: "h2", topic: "bids/h2", count: 1),
                                                         interval: 1), 0.15 + Double(index) / 10))
                 }
             }
@@ -66,7 +66,7 @@ struct IntervalViewTests {
     func unknownSender() throws {
         var run = try RunFixture(intervals: 1, assertions: [AssertionSpec(.awardsAddUp)])
         var stranger = MessageWriter(sender: "h9")
-        run.messages.append((stranger.message(.bids(Bids(house: "h9", bids: [WireBid(id: "h9/ev", side: .buy, price: 0.5, quantity: 1)])),
+        run.messages.append((stranger.message(Bids(house: "h9", bids: [WireBid(id: "h9/ev", side: .buy, price: 0.5, quantity: 1)]),
                                               interval: 1), 0.5))
         run.clear(1, quantity: 0, awards: [:])
         let report = RunReport(run.record)

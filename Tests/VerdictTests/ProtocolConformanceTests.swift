@@ -32,16 +32,16 @@ struct ProtocolConformanceTests {
             var h1 = MessageWriter(sender: "h1"), h2 = MessageWriter(sender: "h2"), market = MessageWriter(sender: "market")
             var conductor = MessageWriter(sender: "conductor")
             fixture.messages = [
-                (h1.message(.bids(Bids(house: "h1", bids: [WireBid(id: "h1/battery", side: .sell, price: 0.1, quantity: 3)])), interval: 1), 0.1),
-                (h2.message(.bids(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.3, quantity: 4),
-                                                           WireBid(id: "h2/thermostat", side: .buy, price: 0.3, quantity: 2)])), interval: 1), 0.2),
-                (conductor.message(.gate, interval: 1), 0.3),
+                (h1.message(Bids(house: "h1", bids: [WireBid(id: "h1/battery", side: .sell, price: 0.1, quantity: 3)]), interval: 1), 0.1),
+                (h2.message(Bids(house: "h2", bids: [WireBid(id: "h2/ev", side: .buy, price: 0.3, quantity: 4),
+                                                           WireBid(id: "h2/thermostat", side: .buy, price: 0.3, quantity: 2)]), interval: 1), 0.2),
+                (conductor.message(Gate(), interval: 1), 0.3),
                 // 6 kW of buyers at 0.30 share the 3 kW sold: half each (type buyer, marginal 3 kW, fraction 0.5).
-                (market.message(.clearing(ClearingResult(price: 0.3, quantity: 3, clearingType: .buyer, marginalQuantity: marginal.0,
-                                                         marginalFraction: marginal.1, unservedDemand: 0, bidCount: 3)), interval: 1), 0.4),
-                (market.message(.awards(Awards(house: "h1", price: 0.3, awards: [.init(id: "h1/battery", side: .sell, quantity: 3)])), interval: 1), 0.5),
-                (market.message(.awards(Awards(house: "h2", price: 0.3, awards: [.init(id: "h2/ev", side: .buy, quantity: awards.0),
-                                                                                 .init(id: "h2/thermostat", side: .buy, quantity: awards.1)])), interval: 1), 0.6),
+                (market.message(ClearingResult(price: 0.3, quantity: 3, clearingType: .buyer, marginalQuantity: marginal.0,
+                                                         marginalFraction: marginal.1, unservedDemand: 0, bidCount: 3), interval: 1), 0.4),
+                (market.message(Awards(house: "h1", price: 0.3, awards: [.init(id: "h1/battery", side: .sell, quantity: 3)]), interval: 1), 0.5),
+                (market.message(Awards(house: "h2", price: 0.3, awards: [.init(id: "h2/ev", side: .buy, quantity: awards.0),
+                                                                                 .init(id: "h2/thermostat", side: .buy, quantity: awards.1)]), interval: 1), 0.6),
             ]
             return try #require(fixture.result(.protocolConformance))
         }
@@ -57,16 +57,16 @@ struct ProtocolConformanceTests {
         var fixture = try RunFixture(intervals: 1, assertions: [AssertionSpec(.protocolConformance)])
         fixture.clear(1, quantity: 0, awards: ["h1": [], "h2": [], "h3": [], "h4": []])
         var h2 = MessageWriter(sender: "h2")
-        fixture.messages.append((h2.message(.hello(Hello(role: .household))), 2))
-        fixture.messages.append((h2.message(.telemetry(Telemetry(house: "h2", devices: [])), interval: 1), 2.1))
-        fixture.messages.append((fixture.market.message(.error(ErrorReport(fault: .closedInterval, detail: "99", about: "h3", topic: "bids/h3", count: 1)),
+        fixture.messages.append((h2.message(Hello(role: .household)), 2))
+        fixture.messages.append((h2.message(Telemetry(house: "h2", devices: []), interval: 1), 2.1))
+        fixture.messages.append((fixture.market.message(ErrorReport(fault: .closedInterval, detail: "99", about: "h3", topic: "bids/h3", count: 1),
                                                 interval: 99), 2.2))
         let before = try #require(fixture.result(.protocolConformance))
         #expect(before.passed, "\(before.detail)")
         var restarted = MessageWriter(sender: "h2")
-        fixture.messages.append((restarted.message(.hello(Hello(role: .household))), 3))
-        fixture.messages.append((restarted.message(.telemetry(Telemetry(house: "h2", devices: [])), interval: 1), 3.1))
-        fixture.messages.append((restarted.message(.telemetry(Telemetry(house: "h2", devices: [])), interval: 1), 3.2))
+        fixture.messages.append((restarted.message(Hello(role: .household)), 3))
+        fixture.messages.append((restarted.message(Telemetry(house: "h2", devices: []), interval: 1), 3.1))
+        fixture.messages.append((restarted.message(Telemetry(house: "h2", devices: []), interval: 1), 3.2))
         let restart = try #require(fixture.result(.protocolConformance))
         #expect(restart.passed, "a restart with hello counts again from 1: \(restart.detail)")
         fixture.messages.append(fixture.messages.last!)
@@ -78,11 +78,11 @@ struct ProtocolConformanceTests {
     func goodbye() throws {
         var fixture = try RunFixture(intervals: 1, assertions: [AssertionSpec(.protocolConformance)])
         fixture.clear(1, quantity: 0, awards: ["h1": [], "h2": [], "h3": [], "h4": []])
-        fixture.messages.append((fixture.conductor.message(.goodbye(Goodbye(reason: "the run is over"))), 10))
-        fixture.messages.append((fixture.market.message(.goodbye(Goodbye(reason: "bye"))), 14))
+        fixture.messages.append((fixture.conductor.message(Goodbye(reason: "the run is over")), 10))
+        fixture.messages.append((fixture.market.message(Goodbye(reason: "bye")), 14))
         for (name, delay) in [("h1", 0.1), ("h2", 0.2), ("h3", 2.9)] {
             var writer = MessageWriter(sender: name)
-            fixture.messages.append((writer.message(.goodbye(Goodbye(reason: "bye"))), 10 + delay))
+            fixture.messages.append((writer.message(Goodbye(reason: "bye")), 10 + delay))
         }
         let result = try #require(fixture.result(.protocolConformance))
         #expect(!result.passed && result.measured == "1 by h4, 1 by market", "\(result.measured): \(result.detail)")

@@ -31,12 +31,12 @@ struct RunFixture {
 
     /// The market's clearing and awards for `interval`, arriving at a wall time of `interval` seconds.
     mutating func clear(_ interval: Int, quantity: Double, awards: [String: [Awards.Award]], price: Double = 0.2) {
-        messages.append((conductor.message(.gate, interval: interval), Double(interval)))
-        messages.append((market.message(.clearing(ClearingResult(price: price, quantity: quantity, clearingType: .buyer, marginalQuantity: 0,
-                                                                marginalFraction: 0, unservedDemand: 0, bidCount: 1)), interval: interval),
+        messages.append((conductor.message(Gate(), interval: interval), Double(interval)))
+        messages.append((market.message(ClearingResult(price: price, quantity: quantity, clearingType: .buyer, marginalQuantity: 0,
+                                                                marginalFraction: 0, unservedDemand: 0, bidCount: 1), interval: interval),
                          Double(interval) + 0.1))
         for house in awards.keys.sorted() {
-            messages.append((market.message(.awards(Awards(house: house, price: price, awards: awards[house]!)), interval: interval), Double(interval) + 0.2))
+            messages.append((market.message(Awards(house: house, price: price, awards: awards[house]!), interval: interval), Double(interval) + 0.2))
         }
     }
 

@@ -1,4 +1,5 @@
 import Emulators
+import Physics
 @testable import Rigs
 @testable import Run
 import Testing
@@ -37,7 +38,7 @@ struct VoltageAssertionsTests {
     func trips(h1: Double, other: Double, max: Double) throws -> AssertionResult? {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.inverterTrips, thresholds: ["max": max])])
         var second = run.rig.devices.first { $0.name == "h1/pv" }!
-        second.name = "h2/pv"
+        second.id = DeviceID(house: "h2", name: "pv")
         second.house = "h2"
         run.rig.devices.append(second)
         run.series[SeriesKey("h1/pv", .trips)] = { time in time > 300 ? h1 : 0 }

@@ -16,6 +16,7 @@ import Messages
 import Modbus
 import RigFiles
 import Rigs
+import Run
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let first = Int(arguments[2]) else {
@@ -130,7 +131,7 @@ case "dispatch":
         let next = k + 1 < clearings.count ? clearings[k + 1] : .infinity
         awardsLag += captured.filter { $0.topic.hasPrefix("awards/") && $0.received >= cleared && $0.received < next }.map { ($0.received - cleared) * 1000 }
         for message in captured where message.topic.hasPrefix("dispatch/") && message.received >= cleared && message.received < next {
-            if let decoded = try? Message.decode(topic: message.topic, payload: message.payload.first ?? []), case .dispatch(let report) = decoded.body {
+            if let decoded = try? Message.decode(topic: message.topic, payload: message.payload.first ?? []), let report = decoded.body as? DispatchReport {
                 receiveLag.append((report.awardsReceivedAt - cleared) * 1000)
                 agentTime += report.setpoints.compactMap(\.landedAt).map { ($0 - report.awardsReceivedAt) * 1000 }
                 latencies += report.setpoints.compactMap(\.landedAt).map { ($0 - cleared) * 1000 }

@@ -27,8 +27,8 @@ struct DispatchReportsTruthful: Assertion {
         let devices = Dictionary(run.rig.devices.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (message, received) in run.messages {
             switch message.body {
-            case .awards(let awards): awardsAt["\(message.header.interval ?? 0)/\(awards.house)"] = received
-            case .dispatch(let report):
+            case let awards as Awards: awardsAt["\(message.header.interval ?? 0)/\(awards.house)"] = received
+            case let report as DispatchReport:
                 // The writes behind a report come after its interval's awards passed the broker and before the report did.
                 let interval = message.header.interval ?? 0, from = awardsAt["\(interval)/\(report.house)"] ?? 0
                 for setpoint in report.setpoints {

@@ -26,14 +26,14 @@ struct ProtocolConformance: Assertion {
         let opened = Set(run.intervals.map(\.number))
         // A clearing a bus fault held back may arrive after its awards: their order is the fault's doing.
         let heldBack = Set(run.messages.compactMap { message, _ -> Int? in
-            guard case .clearing = message.body, run.faultTouched.contains("\(message.header.sender)#\(message.header.sequence)") else { return nil }
+            guard message.body is ClearingResult, run.faultTouched.contains("\(message.header.sender)#\(message.header.sequence)") else { return nil }
             return message.header.interval
         })
         var lastSeq: [String: UInt64] = [:], cleared: Set<Int> = [], awarded: Set<String> = []
         for (message, _) in run.messages where run.isParticipant(message.header.sender) {
             let header = message.header, sender = header.sender
             let touched = run.faultTouched.contains("\(sender)#\(header.sequence)")
-            if case .hello = message.body {
+            if message.body is Hello {
                 lastSeq[sender] = header.sequence
             } else {
                 if let last = lastSeq[sender], header.sequence <= last, !touched {
@@ -43,15 +43,15 @@ struct ProtocolConformance: Assertion {
             }
             guard let number = header.interval, opened.contains(number) else { continue }
             switch message.body {
-            case .clearing where sender == ParticipantName.market: cleared.insert(number)
-            case .awards(let awards) where sender == ParticipantName.market:
+            case is ClearingResult where sender == ParticipantName.market: cleared.insert(number)
+            case let awards as Awards where sender == ParticipantName.market:
                 if !cleared.contains(number), !heldBack.contains(number) {
                     violations.append((sender, "interval \(number): awards for \(awards.house) before the clearing"))
                 }
                 if !awarded.insert("\(number)/\(awards.house)").inserted, !touched {
                     violations.append((sender, "interval \(number): a second awards message for \(awards.house)"))
                 }
-            case .error(let report) where report.count < 1 || report.detail.isEmpty:
+            case let report as ErrorReport where report.count < 1 || report.detail.isEmpty:
                 violations.append((sender, "interval \(number): an error with count \(report.count) and \(report.detail.isEmpty ? "no" : "a") detail"))
             default: continue
             }

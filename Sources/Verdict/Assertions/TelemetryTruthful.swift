@@ -12,7 +12,7 @@ struct TelemetryTruthful: Assertion {
         let opened = Dictionary(run.intervals.compactMap { view in view.openedAt.map { (view.number, $0) } }, uniquingKeysWith: { first, _ in first })
         var claims = 0, falseReports: [String] = []
         for (message, received) in run.messages {
-            guard case .telemetry(let telemetry) = message.body, let number = message.header.interval, let from = opened[number],
+            guard let telemetry = message.body as? Telemetry, let number = message.header.interval, let from = opened[number],
                   telemetry.house == message.header.sender else { continue }
             for device in telemetry.devices where device.id.house == telemetry.house {
                 guard let reads = run.reads[device.id.description] else { continue }
