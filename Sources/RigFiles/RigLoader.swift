@@ -9,6 +9,27 @@ import Physics
 public import Rigs
 import Verdict
 
+extension FileKey {
+    /// A TCP port, 1 to 65535.
+    static func port(_ name: String, _ field: any WritableKeyPath<Target, UInt16> & Sendable, _ doc: String) -> Self {
+        Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = UInt16(try value.int(in: 1...65535)) }
+    }
+
+    /// A co-simulation key template naming each house's value: it must hold `{house}`.
+    static func houseKey(_ name: String, _ field: any WritableKeyPath<Target, String?> & Sendable, _ doc: String) -> Self {
+        Self(name, doc) { value, target throws(FileError) in
+            let template = try value.string()
+            guard template.contains("{house}") else { throw value.expected("a key with {house} in it, e.g. feeder/{house}/\(name)") }
+            target[keyPath: field] = template
+        }
+    }
+
+    /// A wall-clock budget in whole milliseconds (10 to 600,000).
+    static func milliseconds(_ name: String, _ field: any WritableKeyPath<Target, Duration> & Sendable, _ doc: String) -> Self {
+        Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = .milliseconds(try value.int(in: 10...600_000)) }
+    }
+}
+
 /// Reads rig files; profiles are looked up by name in a profiles folder.
 public enum RigLoader {
     /// - Parameters:
@@ -51,32 +72,37 @@ public enum RigLoader {
         return try ProfileLoader.load(file: path)
     }
 
-    fileprivate static func session(_ value: YAMLValue) throws(FileError) -> VehicleSession {
-        let fields = try value.mapping(allowed: ["arrival", "departure", "capacity", "initial-soc", "target-soc", "max-current", "phases"])
-        guard let arrival = fields["arrival"], let departure = fields["departure"] else {
-            throw value.error("missing key 'arrival' or 'departure' (HH:MM)")
-        }
-        let arrives = try arrival.timeOfDay()
-        var departs = try departure.timeOfDay()
-        if departs <= arrives { departs += 86_400 }  // leaves the next morning
-        var session = VehicleSession(arrival: arrives, departure: departs)
-        if let capacity = fields["capacity"] { session.batteryCapacity = try capacity.double() }
-        func percent(_ key: String) throws(FileError) -> Double? {
-            guard let field = fields[key] else { return nil }
-            let number = try field.double()
-            guard (0...100).contains(number) else { throw field.expected("a percentage in 0...100") }
-            return number.fromPercent
-        }
-        if let soc = try percent("initial-soc") { session.initialSoC = soc }
-        if let soc = try percent("target-soc") { session.targetSoC = soc }
-        if let current = fields["max-current"] { session.maxCurrent = try current.double() }
-        if let phases = fields["phases"] {
-            let count = try phases.int(in: 1...3)
-            guard count != 2 else { throw phases.expected("1 or 3") }
+    /// An EV charger's `vehicle:` (docs/RIGS.md).
+    static let vehicleKeys: [FileKey<VehicleSession>] = [
+        FileKey("arrival", "when it plugs in, HH:MM") { value, session throws(FileError) in session.arrival = try value.timeOfDay() }.required,
+        FileKey("departure", "when it leaves, HH:MM; the next morning when not after the arrival") { value, session throws(FileError) in
+            session.departure = try value.timeOfDay()
+            if session.departure <= session.arrival { session.departure += 86_400 }
+        }.required,
+        .number("capacity", \.batteryCapacity, "its battery, Wh"),
+        .percentage("initial-soc", \.initialSoC, "its state of charge when it arrives, %"),
+        .percentage("target-soc", \.targetSoC, "what it wants by its departure, %"),
+        .number("max-current", \.maxCurrent, "the most it draws, A per phase"),
+        FileKey("phases", "1 or 3") { value, session throws(FileError) in
+            let count = try value.int(in: 1...3)
+            guard count != 2 else { throw value.expected("1 or 3") }
             session.phases = count
-        }
-        return session
-    }
+        },
+    ]
+
+    /// A thermostat's `comfort:`, with the season's setpoint when it gives none (docs/RIGS.md).
+    static let comfortKeys: [FileKey<ThermostatStrategy>] = [
+        FileKey("season", "heating or cooling") { value, comfort throws(FileError) in
+            guard let season = ThermostatStrategy.Season(rawValue: try value.string()) else { throw value.expected("heating or cooling") }
+            comfort.season = season
+            comfort.setpoint = season == .heating ? 21 : 24
+        },
+        .number("setpoint", \.setpoint, where: (10...35).contains, expected: "a setpoint in 10...35 °C", "the room's setpoint, °C"),
+        .number("below", \.comfortBelow, where: { $0 >= 0 }, expected: "a number of kelvin, 0 or more", "how far below it is comfortable, K"),
+        .number("above", \.comfortAbove, where: { $0 >= 0 }, expected: "a number of kelvin, 0 or more", "how far above it is comfortable, K"),
+        .number("ramp", \.ramp, where: { $0 >= 0 }, expected: "a number of kelvin, 0 or more", "how far a price moves it within the band, K"),
+    ]
+
 
     /// `builtin`, `endpoint`, `{command: [program, arguments...]}`, or `{mutant: NAME}` (a household only).
     fileprivate static func role(_ value: YAMLValue, household: Bool = false) throws(FileError) -> RunSettings.Role {
@@ -131,69 +157,45 @@ public enum RigLoader {
         return isCloudy ? .cloudy(seed: seed, peakIrradiance: peak, low: low, high: high) : .clear(peakIrradiance: peak, low: low, high: high)
     }
 
-    /// A thermostat's `comfort: {season: heating, setpoint: 21, below: 2, above: 2, ramp: 2}`.
-    fileprivate static func comfort(_ value: YAMLValue) throws(FileError) -> ThermostatStrategy {
-        let fields = try value.mapping(allowed: ["season", "setpoint", "below", "above", "ramp"])
-        var season = ThermostatStrategy.Season.heating
-        if let field = fields["season"] {
-            guard let chosen = ThermostatStrategy.Season(rawValue: try field.string()) else { throw field.expected("heating or cooling") }
-            season = chosen
-        }
-        func positive(_ key: String, _ fallback: Double) throws(FileError) -> Double {
-            guard let field = fields[key] else { return fallback }
-            let number = try field.double()
-            guard number >= 0 else { throw field.expected("a number of kelvin, 0 or more") }
-            return number
-        }
-        let setpoint = try fields["setpoint"]?.double(where: (10...35).contains, expected: "a setpoint in 10...35 °C") ?? (season == .heating ? 21 : 24)
-        return ThermostatStrategy(season: season, setpoint: setpoint, comfortBelow: try positive("below", 2),
-                                  comfortAbove: try positive("above", 2), ramp: try positive("ramp", 2))
-    }
-
     /// `cosim: {helics: {...}}` (docs/COSIM.md).
     private static func cosim(_ value: YAMLValue, houses: Set<String>) throws(FileError) -> CosimSettings {
         guard let helics = try value.mapping(allowed: ["helics"])["helics"] else { throw value.error("expected 'helics:' (the one co-simulation engine GridRig joins)") }
-        let fields = try helics.mapping(allowed: ["broker", "name", "period", "start-broker", "voltage", "frequency", "nominal-voltage",
-                                                    "federates", "shards", "shard-hosts"])
-        var settings = CosimSettings()
-        if let broker = fields["broker"] {
-            settings.broker = try broker.string()
-            guard CosimSettings.endpoint(settings.broker) != nil else { throw broker.expected("host:port, e.g. 127.0.0.1:23404") }
-        }
-        if let name = fields["name"] {
-            settings.name = try name.string()
-            guard !settings.name.isEmpty, !settings.name.contains("/") else { throw name.expected("a federate name without '/'") }
-        }
-        if let period = fields["period"] {
-            let seconds = try period.double()
-            guard seconds >= 1, seconds == seconds.rounded() else { throw period.expected("whole simulated seconds, 1 or more") }
-            settings.period = seconds
-        }
-        if let count = fields["start-broker"] { settings.startBroker = try count.int(in: 1...10_000) }
-        if let template = fields["voltage"] {
-            settings.voltage = try template.string()
-            guard settings.voltage!.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/voltage") }
-        }
-        if let template = fields["frequency"] {
-            settings.frequency = try template.string()
-            guard settings.frequency!.contains("{house}") else { throw template.expected("a key with {house} in it, e.g. feeder/{house}/frequency") }
-        }
-        if let nominal = fields["nominal-voltage"] {
-            settings.nominalVoltage = try nominal.double()
-            guard settings.nominalVoltage > 0 else { throw nominal.expected("a voltage in V, phase to neutral") }
-        }
-        for command in try fields["federates"]?.list() ?? [] {
-            let words = try command.list().map { word throws(FileError) in try word.string() }
-            guard !words.isEmpty else { throw command.expected("a program and its arguments") }
-            settings.federates.append(words)
-        }
-        if let shards = fields["shards"] {
-            settings.shards = try shards.int(in: 1...max(1, houses.count))
-        }
-        for host in try fields["shard-hosts"]?.list() ?? [] { settings.shardHosts.append(try host.string()) }
+        let settings = try helics.read(helicsKeys(houses: houses.count), from: CosimSettings())
         if houses.contains(Fleet.pcc) { throw helics.error("a house is named 'pcc', which the co-simulation keeps for the point of common coupling") }
         return settings
     }
+
+    /// `cosim: {helics: ...}` (docs/COSIM.md), for a rig of `houses` houses.
+    static func helicsKeys(houses: Int) -> [FileKey<CosimSettings>] { [
+        FileKey("broker", "the HELICS broker, host:port") { value, settings throws(FileError) in
+            settings.broker = try value.string()
+            guard CosimSettings.endpoint(settings.broker) != nil else { throw value.expected("host:port, e.g. 127.0.0.1:23404") }
+        },
+        FileKey("name", "GridRig's federate name") { value, settings throws(FileError) in
+            settings.name = try value.string()
+            guard !settings.name.contains("/") else { throw value.expected("a federate name without '/'") }
+        },
+        FileKey("period", "the federate's time step, whole simulated s") { value, settings throws(FileError) in
+            settings.period = try value.double(where: { $0 >= 1 && $0 == $0.rounded() }, expected: "whole simulated seconds, 1 or more")
+        },
+        FileKey("start-broker", "start a broker for this many federates") { value, settings throws(FileError) in
+            settings.startBroker = try value.int(in: 1...10_000)
+        },
+        .houseKey("voltage", \.voltage, "the key of each house's voltage, with {house}"),
+        .houseKey("frequency", \.frequency, "the key of each house's frequency, with {house}"),
+        .number("nominal-voltage", \.nominalVoltage, where: { $0 > 0 }, expected: "a voltage in V, phase to neutral", "the feeder's nominal voltage, V"),
+        FileKey("federates", "commands GridRig starts beside it") { value, settings throws(FileError) in
+            for command in try value.list() {
+                let words = try command.list().map { word throws(FileError) in try word.string() }
+                guard !words.isEmpty else { throw command.expected("a program and its arguments") }
+                settings.federates.append(words)
+            }
+        },
+        .integer("shards", \.shards, in: 1...max(1, houses), "how many processes serve the houses, at most one a house"),
+        FileKey("shard-hosts", "the host of each shard") { value, settings throws(FileError) in
+            for host in try value.list() { settings.shardHosts.append(try host.string()) }
+        },
+    ] }
 
     /// The keys of a run: duration, market, clock, grid, assertions.
     fileprivate static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
@@ -201,7 +203,7 @@ public enum RigLoader {
         if let duration = keys["duration"] {
             run.duration = try duration.double(where: { $0 > 0 && $0 <= 24 * 14 }, expected: "a number of simulated hours in (0, 336]") * 3600
         }
-        if let market = keys["market"] { try self.market(market, into: &run) }
+        if let market = keys["market"] { try market.read(marketKeys, into: &run) }
         if let clock = keys["clock"] { run.clock = try self.clock(clock) }
         if let period = keys["control-period"] {
             run.controlPeriod = try period.double(where: (1...10).contains, expected: "a control period in [1, 10] simulated seconds")
@@ -221,22 +223,42 @@ public enum RigLoader {
         }
     }
 
-    /// `market: {interval: 300, price-cap: 1, prior-mean: 0.2, prior-deviation: 0.1, deadlines: {bids: ms, clearing: ms, dispatch: ms}}`.
-    private static func market(_ value: YAMLValue, into run: inout RunSettings) throws(FileError) {
-        let fields = try value.mapping(allowed: ["interval", "price-cap", "prior-mean", "prior-deviation", "deadlines"])
-        if let interval = fields["interval"] { run.interval = Double(try interval.int(in: 5...3600)) }
-        if let cap = fields["price-cap"] { run.priceCap = try cap.double(where: { $0 > 0 }, expected: "a price cap above 0 $/kWh") }
-        run.prior = PriceForecast(mean: try fields["prior-mean"]?.double() ?? run.prior.mean,
-                                  standardDeviation: try fields["prior-deviation"]?.double() ?? run.prior.standardDeviation)
-        if let deadlines = fields["deadlines"] {
-            let limits = try deadlines.mapping(allowed: ["bids", "clearing", "dispatch"])
-            func milliseconds(_ key: String, _ current: Duration) throws(FileError) -> Duration {
-                try limits[key].map { value throws(FileError) in .milliseconds(try value.int(in: 10...600_000)) } ?? current
-            }
-            run.deadlines = (bids: try milliseconds("bids", run.deadlines.bids), clearing: try milliseconds("clearing", run.deadlines.clearing),
-                             dispatch: try milliseconds("dispatch", run.deadlines.dispatch))
-        }
-    }
+    /// A rig's `bus:` (docs/RIGS.md, "The bus"); `folder` is the rig's, which `keys` is relative to.
+    static func busKeys(folder: URL) -> [FileKey<RunSettings.BusSettings>] { [
+        .text("host", \.host, "the address the broker binds"),
+        .port("publish-port", \.publishPort, "where participants publish"),
+        .port("subscribe-port", \.subscribePort, "where they subscribe"),
+        FileKey("auth", "CURVE authentication: true or false") { value, bus throws(FileError) in bus.authentication = try value.bool() },
+        FileKey("keys", "the folder of certificates (gridrig keys)") { value, bus throws(FileError) in
+            bus.keys = URL(fileURLWithPath: try value.string(), relativeTo: folder).path
+        },
+        FileKey("max-message-kb", "the largest message, kB") { value, bus throws(FileError) in bus.maxMessageBytes = try value.int(in: 1...16_384) * 1024 },
+        .integer("rate-limit", \.rateLimit, in: 1...10_000_000, "messages a second one connection may publish"),
+        FileKey("capture-limit-mb", "how much of the bus the capture keeps, MB") { value, bus throws(FileError) in
+            bus.captureLimit = try value.int(in: 1...65_536) << 20
+        },
+    ] }
+
+    /// A rig's `neighborhood:` (docs/RIGS.md, "Neighborhoods").
+    static let neighborhoodKeys: [FileKey<Neighborhood>] = [
+        FileKey.integer("houses", \.houses, in: 1...100_000, "how many houses the neighborhood has").required,
+        .number("variation", \.variation, where: (0...0.5).contains, expected: "a relative spread in 0...0.5", "how far copies vary, relative"),
+    ]
+
+    /// A rig's `market:` (docs/RIGS.md).
+    static let marketKeys: [FileKey<RunSettings>] = [
+        FileKey("interval", "the length of an interval, s (5 to 3600)") { value, run throws(FileError) in run.interval = Double(try value.int(in: 5...3600)) },
+        .number("price-cap", \.priceCap, where: { $0 > 0 }, expected: "a price cap above 0 $/kWh", "the highest price a bid may name, $/kWh"),
+        .number("prior-mean", \.prior.mean, "the price the agents expect before a day of prices, $/kWh"),
+        .number("prior-deviation", \.prior.standardDeviation, "how far they expect it to vary, $/kWh"),
+        FileKey("deadlines", "wall-clock budgets of each interval, ms") { value, run throws(FileError) in try value.read(deadlineKeys, into: &run) },
+    ]
+
+    static let deadlineKeys: [FileKey<RunSettings>] = [
+        .milliseconds("bids", \.deadlines.bids, "bids after the interval's start"),
+        .milliseconds("clearing", \.deadlines.clearing, "the clearing after the gate"),
+        .milliseconds("dispatch", \.deadlines.dispatch, "the dispatch reports after the clearing"),
+    ]
 
     /// `clock: lockstep`, `realtime` or `{accelerated: N}`.
     private static func clock(_ value: YAMLValue) throws(FileError) -> RunSettings.Clock {
@@ -361,8 +383,10 @@ private struct RigReader {
             parameters.initialSoC = try soc.double(where: (0...100).contains, expected: "a percentage in 0...100")
         }
         parameters.roomTemperature = try applies("room-temperature", to: .thermostat, "a thermostat")?.double()
-        let comfort = try applies("comfort", to: .thermostat, "a thermostat").map { value throws(FileError) in try RigLoader.comfort(value) }
-        if let vehicle = try applies("vehicle", to: .evCharger, "an ev-charger") { parameters.vehicle = try RigLoader.session(vehicle) }
+        let comfort = try applies("comfort", to: .thermostat, "a thermostat").map { value throws(FileError) in
+            try value.read(RigLoader.comfortKeys, from: ThermostatStrategy(season: .heating, setpoint: 21, comfortBelow: 2, comfortAbove: 2, ramp: 2))
+        }
+        if let vehicle = try applies("vehicle", to: .evCharger, "an ev-charger") { parameters.vehicle = try vehicle.read(RigLoader.vehicleKeys, from: VehicleSession(arrival: 0, departure: 0)) }
         if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
             let known = profile.kind.controls.sorted { $0.rawValue < $1.rawValue }
             for (control, number) in try settings.mapping(allowed: known) { parameters.settings[control] = try number.double() }
@@ -462,13 +486,8 @@ private struct RigReader {
     /// The listed houses copied up to `neighborhood: {houses: N}`; nil without one.
     mutating func neighborhood() throws(FileError) -> (neighborhood: Neighborhood, listed: Int)? {
         guard let value = keys["neighborhood"] else { return nil }
-        let fields = try value.mapping(allowed: ["houses", "variation"])
-        guard let count = fields["houses"] else { throw value.error("missing key 'houses' (how many houses the neighborhood has)") }
+        let neighborhood = try value.read(RigLoader.neighborhoodKeys, from: Neighborhood(houses: 0))
         guard !houseOrder.isEmpty else { throw value.error("a neighborhood repeats the rig's houses: list at least one under 'houses'") }
-        var neighborhood = Neighborhood(houses: try count.int(in: 1...100_000))
-        if let variation = fields["variation"] {
-            neighborhood.variation = try variation.double(where: (0...0.5).contains, expected: "a relative spread in 0...0.5")
-        }
         neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
         return (neighborhood, houseOrder.count)
     }
@@ -485,7 +504,7 @@ private struct RigReader {
         } else if let faults = keys["faults"] {
             (rig.faults, rig.run.faults) = try RigLoader.faults(faults, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
         }
-        if let bus = keys["bus"] { try self.bus(bus) }
+        if let bus = keys["bus"] { try bus.read(RigLoader.busKeys(folder: URL(fileURLWithPath: file).deletingLastPathComponent()), into: &rig.run.bus) }
         if let controller = keys["controller"] { try self.controller(controller) }
         if let cosim = keys["cosim"], let shards = rig.run.cosim?.shards, shards > 1 {
             // Houses meet only at the PCC meter, and a control step (at most 10 s) is one physics step.
@@ -501,21 +520,6 @@ private struct RigReader {
             rig.run.bidScript = try BidScript.load(script, run: rig.run, start: rig.start ?? 0, seed: seed,
                                                    reserved: Set(rig.houses + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]))
         }
-    }
-
-    private mutating func bus(_ value: YAMLValue) throws(FileError) {
-        let fields = try value.mapping(allowed: ["host", "publish-port", "subscribe-port", "auth", "keys", "max-message-kb", "rate-limit",
-                                                 "capture-limit-mb"])
-        if let host = fields["host"] { rig.run.bus.host = try host.string() }
-        if let port = fields["publish-port"] { rig.run.bus.publishPort = UInt16(try port.int(in: 1...65535)) }
-        if let port = fields["subscribe-port"] { rig.run.bus.subscribePort = UInt16(try port.int(in: 1...65535)) }
-        if let auth = fields["auth"] { rig.run.bus.authentication = try auth.bool() }
-        if let keys = fields["keys"] {  // relative to the rig's folder
-            rig.run.bus.keys = URL(fileURLWithPath: try keys.string(), relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()).path
-        }
-        if let size = fields["max-message-kb"] { rig.run.bus.maxMessageBytes = try size.int(in: 1...16_384) * 1024 }
-        if let rate = fields["rate-limit"] { rig.run.bus.rateLimit = try rate.int(in: 1...10_000_000) }
-        if let limit = fields["capture-limit-mb"] { rig.run.bus.captureLimit = try limit.int(in: 1...65_536) << 20 }
     }
 
     private mutating func controller(_ value: YAMLValue) throws(FileError) {

@@ -4,7 +4,7 @@ public import Emulators
 public import Files
 import Foundation
 public import Market
-public import Messages
+import Messages
 import Modbus
 public import Physics
 
