@@ -12,6 +12,39 @@ public struct Requirement: Sendable, Equatable {
     public var mandatory: Bool
     public var statement: String
     public var assertions: [AssertionSpec.Kind]
+
+    /// An entry of a suite's `requirements:`, every key required.
+    static let keys: [FileKey<Requirement>] = [
+        FileKey.text("id", \.id, "the requirement's id, as certificates name it").required,
+        FileKey("role", "household or market") { value, requirement throws(FileError) in requirement.role = try value.choice(ConformanceRole.self) }.required,
+        FileKey("mandatory", "whether failing it fails the certificate") { value, requirement throws(FileError) in
+            requirement.mandatory = try value.bool()
+        }.required,
+        FileKey.text("statement", \.statement, "what it requires, in a sentence").required,
+        FileKey("assertions", "the assertions that judge it") { value, requirement throws(FileError) in
+            for kind in try value.list() { requirement.assertions.append(try kind.choice(among: AssertionSpec.Kind.allCases, named: \.name)) }
+        }.required,
+    ]
+}
+
+extension ClaimFunction {
+    /// An entry of a suite's `functions:`; `requirements` are the ids it may name (nil: any).
+    static func keys(judgedBy requirements: [String]?) -> [FileKey<ClaimFunction>] { [
+        FileKey.text("id", \.id, "the function's id, as claims files name it").required,
+        FileKey("kinds", "the device kinds it acts on; none: every kind") { value, function throws(FileError) in
+            for kind in try value.list() { function.kinds.append(try kind.choice(DeviceKind.self)) }
+        },
+        FileKey.text("statement", \.statement, "what it does, in a sentence").required,
+        FileKey("requirements", "the household requirements that judge it") { value, function throws(FileError) in
+            for item in try value.list() {
+                let requirement = try item.string()
+                if let requirements, !requirements.contains(requirement) {
+                    throw item.expected("a household requirement (\(requirements.joined(separator: ", ")))")
+                }
+                function.requirements.append(requirement)
+            }
+        }.required,
+    ] }
 }
 
 /// The role a controller under test plays.
@@ -45,34 +78,13 @@ public struct ConformanceSuite: Sendable {
         let keys = try root.mapping(allowed: ["version", "requirements", "functions"])
         var requirements: [Requirement] = []
         for entry in try keys["requirements"]?.list() ?? [] {
-            let fields = try entry.mapping(allowed: ["id", "role", "mandatory", "statement", "assertions"])
-            func field(_ name: String) throws(FileError) -> YAMLValue {
-                guard let value = fields[name] else { throw entry.error("missing key '\(name)'") }
-                return value
-            }
-            var assertions: [AssertionSpec.Kind] = []
-            for value in try field("assertions").list() { assertions.append(try value.choice(among: AssertionSpec.Kind.allCases, named: \.name)) }
-            let requirement = Requirement(id: try field("id").string(), role: try field("role").choice(ConformanceRole.self),
-                                          mandatory: try field("mandatory").bool(), statement: try field("statement").string(), assertions: assertions)
+            let requirement = try entry.read(Requirement.keys, from: Requirement(id: "", role: .household, mandatory: false, statement: "", assertions: []))
             if requirement.role == role { requirements.append(requirement) }
         }
         var functions: [ClaimFunction] = []
+        let functionKeys = ClaimFunction.keys(judgedBy: role == .household ? requirements.map(\.id) : nil)
         for entry in try keys["functions"]?.list() ?? [] {
-            let fields = try entry.mapping(allowed: ["id", "kinds", "statement", "requirements"])
-            guard let id = fields["id"], let statement = fields["statement"], let judged = fields["requirements"] else {
-                throw entry.error("a function needs 'id', 'statement' and 'requirements'")
-            }
-            var kinds: [DeviceKind] = []
-            for value in try fields["kinds"]?.list() ?? [] { kinds.append(try value.choice(DeviceKind.self)) }
-            var ids: [String] = []
-            for value in try judged.list() {
-                let requirement = try value.string()
-                guard requirements.contains(where: { $0.id == requirement }) || role != .household else {
-                    throw value.expected("a household requirement (\(requirements.map(\.id).joined(separator: ", ")))")
-                }
-                ids.append(requirement)
-            }
-            functions.append(ClaimFunction(id: try id.string(), kinds: kinds, statement: try statement.string(), requirements: ids))
+            functions.append(try entry.read(functionKeys, from: ClaimFunction(id: "", kinds: [], statement: "", requirements: [])))
         }
         let caseFolder = "\(folder)/\(role.rawValue)"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: caseFolder)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()

@@ -3,6 +3,18 @@ import Foundation
 import Modbus
 import Physics
 
+extension FileKey {
+    /// A Modbus exception code a product answers with.
+    static func exception(_ name: String, _ field: any WritableKeyPath<Target, ModbusException> & Sendable, _ doc: String) -> Self {
+        Self(name, doc) { value, target throws(FileError) in
+            guard let code = ModbusException(rawValue: UInt8(clamping: try value.int(in: 1...11))) else {
+                throw value.expected("a Modbus exception code (1-8, 10, 11)")
+            }
+            target[keyPath: field] = code
+        }
+    }
+}
+
 /// Reads `Profiles/*.yaml` into validated `DeviceProfile`s (format: docs/PROFILES.md).
 public enum ProfileLoader {
     /// Loads and checks one profile file; every problem names file, line, key and expectation.
@@ -24,15 +36,11 @@ public enum ProfileLoader {
             profile.wordOrder = value
         }
         if let latency = keys["latency"] { profile.latency = try seconds(latency) }
-        if let transport = keys["transport"] {
-            let entries = try transport.mapping(allowed: ["idle-timeout", "max-connections"])
-            if let idle = entries["idle-timeout"] { profile.transport.idleTimeout = .milliseconds(Int64(try seconds(idle) * 1000)) }
-            if let limit = entries["max-connections"] { profile.transport.maxConnections = try limit.int(in: 1...10_000) }
-        }
+        if let transport = keys["transport"] { try transport.read(transportKeys, into: &profile.transport) }
         if let ratings = keys["ratings"] {
             for (rating, value) in try ratings.mapping(allowed: kind.ratingDefaults.keys.sorted()) { profile.ratings[rating] = try value.double() }
         }
-        if let exceptions = keys["exceptions"] { try self.exceptions(exceptions, into: &profile.exceptions) }
+        if let exceptions = keys["exceptions"] { try exceptions.read(exceptionKeys, into: &profile.exceptions) }
         if let support = keys["grid-support"] {
             guard kind == .inverter else { throw support.error("only an inverter has grid-support functions") }
             for value in try support.list() { profile.gridSupport.insert(try value.choice(GridSupportFunction.self)) }
@@ -51,20 +59,22 @@ public enum ProfileLoader {
         return profile
     }
 
+    /// How the product's Modbus TCP server treats its connections (docs/PROFILES.md).
+    static let transportKeys: [FileKey<ListenerOptions>] = [
+        FileKey("idle-timeout", "seconds after which it closes a silent connection") { value, transport throws(FileError) in
+            transport.idleTimeout = .milliseconds(Int64(try seconds(value) * 1000))
+        },
+        FileKey("max-connections", "how many clients it serves at once") { value, transport throws(FileError) in
+            transport.maxConnections = try value.int(in: 1...10_000)
+        },
+    ]
+
     /// What a product answers when a write is refused, by why (`exceptions: {read-only: 2, ...}`).
-    private static func exceptions(_ value: YAMLValue, into policy: inout ExceptionPolicy) throws(FileError) {
-        let entries = try value.mapping(allowed: ["read-only", "out-of-range", "partial-write"])
-        func code(_ key: String) throws(FileError) -> ModbusException? {
-            guard let value = entries[key] else { return nil }
-            guard let code = ModbusException(rawValue: UInt8(clamping: try value.int(in: 1...11))) else {
-                throw value.expected("a Modbus exception code (1-8, 10, 11)")
-            }
-            return code
-        }
-        if let code = try code("read-only") { policy.readOnly = code }
-        if let code = try code("out-of-range") { policy.outOfRange = code }
-        if let code = try code("partial-write") { policy.partialWrite = code }
-    }
+    static let exceptionKeys: [FileKey<ExceptionPolicy>] = [
+        .exception("read-only", \.readOnly, "a write to a register it only reads"),
+        .exception("out-of-range", \.outOfRange, "a value outside the point's range"),
+        .exception("partial-write", \.partialWrite, "a write to part of a multi-register point"),
+    ]
 
     /// The profile's `blocks`, none of them overlapping another.
     private static func blocks(_ value: YAMLValue, of profile: DeviceProfile) throws(FileError) -> [PointBlock] {
