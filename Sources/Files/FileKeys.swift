@@ -25,14 +25,16 @@ package struct FileKey<Target>: Sendable {
     }
 
     /// A number, refused as `expected` says unless `isAllowed`.
-    package static func number(_ name: String, _ field: any WritableKeyPath<Target, Double> & Sendable, where isAllowed: @escaping @Sendable (Double) -> Bool = { _ in true },
-                               expected: String = "a number", _ doc: String) -> Self {
+    package static func number(_ name: String, _ field: any WritableKeyPath<Target, Double> & Sendable,
+                               where isAllowed: @escaping @Sendable (Double) -> Bool = { _ in true }, expected: String = "a number",
+                               _ doc: String) -> Self {
         Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = try value.double(where: isAllowed, expected: expected) }
     }
 
     /// A number where nil means none was given.
-    package static func number(_ name: String, _ field: any WritableKeyPath<Target, Double?> & Sendable, where isAllowed: @escaping @Sendable (Double) -> Bool = { _ in true },
-                               expected: String = "a number", _ doc: String) -> Self {
+    package static func number(_ name: String, _ field: any WritableKeyPath<Target, Double?> & Sendable,
+                               where isAllowed: @escaping @Sendable (Double) -> Bool = { _ in true }, expected: String = "a number",
+                               _ doc: String) -> Self {
         Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = try value.double(where: isAllowed, expected: expected) }
     }
 
@@ -43,7 +45,8 @@ package struct FileKey<Target>: Sendable {
         }
     }
 
-    package static func integer(_ name: String, _ field: any WritableKeyPath<Target, Int> & Sendable, in range: ClosedRange<Int>, _ doc: String) -> Self {
+    package static func integer(_ name: String, _ field: any WritableKeyPath<Target, Int> & Sendable, in range: ClosedRange<Int>,
+                                _ doc: String) -> Self {
         Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = try value.int(in: range) }
     }
 

@@ -9,6 +9,35 @@ import Physics
 public import Rigs
 import Verdict
 
+/// A rig's `grid:` as written, before its mode is acted on: the grid-forming battery is named among the rig's
+/// devices once the mode is known.
+struct GridEntry {
+    var islanded = false
+    var tie: GridTie
+    var imbalancePrice: Double
+    var gridForming: YAMLValue?
+
+    /// Tariffs lie within the market's price cap.
+    static func keys(priceCap cap: Double) -> [FileKey<GridEntry>] { [
+        FileKey("mode", "connected or islanded") { value, grid throws(FileError) in
+            switch try value.string() {
+            case "connected": grid.islanded = false
+            case "islanded": grid.islanded = true
+            default: throw value.expected("connected or islanded")
+            }
+        },
+        .number("import-tariff", \.tie.importTariff, where: { $0 >= 0 && $0 < cap }, expected: "a tariff in [0, price cap) $/kWh",
+                "what the utility charges, $/kWh"),
+        .number("export-tariff", \.tie.exportTariff, where: { $0 > 0 && $0 <= cap }, expected: "a tariff in (0, price cap] $/kWh",
+                "what it pays, $/kWh"),
+        .number("import-limit", \.tie.importLimit, where: { $0 >= 0 }, expected: "a limit in kW, 0 or more", "the most the PCC imports, kW"),
+        .number("export-limit", \.tie.exportLimit, where: { $0 >= 0 }, expected: "a limit in kW, 0 or more", "the most it exports, kW"),
+        FileKey("grid-forming", "an island's battery, by device name") { value, grid in grid.gridForming = value },
+        .number("imbalance-price", \.imbalancePrice, where: { $0 >= 0 && $0.isFinite }, expected: "a price of 0 $/kWh or more",
+                "what a household pays for each kWh delivered away from its awards, $/kWh"),
+    ] }
+}
+
 extension FileKey {
     /// A TCP port, 1 to 65535.
     static func port(_ name: String, _ field: any WritableKeyPath<Target, UInt16> & Sendable, _ doc: String) -> Self {
@@ -103,7 +132,6 @@ public enum RigLoader {
         .number("ramp", \.ramp, where: { $0 >= 0 }, expected: "a number of kelvin, 0 or more", "how far a price moves it within the band, K"),
     ]
 
-
     /// `builtin`, `endpoint`, `{command: [program, arguments...]}`, or `{mutant: NAME}` (a household only).
     fileprivate static func role(_ value: YAMLValue, household: Bool = false) throws(FileError) -> RunSettings.Role {
         let roles = "builtin, endpoint, {command: [program, arguments...]}" + (household ? " or {mutant: NAME}" : "")
@@ -175,9 +203,8 @@ public enum RigLoader {
             settings.name = try value.string()
             guard !settings.name.contains("/") else { throw value.expected("a federate name without '/'") }
         },
-        FileKey("period", "the federate's time step, whole simulated s") { value, settings throws(FileError) in
-            settings.period = try value.double(where: { $0 >= 1 && $0 == $0.rounded() }, expected: "whole simulated seconds, 1 or more")
-        },
+        .number("period", \.period, where: { $0 >= 1 && $0 == $0.rounded() }, expected: "whole simulated seconds, 1 or more",
+                "the federate's time step, whole simulated s"),
         FileKey("start-broker", "start a broker for this many federates") { value, settings throws(FileError) in
             settings.startBroker = try value.int(in: 1...10_000)
         },
@@ -245,6 +272,14 @@ public enum RigLoader {
         .number("variation", \.variation, where: (0...0.5).contains, expected: "a relative spread in 0...0.5", "how far copies vary, relative"),
     ]
 
+    /// A rig's `controller:` (docs/RIGS.md); `houses` are the rig's.
+    static func controllerKeys(houses: [String]) -> [FileKey<RunSettings>] { [
+        FileKey("market", "who plays the market: builtin, endpoint or {command: [...]}") { value, run throws(FileError) in run.market = try role(value) },
+        FileKey("households", "each house's agent, by house; the reference household by default") { value, run throws(FileError) in
+            for (house, role) in try value.mapping(allowed: houses) { run.households[house] = try Self.role(role, household: true) }
+        },
+    ] }
+
     /// A rig's `market:` (docs/RIGS.md).
     static let marketKeys: [FileKey<RunSettings>] = [
         FileKey("interval", "the length of an interval, s (5 to 3600)") { value, run throws(FileError) in run.interval = Double(try value.int(in: 5...3600)) },
@@ -276,39 +311,24 @@ public enum RigLoader {
 
     /// `grid: {mode: connected, ...tariffs and limits}` or `{mode: islanded, grid-forming: <battery>}`.
     private static func grid(_ value: YAMLValue, into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
-        let fields = try value.mapping(allowed: ["mode", "import-tariff", "export-tariff", "import-limit", "export-limit", "grid-forming",
-                                                 "imbalance-price"])
-        if let price = fields["imbalance-price"] {
-            run.imbalancePrice = try price.double(where: { $0 >= 0 && $0.isFinite }, expected: "a price of 0 $/kWh or more")
+        var grid = GridEntry(tie: run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60),
+                             imbalancePrice: run.imbalancePrice)
+        try value.read(GridEntry.keys(priceCap: run.priceCap), into: &grid)
+        run.imbalancePrice = grid.imbalancePrice
+        guard grid.islanded else {
+            if let battery = grid.gridForming { throw battery.error("'grid-forming' applies to an islanded grid") }
+            run.grid = grid.tie
+            return
         }
-        switch try fields["mode"]?.string() ?? "connected" {
-        case "islanded":
-            run.grid = nil
-            guard let battery = fields["grid-forming"] else { throw value.error("an islanded grid needs 'grid-forming': the battery that balances it") }
-            let name = try battery.string()
-            guard let index = devices.firstIndex(where: { $0.name == name && $0.profile.kind == .battery }) else {
-                let batteries = devices.filter { $0.profile.kind == .battery }.map(\.name)
-                throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
-            }
-            devices[index].isGridForming = true
-            run.gridForming = name
-        case "connected":
-            var tie = run.grid ?? GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
-            let cap = run.priceCap
-            if let tariff = fields["import-tariff"] {
-                tie.importTariff = try tariff.double(where: { $0 >= 0 && $0 < cap }, expected: "a tariff in [0, price cap) $/kWh")
-            }
-            if let tariff = fields["export-tariff"] {
-                tie.exportTariff = try tariff.double(where: { $0 > 0 && $0 <= cap }, expected: "a tariff in (0, price cap] $/kWh")
-            }
-            if let limit = fields["import-limit"] { tie.importLimit = try limit.double(where: { $0 >= 0 }, expected: "a limit in kW, 0 or more") }
-            if let limit = fields["export-limit"] { tie.exportLimit = try limit.double(where: { $0 >= 0 }, expected: "a limit in kW, 0 or more") }
-            run.grid = tie
-        default: throw (fields["mode"] ?? value).expected("connected or islanded")
+        run.grid = nil
+        guard let battery = grid.gridForming else { throw value.error("an islanded grid needs 'grid-forming': the battery that balances it") }
+        let name = try battery.string()
+        guard let index = devices.firstIndex(where: { $0.name == name && $0.profile.kind == .battery }) else {
+            let batteries = devices.filter { $0.profile.kind == .battery }.map(\.name)
+            throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
         }
-        if run.grid != nil, let battery = fields["grid-forming"] {
-            throw battery.error("'grid-forming' applies to an islanded grid")
-        }
+        devices[index].isGridForming = true
+        run.gridForming = name
     }
 
     /// `assertions: {<name>: true, <name>: {<threshold>: N}}`: the ones a rig is held to, in the verdict's order.
@@ -523,11 +543,7 @@ private struct RigReader {
     }
 
     private mutating func controller(_ value: YAMLValue) throws(FileError) {
-        let fields = try value.mapping(allowed: ["market", "households"])
-        if let market = fields["market"] { rig.run.market = try RigLoader.role(market) }
-        if let households = fields["households"] {
-            for (house, role) in try households.mapping(allowed: rig.baseLoads.keys.sorted()) { rig.run.households[house] = try RigLoader.role(role, household: true) }
-        }
+        try value.read(RigLoader.controllerKeys(houses: rig.baseLoads.keys.sorted()), into: &rig.run)
         if rig.run.hasEndpoints, rig.run.bus.publishPort == 0 || rig.run.bus.subscribePort == 0 {
             throw value.error("an endpoint role joins from elsewhere: give the bus fixed ports (bus: {publish-port: N, subscribe-port: M})")
         }

@@ -14,6 +14,8 @@ struct FileKeyDocsTests {
         ("market.deadlines", "docs/RIGS.md", RigLoader.deadlineKeys.map(\.name)),
         ("bus", "docs/RIGS.md", RigLoader.busKeys(folder: URL(fileURLWithPath: "/")).map(\.name)),
         ("neighborhood", "docs/RIGS.md", RigLoader.neighborhoodKeys.map(\.name)),
+        ("grid", "docs/RIGS.md", GridEntry.keys(priceCap: 1).map(\.name)),
+        ("controller", "docs/RIGS.md", RigLoader.controllerKeys(houses: []).map(\.name)),
         ("cosim.helics", "docs/COSIM.md", RigLoader.helicsKeys(houses: 1).map(\.name)),
     ]
 
