@@ -1,6 +1,6 @@
 import Bus
 import Market
-public import Messages
+import Messages
 public import Physics
 
 /// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a

@@ -20,44 +20,46 @@ public enum ProfileLoader {
     /// Loads and checks one profile file; every problem names file, line, key and expectation.
     public static func load(file: String) throws(FileError) -> DeviceProfile {
         let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["kind", "product", "port", "unit", "word-order", "latency", "transport",
-                                              "ratings", "exceptions", "watchdog", "reversions", "blocks", "grid-support"])
-        func required(_ key: String) throws(FileError) -> YAMLValue {
-            guard let value = keys[key] else { throw root.error("missing key '\(key)'") }
-            return value
-        }
-        let kind = try required("kind").choice(DeviceKind.self)
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        var profile = DeviceProfile(name: name, kind: kind, product: try required("product").string(), blocks: [])
-        if let port = keys["port"] { profile.defaultPort = UInt16(try port.int(in: 1...65535)) }
-        if let unit = keys["unit"] { profile.defaultUnit = UInt8(try unit.int(in: 0...255)) }
-        if let order = keys["word-order"] {
-            guard let value = WordOrder(rawValue: try order.string()) else { throw order.expected("high-first or low-first") }
-            profile.wordOrder = value
-        }
-        if let latency = keys["latency"] { profile.latency = try seconds(latency) }
-        if let transport = keys["transport"] { try transport.read(transportKeys, into: &profile.transport) }
-        if let ratings = keys["ratings"] {
-            for (rating, value) in try ratings.mapping(allowed: kind.ratingDefaults.keys.sorted()) { profile.ratings[rating] = try value.double() }
-        }
-        if let exceptions = keys["exceptions"] { try exceptions.read(exceptionKeys, into: &profile.exceptions) }
-        if let support = keys["grid-support"] {
-            guard kind == .inverter else { throw support.error("only an inverter has grid-support functions") }
-            for value in try support.list() { profile.gridSupport.insert(try value.choice(GridSupportFunction.self)) }
-        }
-        if let watchdog = keys["watchdog"] { profile.watchdog = try timer(watchdog, of: kind) }
-        if let reversions = keys["reversions"] {
-            for value in try reversions.list() {
-                let reversion = try timer(value, of: kind, reverts: true)
-                guard reversion.timeoutControl != nil else { throw value.error("a reversion's timeout is a control's ('timeout-control')") }
-                profile.reversions.append(reversion)
-            }
-        }
-        let blocksValue = try required("blocks")
-        profile.blocks = try blocks(blocksValue, of: profile)
-        try checkBindings(of: profile, blocks: blocksValue, gridSupport: keys["grid-support"])
+        let profile = try root.read(keys, from: DeviceProfile(name: name, kind: .meter, product: "", blocks: []))
+        let fields = try root.mapping(allowed: keys.map(\.name))
+        if let blocks = fields["blocks"] { try checkBindings(of: profile, blocks: blocks, gridSupport: fields["grid-support"]) }
         return profile
     }
+
+    /// A profile's keys, in the order they are read: its kind first, which the ratings, controls and timers are of,
+    /// and its blocks last, which its unit, kind and timers shape (docs/PROFILES.md).
+    static let keys: [FileKey<DeviceProfile>] = [
+        FileKey("kind", "inverter, battery, thermostat, ev-charger or meter") { value, profile throws(FileError) in
+            profile.kind = try value.choice(DeviceKind.self)
+        }.required,
+        FileKey.text("product", \.product, "the product's maker and model").required,
+        FileKey("port", "the TCP port it serves by default") { value, profile throws(FileError) in profile.defaultPort = UInt16(try value.int(in: 1...65535)) },
+        FileKey("unit", "the Modbus unit id it answers by default") { value, profile throws(FileError) in profile.defaultUnit = UInt8(try value.int(in: 0...255)) },
+        FileKey("word-order", "high-first or low-first, for points of two registers or more") { value, profile throws(FileError) in
+            guard let order = WordOrder(rawValue: try value.string()) else { throw value.expected("high-first or low-first") }
+            profile.wordOrder = order
+        },
+        FileKey("latency", "seconds a written control takes to reach the physics") { value, profile throws(FileError) in profile.latency = try seconds(value) },
+        FileKey("transport", "how its server treats connections") { value, profile throws(FileError) in try value.read(transportKeys, into: &profile.transport) },
+        FileKey("ratings", "its nameplate, by rating") { value, profile throws(FileError) in
+            for (rating, number) in try value.mapping(allowed: profile.kind.ratingDefaults.keys.sorted()) { profile.ratings[rating] = try number.double() }
+        },
+        FileKey("exceptions", "what it answers a refused write") { value, profile throws(FileError) in try value.read(exceptionKeys, into: &profile.exceptions) },
+        FileKey("watchdog", "its communication-loss timer") { value, profile throws(FileError) in profile.watchdog = try timer(value, of: profile.kind) },
+        FileKey("reversions", "SunSpec reversion timers, one a control") { value, profile throws(FileError) in
+            for entry in try value.list() {
+                let reversion = try timer(entry, of: profile.kind, reverts: true)
+                guard reversion.timeoutControl != nil else { throw entry.error("a reversion's timeout is a control's ('timeout-control')") }
+                profile.reversions.append(reversion)
+            }
+        },
+        FileKey("grid-support", "an inverter's IEEE 1547 functions") { value, profile throws(FileError) in
+            guard profile.kind == .inverter else { throw value.error("only an inverter has grid-support functions") }
+            for function in try value.list() { profile.gridSupport.insert(try function.choice(GridSupportFunction.self)) }
+        },
+        FileKey("blocks", "its register blocks and their points") { value, profile throws(FileError) in profile.blocks = try blocks(value, of: profile) }.required,
+    ]
 
     /// How the product's Modbus TCP server treats its connections (docs/PROFILES.md).
     static let transportKeys: [FileKey<ListenerOptions>] = [
@@ -110,22 +112,34 @@ public enum ProfileLoader {
 
     /// A watchdog, or (`reverts`) a SunSpec reversion timer, which has no 'reverts' key of its own.
     private static func timer(_ value: YAMLValue, of kind: DeviceKind, reverts: Bool = false) throws(FileError) -> Watchdog {
-        let entries = try value.mapping(allowed: ["timeout", "timeout-control", "rearmed-by", "fallback"] + (reverts ? [] : ["reverts"]))
-        var result = Watchdog(rearmedBy: [], fallback: [:])
-        if let timeout = entries["timeout"] { result.timeout = try seconds(timeout) }
-        if let timeoutControl = entries["timeout-control"] { result.timeoutControl = try control(timeoutControl, of: kind) }
-        guard (result.timeout == nil) != (result.timeoutControl == nil) else {
+        var timer = Watchdog(rearmedBy: [], fallback: [:])
+        timer.reverts = reverts
+        try value.read(timerKeys(of: kind, reversion: reverts), into: &timer)
+        guard (timer.timeout == nil) != (timer.timeoutControl == nil) else {
             throw value.error("expected exactly one of 'timeout' and 'timeout-control'")
         }
-        guard let rearmed = entries["rearmed-by"] else { throw value.error("missing key 'rearmed-by'") }
-        for control in try rearmed.list() { result.rearmedBy.append(try Self.control(control, of: kind)) }
-        guard let fallback = entries["fallback"] else { throw value.error("missing key 'fallback'") }
-        for (key, target) in try fallback.mapping(allowed: kind.controls.sorted { $0.rawValue < $1.rawValue }) {
-            // A number, or the control whose value it falls back to.
-            result.fallback[key] = if let number = try? target.double() { .value(number) } else { .control(try control(target, of: kind)) }
-        }
-        result.reverts = try entries["reverts"]?.bool() ?? reverts
-        return result
+        return timer
+    }
+
+    /// A watchdog's or a reversion's keys, its controls those of `kind` (docs/PROFILES.md, "Watchdogs").
+    static func timerKeys(of kind: DeviceKind, reversion: Bool) -> [FileKey<Watchdog>] {
+        [
+            FileKey("timeout", "seconds without a rearming write before it runs out") { value, timer throws(FileError) in timer.timeout = try seconds(value) },
+            FileKey("timeout-control", "the control a client sets its timeout with, s") { value, timer throws(FileError) in
+                timer.timeoutControl = try control(value, of: kind)
+            },
+            FileKey("rearmed-by", "the controls whose writes rearm it") { value, timer throws(FileError) in
+                for control in try value.list() { timer.rearmedBy.append(try Self.control(control, of: kind)) }
+            }.required,
+            FileKey("fallback", "what it sets when it runs out, by control: a number, or the control whose value it takes") {
+                value, timer throws(FileError) in
+                for (key, target) in try value.mapping(allowed: kind.controls.sorted { $0.rawValue < $1.rawValue }) {
+                    timer.fallback[key] = if let number = try? target.double() { .value(number) } else { .control(try control(target, of: kind)) }
+                }
+            }.required,
+        ] + (reversion ? [] : [FileKey("reverts", "whether its controls return to what was written once writes resume") {
+            value, timer throws(FileError) in timer.reverts = try value.bool()
+        }])
     }
 
     /// A control of `kind`, named by the value.

@@ -70,3 +70,27 @@ struct ProfileLoaderTests {
         #expect(error.message.contains("the name of a sunssf point in this model (X_SF)"))
     }
 }
+
+@Suite("The keys of profile files, as docs/PROFILES.md names them")
+struct ProfileKeyDocsTests {
+    @Test("Every key of a profile's tables is named in docs/PROFILES.md, and none twice in its table", arguments: DeviceKind.allCases)
+    func documented(kind: DeviceKind) throws {
+        let doc = try String(contentsOfFile: "\(repository)/docs/PROFILES.md", encoding: .utf8)
+        let tables = [ProfileLoader.keys.map(\.name), ProfileLoader.transportKeys.map(\.name), ProfileLoader.exceptionKeys.map(\.name),
+                      ProfileLoader.timerKeys(of: kind, reversion: false).map(\.name)]
+        for table in tables {
+            #expect(Set(table).count == table.count)
+            for key in table { #expect(doc.contains(key), "\(key) is not in docs/PROFILES.md") }
+        }
+    }
+
+    @Test("A reversion has no 'reverts' key of its own; a watchdog without what rearms it is refused, naming the key")
+    func timers() throws {
+        #expect(!ProfileLoader.timerKeys(of: .battery, reversion: true).map(\.name).contains("reverts"))
+        let text = profileHeader.replacingOccurrences(of: "kind: inverter", with: "kind: ev-charger")
+            + "      - {name: I, type: uint16, control: current-limit}\nwatchdog: {timeout: 60, fallback: {current-limit: 6}}\n"
+        let error = try #require(loadError(text))
+        #expect(error.message == "missing key 'rearmed-by' (the controls whose writes rearm it)")
+    }
+}
+
