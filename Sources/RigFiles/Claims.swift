@@ -30,17 +30,17 @@ public struct Claims: Sendable {
         let keys = try root.mapping(allowed: ["firmware", "house", "devices", "functions"])
         guard let deviceList = keys["devices"] else { throw root.error("missing key 'devices' (the products the firmware drives)") }
         var devices: [Device] = []
+        let entryKeys = DeviceEntry.keys(profiles: ProfileShelf(folder: profiles), folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         for entry in try deviceList.list() {
-            let fields = try entry.mapping(allowed: RigLoader.deviceKeys)
-            guard let profileValue = fields["profile"] else { throw entry.error("missing key 'profile'") }
-            let profile = try RigLoader.profile(profileValue, profiles: profiles)
+            let profile = try entry.read(entryKeys, from: DeviceEntry(seed: 0)).profile
+            let profileValue = try entry.mapping(allowed: entryKeys.map(\.name))["profile"]
             guard profile.kind != .meter else {
-                throw profileValue.error("\(profile.name) is a meter: a household is given its inverter, battery, thermostat and charger, not a meter of its own")
+                throw (profileValue ?? entry).error("\(profile.name) is a meter: a household is given its inverter, battery, thermostat and charger, not a meter of its own")
             }
             if let twin = devices.first(where: { $0.kind == profile.kind }) {
                 throw entry.error("a second \(profile.kind.rawValue) (the first is \(twin.profile)): a house holds one device of each kind")
             }
-            devices.append(Device(kind: profile.kind, profile: try profileValue.string(), entry: entry))
+            devices.append(Device(kind: profile.kind, profile: try profileValue?.string() ?? profile.name, entry: entry))
         }
         guard !devices.isEmpty else { throw deviceList.error("expected at least one device") }
         var claimed: [String] = []

@@ -81,8 +81,6 @@ public enum RigLoader {
         return try reader.finished()
     }
 
-    static let deviceKeys = ["name", "profile", "port", "unit", "initial-soc", "room-temperature", "vehicle", "comfort", "ratings", "replay", "settings"]
-
     /// A device's profile: a name in the `profiles` folder, or a file (a name ending in `.yaml`) relative to the
     /// folder of the file that names it.
     static func profile(_ value: YAMLValue, profiles: String) throws(FileError) -> DeviceProfile {
@@ -355,17 +353,17 @@ public enum RigLoader {
 /// One rig file as it is read: the rig so far, and what its devices share while they are read (the profiles read,
 /// the next port, the houses in order, the devices a house under test leaves out).
 private struct RigReader {
-    let file: String, folder: String, profiles: String
+    let file: String, folder: String
+    let profiles: ProfileShelf
     let root: YAMLValue, keys: [String: YAMLValue]
     let seed: UInt64
     var rig: Rig
     var nextPort: Int
-    var profilesRead: [String: DeviceProfile] = [:]
     var houseOrder: [String] = []
     var leftOut: Set<String> = []
 
     init(file: String, profiles: String, firstPort: UInt16?, seed: UInt64?) throws(FileError) {
-        (self.file, self.profiles) = (file, profiles)
+        (self.file, self.profiles) = (file, ProfileShelf(folder: profiles))
         folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
         root = try YAMLValue.load(file: file)
         keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
@@ -385,59 +383,23 @@ private struct RigReader {
     /// `port` takes the next of the rig's ports.
     mutating func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int,
                          takesPort: Bool = true) throws(FileError) -> (spec: DeviceSpec, comfort: ThermostatStrategy?) {
-        let fields = try value.mapping(allowed: RigLoader.deviceKeys)
-        guard let profileValue = fields["profile"] else { throw value.error("missing key 'profile'") }
-        var profile = try self.profile(profileValue)
-        if let ratings = fields["ratings"] {
-            for (name, number) in try ratings.mapping(allowed: profile.kind.ratingDefaults.keys.sorted()) {
-                profile.ratings[name] = try number.double(where: { $0 >= 0 }, expected: "a rating of 0 or more")
-            }
-        }
-        var parameters = DeviceParameters(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
-        func applies(_ key: String, to kind: DeviceKind, _ what: String) throws(FileError) -> YAMLValue? {
-            guard let value = fields[key] else { return nil }
-            guard profile.kind == kind else { throw value.error("'\(key)' applies to \(what)") }
-            return value
-        }
-        if let soc = try applies("initial-soc", to: .battery, "a battery, not a \(profile.kind.rawValue)") {
-            parameters.initialSoC = try soc.double(where: (0...100).contains, expected: "a percentage in 0...100")
-        }
-        parameters.roomTemperature = try applies("room-temperature", to: .thermostat, "a thermostat")?.double()
-        let comfort = try applies("comfort", to: .thermostat, "a thermostat").map { value throws(FileError) in
-            try value.read(RigLoader.comfortKeys, from: ThermostatStrategy(season: .heating, setpoint: 21, comfortBelow: 2, comfortAbove: 2, ramp: 2))
-        }
-        if let vehicle = try applies("vehicle", to: .evCharger, "an ev-charger") { parameters.vehicle = try vehicle.read(RigLoader.vehicleKeys, from: VehicleSession(arrival: 0, departure: 0)) }
-        if let settings = fields["settings"] {  // as the installer commissioned it: a register a client may rewrite
-            let known = profile.kind.controls.sorted { $0.rawValue < $1.rawValue }
-            for (control, number) in try settings.mapping(allowed: known) { parameters.settings[control] = try number.double() }
-        }
-        var port: UInt16 = 0
-        if let explicit = fields["port"] {
-            port = UInt16(try explicit.int(in: 0...65535))
-        } else if takesPort {
+        let seed = seed &+ UInt64(index) &* 0x9E37_79B9
+        let entry = try value.read(DeviceEntry.keys(profiles: profiles, folder: folder), from: DeviceEntry(seed: seed))
+        var port = entry.port ?? 0
+        if entry.port == nil, takesPort {
             port = UInt16(clamping: nextPort)
             if nextPort != 0 { nextPort += 1 }
         }
-        let unit = try fields["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) }
-        let name = try fields["name"]?.string() ?? fallbackName
+        let name = entry.name ?? fallbackName
         let id: DeviceID
         if let house {
             id = DeviceID(house: house, name: name)  // an empty name is the house's to give (`add`)
         } else {  // a device outside the houses (the PCC's meter) is named by its whole id
-            do { id = try DeviceID(parsing: name) } catch { throw (fields["name"] ?? value).error("\(error)") }
+            do { id = try DeviceID(parsing: name) } catch { throw value.error("\(error)") }
         }
-        var spec = DeviceSpec(id: id, house: house, profile: profile, parameters: parameters, port: port, unit: unit)
-        spec.replay = try fields["replay"].map { value throws(FileError) in try ReplayFile.load(value, profile: profile, folder: folder) }
-        return (spec, comfort)
-    }
-
-    /// A device's profile, read once per file and name.
-    private mutating func profile(_ value: YAMLValue) throws(FileError) -> DeviceProfile {
-        let key = "\(value.file)\u{0}\(try value.string())"
-        if let read = profilesRead[key] { return read }
-        let profile = try RigLoader.profile(value, profiles: profiles)
-        profilesRead[key] = profile
-        return profile
+        var spec = DeviceSpec(id: id, house: house, profile: entry.profile, parameters: entry.parameters, port: port, unit: entry.unit)
+        spec.replay = entry.replay
+        return (spec, entry.comfort)
     }
 
     /// Adds a device of `house`, named `<house>/<name>`, with its comfort setting.

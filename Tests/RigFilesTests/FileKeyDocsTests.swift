@@ -8,6 +8,7 @@ import Testing
 @Suite("The keys of rig files, as their docs name them")
 struct FileKeyDocsTests {
     static let tables: [(what: String, doc: String, keys: [String])] = [
+        ("device", "docs/RIGS.md", DeviceEntry.keys(profiles: ProfileShelf(folder: ""), folder: "").map(\.name)),
         ("vehicle", "docs/RIGS.md", RigLoader.vehicleKeys.map(\.name)),
         ("comfort", "docs/RIGS.md", RigLoader.comfortKeys.map(\.name)),
         ("market", "docs/RIGS.md", RigLoader.marketKeys.map(\.name)),
@@ -42,5 +43,8 @@ struct FileKeyDocsTests {
         let missing = try #require(error(house + "{arrival: \"17:00\"}}\n"))
         #expect(missing.message == "missing key 'departure' (when it leaves, HH:MM; the next morning when not after the arrival)")
         #expect(error(house + "{arrival: \"17:00\", departure: \"07:00\", target-soc: 120}}\n")?.message == #"expected a percentage in 0...100, found "120""#)
+        let battery = "houses:\n  - name: h1\n    devices:\n      - {profile: sunspec-battery, "
+        #expect(error(battery + "vehicle: {arrival: \"17:00\", departure: \"07:00\"}}\n")?.message == "'vehicle' applies to an ev-charger, not a battery")
+        #expect(error(battery + "initial-soc: 40, unit: 3}\n") == nil)
     }
 }
