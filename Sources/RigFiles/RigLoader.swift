@@ -9,6 +9,19 @@ import Physics
 public import Rigs
 import Verdict
 
+/// A house of a rig's `houses:` as written: its devices are read one by one, each taking the rig's next port.
+struct HouseEntry {
+    var name: String?
+    var baseLoad = 400.0
+    var devices: [YAMLValue] = []
+
+    static let keys: [FileKey<HouseEntry>] = [
+        FileKey("name", "the household's name on the bus (default h1, h2, ...)") { value, house throws(FileError) in house.name = try value.string() },
+        .number("base-load", \.baseLoad, where: { $0 >= 0 }, expected: "a mean load in W, 0 or more", "the mean load of its other appliances, W"),
+        FileKey("devices", "its devices (below)") { value, house throws(FileError) in house.devices = try value.list() },
+    ]
+}
+
 /// A rig's `grid:` as written, before its mode is acted on: the grid-forming battery is named among the rig's
 /// devices once the mode is known.
 struct GridEntry {
@@ -414,13 +427,13 @@ private struct RigReader {
     mutating func houses(houseUnderTest: (house: String, claims: Claims)?) throws(FileError) {
         guard let houses = keys["houses"] else { return }
         for (houseIndex, houseValue) in try houses.list().enumerated() {
-            let fields = try houseValue.mapping(allowed: ["name", "base-load", "devices"])
-            let house = try fields["name"]?.string() ?? "h\(houseIndex + 1)"
+            let entry = try houseValue.read(HouseEntry.keys, from: HouseEntry())
+            let house = entry.name ?? "h\(houseIndex + 1)"
             guard rig.baseLoads[house] == nil else { throw houseValue.error("duplicate house name '\(house)'") }
-            rig.baseLoads[house] = BaseLoad(mean: try fields["base-load"]?.double(where: { $0 >= 0 }, expected: "a mean load in W, 0 or more") ?? 400)
+            rig.baseLoads[house] = BaseLoad(mean: entry.baseLoad)
             houseOrder.append(house)
             let firstOfHouse = rig.devices.count
-            for (index, value) in try (fields["devices"]?.list() ?? []).enumerated() {
+            for (index, value) in entry.devices.enumerated() {
                 let (spec, comfort) = try device(value, house: house, fallbackName: "", index: rig.devices.count)
                 // Bids and awards name a household's devices by kind (`h1/solar`): one of each a household drives.
                 if spec.profile.kind != .meter, let twin = rig.devices.first(where: { $0.house == house && $0.profile.kind == spec.profile.kind }) {

@@ -8,6 +8,7 @@ import Testing
 @Suite("The keys of rig files, as their docs name them")
 struct FileKeyDocsTests {
     static let tables: [(what: String, doc: String, keys: [String])] = [
+        ("house", "docs/RIGS.md", HouseEntry.keys.map(\.name)),
         ("device", "docs/RIGS.md", DeviceEntry.keys(profiles: ProfileShelf(folder: ""), folder: "").map(\.name)),
         ("vehicle", "docs/RIGS.md", RigLoader.vehicleKeys.map(\.name)),
         ("comfort", "docs/RIGS.md", RigLoader.comfortKeys.map(\.name)),
