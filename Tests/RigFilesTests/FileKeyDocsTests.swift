@@ -17,6 +17,7 @@ struct FileKeyDocsTests {
         ("bus", "docs/RIGS.md", RigLoader.busKeys(folder: URL(fileURLWithPath: "/")).map(\.name)),
         ("neighborhood", "docs/RIGS.md", RigLoader.neighborhoodKeys.map(\.name)),
         ("grid", "docs/RIGS.md", GridEntry.keys(priceCap: 1).map(\.name)),
+        ("scripted-bids", "docs/RIGS.md", ScriptEntry.keys(intervals: 1).map(\.name)),
         ("controller", "docs/RIGS.md", RigLoader.controllerKeys(houses: []).map(\.name)),
         ("cosim.helics", "docs/COSIM.md", RigLoader.helicsKeys(houses: 1).map(\.name)),
     ]
