@@ -51,9 +51,9 @@ public struct GridOutage: Sendable, Equatable {
     public var start: Double
     public var end: Double
     /// The battery that forms the grid meanwhile.
-    public var gridForming: String
+    public var gridForming: DeviceID
 
-    public init(start: Double, end: Double, gridForming: String) {
+    public init(start: Double, end: Double, gridForming: DeviceID) {
         self.start = start
         self.end = end
         self.gridForming = gridForming
@@ -348,7 +348,7 @@ public final class Fleet: Sendable {
         }
         // An island's battery forms the grid; during an outage the one the rig names does. Either ignores setpoints.
         let outage = outages.first { $0.contains(now) }
-        let former = devices.first { $0.isGridForming || $0.emulator.name == outage?.gridForming }
+        let former = devices.first { $0.isGridForming || $0.emulator.name == outage?.gridForming.description }
         for device in devices where device.emulator.profile.kind == .battery { device.emulator.isGridForming = device.emulator === former?.emulator }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()

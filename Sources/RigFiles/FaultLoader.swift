@@ -107,10 +107,10 @@ extension RigLoader {
                                    window: (start: Double, end: Double)) throws(FileError) -> GridOutage {
         guard let formingValue = fields["grid-forming"] else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
         let former = try formingValue.string()
-        guard devices.contains(where: { $0.name == former && $0.profile.kind == .battery }) else {
+        guard let battery = devices.first(where: { $0.name == former && $0.profile.kind == .battery }) else {
             throw formingValue.expected("a battery of the rig (\(devices.filter { $0.profile.kind == .battery }.map(\.name).joined(separator: ", ")))")
         }
-        return GridOutage(start: window.start, end: window.end, gridForming: former)
+        return GridOutage(start: window.start, end: window.end, gridForming: battery.id)
     }
 
     /// A scripted grid level: `{kind: grid-voltage, value: % of nominal | kind: grid-frequency, value: Hz, house?, start, duration?}`.

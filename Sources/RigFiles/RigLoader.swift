@@ -339,7 +339,7 @@ public enum RigLoader {
             throw battery.expected("a battery of the rig (\(batteries.joined(separator: ", ")))")
         }
         devices[index].isGridForming = true
-        run.gridForming = name
+        run.gridForming = devices[index].id
     }
 
     /// `assertions: {<name>: true, <name>: {<threshold>: N}}`: the ones a rig is held to, in the verdict's order.

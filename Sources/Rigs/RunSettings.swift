@@ -2,6 +2,7 @@ public import Agents
 import Files
 import Foundation
 public import Market
+public import Physics
 
 /// How a rig is run: market terms, clock, duration, the utility, the controller roles and the assertions
 /// (docs/RIGS.md). Every field has the default a rig gets when it leaves the key out.
@@ -23,8 +24,8 @@ public struct RunSettings: Sendable {
     public var deadlines: (bids: Duration, clearing: Duration, dispatch: Duration) = (.seconds(10), .seconds(10), .seconds(10))
     /// The utility behind the PCC; nil when islanded.
     public var grid: GridTie? = GridTie(importTariff: 0.30, exportTariff: 0.05, importLimit: 60, exportLimit: 60)
-    /// An island's grid-forming battery, by device name (only when `grid` is nil).
-    public var gridForming: String?
+    /// An island's grid-forming battery (only when `grid` is nil).
+    public var gridForming: DeviceID?
     /// Each thermostat's comfort and season, by device name; a thermostat not listed heats at 21 °C ±2.
     public var comfort: [String: ThermostatStrategy] = [:]
     /// The rig loader fills in the verdict's defaults when a rig names none.

@@ -6,7 +6,7 @@ import Foundation
 public import Logging
 public import Market
 public import Messages
-import Physics
+public import Physics
 public import Rigs
 
 /// The deadlines and shape of each interval the conductor runs.
@@ -94,7 +94,7 @@ public final class Conductor {
     public enum GridSource: Sendable {
         case utility(GridTie)
         /// The battery (a device of the fleet, by name) that balances the island.
-        case gridForming(String)
+        case gridForming(DeviceID)
     }
 
     /// - Parameter grid: what balances the neighborhood; the conductor bids for it each interval as participant
@@ -161,7 +161,7 @@ public final class Conductor {
                                          bidDeadlineMs: Int(timing.bidDeadline / .milliseconds(1)),
                                          clearingDeadlineMs: Int(timing.clearingDeadline / .milliseconds(1)),
                                          dispatchDeadlineMs: Int(timing.dispatchDeadline / .milliseconds(1)),
-                                         gridForming: gridFormer.flatMap { try? DeviceID(parsing: $0) }), interval: number)
+                                         gridForming: gridFormer), interval: number)
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map(WireBid.init)
@@ -258,7 +258,7 @@ public final class Conductor {
     }
 
     /// The battery that forms the grid now: an island's, or the one an outage in force names.
-    private var gridFormer: String? {
+    private var gridFormer: DeviceID? {
         if let outage = outages.first(where: { $0.contains(fleet.time) }) { return outage.gridForming }
         if case .gridForming(let name) = grid { return name }
         return nil
@@ -270,7 +270,7 @@ public final class Conductor {
         switch gridFormer.map({ .gridForming($0) }) ?? grid {
         case .utility(let tie): return tie
         case .gridForming(let name):
-            guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
+            guard let battery = fleet.devices.first(where: { $0.emulator.name == name.description })?.emulator,
                   let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
                   let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
             let reading = BatteryReading(stateOfCharge: soc.fromPercent, capacity: capacity.inKilo,

@@ -222,7 +222,7 @@ struct HarnessRunTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let island = try RigLoader.load(file: "\(repository)/Rigs/island.yaml", profiles: "\(repository)/Profiles", firstPort: 0)
-        #expect(island.run.grid == nil && island.run.gridForming == "h1/battery")
+        #expect(island.run.grid == nil && island.run.gridForming == DeviceID(house: "h1", name: "battery"))
         let record = try RunSession.run(island, options: RunOptions(profiles: "\(repository)/Profiles"), logger: logger)
         let report = RunReport(record)
         #expect(report.passed, "\(report.table)")

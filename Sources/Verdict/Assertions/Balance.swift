@@ -1,5 +1,6 @@
 import Emulators
 import Messages
+import Physics
 public import Rigs
 import Run
 
@@ -28,7 +29,7 @@ struct Balance: Assertion {
         }
         let island = "\(blackouts.count) blackouts, \(excursions) excursions"
         let blackout = blackouts.first.map { first in
-            let former = outages.first { $0.contains(first.time - 1e-6) }?.gridForming ?? run.rig.run.gridForming ?? "no battery"
+            let former = (outages.first { $0.contains(first.time - 1e-6) }?.gridForming ?? run.rig.run.gridForming)?.description ?? "no battery"
             return "\(Figures.format(first.power)) kW unbalanced at \(Figures.clockTime(first.time)): \(former) could not hold the island"
         }
         let islandLimit = "≤ \(Figures.format(islandTolerance, 1)) kW"
