@@ -89,12 +89,23 @@ public enum ControllerSetup {
         served(specs: specs, places: places, comfort: comfort).map(\.address)
     }
 
+    /// The houses with a device a household's agent drives, in the order of `specs`: a run's households.
+    public static func householdNames(of specs: [DeviceSpec]) -> [String] {
+        var seen: Set<String> = []
+        return specs.compactMap { spec in spec.house.flatMap { agentKind(of: spec) != nil && seen.insert($0).inserted ? $0 : nil } }
+    }
+
+    /// The agent's kind of a device a household's agent drives; nil for one it does not: a meter, or the grid-forming
+    /// battery, which is the island's grid.
+    private static func agentKind(of spec: DeviceSpec) -> DeviceSetup.Kind? {
+        spec.house != nil && !spec.isGridForming ? DeviceSetup.Kind(spec.profile.kind) : nil
+    }
+
     /// Each household device's address, with the spec it serves.
     private static func served(specs: [DeviceSpec], places: [(host: String, port: UInt16)],
                                comfort: [String: ThermostatStrategy] = [:]) -> [(address: DeviceAddress, spec: DeviceSpec)] {
         zip(specs, places).compactMap { spec, device in
-            // A grid-forming battery is the island's grid, not a device a household's agent drives.
-            guard spec.house != nil, !spec.isGridForming, let kind = DeviceSetup.Kind(spec.profile.kind) else { return nil }
+            guard let kind = agentKind(of: spec) else { return nil }
             let plan = spec.parameters.vehicle.map { vehicle in
                 VehiclePlan(arrival: vehicle.arrival, departure: vehicle.departure,
                             energyNeeded: (vehicle.energyNeeded / vehicle.chargingEfficiency).inKilo,

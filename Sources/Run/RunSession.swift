@@ -172,16 +172,32 @@ public enum RunSession {
         var devicePlaces: [DevicePlace] { zip(specs, places).map { DevicePlace($0, host: $1.host, port: $1.port) } }
         var houses: [String] { households.map(\.house) }
 
-        /// Serves the devices at the rig's ports and starts the broker.
+        /// Reads the bus's keys, serves the devices at the rig's ports and starts the broker: a bus it cannot secure
+        /// is refused before any port is taken.
         init(_ rig: Rig, options: RunOptions, logger: Logger) throws(RunError) {
             self.rig = rig
             self.options = options
             self.logger = logger
+            let settings = rig.run
+            gridSource = settings.grid.map { .utility($0) } ?? settings.gridForming.map { .gridForming($0) }
+            marketHouseholds = rig.marketHouseholds
+            func place(_ role: RunSettings.Role) -> BusAccess.Place {
+                switch role {
+                case .builtin, .mutant: .local
+                case .command: .command
+                case .endpoint: .endpoint
+                }
+            }
+            let houses = ControllerSetup.householdNames(of: rig.devices)
+            let conductorSpeaksFor = (gridSource == nil ? [] : [Conductor.gridName]) + (settings.bidScript?.bidders ?? [])
+            access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, conductorSpeaksFor, .local),
+                                                            (ParticipantName.market, [], place(settings.market))]
+                                   + houses.map { ($0, [], place(settings.households[$0] ?? .builtin)) },
+                                   captureLimit: RunSettings.BusSettings.defaultCaptureLimit(houses: houses.count, duration: settings.duration))
             // A split run's shards serve their houses' devices at the rig's ports on their hosts; the rest are here.
             var shardHosts: [String: String] = [:]  // by house
-            if let cosim = rig.run.cosim, cosim.shards > 1 {
-                let houses = rig.houses
-                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: houses) { shardHosts[house] = cosim.host(ofShard: shard) } }
+            if let cosim = settings.cosim, cosim.shards > 1 {
+                for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: rig.houses) { shardHosts[house] = cosim.host(ofShard: shard) } }
             }
             let local = rig.devices.indices.filter { index in rig.devices[index].house.flatMap { shardHosts[$0] } == nil }
             let served: [DeviceSpec]
@@ -192,28 +208,8 @@ public enum RunSession {
                 if let device = servedAt[index]?.1 { return (device.host, device.port) }
                 return (rig.devices[index].house.flatMap { shardHosts[$0] } ?? options.host, rig.devices[index].port)
             }
-            households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: rig.run.comfort,
-                                                    prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
-            gridSource = rig.run.grid.map { .utility($0) } ?? rig.run.gridForming.map { .gridForming($0) }
-            marketHouseholds = rig.marketHouseholds
-            let settings = rig.run
-            do {
-                func place(_ role: RunSettings.Role) -> BusAccess.Place {
-                    switch role {
-                    case .builtin, .mutant: .local
-                    case .command: .command
-                    case .endpoint: .endpoint
-                    }
-                }
-                let conductorSpeaksFor = (gridSource == nil ? [] : [Conductor.gridName]) + (rig.run.bidScript?.bidders ?? [])
-                access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, conductorSpeaksFor, .local),
-                                                                (ParticipantName.market, [], place(settings.market))]
-                                       + households.map { ($0.house, [], place(settings.households[$0.house] ?? .builtin)) },
-                                       captureLimit: RunSettings.BusSettings.defaultCaptureLimit(houses: households.count, duration: settings.duration))
-            } catch {
-                fleet.stop()
-                throw error
-            }
+            households = ControllerSetup.households(specs: specs, places: places, baseLoads: rig.baseLoads, comfort: settings.comfort,
+                                                    prior: settings.prior, exportLimit: settings.grid?.exportLimit)
             do {
                 context = try BusContext()
                 broker = try Broker(context: context, host: settings.bus.host, publishPort: settings.bus.publishPort,
