@@ -347,8 +347,8 @@ public final class Fleet: Sendable {
             }
         }
         // An island's battery forms the grid; during an outage the one the rig names does. Either ignores setpoints.
-        let outage = outages.first { $0.contains(now) }
-        let former = devices.first { $0.isGridForming || $0.emulator.name == outage?.gridForming.description }
+        let outageFormer = outages.first { $0.contains(now) }?.gridForming.description
+        let former = devices.first { $0.isGridForming || $0.emulator.name == outageFormer }
         for device in devices where device.emulator.profile.kind == .battery { device.emulator.isGridForming = device.emulator === former?.emulator }
         let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
         let previous = loads()

@@ -260,7 +260,7 @@ public final class Conductor {
     /// The battery that forms the grid now: an island's, or the one an outage in force names.
     private var gridFormer: DeviceID? {
         if let outage = outages.first(where: { $0.contains(fleet.time) }) { return outage.gridForming }
-        if case .gridForming(let name) = grid { return name }
+        if case .gridForming(let id) = grid { return id }
         return nil
     }
 
@@ -269,8 +269,9 @@ public final class Conductor {
     private func gridTie() -> GridTie? {
         switch gridFormer.map({ .gridForming($0) }) ?? grid {
         case .utility(let tie): return tie
-        case .gridForming(let name):
-            guard let battery = fleet.devices.first(where: { $0.emulator.name == name.description })?.emulator,
+        case .gridForming(let id):
+            let name = id.description
+            guard let battery = fleet.devices.first(where: { $0.emulator.name == name })?.emulator,
                   let soc = battery.reading(.stateOfCharge), let capacity = battery.reading(.capacity),
                   let low = battery.reading(.minimumSoC), let high = battery.reading(.maximumSoC) else { return nil }
             let reading = BatteryReading(stateOfCharge: soc.fromPercent, capacity: capacity.inKilo,

@@ -90,5 +90,5 @@ extension AssertionSpec {
 
 extension RunView {
     /// The verdict of a run: each of the rig's assertions on this view of it.
-    public func verdict() -> [AssertionResult] { rig.run.assertions.map { $0.judge(self) } }
+    package func verdict() -> [AssertionResult] { rig.run.assertions.map { $0.judge(self) } }
 }
