@@ -87,10 +87,10 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Verdict", "Run", "Rigs", "Files", "Emulators", "Physics", "Market", "Messages", "Modbus", "Bus"],
                 swiftSettings: strict),
         // floor 5: built on runs, verdicts and reports
-        .target(name: "Stress", dependencies: ["Reports", "Verdict", "Run", "Rigs", "Agents", "Market", "Messages", "Bus",
+        .target(name: "Stress", dependencies: ["Reports", "Verdict", "Run", "Rigs", "Agents", "Market", "Messages", "Physics", "Bus",
                                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .target(name: "Conformance", dependencies: ["Reports", "Verdict", "RigFiles", "Run", "Rigs", "Files", "Emulators", "Messages", "Modbus",
+        .target(name: "Conformance", dependencies: ["Reports", "Verdict", "RigFiles", "Run", "Rigs", "Files", "Emulators", "Messages", "Physics", "Modbus",
                                                     .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // floor 6

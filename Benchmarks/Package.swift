@@ -15,7 +15,7 @@ let package = Package(
             .product(name: "Agents", package: "GridRig"), .product(name: "Bus", package: "GridRig"),
             .product(name: "Emulators", package: "GridRig"), .product(name: "RigFiles", package: "GridRig"), .product(name: "Rigs", package: "GridRig"),
             .product(name: "Run", package: "GridRig"),
-            .product(name: "Messages", package: "GridRig"), .product(name: "Modbus", package: "GridRig"),
+            .product(name: "Messages", package: "GridRig"), .product(name: "Modbus", package: "GridRig"), .product(name: "Physics", package: "GridRig"),
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

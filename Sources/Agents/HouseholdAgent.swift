@@ -2,11 +2,11 @@ public import Bus
 public import Logging
 public import Market
 import Messages
-import Physics
+public import Physics
 
 /// Everything one household's agent needs: its devices, its strategies and what it assumes of prices.
 public struct HouseholdSetup: Sendable {
-    public var house: String
+    public var house: HouseID
     public var devices: [DeviceSetup]
     public var strategies: Household
     /// Forecast of the house's unresponsive consumption, kW (bid at the cap): its mean, and its daily profile
@@ -19,7 +19,7 @@ public struct HouseholdSetup: Sendable {
     /// A deliberate bug, for showing that the verdict catches it; nil for the reference agent itself.
     public var mutation: HouseholdMutation?
 
-    public init(house: String, devices: [DeviceSetup], strategies: Household, baseLoad: Double,
+    public init(house: HouseID, devices: [DeviceSetup], strategies: Household, baseLoad: Double,
                 prior: PriceForecast = PriceForecast(mean: 0.2, standardDeviation: 0.1), forecastWindow: Int = 288,
                 mutation: HouseholdMutation? = nil) {
         self.mutation = mutation
@@ -60,7 +60,7 @@ public final class HouseholdAgent: LoopAgent {
     private let endpoints: BusEndpoints
     private let credentials: BusCredentials?
     let logger: Logger
-    var name: String { setup.house }
+    var name: String { setup.house.name }
     var role: Role { .household }
     var topics: [TopicFilter] { [.only(.of(.awards, setup.house)), .only(.of(.grant, setup.house))] }
 

@@ -1,7 +1,7 @@
 public import Bus
 public import Logging
 public import Messages
-import Physics
+public import Physics
 public import Market  // accept(_:from:priceCap:) gives the market core's bids
 
 /// What the reference market needs: who may bid, and how much one sender may send per interval.
@@ -9,11 +9,11 @@ public struct MarketSetup: Sendable {
     /// The participant name the market publishes as.
     public var name: String
     /// The households that may bid, by id.
-    public var households: [String]
+    public var households: [HouseID]
     /// Bids messages one household may send in one interval; more are refused as a flood.
     public var messageLimit: Int
 
-    public init(name: String = ParticipantName.market, households: [String], messageLimit: Int = 20) {
+    public init(name: String = ParticipantName.market, households: [HouseID], messageLimit: Int = 20) {
         self.name = name
         self.households = households
         self.messageLimit = messageLimit
@@ -52,7 +52,7 @@ public final class MarketAgent: LoopAgent {
 
     /// A household's bids as the market core takes them, or why not: ids under the household, a known side, and
     /// the book's rules (docs/MARKET.md).
-    public static func accept(_ message: Bids, from sender: String, priceCap: Double) throws(BidRefusal) -> [Bid] {
+    public static func accept(_ message: Bids, from sender: HouseID, priceCap: Double) throws(BidRefusal) -> [Bid] {
         guard message.house == sender else { throw BidRefusal(detail: "bids for house \"\(message.house)\" sent by \"\(sender)\"") }
         var bids: [Bid] = []
         for (index, wire) in message.bids.enumerated() {
@@ -78,10 +78,10 @@ public final class MarketAgent: LoopAgent {
 private final class MarketLogic: ParticipantLogic {
     let setup: MarketSetup
     let control: ParticipantControl
-    let households: Set<String>
+    let households: Set<HouseID>
     var open: (interval: Int, priceCap: Double)?
-    var books: [String: [Bid]] = [:]
-    var messages: [String: Int] = [:]
+    var books: [HouseID: [Bid]] = [:]
+    var messages: [HouseID: Int] = [:]
 
     init(setup: MarketSetup, control: ParticipantControl) {
         self.setup = setup
@@ -102,8 +102,8 @@ private final class MarketLogic: ParticipantLogic {
             try clear(current, participant: participant)
             open = nil
         case let bids as Bids:
-            guard households.contains(sender) else {
-                try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.joined(separator: ", ")))",
+            guard let house = try? HouseID(parsing: sender), households.contains(house) else {
+                try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.map(\.name).joined(separator: ", ")))",
                                        about: sender, topic: message.topic.description, interval: message.header.interval)
                 return
             }
@@ -113,9 +113,9 @@ private final class MarketLogic: ParticipantLogic {
                                        about: sender, topic: message.topic.description, interval: message.header.interval)
                 return
             }
-            messages[sender, default: 0] += 1
-            if messages[sender]! > setup.messageLimit {
-                if messages[sender]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
+            messages[house, default: 0] += 1
+            if messages[house]! > setup.messageLimit {
+                if messages[house]! == setup.messageLimit + 1 {  // one error per flood, then silent counting
                     try participant.reject(.flood, "more than \(setup.messageLimit) bids messages from \"\(sender)\" in interval \(current.interval); the rest of this interval's are dropped",
                                            about: sender, topic: message.topic.description, interval: current.interval)
                 } else {
@@ -124,7 +124,7 @@ private final class MarketLogic: ParticipantLogic {
                 return
             }
             do {
-                books[sender] = try MarketAgent.accept(bids, from: sender, priceCap: current.priceCap)
+                books[house] = try MarketAgent.accept(bids, from: house, priceCap: current.priceCap)
             } catch {
                 try participant.reject(.invalidBid, error.detail, about: sender, topic: message.topic.description, interval: current.interval)
             }
@@ -140,8 +140,8 @@ private final class MarketLogic: ParticipantLogic {
                                                       marginalQuantity: clearing.marginalQuantity, marginalFraction: clearing.marginalFraction,
                                                       unservedDemand: clearing.unservedDemand, bidCount: book.bids.count),
                              interval: interval.interval)
-        var byHouse: [String: [Awards.Award]] = [:]
-        var owner: [String: String] = [:]  // bid id → its household; a bid is accepted only under its sender's name
+        var byHouse: [HouseID: [Awards.Award]] = [:]
+        var owner: [String: HouseID] = [:]  // bid id → its household; a bid is accepted only under its sender's name
         for (house, bids) in books { for bid in bids { owner[bid.id] = house } }
         for award in clearing.awards {
             guard let house = owner[award.bid.id] else { continue }

@@ -2,6 +2,7 @@ import Emulators
 public import Foundation
 public import Logging
 import Messages
+public import Physics
 import Modbus
 import Reports
 public import RigFiles
@@ -142,7 +143,7 @@ public struct Certification: Sendable {
 
 extension Certification {
     /// Writes `out/endpoint.env`: the environment of the controller under test for the run about to start.
-    private static func writeEndpointEnvironment(_ rig: Rig, participant: String, run: String, options: RunOptions, out: String) throws(RunError) {
+    fileprivate static func writeEndpointEnvironment(_ rig: Rig, participant: String, run: String, options: RunOptions, out: String) throws(RunError) {
         var environment = try RunSession.endpointEnvironment(rig, participant: participant, options: options)
         environment["GRIDRIG_CASE"] = run
         let text = "# \(run): the controller under test's environment for this run\n" + RunSession.shellExports(environment)
@@ -155,12 +156,12 @@ extension Certification {
     }
 
     /// The names of `rig`'s devices in `house`.
-    static func names(of house: String, in rig: Rig) -> Set<String> { Set(rig.devices.filter { $0.house == house }.map(\.name)) }
+    static func names(of house: HouseID, in rig: Rig) -> Set<String> { Set(rig.devices.filter { $0.house == house }.map(\.name)) }
 
     /// The events each device of `house` meets in a case built from claims (its faults within the case's span, and
     /// an outage or island); nil when the case is not applicable: its faults `aimed` at the house's devices (in the
     /// case as written) are none of them on a device there, or none falls within the span.
-    static func events(of built: Rig, house: String, aimed: [String]) -> [(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)]? {
+    static func events(of built: Rig, house: HouseID, aimed: [String]) -> [(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)]? {
         let start = built.start ?? 0, end = start + built.run.duration, inHouse = names(of: house, in: built)
         let landed = built.faults.filter { inHouse.contains($0.device) && $0.start < end && $0.end > start }
         guard landed.isEmpty, !aimed.isEmpty else {
@@ -177,7 +178,7 @@ extension Certification {
     /// The faults that excuse every device of `house` (bus faults on the way it learns and follows its awards, a
     /// crash of it or of the market, the grid) over the whole of `rig`, named; nil when some of the run is judged.
     /// A case whose edition lies within its own long fault (lossy-bus's two hours) has nothing to certify.
-    static func excusingWholly(_ rig: Rig, house: String) -> String? {
+    static func excusingWholly(_ rig: Rig, house: HouseID) -> String? {
         let start = rig.start ?? 0, end = start + rig.run.duration
         let houseWide = FaultWindow.windows(of: rig).filter { $0.excusesEveryDevice(of: house) }.sorted { $0.start < $1.start }
         var covered = start
@@ -245,8 +246,8 @@ public enum ControllerUnderTest: Sendable {
     /// Started separately; before each run its environment is written to `endpoint.env` in the output folder.
     case endpoint(publishPort: UInt16, subscribePort: UInt16)
 
-    /// Gives the controller `participant`'s role in `rig` (the market's when `market`).
-    func place(in rig: inout Rig, as participant: String, market: Bool) {
+    /// Gives the controller `house`'s role in `rig`, or the market's (nil).
+    func place(in rig: inout Rig, as house: HouseID?) {
         let role: RunSettings.Role
         switch self {
         case .command(let command): role = .command(command)
@@ -255,7 +256,7 @@ public enum ControllerUnderTest: Sendable {
             rig.run.bus.publishPort = publish
             rig.run.bus.subscribePort = subscribe
         }
-        if market { rig.run.market = role } else { rig.run.households[participant] = role }
+        if let house { rig.run.households[house] = role } else { rig.run.market = role }
     }
 }
 
@@ -270,10 +271,9 @@ extension Certification {
     /// An `edition` with a window runs each case narrowed to it (`narrow`): the wall-clock editions (a paced clock,
     /// realtime or accelerated) always, lockstep when asked, for a quick check. A run whose own clock lagged beyond
     /// `RunRecord.clockLagLimit` is GridRig's failure, not the controller's.
-    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: String, claims: Claims? = nil, seeds: Int, profiles: String,
+    public static func run(_ suite: ConformanceSuite, controller: ControllerUnderTest, house: HouseID, claims: Claims? = nil, seeds: Int, profiles: String,
                            firstPort: UInt16? = nil, edition: Edition = Edition(), out: String, readyTimeout: Duration,
                            logger: Logger, progress: (String) -> Void) throws(RunError) -> Certification {
-        let participant = suite.role == .market ? ParticipantName.market : house
         let defaultClaims = "\(suite.folder)/claims/default.yaml"
         var claims = claims
         if suite.role == .household, claims == nil, FileManager.default.fileExists(atPath: defaultClaims) {
@@ -281,85 +281,37 @@ extension Certification {
                 throw RunError(message: "\(error)", isBadInput: true)
             }
         }
-        let underTest = suite.role == .household ? claims.map { (house: participant, claims: $0) } : nil
+        let setup = CaseSetup(role: suite.role, controller: controller, house: house, claims: suite.role == .household ? claims : nil, profiles: profiles,
+                              firstPort: firstPort, edition: edition, out: out, readyTimeout: readyTimeout, logger: logger)
+        let participant = setup.participant
         var runs: [CaseRun] = []
         var notApplicable: [(caseName: String, reason: String)] = []
         var covered: [String: [DeviceEvent: [String]]] = [:]
         var products: [(device: String, profile: DeviceProfile)] = []
-        /// Lists a case as not applicable, and says so for each of its seeds.
-        func leaveOut(_ name: String, seed: UInt64, because reason: String) {
-            notApplicable.append((name, reason))
-            for offset in 0..<UInt64(seeds) { progress("\(name), seed \(seed &+ offset): not applicable, \(reason)") }
-        }
         for suiteCase in suite.cases {
             let own: Rig
-            var built: Rig
-            do {
-                own = try RigLoader.load(file: suiteCase.file, profiles: profiles)
-                built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest)
-            } catch { throw RunError(message: "\(error)", isBadInput: true) }
-            if underTest != nil {
-                if let window = edition.window {
-                    Self.narrow(&built, to: window)
-                    if let excusing = Self.excusingWholly(built, house: participant) {
-                        leaveOut(suiteCase.name, seed: own.seed, because: "its \(Figures.format(window / 60, 0))-minute edition lies wholly within \(excusing), "
-                                 + "which excuse every device of \(participant): nothing would be judged")
-                        continue
-                    }
-                }
-                let aimed = Set(own.faults.map(\.device).filter(Self.names(of: participant, in: own).contains)).sorted()
-                guard let met = Self.events(of: built, house: participant, aimed: aimed) else {
-                    leaveOut(suiteCase.name, seed: own.seed, because: "its faults are on \(aimed.joined(separator: ", ")), none of them claimed")
-                    continue
-                }
+            do { own = try RigLoader.load(file: suiteCase.file, profiles: profiles) } catch { throw RunError(message: "\(error)", isBadInput: true) }
+            switch try setup.events(of: suiteCase, own: own) {
+            case .notApplicable(let reason):
+                notApplicable.append((suiteCase.name, reason))
+                for offset in 0..<UInt64(seeds) { progress("\(suiteCase.name), seed \(own.seed &+ offset): not applicable, \(reason)") }
+                continue
+            case .met(let met):
                 for (device, profile, events) in met {
                     if !products.contains(where: { $0.device == device }) { products.append((device, profile)) }
                     for event in events { covered[device, default: [:]][event, default: []].append(suiteCase.name) }
                 }
             }
             for offset in 0..<UInt64(seeds) {
-                let seed = own.seed &+ offset
-                var rig: Rig
-                let options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
-                do {
-                    rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: firstPort, seed: seed, houseUnderTest: underTest)
-                } catch {
-                    throw RunError(message: "\(error)", isBadInput: true)
-                }
-                guard participant == ParticipantName.market || rig.devices.contains(where: { $0.house == participant }) else {
-                    throw RunError(message: "\(suiteCase.file): no house \(participant) to put under test", isBadInput: true)
-                }
-                rig.run.clock = edition.clock
-                if let window = edition.window { Self.narrow(&rig, to: window) }
-                controller.place(in: &rig, as: participant, market: suite.role == .market)
-                let folder = "runs/\(suiteCase.name)-seed\(seed)"
-                progress("\(suiteCase.name), seed \(seed)")
-                if case .endpoint = controller {
-                    try Self.writeEndpointEnvironment(rig, participant: participant, run: "\(suiteCase.name)-seed\(seed)", options: options, out: out)
-                }
-                let record: RunRecord
-                do {
-                    record = try RunSession.run(rig, options: options, logger: logger)
-                } catch {
-                    if error.isBadInput { throw error }
-                    runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: [], error: error.message, report: folder))
-                    continue
-                }
-                let report = RunReport(record)
-                _ = try report.write(to: "\(out)/\(folder)")
-                if let failure = record.clockFailure { throw RunError(message: "\(suiteCase.name), seed \(seed): \(failure)") }
-                let software = record.messages.lazy.compactMap { message, _ -> String? in
-                    guard message.header.sender == participant, let hello = message.body as? Hello else { return nil }
-                    return hello.software
-                }.first
-                runs.append(CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software))
+                progress("\(suiteCase.name), seed \(own.seed &+ offset)")
+                runs.append(try setup.run(suiteCase, seed: own.seed &+ offset))
             }
         }
         guard !runs.isEmpty else {
             throw RunError(message: "no case of the suite applies: \(notApplicable.map { "\($0.caseName): \($0.reason)" }.joined(separator: "; "))",
                            isBadInput: true)
         }
-        var certification = Certification(suite: suite, participant: participant, claims: underTest?.claims,
+        var certification = Certification(suite: suite, participant: participant, claims: setup.claims,
                                           command: { if case .command(let c) = controller { c } else { nil } }(), date: Date(), seedsPerCase: seeds,
                                           edition: edition, runs: runs)
         certification.notApplicable = notApplicable
@@ -368,5 +320,91 @@ extension Certification {
                            events: DeviceEvent.possible(for: profile).map { ($0, covered[device]?[$0] ?? []) })
         }
         return certification
+    }
+}
+
+/// What every run of a certification shares: the controller in its role, the house under test built from its
+/// claims, and how each case is run.
+private struct CaseSetup {
+    let role: ConformanceRole
+    let controller: ControllerUnderTest
+    let house: HouseID
+    /// A household's claims; nil for a market, or a household the suite has no claims for.
+    let claims: Claims?
+    let profiles: String
+    let firstPort: UInt16?
+    let edition: Certification.Edition
+    let out: String
+    let readyTimeout: Duration
+    let logger: Logger
+
+    /// The name under test on the bus.
+    var participant: String { role == .market ? ParticipantName.market : house.name }
+    var underTest: (house: HouseID, claims: Claims)? { claims.map { (house, $0) } }
+
+    /// Whether a case applies to the claimed devices (always without claims).
+    enum Applicability {
+        case notApplicable(String)
+        /// The events each claimed device meets in it.
+        case met([(device: String, profile: DeviceProfile, events: Set<DeviceEvent>)])
+    }
+
+    /// The events the claimed devices meet in `suiteCase` (`own`: the case as its file has it); not applicable when its
+    /// edition lies wholly within faults that excuse the house, or its faults are all on devices the claims do not hold.
+    func events(of suiteCase: ConformanceSuite.Case, own: Rig) throws(RunError) -> Applicability {
+        guard let underTest else { return .met([]) }
+        var built: Rig
+        do { built = try RigLoader.load(file: suiteCase.file, profiles: profiles, houseUnderTest: underTest) } catch {
+            throw RunError(message: "\(error)", isBadInput: true)
+        }
+        if let window = edition.window {
+            Certification.narrow(&built, to: window)
+            if let excusing = Certification.excusingWholly(built, house: house) {
+                return .notApplicable("its \(Figures.format(window / 60, 0))-minute edition lies wholly within \(excusing), "
+                                      + "which excuse every device of \(participant): nothing would be judged")
+            }
+        }
+        let aimed = Set(own.faults.map(\.device).filter(Certification.names(of: house, in: own).contains)).sorted()
+        guard let met = Certification.events(of: built, house: house, aimed: aimed) else {
+            return .notApplicable("its faults are on \(aimed.joined(separator: ", ")), none of them claimed")
+        }
+        return .met(met)
+    }
+
+    /// One run of `suiteCase` under `seed`, its report written to `out/runs/`. A run that fails is the controller's
+    /// failure; bad input, or a run whose own clock lagged, is GridRig's.
+    func run(_ suiteCase: ConformanceSuite.Case, seed: UInt64) throws(RunError) -> Certification.CaseRun {
+        var rig: Rig
+        let options = RunOptions(profiles: profiles, readyTimeout: readyTimeout)
+        do {
+            rig = try RigLoader.load(file: suiteCase.file, profiles: profiles, firstPort: firstPort, seed: seed, houseUnderTest: underTest)
+        } catch {
+            throw RunError(message: "\(error)", isBadInput: true)
+        }
+        guard role == .market || rig.devices.contains(where: { $0.house == house }) else {
+            throw RunError(message: "\(suiteCase.file): no house \(participant) to put under test", isBadInput: true)
+        }
+        rig.run.clock = edition.clock
+        if let window = edition.window { Certification.narrow(&rig, to: window) }
+        controller.place(in: &rig, as: role == .market ? nil : house)
+        let folder = "runs/\(suiteCase.name)-seed\(seed)"
+        if case .endpoint = controller {
+            try Certification.writeEndpointEnvironment(rig, participant: participant, run: "\(suiteCase.name)-seed\(seed)", options: options, out: out)
+        }
+        let record: RunRecord
+        do {
+            record = try RunSession.run(rig, options: options, logger: logger)
+        } catch {
+            if error.isBadInput { throw error }
+            return Certification.CaseRun(caseName: suiteCase.name, seed: seed, results: [], error: error.message, report: folder)
+        }
+        let report = RunReport(record)
+        _ = try report.write(to: "\(out)/\(folder)")
+        if let failure = record.clockFailure { throw RunError(message: "\(suiteCase.name), seed \(seed): \(failure)") }
+        let software = record.messages.lazy.compactMap { message, _ -> String? in
+            guard message.header.sender == participant, let hello = message.body as? Hello else { return nil }
+            return hello.software
+        }.first
+        return Certification.CaseRun(caseName: suiteCase.name, seed: seed, results: report.results, report: folder, software: software)
     }
 }

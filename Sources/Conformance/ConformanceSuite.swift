@@ -74,18 +74,8 @@ public struct ConformanceSuite: Sendable {
     /// Reads the suite; `only` keeps the cases of those names (every one when empty).
     public static func load(folder: String, role: ConformanceRole, only: [String] = []) throws(FileError) -> ConformanceSuite {
         let file = "\(folder)/requirements.yaml"
-        let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["version", "requirements", "functions"])
-        var requirements: [Requirement] = []
-        for entry in try keys["requirements"]?.list() ?? [] {
-            let requirement = try entry.read(Requirement.keys, from: Requirement(id: "", role: .household, mandatory: false, statement: "", assertions: []))
-            if requirement.role == role { requirements.append(requirement) }
-        }
-        var functions: [ClaimFunction] = []
-        let functionKeys = ClaimFunction.keys(judgedBy: role == .household ? requirements.map(\.id) : nil)
-        for entry in try keys["functions"]?.list() ?? [] {
-            functions.append(try entry.read(functionKeys, from: ClaimFunction(id: "", kinds: [], statement: "", requirements: [])))
-        }
+        let root = try YAMLValue.load(file: file).read(SuiteEntry.keys(role: role), from: SuiteEntry())
+        let requirements = root.requirements
         let caseFolder = "\(folder)/\(role.rawValue)"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: caseFolder)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
         var cases: [Case] = []
@@ -103,9 +93,30 @@ public struct ConformanceSuite: Sendable {
         }
         guard !cases.isEmpty else { throw FileError(file: caseFolder, line: 0, column: 0, path: "", message: "no cases (rig files) for the \(role.rawValue) role") }
         guard !requirements.isEmpty else { throw FileError(file: file, line: 0, column: 0, path: "", message: "no requirements for the \(role.rawValue) role") }
-        return ConformanceSuite(role: role, version: try keys["version"]?.int(in: 1...Int.max) ?? 1, requirements: requirements,
-                                functions: functions, cases: cases, folder: folder)
+        return ConformanceSuite(role: role, version: root.version, requirements: requirements, functions: root.functions, cases: cases, folder: folder)
     }
+}
+
+/// A suite's `requirements.yaml` as the role under test reads it: that role's requirements, and the functions a
+/// household may claim. The functions come after the requirements, which they name.
+struct SuiteEntry {
+    var version = 1
+    var requirements: [Requirement] = []
+    var functions: [ClaimFunction] = []
+
+    static func keys(role: ConformanceRole) -> [FileKey<SuiteEntry>] { [
+        .integer("version", \.version, in: 1...Int.max, "the suite's version, which certificates name"),
+        FileKey("requirements", "what the suite judges, each with its role and assertions") { value, suite throws(FileError) in
+            for entry in try value.list() {
+                let requirement = try entry.read(Requirement.keys, from: Requirement(id: "", role: .household, mandatory: false, statement: "", assertions: []))
+                if requirement.role == role { suite.requirements.append(requirement) }
+            }
+        },
+        FileKey("functions", "what a household firmware may claim to do") { value, suite throws(FileError) in
+            let keys = ClaimFunction.keys(judgedBy: role == .household ? suite.requirements.map(\.id) : nil)
+            for entry in try value.list() { suite.functions.append(try entry.read(keys, from: ClaimFunction(id: "", kinds: [], statement: "", requirements: []))) }
+        },
+    ] }
 }
 
 /// SHA-256 (FIPS 180-4), for naming exactly which case files a certificate was earned on.

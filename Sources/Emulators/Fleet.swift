@@ -10,7 +10,7 @@ public struct DeviceSpec: Sendable {
     /// The id as rigs, series, logs and reports write it.
     public var name: String { id.description }
     /// The house whose wiring the device is on; nil for a meter at the point of common coupling.
-    public var house: String?
+    public var house: HouseID?
     public var profile: DeviceProfile
     public var parameters: DeviceParameters
     /// TCP port (0 picks a free one) and unit id (nil: the profile's).
@@ -24,7 +24,7 @@ public struct DeviceSpec: Sendable {
     /// The unit ids the device answers on: the one the rig gives, else the profile's.
     public var units: [UInt8] { unit.map { [$0] } ?? profile.units }
 
-    public init(id: DeviceID, house: String?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
+    public init(id: DeviceID, house: HouseID?, profile: DeviceProfile, parameters: DeviceParameters = .init(), port: UInt16, unit: UInt8? = nil) {
         self.id = id
         self.house = house
         self.profile = profile
@@ -71,12 +71,12 @@ public struct GridEvent: Sendable, Equatable {
         case frequency(Double)
     }
 
-    public var house: String?
+    public var house: HouseID?
     public var level: Level
     public var start: Double
     public var end: Double
 
-    public init(house: String?, level: Level, start: Double, end: Double) {
+    public init(house: HouseID?, level: Level, start: Double, end: Double) {
         (self.house, self.level, self.start, self.end) = (house, level, start, end)
     }
 
@@ -95,7 +95,7 @@ public struct GridEvent: Sendable, Equatable {
 /// A device as it is served: the address a client connects to.
 public struct ServedDevice: Sendable {
     public let emulator: DeviceEmulator
-    public let house: String?
+    public let house: HouseID?
     public let host: String
     public let port: UInt16
     /// Unit ids answered on `port` (a product may answer on several, e.g. Alfen's 200 and 1).
@@ -183,26 +183,25 @@ public final class Fleet: Sendable {
     public let readLogs: [String: ReadLog]
     private let server: ModbusServer
     private let weather: DayCurve
-    private let baseLoads: [String: BaseLoad]
+    private let baseLoads: [HouseID: BaseLoad]
     private let clock: Mutex<Double>
     private let faults: FaultPlan?
     private let outages: [GridOutage]
     private let gridEvents: [GridEvent]
     /// Each place's nominal voltage, its first device's (V), and whether the rig scripts voltage events: what the
     /// voltage series needs, worked out once rather than at every sample.
-    private let nominalVoltages: [String: Double]
+    private let nominalVoltages: [HouseID: Double]
     private let scriptsVoltage: Bool
     /// On an island, the share of the available sun the PV inverters may use in the next step (frequency-watt).
     private let solarShare = Mutex(1.0)
-    /// The grid at each house's connection (and at the PCC, under `pcc`) as a feeder model last gave it.
-    private let grid = Mutex<[String: GridPoint]>([:])
+    /// The grid at each house's connection (and at the PCC, under `HouseID.pcc`) as a feeder model last gave it.
+    private let grid = Mutex<[HouseID: GridPoint]>([:])
     /// Houses whose devices another process emulates (a shard): their devices' net active and reactive power,
     /// as that process last reported it.
-    private let remote = Mutex<[String: DeviceLoads]>([:])
+    private let remote = Mutex<[HouseID: DeviceLoads]>([:])
     /// The houses in name order, as the site's sums take them, sorted again only when a house joins (houses are
     /// never removed, so the count tells): sorting them at every sum cost a tenth of a physics step at 100 houses.
-    private let houseOrder = Mutex<[String]>([])
-    public static let pcc = "pcc"
+    private let houseOrder = Mutex<[HouseID]>([])
 
     /// Binds every port now, so a port in use is reported before anything runs.
     ///
@@ -212,7 +211,7 @@ public final class Fleet: Sendable {
     ///   - faults: the rig's scheduled faults (docs/FAULTS.md).
     ///   - outages: when the utility is lost and which battery forms the island meanwhile.
     ///   - gridEvents: scripted voltage and frequency levels; steps end where one begins or ends.
-    public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [String: BaseLoad] = [:], startTime: Double,
+    public init(_ specs: [DeviceSpec], weather: DayCurve, baseLoads: [HouseID: BaseLoad] = [:], startTime: Double,
                 host: String = "127.0.0.1", faults: FaultPlan? = nil, outages: [GridOutage] = [], gridEvents: [GridEvent] = [],
                 logger: Logger) throws(FleetError) {
         self.faults = faults
@@ -260,8 +259,8 @@ public final class Fleet: Sendable {
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
-        var nominal: [String: Double] = [:]
-        for device in devices where nominal[device.house ?? Self.pcc] == nil { nominal[device.house ?? Self.pcc] = device.emulator.nominalVoltage }
+        var nominal: [HouseID: Double] = [:]
+        for device in devices where nominal[device.house ?? HouseID.pcc] == nil { nominal[device.house ?? HouseID.pcc] = device.emulator.nominalVoltage }
         nominalVoltages = nominal
         scriptsVoltage = gridEvents.contains { if case .voltage = $0.level { true } else { false } }
         self.readLogs = readLogs
@@ -294,13 +293,13 @@ public final class Fleet: Sendable {
     }
 
     /// The grid a device sees: what a feeder model gave its house (or the PCC), with the grid events in force over it.
-    private func grid(of device: ServedDevice, feeder: [String: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
-        grid(at: device.house ?? Self.pcc, nominalVoltage: device.emulator.nominalVoltage, feeder: feeder, at: time)
+    private func grid(of device: ServedDevice, feeder: [HouseID: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
+        grid(at: device.house ?? HouseID.pcc, nominalVoltage: device.emulator.nominalVoltage, feeder: feeder, at: time)
     }
 
     /// The grid at a house (or the PCC): the feeder's point, with the grid events in force over it, a voltage event's
     /// level per unit of `nominalVoltage`; nil where neither gives one (the nominal grid).
-    private func grid(at place: String, nominalVoltage: Double, feeder: [String: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
+    private func grid(at place: HouseID, nominalVoltage: Double, feeder: [HouseID: GridPoint], at time: Double) -> (voltage: Double?, frequency: Double?) {
         let point = feeder[place]
         var grid = (voltage: point?.voltage, frequency: point?.frequency)
         for event in gridEvents where event.contains(time) && (event.house == nil || event.house == place) {
@@ -315,7 +314,7 @@ public final class Fleet: Sendable {
     /// The voltage at each place now, V phase to neutral, for the series: every place a feeder model gives one
     /// (served here or not), and every house and the PCC here when the rig scripts voltage events (nominal between
     /// them). A place's nominal voltage is its first device's (230 V without one here).
-    public var placeVoltages: [String: Double] {
+    public var placeVoltages: [HouseID: Double] {
         let feeder = grid.withLock { $0 }
         guard scriptsVoltage || !feeder.isEmpty else { return [:] }
         let now = time, places = Set(feeder.keys).union(scriptsVoltage ? Set(nominalVoltages.keys) : [])
@@ -374,7 +373,7 @@ public final class Fleet: Sendable {
 
     /// Each house's net active and reactive power, and the site's, W and var (consumption positive).
     public struct Loads: Sendable {
-        public var house: [String: Double] = [:], houseReactive: [String: Double] = [:]
+        public var house: [HouseID: Double] = [:], houseReactive: [HouseID: Double] = [:]
         public var site = 0.0, siteReactive = 0.0
     }
 
@@ -385,7 +384,7 @@ public final class Fleet: Sendable {
     }
 
     /// Each house's devices' net power as they stand (the houses of a shard, for the conductor).
-    public func deviceLoads() -> [String: DeviceLoads] {
+    public func deviceLoads() -> [HouseID: DeviceLoads] {
         var loads = remote.withLock { $0 }
         for device in devices {
             guard let name = device.house else { continue }
@@ -396,7 +395,7 @@ public final class Fleet: Sendable {
     }
 
     /// Sets the devices' net power of a house another process emulates, for the steps that follow.
-    public func setRemote(_ loads: DeviceLoads, of house: String) { remote.withLock { $0[house] = loads } }
+    public func setRemote(_ loads: DeviceLoads, of house: HouseID) { remote.withLock { $0[house] = loads } }
 
     /// The loads as the devices stand, with the base loads at `time`. A house's devices are summed before its base
     /// load is added, so that a house emulated elsewhere (`setRemote`) sums the same to the last bit.
@@ -419,9 +418,9 @@ public final class Fleet: Sendable {
         return loads
     }
 
-    /// Gives the grid at a house's connection (or at the PCC, `Fleet.pcc`) for the steps that follow; nil values
+    /// Gives the grid at a house's connection (or at the PCC, `HouseID.pcc`) for the steps that follow; nil values
     /// return it to nominal.
-    public func setGrid(_ point: GridPoint?, at place: String) { grid.withLock { $0[place] = point } }
+    public func setGrid(_ point: GridPoint?, at place: HouseID) { grid.withLock { $0[place] = point } }
 
     /// What PV may give next step: its output now, less the surplus the grid-forming battery could not take, plus
     /// what the battery could still absorb; as a share of what the sun offers.

@@ -50,6 +50,11 @@ package struct FileKey<Target>: Sendable {
         Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = try value.int(in: range) }
     }
 
+    /// A section read later, by its own table or reader: kept as it is written.
+    package static func section(_ name: String, _ field: any WritableKeyPath<Target, YAMLValue?> & Sendable, _ doc: String) -> Self {
+        Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = value }
+    }
+
     /// Text, never empty.
     package static func text(_ name: String, _ field: any WritableKeyPath<Target, String> & Sendable, _ doc: String) -> Self {
         Self(name, doc) { value, target throws(FileError) in target[keyPath: field] = try value.string() }
@@ -68,6 +73,12 @@ extension YAMLValue {
                 throw error("missing key '\(key.name)' (\(key.doc))")
             }
         }
+    }
+
+    /// The value of a mapping whose one key is `name` (`pcc: {meter: ...}`), to be read by its own reader; nil
+    /// when the mapping is empty.
+    package func sole(_ name: String, _ doc: String) throws(FileError) -> YAMLValue? {
+        try read([FileKey<YAMLValue?>.section(name, \.self, doc)], from: nil)
     }
 
     /// Reads a mapping by its table of keys into a copy of `defaults`.

@@ -178,16 +178,25 @@ public enum ProfileLoader {
     private static let pointKeys = ["name", "address", "type", "size", "value", "quantity", "control", "store", "unimplemented",
                                     "sf", "range", "allowed", "labels", "initial", "model", "length", "curve", "adopt", "remaining"]
 
+    /// A block's keys, in the order the docs give them; its points are read after, whole (`block`).
+    static let blockKeys: [FileKey<(block: PointBlock, points: YAMLValue?)>] = [
+        FileKey("table", "coils, discrete-inputs, input-registers or holding-registers") { value, entry throws(FileError) in
+            entry.block.table = try value.choice(RegisterTable.self)
+        }.required,
+        FileKey("unit", "the unit id the block answers on (default: the profile's)") { value, entry throws(FileError) in
+            entry.block.unit = UInt8(try value.int(in: 0...255))
+        },
+        FileKey("start", "the block's first address") { value, entry throws(FileError) in entry.block.start = UInt16(try value.int(in: 0...65535)) }.required,
+        FileKey("fill", "what reserved gaps between points read (default 0xFFFF)") { value, entry throws(FileError) in
+            entry.block.fill = UInt16(try value.int(in: 0...65535))
+        },
+        .section("points", \.points, "the block's points and SunSpec model headers, in address order").required,
+    ]
+
     private static func block(_ value: YAMLValue, kind: DeviceKind, defaultUnit: UInt8) throws(FileError) -> PointBlock {
-        let keys = try value.mapping(allowed: ["unit", "table", "start", "fill", "points"])
-        guard let tableValue = keys["table"] else { throw value.error("missing key 'table'") }
-        guard let startValue = keys["start"] else { throw value.error("missing key 'start'") }
-        guard let pointsValue = keys["points"] else { throw value.error("missing key 'points'") }
-        var block = PointBlock(unit: try keys["unit"].map { v throws(FileError) in UInt8(try v.int(in: 0...255)) } ?? defaultUnit,
-                               table: try tableValue.choice(RegisterTable.self),
-                               start: UInt16(try startValue.int(in: 0...65535)),
-                               fill: try keys["fill"].map { v throws(FileError) in UInt16(try v.int(in: 0...65535)) } ?? 0xFFFF,
-                               points: [])
+        let read = try value.read(blockKeys, from: (PointBlock(unit: defaultUnit, table: .holdingRegisters, start: 0, fill: 0xFFFF, points: []), nil))
+        guard let pointsValue = read.points else { throw value.error("missing key 'points'") }  // required: read refuses its absence first
+        var block = read.block
         var entries: [(value: YAMLValue, fields: [String: YAMLValue])] = []
         for entry in try pointsValue.list() { entries.append((entry, try entry.mapping(allowed: pointKeys))) }
         let scaleFactors = try self.scaleFactors(entries.map(\.fields))

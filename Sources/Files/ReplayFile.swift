@@ -6,14 +6,24 @@ import Physics
 /// `{modbus: evcc.log}`, relative to the rig's folder.
 package enum ReplayFile {
     package static func load(_ value: YAMLValue, profile: DeviceProfile, folder: String) throws(FileError) -> Replay {
-        let fields = try value.mapping(allowed: ["measurements", "modbus"])
-        guard fields.count == 1, let (key, name) = fields.first else { throw value.error("expected one of measurements: FILE or modbus: FILE") }
+        let given = try value.read(keys, from: [])
+        guard given.count == 1, let (kind, name) = given.first else { throw value.error("expected one of measurements: FILE or modbus: FILE") }
         let file = try name.string()
         let path = file.hasPrefix("/") ? file : "\(folder)/\(file)"
         guard FileManager.default.fileExists(atPath: path) else { throw name.error("cannot read \(path)") }
-        guard key == "modbus" else { return .measurements(try measurements(path, profile: profile)) }
-        return .traffic(try ModbusLog.parse(path: path, String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)))
+        switch kind {
+        case .measurements: return .measurements(try measurements(path, profile: profile))
+        case .modbus: return .traffic(try ModbusLog.parse(path: path, String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)))
+        }
     }
+
+    private enum Kind { case measurements, modbus }
+
+    /// The two ways to give field data; a replay gives one.
+    private static let keys: [FileKey<[(Kind, YAMLValue)]>] = [
+        FileKey("measurements", "recorded measurements, CSV") { value, given throws(FileError) in given.append((.measurements, value)) },
+        FileKey("modbus", "recorded Modbus answers, a traffic log") { value, given throws(FileError) in given.append((.modbus, value)) },
+    ]
 
     /// `time,<column>,...`: times ascending (seconds of simulated time, or HH:MM[:SS] of day one); each column a
     /// measured point of the profile by name, or a quantity; values in engineering units, or empty for none.

@@ -1,3 +1,5 @@
+public import Physics
+
 /// The devices of one household that take part in the market, and the strategy each bids with.
 ///
 /// Bidder ids are "<household>/<device>" (`thermostat`, `ev`, `battery`, `solar`, `base-load`), so a clearing's
@@ -7,13 +9,13 @@ public struct Household: Sendable {
         case thermostat, ev, battery, solar, baseLoad = "base-load"
     }
 
-    public var id: String
+    public var id: HouseID
     public var thermostat: ThermostatStrategy?
     public var ev: EVStrategy?
     public var battery: BatteryStrategy?
     public var solar: SolarStrategy?
 
-    public init(id: String, thermostat: ThermostatStrategy? = nil, ev: EVStrategy? = nil,
+    public init(id: HouseID, thermostat: ThermostatStrategy? = nil, ev: EVStrategy? = nil,
                 battery: BatteryStrategy? = nil, solar: SolarStrategy? = nil) {
         self.id = id
         self.thermostat = thermostat
@@ -22,7 +24,7 @@ public struct Household: Sendable {
         self.solar = solar
     }
 
-    public func bidder(_ device: Device) -> String { "\(id)/\(device.rawValue)" }
+    public func bidder(_ device: Device) -> String { "\(id.name)/\(device.rawValue)" }
 
     /// Every bid of the household for the next interval. Base load is unresponsive demand at the cap.
     public func bids(for readings: HouseholdReadings, forecast: PriceForecast, terms: MarketTerms) -> [Bid] {

@@ -1,5 +1,5 @@
 import Foundation
-import Physics
+public import Physics
 
 /// Seeded bids of synthetic households, for stress-testing a market without Modbus or physics (docs/STRESS.md).
 /// Each household draws its devices once from the seed; each interval its bids are drawn by device kind and time
@@ -13,11 +13,11 @@ public struct SyntheticBidders: Sendable {
     public init(seed: UInt64) { self.seed = seed }
 
     /// The name of household `index` (from 0) on the bus.
-    public static func name(_ index: Int) -> String { "s\(index + 1)" }
+    public static func name(_ index: Int) -> HouseID { HouseID(checked: "s\(index + 1)") }
 
     /// The household `name` names (from 0); nil for a name that is not one of theirs.
     public static func index(of name: some StringProtocol) -> Int? {
-        guard name.first == "s", let number = Int(name.dropFirst()), number >= 1, name == Self.name(number - 1) else { return nil }
+        guard name.first == "s", let number = Int(name.dropFirst()), number >= 1, name == Self.name(number - 1).name else { return nil }
         return number - 1
     }
 
@@ -53,7 +53,7 @@ public struct SyntheticBidders: Sendable {
         func uniform(_ range: ClosedRange<Double>) -> Double { Double.random(in: range, using: &random) }
         func ten000ths(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
         let hours = length / 3600, hour = (time.truncatingRemainder(dividingBy: 86_400) + 86_400).truncatingRemainder(dividingBy: 86_400) / 3600
-        let name = Self.name(index)
+        let name = Self.name(index).name
         let cap = ten000ths(priceCap)
         func price(_ value: Double) -> Double { min(max(ten000ths(value), 0.0001), cap - 0.0001) }
         var bids: [Bid] = []

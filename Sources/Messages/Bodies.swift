@@ -138,10 +138,10 @@ public struct Telemetry: Sendable, Equatable {
         }
     }
 
-    public var house: String
+    public var house: HouseID
     public var devices: [Device]
 
-    public init(house: String, devices: [Device]) {
+    public init(house: HouseID, devices: [Device]) {
         self.house = house
         self.devices = devices
     }
@@ -152,7 +152,7 @@ extension Telemetry: MessageBody {
     public func topic(sender: String) -> Topic { .of(.telemetry, house) }
 
     public func write(into writer: inout JSONWriter) {
-        writer.field("house", house)
+        writer.field("house", house.name)
         writer.field("devices", objects: devices.map { device in
             var item = JSONWriter()
             item.field("id", device.id.description)
@@ -164,7 +164,7 @@ extension Telemetry: MessageBody {
     }
 
     public init(reading fields: MessageFields) throws(MessageError) {
-        self.init(house: try fields.string("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
+        self.init(house: try fields.house("house"), devices: try fields.objects("devices").map { device throws(MessageError) in
             Device(id: try device.deviceID("id"), values: try device.numbers("values"))
         })
     }
@@ -199,10 +199,10 @@ public struct WireBid: Sendable, Equatable {
 
 /// A household's bids for the interval; a later message for the same interval replaces an earlier one.
 public struct Bids: Sendable, Equatable {
-    public var house: String
+    public var house: HouseID
     public var bids: [WireBid]
 
-    public init(house: String, bids: [WireBid]) {
+    public init(house: HouseID, bids: [WireBid]) {
         self.house = house
         self.bids = bids
     }
@@ -213,7 +213,7 @@ extension Bids: MessageBody {
     public func topic(sender: String) -> Topic { .of(.bids, house) }
 
     public func write(into writer: inout JSONWriter) {
-        writer.field("house", house)
+        writer.field("house", house.name)
         writer.field("bids", objects: bids.map { bid in
             var item = JSONWriter()
             item.field("id", bid.id)
@@ -225,7 +225,7 @@ extension Bids: MessageBody {
     }
 
     public init(reading fields: MessageFields) throws(MessageError) {
-        self.init(house: try fields.string("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
+        self.init(house: try fields.house("house"), bids: try fields.objects("bids").map { bid throws(MessageError) in
             WireBid(id: try bid.string("id"), side: try bid.choice("side", of: BidSide.self), price: try bid.number("price"),
                     quantity: try bid.number("quantity"))
         })
@@ -294,11 +294,11 @@ public struct Awards: Sendable, Equatable {
         }
     }
 
-    public var house: String
+    public var house: HouseID
     public var price: Double
     public var awards: [Award]
 
-    public init(house: String, price: Double, awards: [Award]) {
+    public init(house: HouseID, price: Double, awards: [Award]) {
         self.house = house
         self.price = price
         self.awards = awards
@@ -311,7 +311,7 @@ extension Awards: MessageBody {
     public func topic(sender: String) -> Topic { .of(.awards, house) }
 
     public func write(into writer: inout JSONWriter) {
-        writer.field("house", house)
+        writer.field("house", house.name)
         writer.field("price", price)
         writer.field("awards", objects: awards.map { award in
             var item = JSONWriter()
@@ -323,7 +323,7 @@ extension Awards: MessageBody {
     }
 
     public init(reading fields: MessageFields) throws(MessageError) {
-        self.init(house: try fields.string("house"), price: try fields.number("price"), awards: try fields.objects("awards").map { award throws(MessageError) in
+        self.init(house: try fields.house("house"), price: try fields.number("price"), awards: try fields.objects("awards").map { award throws(MessageError) in
             Award(id: try award.string("id"), side: try award.choice("side", of: BidSide.self), quantity: try award.number("quantity"))
         })
     }
@@ -350,7 +350,7 @@ public struct DispatchReport: Sendable, Equatable {
         }
     }
 
-    public var house: String
+    public var house: HouseID
     /// Wall clock when the agent received its awards, seconds since the Unix epoch.
     public var awardsReceivedAt: Double
     public var setpoints: [Setpoint]
@@ -358,7 +358,7 @@ public struct DispatchReport: Sendable, Equatable {
     /// switch, a re-plan); nil asks for nothing before the next interval (docs/PROTOCOL.md, "Control steps").
     public var nextTime: Double?
 
-    public init(house: String, awardsReceivedAt: Double, setpoints: [Setpoint], nextTime: Double? = nil) {
+    public init(house: HouseID, awardsReceivedAt: Double, setpoints: [Setpoint], nextTime: Double? = nil) {
         self.house = house
         self.awardsReceivedAt = awardsReceivedAt
         self.setpoints = setpoints
@@ -371,7 +371,7 @@ extension DispatchReport: MessageBody {
     public func topic(sender: String) -> Topic { .of(.dispatch, house) }
 
     public func write(into writer: inout JSONWriter) {
-        writer.field("house", house)
+        writer.field("house", house.name)
         writer.field("awards_received_at", awardsReceivedAt)
         writer.field("setpoints", objects: setpoints.map { setpoint in
             var item = JSONWriter()
@@ -386,7 +386,7 @@ extension DispatchReport: MessageBody {
     }
 
     public init(reading fields: MessageFields) throws(MessageError) {
-        self.init(house: try fields.string("house"), awardsReceivedAt: try fields.number("awards_received_at"),
+        self.init(house: try fields.house("house"), awardsReceivedAt: try fields.number("awards_received_at"),
                   setpoints: try fields.objects("setpoints").map { setpoint throws(MessageError) in
                       Setpoint(id: try setpoint.deviceID("id"), name: try setpoint.choice("name", of: SetpointName.self),
                                value: try setpoint.optionalNumber("value"), landedAt: try setpoint.optionalNumber("landed_at"),

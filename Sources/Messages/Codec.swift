@@ -129,7 +129,12 @@ public struct MessageFields {
 
     func optionalDeviceID(_ key: String) throws(MessageError) -> DeviceID? {
         guard let text = try optionalString(key) else { return nil }
-        do { return try DeviceID(parsing: text) } catch { throw mistyped(key, expected: "a device id \"<house>/<device>\"", found: "\"\(text)\"") }
+        do { return try DeviceID(parsing: text) } catch { throw mistyped(key, expected: error.expected, found: "\"\(text)\"") }
+    }
+
+    func house(_ key: String) throws(MessageError) -> HouseID {
+        let text = try string(key)
+        do { return try HouseID(parsing: text) } catch { throw mistyped(key, expected: error.expected, found: "\"\(text)\"") }
     }
 
     func deviceID(_ key: String) throws(MessageError) -> DeviceID {

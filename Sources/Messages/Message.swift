@@ -1,3 +1,5 @@
+public import Physics
+
 /// One message of the GridRig bus protocol (docs/PROTOCOL.md): a header every message carries and a body by type,
 /// sent as two ZeroMQ frames, the topic and one UTF-8 JSON object with the header's and the body's fields.
 public struct Message: Sendable, Equatable {
@@ -96,4 +98,9 @@ public enum ParticipantName {
     public static let market = "market"
     /// The utility behind the PCC, or an island's grid-forming battery, for which the conductor bids.
     public static let grid = "grid"
+}
+
+extension HouseID {
+    /// The utility (or an island's grid-forming battery) as a household of the market: it bids on `bids/grid`.
+    public static let grid = HouseID(checked: ParticipantName.grid)
 }

@@ -1,3 +1,5 @@
+public import Physics
+
 /// Where a message travels on the bus (docs/PROTOCOL.md, "Topics and messages"): a kind, and for the kinds that
 /// travel per participant the participant's name (`bids/h2`). The one table of topic names.
 public struct Topic: Hashable, Sendable, CustomStringConvertible {
@@ -27,6 +29,9 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible {
 
     /// The topic of a per-participant kind for `participant`.
     public static func of(_ kind: Kind, _ participant: String) -> Topic { Topic(kind, kind.isShared ? nil : participant) }
+
+    /// The topic of a per-household kind (`bids/h2`) for `house`.
+    public static func of(_ kind: Kind, _ house: HouseID) -> Topic { of(kind, house.name) }
 
     /// A topic as the wire writes it; nil for text that is none (an unknown kind, a shared kind with a name, a
     /// per-participant kind without one).

@@ -2,39 +2,38 @@
 /// the reports write it. Parsed once where it arrives (a file, the wire, a flag); its parts are never looked for again.
 public struct DeviceID: Hashable, Sendable, CustomStringConvertible {
     /// The household's name, as it is on the bus (`h2`), or `pcc` for a meter at the point of common coupling.
-    public let house: String
+    public let house: HouseID
     /// The device's own name within its house (`ev`, `pv`), or a bid's kind (`base-load`).
     public let name: String
 
-    public init(house: String, name: String) {
+    public init(house: HouseID, name: String) {
         self.house = house
         self.name = name
     }
 
     /// The one place a "/" is looked for: the house is what comes before the first, the name what follows it.
-    public init(parsing text: some StringProtocol) throws(DeviceIDError) {
-        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex, text.index(after: slash) != text.endIndex else {
-            throw DeviceIDError(text: String(text))
+    /// The house must be a house name (`HouseID`); the name is any text that is not empty.
+    public init(parsing text: some StringProtocol) throws(IDError) {
+        guard let slash = text.firstIndex(of: "/"), text.index(after: slash) != text.endIndex,
+              let house = try? HouseID(parsing: text[..<slash]) else {
+            throw IDError(expected: Self.expected, text: String(text))
         }
-        self.init(house: String(text[..<slash]), name: String(text[text.index(after: slash)...]))
+        self.init(house: house, name: String(text[text.index(after: slash)...]))
     }
 
-    public var description: String { "\(house)/\(name)" }
-}
+    /// What an error says a device id is.
+    public static let expected = "a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.')"
 
-/// Text that is not a device id: no "/", or nothing before or after it.
-public struct DeviceIDError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let text: String
-
-    public var description: String { "expected a device id \"<house>/<device>\", found \"\(text)\"" }
+    public var description: String { "\(house.name)/\(name)" }
 }
 
 /// Written as its text (`"h2/ev"`), as in `GRIDRIG_DEVICES`; text that is not an id fails to decode, naming it.
 extension DeviceID: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do { try self.init(parsing: text) } catch { throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description) }
+        do { try self.init(parsing: try container.decode(String.self)) } catch let error as IDError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,6 +3,7 @@ import Files
 import Foundation
 import Market
 import Messages
+import Physics
 import Rigs
 import Run
 import Verdict
@@ -237,7 +238,7 @@ public struct HTMLReport {
         if let cosim = record.rig.run.cosim, cosim.voltage != nil {
             let band = record.rig.run.assertions.first { $0.kind == .voltageRange }.map { ($0[VoltageRange.low] * cosim.nominalVoltage / 100, $0[VoltageRange.high] * cosim.nominalVoltage / 100) }
             body += Self.chart("Voltage at each house, from the feeder model" + (band == nil ? "" : " against the allowed band"), unit: "V",
-                               lines: lines(.voltage, skip: { $0.device == Fleet.pcc }), band: band, marks: marks)
+                               lines: lines(.voltage, skip: { $0.device == HouseID.pcc.name }), band: band, marks: marks)
             body += Self.chart("Inverter trips so far", unit: "trips", lines: lines(.trips), marks: marks)
         }
         body += "<h2>Timing</h2>"

@@ -3,6 +3,7 @@ import Emulators
 import Files
 import Foundation
 import Messages
+import Physics
 import Modbus
 import Rigs
 public import Run
@@ -70,7 +71,7 @@ public struct RunReport: Sendable {
         // Past a dozen houses, each house's figure is in results.json; people get the spread and the extremes.
         for (name, values) in [("household cost", \Outcomes.householdCost), ("household imbalance", \Outcomes.imbalanceCost)] {
             guard !outcomes[keyPath: values].isEmpty else { continue }
-            func spread(_ outcomes: Outcomes, _ pick: ([(house: String, value: Double)]) -> String) -> String {
+            func spread(_ outcomes: Outcomes, _ pick: ([(house: HouseID, value: Double)]) -> String) -> String {
                 let sorted = outcomes[keyPath: values].map { (house: $0.key, value: $0.value) }.sorted { ($0.value, $0.house) < ($1.value, $1.house) }
                 return sorted.isEmpty ? "-" : pick(sorted)
             }
@@ -166,7 +167,7 @@ public struct RunReport: Sendable {
             entry.fieldIfPresent("run", outcomes.householdCost[house])
             entry.fieldIfPresent("baseline", baseline?.householdCost[house])
             entry.fieldIfPresent("imbalance", outcomes.imbalanceCost[house])
-            costs.field(house, json: entry.json)
+            costs.field(house.name, json: entry.json)
         }
         root.field("household_cost", json: costs.json)
         root.field("imbalance_price", record.rig.run.imbalancePrice)

@@ -27,11 +27,11 @@ extension BidScript {
                 }
                 var byBidder: [Bids] = []
                 for bid in bids {
-                    let bidder: String
+                    let bidder: HouseID
                     do { bidder = try DeviceID(parsing: bid.id).house } catch {
                         throw book.error("\(path): bid id \"\(bid.id)\" names no bidder: expected BIDDER/DEVICE")
                     }
-                    guard !reserved.contains(bidder) else {
+                    guard !reserved.contains(bidder.name) else {
                         throw book.error("\(path): bid id \"\(bid.id)\": \(bidder) is a house or participant of the run, not a scripted bidder")
                     }
                     if let index = byBidder.firstIndex(where: { $0.house == bidder }) {
@@ -44,7 +44,7 @@ extension BidScript {
             case (nil, let generated?):
                 let generator = SyntheticBidders(seed: entry.seed ?? seed)
                 let count = try generated.int(in: 1...10_000)  // GRIDRIG_HOUSEHOLDS holds at most 128 kB
-                if let taken = (0..<count).lazy.map(SyntheticBidders.name).first(where: reserved.contains) {
+                if let taken = (0..<count).lazy.map(SyntheticBidders.name).first(where: { reserved.contains($0.name) }) {
                     throw generated.error("generated bidders are named s1, s2, …, and \(taken) is a house or participant of the run")
                 }
                 source = .generated(generator, count: count)

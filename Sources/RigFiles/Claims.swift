@@ -1,6 +1,7 @@
 public import Emulators
 public import Files
 import Foundation
+public import Physics
 
 /// What a household firmware claims to drive (docs/CONFORMANCE.md, "Claims"): the products of the house under
 /// test and the functions it carries out with them. `gridrig certify --claims FILE` builds the house from it.
@@ -16,7 +17,7 @@ public struct Claims: Sendable {
 
     public var file: String
     /// The house the firmware runs (the suite's house under test unless the file says).
-    public var house: String?
+    public var house: HouseID?
     /// What the firmware says it is, for the certificate.
     public var firmware: String?
     public var devices: [Device]
@@ -27,36 +28,48 @@ public struct Claims: Sendable {
     /// function must be the suite's and have a claimed device of a kind it needs.
     public static func load(file: String, profiles: String, functions known: [ClaimFunction]) throws(FileError) -> Claims {
         let root = try YAMLValue.load(file: file)
-        let keys = try root.mapping(allowed: ["firmware", "house", "devices", "functions"])
-        guard let deviceList = keys["devices"] else { throw root.error("missing key 'devices' (the products the firmware drives)") }
-        var devices: [Device] = []
         let entryKeys = DeviceEntry.keys(profiles: ProfileShelf(folder: profiles), folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
-        for entry in try deviceList.list() {
-            let profile = try entry.read(entryKeys, from: DeviceEntry(seed: 0)).profile
-            let profileValue = try entry.mapping(allowed: entryKeys.map(\.name))["profile"]
-            guard profile.kind != .meter else {
-                throw (profileValue ?? entry).error("\(profile.name) is a meter: a household is given its inverter, battery, thermostat and charger, not a meter of its own")
+        let claims = try root.read(keys(entryKeys: entryKeys, functions: known), from: Claims(file: file, devices: [], functions: []))
+        guard !claims.functions.isEmpty else { throw root.error("missing key 'functions' (what the firmware does with its devices)") }
+        return claims
+    }
+
+    /// A claims file's keys; the functions come after the devices, whose kinds they need.
+    static func keys(entryKeys: [FileKey<DeviceEntry>], functions known: [ClaimFunction]) -> [FileKey<Claims>] { [
+        FileKey("firmware", "what the firmware says it is, for the certificate") { value, claims throws(FileError) in claims.firmware = try value.string() },
+        FileKey("house", "the house it runs (default: the suite's house under test)") { value, claims throws(FileError) in
+            claims.house = try value.houseName()
+        },
+        FileKey("devices", "the products the firmware drives") { value, claims throws(FileError) in
+            for entry in try value.list() { claims.devices.append(try device(entry, keys: entryKeys, besides: claims.devices)) }
+            guard !claims.devices.isEmpty else { throw value.error("expected at least one device") }
+        }.required,
+        FileKey("functions", "what the firmware does with its devices") { value, claims throws(FileError) in
+            for item in try value.list() {
+                let id = try item.string()
+                guard let function = known.first(where: { $0.id == id }) else {
+                    throw item.expected("a function of the suite (\(known.map(\.id).joined(separator: ", ")))")
+                }
+                guard function.kinds.isEmpty || claims.devices.contains(where: { function.kinds.contains($0.kind) }) else {
+                    throw item.error("\(id) needs a device of kind \(function.kinds.map(\.rawValue).joined(separator: " or ")), and none is claimed")
+                }
+                guard !claims.functions.contains(id) else { throw item.error("\(id) is claimed twice") }
+                claims.functions.append(id)
             }
-            if let twin = devices.first(where: { $0.kind == profile.kind }) {
-                throw entry.error("a second \(profile.kind.rawValue) (the first is \(twin.profile)): a house holds one device of each kind")
-            }
-            devices.append(Device(kind: profile.kind, profile: try profileValue?.string() ?? profile.name, entry: entry))
+        },
+    ] }
+
+    /// One claimed device, checked whole: a house holds one device of each kind, and no meter of its own.
+    private static func device(_ entry: YAMLValue, keys: [FileKey<DeviceEntry>], besides claimed: [Device]) throws(FileError) -> Device {
+        let profile = try entry.read(keys, from: DeviceEntry(seed: 0)).profile
+        let profileValue = try entry.mapping(allowed: keys.map(\.name))["profile"]
+        guard profile.kind != .meter else {
+            throw (profileValue ?? entry).error("\(profile.name) is a meter: a household is given its inverter, battery, thermostat and charger, not a meter of its own")
         }
-        guard !devices.isEmpty else { throw deviceList.error("expected at least one device") }
-        var claimed: [String] = []
-        for value in try keys["functions"]?.list() ?? [] {
-            let id = try value.string()
-            guard let function = known.first(where: { $0.id == id }) else {
-                throw value.expected("a function of the suite (\(known.map(\.id).joined(separator: ", ")))")
-            }
-            guard function.kinds.isEmpty || devices.contains(where: { function.kinds.contains($0.kind) }) else {
-                throw value.error("\(id) needs a device of kind \(function.kinds.map(\.rawValue).joined(separator: " or ")), and none is claimed")
-            }
-            guard !claimed.contains(id) else { throw value.error("\(id) is claimed twice") }
-            claimed.append(id)
+        if let twin = claimed.first(where: { $0.kind == profile.kind }) {
+            throw entry.error("a second \(profile.kind.rawValue) (the first is \(twin.profile)): a house holds one device of each kind")
         }
-        guard !claimed.isEmpty else { throw root.error("missing key 'functions' (what the firmware does with its devices)") }
-        return Claims(file: file, house: try keys["house"]?.string(), firmware: try keys["firmware"]?.string(), devices: devices, functions: claimed)
+        return Device(kind: profile.kind, profile: try profileValue?.string() ?? profile.name, entry: entry)
     }
 }
 

@@ -117,11 +117,11 @@ extension RigLoader {
     private static func gridEvent(_ fields: [String: YAMLValue], entry: YAMLValue, kind: String, devices: [DeviceSpec],
                                   window: (start: Double, end: Double)) throws(FileError) -> GridEvent {
         try refuse(fields, beyond: ["house", "value"], kind: kind)
-        let house = try fields["house"].map { value throws(FileError) -> String in
+        let house = try fields["house"].map { value throws(FileError) -> HouseID in
             let name = try value.string()
             let houses = Array(Set(devices.compactMap(\.house))).sorted()
-            guard houses.contains(name) else { throw value.expected("a house of the rig (\(houses.joined(separator: ", ")))") }
-            return name
+            guard let house = houses.first(where: { $0.name == name }) else { throw value.expected("a house of the rig (\(houses.map(\.name).joined(separator: ", ")))") }
+            return house
         }
         guard let levelValue = fields["value"] else {
             throw entry.error("a \(kind) event needs 'value': " + (kind == "grid-voltage" ? "the voltage in % of nominal" : "the frequency in Hz"))
@@ -145,7 +145,7 @@ extension RigLoader {
     /// A household of the rig, or the market.
     private static func participant(_ value: YAMLValue, devices: [DeviceSpec]) throws(FileError) -> String {
         let name = try value.string()
-        let known = Set(devices.compactMap(\.house)).union([ParticipantName.market]).sorted()
+        let known = Set(devices.compactMap(\.house?.name)).union([ParticipantName.market]).sorted()
         guard known.contains(name) else { throw value.expected("a participant of the rig (\(known.joined(separator: ", ")))") }
         return name
     }

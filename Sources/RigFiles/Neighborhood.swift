@@ -16,7 +16,7 @@ struct Neighborhood {
 
     /// Adds the copies to `rig`, whose houses (in `order`) are the mix. Devices of copies take ports from
     /// `nextPort` on (0: free ports).
-    func grow(_ rig: inout Rig, houseOrder order: [String], nextPort: inout Int) {
+    func grow(_ rig: inout Rig, houseOrder order: [HouseID], nextPort: inout Int) {
         if houses < order.count {
             let dropped = Set(order[houses...])
             for device in rig.devices where device.house.map(dropped.contains) ?? false { rig.run.comfort[device.name] = nil }
@@ -26,8 +26,8 @@ struct Neighborhood {
         }
         let templates = Dictionary(grouping: rig.devices.filter { $0.house != nil }, by: { $0.house! })
         for number in order.count..<houses {
-            let template = order[number % order.count], copy = "\(template)-\(number / order.count + 1)"
-            var random = SplitMix64(seed: rig.seed, name: copy)
+            let template = order[number % order.count], copy = HouseID(checked: "\(template.name)-\(number / order.count + 1)")
+            var random = SplitMix64(seed: rig.seed, name: copy.name)
             func spread(_ scale: Double) -> Double { random.symmetric() * variation * scale }
             rig.baseLoads[copy] = BaseLoad(mean: max(0, (rig.baseLoads[template]?.mean ?? 400) * (1 + spread(1))))
             for device in templates[template] ?? [] {

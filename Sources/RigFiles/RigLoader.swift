@@ -5,21 +5,104 @@ import Foundation
 import Market
 import Messages
 import Modbus
-import Physics
+public import Physics
 public import Rigs
 import Verdict
 
 /// A house of a rig's `houses:` as written: its devices are read one by one, each taking the rig's next port.
 struct HouseEntry {
-    var name: String?
+    var name: HouseID?
     var baseLoad = 400.0
     var devices: [YAMLValue] = []
 
     static let keys: [FileKey<HouseEntry>] = [
-        FileKey("name", "the household's name on the bus (default h1, h2, ...)") { value, house throws(FileError) in house.name = try value.string() },
+        FileKey("name", "the household's name on the bus (default h1, h2, ...)") { value, house throws(FileError) in house.name = try value.houseName() },
         .number("base-load", \.baseLoad, where: { $0 >= 0 }, expected: "a mean load in W, 0 or more", "the mean load of its other appliances, W"),
         FileKey("devices", "its devices (below)") { value, house throws(FileError) in house.devices = try value.list() },
     ]
+}
+
+extension YAMLValue {
+    /// Names a house may not take: the PCC's place and the bus's other participants.
+    static let reservedHouseNames: Set<String> = [HouseID.pcc.name, ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]
+
+    /// A house's name as a rig gives it: a `HouseID` that neither the PCC nor another participant of the bus goes by.
+    func houseName() throws(FileError) -> HouseID {
+        let text = try string()
+        guard !Self.reservedHouseNames.contains(text) else {
+            throw error("'\(text)' is not a house's to take: \(Self.reservedHouseNames.sorted().joined(separator: ", ")) name the PCC and the bus's other participants")
+        }
+        do { return try HouseID(parsing: text) } catch { throw expected(error.expected) }
+    }
+}
+
+/// A rig file's top level (docs/RIGS.md): its scalars read at once, its sections kept to be read in turn (the
+/// devices, then the neighborhood, then the settings that name devices), each by its own table.
+struct RigRoot {
+    var name: String?
+    var seed: UInt64 = 1
+    var start: Double?
+    var firstPort = 1502
+    /// Simulated seconds.
+    var duration: Double?
+    var controlPeriod: Double?
+    var weather, houses, pcc, market, clock, grid, assertions, controller, bus, faults, neighborhood, cosim, scriptedBids: YAMLValue?
+
+    /// In the order the docs list them, which an unknown key's error repeats.
+    static let keys: [FileKey<RigRoot>] = [
+        FileKey("name", "the rig's name (default: the file's name)") { value, root throws(FileError) in root.name = try value.string() },
+        FileKey("seed", "the noise and cloud seeds (default 1)") { value, root throws(FileError) in root.seed = UInt64(try value.int(in: 0...Int.max)) },
+        FileKey("start", "the simulated time of day at the start, HH:MM") { value, root throws(FileError) in root.start = try value.timeOfDay() },
+        .section("weather", \.weather, "clear, cloudy, {curve, low, high, peak} or {file}"),
+        .integer("first-port", \.firstPort, in: 0...65535, "the port of the first device without one; 0 puts each on a free port"),
+        .section("houses", \.houses, "the households and their devices"),
+        .section("pcc", \.pcc, "the meter at the point of common coupling: {meter: DEVICE}"),
+        FileKey("duration", "the simulated hours a run lasts (default 24)") { value, root throws(FileError) in
+            root.duration = try value.double(where: { $0 > 0 && $0 <= 24 * 14 }, expected: "a number of simulated hours in (0, 336]") * 3600
+        },
+        .section("market", \.market, "the market's interval, price cap, prior and deadlines"),
+        .section("clock", \.clock, "lockstep, realtime or {accelerated: N}"),
+        .number("control-period", \.controlPeriod, where: (1...10).contains, expected: "a control period in [1, 10] simulated seconds",
+                "the longest control step within an interval, simulated s"),
+        .section("grid", \.grid, "the utility behind the PCC, or an island"),
+        .section("assertions", \.assertions, "the assertions a run is judged by, with their thresholds"),
+        .section("controller", \.controller, "who plays the market and each household"),
+        .section("bus", \.bus, "the broker's addresses, security and limits"),
+        .section("faults", \.faults, "scheduled field faults (docs/FAULTS.md)"),
+        .section("neighborhood", \.neighborhood, "the houses repeated to {houses: N}"),
+        .section("cosim", \.cosim, "GridRig as a HELICS federate (docs/COSIM.md)"),
+        .section("scripted-bids", \.scriptedBids, "bidders without devices, whose bids the conductor sends"),
+    ]
+}
+
+/// A rig's `weather:` as a mapping, before its defaults, which depend on the curve, and its checks, which depend on
+/// one another, are applied. The temperatures keep where they are written, for those checks' errors.
+struct WeatherEntry {
+    var isCloudy: Bool?
+    var low, high: (degrees: Double, at: YAMLValue)?
+    var peak: Double?
+    var file: String?
+
+    static let keys: [FileKey<WeatherEntry>] = [
+        FileKey("curve", "clear or cloudy (seeded 10-minute cloud spells); clear by default") { value, weather throws(FileError) in
+            weather.isCloudy = try isCloudy(value)
+        },
+        FileKey("low", "the night's low, °C (14 clear, 12 cloudy)") { value, weather throws(FileError) in weather.low = (try value.double(), value) },
+        FileKey("high", "the afternoon's high, °C, at least the low (26 clear, 20 cloudy)") { value, weather throws(FileError) in
+            weather.high = (try value.double(), value)
+        },
+        .number("peak", \.peak, where: (0...1400).contains, expected: "a peak irradiance in 0...1400 W/m²", "the sun at noon, W/m² (950)"),
+        FileKey("file", "a measured day, CSV relative to the rig's folder; alone") { value, weather throws(FileError) in weather.file = try value.string() },
+    ]
+
+    /// `clear` or `cloudy`.
+    static func isCloudy(_ value: YAMLValue) throws(FileError) -> Bool {
+        switch try value.string() {
+        case "clear": false
+        case "cloudy": true
+        default: throw value.expected("clear or cloudy")
+        }
+    }
 }
 
 /// A rig's `grid:` as written, before its mode is acted on: the grid-forming battery is named among the rig's
@@ -85,7 +168,7 @@ public enum RigLoader {
     ///     the house lacks is added as the claims describe it; the house's other devices, and their faults, are
     ///     left out.
     public static func load(file: String, profiles: String, firstPort: UInt16? = nil, faultsFile: String? = nil, seed: UInt64? = nil,
-                            houseUnderTest: (house: String, claims: Claims)? = nil) throws(FileError) -> Rig {
+                            houseUnderTest: (house: HouseID, claims: Claims)? = nil) throws(FileError) -> Rig {
         var reader = try RigReader(file: file, profiles: profiles, firstPort: firstPort, seed: seed)
         try reader.houses(houseUnderTest: houseUnderTest)
         try reader.pcc()
@@ -153,55 +236,55 @@ public enum RigLoader {
             default: throw value.expected(roles)
             }
         }
-        let fields = try value.mapping(allowed: household ? ["command", "mutant"] : ["command"])
-        if household, let mutant = fields["mutant"] {
-            let name = try mutant.string()
-            guard let mutation = HouseholdMutation(rawValue: name) else {
-                throw mutant.expected("a mutant of the reference household (\(HouseholdMutation.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return .mutant(mutation)
+        guard let role = try value.read(roleKeys(household: household), from: nil) else { throw value.expected(roles) }
+        return role
+    }
+
+    /// A role written as a mapping (docs/RIGS.md, "Controllers"): a mutant, for a household, over a command.
+    static func roleKeys(household: Bool) -> [FileKey<RunSettings.Role?>] {
+        let command = FileKey<RunSettings.Role?>("command", "a program GridRig starts, and its arguments") { value, role throws(FileError) in
+            let words = try value.list().map { word throws(FileError) in try word.string(allowingEmpty: true) }
+            guard let program = words.first, !program.isEmpty else { throw value.expected("a program and its arguments") }
+            role = .command(words)
         }
-        guard let command = fields["command"] else { throw value.expected(roles) }
-        let words = try command.list().map { word throws(FileError) in try word.string(allowingEmpty: true) }
-        guard let program = words.first, !program.isEmpty else { throw command.expected("a program and its arguments") }
-        return .command(words)
+        let mutant = FileKey<RunSettings.Role?>("mutant", "the reference household with one deliberate bug") { value, role throws(FileError) in
+            guard let mutation = HouseholdMutation(rawValue: try value.string()) else {
+                throw value.expected("a mutant of the reference household (\(HouseholdMutation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            role = .mutant(mutation)
+        }
+        return household ? [command, mutant] : [command]
     }
 
     /// `weather: clear` or `cloudy`, `{curve: clear, low: 22, high: 34, peak: 950}` (°C, W/m²), or
     /// `{file: measured.csv}` (relative to the rig's folder).
     fileprivate static func weather(_ value: YAMLValue, seed: UInt64, folder: String) throws(FileError) -> DayCurve {
-        let curve: String
-        var fields: [String: YAMLValue] = [:]
+        var entry = WeatherEntry()
         if value.isScalar {
-            curve = try value.string()
+            entry.isCloudy = try WeatherEntry.isCloudy(value)
         } else {
-            fields = try value.mapping(allowed: ["curve", "low", "high", "peak", "file"])
-            if let file = fields["file"] {
-                guard fields.count == 1 else { throw value.error("a weather file stands alone: no curve, low, high or peak with it") }
-                let name = try file.string()
-                return try WeatherFile.load(name.hasPrefix("/") ? name : "\(folder)/\(name)")
+            try value.read(WeatherEntry.keys, into: &entry)
+            if let file = entry.file {
+                guard entry.isCloudy == nil, entry.low == nil, entry.high == nil, entry.peak == nil else {
+                    throw value.error("a weather file stands alone: no curve, low, high or peak with it")
+                }
+                return try WeatherFile.load(file.hasPrefix("/") ? file : "\(folder)/\(file)")
             }
-            curve = try fields["curve"]?.string() ?? "clear"
         }
-        let isCloudy: Bool
-        switch curve {
-        case "clear": isCloudy = false
-        case "cloudy": isCloudy = true
-        default: throw (fields["curve"] ?? value).expected("clear or cloudy")
-        }
-        let peak = try fields["peak"]?.double(where: (0...1400).contains, expected: "a peak irradiance in 0...1400 W/m²") ?? 950
-        let low = try fields["low"]?.double() ?? (isCloudy ? 12 : 14)
-        let high = try fields["high"]?.double(where: { $0 >= low }, expected: "a high of at least the low (\(low) °C)") ?? (isCloudy ? 20 : 26)
-        guard low <= high else { throw (fields["low"] ?? value).expected("a low of at most the high (\(high) °C)") }
+        let isCloudy = entry.isCloudy ?? false, peak = entry.peak ?? 950
+        let low = entry.low?.degrees ?? (isCloudy ? 12 : 14)
+        if let high = entry.high, high.degrees < low { throw high.at.expected("a high of at least the low (\(low) °C)") }
+        let high = entry.high?.degrees ?? (isCloudy ? 20 : 26)
+        guard low <= high else { throw (entry.low?.at ?? value).expected("a low of at most the high (\(high) °C)") }
         return isCloudy ? .cloudy(seed: seed, peakIrradiance: peak, low: low, high: high) : .clear(peakIrradiance: peak, low: low, high: high)
     }
 
     /// `cosim: {helics: {...}}` (docs/COSIM.md).
-    private static func cosim(_ value: YAMLValue, houses: Set<String>) throws(FileError) -> CosimSettings {
-        guard let helics = try value.mapping(allowed: ["helics"])["helics"] else { throw value.error("expected 'helics:' (the one co-simulation engine GridRig joins)") }
-        let settings = try helics.read(helicsKeys(houses: houses.count), from: CosimSettings())
-        if houses.contains(Fleet.pcc) { throw helics.error("a house is named 'pcc', which the co-simulation keeps for the point of common coupling") }
-        return settings
+    private static func cosim(_ value: YAMLValue, houses: Int) throws(FileError) -> CosimSettings {
+        guard let helics = try value.sole("helics", "the HELICS federation GridRig joins") else {
+            throw value.error("expected 'helics:' (the one co-simulation engine GridRig joins)")
+        }
+        return try helics.read(helicsKeys(houses: houses), from: CosimSettings())
     }
 
     /// `cosim: {helics: ...}` (docs/COSIM.md), for a rig of `houses` houses.
@@ -236,24 +319,20 @@ public enum RigLoader {
     ] }
 
     /// The keys of a run: duration, market, clock, grid, assertions.
-    fileprivate static func runSettings(_ keys: [String: YAMLValue], into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
+    fileprivate static func runSettings(_ root: RigRoot, into run: inout RunSettings, devices: inout [DeviceSpec]) throws(FileError) {
         run.assertions = AssertionSpec.defaults
-        if let duration = keys["duration"] {
-            run.duration = try duration.double(where: { $0 > 0 && $0 <= 24 * 14 }, expected: "a number of simulated hours in (0, 336]") * 3600
-        }
-        if let market = keys["market"] { try market.read(marketKeys, into: &run) }
-        if let clock = keys["clock"] { run.clock = try self.clock(clock) }
-        if let period = keys["control-period"] {
-            run.controlPeriod = try period.double(where: (1...10).contains, expected: "a control period in [1, 10] simulated seconds")
-        }
-        if let grid = keys["grid"] { try self.grid(grid, into: &run, devices: &devices) }
-        if let cosim = keys["cosim"] {
-            let settings = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)))
+        if let duration = root.duration { run.duration = duration }
+        if let market = root.market { try market.read(marketKeys, into: &run) }
+        if let clock = root.clock { run.clock = try self.clock(clock) }
+        if let period = root.controlPeriod { run.controlPeriod = period }
+        if let grid = root.grid { try self.grid(grid, into: &run, devices: &devices) }
+        if let cosim = root.cosim {
+            let settings = try Self.cosim(cosim, houses: Set(devices.compactMap(\.house)).count)
             run.cosim = settings
             run.assertions = settings.voltage == nil ? AssertionSpec.defaults : AssertionSpec.cosimDefaults
             if settings.shards > 1 { run.assertions.removeAll { $0.kind.judgesDeviceLogs } }
         }
-        if let assertions = keys["assertions"] {
+        if let assertions = root.assertions {
             run.assertions = try self.assertions(assertions)
             if let shards = run.cosim?.shards, shards > 1, let kind = run.assertions.map(\.kind).first(where: \.judgesDeviceLogs) {
                 throw assertions.error("\(kind.name) judges the devices' request logs, which stay with the shards of a split run")
@@ -284,10 +363,10 @@ public enum RigLoader {
     ]
 
     /// A rig's `controller:` (docs/RIGS.md); `houses` are the rig's.
-    static func controllerKeys(houses: [String]) -> [FileKey<RunSettings>] { [
+    static func controllerKeys(houses: [HouseID]) -> [FileKey<RunSettings>] { [
         FileKey("market", "who plays the market: builtin, endpoint or {command: [...]}") { value, run throws(FileError) in run.market = try role(value) },
         FileKey("households", "each house's agent, by house; the reference household by default") { value, run throws(FileError) in
-            for (house, role) in try value.mapping(allowed: houses) { run.households[house] = try Self.role(role, household: true) }
+            for (house, role) in try value.mapping(allowed: houses.map(\.name)) { run.households[HouseID(checked: house)] = try Self.role(role, household: true) }
         },
     ] }
 
@@ -316,7 +395,7 @@ public enum RigLoader {
             default: throw value.expected(expectation)
             }
         }
-        guard let speed = try value.mapping(allowed: ["accelerated"])["accelerated"] else { throw value.expected(expectation) }
+        guard let speed = try value.sole("accelerated", "simulated seconds per wall second") else { throw value.expected(expectation) }
         return .paced(speed: try speed.double(where: { $0 >= 1 }, expected: "a speed of 1 or more simulated seconds per wall second"))
     }
 
@@ -368,33 +447,29 @@ public enum RigLoader {
 private struct RigReader {
     let file: String, folder: String
     let profiles: ProfileShelf
-    let root: YAMLValue, keys: [String: YAMLValue]
+    let document: YAMLValue, root: RigRoot
     let seed: UInt64
     var rig: Rig
     var nextPort: Int
-    var houseOrder: [String] = []
+    var houseOrder: [HouseID] = []
     var leftOut: Set<String> = []
 
     init(file: String, profiles: String, firstPort: UInt16?, seed: UInt64?) throws(FileError) {
         (self.file, self.profiles) = (file, ProfileShelf(folder: profiles))
         folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        root = try YAMLValue.load(file: file)
-        keys = try root.mapping(allowed: ["name", "seed", "start", "weather", "first-port", "houses", "pcc",
-                                          "duration", "market", "clock", "control-period", "grid", "assertions", "controller",
-                                          "bus", "faults", "neighborhood", "cosim", "scripted-bids"])
-        let ownSeed = UInt64(try keys["seed"]?.int(in: 0...Int.max) ?? 1)  // read even when replaced: a bad one is still bad
-        let seed = seed ?? ownSeed
+        document = try YAMLValue.load(file: file)
+        root = try document.read(RigRoot.keys, from: RigRoot())  // a seed given instead is still checked
+        let seed = seed ?? root.seed
         self.seed = seed
-        rig = Rig(name: try keys["name"]?.string() ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-                  seed: seed, start: try keys["start"]?.timeOfDay(), weather: .clear(), baseLoads: [:], devices: [])
-        if let weather = keys["weather"] { rig.weather = try RigLoader.weather(weather, seed: seed, folder: folder) }
-        let rigPort = try keys["first-port"]?.int(in: 0...65535) ?? 1502
-        nextPort = firstPort.map(Int.init) ?? rigPort
+        rig = Rig(name: root.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+                  seed: seed, start: root.start, weather: .clear(), baseLoads: [:], devices: [])
+        if let weather = root.weather { rig.weather = try RigLoader.weather(weather, seed: seed, folder: folder) }
+        nextPort = firstPort.map(Int.init) ?? root.firstPort
     }
 
     /// One device entry, and a thermostat's comfort setting if it gives one. With `takesPort` a device without a
     /// `port` takes the next of the rig's ports.
-    mutating func device(_ value: YAMLValue, house: String?, fallbackName: String, index: Int,
+    mutating func device(_ value: YAMLValue, house: HouseID?, fallbackName: String, index: Int,
                          takesPort: Bool = true) throws(FileError) -> (spec: DeviceSpec, comfort: ThermostatStrategy?) {
         let seed = seed &+ UInt64(index) &* 0x9E37_79B9
         let entry = try value.read(DeviceEntry.keys(profiles: profiles, folder: folder), from: DeviceEntry(seed: seed))
@@ -416,7 +491,7 @@ private struct RigReader {
     }
 
     /// Adds a device of `house`, named `<house>/<name>`, with its comfort setting.
-    private mutating func add(_ spec: DeviceSpec, named name: String, of house: String, comfort: ThermostatStrategy?) {
+    private mutating func add(_ spec: DeviceSpec, named name: String, of house: HouseID, comfort: ThermostatStrategy?) {
         var named = spec
         named.id = DeviceID(house: house, name: name)
         if let comfort { rig.run.comfort[named.name] = comfort }
@@ -424,11 +499,11 @@ private struct RigReader {
     }
 
     /// The `houses:` list; the devices of `houseUnderTest` are the ones its claims describe.
-    mutating func houses(houseUnderTest: (house: String, claims: Claims)?) throws(FileError) {
-        guard let houses = keys["houses"] else { return }
+    mutating func houses(houseUnderTest: (house: HouseID, claims: Claims)?) throws(FileError) {
+        guard let houses = root.houses else { return }
         for (houseIndex, houseValue) in try houses.list().enumerated() {
             let entry = try houseValue.read(HouseEntry.keys, from: HouseEntry())
-            let house = entry.name ?? "h\(houseIndex + 1)"
+            let house = entry.name ?? HouseID(checked: "h\(houseIndex + 1)")
             guard rig.baseLoads[house] == nil else { throw houseValue.error("duplicate house name '\(house)'") }
             rig.baseLoads[house] = BaseLoad(mean: entry.baseLoad)
             houseOrder.append(house)
@@ -448,7 +523,7 @@ private struct RigReader {
     /// Replaces the devices of `house` (from `first` on) with those its claims describe: a claimed device takes the
     /// place of the house's device of its kind, keeping its name, port and situation; a kind the house lacks is added;
     /// the house's other devices are left out.
-    private mutating func claim(_ claims: Claims, house: String, from first: Int) throws(FileError) {
+    private mutating func claim(_ claims: Claims, house: HouseID, from first: Int) throws(FileError) {
         let own = Array(rig.devices[first...])
         rig.devices.removeSubrange(first...)
         for claimed in claims.devices {
@@ -472,7 +547,7 @@ private struct RigReader {
 
     /// The meter at the point of common coupling.
     mutating func pcc() throws(FileError) {
-        guard let pcc = keys["pcc"], let meter = try pcc.mapping(allowed: ["meter"])["meter"] else { return }
+        guard let meter = try root.pcc?.sole("meter", "the site meter: a device entry") else { return }
         let spec = try device(meter, house: nil, fallbackName: "pcc/meter", index: rig.devices.count).spec
         guard spec.profile.kind == .meter else { throw meter.error("the PCC device must be a meter, found a \(spec.profile.kind.rawValue)") }
         rig.devices.append(spec)
@@ -480,7 +555,7 @@ private struct RigReader {
 
     /// The listed houses copied up to `neighborhood: {houses: N}`; nil without one.
     mutating func neighborhood() throws(FileError) -> (neighborhood: Neighborhood, listed: Int)? {
-        guard let value = keys["neighborhood"] else { return nil }
+        guard let value = root.neighborhood else { return nil }
         let neighborhood = try value.read(RigLoader.neighborhoodKeys, from: Neighborhood(houses: 0))
         guard !houseOrder.isEmpty else { throw value.error("a neighborhood repeats the rig's houses: list at least one under 'houses'") }
         neighborhood.grow(&rig, houseOrder: houseOrder, nextPort: &nextPort)
@@ -489,19 +564,21 @@ private struct RigReader {
 
     /// Everything but the devices: how the rig runs, its faults, bus, controllers and scripted bids.
     mutating func settings(grown: (neighborhood: Neighborhood, listed: Int)?, faultsFile: String?) throws(FileError) {
-        guard !rig.devices.isEmpty else { throw root.error("expected at least one device under 'houses' or 'pcc'") }
-        try RigLoader.runSettings(keys, into: &rig.run, devices: &rig.devices)
+        guard !rig.devices.isEmpty else { throw document.error("expected at least one device under 'houses' or 'pcc'") }
+        try RigLoader.runSettings(root, into: &rig.run, devices: &rig.devices)
         if let grown { grown.neighborhood.scale(&rig.run.grid, listed: grown.listed) }
         if let faultsFile {
             let schedule = try YAMLValue.load(file: faultsFile)
-            guard let list = try schedule.mapping(allowed: ["faults"])["faults"] else { throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)") }
+            guard let list = try schedule.sole("faults", "the scheduled faults (docs/FAULTS.md)") else {
+                throw schedule.error("expected a 'faults:' list (docs/FAULTS.md)")
+            }
             (rig.faults, rig.run.faults) = try RigLoader.faults(list, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
-        } else if let faults = keys["faults"] {
+        } else if let faults = root.faults {
             (rig.faults, rig.run.faults) = try RigLoader.faults(faults, devices: rig.devices, leftOut: leftOut, islanded: rig.run.grid == nil)
         }
-        if let bus = keys["bus"] { try bus.read(RigLoader.busKeys(folder: URL(fileURLWithPath: file).deletingLastPathComponent()), into: &rig.run.bus) }
-        if let controller = keys["controller"] { try self.controller(controller) }
-        if let cosim = keys["cosim"], let shards = rig.run.cosim?.shards, shards > 1 {
+        if let bus = root.bus { try bus.read(RigLoader.busKeys(folder: URL(fileURLWithPath: file).deletingLastPathComponent()), into: &rig.run.bus) }
+        if let controller = root.controller { try self.controller(controller) }
+        if let cosim = root.cosim, let shards = rig.run.cosim?.shards, shards > 1 {
             // Houses meet only at the PCC meter, and a control step (at most 10 s) is one physics step.
             guard rig.run.cosim?.voltage == nil else {
                 // A shard would need the feeder's answer within the same time step, which only one HELICS federate may wait for.
@@ -511,9 +588,9 @@ private struct RigReader {
                 throw cosim.error("a split run cannot have an island or a grid outage: its grid-forming battery balances every shard's houses at once")
             }
         }
-        if let script = keys["scripted-bids"] {
+        if let script = root.scriptedBids {
             rig.run.bidScript = try BidScript.load(script, run: rig.run, start: rig.start ?? 0, seed: seed,
-                                                   reserved: Set(rig.houses + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid]))
+                                                   reserved: Set(rig.houses.map(\.name)).union(YAMLValue.reservedHouseNames))
         }
     }
 
@@ -528,7 +605,7 @@ private struct RigReader {
     func finished() throws(FileError) -> Rig {
         var names: Set<String> = []
         for spec in rig.devices where !names.insert(spec.name).inserted {
-            throw root.error("two devices are named '\(spec.name)'")
+            throw document.error("two devices are named '\(spec.name)'")
         }
         return rig
     }

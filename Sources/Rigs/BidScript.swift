@@ -2,6 +2,7 @@ import Agents
 import Foundation
 public import Market
 public import Messages
+public import Physics
 
 /// Bids the conductor sends in the names of scripted bidders (docs/RIGS.md, "Scripted bids"): bidders with no
 /// devices, whose books a case sets exactly, so that a market meets the edges a neighborhood rarely makes.
@@ -46,8 +47,8 @@ public struct BidScript: Sendable {
     }
 
     /// Every scripted bidder, in order of first appearance: households of the market, as the grid is.
-    public var bidders: [String] {
-        var seen: Set<String> = []
+    public var bidders: [HouseID] {
+        var seen: Set<HouseID> = []
         return entries.flatMap { entry in
             switch entry.source {
             case .book(let messages): messages.map(\.house)

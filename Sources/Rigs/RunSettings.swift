@@ -2,6 +2,7 @@ public import Agents
 import Files
 import Foundation
 public import Market
+import Messages
 public import Physics
 
 /// How a rig is run: market terms, clock, duration, the utility, the controller roles and the assertions
@@ -33,7 +34,7 @@ public struct RunSettings: Sendable {
     /// Who plays the market, and each household's agent: GridRig's reference controller unless a rig names a
     /// command (docs/PROTOCOL.md, "Controllers GridRig starts").
     public var market: Role = .builtin
-    public var households: [String: Role] = [:]
+    public var households: [HouseID: Role] = [:]
     /// Where the broker binds: fixed ports for controllers that run elsewhere (`endpoint` roles); free ports on
     /// loopback by default.
     public var bus = BusSettings()
@@ -78,6 +79,12 @@ public struct RunSettings: Sendable {
     public init() {}
 
     /// Whether any role runs elsewhere and must find the bus and the devices at fixed addresses.
+    /// Who plays `participant`: the market's role, or the role of the house it names (GridRig's reference unless the
+    /// rig says otherwise).
+    public func role(of participant: String) -> Role {
+        participant == ParticipantName.market ? market : (try? HouseID(parsing: participant)).flatMap { households[$0] } ?? .builtin
+    }
+
     public var hasEndpoints: Bool { market == .endpoint || households.values.contains(.endpoint) }
 
     public enum Role: Sendable, Equatable {
@@ -132,7 +139,7 @@ public struct CosimSettings: Sendable, Equatable {
     }
 
     /// `template` with `{house}` filled in.
-    public static func key(_ template: String, house: String) -> String { template.replacingOccurrences(of: "{house}", with: house) }
+    public static func key(_ template: String, house: HouseID) -> String { template.replacingOccurrences(of: "{house}", with: house.name) }
 
     /// What the conductor publishes at each step of a split run: the simulated time the shards step to, s since the
     /// run began.
@@ -141,7 +148,7 @@ public struct CosimSettings: Sendable, Equatable {
     public func shardName(_ number: Int) -> String { "\(name)-shard-\(number)" }
     /// Shard `number`'s houses: the rig's houses in order, cut in `shards` runs of (nearly) equal length, so that
     /// neighbours on a feeder share a shard.
-    public func houses(ofShard number: Int, among houses: [String]) -> [String] {
+    public func houses(ofShard number: Int, among houses: [HouseID]) -> [HouseID] {
         Array(houses[(number - 1) * houses.count / shards ..< number * houses.count / shards])
     }
     /// The host where shard `number` serves its devices.

@@ -77,9 +77,10 @@ public final class Conductor {
     private let grid: GridSource?
     private let script: BidScript?
     /// Each scripted bidder's messages count up on their own, as a household's would.
-    private var scriptWriters: [String: MessageWriter] = [:]
+    private var scriptWriters: [HouseID: MessageWriter] = [:]
     private let outages: [GridOutage]
-    private let households: [String]
+    /// The households as they send: their participant names.
+    private let households: Set<String>
     private let fleet: Fleet
     private let timing: IntervalTiming
     private let logger: Logger
@@ -102,12 +103,12 @@ public final class Conductor {
     /// - Parameter outages: while one is in force, `grid` bids for its grid-forming battery instead of the utility.
     /// - Parameter script: bids the conductor sends for scripted bidders, whom the market must also count among its
     ///   households.
-    public init(context: BusContext, endpoints: BusEndpoints, households: [String], fleet: Fleet, timing: IntervalTiming,
+    public init(context: BusContext, endpoints: BusEndpoints, households: [HouseID], fleet: Fleet, timing: IntervalTiming,
                 grid: GridSource? = nil, outages: [GridOutage] = [], script: BidScript? = nil, logger: Logger) throws(ConductorError) {
         self.grid = grid
         self.script = script
         self.outages = outages
-        self.households = households
+        self.households = Set(households.map(\.name))
         self.fleet = fleet
         self.timing = timing
         self.logger = logger
@@ -165,25 +166,24 @@ public final class Conductor {
         if let tie = gridTie() {
             let bids = tie.bids(terms: MarketTerms(priceCap: timing.priceCap, interval: timing.length))
                 .map(WireBid.init)
-            let message = gridWriter.message(Bids(house: Self.gridName, bids: bids), interval: number)
+            let message = gridWriter.message(Bids(house: .grid, bids: bids), interval: number)
             do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }
         }
         // Scripted bids come as a burst: the gate waits for the bid deadline, the window a real gate gives a market to
         // read its bids, so that clearing-latency measures the clearing and not the reading.
         let burst = try sendScripted(.opening, interval: number, start: record.start) > 0
-        let everyone = Set(households)
         try collect(until: .now + timing.bidDeadline, handle: { message in
-            if message.body is Bids, message.header.interval == number, everyone.contains(message.header.sender) {
+            if message.body is Bids, message.header.interval == number, households.contains(message.header.sender) {
                 record.bidders.insert(message.header.sender)
             }
-        }, done: { !burst && record.bidders == everyone })
+        }, done: { !burst && record.bidders == households })
         try sendScripted(.gate, interval: number, start: record.start)
         record.gateClosedAt = unixTime()
         try send(Gate(), interval: number)
         // A household's next time, from its dispatch report: the first control step it needs.
         var requests: [String: Double] = [:]
         func dispatched(_ message: Message) {
-            guard let report = message.body as? DispatchReport, message.header.interval == number, everyone.contains(message.header.sender) else { return }
+            guard let report = message.body as? DispatchReport, message.header.interval == number, households.contains(message.header.sender) else { return }
             record.dispatched.insert(message.header.sender)
             if let next = report.nextTime { requests[message.header.sender] = next }
         }
@@ -197,7 +197,7 @@ public final class Conductor {
             dispatched(message)
         }, done: { record.clearing != nil })
         if record.clearing != nil {
-            try collect(until: .now + timing.dispatchDeadline, handle: dispatched, done: { record.dispatched == everyone })
+            try collect(until: .now + timing.dispatchDeadline, handle: dispatched, done: { record.dispatched == households })
         }
         try advance(&record, requests: requests, onStep: onStep)
         logger.debug("interval done", metadata: ["interval": "\(number)", "bidders": "\(record.bidders.count)", "dispatched": "\(record.dispatched.count)"])
@@ -211,7 +211,7 @@ public final class Conductor {
         guard let script else { return 0 }
         let due = script.messages(at: moment, intervalStart: start, priceCap: timing.priceCap)
         for bids in due {
-            var writer = scriptWriters[bids.house] ?? MessageWriter(sender: bids.house)
+            var writer = scriptWriters[bids.house] ?? MessageWriter(sender: bids.house.name)
             let message = writer.message(bids, interval: number)
             scriptWriters[bids.house] = writer
             do { try client.publish(message.topic.description, message.encoded()) } catch { throw ConductorError(message: "conductor: \(error)") }

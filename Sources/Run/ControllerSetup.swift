@@ -44,10 +44,10 @@ public enum ControllerSetup {
     /// One setup per house of the rig, in the rig's order. `places` are where each of `specs` is served, in the
     /// same order (a fleet knows the ports it bound; a split run's shards serve at the rig's ports).
     /// `exportLimit` is the connection's (nil on an island): with 0 no surplus may leave, so PV is limited to what it sold.
-    public static func households(specs: [DeviceSpec], places: [(host: String, port: UInt16)], baseLoads: [String: BaseLoad],
+    public static func households(specs: [DeviceSpec], places: [(host: String, port: UInt16)], baseLoads: [HouseID: BaseLoad],
                                   comfort: [String: ThermostatStrategy] = [:], prior: PriceForecast? = nil, exportLimit: Double? = nil) -> [HouseholdSetup] {
-        var order: [String] = []
-        var devices: [String: [DeviceSetup]] = [:]
+        var order: [HouseID] = []
+        var devices: [HouseID: [DeviceSetup]] = [:]
         for (address, spec) in served(specs: specs, places: places) {
             let house = address.id.house
             if devices[house] == nil { order.append(house) }
@@ -64,7 +64,7 @@ public enum ControllerSetup {
     }
 
     /// The reference strategies for the kinds a house has; a thermostat without a comfort setting heats at 21 °C ±2.
-    public static func household(_ house: String, devices: [DeviceSetup], baseLoad: Double, thermostat: ThermostatStrategy? = nil,
+    public static func household(_ house: HouseID, devices: [DeviceSetup], baseLoad: Double, thermostat: ThermostatStrategy? = nil,
                                  exportLimit: Double? = nil) -> HouseholdSetup {
         let kinds = Set(devices.map(\.kind))
         let strategies = Household(id: house,
@@ -90,8 +90,8 @@ public enum ControllerSetup {
     }
 
     /// The houses with a device a household's agent drives, in the order of `specs`: a run's households.
-    public static func householdNames(of specs: [DeviceSpec]) -> [String] {
-        var seen: Set<String> = []
+    public static func householdNames(of specs: [DeviceSpec]) -> [HouseID] {
+        var seen: Set<HouseID> = []
         return specs.compactMap { spec in spec.house.flatMap { agentKind(of: spec) != nil && seen.insert($0).inserted ? $0 : nil } }
     }
 
@@ -150,7 +150,7 @@ public enum ControllerSetup {
     }
 
     /// The environment of a controller process GridRig starts (docs/PROTOCOL.md, "Controllers GridRig starts").
-    public static func environment(participant: String, endpoints: BusEndpoints, households: [String], devices: [DeviceAddress],
+    public static func environment(participant: String, endpoints: BusEndpoints, households: [HouseID], devices: [DeviceAddress],
                                    baseLoad: BaseLoad?, profiles: String, prior: PriceForecast? = nil, credentials: BusCredentials? = nil,
                                    exportLimit: Double? = nil) -> [String: String] {
         let encoder = JSONEncoder()
@@ -160,7 +160,7 @@ public enum ControllerSetup {
             "GRIDRIG_PARTICIPANT": participant,
             "GRIDRIG_BUS_PUBLISH": endpoints.publish,
             "GRIDRIG_BUS_SUBSCRIBE": endpoints.subscribe,
-            "GRIDRIG_HOUSEHOLDS": households.joined(separator: ","),
+            "GRIDRIG_HOUSEHOLDS": households.map(\.name).joined(separator: ","),
             "GRIDRIG_DEVICES": String(decoding: (try? encoder.encode(devices)) ?? Data("[]".utf8), as: UTF8.self),
             "GRIDRIG_PROFILES": profiles,
         ]

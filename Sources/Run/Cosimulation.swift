@@ -1,5 +1,6 @@
 import Emulators
 import Foundation
+import Physics
 import Helics
 import Rigs
 
@@ -18,10 +19,10 @@ final class Cosimulation {
     private let period: Double
     private let origin: Double
     private let isSplit: Bool
-    private var powers: [(place: String, active: Federate.Publication, reactive: Federate.Publication)] = []
-    private var grid: [(place: String, voltage: Federate.Input, frequency: Federate.Input?)] = []
+    private var powers: [(place: HouseID, active: Federate.Publication, reactive: Federate.Publication)] = []
+    private var grid: [(place: HouseID, voltage: Federate.Input, frequency: Federate.Input?)] = []
     private var step: Federate.Publication?
-    private var shardLoads: [(house: String, active: Federate.Input, reactive: Federate.Input)] = []
+    private var shardLoads: [(house: HouseID, active: Federate.Input, reactive: Federate.Input)] = []
     private var shardSeries: [(key: SeriesKey, input: Federate.Input)] = []
     /// The rig's other federates, which this run started.
     private var processes: [ControllerProcess] = []
@@ -35,7 +36,7 @@ final class Cosimulation {
 
     /// - Parameter devices: the rig's devices, so that a split run knows what each shard reports.
     /// - Parameter assembleTimeout: seconds every other federate has to join.
-    init(_ settings: CosimSettings, fleet: Fleet, houses: [String], devices: [DeviceSpec], controlPeriod: Double, assembleTimeout: Double) throws(RunError) {
+    init(_ settings: CosimSettings, fleet: Fleet, houses: [HouseID], devices: [DeviceSpec], controlPeriod: Double, assembleTimeout: Double) throws(RunError) {
         self.fleet = fleet
         period = settings.period ?? controlPeriod
         origin = fleet.time
@@ -47,7 +48,7 @@ final class Cosimulation {
             } else {
                 broker = nil
             }
-            let environment = ["GRIDRIG_HELICS_BROKER": settings.broker, "GRIDRIG_HOUSES": houses.joined(separator: ","),
+            let environment = ["GRIDRIG_HELICS_BROKER": settings.broker, "GRIDRIG_HOUSES": houses.map(\.name).joined(separator: ","),
                                "GRIDRIG_FEDERATE": settings.name]
             for command in settings.federates {
                 processes.append(try ControllerProcess(role: "federate \(command[0])", command: command, environment: environment))
@@ -55,7 +56,7 @@ final class Cosimulation {
             var federateSettings = FederateSettings(name: settings.name, broker: settings.broker)
             federateSettings.isUninterruptible = true  // the conductor sets the pace: granted exactly what it asks
             federate = try Federate(federateSettings)
-            for place in houses + [Fleet.pcc] {
+            for place in houses + [HouseID.pcc] {
                 powers.append((place, try federate.publish("\(settings.name)/\(place)/p", unit: "W"),
                                try federate.publish("\(settings.name)/\(place)/q", unit: "var")))
                 guard let voltage = settings.voltage else { continue }
@@ -67,7 +68,7 @@ final class Cosimulation {
             }
             if isSplit {
                 step = try federate.publish(settings.stepKey, unit: "s")
-                let byHouse = Dictionary(grouping: devices) { $0.house ?? "" }
+                let byHouse = Dictionary(grouping: devices) { $0.house ?? .pcc }
                 for shard in 1...settings.shards {
                     let name = settings.shardName(shard)
                     for house in settings.houses(ofShard: shard, among: houses) {
@@ -118,7 +119,7 @@ final class Cosimulation {
             if exchanging {
                 let loads = fleet.loads(at: now)
                 for power in powers {
-                    let isSite = power.place == Fleet.pcc
+                    let isSite = power.place == .pcc
                     try federate.set(power.active, isSite ? loads.site : loads.house[power.place] ?? 0)
                     try federate.set(power.reactive, isSite ? loads.siteReactive : loads.houseReactive[power.place] ?? 0)
                 }

@@ -1,7 +1,7 @@
 public import Bus
 public import Emulators
 public import Messages
-import Physics
+public import Physics
 public import Rigs
 
 /// What the physics series holds of a device, each with its unit and sign.
@@ -145,7 +145,7 @@ public struct PhysicsSeries: Sendable {
         }
         // A new key moves the others: the next sample finds its slots again.
         let known = values.count
-        for (place, volts) in fleet.placeVoltages { values[SeriesKey(place, .voltage), default: []].append(volts) }
+        for (place, volts) in fleet.placeVoltages { values[SeriesKey(place.name, .voltage), default: []].append(volts) }
         for (key, value) in remote { values[key, default: []].append(value) }
         if values.count != known { slotDevices = [] }
     }
@@ -181,7 +181,7 @@ public struct RunRecord: Sendable {
     public var reads: [String: ReadLog.Times] = [:]
     public var physics: PhysicsSeries
     /// The households of the run, in the rig's order.
-    public var households: [String]
+    public var households: [HouseID]
     /// Wall-clock seconds the run took.
     public var wallSeconds: Double
     /// The same rig with no controller (`gridrig run --baseline`): devices on their own defaults.

@@ -7,7 +7,7 @@ public import Logging
 import Market
 import Messages
 import Modbus
-import Physics
+package import Physics
 public import Rigs
 import Synchronization
 
@@ -59,9 +59,12 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
 extension Rig {
     /// The market's households: the houses, `grid` when the conductor bids for the utility or a grid-forming
     /// battery, and the scripted bidders.
-    package var marketHouseholds: [String] {
-        houses + (run.grid != nil || run.gridForming != nil ? [Conductor.gridName] : []) + (run.bidScript?.bidders ?? [])
+    package var marketHouseholds: [HouseID] {
+        houses + (run.grid != nil || run.gridForming != nil ? [.grid] : []) + (run.bidScript?.bidders ?? [])
     }
+
+    /// The base load of the house `participant` is; nil for the market, or a name that is no house.
+    func baseLoad(of participant: String) -> BaseLoad? { (try? HouseID(parsing: participant)).flatMap { baseLoads[$0] } }
 }
 
 /// One run of a rig against the reference controller, in lockstep or paced: emulators, broker, market and
@@ -90,8 +93,8 @@ public enum RunSession {
     /// (`GRIDRIG_BUS_KEYS`) instead of keys when the bus authenticates.
     public static func endpointEnvironment(_ rig: Rig, participant: String, options: RunOptions) throws(RunError) -> [String: String] {
         let houses = rig.houses
-        guard participant == ParticipantName.market || houses.contains(participant) else {
-            throw RunError(message: "\(participant) is neither the market nor a house of the rig (\(houses.joined(separator: ", ")))", isBadInput: true)
+        guard participant == ParticipantName.market || houses.contains(where: { $0.name == participant }) else {
+            throw RunError(message: "\(participant) is neither the market nor a house of the rig (\(houses.map(\.name).joined(separator: ", ")))", isBadInput: true)
         }
         let bus = rig.run.bus
         guard bus.publishPort != 0, bus.subscribePort != 0 else {
@@ -103,7 +106,7 @@ public enum RunSession {
             participant: participant, endpoints: BusEndpoints(publish: "tcp://\(host):\(bus.publishPort)", subscribe: "tcp://\(host):\(bus.subscribePort)"),
             households: rig.marketHouseholds,
             devices: ControllerSetup.addresses(specs: rig.devices, places: rig.devices.map { (options.host, $0.port) }, comfort: rig.run.comfort),
-            baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
+            baseLoad: rig.baseLoad(of: participant), profiles: options.absoluteProfiles, prior: rig.run.prior, exportLimit: rig.run.grid?.exportLimit)
         if bus.authenticates, let keys = bus.keys { environment["GRIDRIG_BUS_KEYS"] = keys }
         return environment
     }
@@ -123,7 +126,7 @@ public enum RunSession {
 
     /// A participant GridRig does not start cannot be crashed by it.
     private static func refuseImpossibleCrashes(_ settings: RunSettings) throws(RunError) {
-        for crash in settings.faults.crashes where (crash.participant == ParticipantName.market ? settings.market : settings.households[crash.participant]) == .endpoint {
+        for crash in settings.faults.crashes where settings.role(of: crash.participant) == .endpoint {
             throw RunError(message: "\(crash.participant) runs elsewhere (endpoint): GridRig cannot crash it", isBadInput: true)
         }
     }
@@ -153,7 +156,7 @@ public enum RunSession {
         let broker: Broker
         let households: [HouseholdSetup]
         /// The market's households: the houses, and `grid` when the conductor bids for one.
-        let marketHouseholds: [String]
+        let marketHouseholds: [HouseID]
         let gridSource: Conductor.GridSource?
         /// The reference agents in this process: the market on a loop of its own, so that its clearing never waits
         /// behind households reading their devices, and the households spread over a few loops per core.
@@ -170,7 +173,7 @@ public enum RunSession {
         var settings: RunSettings { rig.run }
         /// Where every device of the rig is served, here or on a shard's host.
         var devicePlaces: [DevicePlace] { zip(specs, places).map { DevicePlace($0, host: $1.host, port: $1.port) } }
-        var houses: [String] { households.map(\.house) }
+        var houses: [HouseID] { households.map(\.house) }
 
         /// Reads the bus's keys, serves the devices at the rig's ports and starts the broker: a bus it cannot secure
         /// is refused before any port is taken.
@@ -189,13 +192,13 @@ public enum RunSession {
                 }
             }
             let houses = ControllerSetup.householdNames(of: rig.devices)
-            let conductorSpeaksFor = (gridSource == nil ? [] : [Conductor.gridName]) + (settings.bidScript?.bidders ?? [])
+            let conductorSpeaksFor = (gridSource == nil ? [] : [Conductor.gridName]) + (settings.bidScript?.bidders.map(\.name) ?? [])
             access = try BusAccess(settings.bus, speakers: [(ParticipantName.conductor, conductorSpeaksFor, .local),
                                                             (ParticipantName.market, [], place(settings.market))]
-                                   + houses.map { ($0, [], place(settings.households[$0] ?? .builtin)) },
+                                   + houses.map { ($0.name, [], place(settings.households[$0] ?? .builtin)) },
                                    captureLimit: RunSettings.BusSettings.defaultCaptureLimit(houses: houses.count, duration: settings.duration))
             // A split run's shards serve their houses' devices at the rig's ports on their hosts; the rest are here.
-            var shardHosts: [String: String] = [:]  // by house
+            var shardHosts: [HouseID: String] = [:]
             if let cosim = settings.cosim, cosim.shards > 1 {
                 for shard in 1...cosim.shards { for house in cosim.houses(ofShard: shard, among: rig.houses) { shardHosts[house] = cosim.host(ofShard: shard) } }
             }
@@ -242,21 +245,21 @@ public enum RunSession {
         func environment(_ participant: String) -> [String: String] {
             ControllerSetup.environment(participant: participant, endpoints: broker.endpoints, households: marketHouseholds,
                                         devices: ControllerSetup.addresses(specs: specs, places: places, comfort: settings.comfort),
-                                        baseLoad: rig.baseLoads[participant], profiles: options.absoluteProfiles, prior: settings.prior,
+                                        baseLoad: rig.baseLoad(of: participant), profiles: options.absoluteProfiles, prior: settings.prior,
                                         credentials: access.credentials[participant], exportLimit: rig.run.grid?.exportLimit)
         }
 
         /// Starts `name`'s role: the market or a household agent, in process (the reference, or a mutant of it) or
         /// as a command; an endpoint joins by itself.
         func launch(_ name: String) throws(RunError) {
-            let setup = households.first { $0.house == name }
-            let role = setup.map { settings.households[$0.house] ?? .builtin } ?? settings.market
+            let setup = households.first { $0.house.name == name }
+            let role = settings.role(of: name)
             switch role {
             case .builtin, .mutant:
                 if var setup {
                     if case .mutant(let mutation) = role { setup.mutation = mutation }
                     let agent = HouseholdAgent(setup: setup, context: context, endpoints: broker.localEndpoints, logger: logger)
-                    let index = households.firstIndex { $0.house == name } ?? 0
+                    let index = households.firstIndex { $0.house.name == name } ?? 0
                     participants.append(householdLoops[index % householdLoops.count].add(agent))
                 } else {
                     let market = MarketAgent(setup: MarketSetup(households: marketHouseholds), context: context, endpoints: broker.localEndpoints,
@@ -300,7 +303,7 @@ public enum RunSession {
                                                 assembleTimeout: options.readyTimeout / .seconds(1))
             }
             try launch(ParticipantName.market)
-            for house in houses { try launch(house) }
+            for house in houses { try launch(house.name) }
             do {
                 conductor = try Conductor(context: context, endpoints: broker.localEndpoints, households: houses, fleet: fleet,
                                           timing: IntervalTiming(length: settings.interval, controlPeriod: settings.controlPeriod,
@@ -319,7 +322,7 @@ public enum RunSession {
         /// on the way. One that stays silent fails the run, named with the last lines it wrote to standard error.
         func waitUntilReady(_ waiting: Set<String>? = nil) throws(RunError) {
             guard let conductor else { return }
-            let everyone = waiting ?? Set(houses + [ParticipantName.market]), deadline = ContinuousClock.now + options.readyTimeout
+            let everyone = waiting ?? Set(houses.map(\.name) + [ParticipantName.market]), deadline = ContinuousClock.now + options.readyTimeout
             while !everyone.isSubset(of: conductor.ready) {
                 if let failed = failure() { throw RunError(message: failed) }
                 if ContinuousClock.now >= deadline {

@@ -1,5 +1,6 @@
 public import Emulators
 import Foundation
+import Physics
 import Helics
 public import Logging
 public import Rigs
@@ -14,7 +15,7 @@ public final class Shard {
     private let federate: Federate
     private let origin: Double, physicsStep: Double
     private let step: Federate.Input
-    private var loads: [(house: String, active: Federate.Publication, reactive: Federate.Publication)] = []
+    private var loads: [(house: HouseID, active: Federate.Publication, reactive: Federate.Publication)] = []
     private var series: [(device: DeviceEmulator, publications: [Federate.Publication])] = []
 
     /// Serves shard `number` of the rig's `cosim.shards` and joins the federation; throws naming what is wrong.

@@ -5,6 +5,7 @@ import Foundation
 public import Logging
 import Market
 import Messages
+import Physics
 import Reports
 public import Rigs
 public import Run
@@ -206,9 +207,9 @@ public enum StressTest {
         }
 
         /// Starts the market for `households` and waits until it says ready.
-        func startMarket(households: [String], file: String) throws(RunError) -> StartedMarket {
+        func startMarket(households: [HouseID], file: String) throws(RunError) -> StartedMarket {
             // This step's households (every step's, for an endpoint): a market told more publishes awards to them all.
-            if options.market != .builtin { try writeFiles(["households.txt": households.joined(separator: "\n")], to: options.folder, what: "the households") }
+            if options.market != .builtin { try writeFiles(["households.txt": households.map(\.name).joined(separator: "\n")], to: options.folder, what: "the households") }
             let started: StartedMarket
             switch options.market {
             case .builtin, .mutant:
@@ -226,7 +227,7 @@ public enum StressTest {
             case .command(let command):
                 var environment = ["GRIDRIG_PARTICIPANT": ParticipantName.market, "GRIDRIG_BUS_PUBLISH": broker.endpoints.publish,
                                    "GRIDRIG_BUS_SUBSCRIBE": broker.endpoints.subscribe, "GRIDRIG_HOUSEHOLDS_FILE": file]
-                let list = households.joined(separator: ",")
+                let list = households.map(\.name).joined(separator: ",")
                 if list.utf8.count < 100_000 { environment["GRIDRIG_HOUSEHOLDS"] = list }  // one variable holds at most 128 kB
                 let process = try ControllerProcess(role: ParticipantName.market, command: command, environment: environment)
                 started = StartedMarket { process.stop() }
@@ -268,15 +269,15 @@ public enum StressTest {
                 // Draw and encode every household's bids, spread over the cores, before the interval opens.
                 let slices = split(count, into: bidders.count), generator = self.generator, priceCap = options.priceCap
                 let generationStart = ContinuousClock.now
-                let drawn = Mutex<[[(house: String, bids: [Bid], topic: String, payload: [UInt8])]]>(Array(repeating: [], count: slices.count))
+                let drawn = Mutex<[[(house: HouseID, bids: [Bid], topic: String, payload: [UInt8])]]>(Array(repeating: [], count: slices.count))
                 DispatchQueue.concurrentPerform(iterations: slices.count) { slice in
-                    var encoded: [(house: String, bids: [Bid], topic: String, payload: [UInt8])] = []
+                    var encoded: [(house: HouseID, bids: [Bid], topic: String, payload: [UInt8])] = []
                     encoded.reserveCapacity(slices[slice].count)
                     for index in slices[slice] {
                         let bids = generator.bids(household: index, devices: devices[index], interval: number, time: time, length: length,
                                                   priceCap: priceCap)
                         let house = SyntheticBidders.name(index)
-                        let message = Message(header: .init(interval: number, sender: house, sequence: UInt64(number)),
+                        let message = Message(header: .init(interval: number, sender: house.name, sequence: UInt64(number)),
                                               body: Bids(house: house, bids: bids.map(WireBid.init)))
                         encoded.append((house, bids, message.topic.description, message.encoded()))
                     }
@@ -352,7 +353,7 @@ public enum StressTest {
         /// as long again for the awards, at least 1 s) has passed, then compares them with `reference`. Messages are
         /// only received in the window and decoded after it, so that the checker's own work never delays what it times.
         private func collect(interval: Int, households: Int, gate: ContinuousClock.Instant, deadline: Duration, reference: Clearing,
-                             bids books: [(house: String, bids: [Bid])]) -> StressInterval {
+                             bids books: [(house: HouseID, bids: [Bid])]) -> StressInterval {
             let bids = books.reduce(0) { $0 + $1.bids.count }
             var result = StressInterval(number: interval, bids: bids, referencePrice: reference.price, referenceQuantity: reference.quantity,
                                         missedDeadline: false, wrong: [], lostBids: 0)
@@ -374,14 +375,14 @@ public enum StressTest {
                 }
                 received.append((raw, .now))
             }
-            var expected: [String: [String: Double]] = [:]  // house → "id side" → quantity
-            var owner: [String: String] = [:]  // bid id → its household
+            var expected: [HouseID: [String: Double]] = [:]  // house → "id side" → quantity
+            var owner: [String: HouseID] = [:]  // bid id → its household
             for (house, bids) in books { for bid in bids { owner[bid.id] = house } }
             for award in reference.awards where award.quantity > 0 {
                 guard let house = owner[award.bid.id] else { continue }
                 expected[house, default: [:]]["\(award.bid.id) \(award.bid.side.rawValue)"] = award.quantity
             }
-            var awarded = Set<String>(), clearing: ClearingResult?, mismatched = 0, example: String?
+            var awarded = Set<HouseID>(), clearing: ClearingResult?, mismatched = 0, example: String?
             for (raw, at) in received {
                 guard let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []),
                       message.header.sender == ParticipantName.market, message.header.interval == interval else { continue }
@@ -391,7 +392,7 @@ public enum StressTest {
                     clearing = body
                     result.clearingLatency = latency
                 case let body as Awards:
-                    guard inStep(body.house), awarded.insert(body.house).inserted else { continue }
+                    guard inStep(body.house.name), awarded.insert(body.house).inserted else { continue }
                     result.awardsLatency = latency
                     var want = expected[body.house] ?? [:]
                     for award in body.awards {

@@ -3,7 +3,7 @@ import Emulators
 import Foundation
 import Messages
 import Modbus
-import Physics
+package import Physics
 public import Rigs
 import Run
 
@@ -24,7 +24,7 @@ public struct FaultWindow: Sendable {
 
     enum Concern: Sendable, Equatable {
         /// The grid of one house, or of every house (nil).
-        case device(String), bus, participant(String), grid(house: String?), replay(String)
+        case device(String), bus, participant(String), grid(house: HouseID?), replay(String)
         /// The device changed how it encodes its values (a new scale factor): SunSpec lets a device do that, so a
         /// controller reads the factor with its values, and nothing in the window is excused.
         case encoding(String)
@@ -38,10 +38,10 @@ public struct FaultWindow: Sendable {
 
     /// Whether the window excuses every device of `house`: a bus fault on the way it learns and follows its awards,
     /// a crash of it or of the market, an outage of its grid.
-    package func excusesEveryDevice(of house: String?) -> Bool {
+    package func excusesEveryDevice(of house: HouseID?) -> Bool {
         switch concerns {
         case .bus: bus?.reachesControl(of: house) ?? true
-        case .participant(let name): name == house || name == ParticipantName.market
+        case .participant(let name): name == house?.name || name == ParticipantName.market
         case .grid(let place): place == nil || place == house
         case .device, .replay, .encoding: false
         }

@@ -2,7 +2,7 @@ import Emulators
 import Foundation
 import Market
 import Messages
-import Physics
+public import Physics
 package import Rigs
 package import Run
 
@@ -20,10 +20,10 @@ public struct Outcomes: Sendable {
     public var meanPrice: Double?
     /// What each household paid, $: under the market, its awards at the clearing prices; without a controller,
     /// its net import at the import tariff less its net export at the export tariff.
-    public var householdCost: [String: Double] = [:]
+    public var householdCost: [HouseID: Double] = [:]
     /// What each household's imbalance cost, $: every kWh its devices and base load delivered away from its awards,
     /// either way, at the rig's imbalance price (settlement). Empty without a market.
-    public var imbalanceCost: [String: Double] = [:]
+    public var imbalanceCost: [HouseID: Double] = [:]
 
     /// The energy outcomes of a physics series; costs are left to the caller.
     package init(physics: PhysicsSeries, rig: Rig) {
@@ -42,9 +42,9 @@ public struct Outcomes: Sendable {
     }
 
     /// Each house's bill at the utility's tariffs, from its own devices and base load (no local market).
-    package static func tariffCosts(physics: PhysicsSeries, rig: Rig) -> [String: Double] {
+    package static func tariffCosts(physics: PhysicsSeries, rig: Rig) -> [HouseID: Double] {
         guard let grid = rig.run.grid else { return [:] }
-        var costs: [String: Double] = [:]
+        var costs: [HouseID: Double] = [:]
         let times = physics.times
         for (house, load) in rig.baseLoads {
             // Production, and discharge, offset the house's draw.
@@ -71,7 +71,7 @@ extension Outcomes {
         meanPrice = prices.isEmpty ? nil : prices.reduce(0, +) / Double(prices.count)
         let hours = run.intervalLength / 3600
         for view in run.intervals {
-            for (house, sent) in view.awards where house != Conductor.gridName {
+            for (house, sent) in view.awards where house != .grid {
                 let net = -sent.awards.awards.netSold
                 householdCost[house, default: 0] += net * sent.awards.price * hours
                 if let delivered = run.householdEnergy(house, from: view.start, to: view.start + run.intervalLength) {
@@ -86,7 +86,7 @@ extension RunView {
     /// kWh a household drew from the neighborhood from `start` to `end`: its loads and base load, less its PV and
     /// battery discharge (an island's grid-forming battery is the island's, not the house's); nil if the physics
     /// does not cover the span.
-    func householdEnergy(_ house: String, from start: Double, to end: Double) -> Double? {
+    func householdEnergy(_ house: HouseID, from start: Double, to end: Double) -> Double? {
         guard let load = rig.baseLoads[house], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from else { return nil }
         let times = physics.times
         var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]).inKilo * (times[$1] - times[$1 - 1]) / 3600 }

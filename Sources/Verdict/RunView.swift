@@ -17,7 +17,7 @@ package struct RunView: Sendable {
     let writes: [LoggedWrite]
     /// When each device answered reads and turned them away, by device name.
     let reads: [String: ReadLog.Times]
-    let households: [String]
+    let households: [HouseID]
     /// Every participant of the run: the conductor, the market, the households, the grid and the scripted bidders
     /// the conductor bids for.
     let participants: Set<String>
@@ -67,7 +67,7 @@ package struct RunView: Sendable {
     /// One interval as the conductor opened it and the bus carried it.
     package struct IntervalView: Sendable {
         let record: IntervalRecord
-        /// Each household's last bids before gate closure.
+        /// Each household's last bids before gate closure, by sender.
         var bids: [String: Bids] = [:]
         /// When the conductor's `interval` message for it passed the broker.
         var openedAt: Double?
@@ -75,7 +75,7 @@ package struct RunView: Sendable {
         package var clearing: ClearingResult?
         package var clearedAt: Double?
         /// Each household's awards, with their arrival at the broker.
-        var awards: [String: (awards: Awards, at: Double)] = [:]
+        var awards: [HouseID: (awards: Awards, at: Double)] = [:]
         var number: Int { record.interval }
         package var start: Double { record.start }
     }
@@ -112,7 +112,7 @@ package struct RunView: Sendable {
     }
 
     /// `records` are the intervals judged; `opened`, every interval the conductor opened.
-    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [String], records: [IntervalRecord], opened: Set<Int>,
+    private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [HouseID], records: [IntervalRecord], opened: Set<Int>,
                  messages: [(message: Message, received: Double)], decodedCapture: [Bool] = [], reads: [String: ReadLog.Times] = [:],
                  malformed: [String: Int] = [:],
                  faultTouched: Set<String> = [], span: ClosedRange<Double>) {
@@ -128,7 +128,7 @@ package struct RunView: Sendable {
         self.messages = messages
         self.span = span
         var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
-        participants = Set(households + rig.marketHouseholds + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
+        participants = Set((households + rig.marketHouseholds).map(\.name) + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
         var strays: [String: StrayMessages] = [:]
         // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
         // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
@@ -160,14 +160,15 @@ package struct RunView: Sendable {
                 // passes the broker after the gate did.
                 // Bids the market rightly refused are the household's fault, not the market's work: it is judged on the
                 // bids it kept. A refusal of valid bids is the market's fault, and they stay.
-                guard let house = refusal.about, refusal.topic == Topic.of(.bids, house).description, let refused = views[number]!.bids[house] else { continue }
+                guard let about = refusal.about, let house = try? HouseID(parsing: about), refusal.topic == Topic.of(.bids, house).description,
+                      let refused = views[number]!.bids[about] else { continue }
                 switch refusal.fault {
-                case .flood: flooded.insert("\(number)/\(house)")
+                case .flood: flooded.insert("\(number)/\(about)")
                 case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil:
-                    invalidBids[house, default: 0] += 1
+                    invalidBids[about, default: 0] += 1
                 default: continue
                 }
-                views[number]!.bids[house] = superseded.removeValue(forKey: "\(number)/\(house)")
+                views[number]!.bids[about] = superseded.removeValue(forKey: "\(number)/\(about)")
             case is IntervalStart where sender == ParticipantName.conductor: views[number]!.openedAt = received
             case is Gate: views[number]!.gateAt = received
             case let clearing as ClearingResult:
@@ -244,7 +245,7 @@ package struct RunView: Sendable {
     /// the market's crash, a bus fault on the way the household learns and follows its award (a stall is one),
     /// and grid outages. What a controller does there is a fault scenario's business, not a failure to follow the
     /// market.
-    func faultSpans(house: String?, device: String) -> [ClosedRange<Double>] {
+    func faultSpans(house: HouseID?, device: String) -> [ClosedRange<Double>] {
         faultWindows.filter { window in
             if case .device(let name) = window.concerns { name == device } else { window.excusesEveryDevice(of: house) }
         }.map { $0.start...$0.end }
@@ -260,14 +261,14 @@ package struct RunView: Sendable {
 extension BusFault {
     /// The topics by which a household learns and follows its award: its bids and awards, the interval and gate
     /// announcements, the lockstep clock and its time requests and grants, its hello and ready.
-    private static func controlTopics(of house: String?) -> [String] {
+    private static func controlTopics(of house: HouseID?) -> [String] {
         let shared: [Topic] = [.interval, .gate, .clock], own: [Topic.Kind] = [.bids, .awards, .time, .grant, .hello, .ready]
         return shared.map(\.description) + own.map { kind in house.map { Topic.of(kind, $0).description } ?? TopicFilter.every(kind).prefix }
     }
 
     /// Whether the fault can touch the way `house` (nil: any household) learns and follows its award. One only on
     /// the clearing, telemetry, dispatch reports or errors changes what others see, not what the devices do.
-    func reachesControl(of house: String?) -> Bool {
+    func reachesControl(of house: HouseID?) -> Bool {
         Self.controlTopics(of: house).contains { path in path.hasPrefix(topic) || (house == nil && topic.hasPrefix(path)) }
     }
 }

@@ -63,6 +63,14 @@ struct BusOptions: ParsableArguments {
 
 func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
+/// House names as `source` (an environment variable or a file) gives them, each without its surrounding blanks; one
+/// that is not a house name is refused, naming the source.
+func houses(in items: [some StringProtocol], from source: String) throws -> [HouseID] {
+    try items.map { item in
+        do { return try HouseID(parsing: item.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("\(source): \(error).") }
+    }
+}
+
 /// Runs a participant's blocking loop on a thread of its own, stopping it on SIGINT or SIGTERM.
 func serve(_ control: ParticipantControl, _ body: @escaping @Sendable () throws(ParticipantError) -> Void) async throws {
     let stop = StopSignal()
@@ -97,7 +105,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
     @OptionGroup var bus: BusOptions
 
     @Option(help: "The household's id (env GRIDRIG_PARTICIPANT).")
-    var house: String?
+    var house: HouseID?
 
     @Option(help: "Its devices as JSON, the format of GRIDRIG_DEVICES (docs/PROTOCOL.md).")
     var devices: String?
@@ -111,7 +119,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoints = try bus.endpoints()
         let logger = bus.logger("gridrig.agent.household")
-        guard let house = house ?? environment("GRIDRIG_PARTICIPANT") else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
+        guard let house = try house ?? houses(in: environment("GRIDRIG_PARTICIPANT").map { [$0] } ?? [], from: "GRIDRIG_PARTICIPANT").first else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
         let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
         let setups: [DeviceSetup], addresses: [ControllerSetup.DeviceAddress]
         do {
@@ -142,7 +150,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
             setup.prior = PriceForecast(mean: mean, standardDeviation: deviation)
         }
         let context = try BusContext()
-        let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, credentials: try bus.credentials(participant: house),
+        let agent = HouseholdAgent(setup: setup, context: context, endpoints: endpoints, credentials: try bus.credentials(participant: house.name),
                                    logger: logger)
         try await serve(agent.control) { () throws(ParticipantError) in try agent.run() }
     }
@@ -156,7 +164,7 @@ struct MarketAgentCommand: AsyncParsableCommand {
     @OptionGroup var bus: BusOptions
 
     @Option(help: "The households that may bid, comma-separated (env GRIDRIG_HOUSEHOLDS, or GRIDRIG_HOUSEHOLDS_FILE: one per line).")
-    var households: String?
+    var households: CommaList<HouseID>?
 
     @Option(help: "The market's participant name.")
     var name: String = "market"
@@ -167,18 +175,20 @@ struct MarketAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoints = try bus.endpoints()
         let logger = bus.logger("gridrig.agent.market")
-        let list: String
-        if let given = households ?? environment("GRIDRIG_HOUSEHOLDS") {
-            list = given
+        let list: [HouseID]
+        if let given = households {
+            list = given.items
+        } else if let given = environment("GRIDRIG_HOUSEHOLDS") {
+            list = try houses(in: given.split(separator: ",", omittingEmptySubsequences: false), from: "GRIDRIG_HOUSEHOLDS")
         } else if let file = environment("GRIDRIG_HOUSEHOLDS_FILE") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("GRIDRIG_HOUSEHOLDS_FILE: cannot read \(file).") }
-            list = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ",")
+            list = try houses(in: text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }, from: "GRIDRIG_HOUSEHOLDS_FILE (\(file))")
         } else {
             throw ValidationError("Give the households: --households h1,h2 (or GRIDRIG_HOUSEHOLDS, or GRIDRIG_HOUSEHOLDS_FILE with one per line).")
         }
         guard messageLimit > 0 else { throw ValidationError("--message-limit must be at least 1, found \(messageLimit).") }
         let context = try BusContext()
-        let market = MarketAgent(setup: MarketSetup(name: name, households: list.split(separator: ",").map(String.init), messageLimit: messageLimit),
+        let market = MarketAgent(setup: MarketSetup(name: name, households: list, messageLimit: messageLimit),
                                  context: context, endpoints: endpoints, credentials: try bus.credentials(participant: name), logger: logger)
         try await serve(market.control) { () throws(ParticipantError) in try market.run() }
     }

@@ -3,6 +3,7 @@ import Conformance
 import Files
 import Foundation
 import Logging
+import Physics
 import RigFiles
 import Run
 
@@ -21,7 +22,7 @@ struct Certify: ParsableCommand {
     var role: ConformanceRole
 
     @Option(help: "The house under test, for a household (default: the claims' house, else h2).")
-    var house: String?
+    var house: HouseID?
 
     @Option(help: "For a household: a claims file naming the devices the firmware drives and what it does with them (docs/CONFORMANCE.md, \"Claims\"; default: the suite's claims/default.yaml).")
     var claims: String?

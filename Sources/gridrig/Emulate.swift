@@ -102,7 +102,7 @@ struct Emulate: AsyncParsableCommand {
         let logger = log.logger("gridrig.emulate")
         let specs: [DeviceSpec]
         let weatherCurve: DayCurve
-        var baseLoads: [String: BaseLoad] = [:]
+        var baseLoads: [HouseID: BaseLoad] = [:]
         var faults: FaultPlan?
         var outages: [GridOutage] = [], gridEvents: [GridEvent] = []
         var startTime = startSeconds ?? 43_200

@@ -2,10 +2,14 @@ public import ArgumentParser
 public import Conformance
 import Foundation
 public import Logging
+public import Physics
 import Rigs
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension ConformanceRole: ExpressibleByArgument {}
+extension HouseID: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
 
 /// The log level, the same option with the same default in every command.
 struct LogOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import Agents
 import Market
 import Messages
+import Physics
 import Testing
 
 @Suite("The market takes a household's bids")

@@ -3,6 +3,7 @@ import Bus
 import Dispatch
 import Foundation
 import Messages
+import Physics
 import Run
 import TestSupport
 import Testing
@@ -29,8 +30,8 @@ struct BadBusInputTests {
                   (try? rogue.join(topic: "hello/rogue", payload: Array("rogue".utf8), timeout: .seconds(5))) == true else { return }
             joined.signal()
             guard let start = try? rogue.receive(timeout: .seconds(10)), start.topic == "interval" else { return }
-            func bids(_ house: String, interval: Int?, quantity: Double = 1, version: Int = 1, sequence: UInt64) -> [UInt8] {
-                var message = Message(header: .init(version: version, interval: interval, sender: house, sequence: sequence),
+            func bids(_ house: HouseID, interval: Int?, quantity: Double = 1, version: Int = 1, sequence: UInt64) -> [UInt8] {
+                var message = Message(header: .init(version: version, interval: interval, sender: house.name, sequence: sequence),
                                       body: Bids(house: house, bids: [WireBid(id: "\(house)/ev", side: .buy, price: 0.3, quantity: quantity)]))
                 message.header.version = version
                 return message.encoded()

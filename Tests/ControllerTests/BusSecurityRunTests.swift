@@ -2,6 +2,7 @@ import Bus
 import Files
 import Foundation
 import Messages
+import Physics
 import Reports
 import Rigs
 import Run
@@ -30,7 +31,7 @@ private func rogue(_ ports: (publish: UInt16, subscribe: UInt16), serverKey: Str
 /// belongs to an interval the conductor opened.
 private func expectCleanCapture(_ report: RunReport, sourceLocation: SourceLocation = #_sourceLocation) {
     let opened = Set(report.record.intervals.map(\.interval))
-    let participants = Set(report.record.households + ["conductor", "market", "grid"])
+    let participants = Set(report.record.households.map(\.name) + ["conductor", "market", "grid"])
     for captured in report.record.capture {
         guard let message = try? Message.decode(topic: captured.topic, payload: captured.payload.first ?? []) else {
             Issue.record("captured garbage on \(captured.topic)", sourceLocation: sourceLocation)

@@ -1,5 +1,6 @@
 @testable import Conformance
 import Foundation
+import Physics
 @testable import RigFiles
 @testable import Rigs
 import TestSupport

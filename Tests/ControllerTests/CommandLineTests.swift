@@ -41,6 +41,24 @@ struct CommandLineTests {
         #expect(!result.errors.isEmpty)
     }
 
+    @Test("A house name that is no house name is refused where it arrives, naming the option", .timeLimit(.minutes(1)),
+          arguments: [(["agent", "market"], "--households", "h1,h/2"), (["agent", "household"], "--house", "h 2"),
+                      (["certify", "--role", "household", "--endpoint"], "--house", "h2,h3")])
+    func badHouse(command: [String], option: String, value: String) throws {
+        let result = try gridrig(command + [option, value])
+        #expect(result.status == 2)
+        #expect(result.errors.contains("The value '\(value)' is invalid for '\(option)"), "\(result.errors)")
+    }
+
+    @Test("A house name from the environment is parsed where it arrives, naming the variable", .timeLimit(.minutes(1)),
+          arguments: [(["agent", "market"], "GRIDRIG_HOUSEHOLDS", "h1, h2,h/3", "h/3"), (["agent", "household"], "GRIDRIG_PARTICIPANT", "h,2", "h,2")])
+    func badHouseInEnvironment(command: [String], variable: String, value: String, found: String) throws {
+        // The bus's endpoints are given (nothing listens there): only the house is wrong.
+        let result = try gridrig(command, environment: [variable: value, "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:9", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:9"])
+        #expect(result.status == 2)
+        #expect(result.errors.contains("\(variable): expected a house name (letters, digits, '-', '_' or '.'), found \"\(found)\""), "\(result.errors)")
+    }
+
     @Test("One log-level option in every command that logs, taking the levels by name, with one default")
     func logLevel() throws {
         for command in [["run"], ["certify"], ["stress"], ["emulate"], ["agent", "household"], ["agent", "market"]] {

@@ -1,6 +1,7 @@
 import Conformance
 import Foundation
 import Logging
+import Physics
 import RigFiles
 import Run
 import TestSupport

@@ -4,6 +4,7 @@ import Emulators
 import Foundation
 import Messages
 import Modbus
+import Physics
 import Reports
 import Rigs
 import Run

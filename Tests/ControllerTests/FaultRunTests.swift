@@ -2,6 +2,7 @@ import Bus
 import Emulators
 import Foundation
 import Messages
+import Physics
 @testable import Reports
 @testable import RigFiles
 @testable import Rigs
@@ -39,7 +40,7 @@ struct FaultRunTests {
         for interval in first.record.intervals {
             let lost = dropped[interval.interval] ?? []
             #expect(interval.bidders.isDisjoint(with: lost), "interval \(interval.interval) counted bids that never arrived")
-            #expect(interval.bidders.union(lost) == Set(first.record.households), "interval \(interval.interval)")
+            #expect(interval.bidders.union(lost) == Set(first.record.households.map(\.name)), "interval \(interval.interval)")
         }
         // The market saw only the bids that arrived, and its clearing still matches GridRig's core on those.
         for kind in [AssertionSpec.Kind.clearingMatchesReference, .supplyEqualsDemand, .awardsAddUp] {
@@ -151,7 +152,7 @@ struct FaultRunTests {
                 "\(during.map { battery[$0] }) \(during.map { pv[$0] })")
         // The conductor's bids for `grid` during the outage are the battery's, not the utility's tariff.
         let gridBids = report.record.messages.compactMap { entry -> (Double, Bids)? in
-            guard let bids = entry.message.body as? Bids, bids.house == Conductor.gridName, let interval = entry.message.header.interval,
+            guard let bids = entry.message.body as? Bids, bids.house == .grid, let interval = entry.message.header.interval,
                   let start = report.record.intervals.first(where: { $0.interval == interval })?.start else { return nil }
             return (start, bids)
         }

@@ -2,6 +2,7 @@ import Agents
 import Bus
 import Emulators
 import Modbus
+import Physics
 import Rigs
 import Run
 import TestSupport
@@ -10,7 +11,7 @@ import Testing
 /// Controllers in other processes and languages, started as GridRig starts them (docs/PROTOCOL.md).
 @Suite("Controllers written from docs/PROTOCOL.md", .serialized, .timeLimit(.minutes(2)))
 struct ForeignControllerTests {
-    func environment(_ world: World, participant: String, house: String? = nil) -> [String: String] {
+    func environment(_ world: World, participant: String, house: HouseID? = nil) -> [String: String] {
         ControllerSetup.environment(participant: participant, endpoints: world.broker.endpoints, households: world.households.map(\.house),
                                     devices: world.addresses, baseLoad: house.flatMap { world.rig.baseLoads[$0] }, profiles: "\(repository)/Profiles")
     }

@@ -1,6 +1,7 @@
 import Agents
 import Bus
 import Emulators
+import Physics
 import Run
 import TestSupport
 import Testing
@@ -16,7 +17,7 @@ struct ReferenceControllerTests {
         let agents = world.households.map { HouseholdAgent(setup: $0, context: world.context, endpoints: world.broker.endpoints, logger: world.logger) }
         let threads = [Spawned { try? market.run() }] + agents.map { agent in Spawned { try? agent.run() } }
         let conductor = try world.conductor()
-        try conductor.waitUntilReady(Set(world.households.map(\.house) + ["market"]), timeout: .seconds(20))
+        try conductor.waitUntilReady(Set(world.households.map(\.house.name) + ["market"]), timeout: .seconds(20))
         let records = try (1...4).map { _ in try conductor.runInterval() }
         try conductor.finish()
         #expect(threads.allSatisfy { $0.wait() }, "a participant did not end after goodbye")

@@ -2,6 +2,7 @@ import Bus
 import Foundation
 import Logging
 import Messages
+import Physics
 import Reports
 import RigFiles
 import Run

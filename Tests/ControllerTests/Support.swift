@@ -186,12 +186,13 @@ func freeBusPorts() -> (publish: UInt16, subscribe: UInt16) {
 }
 
 /// Runs the gridrig binary (from the repository's root unless `directory` says otherwise), feeding `input` on
-/// standard input when given: exit status, standard output and standard error.
-func gridrig(_ arguments: [String], in directory: String = repository, input: String? = nil) throws
+/// standard input when given, with `environment` added to the test's: exit status, standard output and standard error.
+func gridrig(_ arguments: [String], in directory: String = repository, input: String? = nil, environment: [String: String] = [:]) throws
     -> (status: Int32, output: String, errors: String) {
     let process = Process(), output = Pipe(), errors = Pipe()
     process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardOutput = output
     process.standardError = errors

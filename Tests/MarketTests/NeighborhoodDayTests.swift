@@ -9,7 +9,7 @@ import Testing
 /// physics runs the interval in 30-second steps.
 private struct NeighborhoodDay {
     struct Home {
-        var name: String
+        var name: HouseID
         var baseLoad: BaseLoad
         var house: House?
         var room: HouseState?
@@ -55,7 +55,7 @@ private struct NeighborhoodDay {
     var batteryState: BatteryState
     var pvState = PVInverterState()
     /// Each vehicle's SoC when last seen plugged in: at the end of the day, its SoC at departure.
-    var departureSoC: [String: Double] = [:]
+    var departureSoC: [HouseID: Double] = [:]
 
     init() {
         func vehicle(arrival: Double, departure: Double, initialSoC: Double, phases: Int) -> VehicleSession {
@@ -69,7 +69,7 @@ private struct NeighborhoodDay {
                         vehicle(arrival: 18, departure: 23.9, initialSoC: 0.7, phases: 3)]
         homes = [Home(name: "h0", baseLoad: BaseLoad(mean: 500))]
         for (k, session) in sessions.enumerated() {
-            homes.append(Home(name: "h\(k + 1)", baseLoad: BaseLoad(mean: 400 + 100 * Double(k)), house: House(ratings: HouseRatings()),
+            homes.append(Home(name: HouseID(checked: "h\(k + 1)"), baseLoad: BaseLoad(mean: 400 + 100 * Double(k)), house: House(ratings: HouseRatings()),
                               room: HouseState(roomTemperature: 24), session: session, charger: EVChargerState()))
         }
         batteryState = battery.initialState(stateOfCharge: 0.3)

@@ -1,11 +1,12 @@
 import Market
+import Physics
 import Testing
 
 @Suite("Synthetic bidders")
 struct SyntheticBiddersTests {
     @Test("A synthetic household's name gives back its index", arguments: [0, 1, 9, 9_999])
     func names(index: Int) {
-        #expect(SyntheticBidders.index(of: SyntheticBidders.name(index)) == index)
+        #expect(SyntheticBidders.index(of: SyntheticBidders.name(index).name) == index)
     }
 
     @Test("A name that is not a synthetic household's gives none", arguments: ["h1", "s", "s0", "s01", "s+5", "s-1", "S1", "s1/pv", ""])

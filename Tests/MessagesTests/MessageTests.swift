@@ -82,9 +82,15 @@ struct MessageTests {
         ("hello/b1", #"{"v": 1, "type": "hello", "sender": "b1", "seq": 1, "role": "bidders"}"#,
          "malformed: hello: role: expected \"household\" or \"market\" or \"conductor\" or \"observer\", found \"bidders\""),
         ("telemetry/h1", #"{"v": 1, "type": "telemetry", "sender": "h1", "seq": 1, "house": "h1", "devices": [{"id": "battery", "values": {}}]}"#,
-         "malformed: telemetry: devices[0].id: expected a device id \"<house>/<device>\", found \"battery\""),
+         "malformed: telemetry: devices[0].id: expected a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.'), found \"battery\""),
+        ("telemetry/h1", #"{"v": 1, "type": "telemetry", "sender": "h1", "seq": 1, "house": "h1", "devices": [{"id": "h 1/battery", "values": {}}]}"#,
+         "malformed: telemetry: devices[0].id: expected a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.'), found \"h 1/battery\""),
+        ("bids/h,1", #"{"v": 1, "type": "bids", "sender": "h,1", "seq": 1, "house": "h,1", "bids": []}"#,
+         "malformed: bids: house: expected a house name (letters, digits, '-', '_' or '.'), found \"h,1\""),
+        ("awards/h/1", #"{"v": 1, "type": "awards", "sender": "market", "seq": 1, "house": "h/1", "price": 0.2, "awards": []}"#,
+         "malformed: awards: house: expected a house name (letters, digits, '-', '_' or '.'), found \"h/1\""),
         ("interval", #"{"v": 1, "type": "interval", "sender": "conductor", "seq": 1, "start": 0, "length": 300, "price_cap": 1, "bid_deadline_ms": 1, "clearing_deadline_ms": 1, "dispatch_deadline_ms": 1, "grid_forming": "h1/"}"#,
-         "malformed: interval: grid_forming: expected a device id \"<house>/<device>\", found \"h1/\""),
+         "malformed: interval: grid_forming: expected a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.'), found \"h1/\""),
     ])
     func refused(topic: String, json: String, expected: String) {
         #expect(fault(topic, json) == expected)

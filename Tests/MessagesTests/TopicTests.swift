@@ -1,4 +1,5 @@
 import Messages
+import Physics
 import Testing
 
 @Suite("Topics")

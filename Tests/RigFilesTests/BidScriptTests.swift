@@ -1,6 +1,7 @@
 import Foundation
 import Market
 import Messages
+import Physics
 @testable import RigFiles
 @testable import Rigs
 import TestSupport

@@ -1,6 +1,7 @@
 @testable import Conformance
 import Emulators
 import Foundation
+import Physics
 @testable import RigFiles
 @testable import Rigs
 import TestSupport

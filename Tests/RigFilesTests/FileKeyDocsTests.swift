@@ -8,6 +8,9 @@ import Testing
 @Suite("The keys of rig files, as their docs name them")
 struct FileKeyDocsTests {
     static let tables: [(what: String, doc: String, keys: [String])] = [
+        ("rig", "docs/RIGS.md", RigRoot.keys.map(\.name)),
+        ("weather", "docs/RIGS.md", WeatherEntry.keys.map(\.name)),
+        ("controller role", "docs/RIGS.md", RigLoader.roleKeys(household: true).map(\.name)),
         ("house", "docs/RIGS.md", HouseEntry.keys.map(\.name)),
         ("device", "docs/RIGS.md", DeviceEntry.keys(profiles: ProfileShelf(folder: ""), folder: "").map(\.name)),
         ("vehicle", "docs/RIGS.md", RigLoader.vehicleKeys.map(\.name)),
@@ -20,6 +23,7 @@ struct FileKeyDocsTests {
         ("scripted-bids", "docs/RIGS.md", ScriptEntry.keys(intervals: 1).map(\.name)),
         ("controller", "docs/RIGS.md", RigLoader.controllerKeys(houses: []).map(\.name)),
         ("cosim.helics", "docs/COSIM.md", RigLoader.helicsKeys(houses: 1).map(\.name)),
+        ("claims", "docs/CONFORMANCE.md", Claims.keys(entryKeys: [], functions: []).map(\.name)),
     ]
 
     @Test("Each table's keys are named in the file format's doc, and none twice in its table", arguments: tables.map(\.what))

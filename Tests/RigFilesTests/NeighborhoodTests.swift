@@ -48,8 +48,9 @@ struct NeighborhoodTests {
         #expect(one.baseLoads == again.baseLoads)
         #expect(one.devices.map(\.parameters.vehicle) != other.devices.map(\.parameters.vehicle))
         for device in one.devices {
-            guard let house = device.house, let template = house.split(separator: "-").first.map(String.init), house != template else { continue }
-            let original = try #require(plain.devices.first { $0.name == template + device.name.dropFirst(house.count) })
+            guard let house = device.house, let prefix = house.name.split(separator: "-").first, case let template = try HouseID(parsing: prefix),
+                  house != template else { continue }
+            let original = try #require(plain.devices.first { $0.id == DeviceID(house: template, name: device.id.name) })
             let load = one.baseLoads[house]!.mean, templateLoad = plain.baseLoads[template]!.mean
             #expect(abs(load / templateLoad - 1) <= 0.2 + 1e-9)
             if let peak = device.profile.ratings[.arrayPeakPower], let base = original.profile.ratings[.arrayPeakPower] {
@@ -63,7 +64,7 @@ struct NeighborhoodTests {
                 #expect(vehicle.initialSoC <= vehicle.targetSoC)
             }
         }
-        let loads = one.baseLoads.filter { $0.key.contains("-") }.map(\.value.mean)
+        let loads = one.baseLoads.filter { $0.key.name.contains("-") }.map(\.value.mean)
         #expect(Set(loads).count > loads.count / 2, "copies differ from one another")
     }
 

@@ -11,7 +11,7 @@ struct BalanceTests {
     func run(cleared: Double, scheduled: Double, metered: Double, maxDeviation: Double = 10) throws -> AssertionResult? {
         var run = try RunFixture(intervals: 6, assertions: [AssertionSpec(.balance, thresholds: ["max-deviation": maxDeviation])])
         for interval in 1...6 {
-            run.clear(interval, quantity: cleared, awards: [Conductor.gridName: [.init(id: "grid/import", side: .sell, quantity: scheduled)]])
+            run.clear(interval, quantity: cleared, awards: [.grid: [.init(id: "grid/import", side: .sell, quantity: scheduled)]])
         }
         run.series[SeriesKey("pcc/meter", .imported)] = { $0 / 3600 * metered }
         run.series[SeriesKey("pcc/meter", .exported)] = { _ in 0 }

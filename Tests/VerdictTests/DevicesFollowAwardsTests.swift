@@ -1,5 +1,6 @@
 import Emulators
 import Messages
+import Physics
 @testable import Rigs
 @testable import Run
 import Testing

@@ -1,4 +1,5 @@
 import Messages
+import Physics
 @testable import Reports
 @testable import Rigs
 import Testing

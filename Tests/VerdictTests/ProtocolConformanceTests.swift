@@ -1,6 +1,7 @@
 @testable import Bus
 import Foundation
 import Messages
+import Physics
 @testable import Reports
 @testable import Rigs
 @testable import Run

@@ -3,6 +3,7 @@ import Bus
 import Foundation
 import Messages
 @testable import Modbus
+import Physics
 @testable import Reports
 @testable import RigFiles
 @testable import Rigs
@@ -30,7 +31,7 @@ struct RunFixture {
     }
 
     /// The market's clearing and awards for `interval`, arriving at a wall time of `interval` seconds.
-    mutating func clear(_ interval: Int, quantity: Double, awards: [String: [Awards.Award]], price: Double = 0.2) {
+    mutating func clear(_ interval: Int, quantity: Double, awards: [HouseID: [Awards.Award]], price: Double = 0.2) {
         messages.append((conductor.message(Gate(), interval: interval), Double(interval)))
         messages.append((market.message(ClearingResult(price: price, quantity: quantity, clearingType: .buyer, marginalQuantity: 0,
                                                                 marginalFraction: 0, unservedDemand: 0, bidCount: 1), interval: interval),

@@ -14,6 +14,7 @@ import Foundation
 import Logging
 import Messages
 import Modbus
+import Physics
 import RigFiles
 import Rigs
 import Run
@@ -116,7 +117,7 @@ case "dispatch":
     let conductor = try Conductor(context: try BusContext(), endpoints: broker.endpoints, households: households.map(\.house), fleet: fleet,
                                   timing: IntervalTiming(bidDeadline: .seconds(10), clearingDeadline: .seconds(10), dispatchDeadline: .seconds(10)),
                                   logger: logger)
-    try conductor.waitUntilReady(Set(households.map(\.house) + ["market"]), timeout: .seconds(60))
+    try conductor.waitUntilReady(Set(households.map(\.house.name) + ["market"]), timeout: .seconds(60))
     for _ in 0..<intervals { _ = try conductor.runInterval() }
     try conductor.finish()
     // Latency: the clearing's arrival at the broker to each setpoint of the dispatch that answers the awards landing

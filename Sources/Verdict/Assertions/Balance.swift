@@ -40,7 +40,7 @@ struct Balance: Assertion {
         var deviation = 0.0, cleared = 0.0, judged = 0, worst: (deviation: Double, text: String)?
         let faults = run.allFaultSpans
         for view in run.intervals where !faults.contains(where: { $0.lowerBound < view.start + length && view.start < $0.upperBound }) {
-            guard let clearing = view.clearing, let awards = view.awards[Conductor.gridName]?.awards,
+            guard let clearing = view.clearing, let awards = view.awards[.grid]?.awards,
                   let metered = run.meterEnergy(meter.name, from: view.start, to: view.start + length) else { continue }
             let scheduled = awards.awards.netSold * length / 3600
             let difference = abs(metered - scheduled)

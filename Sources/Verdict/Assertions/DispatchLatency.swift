@@ -1,4 +1,5 @@
 import Emulators
+import Physics
 public import Rigs
 
 /// A household's awards on the bus to its first setpoint in a device's write log, wall clock, p99. Catches an
@@ -9,7 +10,7 @@ struct DispatchLatency: Assertion {
 
     func judge(_ run: RunView) -> Judgement {
         var latencies: [Double] = []
-        var devices: [String: [String]] = [:]
+        var devices: [HouseID: [String]] = [:]
         for device in run.rig.devices { if let house = device.house { devices[house, default: []].append(device.name) } }
         for (index, view) in run.intervals.enumerated() {
             let end = index + 1 < run.intervals.count ? run.intervals[index + 1].gateAt ?? .infinity : .infinity

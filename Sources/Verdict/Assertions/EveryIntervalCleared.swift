@@ -1,3 +1,4 @@
+import Physics
 public import Rigs
 import Run
 
@@ -9,7 +10,7 @@ struct EveryIntervalCleared: Assertion {
     let maxIncomplete: Double
 
     func judge(_ run: RunView) -> Judgement {
-        let everyone = Set(run.households)
+        let everyone = Set(run.households.map(\.name))
         var incomplete: [String] = []
         for view in run.intervals {
             let record = view.record

@@ -1,5 +1,6 @@
 import Agents
 import Emulators
+import Physics
 import Messages
 public import Rigs
 
@@ -14,7 +15,7 @@ struct LostDevicesNotOffered: Assertion {
         let devices = Dictionary(grouping: run.followableDevices.compactMap { spec in spec.house.map { ($0, spec) } }, by: \.0).mapValues { $0.map(\.1) }
         var offers = 0, lost: [String] = []
         for (message, received) in run.messages {
-            guard let bids = message.body as? Bids, bids.house == message.header.sender, let number = message.header.interval,
+            guard let bids = message.body as? Bids, bids.house.name == message.header.sender, let number = message.header.interval,
                   let from = opened[number] else { continue }
             for spec in devices[bids.house] ?? [] {
                 guard let id = run.bidderID(of: spec), case let offered = bids.bids.filter({ $0.id == id }), !offered.isEmpty,

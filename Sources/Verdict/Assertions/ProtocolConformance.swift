@@ -1,6 +1,7 @@
 import Agents
 import Market
 import Messages
+import Physics
 public import Rigs
 
 /// What the run's participants put on the bus keeps the rules of docs/PROTOCOL.md, judged from the capture alone
@@ -119,7 +120,7 @@ extension RunView {
     var participantsAtEnd: [String] {
         let end = rig.run.duration + (rig.start ?? 0)
         let gone = Set(rig.run.faults.crashes.filter { crash in crash.restart.map { crash.time + $0 >= end } ?? true }.map(\.participant))
-        return ([ParticipantName.market] + households).filter { !gone.contains($0) }
+        return ([ParticipantName.market] + households.map(\.name)).filter { !gone.contains($0) }
     }
 }
 

@@ -13,7 +13,7 @@ struct TelemetryTruthful: Assertion {
         var claims = 0, falseReports: [String] = []
         for (message, received) in run.messages {
             guard let telemetry = message.body as? Telemetry, let number = message.header.interval, let from = opened[number],
-                  telemetry.house == message.header.sender else { continue }
+                  telemetry.house.name == message.header.sender else { continue }
             for device in telemetry.devices where device.id.house == telemetry.house {
                 guard let reads = run.reads[device.id.description] else { continue }
                 claims += 1

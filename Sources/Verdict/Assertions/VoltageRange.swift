@@ -1,4 +1,5 @@
 import Emulators
+import Physics
 public import Rigs
 import Run
 
@@ -19,7 +20,7 @@ package struct VoltageRange: Assertion {
         var samples = 0, outside = 0, lowest = Double.infinity, highest = -Double.infinity
         var worst: (excess: Double, detail: String)?
         for house in houses.sorted() {
-            let volts = run.physics.series(house, .voltage)
+            let volts = run.physics.series(house.name, .voltage)
             for (index, volt) in volts.enumerated() where volt.isFinite {
                 let percent = 100 * volt / nominal
                 samples += 1
