@@ -9,7 +9,7 @@ package struct FileKey<Target>: Sendable {
     package let doc: String
     /// Whether a mapping without it is refused.
     package private(set) var isRequired = false
-    let read: @Sendable (YAMLValue, inout Target) throws(FileError) -> Void
+    package let read: @Sendable (YAMLValue, inout Target) throws(FileError) -> Void
 
     package init(_ name: String, _ doc: String, read: @escaping @Sendable (YAMLValue, inout Target) throws(FileError) -> Void) {
         self.name = name

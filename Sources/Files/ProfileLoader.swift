@@ -175,8 +175,6 @@ public enum ProfileLoader {
         "float32": (.float32, 0x7FC0_0000), "float64": (.float64, 0x7FF8_0000_0000_0000),
     ]
 
-    private static let pointKeys = ["name", "address", "type", "size", "value", "quantity", "control", "store", "unimplemented",
-                                    "sf", "range", "allowed", "labels", "initial", "model", "length", "curve", "adopt", "remaining"]
 
     /// A block's keys, in the order the docs give them; its points are read after, whole (`block`).
     static let blockKeys: [FileKey<(block: PointBlock, points: YAMLValue?)>] = [
@@ -197,8 +195,8 @@ public enum ProfileLoader {
         let read = try value.read(blockKeys, from: (PointBlock(unit: defaultUnit, table: .holdingRegisters, start: 0, fill: 0xFFFF, points: []), nil))
         guard let pointsValue = read.points else { throw value.error("missing key 'points'") }  // required: read refuses its absence first
         var block = read.block
-        var entries: [(value: YAMLValue, fields: [String: YAMLValue])] = []
-        for entry in try pointsValue.list() { entries.append((entry, try entry.mapping(allowed: pointKeys))) }
+        var entries: [(value: YAMLValue, fields: PointEntry)] = []
+        for entry in try pointsValue.list() { entries.append((entry, try entry.read(PointEntry.keys, from: PointEntry()))) }
         let scaleFactors = try self.scaleFactors(entries.map(\.fields))
         var cursor = Int(block.start)
         var scope = 0
@@ -213,7 +211,7 @@ public enum ProfileLoader {
             openModel = nil
         }
         for (entry, fields) in entries {
-            if let model = fields["model"] {
+            if let model = fields.model {
                 try closeModel()
                 scope += 1
                 names = []
@@ -224,7 +222,7 @@ public enum ProfileLoader {
                     continue
                 }
                 let id = try model.int(in: 1...65534)
-                guard let lengthValue = fields["length"] else { throw entry.error("missing key 'length' (the model's L)") }
+                guard let lengthValue = fields.length else { throw entry.error("missing key 'length' (the model's L)") }
                 let length = try lengthValue.int(in: 0...65535)
                 block.points.append(Point(name: "model \(id)", address: address, type: .uint32,
                                           binding: .constant([UInt16(id), UInt16(length)])))
@@ -235,7 +233,7 @@ public enum ProfileLoader {
             let point = try point(entry, fields: fields, kind: kind, cursor: &cursor, scaleFactors: scaleFactors[scope], block: block,
                                   model: openModel?.id)
             guard names.insert(point.name).inserted else {
-                throw (fields["name"] ?? entry).error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
+                throw (fields.name ?? entry).error("duplicate point name '\(point.name)' in this \(scope == 0 ? "block" : "model")")
             }
             block.points.append(point)
         }
@@ -249,11 +247,11 @@ public enum ProfileLoader {
     /// The sunssf points of a block's entries and their exponents, by name, in scope 0 (before any model) and then
     /// one scope per model: names are scoped to a SunSpec model (W_SF is in model 103 and in 802), and a scale factor
     /// may come before or after the points that use it.
-    private static func scaleFactors(_ entries: [[String: YAMLValue]]) throws(FileError) -> [[String: Int]] {
+    private static func scaleFactors(_ entries: [PointEntry]) throws(FileError) -> [[String: Int]] {
         var scaleFactors: [[String: Int]] = [[:]]
         for fields in entries {
-            if fields["model"] != nil { scaleFactors.append([:]) }
-            if let type = fields["type"], (try? type.string()) == "sunssf", let name = fields["name"], let sf = fields["value"] {
+            if fields.model != nil { scaleFactors.append([:]) }
+            if let type = fields.type, (try? type.string()) == "sunssf", let name = fields.name, let sf = fields.value {
                 scaleFactors[scaleFactors.count - 1][try name.string()] = try sf.int(in: -10...10)
             }
         }
@@ -290,14 +288,14 @@ public enum ProfileLoader {
         }
     }
 
-    private static func point(_ entry: YAMLValue, fields: [String: YAMLValue], kind: DeviceKind, cursor: inout Int,
+    private static func point(_ entry: YAMLValue, fields: PointEntry, kind: DeviceKind, cursor: inout Int,
                               scaleFactors: [String: Int], block: PointBlock, model: UInt16?) throws(FileError) -> Point {
-        guard let nameValue = fields["name"] else { throw entry.error("missing key 'name'") }
+        guard let nameValue = fields.name else { throw entry.error("missing key 'name'") }
         let name = try nameValue.string()
-        guard let typeValue = fields["type"] else { throw entry.error("missing key 'type'") }
+        guard let typeValue = fields.type else { throw entry.error("missing key 'type'") }
         let (registerType, unimplemented) = try self.registerType(typeValue, fields: fields, entry: entry)
         var address = cursor
-        if let explicit = fields["address"] {
+        if let explicit = fields.address {
             address = try explicit.int(in: 0...65535)
             if address < cursor {
                 let owner = block.points.last { Int($0.address) <= address && address < Int($0.address) + $0.type.registerCount }
@@ -306,13 +304,13 @@ public enum ProfileLoader {
             }
         }
         cursor = address + registerType.registerCount
-        let (scale, scaleFactor) = try fields["sf"].map { sf throws(FileError) in try self.scale(sf, scaleFactors: scaleFactors) } ?? (1, nil)
-        let given = ["value", "quantity", "control", "store", "unimplemented", "adopt", "remaining"].compactMap { key in fields[key].map { (key, $0) } }
-        let sources = given.map(\.0)
+        let (scale, scaleFactor) = try fields.sf.map { sf throws(FileError) in try self.scale(sf, scaleFactors: scaleFactors) } ?? (1, nil)
+        let given = fields.sources
+        let sources = given.map(\.key)
         guard sources.count <= 1 else {
-            throw entry.error("expected one of value, quantity, control, store, unimplemented, adopt, remaining; found \(sources.joined(separator: " and "))")
+            throw entry.error("expected one of \(PointEntry.sources.map(\.name).joined(separator: ", ")); found \(sources.joined(separator: " and "))")
         }
-        if let misplaced = fields["curve"] ?? fields["adopt"], model == nil {
+        if let misplaced = fields.curve ?? fields.adopt, model == nil {
             throw misplaced.error("curves and their adoption belong inside a SunSpec model ({model: N, length: L})")
         }
         let unbound = registerType.encode(bitPattern: try typeValue.string() == "pad" ? 0 : unimplemented)
@@ -326,10 +324,10 @@ public enum ProfileLoader {
     }
 
     /// A point's register type, and the value SunSpec reads as "not implemented" in it.
-    private static func registerType(_ value: YAMLValue, fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> (RegisterType, UInt64) {
+    private static func registerType(_ value: YAMLValue, fields: PointEntry, entry: YAMLValue) throws(FileError) -> (RegisterType, UInt64) {
         let typeName = try value.string()
         if typeName == "string" {
-            guard let size = fields["size"] else { throw entry.error("missing key 'size' (registers) for a string") }
+            guard let size = fields.size else { throw entry.error("missing key 'size' (registers) for a string") }
             return (.string(registers: try size.int(in: 1...125)), 0)
         }
         guard let known = types[typeName] else { throw value.expected("a type: string, \(types.keys.sorted().joined(separator: ", "))") }
@@ -349,7 +347,7 @@ public enum ProfileLoader {
     }
 
     /// What a point's registers hold, from the one source key it gives.
-    private static func binding(_ source: (key: String, value: YAMLValue), fields: [String: YAMLValue], kind: DeviceKind, type registerType: RegisterType,
+    private static func binding(_ source: (key: String, value: YAMLValue), fields: PointEntry, kind: DeviceKind, type registerType: RegisterType,
                                 scale: Double, unimplemented: UInt64, model: UInt16?) throws(FileError) -> Point.Binding {
         let value = source.value
         switch source.key {
@@ -363,8 +361,8 @@ public enum ProfileLoader {
             return .quantity(quantity)
         case "control":
             let control = try control(value, of: kind)
-            guard let curve = fields["curve"], let model else { return .control(control, initial: try fields["initial"].map { v throws(FileError) in try v.double() }) }
-            if let given = fields["initial"] { throw given.error("a curve starts as the control's value; 'initial' does not apply") }
+            guard let curve = fields.curve, let model else { return .control(control, initial: try fields.initial.map { v throws(FileError) in try v.double() }) }
+            if let given = fields.initial { throw given.error("a curve starts as the control's value; 'initial' does not apply") }
             return .curve(control, model: model, index: try curve.int(in: 1...32), initial: [])
         case "adopt":
             guard let adoption = CurveAdoption(rawValue: try value.string()), let model else {
@@ -375,7 +373,7 @@ public enum ProfileLoader {
             return .remaining(try control(value, of: kind))
         case "store":
             let initial = registerType.encode(try value.double() / scale)
-            guard let curve = fields["curve"], let model else { return .stored(initial: initial) }
+            guard let curve = fields.curve, let model else { return .stored(initial: initial) }
             return .curve(nil, model: model, index: try curve.int(in: 1...32), initial: initial)
         default:  // unimplemented
             guard try value.bool() else { throw value.expected("true") }
@@ -384,33 +382,71 @@ public enum ProfileLoader {
     }
 
     /// A point's `range`, `allowed` values and `labels`, and the keys that need a source they lack.
-    private static func limits(of point: inout Point, fields: [String: YAMLValue], entry: YAMLValue, sources: [String]) throws(FileError) {
-        if let range = fields["range"] {
+    private static func limits(of point: inout Point, fields: PointEntry, entry: YAMLValue, sources: [String]) throws(FileError) {
+        if let range = fields.range {
             let bounds = try range.list()
             guard bounds.count == 2 else { throw range.expected("[lowest, highest]") }
             let low = try bounds[0].double(), high = try bounds[1].double()
             guard low <= high else { throw range.expected("[lowest, highest] with lowest ≤ highest") }
             point.range = low...high
         }
-        if let allowed = fields["allowed"] {
+        if let allowed = fields.allowed {
             var values: [Double] = []
             for value in try allowed.list() { values.append(try value.double()) }
             point.allowed = values
         }
-        if let labels = fields["labels"] {
+        if let labels = fields.labels {
             guard case .string = point.type else { throw labels.error("labels need a string point") }
             var texts: [String] = []
             for label in try labels.list() { texts.append(try label.string()) }
             point.labels = texts
         }
-        if let initial = fields["initial"], !sources.contains("control") { throw initial.error("'initial' needs a 'control' point") }
-        if let curve = fields["curve"], !sources.contains("control"), !sources.contains("store") {
+        if let initial = fields.initial, !sources.contains("control") { throw initial.error("'initial' needs a 'control' point") }
+        if let curve = fields.curve, !sources.contains("control"), !sources.contains("store") {
             throw curve.error("a curve's point is a 'control' (the setting it becomes) or a 'store'")
         }
-        if (fields["range"] != nil || fields["allowed"] != nil), !point.isWritable {
+        if (fields.range != nil || fields.allowed != nil), !point.isWritable {
             throw entry.error("'range' and 'allowed' limit writes: they need a 'control', 'store', stored curve or adopt-request point")
         }
     }
+}
+
+/// A point of a profile's block as written (docs/PROFILES.md, "Points"): every key a point may hold, each kept where
+/// it is written, since what a key means depends on the point's type, its source and the model it lies in. A model
+/// header (`{model: N, length: L}`) is an entry too.
+struct PointEntry {
+    var name, address, type, size, sf, value, quantity, control, store, unimplemented, adopt, remaining: YAMLValue?
+    var range, allowed, labels, initial, model, length, curve: YAMLValue?
+
+    /// The keys that say what a point's registers hold; a point gives at most one (none: it reads as not implemented).
+    static let sources: [(name: String, field: any WritableKeyPath<PointEntry, YAMLValue?> & Sendable, doc: String)] = [
+        ("value", \.value, "a constant, in engineering units (text for a string)"),
+        ("quantity", \.quantity, "what the device measures, served as it changes"),
+        ("control", \.control, "a setting a client writes, which the device acts on"),
+        ("store", \.store, "a setting kept and read back, which the device does not act on"),
+        ("unimplemented", \.unimplemented, "true: reads as SunSpec's not-implemented value"),
+        ("adopt", \.adopt, "a curve model's adoption register (request, result or a reversion's)"),
+        ("remaining", \.remaining, "the seconds left before a control reverts"),
+    ]
+
+    static let keys: [FileKey<PointEntry>] = [
+        .section("name", \.name, "the point's name, unique in its model"),
+        .section("address", \.address, "its address (default: right after the previous point)"),
+        .section("type", \.type, "its register type: uint16, int32, float32, sunssf, string, ..."),
+        .section("size", \.size, "a string's registers"),
+        .section("sf", \.sf, "its scale factor: an exponent, or a sunssf point's name"),
+    ] + sources.map { FileKey.section($0.name, $0.field, $0.doc) } + [
+        .section("range", \.range, "[lowest, highest] a write may set"),
+        .section("allowed", \.allowed, "the only values a write may set"),
+        .section("labels", \.labels, "the texts a string point may hold"),
+        .section("initial", \.initial, "a control's value at start"),
+        .section("model", \.model, "a SunSpec model header: the model's ID, or end"),
+        .section("length", \.length, "the model's length L, in registers"),
+        .section("curve", \.curve, "the curve (1, 2, ...) of a curve model a point belongs to"),
+    ]
+
+    /// The source keys given, in the order of `sources`.
+    var sources: [(key: String, value: YAMLValue)] { Self.sources.compactMap { source in self[keyPath: source.field].map { (source.name, $0) } } }
 }
 
 extension FileError {

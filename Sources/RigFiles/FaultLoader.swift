@@ -5,6 +5,57 @@ import Modbus
 import Physics
 import Rigs
 
+/// One entry of a rig's `faults:` (docs/FAULTS.md): every key a fault may hold, each read once with its doc line.
+/// The common ones are read as they come; the rest are kept where they are written for the fault's form and kind,
+/// which read those they take and refuse the others, naming them.
+struct FaultEntry {
+    var device, bus, from, participant, kind, duration: YAMLValue?
+    var start = 0.0
+    var count: Int?
+    var probability = 1.0
+    var functions, unit, addresses, code, ms, jitter, value, quantity, point, restart, gridForming, house: YAMLValue?
+    /// Every key given, with its value: what a kind's refusal names.
+    var given: [(key: String, value: YAMLValue)] = []
+
+    static let keys: [FileKey<FaultEntry>] = [
+        kept("device", \.device, "the device it strikes, <house>/<name>"),
+        kept("bus", \.bus, "the topic prefix of the bus messages it strikes (\"\": every topic)"),
+        kept("from", \.from, "the participant whose messages a bus fault strikes (default: anyone's)"),
+        kept("participant", \.participant, "the household or the market it stalls or crashes"),
+        kept("kind", \.kind, "what goes wrong").required,
+        given(FileKey("start", "the simulated time of day it begins, HH:MM") { value, entry throws(FileError) in entry.start = try value.timeOfDay() }).required,
+        kept("duration", \.duration, "the seconds it lasts (default: to the end of the run)"),
+        given(FileKey("count", "at most this many requests or messages struck") { value, entry throws(FileError) in entry.count = try value.int(in: 1...Int.max) }),
+        given(.number("probability", \.probability, where: { $0 > 0 && $0 <= 1 }, expected: "a probability in (0, 1]",
+                      "the share of the matching requests or messages struck")),
+        kept("functions", \.functions, "the Modbus function codes a device fault answers (default: all)"),
+        kept("unit", \.unit, "the unit id a device fault answers on (default: every unit)"),
+        kept("addresses", \.addresses, "[first, last]: the registers a device fault answers for"),
+        kept("code", \.code, "the Modbus exception code"),
+        kept("ms", \.ms, "milliseconds of delay or gap"),
+        kept("jitter", \.jitter, "up to this many milliseconds more, seeded"),
+        kept("value", \.value, "the fault's level: an offset, a share of the sun, a state of charge, an exponent, a grid level"),
+        kept("quantity", \.quantity, "the measurement a distortion strikes (default: every one)"),
+        kept("point", \.point, "the scale-factor point a scale-factor fault changes"),
+        kept("restart", \.restart, "seconds after a crash that the participant starts again"),
+        kept("grid-forming", \.gridForming, "the battery that forms the island in a grid outage"),
+        kept("house", \.house, "the house a grid level holds at (default: everywhere)"),
+    ]
+
+    /// A key kept as it is written, for the fault's kind to read.
+    private static func kept(_ name: String, _ field: any WritableKeyPath<FaultEntry, YAMLValue?> & Sendable, _ doc: String) -> FileKey<FaultEntry> {
+        given(.section(name, field, doc))
+    }
+
+    /// `key`, noting it among the keys given.
+    private static func given(_ key: FileKey<FaultEntry>) -> FileKey<FaultEntry> {
+        FileKey(key.name, key.doc) { value, entry throws(FileError) in
+            try key.read(value, &entry)
+            entry.given.append((key.name, value))
+        }
+    }
+}
+
 extension RigLoader {
     private static let deviceKinds = "exception, timeout, latency, drop, partial-frame, slow-frame, refused, single-client, reboot, word-swap, "
         + "scale-factor, frozen, min-gap, offset, drift, noise, out-of-service, shade, depart or arrival-soc"
@@ -16,20 +67,15 @@ extension RigLoader {
         var deviceFaults: [DeviceFault] = [], places: [YAMLValue] = []
         var rigFaults = RigFaults()
         for entry in try value.list() {
-            let fields = try entry.mapping(allowed: ["device", "bus", "from", "participant", "kind", "start", "duration", "count", "probability",
-                                                     "functions", "unit", "addresses", "code", "ms", "jitter", "value", "quantity", "point", "restart", "grid-forming", "house"])
-            guard let kindValue = fields["kind"] else { throw entry.error("missing key 'kind'") }
-            let kind = try kindValue.string()
-            guard let startValue = fields["start"] else { throw entry.error("missing key 'start' (HH:MM)") }
-            let start = try startValue.timeOfDay()
+            let fields = try entry.read(FaultEntry.keys, from: FaultEntry())
+            guard let kindValue = fields.kind else { throw entry.error("missing key 'kind'") }  // required: read refuses its absence first
+            let kind = try kindValue.string(), start = fields.start, count = fields.count, probability = fields.probability
             var end = Double.infinity
-            if let duration = fields["duration"] {
+            if let duration = fields.duration {
                 end = start + (try duration.double(where: { $0 > 0 }, expected: "a duration of more than 0 s"))
             }
-            let count = try fields["count"].map { value throws(FileError) in try value.int(in: 1...Int.max) }
-            let probability = try fields["probability"]?.double(where: { $0 > 0 && $0 <= 1 }, expected: "a probability in (0, 1]") ?? 1
             func only(_ keys: Set<String>) throws(FileError) { try refuse(fields, beyond: keys, kind: kind) }
-            if let deviceValue = fields["device"] {
+            if let deviceValue = fields.device {
                 if leftOut.contains(try deviceValue.string()) { continue }
                 let fault = try deviceFault(fields, entry: entry, device: deviceValue, kind: kindValue, devices: devices,
                                             window: (start, end, count, probability))
@@ -38,10 +84,10 @@ extension RigLoader {
                 }
                 deviceFaults.append(fault)
                 places.append(entry)
-            } else if let topicValue = fields["bus"] {
+            } else if let topicValue = fields.bus {
                 rigFaults.bus.append(try busFault(fields, entry: entry, topic: topicValue, kind: kindValue, devices: devices,
                                                   window: (start, end, count, probability)))
-            } else if let participantValue = fields["participant"] {
+            } else if let participantValue = fields.participant {
                 try participantFault(fields, entry: entry, participant: participantValue, kind: kindValue, devices: devices, window: (start, end),
                                      into: &rigFaults)
             } else if kind == "grid-outage" {
@@ -64,7 +110,7 @@ extension RigLoader {
     }
 
     /// `{bus: <topic prefix>, from?, kind: drop | duplicate | reorder | latency, ms?, jitter?}`.
-    private static func busFault(_ fields: [String: YAMLValue], entry: YAMLValue, topic: YAMLValue, kind kindValue: YAMLValue, devices: [DeviceSpec],
+    private static func busFault(_ fields: FaultEntry, entry: YAMLValue, topic: YAMLValue, kind kindValue: YAMLValue, devices: [DeviceSpec],
                                  window: (start: Double, end: Double, count: Int?, probability: Double)) throws(FileError) -> BusFault {
         let kind = try kindValue.string()
         try refuse(fields, beyond: ["bus", "from", "count", "probability", "ms", "jitter"], kind: kind)
@@ -79,13 +125,13 @@ extension RigLoader {
         default: throw kindValue.expected("a bus fault: drop, duplicate, latency or reorder")
         }
         if case .delay = busKind {} else { try refuse(fields, beyond: ["bus", "from", "count", "probability"], kind: kind) }
-        let sender = try fields["from"].map { value throws(FileError) in try participant(value, devices: devices) }
+        let sender = try fields.from.map { value throws(FileError) in try participant(value, devices: devices) }
         return BusFault(topic: try topic.string(), sender: sender, kind: busKind, start: window.start, end: window.end, count: window.count,
                         probability: window.probability)
     }
 
     /// `{participant, kind: stall}` (its messages dropped for a while) or `{participant, kind: crash, restart?}`.
-    private static func participantFault(_ fields: [String: YAMLValue], entry: YAMLValue, participant participantValue: YAMLValue, kind kindValue: YAMLValue,
+    private static func participantFault(_ fields: FaultEntry, entry: YAMLValue, participant participantValue: YAMLValue, kind kindValue: YAMLValue,
                                          devices: [DeviceSpec], window: (start: Double, end: Double), into rigFaults: inout RigFaults) throws(FileError) {
         let name = try participant(participantValue, devices: devices), kind = try kindValue.string()
         switch kind {
@@ -95,17 +141,17 @@ extension RigLoader {
             rigFaults.bus.append(BusFault(topic: "", sender: name, kind: .drop, start: window.start, end: window.end, count: nil, probability: 1))
         case "crash":
             try refuse(fields, beyond: ["participant", "restart"], kind: kind)
-            if let duration = fields["duration"] { throw duration.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
-            let restart = try fields["restart"].map { value throws(FileError) in try value.double(where: { $0 >= 0 }, expected: "seconds of 0 or more") }
+            if let duration = fields.duration { throw duration.error("a crash has no duration; 'restart: S' starts it again S seconds later") }
+            let restart = try fields.restart.map { value throws(FileError) in try value.double(where: { $0 >= 0 }, expected: "seconds of 0 or more") }
             rigFaults.crashes.append(Crash(participant: name, time: window.start, restart: restart))
         default: throw kindValue.expected("a participant fault: stall or crash")
         }
     }
 
     /// `{kind: grid-outage, grid-forming: <battery>, start, duration?}`.
-    private static func gridOutage(_ fields: [String: YAMLValue], entry: YAMLValue, devices: [DeviceSpec],
+    private static func gridOutage(_ fields: FaultEntry, entry: YAMLValue, devices: [DeviceSpec],
                                    window: (start: Double, end: Double)) throws(FileError) -> GridOutage {
-        guard let formingValue = fields["grid-forming"] else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
+        guard let formingValue = fields.gridForming else { throw entry.error("a grid outage needs 'grid-forming': the battery that forms the island") }
         let former = try formingValue.string()
         guard let battery = devices.first(where: { $0.name == former && $0.profile.kind == .battery }) else {
             throw formingValue.expected("a battery of the rig (\(devices.filter { $0.profile.kind == .battery }.map(\.name).joined(separator: ", ")))")
@@ -114,16 +160,16 @@ extension RigLoader {
     }
 
     /// A scripted grid level: `{kind: grid-voltage, value: % of nominal | kind: grid-frequency, value: Hz, house?, start, duration?}`.
-    private static func gridEvent(_ fields: [String: YAMLValue], entry: YAMLValue, kind: String, devices: [DeviceSpec],
+    private static func gridEvent(_ fields: FaultEntry, entry: YAMLValue, kind: String, devices: [DeviceSpec],
                                   window: (start: Double, end: Double)) throws(FileError) -> GridEvent {
         try refuse(fields, beyond: ["house", "value"], kind: kind)
-        let house = try fields["house"].map { value throws(FileError) -> HouseID in
+        let house = try fields.house.map { value throws(FileError) -> HouseID in
             let name = try value.string()
             let houses = Array(Set(devices.compactMap(\.house))).sorted()
             guard let house = houses.first(where: { $0.name == name }) else { throw value.expected("a house of the rig (\(houses.map(\.name).joined(separator: ", ")))") }
             return house
         }
-        guard let levelValue = fields["value"] else {
+        guard let levelValue = fields.value else {
             throw entry.error("a \(kind) event needs 'value': " + (kind == "grid-voltage" ? "the voltage in % of nominal" : "the frequency in Hz"))
         }
         let level = try levelValue.double()
@@ -136,8 +182,8 @@ extension RigLoader {
     }
 
     /// Refuses the keys of an entry that its form and kind have no use for (besides `kind`, `start`, `duration`).
-    private static func refuse(_ fields: [String: YAMLValue], beyond keys: Set<String>, kind: String) throws(FileError) {
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["kind", "start", "duration"].contains(key) && !keys.contains(key) {
+    private static func refuse(_ fields: FaultEntry, beyond keys: Set<String>, kind: String) throws(FileError) {
+        for (key, value) in fields.given.sorted(by: { $0.key < $1.key }) where !["kind", "start", "duration"].contains(key) && !keys.contains(key) {
             throw value.error("'\(key)' does not apply to a \(kind) fault")
         }
     }
@@ -151,16 +197,16 @@ extension RigLoader {
     }
 
     /// `ms` and `jitter` of a latency fault.
-    private static func delay(_ fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> (Double, Double) {
-        guard let ms = fields["ms"] else { throw entry.error("a latency fault needs 'ms'") }
+    private static func delay(_ fields: FaultEntry, entry: YAMLValue) throws(FileError) -> (Double, Double) {
+        guard let ms = fields.ms else { throw entry.error("a latency fault needs 'ms'") }
         func milliseconds(_ value: YAMLValue) throws(FileError) -> Double {
             try value.double(where: (0...60_000).contains, expected: "milliseconds in 0...60000")
         }
-        return (try milliseconds(ms), try fields["jitter"].map(milliseconds) ?? 0)
+        return (try milliseconds(ms), try fields.jitter.map(milliseconds) ?? 0)
     }
 
     /// One device's fault: `{device, kind, start, duration | count, probability, functions, code | ms, jitter | value, quantity}`.
-    private static func deviceFault(_ fields: [String: YAMLValue], entry: YAMLValue, device deviceValue: YAMLValue, kind kindValue: YAMLValue,
+    private static func deviceFault(_ fields: FaultEntry, entry: YAMLValue, device deviceValue: YAMLValue, kind kindValue: YAMLValue,
                                     devices: [DeviceSpec], window: (start: Double, end: Double, count: Int?, probability: Double)) throws(FileError) -> DeviceFault {
         let device = try deviceValue.string()
         guard let spec = devices.first(where: { $0.name == device }) else {
@@ -169,21 +215,21 @@ extension RigLoader {
         let name = try kindValue.string()
         let kind = try faultKind(name, fields: fields, entry: entry, kindValue: kindValue, spec: spec, lasts: window.end < .infinity)
         try refuse(fields, beyond: kind.keys.union(["device", "count", "probability", "functions", "unit", "addresses"]), kind: name)
-        let fault = DeviceFault(device: device, kind: kind, functions: try functionCodes(fields["functions"]), unit: try unitID(fields["unit"], of: spec),
-                                addresses: try registers(fields["addresses"]), start: window.start, end: window.end, count: window.count,
+        let fault = DeviceFault(device: device, kind: kind, functions: try functionCodes(fields.functions), unit: try unitID(fields.unit, of: spec),
+                                addresses: try registers(fields.addresses), start: window.start, end: window.end, count: window.count,
                                 probability: window.probability)
-        for key in ["unit", "addresses"] where !fault.answersRequests {
-            if let value = fields[key] { throw value.error("'\(key)' applies to faults that answer requests, not to a \(name) fault") }
+        for (key, value) in [("unit", fields.unit), ("addresses", fields.addresses)] where !fault.answersRequests {
+            if let value { throw value.error("'\(key)' applies to faults that answer requests, not to a \(name) fault") }
         }
         return fault
     }
 
     /// What a device fault of kind `name` does, from the keys its kind takes. `lasts`: whether it has a duration.
-    private static func faultKind(_ name: String, fields: [String: YAMLValue], entry: YAMLValue, kindValue: YAMLValue, spec: DeviceSpec,
+    private static func faultKind(_ name: String, fields: FaultEntry, entry: YAMLValue, kindValue: YAMLValue, spec: DeviceSpec,
                                   lasts: Bool) throws(FileError) -> DeviceFault.Kind {
         switch name {
         case "exception":
-            guard let code = fields["code"] else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
+            guard let code = fields.code else { throw entry.error("an exception fault needs 'code' (1-8, 10 or 11)") }
             return .exception(try exception(code))
         case "timeout": return .noResponse
         case "drop": return .drop
@@ -191,14 +237,14 @@ extension RigLoader {
         case "offset", "drift", "noise": return try distortion(name, fields: fields, entry: entry)
         case "out-of-service": return .outOfService
         case "shade":
-            guard let amount = fields["value"] else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
+            guard let amount = fields.value else { throw entry.error("a shade fault needs 'value': the share of the sun left, 0...1") }
             let share = try amount.double(where: (0...1).contains, expected: "a share of the sun in 0...1")
             guard spec.profile.kind == .inverter else { throw kindValue.error("shade applies to an inverter") }
             return .shade(share)
         case "min-gap":
-            guard let ms = fields["ms"] else { throw entry.error("a min-gap fault needs 'ms'") }
+            guard let ms = fields.ms else { throw entry.error("a min-gap fault needs 'ms'") }
             let gap = try ms.double(where: { $0 > 0 && $0 <= 60_000 }, expected: "milliseconds in (0, 60000]")
-            return .minimumGap(milliseconds: gap, code: try fields["code"].map(exception) ?? .serverDeviceBusy)
+            return .minimumGap(milliseconds: gap, code: try fields.code.map(exception) ?? .serverDeviceBusy)
         case "latency":
             let (ms, jitter) = try delay(fields, entry: entry)
             return .delay(milliseconds: ms, jitter: jitter)
@@ -218,7 +264,7 @@ extension RigLoader {
         case "depart", "arrival-soc":
             guard spec.parameters.vehicle != nil else { throw kindValue.error("\(name) applies to an EV charger with a 'vehicle'") }
             guard name == "arrival-soc" else { return .departure }
-            guard let amount = fields["value"] else { throw entry.error("an arrival-soc fault needs 'value': the state of charge the vehicle arrives with, %") }
+            guard let amount = fields.value else { throw entry.error("an arrival-soc fault needs 'value': the state of charge the vehicle arrives with, %") }
             return .arrivalSoC(try amount.double(where: (0...100).contains, expected: "a state of charge in 0...100 %"))
         default: throw kindValue.expected(deviceKinds)
         }
@@ -232,10 +278,10 @@ extension RigLoader {
     }
 
     /// An offset, drift or noise on a quantity's readings (all of them without `quantity`).
-    private static func distortion(_ name: String, fields: [String: YAMLValue], entry: YAMLValue) throws(FileError) -> DeviceFault.Kind {
-        guard let amount = fields["value"] else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
+    private static func distortion(_ name: String, fields: FaultEntry, entry: YAMLValue) throws(FileError) -> DeviceFault.Kind {
+        guard let amount = fields.value else { throw entry.error("a \(name) fault needs 'value' (in the quantity's units\(name == "drift" ? " per hour" : ""))") }
         let number = try amount.double(where: { name != "noise" || $0 >= 0 }, expected: "a standard deviation of 0 or more")
-        let quantity = try fields["quantity"].map { value throws(FileError) -> Quantity in
+        let quantity = try fields.quantity.map { value throws(FileError) -> Quantity in
             guard let quantity = Quantity(rawValue: try value.string()) else {
                 throw value.expected("a quantity (\(Quantity.allCases.prefix(6).map(\.rawValue).joined(separator: ", ")), ...; docs/PROFILES.md)")
             }
@@ -246,8 +292,8 @@ extension RigLoader {
     }
 
     /// A SunSpec scale-factor point of the device's profile read with another exponent.
-    private static func scaleFactor(_ fields: [String: YAMLValue], entry: YAMLValue, spec: DeviceSpec) throws(FileError) -> DeviceFault.Kind {
-        guard let pointValue = fields["point"], let amount = fields["value"] else {
+    private static func scaleFactor(_ fields: FaultEntry, entry: YAMLValue, spec: DeviceSpec) throws(FileError) -> DeviceFault.Kind {
+        guard let pointValue = fields.point, let amount = fields.value else {
             throw entry.error("a scale-factor fault needs 'point' (a sunssf point) and 'value' (its new exponent)")
         }
         let name = try pointValue.string()

@@ -266,26 +266,10 @@ public enum StressTest {
             let devices = (0..<count).map(generator.devices)
             for offset in 0..<options.intervals {
                 let number = firstInterval + offset, time = options.start + Double(number - 1) * length
-                // Draw and encode every household's bids, spread over the cores, before the interval opens.
-                let slices = split(count, into: bidders.count), generator = self.generator, priceCap = options.priceCap
                 let generationStart = ContinuousClock.now
-                let drawn = Mutex<[[(house: HouseID, bids: [Bid], topic: String, payload: [UInt8])]]>(Array(repeating: [], count: slices.count))
-                DispatchQueue.concurrentPerform(iterations: slices.count) { slice in
-                    var encoded: [(house: HouseID, bids: [Bid], topic: String, payload: [UInt8])] = []
-                    encoded.reserveCapacity(slices[slice].count)
-                    for index in slices[slice] {
-                        let bids = generator.bids(household: index, devices: devices[index], interval: number, time: time, length: length,
-                                                  priceCap: priceCap)
-                        let house = SyntheticBidders.name(index)
-                        let message = Message(header: .init(interval: number, sender: house.name, sequence: UInt64(number)),
-                                              body: Bids(house: house, bids: bids.map(WireBid.init)))
-                        encoded.append((house, bids, message.topic.description, message.encoded()))
-                    }
-                    drawn.withLock { $0[slice] = encoded }
-                }
+                let batches = draw(devices, interval: number, time: time, length: length)
                 step.generationSeconds += (ContinuousClock.now - generationStart) / .seconds(1)
-                let batches = drawn.withLock { $0 }
-                let allBids = batches.flatMap { batch in batch.flatMap { $0.bids } }
+                let allBids = batches.flatMap { batch in batch.flatMap(\.bids) }
                 // Open the interval; each bidder connection publishes its households' bids once it has seen it.
                 let forwarded = broker.capture.forwarded, opened = ContinuousClock.now
                 do {
@@ -296,38 +280,9 @@ public enum StressTest {
                 } catch {
                     throw RunError(message: "the conductor could not publish: \(error)")
                 }
-                let failures = Mutex<[String]>([])
-                let finished = Mutex<ContinuousClock.Instant>(opened)
-                let bidders = self.bidders
-                DispatchQueue.concurrentPerform(iterations: batches.count) { slice in
-                    do {
-                        let bidder = bidders[slice].client, until = ContinuousClock.now + .seconds(10)
-                        var seen = false
-                        while !seen, ContinuousClock.now < until {
-                            if let raw = try bidder.receive(timeout: .milliseconds(100)), raw.topic == Topic.interval.description { seen = true }
-                        }
-                        guard seen else { return failures.withLock { $0.append("bidder connection \(slice + 1) never saw interval \(number)") } }
-                        for message in batches[slice] { try bidder.publish(message.topic, message.payload) }
-                        finished.withLock { $0 = max($0, ContinuousClock.now) }
-                    } catch {
-                        failures.withLock { $0.append("bidder connection \(slice + 1): \(error)") }
-                    }
-                }
-                if let failure = failures.withLock({ $0.first }) { throw RunError(message: failure) }
-                let published = finished.withLock { $0 }
+                let published = try publish(batches, interval: number, opened: opened)
                 step.publishSeconds += (published - opened) / .seconds(1)
-                // Gate closure: at half the interval for intervals of 10 s or less (their real pace). Longer ones close
-                // the bid window after the broker has forwarded every bid (at half the interval at the latest), so that
-                // a 5-minute step does not take 5 minutes.
-                if length <= 10 {
-                    let gate = opened + .seconds(length / 2)
-                    if gate > .now { Thread.sleep(forTimeInterval: ContinuousClock.now.duration(to: gate) / .seconds(1)) }
-                } else {
-                    let expected = forwarded + 1 + count, latest = opened + .seconds(length / 2)
-                    while broker.capture.forwarded < expected, ContinuousClock.now < latest { Thread.sleep(forTimeInterval: 0.001) }
-                    let gate = min(ContinuousClock.now + options.bidWindow, latest)
-                    Thread.sleep(forTimeInterval: ContinuousClock.now.duration(to: gate) / .seconds(1))
-                }
+                waitForGate(opened: opened, length: length, expected: forwarded + 1 + count)
                 let gateSent = ContinuousClock.now
                 do {
                     try conductor.publish(Topic.gate.description, writer.message(Gate(), interval: number).encoded())
@@ -349,6 +304,68 @@ public enum StressTest {
             return step
         }
 
+        /// One household's bids for an interval, drawn and encoded.
+        typealias DrawnBids = (house: HouseID, bids: [Bid], topic: String, payload: [UInt8])
+
+        /// Every household's bids for interval `number`, drawn and encoded over the cores before the interval opens, in
+        /// one batch per bidder connection.
+        private func draw(_ devices: [SyntheticBidders.Devices], interval number: Int, time: Double, length: Double) -> [[DrawnBids]] {
+            let slices = split(devices.count, into: bidders.count), generator = self.generator, priceCap = options.priceCap
+            let drawn = Mutex<[[DrawnBids]]>(Array(repeating: [], count: slices.count))
+            DispatchQueue.concurrentPerform(iterations: slices.count) { slice in
+                var encoded: [DrawnBids] = []
+                encoded.reserveCapacity(slices[slice].count)
+                for index in slices[slice] {
+                    let bids = generator.bids(household: index, devices: devices[index], interval: number, time: time, length: length, priceCap: priceCap)
+                    let house = SyntheticBidders.name(index)
+                    let message = Message(header: .init(interval: number, sender: house.name, sequence: UInt64(number)),
+                                          body: Bids(house: house, bids: bids.map(WireBid.init)))
+                    encoded.append((house, bids, message.topic.description, message.encoded()))
+                }
+                drawn.withLock { $0[slice] = encoded }
+            }
+            return drawn.withLock { $0 }
+        }
+
+        /// Each bidder connection publishes its batch once it has seen interval `number` open; returns when the last
+        /// message was sent.
+        private func publish(_ batches: [[DrawnBids]], interval number: Int, opened: ContinuousClock.Instant) throws(RunError) -> ContinuousClock.Instant {
+            let failures = Mutex<[String]>([])
+            let finished = Mutex<ContinuousClock.Instant>(opened)
+            let bidders = self.bidders
+            DispatchQueue.concurrentPerform(iterations: batches.count) { slice in
+                do {
+                    let bidder = bidders[slice].client, until = ContinuousClock.now + .seconds(10)
+                    var seen = false
+                    while !seen, ContinuousClock.now < until {
+                        if let raw = try bidder.receive(timeout: .milliseconds(100)), raw.topic == Topic.interval.description { seen = true }
+                    }
+                    guard seen else { return failures.withLock { $0.append("bidder connection \(slice + 1) never saw interval \(number)") } }
+                    for message in batches[slice] { try bidder.publish(message.topic, message.payload) }
+                    finished.withLock { $0 = max($0, ContinuousClock.now) }
+                } catch {
+                    failures.withLock { $0.append("bidder connection \(slice + 1): \(error)") }
+                }
+            }
+            if let failure = failures.withLock({ $0.first }) { throw RunError(message: failure) }
+            return finished.withLock { $0 }
+        }
+
+        /// Waits for gate closure: at half the interval for intervals of 10 s or less (their real pace). Longer ones
+        /// close the bid window after the broker has forwarded `expected` messages in all (every bid; at half the
+        /// interval at the latest), so that a 5-minute step does not take 5 minutes.
+        private func waitForGate(opened: ContinuousClock.Instant, length: Double, expected: Int) {
+            if length <= 10 {
+                let gate = opened + .seconds(length / 2)
+                if gate > .now { Thread.sleep(forTimeInterval: ContinuousClock.now.duration(to: gate) / .seconds(1)) }
+            } else {
+                let latest = opened + .seconds(length / 2)
+                while broker.capture.forwarded < expected, ContinuousClock.now < latest { Thread.sleep(forTimeInterval: 0.001) }
+                let gate = min(ContinuousClock.now + options.bidWindow, latest)
+                Thread.sleep(forTimeInterval: ContinuousClock.now.duration(to: gate) / .seconds(1))
+            }
+        }
+
         /// Reads the clearing and every household's awards for `interval` until all have come or the deadline (and
         /// as long again for the awards, at least 1 s) has passed, then compares them with `reference`. Messages are
         /// only received in the window and decoded after it, so that the checker's own work never delays what it times.
@@ -357,24 +374,7 @@ public enum StressTest {
             let bids = books.reduce(0) { $0 + $1.bids.count }
             var result = StressInterval(number: interval, bids: bids, referencePrice: reference.price, referenceQuantity: reference.quantity,
                                         missedDeadline: false, wrong: [], lostBids: 0)
-            // An endpoint market is told every step's households and awards them all: only this step's count.
-            func inStep(_ house: some StringProtocol) -> Bool { SyntheticBidders.index(of: house).map { $0 < households } ?? false }
-            var received: [(message: BusMessage, at: ContinuousClock.Instant)] = []
-            var clearingSeen = false, awardsSeen = 0
-            let until = gate + deadline + max(deadline, .seconds(1))
-            // The topics as text, compared in place: this loop is timed, and a market's awards may number 100,000.
-            let clearingTopic = Topic.clearing.description, awardsPrefix = TopicFilter.every(.awards).prefix
-            while !clearingSeen || awardsSeen < households, ContinuousClock.now < until {
-                guard let raw = try? conductor.receive(timeout: ContinuousClock.now.duration(to: until)) else { continue }
-                if raw.topic == clearingTopic {
-                    clearingSeen = true
-                } else if raw.topic.hasPrefix(awardsPrefix), inStep(raw.topic.dropFirst(awardsPrefix.count)) {
-                    awardsSeen += 1
-                } else {
-                    continue
-                }
-                received.append((raw, .now))
-            }
+            let received = receiveResults(households: households, until: gate + deadline + max(deadline, .seconds(1)))
             var expected: [HouseID: [String: Double]] = [:]  // house → "id side" → quantity
             var owner: [String: HouseID] = [:]  // bid id → its household
             for (house, bids) in books { for bid in bids { owner[bid.id] = house } }
@@ -392,24 +392,11 @@ public enum StressTest {
                     clearing = body
                     result.clearingLatency = latency
                 case let body as Awards:
-                    guard inStep(body.house.name), awarded.insert(body.house).inserted else { continue }
+                    guard Self.isInStep(body.house.name, households: households), awarded.insert(body.house).inserted else { continue }
                     result.awardsLatency = latency
-                    var want = expected[body.house] ?? [:]
-                    for award in body.awards {
-                        let key = "\(award.id) \(award.side.rawValue)", quantity = want.removeValue(forKey: key) ?? 0
-                        if abs(quantity - award.quantity) > 1e-6 * max(1, quantity) {
-                            mismatched += 1
-                            example = example ?? "\(award.id) \(award.side.rawValue): awarded \(award.quantity), the reference \(quantity) kWh"
-                        }
-                    }
-                    if let missing = want.first(where: { $0.value > 1e-6 }) {
-                        mismatched += 1
-                        example = example ?? "\(missing.key): no award, the reference \(missing.value) kWh"
-                    }
-                    if abs(body.price - reference.price) > 1e-6 {
-                        mismatched += 1
-                        example = example ?? "\(body.house)'s awards at \(body.price), the reference \(reference.price) $/kWh"
-                    }
+                    let differences = Self.differences(body, expected: expected[body.house] ?? [:], referencePrice: reference.price)
+                    mismatched += differences.count
+                    example = example ?? differences.first
                 default:
                     continue
                 }
@@ -430,6 +417,48 @@ public enum StressTest {
             }
             if mismatched > 0 { result.wrong.append("\(mismatched) awards differ from the reference" + (example.map { ", e.g. \($0)" } ?? "")) }
             return result
+        }
+
+        /// An endpoint market is told every step's households and awards them all: only this step's count.
+        private static func isInStep(_ house: some StringProtocol, households: Int) -> Bool {
+            SyntheticBidders.index(of: house).map { $0 < households } ?? false
+        }
+
+        /// The clearing and this step's awards as they pass, until all have come or `until`; they are only received
+        /// here, and decoded after.
+        private func receiveResults(households: Int, until: ContinuousClock.Instant) -> [(message: BusMessage, at: ContinuousClock.Instant)] {
+            var received: [(message: BusMessage, at: ContinuousClock.Instant)] = []
+            var clearingSeen = false, awardsSeen = 0
+            // The topics as text, compared in place: this loop is timed, and a market's awards may number 100,000.
+            let clearingTopic = Topic.clearing.description, awardsPrefix = TopicFilter.every(.awards).prefix
+            while !clearingSeen || awardsSeen < households, ContinuousClock.now < until {
+                guard let raw = try? conductor.receive(timeout: ContinuousClock.now.duration(to: until)) else { continue }
+                if raw.topic == clearingTopic {
+                    clearingSeen = true
+                } else if raw.topic.hasPrefix(awardsPrefix), Self.isInStep(raw.topic.dropFirst(awardsPrefix.count), households: households) {
+                    awardsSeen += 1
+                } else {
+                    continue
+                }
+                received.append((raw, .now))
+            }
+            return received
+        }
+
+        /// How a household's awards differ from the reference's (`expected`: quantity by "id side"), each said.
+        private static func differences(_ awards: Awards, expected: [String: Double], referencePrice: Double) -> [String] {
+            var want = expected, differences: [String] = []
+            for award in awards.awards {
+                let key = "\(award.id) \(award.side.rawValue)", quantity = want.removeValue(forKey: key) ?? 0
+                if abs(quantity - award.quantity) > 1e-6 * max(1, quantity) {
+                    differences.append("\(award.id) \(award.side.rawValue): awarded \(award.quantity), the reference \(quantity) kWh")
+                }
+            }
+            if let missing = want.first(where: { $0.value > 1e-6 }) { differences.append("\(missing.key): no award, the reference \(missing.value) kWh") }
+            if abs(awards.price - referencePrice) > 1e-6 {
+                differences.append("\(awards.house)'s awards at \(awards.price), the reference \(referencePrice) $/kWh")
+            }
+            return differences
         }
 
         /// Says goodbye, and stops the market's loop.

@@ -127,8 +127,25 @@ package struct RunView: Sendable {
         self.households = households
         self.messages = messages
         self.span = span
-        var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
         participants = Set((households + rig.marketHouseholds).map(\.name) + [ParticipantName.conductor, ParticipantName.market, ParticipantName.grid])
+        let bus = Self.read(messages, of: records, opened: opened, participants: participants, priceCap: rig.run.priceCap)
+        intervals = records.compactMap { bus.views[$0.interval] }
+        goodbyes = bus.goodbyes
+        invalidBids = bus.invalidBids
+        strays = bus.strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
+        energy = Self.accumulatedEnergy(physics)
+        var accepted: [String: [LoggedWrite]] = [:]
+        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write) }
+        acceptedWrites = accepted.mapValues { $0.sorted { $0.record.unixTime < $1.record.unixTime } }
+        followed = followDevices()
+    }
+
+    /// What the bus carried, read in one pass: each judged interval's view, the messages no interval accounts for
+    /// (by sender and why), the bids the market rightly refused, and the goodbyes.
+    private static func read(_ messages: [(message: Message, received: Double)], of records: [IntervalRecord], opened: Set<Int>,
+                             participants: Set<String>, priceCap: Double)
+        -> (views: [Int: IntervalView], strays: [String: StrayMessages], invalidBids: [String: Int], goodbyes: (conductor: Double?, answers: [String: Double])) {
+        var views = Dictionary(records.map { ($0.interval, IntervalView(record: $0)) }, uniquingKeysWith: { first, _ in first })
         var strays: [String: StrayMessages] = [:]
         // Per interval and household: the bids a later message replaced (so that the market's refusal of the later
         // one restores them, as the market does), and whether the market stopped taking its bids as a flood.
@@ -164,7 +181,7 @@ package struct RunView: Sendable {
                       let refused = views[number]!.bids[about] else { continue }
                 switch refusal.fault {
                 case .flood: flooded.insert("\(number)/\(about)")
-                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: rig.run.priceCap)) == nil:
+                case .invalidBid where (try? MarketAgent.accept(refused, from: house, priceCap: priceCap)) == nil:
                     invalidBids[about, default: 0] += 1
                 default: continue
                 }
@@ -178,10 +195,11 @@ package struct RunView: Sendable {
             default: continue
             }
         }
-        intervals = records.compactMap { views[$0.interval] }
-        self.goodbyes = goodbyes
-        self.invalidBids = invalidBids
-        self.strays = strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
+        return (views, strays, invalidBids, goodbyes)
+    }
+
+    /// kWh each device's power series has accumulated up to each sample.
+    private static func accumulatedEnergy(_ physics: PhysicsSeries) -> [String: [Double]] {
         let times = physics.times
         var energy: [String: [Double]] = [:]
         for (key, power) in physics.values where key.reading == .power {
@@ -193,11 +211,7 @@ package struct RunView: Sendable {
             }
             energy[key.device] = sums
         }
-        self.energy = energy
-        var accepted: [String: [LoggedWrite]] = [:]
-        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write) }
-        acceptedWrites = accepted.mapValues { $0.sorted { $0.record.unixTime < $1.record.unixTime } }
-        followed = followDevices()
+        return energy
     }
 
     /// The first accepted write to `device` at or after `time` (wall clock), if any.

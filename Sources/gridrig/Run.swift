@@ -62,16 +62,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let logger = log.logger("gridrig.run")
-        var loaded: Rig
-        do {
-            loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort, faultsFile: faults)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        if let hours { loaded.run.duration = hours * 3600 }
-        if let clock { loaded.run.clock = clock.clock }
-        if let helicsBroker { loaded.run.cosim?.broker = helicsBroker }
+        let loaded = try loadRig()
         if let environment {
             do {
                 let values = try RunSession.endpointEnvironment(loaded, participant: environment, options: RunOptions(profiles: profiles))
@@ -83,29 +74,14 @@ struct Run: AsyncParsableCommand {
             }
         }
         let folder = out ?? "runs/\(loaded.name)-\(Self.timestamp())"
-        if loaded.run.hasEndpoints {
-            let bus = loaded.run.bus
-            FileHandle.standardError.write(Data(("Waiting up to \(Int(readyTimeout)) s for the controllers running elsewhere to join the bus: publish to "
-                + "tcp://\(bus.host):\(bus.publishPort), subscribe at tcp://\(bus.host):\(bus.subscribePort); devices are at the rig's ports"
-                + (bus.authenticates ? "; CURVE keys from \(bus.keys ?? "?")" : "; no authentication")
-                + " (their environment: gridrig run \(rig) --environment NAME).\n").utf8))
-        }
+        if loaded.run.hasEndpoints { announceEndpoints(of: loaded) }
         let stop = StopSignal()
         let interactive = isatty(STDERR_FILENO) == 1
-        var lastLine = ContinuousClock.now
         var record: RunRecord
         do {
             record = try RunSession.run(loaded, options: RunOptions(profiles: profiles, readyTimeout: .seconds(readyTimeout)), logger: logger,
-                                        served: { places in say(DevicePlace.table(places).description) }, progress: { progress in
-                let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
-                    + "\(progress.complete) complete, \(progress.incomplete) incomplete"
-                if interactive {
-                    FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
-                } else if lastLine.duration(to: .now) > .seconds(2) || progress.interval == progress.intervals {
-                    FileHandle.standardError.write(Data((line + "\n").utf8))
-                    lastLine = .now
-                }
-            }, shouldStop: { stop.isRaised })
+                                        served: { places in say(DevicePlace.table(places).description) }, progress: Self.progressLines(interactive: interactive),
+                                        shouldStop: { stop.isRaised })
         } catch {
             FileHandle.standardError.write(Data("\(interactive ? "\n" : "")error: \(error)\n".utf8))
             throw ExitCode(error.isBadInput ? 2 : 3)
@@ -137,6 +113,45 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(3)
         }
         if !report.passed { throw ExitCode(1) }
+    }
+
+    /// The rig with the command's overrides (hours, clock, HELICS broker); a rig that does not load exits 2.
+    private func loadRig() throws -> Rig {
+        var loaded: Rig
+        do {
+            loaded = try RigLoader.load(file: rig, profiles: profiles, firstPort: firstPort, faultsFile: faults)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let hours { loaded.run.duration = hours * 3600 }
+        if let clock { loaded.run.clock = clock.clock }
+        if let helicsBroker { loaded.run.cosim?.broker = helicsBroker }
+        return loaded
+    }
+
+    /// Says where the controllers running elsewhere join, while the run waits for them.
+    private func announceEndpoints(of loaded: Rig) {
+        let bus = loaded.run.bus
+        FileHandle.standardError.write(Data(("Waiting up to \(Int(readyTimeout)) s for the controllers running elsewhere to join the bus: publish to "
+            + "tcp://\(bus.host):\(bus.publishPort), subscribe at tcp://\(bus.host):\(bus.subscribePort); devices are at the rig's ports"
+            + (bus.authenticates ? "; CURVE keys from \(bus.keys ?? "?")" : "; no authentication")
+            + " (their environment: gridrig run \(rig) --environment NAME).\n").utf8))
+    }
+
+    /// A run's progress on standard error: one line rewritten in place on a terminal; else a line every 2 s, and the last.
+    private static func progressLines(interactive: Bool) -> (RunProgress) -> Void {
+        var lastLine = ContinuousClock.now
+        return { progress in
+            let line = "simulated \(formatTime(progress.time)) interval \(progress.interval)/\(progress.intervals): "
+                + "\(progress.complete) complete, \(progress.incomplete) incomplete"
+            if interactive {
+                FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+            } else if lastLine.duration(to: .now) > .seconds(2) || progress.interval == progress.intervals {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+                lastLine = .now
+            }
+        }
     }
 
     /// "yyyyMMdd-HHmmss" now, for default output folders.

@@ -77,7 +77,8 @@ struct ProfileKeyDocsTests {
     func documented(kind: DeviceKind) throws {
         let doc = try String(contentsOfFile: "\(repository)/docs/PROFILES.md", encoding: .utf8)
         let tables = [ProfileLoader.keys.map(\.name), ProfileLoader.transportKeys.map(\.name), ProfileLoader.exceptionKeys.map(\.name),
-                      ProfileLoader.timerKeys(of: kind, reversion: false).map(\.name), ProfileLoader.blockKeys.map(\.name)]
+                      ProfileLoader.timerKeys(of: kind, reversion: false).map(\.name), ProfileLoader.blockKeys.map(\.name),
+                      PointEntry.keys.map(\.name)]
         for table in tables {
             #expect(Set(table).count == table.count)
             for key in table { #expect(doc.contains(key), "\(key) is not in docs/PROFILES.md") }

@@ -24,6 +24,7 @@ struct FileKeyDocsTests {
         ("controller", "docs/RIGS.md", RigLoader.controllerKeys(houses: []).map(\.name)),
         ("cosim.helics", "docs/COSIM.md", RigLoader.helicsKeys(houses: 1).map(\.name)),
         ("claims", "docs/CONFORMANCE.md", Claims.keys(entryKeys: [], functions: []).map(\.name)),
+        ("fault", "docs/FAULTS.md", FaultEntry.keys.map(\.name)),
     ]
 
     @Test("Each table's keys are named in the file format's doc, and none twice in its table", arguments: tables.map(\.what))
