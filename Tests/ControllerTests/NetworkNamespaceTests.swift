@@ -66,11 +66,22 @@ private struct Namespaces {
     }
 }
 
+/// The exports `gridrig run RIG --environment NAME` prints, as an environment.
+private func environment(_ exports: String) -> [String: String] {
+    var environment: [String: String] = [:]
+    for line in exports.split(separator: "\n") where line.hasPrefix("export ") {
+        guard let equals = line.firstIndex(of: "=") else { continue }
+        let name = String(line.dropFirst("export ".count)[..<equals])
+        environment[name] = String(line[line.index(after: equals)...].dropFirst().dropLast()).replacingOccurrences(of: "'\\''", with: "'")
+    }
+    return environment
+}
+
 @Suite("A split run across network stacks", .serialized, .timeLimit(.minutes(5)),
        .enabled(if: Helics.isAvailable, "this build has no HELICS: `make deps` installs it (docs/COSIM.md)"),
        .enabled(if: Namespaces.available, "needs root, iproute2 and a kernel that allows network namespaces"))
 struct NetworkNamespaceTests {
-    @Test("Two shards and the conductor, each in a network namespace of its own joined by veth pairs, give the one-process run's series to the last digit; every namespace and link is gone afterwards")
+    @Test("Two shards and the conductor, each in a network namespace of its own joined by veth pairs, and the market on a shard's host, give the one-process run's series to the last digit; every namespace and link is gone afterwards")
     func splitAcrossNamespaces() async throws {
         let namespaces = try Namespaces()
         defer { namespaces.remove() }
@@ -79,9 +90,17 @@ struct NetworkNamespaceTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Each namespace has a port space of its own: the rig's fixed ports are free in all of them.
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
+        // The market runs on the second shard's host as an endpoint: the bus crosses the links too, routed to 192.0.2.1.
+        // The run waits for it and clears nothing without it, so a run that passes had it clear every interval.
         try (base + "cosim:\n  helics: {broker: \"\(Namespaces.conductorHosts[0]):23500\", start-broker: 3, shards: 2, "
-             + "shard-hosts: [\(Namespaces.shardHosts.joined(separator: ", "))]}\n").write(toFile: "\(folder)/split.yaml", atomically: true, encoding: .utf8)
+             + "shard-hosts: [\(Namespaces.shardHosts.joined(separator: ", "))]}\n"
+             + "bus: {host: \(Namespaces.conductorHosts[0]), publish-port: 5570, subscribe-port: 5571, auth: false}\n"
+             + "controller: {market: endpoint}\n").write(toFile: "\(folder)/split.yaml", atomically: true, encoding: .utf8)
         let binary = "\(repository)/.build/debug/gridrig", profiles = "\(repository)/Profiles"
+        let exports = try gridrig(["run", "\(folder)/split.yaml", "--environment", "market", "--profiles", profiles])
+        #expect(exports.status == 0, "\(exports.errors)")
+        let market = try Child(["ip", "netns", "exec", namespaces.shards[1], binary, "agent", "market"], environment: environment(exports.output))
+        defer { market.kill() }
         let shards = try namespaces.shards.enumerated().map { index, namespace in
             try Child(["ip", "netns", "exec", namespace, binary, "emulate", "\(folder)/split.yaml", "--shard", "\(index + 1)/2",
                        "--host", Namespaces.shardHosts[index], "--profiles", profiles], environment: [:])
