@@ -1,6 +1,6 @@
 /// A device, or a bid, of one house: `<house>/<name>` (`h2/ev`, `h1/battery`, `pcc/meter`), as rigs, the bus and
 /// the reports write it. Parsed once where it arrives (a file, the wire, a flag); its parts are never looked for again.
-public struct DeviceID: Hashable, Sendable, CustomStringConvertible {
+public struct DeviceID: Hashable, Sendable, TextualID {
     /// The household's name, as it is on the bus (`h2`), or `pcc` for a meter at the point of common coupling.
     public let house: HouseID
     /// The device's own name within its house (`ev`, `pv`), or a bid's kind (`base-load`).
@@ -25,19 +25,4 @@ public struct DeviceID: Hashable, Sendable, CustomStringConvertible {
     public static let expected = "a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.')"
 
     public var description: String { "\(house.name)/\(name)" }
-}
-
-/// Written as its text (`"h2/ev"`), as in `GRIDRIG_DEVICES`; text that is not an id fails to decode, naming it.
-extension DeviceID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        do { try self.init(parsing: try container.decode(String.self)) } catch let error as IDError {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

@@ -4,7 +4,7 @@
 /// A name is one or more ASCII letters, digits, `-`, `_` and `.`: it is the tail of a topic (`bids/h2`), the head of a
 /// device id (`h2/ev`), one item of the comma-separated `GRIDRIG_HOUSEHOLDS` and part of a CSV column, so a `/`, a
 /// comma, a quote or a space in it would be read back as something else.
-public struct HouseID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct HouseID: Hashable, Comparable, Sendable, TextualID {
     public let name: String
 
     public init(parsing text: some StringProtocol) throws(IDError) {
@@ -44,27 +44,4 @@ public struct HouseID: Hashable, Comparable, Sendable, CustomStringConvertible {
 /// only in debug builds.
 extension HouseID: ExpressibleByStringLiteral {
     public init(stringLiteral name: String) { self.init(checked: name) }
-}
-
-/// Text that is not the id it should be: what was expected, and what was found.
-public struct IDError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let expected: String
-    public let text: String
-
-    public var description: String { "expected \(expected), found \"\(text)\"" }
-}
-
-/// Written as its text (`"h2"`), as in `GRIDRIG_DEVICES`; text that is not a house name fails to decode, naming it.
-extension HouseID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        do { try self.init(parsing: try container.decode(String.self)) } catch let error as IDError {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(name)
-    }
 }
