@@ -56,15 +56,15 @@ public struct RunReport: Sendable {
         func row(_ name: String, _ value: (Outcomes) -> String) {
             table.append([name, value(outcomes)] + (baseline.map { [value($0)] } ?? []))
         }
-        row("solar, kWh") { Self.format($0.solarEnergy) }
-        row("self-consumption, %") { $0.selfConsumption.map { Self.format($0 * 100) } ?? "-" }
-        row("grid import, kWh") { Self.format($0.gridImport) }
-        row("grid export, kWh") { Self.format($0.gridExport) }
-        row("peak import, kW") { Self.format($0.peakImport) }
+        row("solar, kWh") { Figures.format($0.solarEnergy, 1) }
+        row("self-consumption, %") { $0.selfConsumption.map { Figures.format($0 * 100, 1) } ?? "-" }
+        row("grid import, kWh") { Figures.format($0.gridImport, 1) }
+        row("grid export, kWh") { Figures.format($0.gridExport, 1) }
+        row("peak import, kW") { Figures.format($0.peakImport, 1) }
         if record.households.count <= HTMLReport.linesPerChart {
-            for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Self.format($0, 2) } ?? "-" } }
+            for house in record.households { row("\(house) cost, $") { $0.householdCost[house].map { Figures.format($0, 2) } ?? "-" } }
             for house in record.households where outcomes.imbalanceCost[house] != nil {
-                row("\(house) imbalance, $") { $0.imbalanceCost[house].map { Self.format($0, 2) } ?? "-" }
+                row("\(house) imbalance, $") { $0.imbalanceCost[house].map { Figures.format($0, 2) } ?? "-" }
             }
             return table
         }
@@ -75,16 +75,14 @@ public struct RunReport: Sendable {
                 let sorted = outcomes[keyPath: values].map { (house: $0.key, value: $0.value) }.sorted { ($0.value, $0.house) < ($1.value, $1.house) }
                 return sorted.isEmpty ? "-" : pick(sorted)
             }
-            row("\(name), lowest, $") { spread($0) { "\(Self.format($0[0].value, 2)) (\($0[0].house))" } }
-            row("\(name), median, $") { spread($0) { Self.format($0[$0.count / 2].value, 2) } }
-            row("\(name), highest, $") { spread($0) { "\(Self.format($0[$0.count - 1].value, 2)) (\($0[$0.count - 1].house))" } }
+            row("\(name), lowest, $") { spread($0) { "\(Figures.format($0[0].value, 2)) (\($0[0].house))" } }
+            row("\(name), median, $") { spread($0) { Figures.format($0[$0.count / 2].value, 2) } }
+            row("\(name), highest, $") { spread($0) { "\(Figures.format($0[$0.count - 1].value, 2)) (\($0[$0.count - 1].house))" } }
         }
         return table
     }
 
     public var passed: Bool { results.allSatisfy(\.passed) }
-
-    private static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
     /// The console summary: one row per assertion, then the outcomes; it fits in 80 columns.
     public var table: String {
@@ -96,19 +94,19 @@ public struct RunReport: Sendable {
         }
         let failed = results.filter { !$0.passed }.count
         var lines = ["\(record.rig.name): \(record.intervals.count) intervals, \(Figures.clockTime(record.physics.times.first ?? 0))–\(Figures.clockTime(record.physics.times.last ?? 0)) "
-                     + "simulated in \(Self.format(record.wallSeconds)) s", "", table.description]
+                     + "simulated in \(Figures.format(record.wallSeconds, 1)) s", "", table.description]
         if !details.isEmpty { lines += [""] + details }
         if !faults.isEmpty { lines += ["", faultTable.description] }
         if !bus.isEmpty { lines += ["", bus.table.description] }
         lines += ["", comparison.description]
-        if let price = outcomes.meanPrice { lines.append("mean clearing price \(Self.format(price, 3)) $/kWh") }
+        if let price = outcomes.meanPrice { lines.append("mean clearing price \(Figures.format(price, 3)) $/kWh") }
         if !record.grantWaits.isEmpty {
             let waits = record.grantWaits.map { $0 * 1000 }
-            lines.append("co-simulation: \(waits.count) HELICS time grants, waited \(Figures.latencies(waits)) (\(Self.format(waits.reduce(0, +) / 1000)) s in all)")
+            lines.append("co-simulation: \(waits.count) HELICS time grants, waited \(Figures.latencies(waits)) (\(Figures.format(waits.reduce(0, +) / 1000, 1)) s in all)")
         }
         if let lag = record.clockLag {
-            lines.append("clock: physics steps ended p99 \(Self.format(lag.p99, 1)) ms, at most \(Self.format(lag.max, 1)) ms behind wall time "
-                         + "(limit \(Self.format(RunRecord.clockLagLimit, 0)) ms)")
+            lines.append("clock: physics steps ended p99 \(Figures.format(lag.p99, 1)) ms, at most \(Figures.format(lag.max, 1)) ms behind wall time "
+                         + "(limit \(Figures.format(RunRecord.clockLagLimit, 0)) ms)")
         }
         lines.append(failed == 0 ? "PASS: \(results.count) assertions" : "FAIL: \(failed) of \(results.count) assertions")
         return lines.joined(separator: "\n")
@@ -198,7 +196,7 @@ public struct RunReport: Sendable {
         let escaped = markupEscaped
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites>\n  <testsuite name=\"\(escaped(record.rig.name))\" tests=\"\(results.count)\" failures=\"\(results.filter { !$0.passed }.count)\" "
-        xml += "time=\"\(Self.format(record.wallSeconds, 3))\">\n"
+        xml += "time=\"\(Figures.format(record.wallSeconds, 3))\">\n"
         for result in results {
             xml += "    <testcase classname=\"gridrig.\(escaped(record.rig.name))\" name=\"\(result.kind.name)\">\n"
             xml += "      <system-out>\(escaped("measured \(result.measured); threshold \(result.threshold)"))</system-out>\n"
