@@ -47,11 +47,29 @@ final class ClientTransport {
 
     deinit { Socket.close(descriptor) }
 
+    /// A request sent whose answer has not been read yet.
+    struct Pending {
+        let transaction: UInt16
+        let request: ModbusRequest
+        let unit: UInt8
+        let operation: String
+        let deadline: ContinuousClock.Instant
+    }
+
     /// Sends `request` to `unit` and returns the device's answer (an exception answer included). Answers to
     /// earlier requests that arrive late are skipped by their transaction id.
     func transact(_ request: ModbusRequest, unit: UInt8, operation: String) throws(ModbusClientError) -> ModbusResponse {
+        let pending = try send(request, unit: unit, operation: operation)
+        while true {
+            if let answer = try answer(to: pending) { return answer }
+            try receiveMore(until: pending.deadline, operation: operation)
+        }
+    }
+
+    /// Sends `request` to `unit` without waiting for its answer, which `answer(to:)` reads.
+    func send(_ request: ModbusRequest, unit: UInt8, operation: String) throws(ModbusClientError) -> Pending {
         transaction &+= 1
-        let deadline = ContinuousClock.now + timeout
+        let pending = Pending(transaction: transaction, request: request, unit: unit, operation: operation, deadline: ContinuousClock.now + timeout)
         var frame = [UInt8(transaction >> 8), UInt8(transaction & 0xFF), 0, 0, 0, 0, unit]
         request.encode(into: &frame)
         let length = frame.count - 6
@@ -61,24 +79,83 @@ final class ClientTransport {
         while sent < frame.count {
             guard let count = Socket.send(descriptor, frame[sent...]) else { throw .failed(errno, operation, target: target) }
             sent += count
-            if sent < frame.count { try wait(for: Int16(POLLOUT), until: deadline, operation: operation) }
+            if sent < frame.count { try wait(for: Int16(POLLOUT), until: pending.deadline, operation: operation) }
         }
-        while true {
-            while received.count < 7 || received.count < 6 + (Int(received[4]) << 8 | Int(received[5])) {
-                try receiveMore(until: deadline, operation: operation)
-            }
+        return pending
+    }
+
+    /// The answer to `pending` if it is among the bytes received so far; nil while it is not whole. Frames of
+    /// other transactions before it (late answers to abandoned requests) are dropped.
+    func answer(to pending: Pending) throws(ModbusClientError) -> ModbusResponse? {
+        while received.count >= 7, received.count >= 6 + (Int(received[4]) << 8 | Int(received[5])) {
             let end = 6 + (Int(received[4]) << 8 | Int(received[5]))
             let answer = received[..<end]
             received.removeFirst(end)
             guard end >= 8, answer[2] == 0, answer[3] == 0 else {
-                throw ModbusClientError(kind: .invalidResponse, operation: operation, target: target, message: "not a Modbus TCP frame")
+                throw ModbusClientError(kind: .invalidResponse, operation: pending.operation, target: target, message: "not a Modbus TCP frame")
             }
-            guard UInt16(answer[0]) << 8 | UInt16(answer[1]) == transaction else { continue }
-            guard answer[6] == unit, let response = ModbusResponse.decode(answer[7...], answering: request) else {
-                throw ModbusClientError(kind: .invalidResponse, operation: operation, target: target, message: "an answer that does not fit the request")
+            guard UInt16(answer[0]) << 8 | UInt16(answer[1]) == pending.transaction else { continue }
+            guard answer[6] == pending.unit, let response = ModbusResponse.decode(answer[7...], answering: pending.request) else {
+                throw ModbusClientError(kind: .invalidResponse, operation: pending.operation, target: target,
+                                        message: "an answer that does not fit the request")
             }
             return response
         }
+        return nil
+    }
+
+    /// Reads what has arrived without waiting; false when nothing had.
+    func receiveAvailable(operation: String) throws(ModbusClientError) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 512), any = false
+        while true {
+            switch Socket.receive(descriptor, into: &buffer) {
+            case .bytes(let count):
+                received += buffer[..<count]
+                any = true
+            case .wouldBlock: return any
+            case .closed: throw ModbusClientError(kind: .closed, operation: operation, target: target, message: "the device closed the connection")
+            }
+        }
+    }
+
+    /// The answers to requests sent on several connections, each read as it comes: one poll(2) waits on every
+    /// connection still owed an answer, so N devices take about one round trip rather than N. A connection's
+    /// failure (or its deadline passing) is its answer's; the others are still read.
+    static func answers(to sent: [(transport: ClientTransport, pending: Pending)]) -> [Result<ModbusResponse, ModbusClientError>] {
+        var results = [Result<ModbusResponse, ModbusClientError>?](repeating: nil, count: sent.count)
+        func settle(_ index: Int) {
+            let (transport, pending) = sent[index]
+            do throws(ModbusClientError) {
+                if let answer = try transport.answer(to: pending) { results[index] = .success(answer) }
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        for index in sent.indices { settle(index) }
+        while true {
+            let now = ContinuousClock.now
+            for index in sent.indices where results[index] == nil && sent[index].pending.deadline <= now {
+                results[index] = .failure(ModbusClientError(kind: .timeout, operation: sent[index].pending.operation, target: sent[index].transport.target,
+                                                            message: "no answer within \(sent[index].transport.timeout)"))
+            }
+            let waiting = sent.indices.filter { results[$0] == nil }
+            guard let soonest = waiting.map({ sent[$0].pending.deadline }).min() else { break }
+            var watched = waiting.map { pollfd(fd: sent[$0].transport.descriptor, events: Int16(POLLIN), revents: 0) }
+            let milliseconds = Int32(clamping: Int((now.duration(to: soonest) / .milliseconds(1)).rounded(.up)))
+            if poll(&watched, nfds_t(watched.count), milliseconds) < 0, errno != EINTR {
+                let failure = ModbusClientError.failed(errno, "poll", target: "\(watched.count) devices")
+                for index in waiting { results[index] = .failure(failure) }
+                break
+            }
+            for (slot, index) in waiting.enumerated() where watched[slot].revents != 0 {
+                do throws(ModbusClientError) {
+                    if try sent[index].transport.receiveAvailable(operation: sent[index].pending.operation) { settle(index) }
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+        }
+        return results.compactMap { $0 }  // every one is settled: the loop ends when none is waiting
     }
 
     private func receiveMore(until deadline: ContinuousClock.Instant, operation: String) throws(ModbusClientError) {

@@ -43,18 +43,46 @@ public final class ModbusClient {
     }
 
     /// Sends one request and returns the values read (none for a write); an exception answer throws.
-    private func transact(_ request: ModbusRequest, operation: String) throws(ModbusClientError) -> [UInt16] {
-        switch try transport.transact(request, unit: unit, operation: operation) {
+    private func transact(_ request: ModbusRequest) throws(ModbusClientError) -> [UInt16] {
+        try values(of: try transport.transact(request, unit: unit, operation: request.operation), to: request)
+    }
+
+    /// The values an answer carries (none for a write); an exception answer throws.
+    private func values(of response: ModbusResponse, to request: ModbusRequest) throws(ModbusClientError) -> [UInt16] {
+        switch response {
         case .values(_, let values): return values
         case .written: return []
         case .exception(_, let code):
-            throw ModbusClientError(kind: .exception(code), operation: operation, target: "\(transport.target) unit \(unit)", message: "\(code)")
+            throw ModbusClientError(kind: .exception(code), operation: request.operation, target: "\(transport.target) unit \(unit)", message: "\(code)")
         }
+    }
+
+    /// Sends each request on its client's connection, then reads the answers as they come, with one poll(2) over
+    /// every connection: N devices answer in about one round trip, where one request after another takes N. Each
+    /// result is what `read` or `write` would give: the values read (none for a write), or the error. A client
+    /// takes one request of a batch.
+    public static func transact(_ batch: [(client: ModbusClient, request: ModbusRequest)]) -> [Result<[UInt16], ModbusClientError>] {
+        precondition(Set(batch.map { ObjectIdentifier($0.client) }).count == batch.count, "a client takes one request of a batch")
+        var results = [Result<[UInt16], ModbusClientError>?](repeating: nil, count: batch.count)
+        var sent: [(transport: ClientTransport, pending: ClientTransport.Pending)] = [], slots: [Int] = []
+        for (index, (client, request)) in batch.enumerated() {
+            do throws(ModbusClientError) {
+                sent.append((client.transport, try client.transport.send(request, unit: client.unit, operation: request.operation)))
+                slots.append(index)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        for (slot, answer) in zip(slots, ClientTransport.answers(to: sent)) {
+            let (client, request) = batch[slot]
+            results[slot] = answer.flatMap { response in Result { () throws(ModbusClientError) in try client.values(of: response, to: request) } }
+        }
+        return results.compactMap { $0 }  // each was sent and answered, or failed to be sent
     }
 
     /// Reads raw registers (or bits as 0/1) from any table.
     public func read(_ table: RegisterTable = .holdingRegisters, at address: UInt16, count: Int) throws(ModbusClientError) -> [UInt16] {
-        try transact(.read(table, address: address, count: UInt16(clamping: count)), operation: "read \(count) \(table.rawValue) at \(address)")
+        try transact(.read(table, address: address, count: UInt16(clamping: count)))
     }
 
     /// Reads one number of the given type.
@@ -71,12 +99,21 @@ public final class ModbusClient {
 
     /// Writes raw values: FC 6 (or FC 5 for a coil) when there is one value and `single` holds, else FC 16 / FC 15.
     public func write(_ values: [UInt16], to table: RegisterTable = .holdingRegisters, at address: UInt16, single: Bool = true) throws(ModbusClientError) {
-        _ = try transact(.write(table, address: address, values: values, isSingle: single && values.count == 1),
-                         operation: "write \(values.count) \(table.rawValue) at \(address)")
+        _ = try transact(.write(table, address: address, values: values, isSingle: single && values.count == 1))
     }
 
     /// Writes one number of the given type in one request.
     public func write(_ number: Double, as type: RegisterType, at address: UInt16, order: WordOrder = .highFirst) throws(ModbusClientError) {
         try write(type.encode(number, order: order), at: address)
+    }
+}
+
+extension ModbusRequest {
+    /// What a client's error says it was doing: "read 2 holding-registers at 40083".
+    var operation: String {
+        switch self {
+        case .read(let table, let address, let count): "read \(count) \(table.rawValue) at \(address)"
+        case .write(let table, let address, let values, _): "write \(values.count) \(table.rawValue) at \(address)"
+        }
     }
 }

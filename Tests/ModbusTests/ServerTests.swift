@@ -121,6 +121,35 @@ struct ServerTests {
         #expect(try ModbusClient(port: slow.port).read(at: 100, count: 1) == [1000])
     }
 
+    @Test("A batch sends every request before it reads any answer: each result is its own device's, a silent device times out alone, an exception stays its device's")
+    func batch() throws {
+        let plain = try LiveServer(), busy = try LiveServer(hooks: ScriptedHooks(.exception(.serverDeviceBusy)))
+        let silent = try LiveServer(hooks: ScriptedHooks(.noResponse)), slow = try LiveServer(hooks: ScriptedHooks(.delay(.milliseconds(300))))
+        let readers = try [plain, slow, plain].map { try ModbusClient(port: $0.port, unit: 1, timeout: .seconds(2)) }
+        let writer = try ModbusClient(port: plain.port, unit: 2)
+        let failing = [try ModbusClient(port: busy.port), try ModbusClient(port: silent.port, timeout: .milliseconds(200))]
+        let began = ContinuousClock.now
+        let results = ModbusClient.transact([(readers[0], .read(.holdingRegisters, address: 100, count: 2)),
+                                             (failing[0], .read(.holdingRegisters, address: 100, count: 1)),
+                                             (readers[1], .read(.holdingRegisters, address: 102, count: 1)),
+                                             (writer, .write(.holdingRegisters, address: 110, values: [7], isSingle: true)),
+                                             (failing[1], .read(.holdingRegisters, address: 100, count: 1)),
+                                             (readers[2], .read(.holdingRegisters, address: 124, count: 1))])
+        // The slow device's 300 ms and the silent one's 200 ms timeout ran side by side, not one after the other.
+        #expect(ContinuousClock.now - began < .milliseconds(480))
+        #expect(try results[0].get() == [1000, 1001])
+        #expect(throws: ModbusClientError(kind: .exception(.serverDeviceBusy), operation: "read 1 holding-registers at 100",
+                                          target: "127.0.0.1:\(busy.port) unit 1", message: "\(ModbusException.serverDeviceBusy)")) { try results[1].get() }
+        #expect(try results[2].get() == [1002])
+        #expect(try results[3].get() == [])
+        #expect(try writer.read(at: 110, count: 1) == [7])
+        #expect(throws: ModbusClientError.self) { try results[4].get() }
+        if case .failure(let error) = results[4] { #expect(error.kind == .timeout) }
+        #expect(try results[5].get() == [1024])
+        // Each connection is left ready for the next request.
+        #expect(try readers[1].read(at: 100, count: 1) == [1000])
+    }
+
     @Test("Nothing listening is reported as refused")
     func refused() throws {
         let live = try LiveServer()

@@ -6,6 +6,9 @@
 //   ModbusBench fleet FIRST_PORT DEVICES SECONDS SERVER_PID
 //     Polls each of DEVICES servers (one per port) once per second for SECONDS, reads the server
 //     process's CPU time from /proc, and prints its CPU share and the p50/p99/max response latency.
+//   ModbusBench batch FIRST_PORT DEVICES ROUNDS
+//     Writes one register of each of DEVICES servers, one request after another and then as one batch
+//     (`ModbusClient.transact`), alternating, and prints the median time of each.
 import Foundation
 import Modbus
 
@@ -70,7 +73,26 @@ case "fleet":
     print(String(format: "%d devices polled once per second for %d s: server CPU %.1f %% of one core; latency p50 %.3f ms, p99 %.3f ms, max %.3f ms; %d failed; %.1f s for %d rounds",
                  devices, seconds, 100 * cpu / wallSeconds, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100], latencies.last!,
                  failures, wallSeconds, seconds))
+case "batch":
+    // One write to each of DEVICES devices, as an agent's dispatch writes its setpoints: one request after another,
+    // then as one batch (every request sent, then the answers read with one poll), alternating round by round.
+    let first = UInt16(arguments[1])!, devices = Int(arguments[2])!, rounds = Int(arguments[3])!
+    DescriptorLimit.raise()
+    let clients = try (0..<devices).map { index in try ModbusClient(port: first + UInt16(index), timeout: .seconds(10)) }
+    let request = ModbusRequest.write(.holdingRegisters, address: 40187, values: [100], isSingle: true)  // model 123's WMaxLimPct
+    var oneByOne: [Double] = [], batched: [Double] = [], failures = 0
+    func milliseconds(_ body: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        body()
+        return Double(start.duration(to: .now).components.attoseconds) / 1e15
+    }
+    for _ in 0..<rounds {
+        oneByOne.append(milliseconds { for client in clients { do { _ = try client.write([100], at: 40187) } catch { failures += 1 } } })
+        batched.append(milliseconds { failures += ModbusClient.transact(clients.map { ($0, request) }).filter { (try? $0.get()) == nil }.count })
+    }
+    print(String(format: "%d devices, one write each, %d rounds: one after another median %.3f ms, as a batch median %.3f ms (%.1fx); %d failed",
+                 devices, rounds, median(oneByOne), median(batched), median(oneByOne) / median(batched), failures))
 default:
-    print("usage: ModbusBench read GRIDRIG_PORT BARE_PORT [ROUNDS] [REQUESTS] | fleet FIRST_PORT DEVICES SECONDS SERVER_PID")
+    print("usage: ModbusBench read GRIDRIG_PORT BARE_PORT [ROUNDS] [REQUESTS] | fleet FIRST_PORT DEVICES SECONDS SERVER_PID | batch FIRST_PORT DEVICES ROUNDS")
     exit(2)
 }
