@@ -78,7 +78,8 @@ public final class MarketAgent: LoopAgent {
 private final class MarketLogic: ParticipantLogic {
     let setup: MarketSetup
     let control: ParticipantControl
-    let households: Set<HouseID>
+    /// The households by their names on the bus: a sender is looked up, not parsed, for each bids message.
+    let households: [String: HouseID]
     var open: (interval: Int, priceCap: Double)?
     var books: [HouseID: [Bid]] = [:]
     var messages: [HouseID: Int] = [:]
@@ -86,7 +87,7 @@ private final class MarketLogic: ParticipantLogic {
     init(setup: MarketSetup, control: ParticipantControl) {
         self.setup = setup
         self.control = control
-        households = Set(setup.households)
+        households = Dictionary(setup.households.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     func handle(_ message: Message, via participant: Participant) throws(BusError) {
@@ -102,7 +103,7 @@ private final class MarketLogic: ParticipantLogic {
             try clear(current, participant: participant)
             open = nil
         case let bids as Bids:
-            guard let house = try? HouseID(parsing: sender), households.contains(house) else {
+            guard let house = households[sender] else {
                 try participant.reject(.unknownParticipant, "\"\(sender)\" is not a household of this market (\(setup.households.map(\.name).joined(separator: ", ")))",
                                        about: sender, topic: message.topic.description, interval: message.header.interval)
                 return

@@ -158,13 +158,10 @@ final class ClientTransport {
         return results.compactMap { $0 }  // every one is settled: the loop ends when none is waiting
     }
 
+    /// Reads what has arrived, or waits for more until `deadline`.
     private func receiveMore(until deadline: ContinuousClock.Instant, operation: String) throws(ModbusClientError) {
-        var buffer = [UInt8](repeating: 0, count: 512)
-        switch Socket.receive(descriptor, into: &buffer) {
-        case .bytes(let count): received += buffer[..<count]
-        case .wouldBlock: try wait(for: Int16(POLLIN), until: deadline, operation: operation)
-        case .closed: throw ModbusClientError(kind: .closed, operation: operation, target: target, message: "the device closed the connection")
-        }
+        guard try !receiveAvailable(operation: operation) else { return }
+        try wait(for: Int16(POLLIN), until: deadline, operation: operation)
     }
 
     /// Waits for `events` until `deadline`; a timeout, or the socket's error, throws.

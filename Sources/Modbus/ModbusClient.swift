@@ -60,22 +60,31 @@ public final class ModbusClient {
     /// Sends each request on its client's connection, then reads the answers as they come, with one poll(2) over
     /// every connection: N devices answer in about one round trip, where one request after another takes N. Each
     /// result is what `read` or `write` would give: the values read (none for a write), or the error. A client
-    /// takes one request of a batch.
+    /// named again in the batch takes its next request once its previous one is answered, in the batch's order.
     public static func transact(_ batch: [(client: ModbusClient, request: ModbusRequest)]) -> [Result<[UInt16], ModbusClientError>] {
-        precondition(Set(batch.map { ObjectIdentifier($0.client) }).count == batch.count, "a client takes one request of a batch")
-        var results = [Result<[UInt16], ModbusClientError>?](repeating: nil, count: batch.count)
-        var sent: [(transport: ClientTransport, pending: ClientTransport.Pending)] = [], slots: [Int] = []
-        for (index, (client, request)) in batch.enumerated() {
-            do throws(ModbusClientError) {
-                sent.append((client.transport, try client.transport.send(request, unit: client.unit, operation: request.operation)))
-                slots.append(index)
-            } catch {
-                results[index] = .failure(error)
-            }
+        var waves: [[Int]] = [], wave: [ObjectIdentifier: Int] = [:]
+        for (index, (client, _)) in batch.enumerated() {
+            let number = wave[ObjectIdentifier(client), default: -1] + 1
+            wave[ObjectIdentifier(client)] = number
+            if number == waves.count { waves.append([]) }
+            waves[number].append(index)
         }
-        for (slot, answer) in zip(slots, ClientTransport.answers(to: sent)) {
-            let (client, request) = batch[slot]
-            results[slot] = answer.flatMap { response in Result { () throws(ModbusClientError) in try client.values(of: response, to: request) } }
+        var results = [Result<[UInt16], ModbusClientError>?](repeating: nil, count: batch.count)
+        for indices in waves {
+            var sent: [(transport: ClientTransport, pending: ClientTransport.Pending)] = [], slots: [Int] = []
+            for index in indices {
+                let (client, request) = batch[index]
+                do throws(ModbusClientError) {
+                    sent.append((client.transport, try client.transport.send(request, unit: client.unit, operation: request.operation)))
+                    slots.append(index)
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+            for (slot, answer) in zip(slots, ClientTransport.answers(to: sent)) {
+                let (client, request) = batch[slot]
+                results[slot] = answer.flatMap { response in Result { () throws(ModbusClientError) in try client.values(of: response, to: request) } }
+            }
         }
         return results.compactMap { $0 }  // each was sent and answered, or failed to be sent
     }

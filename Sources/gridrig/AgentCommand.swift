@@ -63,12 +63,10 @@ struct BusOptions: ParsableArguments {
 
 func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } }
 
-/// House names as `source` (an environment variable or a file) gives them, each without its surrounding blanks; one
-/// that is not a house name is refused, naming the source.
-func houses(in items: [some StringProtocol], from source: String) throws -> [HouseID] {
-    try items.map { item in
-        do { return try HouseID(parsing: item.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("\(source): \(error).") }
-    }
+/// A house name as `source` (an environment variable or a file) gives it, without its surrounding blanks; text that
+/// is not one is refused, naming the source.
+func houseName(_ text: some StringProtocol, from source: String) throws -> HouseID {
+    do { return try HouseID(parsing: text.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("\(source): \(error).") }
 }
 
 /// Runs a participant's blocking loop on a thread of its own, stopping it on SIGINT or SIGTERM.
@@ -119,7 +117,7 @@ struct HouseholdAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoints = try bus.endpoints()
         let logger = bus.logger("gridrig.agent.household")
-        guard let house = try house ?? houses(in: environment("GRIDRIG_PARTICIPANT").map { [$0] } ?? [], from: "GRIDRIG_PARTICIPANT").first else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
+        guard let house = try house ?? environment("GRIDRIG_PARTICIPANT").map({ name in try houseName(name, from: "GRIDRIG_PARTICIPANT") }) else { throw ValidationError("Give the household: --house ID (or GRIDRIG_PARTICIPANT).") }
         let folder = profiles ?? environment("GRIDRIG_PROFILES") ?? "Profiles"
         let setups: [DeviceSetup], addresses: [ControllerSetup.DeviceAddress]
         do {
@@ -179,10 +177,10 @@ struct MarketAgentCommand: AsyncParsableCommand {
         if let given = households {
             list = given.items
         } else if let given = environment("GRIDRIG_HOUSEHOLDS") {
-            list = try houses(in: given.split(separator: ",", omittingEmptySubsequences: false), from: "GRIDRIG_HOUSEHOLDS")
+            list = try given.split(separator: ",", omittingEmptySubsequences: false).map { name in try houseName(name, from: "GRIDRIG_HOUSEHOLDS") }
         } else if let file = environment("GRIDRIG_HOUSEHOLDS_FILE") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("GRIDRIG_HOUSEHOLDS_FILE: cannot read \(file).") }
-            list = try houses(in: text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }, from: "GRIDRIG_HOUSEHOLDS_FILE (\(file))")
+            list = try text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }.map { name in try houseName(name, from: "GRIDRIG_HOUSEHOLDS_FILE (\(file))") }
         } else {
             throw ValidationError("Give the households: --households h1,h2 (or GRIDRIG_HOUSEHOLDS, or GRIDRIG_HOUSEHOLDS_FILE with one per line).")
         }

@@ -150,6 +150,18 @@ struct ServerTests {
         #expect(try readers[1].read(at: 100, count: 1) == [1000])
     }
 
+    @Test("A client named twice in a batch takes its requests in the batch's order, each answered as its own")
+    func batchRepeatsClient() throws {
+        let live = try LiveServer()
+        let client = try ModbusClient(port: live.port, unit: 1), other = try ModbusClient(port: live.port, unit: 2)
+        let results = ModbusClient.transact([(client, .write(.holdingRegisters, address: 120, values: [42], isSingle: true)),
+                                             (other, .read(.holdingRegisters, address: 100, count: 1)),
+                                             (client, .read(.holdingRegisters, address: 120, count: 1))])
+        #expect(try results[0].get() == [])
+        #expect(try results[1].get() == [2000])
+        #expect(try results[2].get() == [42], "the read follows the write it comes after")
+    }
+
     @Test("Nothing listening is reported as refused")
     func refused() throws {
         let live = try LiveServer()
