@@ -3,8 +3,8 @@ import Messages
 import Physics
 
 /// One device's award, followed through its interval at control steps: the agent measures what the device has
-/// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` writes the
-/// device (at the awards, or at a control step) and returns the next simulated time it needs to act, nil when
+/// delivered so far and sets it so that the interval ends on the awarded energy. `follow(at:)` plans the
+/// device's writes (at the awards, or at a control step) and returns the next simulated time it needs to act, nil when
 /// nothing is due before the next interval.
 /// `begin` does no I/O: the first `follow`, at the awards, reads what it needs.
 protocol AwardFollower: AnyObject {
@@ -72,7 +72,7 @@ final class EVFollower: AwardFollower {
             got = status.delivered - (delivered ?? status.delivered)
             try observe(reading, at: time)
         } catch {
-            return (DispatchOutcome(name: .currentLimit, value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+            return (DispatchOutcome(name: .currentLimit, failure: error.description), time + replanPeriod)
         }
         let remaining = energy - got, left = min(end - time, reading.timeToDeparture)
         var current = 0.0, next: Double?
@@ -142,7 +142,7 @@ final class BatteryFollower: AwardFollower {
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         let power: Double, soc: Double
         do { (power, soc) = try driver.batteryState() } catch {
-            return (DispatchOutcome(name: .power, value: nil, landedAt: nil, error: error.description), time + replanPeriod)
+            return (DispatchOutcome(name: .power, failure: error.description), time + replanPeriod)
         }
         if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
         if let last { delivered += (last.setpoint == nil ? (last.power + power) / 2 : power) * (time - last.time) / 3600 }
@@ -162,7 +162,8 @@ final class BatteryFollower: AwardFollower {
         if written?.power != setpoint { written = (time, setpoint) }
         let idle = energy == 0 && abs(power) < 0.05
         let outcome = driver.apply(BatteryDispatch(power: setpoint), maximumChargePower: limits.charge, at: occasion)
-        return (mutation == .batteryPowerMisreported ? outcome.reporting(outcome.value.map { $0 * 10 }) : outcome, idle ? nil : time + replanPeriod)
+        if mutation == .batteryPowerMisreported { outcome.value = outcome.value.map { $0 * 10 } }
+        return (outcome, idle ? nil : time + replanPeriod)
     }
 }
 
@@ -233,8 +234,7 @@ final class ThermostatFollower: AwardFollower {
 
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         do { try observe(at: time) } catch {
-            return (DispatchOutcome(name: comfort.season == .cooling ? .coolSetpoint : .heatSetpoint, value: nil, landedAt: nil,
-                                    error: error.description), nil)
+            return (DispatchOutcome(name: comfort.season == .cooling ? .coolSetpoint : .heatSetpoint, failure: error.description), nil)
         }
         let remaining = target - onTime, left = end - time
         let waiting = !runs && time < runFrom - 1e-6

@@ -70,10 +70,12 @@ public struct DeviceLinkError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(device): \(message)" }
 }
 
-/// A Modbus TCP connection to one device, opened on first use and again after a failure.
+/// A Modbus TCP connection to one device, opened on first use and again after a failure. It reads at once; its
+/// writes go out with the rest of its loop's (`WriteBatch`).
 final class DeviceConnection {
     let name: String
     let map: DeviceMap
+    private let batch: WriteBatch
     private var client: ModbusClient?
     /// The registers each point was last written with on this connection, and the scale they were written at: a
     /// new connection may meet a device that restarted and forgot what it was written, so it starts without them.
@@ -86,9 +88,10 @@ final class DeviceConnection {
         init(_ point: RegisterPoint) { (unit, table, address) = (point.unit, point.table, point.address) }
     }
 
-    init(name: String, map: DeviceMap) {
+    init(name: String, map: DeviceMap, batch: WriteBatch) {
         self.name = name
         self.map = map
+        self.batch = batch
     }
 
     func has(_ name: Quantity) -> Bool { map.readings[name] != nil }
@@ -215,20 +218,25 @@ final class DeviceConnection {
         point.type.encode([.float32, .float64].contains(point.type) ? raw : raw.rounded(), order: map.wordOrder)
     }
 
-    /// Writes an engineering value in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register value,
-    /// at the resolution the device's scale factor gives now.
-    func write(_ name: Control, _ value: Double) throws(DeviceLinkError) {
+    /// Plans an engineering value's write in one request: FC 6 (FC 5 for a coil), or FC 16 for a multi-register
+    /// value, at the resolution the device's scale factor gives now. It goes out when the batch is sent; `done`
+    /// then learns whether it landed.
+    func write(_ name: Control, _ value: Double, done: @escaping (DeviceLinkError?) -> Void) throws(DeviceLinkError) {
         let point = try point(map.settings[name], name.rawValue)
         lastWrites[name] = nil
         let scale = try scale(of: point, name.rawValue)
         let client = try connected(unit: point.unit)
-        do {
-            let registers = encode(value / scale, point)
-            try client.write(registers, to: point.table, at: point.address)
-            lastWrites[name] = (registers, scale)
-        } catch {
-            if case .exception = error.kind {} else { self.client = nil }
-            throw DeviceLinkError(device: self.name, message: "write \(name.rawValue) = \(value): \(error)")
+        let registers = encode(value / scale, point)
+        batch.add(.write(point.table, address: point.address, values: registers, isSingle: registers.count == 1), on: client, unit: point.unit) {
+            [self] result in
+            switch result {
+            case .success:
+                if self.client === client { lastWrites[name] = (registers, scale) }
+                done(nil)
+            case .failure(let error):
+                if case .exception = error.kind {} else if self.client === client { self.client = nil }
+                done(DeviceLinkError(device: self.name, message: "write \(name.rawValue) = \(value): \(error)"))
+            }
         }
     }
 }

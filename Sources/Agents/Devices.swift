@@ -62,9 +62,10 @@ final class DeviceDriver {
     /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
     private var totalAtPlugIn: Double?
 
-    init(_ setup: DeviceSetup) {
+    /// Its writes go out with `batch`.
+    init(_ setup: DeviceSetup, batch: WriteBatch) {
         self.setup = setup
-        connection = DeviceConnection(name: setup.id.description, map: setup.map)
+        connection = DeviceConnection(name: setup.id.description, map: setup.map, batch: batch)
     }
 
     func rating(_ name: Rating, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
@@ -160,20 +161,23 @@ final class DeviceDriver {
         return total - (totalAtPlugIn ?? total)
     }
 
-    /// Writes a setpoint; returns what was set and whether it landed. A write goes out when it would change the
-    /// registers (as the last write on the connection left them): so on/off and modes, and the setpoint itself at a
-    /// control step, as firmware that writes on change does. The setpoint (the last write) always goes out at the
-    /// awards, since the dispatch report claims it, and at every step to a product with a watchdog, as its heartbeat.
+    /// Plans a setpoint's writes; returns what was set, to learn whether it landed once the batch is sent. A write
+    /// goes out when it would change the registers (as the last write on the connection left them): so on/off and
+    /// modes, and the setpoint itself at a control step, as firmware that writes on change does. The setpoint (the
+    /// last write) always goes out at the awards, since the dispatch report claims it, and at every step to a
+    /// product with a watchdog, as its heartbeat.
     func apply(_ name: SetpointName, _ value: Double?, writes: [(Control, Double)], at occasion: Occasion) -> DispatchOutcome {
         let rewritesLast = occasion == .awards || setup.watchdogTimeout != nil
+        let outcome = DispatchOutcome(name: name, value: value)
         do {
             for (index, (point, raw)) in writes.enumerated() where (index == writes.count - 1 && rewritesLast) || !connection.holds(point, raw) {
-                try connection.write(point, raw)
+                try connection.write(point, raw, done: outcome.awaitWrite())
             }
-            return DispatchOutcome(name: name, value: value, landedAt: unixTime(), error: nil)
         } catch {
-            return DispatchOutcome(name: name, value: value, landedAt: nil, error: error.description)
+            outcome.fail(error.description)
         }
+        outcome.planned()
+        return outcome
     }
 
     func apply(_ dispatch: ThermostatDispatch, at occasion: Occasion) -> DispatchOutcome {
@@ -208,7 +212,7 @@ final class DeviceDriver {
         }
         let outcome = apply(.powerLimit, limit, writes: [(.powerLimitPercent, min(max(limit / ratedPower * 100, 0), 100)), (.powerLimitEnabled, 1)],
                             at: .awards)
-        powerLimit = outcome.error == nil ? limit : powerLimit
+        outcome.whenLanded { [self] in powerLimit = limit }
         return outcome
     }
 }
@@ -218,14 +222,63 @@ enum Occasion {
     case awards, controlStep
 }
 
-/// One setpoint's fate.
-struct DispatchOutcome {
+/// One setpoint's fate. Its writes are answered when the loop's batch is sent; until then it has neither landed
+/// nor failed (unless planning them failed).
+final class DispatchOutcome {
     let name: SetpointName
-    let value: Double?
+    /// What the dispatch report claims was set.
+    var value: Double?
     /// Wall clock when the device acknowledged the last write, seconds since the Unix epoch.
-    let landedAt: Double?
-    let error: String?
+    private(set) var landedAt: Double?
+    private(set) var error: String?
+    private var unanswered = 0, isPlanned = false
+    private var landing: [() -> Void] = []
 
-    /// The same outcome reporting another value (a mutant's false report).
-    func reporting(_ claimed: Double?) -> DispatchOutcome { DispatchOutcome(name: name, value: claimed, landedAt: landedAt, error: error) }
+    init(name: SetpointName, value: Double?) {
+        self.name = name
+        self.value = value
+    }
+
+    /// An outcome that failed before any write (its device could not be read).
+    convenience init(name: SetpointName, failure: String) {
+        self.init(name: name, value: nil)
+        fail(failure)
+        planned()
+    }
+
+    /// Counts one more write; returns what its answer calls.
+    func awaitWrite() -> (DeviceLinkError?) -> Void {
+        unanswered += 1
+        return { [self] failure in
+            unanswered -= 1
+            if let failure { fail(failure.description) }
+            settle()
+        }
+    }
+
+    func fail(_ reason: String) {
+        if error == nil { error = reason }
+    }
+
+    /// Every write is planned: with none to send, it has landed now.
+    func planned() {
+        isPlanned = true
+        settle()
+    }
+
+    /// Runs `body` when it lands (now, if it has); never when it fails.
+    func whenLanded(_ body: @escaping () -> Void) {
+        if landedAt != nil { body() } else { landing.append(body) }
+    }
+
+    private func settle() {
+        guard isPlanned, unanswered == 0, error == nil, landedAt == nil else { return }
+        landedAt = unixTime()
+        for body in landing { body() }
+        landing = []
+    }
+
+    func setpoint(of device: DeviceID) -> DispatchReport.Setpoint {
+        DispatchReport.Setpoint(id: device, name: name, value: value, landedAt: landedAt, error: error)
+    }
 }

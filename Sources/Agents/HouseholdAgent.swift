@@ -80,10 +80,14 @@ public final class HouseholdAgent: LoopAgent {
         try serve(context: context, endpoints: endpoints, credentials: credentials)
     }
 
-    func makeLogic() -> any ParticipantLogic { HouseholdLogic(setup: setup, logger: logger) }
+    func makeLogic(writes: WriteBatch) -> any ParticipantLogic { HouseholdLogic(setup: setup, writes: writes, logger: logger) }
 }
 
-/// One household agent's state on the bus: its devices, the prices it has seen and the open interval.
+/// A setpoint of a dispatch, reported once its writes are answered.
+private typealias PlannedSetpoint = (device: DeviceID, outcome: DispatchOutcome)
+
+/// One household agent's state on the bus: its devices, the prices it has seen and the open interval. Its
+/// setpoints' writes go out with the rest of its loop's (`WriteBatch`), and what reports them after.
 private final class HouseholdLogic: ParticipantLogic {
     let setup: HouseholdSetup
     let logger: Logger
@@ -94,10 +98,10 @@ private final class HouseholdLogic: ParticipantLogic {
     /// When each follower next needs to act within the open interval (never, for the grid-forming battery).
     var due: [Double?]
 
-    init(setup: HouseholdSetup, logger: Logger) {
+    init(setup: HouseholdSetup, writes: WriteBatch, logger: Logger) {
         self.setup = setup
         self.logger = logger
-        drivers = setup.devices.map(DeviceDriver.init)
+        drivers = setup.devices.map { DeviceDriver($0, batch: writes) }
         followers = drivers.compactMap { Self.follower($0, setup: setup) }
         due = followers.map { _ in nil }
     }
@@ -153,13 +157,15 @@ private final class HouseholdLogic: ParticipantLogic {
             setpoints += followed
             now.next = next
             current = now
-            try participant.send(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints, nextTime: next),
-                                 interval: now.number)
+            participant.afterWrites { () throws(BusError) in
+                try participant.send(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints.map { $0.outcome.setpoint(of: $0.device) },
+                                                    nextTime: next), interval: now.number)
+            }
         case let grant as TimeGrant where message.header.sender == Participant.conductor:
             guard var now = current, message.header.interval == now.number, now.next != nil else { return }
             now.next = follow(at: grant.time, .controlStep).next
             current = now
-            try participant.send(TimeRequest(time: now.next), interval: now.number)
+            participant.afterWrites { () throws(BusError) in try participant.send(TimeRequest(time: now.next), interval: now.number) }
         default:
             return
         }
@@ -181,12 +187,11 @@ private final class HouseholdLogic: ParticipantLogic {
     /// product's watchdog after this write, so that the watchdog stays armed (the rest is margin for the product's
     /// own latency and the control step); the agent asks for the earliest.
     /// Only the followers whose time has come act (all of them when `due` is nil, at the awards).
-    private func follow(at time: Double, _ occasion: Occasion) -> (setpoints: [DispatchReport.Setpoint], next: Double?) {
-        var setpoints: [DispatchReport.Setpoint] = []
+    private func follow(at time: Double, _ occasion: Occasion) -> (setpoints: [PlannedSetpoint], next: Double?) {
+        var setpoints: [PlannedSetpoint] = []
         for (index, follower) in followers.enumerated() where due[index].map({ $0 <= time + 1e-6 }) ?? true {
             let (outcome, wanted) = follower.follow(at: time, occasion)
-            setpoints.append(DispatchReport.Setpoint(id: follower.driver.setup.id, name: outcome.name, value: outcome.value,
-                                                     landedAt: outcome.landedAt, error: outcome.error))
+            setpoints.append((follower.driver.setup.id, outcome))
             let refresh = follower.driver.setup.watchdogTimeout.map { time + $0 * 0.75 }
             due[index] = [wanted, refresh].compactMap { $0 }.min()
         }
@@ -239,7 +244,7 @@ private final class HouseholdLogic: ParticipantLogic {
         return (readings, telemetry)
     }
 
-    private func apply(_ dispatch: HouseholdDispatch, _ drivers: [DeviceDriver], readings: HouseholdReadings) -> [DispatchReport.Setpoint] {
+    private func apply(_ dispatch: HouseholdDispatch, _ drivers: [DeviceDriver], readings: HouseholdReadings) -> [PlannedSetpoint] {
         drivers.compactMap { driver in
             let outcome: DispatchOutcome?
             switch driver.setup.kind {
@@ -248,7 +253,7 @@ private final class HouseholdLogic: ParticipantLogic {
             case .battery: outcome = dispatch.battery.map { driver.apply($0, maximumChargePower: readings.battery?.maximumChargePower ?? 0, at: .awards) }
             case .inverter: outcome = dispatch.solar.map { driver.apply($0, ratedPower: readings.solar?.ratedPower ?? 0) }
             }
-            return outcome.map { DispatchReport.Setpoint(id: driver.setup.id, name: $0.name, value: $0.value, landedAt: $0.landedAt, error: $0.error) }
+            return outcome.map { (driver.setup.id, $0) }
         }
     }
 }

@@ -17,7 +17,8 @@ protocol LoopAgent: Sendable {
     /// What it reads besides the interval starts and the conductor's goodbye.
     var topics: [TopicFilter] { get }
     var logger: Logger { get }
-    func makeLogic() -> any ParticipantLogic
+    /// Its logic; the Modbus writes it plans go out with `writes`.
+    func makeLogic(writes: WriteBatch) -> any ParticipantLogic
 }
 
 /// What every participant does around its own logic: say hello until the broker echoes it, say ready until the run
@@ -34,6 +35,7 @@ final class Participant {
     fileprivate let filters: [TopicFilter]
     fileprivate let hello: (topic: String, payload: [UInt8])
     private let client: BusClient
+    private let writes: WriteBatch
     private var writer: MessageWriter
     fileprivate var joined = false
     fileprivate var started = false
@@ -43,13 +45,14 @@ final class Participant {
     /// The conductor's name on the bus.
     static let conductor = ParticipantName.conductor
 
-    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient) {
+    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient, writes: WriteBatch) {
         name = agent.name
         logger = agent.logger
         control = agent.control
         self.handle = handle
         self.client = client
-        logic = agent.makeLogic()
+        self.writes = writes
+        logic = agent.makeLogic(writes: writes)
         writer = MessageWriter(sender: agent.name)
         let message = writer.message(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)"))
         hello = (message.topic.description, message.encoded())
@@ -68,6 +71,12 @@ final class Participant {
             return (message.topic.description, message.encoded())
         }
         for (topic, payload) in frames { try client.publish(topic, payload) }
+    }
+
+    /// Runs `body` once the Modbus writes planned so far are answered (its loop sends them together): what reports
+    /// them waits for them.
+    func afterWrites(_ body: @escaping () throws(BusError) -> Void) {
+        writes.then(self, body)
     }
 
     /// Publishes the refusal and counts it.
@@ -155,8 +164,9 @@ public final class ParticipantHandle: Sendable {
 
 /// One thread, one connection to the broker, and any number of participants: the reference agents of a run share
 /// a few loops instead of a thread and two sockets each. Messages are decoded once and handed to each participant
-/// whose topics they match; a participant's logic runs to completion before the next message (its Modbus calls
-/// block, which is why a run spreads its households over a few loops).
+/// whose topics they match. A participant's logic runs to completion before the next message, except for its
+/// Modbus writes: those of every message the loop has drained go out together (`WriteBatch`), before what waits
+/// on them. Its Modbus reads block, which is why a run spreads its households over a few loops.
 public final class ParticipantLoop: Sendable {
     private let context: BusContext
     private let endpoints: BusEndpoints
@@ -209,16 +219,23 @@ public final class ParticipantLoop: Sendable {
             // Unbounded queues: a market's awards to a hundred thousand households leave in one burst, and a bounded
             // publisher would drop the tail of it.
             let client = try BusClient(context: context, endpoints: endpoints, topics: [], credentials: credentials, highWater: 0)
+            let writes = WriteBatch()
             var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
             func leave(_ participant: Participant, _ error: ParticipantError?) {
                 present.removeAll { $0 === participant }
                 for filter in participant.filters { exact[filter.prefix]?.removeAll { $0 === participant } }
                 prefixes.removeAll { $0.1 === participant }
+                writes.forget(participant)
                 participant.handle.end(error)
+            }
+            func sendWrites() {
+                for (participant, error) in writes.send() {
+                    leave(participant, ParticipantError(message: "\(participant.name): \(error)"))
+                }
             }
             while !stopping.load(ordering: .relaxed) {
                 for (agent, handle) in takeArrivals() {
-                    let participant = Participant(agent, handle: handle, client: client)
+                    let participant = Participant(agent, handle: handle, client: client, writes: writes)
                     for filter in participant.filters {
                         try client.subscribe(filter.prefix)
                         if filter.isExact { exact[filter.prefix, default: []].append(participant) } else { prefixes.append((filter.prefix, participant)) }
@@ -242,6 +259,7 @@ public final class ParticipantLoop: Sendable {
                     taken += 1
                     let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
                     guard !receivers.isEmpty else { continue }
+                    if receivers.contains(where: writes.awaits) { sendWrites() }  // a participant's messages in order
                     let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
                     for participant in receivers {
                         do {
@@ -251,6 +269,7 @@ public final class ParticipantLoop: Sendable {
                         }
                     }
                 }
+                if !writes.isEmpty { sendWrites() }
             }
             for participant in present {
                 if participant.joined { try? participant.send(Goodbye(reason: "stopped")) }

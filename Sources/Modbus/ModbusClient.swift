@@ -44,11 +44,11 @@ public final class ModbusClient {
 
     /// Sends one request and returns the values read (none for a write); an exception answer throws.
     private func transact(_ request: ModbusRequest) throws(ModbusClientError) -> [UInt16] {
-        try values(of: try transport.transact(request, unit: unit, operation: request.operation), to: request)
+        try values(of: try transport.transact(request, unit: unit, operation: request.operation), to: request, unit: unit)
     }
 
     /// The values an answer carries (none for a write); an exception answer throws.
-    private func values(of response: ModbusResponse, to request: ModbusRequest) throws(ModbusClientError) -> [UInt16] {
+    private func values(of response: ModbusResponse, to request: ModbusRequest, unit: UInt8) throws(ModbusClientError) -> [UInt16] {
         switch response {
         case .values(_, let values): return values
         case .written: return []
@@ -57,33 +57,44 @@ public final class ModbusClient {
         }
     }
 
-    /// Sends each request on its client's connection, then reads the answers as they come, with one poll(2) over
-    /// every connection: N devices answer in about one round trip, where one request after another takes N. Each
-    /// result is what `read` or `write` would give: the values read (none for a write), or the error. A client
-    /// named again in the batch takes its next request once its previous one is answered, in the batch's order.
-    public static func transact(_ batch: [(client: ModbusClient, request: ModbusRequest)]) -> [Result<[UInt16], ModbusClientError>] {
+    /// Sends each request on its client's connection (to the unit named with it), then reads the answers as they
+    /// come, with one poll(2) over every connection: N devices answer in about one round trip, where one request
+    /// after another takes N. Each result is what `read` or `write` would give: the values read (none for a write),
+    /// or the error. A client named again in the batch takes its next request once its previous one is answered, in
+    /// the batch's order; once one of its requests fails other than by an exception (a timeout, a lost connection),
+    /// the rest fail with that error unsent, so that a silent device costs one timeout, not one per request.
+    public static func transact(_ batch: [(client: ModbusClient, unit: UInt8, request: ModbusRequest)]) -> [Result<[UInt16], ModbusClientError>] {
         var waves: [[Int]] = [], wave: [ObjectIdentifier: Int] = [:]
-        for (index, (client, _)) in batch.enumerated() {
+        for (index, (client, _, _)) in batch.enumerated() {
             let number = wave[ObjectIdentifier(client), default: -1] + 1
             wave[ObjectIdentifier(client)] = number
             if number == waves.count { waves.append([]) }
             waves[number].append(index)
         }
         var results = [Result<[UInt16], ModbusClientError>?](repeating: nil, count: batch.count)
+        var broken: [ObjectIdentifier: ModbusClientError] = [:]
         for indices in waves {
             var sent: [(transport: ClientTransport, pending: ClientTransport.Pending)] = [], slots: [Int] = []
             for index in indices {
-                let (client, request) = batch[index]
+                let (client, unit, request) = batch[index]
+                if let error = broken[ObjectIdentifier(client)] {
+                    results[index] = .failure(error)
+                    continue
+                }
                 do throws(ModbusClientError) {
-                    sent.append((client.transport, try client.transport.send(request, unit: client.unit, operation: request.operation)))
+                    sent.append((client.transport, try client.transport.send(request, unit: unit, operation: request.operation)))
                     slots.append(index)
                 } catch {
                     results[index] = .failure(error)
+                    broken[ObjectIdentifier(client)] = error
                 }
             }
             for (slot, answer) in zip(slots, ClientTransport.answers(to: sent)) {
-                let (client, request) = batch[slot]
-                results[slot] = answer.flatMap { response in Result { () throws(ModbusClientError) in try client.values(of: response, to: request) } }
+                let (client, unit, request) = batch[slot]
+                results[slot] = answer.flatMap { response in
+                    Result { () throws(ModbusClientError) in try client.values(of: response, to: request, unit: unit) }
+                }
+                if case .failure(let error) = answer { broken[ObjectIdentifier(client)] = error }
             }
         }
         return results.compactMap { $0 }  // each was sent and answered, or failed to be sent

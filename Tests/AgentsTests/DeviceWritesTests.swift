@@ -38,6 +38,7 @@ private final class RecordingDevice: ModbusUnit {
 @Suite("The reference agent's writes", .serialized, .timeLimit(.minutes(1)))
 struct DeviceWritesTests {
     private let server = ModbusServer(logger: Logger(label: "test"))
+    private let writes = WriteBatch()
     private let device: RecordingDevice
     private let port: UInt16
 
@@ -59,7 +60,8 @@ struct DeviceWritesTests {
         ]
         let room = RegisterPoint(unit: 1, table: .holdingRegisters, address: 2, type: .int16, scale: 0.1)
         let map = DeviceMap(host: "127.0.0.1", port: port, readings: [.roomTemperature: room], settings: settings)
-        return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: map, watchdogTimeout: watchdog))
+        return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: map, watchdogTimeout: watchdog),
+                           batch: writes)
     }
 
     @Test("A thermostat's setpoint: written at the awards, again at a step only when it changes (to the register's 0.1 °C); on/off and mode once")
@@ -67,12 +69,16 @@ struct DeviceWritesTests {
         defer { server.stop() }
         let thermostat = driver(kind: .thermostat)
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        _ = writes.send()
         #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22.000_01), at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites().isEmpty, "the same register value was written again")
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 26), at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites() == ["4=260"])
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 26), at: .awards)
+        _ = writes.send()
         #expect(device.takeWrites() == ["4=260"], "the awards' setpoint is claimed in the dispatch report: it goes out")
     }
 
@@ -81,8 +87,10 @@ struct DeviceWritesTests {
         defer { server.stop() }
         let thermostat = driver(kind: .thermostat, watchdog: 60)
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        _ = writes.send()
         _ = device.takeWrites()
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites() == ["4=220"])
     }
 
@@ -92,17 +100,55 @@ struct DeviceWritesTests {
         device.set([UInt16(bitPattern: -2)], at: 10)
         let battery = driver(kind: .battery)
         _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.92)], at: .awards)
+        _ = writes.send()
         #expect(device.takeWrites() == ["9=1592"])
         _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.920_000_001)], at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites().isEmpty)
         _ = battery.apply(.power, 1, writes: [(.dischargeRatePercent, 15.93)], at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites() == ["9=1593"])
+    }
+
+    @Test("A setpoint's writes wait for the loop's batch: nothing reaches the device before it is sent, and the setpoint lands when every write is answered")
+    func batched() throws {
+        defer { server.stop() }
+        let thermostat = driver(kind: .thermostat)
+        let outcome = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        var landed = false
+        outcome.whenLanded { landed = true }
+        #expect(device.takeWrites().isEmpty)
+        #expect(outcome.landedAt == nil && !landed)
+        #expect(writes.send().isEmpty)
+        #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
+        #expect(outcome.landedAt != nil && outcome.error == nil && landed)
+        // Nothing to write (a step, the registers already hold it): landed at once, with no batch to wait for.
+        #expect(thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep).landedAt != nil)
+    }
+
+    @Test("A write the device refuses (an exception) fails its setpoint, naming the point and the device's answer; the other writes of the batch land")
+    func refusedWrite() throws {
+        defer { server.stop() }
+        let thermostat = driver(kind: .thermostat)
+        // Register 30 lies outside the device's registers: a write there is refused with an exception.
+        let outside = RegisterPoint(unit: 1, table: .holdingRegisters, address: 30, type: .uint16)
+        let map = DeviceMap(host: "127.0.0.1", port: port, settings: [.power: outside])
+        let refused = DeviceDriver(DeviceSetup(id: DeviceID(house: "h2", name: "device"), kind: .thermostat, profile: "test", map: map), batch: writes)
+        let failing = refused.apply(.power, 1, writes: [(.power, 1)], at: .awards)
+        let landing = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        #expect(writes.send().isEmpty)
+        #expect(failing.landedAt == nil)
+        #expect(failing.error?.hasPrefix("h2/device: write power = 1.0") == true, "\(failing.error ?? "no error")")
+        #expect(landing.landedAt != nil && landing.error == nil)
+        // The device records what it was asked, refused or not; the two connections' requests interleave.
+        #expect(Set(device.takeWrites()) == ["0=1", "1=4", "4=220", "30=1"])
     }
 
     @Test("A new connection forgets what was written: the device may have restarted, so on/off and mode go out again")
     func newConnection() throws {
         let thermostat = driver(kind: .thermostat)
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .awards)
+        _ = writes.send()
         _ = device.takeWrites()
         server.stop()
         let restarted = ModbusServer(logger: Logger(label: "test"))
@@ -115,6 +161,7 @@ struct DeviceWritesTests {
         #expect(throws: DeviceLinkError.self) { try thermostat.connection.read(.roomTemperature) }
         #expect(try thermostat.connection.read(.roomTemperature) == 0)
         _ = thermostat.apply(ThermostatDispatch(season: .cooling, setpoint: 22), at: .controlStep)
+        _ = writes.send()
         #expect(device.takeWrites() == ["0=1", "1=4", "4=220"])
     }
 }

@@ -15,8 +15,13 @@ final class BankUnit: ModbusUnit {
 final class ScriptedHooks: ModbusHooks {
     let verdict: ReplyVerdict
     let writes = Mutex<[WriteRecord]>([])
+    /// Requests heard.
+    let heard = Mutex(0)
     init(_ verdict: ReplyVerdict = .reply) { self.verdict = verdict }
-    func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict { verdict }
+    func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict {
+        heard.withLock { $0 += 1 }
+        return verdict
+    }
     func didWrite(_ record: WriteRecord) { writes.withLock { $0.append(record) } }
 }
 
@@ -129,12 +134,12 @@ struct ServerTests {
         let writer = try ModbusClient(port: plain.port, unit: 2)
         let failing = [try ModbusClient(port: busy.port), try ModbusClient(port: silent.port, timeout: .milliseconds(200))]
         let began = ContinuousClock.now
-        let results = ModbusClient.transact([(readers[0], .read(.holdingRegisters, address: 100, count: 2)),
-                                             (failing[0], .read(.holdingRegisters, address: 100, count: 1)),
-                                             (readers[1], .read(.holdingRegisters, address: 102, count: 1)),
-                                             (writer, .write(.holdingRegisters, address: 110, values: [7], isSingle: true)),
-                                             (failing[1], .read(.holdingRegisters, address: 100, count: 1)),
-                                             (readers[2], .read(.holdingRegisters, address: 124, count: 1))])
+        let results = ModbusClient.transact([(readers[0], readers[0].unit, .read(.holdingRegisters, address: 100, count: 2)),
+                                             (failing[0], failing[0].unit, .read(.holdingRegisters, address: 100, count: 1)),
+                                             (readers[1], readers[1].unit, .read(.holdingRegisters, address: 102, count: 1)),
+                                             (writer, writer.unit, .write(.holdingRegisters, address: 110, values: [7], isSingle: true)),
+                                             (failing[1], failing[1].unit, .read(.holdingRegisters, address: 100, count: 1)),
+                                             (readers[2], readers[2].unit, .read(.holdingRegisters, address: 124, count: 1))])
         // The slow device's 300 ms and the silent one's 200 ms timeout ran side by side, not one after the other.
         #expect(ContinuousClock.now - began < .milliseconds(480))
         #expect(try results[0].get() == [1000, 1001])
@@ -154,12 +159,29 @@ struct ServerTests {
     func batchRepeatsClient() throws {
         let live = try LiveServer()
         let client = try ModbusClient(port: live.port, unit: 1), other = try ModbusClient(port: live.port, unit: 2)
-        let results = ModbusClient.transact([(client, .write(.holdingRegisters, address: 120, values: [42], isSingle: true)),
-                                             (other, .read(.holdingRegisters, address: 100, count: 1)),
-                                             (client, .read(.holdingRegisters, address: 120, count: 1))])
+        let results = ModbusClient.transact([(client, client.unit, .write(.holdingRegisters, address: 120, values: [42], isSingle: true)),
+                                             (other, other.unit, .read(.holdingRegisters, address: 100, count: 1)),
+                                             (client, client.unit, .read(.holdingRegisters, address: 120, count: 1)),
+                                             (client, 2, .read(.holdingRegisters, address: 100, count: 1))])
         #expect(try results[0].get() == [])
         #expect(try results[1].get() == [2000])
         #expect(try results[2].get() == [42], "the read follows the write it comes after")
+        #expect(try results[3].get() == [2000], "each request goes to the unit named with it")
+    }
+
+    @Test("A client whose request times out is sent no more of the batch: its later requests fail with that timeout")
+    func batchAfterTimeout() throws {
+        let hooks = ScriptedHooks(.noResponse)
+        let silent = try LiveServer(hooks: hooks), live = try LiveServer()
+        let client = try ModbusClient(port: silent.port, timeout: .milliseconds(200)), other = try ModbusClient(port: live.port)
+        let results = ModbusClient.transact([(client, 1, .write(.holdingRegisters, address: 120, values: [1], isSingle: true)),
+                                             (client, 1, .write(.holdingRegisters, address: 121, values: [2], isSingle: true)),
+                                             (other, 1, .read(.holdingRegisters, address: 100, count: 1))])
+        for result in results[0...1] {
+            if case .failure(let error) = result { #expect(error.kind == .timeout) } else { Issue.record("\(result) is no timeout") }
+        }
+        #expect(try results[2].get() == [1000])
+        #expect(hooks.heard.withLock { $0 } == 1, "the silent device heard the first request only")
     }
 
     @Test("Nothing listening is reported as refused")

@@ -88,7 +88,7 @@ case "batch":
     }
     for _ in 0..<rounds {
         oneByOne.append(milliseconds { for client in clients { do { _ = try client.write([100], at: 40187) } catch { failures += 1 } } })
-        batched.append(milliseconds { failures += ModbusClient.transact(clients.map { ($0, request) }).filter { (try? $0.get()) == nil }.count })
+        batched.append(milliseconds { failures += ModbusClient.transact(clients.map { ($0, $0.unit, request) }).filter { (try? $0.get()) == nil }.count })
     }
     print(String(format: "%d devices, one write each, %d rounds: one after another median %.3f ms, as a batch median %.3f ms (%.1fx); %d failed",
                  devices, rounds, median(oneByOne), median(batched), median(oneByOne) / median(batched), failures))
