@@ -71,24 +71,27 @@ public struct DeviceLinkError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A Modbus TCP connection to one device, opened on first use and again after a failure. It reads at once; its
-/// writes go out with the rest of its loop's (`WriteBatch`).
+/// writes go out with the rest of its loop's (`ModbusBatch`).
 final class DeviceConnection {
     let name: String
     let map: DeviceMap
-    private let batch: WriteBatch
+    private let batch: ModbusBatch
     private var client: ModbusClient?
     /// The registers each point was last written with on this connection, and the scale they were written at: a
     /// new connection may meet a device that restarted and forgot what it was written, so it starts without them.
     private var lastWrites: [Control: (registers: [UInt16], scale: Double)] = [:]
-    /// Registers read together for the reading in progress (`fetch`), by where they are.
+    /// Registers read together for the reading in progress (`fetching`), by where they are.
     private var fetched: [Place: [UInt16]] = [:]
+    /// Registers read ahead (`readAhead`), by where they are, good while the batch's epoch is theirs; and the
+    /// failure to read them, when the device did not answer.
+    private var ahead: (epoch: Int, registers: [Place: [UInt16]], failure: DeviceLinkError?) = (-1, [:], nil)
 
     private struct Place: Hashable {
         let unit: UInt8, table: RegisterTable, address: UInt16
         init(_ point: RegisterPoint) { (unit, table, address) = (point.unit, point.table, point.address) }
     }
 
-    init(name: String, map: DeviceMap, batch: WriteBatch) {
+    init(name: String, map: DeviceMap, batch: ModbusBatch) {
         self.name = name
         self.map = map
         self.batch = batch
@@ -117,45 +120,94 @@ final class DeviceConnection {
         return point
     }
 
-    /// Reads `names` in as few requests as the map allows, for `body` to read from: points of one unit and
-    /// register table lying within 16 registers of each other, up to 125 registers a request (what every Modbus
-    /// server must serve in one read). A request the device refuses with an exception leaves its points to their
-    /// own reads; a timeout or a lost connection fails the reading at once, as its first read would have.
+    /// Points read in one request: of one unit and register table, lying within 16 registers of each other, up to
+    /// 125 registers (what every Modbus server must serve in one read).
+    private struct Span {
+        var entries: [(name: String, point: RegisterPoint)]
+        var unit: UInt8 { entries[0].point.unit }
+        var table: RegisterTable { entries[0].point.table }
+        var start: UInt16 { entries[0].point.address }
+        var count: Int { (entries.map { Int($0.point.address) + $0.point.type.registerCount }.max() ?? Int(start)) - Int(start) }
+        var names: String { entries.map(\.name).joined(separator: ", ") }
+
+        /// Each point's registers, out of the span's.
+        func places(_ registers: [UInt16]) -> [(Place, [UInt16])] {
+            entries.map { entry in
+                let offset = Int(entry.point.address - start)
+                return (Place(entry.point), Array(registers[offset..<min(registers.count, offset + entry.point.type.registerCount)]))
+            }
+        }
+    }
+
+    /// The spans that read `names` (register tables only) and their scale factors.
+    private func spans(_ names: [Quantity], settings: [Control] = []) -> [Span] {
+        typealias Entry = (name: String, point: RegisterPoint)
+        let named: [Entry] = names.compactMap { name in map.readings[name].map { (name.rawValue, $0) } }
+        let factors: [Entry] = (named + settings.compactMap { name in map.settings[name].map { (name.rawValue, $0) } })
+            .compactMap { entry in entry.point.factor.map { ("\(entry.name) scale factor", $0) } }
+        let entries = (named + factors).filter { !$0.point.table.isBits }
+            .sorted { ($0.point.unit, $0.point.table.rawValue, $0.point.address) < ($1.point.unit, $1.point.table.rawValue, $1.point.address) }
+        var spans: [Span] = []
+        for entry in entries {
+            if let first = spans.last?.entries.first, let last = spans.last?.entries.last, first.point.unit == entry.point.unit,
+               first.point.table == entry.point.table,
+               Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
+               Int(entry.point.address) + entry.point.type.registerCount - Int(first.point.address) <= 125 {
+                spans[spans.count - 1].entries.append(entry)
+            } else {
+                spans.append(Span(entries: [entry]))
+            }
+        }
+        return spans
+    }
+
+    /// Reads `names` in as few requests as the map allows, for `body` to read from. A request the device refuses
+    /// with an exception leaves its points to their own reads; a timeout or a lost connection fails the reading at
+    /// once, as its first read would have.
     func fetching<Reading>(_ names: [Quantity], _ body: () throws(DeviceLinkError) -> Reading) throws(DeviceLinkError) -> Reading {
         defer { fetched = [:] }
-        typealias Entry = (name: String, point: RegisterPoint)
-        let named: [Entry] = names.compactMap { name in map.readings[name].map { (name.rawValue, $0) } }.filter { !$0.point.table.isBits }
-        let factors: [Entry] = named.compactMap { entry in entry.point.factor.map { ("\(entry.name) scale factor", $0) } }
-        let groups = Dictionary(grouping: named + factors) { (entry: Entry) in "\(entry.point.unit) \(entry.point.table.rawValue)" }
-        for group in groups.values {
-            var spans: [[Entry]] = []
-            for entry in group.sorted(by: { $0.point.address < $1.point.address }) {
-                if let last = spans.last?.last, let first = spans.last?.first,
-                   Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
-                   Int(entry.point.address) + entry.point.type.registerCount - Int(first.point.address) <= 125 {
-                    spans[spans.count - 1].append(entry)
-                } else {
-                    spans.append([entry])
-                }
-            }
-            for span in spans where span.count > 1 {
-                let start = span[0].point.address
-                let count = span.map { Int($0.point.address) + $0.point.type.registerCount }.max()! - Int(start)
-                let client = try connected(unit: span[0].point.unit)
-                do {
-                    let registers = try client.read(span[0].point.table, at: start, count: count)
-                    for entry in span {
-                        let offset = Int(entry.point.address - start)
-                        fetched[Place(entry.point)] = Array(registers[offset..<(offset + entry.point.type.registerCount)])
-                    }
-                } catch {
-                    if case .exception = error.kind { continue }
-                    self.client = nil
-                    throw DeviceLinkError(device: self.name, message: "read \(span.map(\.name).joined(separator: ", ")): \(error)")
-                }
+        let current = ahead.epoch == batch.epoch
+        if current, let failure = ahead.failure { throw failure }
+        for span in spans(names) where span.entries.count > 1 && !(current && span.entries.allSatisfy { ahead.registers[Place($0.point)] != nil }) {
+            let client = try connected(unit: span.unit)
+            do {
+                for (place, registers) in span.places(try client.read(span.table, at: span.start, count: span.count)) { fetched[place] = registers }
+            } catch {
+                if case .exception = error.kind { continue }
+                self.client = nil
+                throw DeviceLinkError(device: self.name, message: "read \(span.names): \(error)")
             }
         }
         return try body()
+    }
+
+    /// Plans reading `names` (and the scale factors of `settings`) in the loop's next batch, ahead of the messages
+    /// that need them: this wake-up's reads find them there, until the batch's writes go out. A device that does not
+    /// answer fails this wake-up's reads with that error, at once (one timeout, not one per read); a read it refuses
+    /// is left to be read again.
+    func readAhead(_ names: [Quantity], settings: [Control] = []) {
+        for span in spans(names, settings: settings) {
+            guard let client = try? connected(unit: span.unit) else { return }
+            batch.add(.read(span.table, address: span.start, count: UInt16(span.count)), on: client, unit: span.unit) { [self] result in
+                if ahead.epoch != batch.epoch { ahead = (batch.epoch, [:], nil) }
+                switch result {
+                case .success(let registers):
+                    for (place, registers) in span.places(registers) { ahead.registers[place] = registers }
+                case .failure(let error):
+                    if case .exception = error.kind { return }
+                    if self.client === client { self.client = nil }
+                    ahead.failure = DeviceLinkError(device: self.name, message: "read \(span.names): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The registers at `point`: from the reading in progress or the reads ahead, else nil (to be read now). Throws
+    /// when this wake-up's read ahead found the device silent.
+    private func known(_ point: RegisterPoint) throws(DeviceLinkError) -> [UInt16]? {
+        guard ahead.epoch == batch.epoch else { return fetched[Place(point)] }
+        if let failure = ahead.failure { throw failure }
+        return fetched[Place(point)] ?? ahead.registers[Place(point)]
     }
 
     /// A number in engineering units.
@@ -166,7 +218,7 @@ final class DeviceConnection {
 
     /// The point's raw number: from the reading in progress, else read now.
     private func raw(_ point: RegisterPoint, _ what: String) throws(DeviceLinkError) -> Double {
-        if let registers = fetched[Place(point)] { return point.type.decode(registers, order: map.wordOrder) ?? .nan }
+        if let registers = try known(point) { return point.type.decode(registers, order: map.wordOrder) ?? .nan }
         let client = try connected(unit: point.unit)
         do {
             return try client.read(point.type, at: point.address, from: point.table, order: map.wordOrder)
@@ -189,7 +241,7 @@ final class DeviceConnection {
     func readState(_ name: Quantity) throws(DeviceLinkError) -> Int? {
         let point = try point(map.readings[name], name.rawValue)
         guard case .string(let count) = point.type else { return Int(try read(name)) }
-        if let registers = fetched[Place(point)] { return point.labels?.firstIndex { point.type.encode($0) == registers } }
+        if let registers = try known(point) { return point.labels?.firstIndex { point.type.encode($0) == registers } }
         let client = try connected(unit: point.unit)
         do {
             let registers = try client.read(point.table, at: point.address, count: count)

@@ -35,6 +35,18 @@ public struct DeviceSetup: Sendable {
     }
 }
 
+extension DeviceSetup.Kind {
+    /// What the reference agent reads of such a device.
+    var readings: [Quantity] {
+        switch self {
+        case .inverter: [.acPower, .ratedPower]
+        case .battery: [.batteryPower, .stateOfCharge, .capacity, .maxChargePower, .maxDischargePower, .minimumSoC, .maximumSoC]
+        case .thermostat: [.roomTemperature, .hvacAction]
+        case .evCharger: [.pilotState, .sessionEnergy, .totalEnergy, .chargingCurrent]
+        }
+    }
+}
+
 /// A vehicle's visit as its owner entered it: when it comes and goes, and the AC energy it should get.
 public struct VehiclePlan: Sendable, Equatable, Codable {
     /// Simulated seconds since midnight of the first day.
@@ -63,12 +75,17 @@ final class DeviceDriver {
     private var totalAtPlugIn: Double?
 
     /// Its writes go out with `batch`.
-    init(_ setup: DeviceSetup, batch: WriteBatch) {
+    init(_ setup: DeviceSetup, batch: ModbusBatch) {
         self.setup = setup
         connection = DeviceConnection(name: setup.id.description, map: setup.map, batch: batch)
     }
 
     func rating(_ name: Rating, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
+
+    /// Plans reading what the agent reads of this kind of device, and its settings' scale factors, ahead.
+    func readAhead() {
+        connection.readAhead(setup.kind.readings, settings: Array(setup.map.settings.keys))
+    }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
         try connection.fetching([.roomTemperature, .hvacAction]) { () throws(DeviceLinkError) in try thermostatReading(season: season) }

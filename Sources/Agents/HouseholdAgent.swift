@@ -80,14 +80,14 @@ public final class HouseholdAgent: LoopAgent {
         try serve(context: context, endpoints: endpoints, credentials: credentials)
     }
 
-    func makeLogic(writes: WriteBatch) -> any ParticipantLogic { HouseholdLogic(setup: setup, writes: writes, logger: logger) }
+    func makeLogic(batch: ModbusBatch) -> any ParticipantLogic { HouseholdLogic(setup: setup, batch: batch, logger: logger) }
 }
 
 /// A setpoint of a dispatch, reported once its writes are answered.
 private typealias PlannedSetpoint = (device: DeviceID, outcome: DispatchOutcome)
 
 /// One household agent's state on the bus: its devices, the prices it has seen and the open interval. Its
-/// setpoints' writes go out with the rest of its loop's (`WriteBatch`), and what reports them after.
+/// setpoints' writes go out with the rest of its loop's (`ModbusBatch`), and what reports them after.
 private final class HouseholdLogic: ParticipantLogic {
     let setup: HouseholdSetup
     let logger: Logger
@@ -98,10 +98,10 @@ private final class HouseholdLogic: ParticipantLogic {
     /// When each follower next needs to act within the open interval (never, for the grid-forming battery).
     var due: [Double?]
 
-    init(setup: HouseholdSetup, writes: WriteBatch, logger: Logger) {
+    init(setup: HouseholdSetup, batch: ModbusBatch, logger: Logger) {
         self.setup = setup
         self.logger = logger
-        drivers = setup.devices.map { DeviceDriver($0, batch: writes) }
+        drivers = setup.devices.map { DeviceDriver($0, batch: batch) }
         followers = drivers.compactMap { Self.follower($0, setup: setup) }
         due = followers.map { _ in nil }
     }
@@ -118,6 +118,23 @@ private final class HouseholdLogic: ParticipantLogic {
         let gridForming: DeviceID?
         /// The simulated time this agent asked the conductor for; nil when it needs nothing more this interval.
         var next: Double?
+    }
+
+    /// What a message will have the agent read, planned ahead with the rest of its loop's: at an interval start and
+    /// at the awards every device it drives (all but the battery forming the grid), at a grant the followers due.
+    func readAhead(for message: Message) {
+        switch message.body {
+        case let start as IntervalStart where message.header.sender == Participant.conductor:
+            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead() }
+        case let awards as Awards where awards.house == setup.house:
+            guard let now = current, message.header.interval == now.number else { return }
+            for driver in drivers where driver.setup.id != now.gridForming { driver.readAhead() }
+        case let grant as TimeGrant where message.header.sender == Participant.conductor:
+            guard let now = current, message.header.interval == now.number, now.next != nil else { return }
+            for (index, follower) in followers.enumerated() where due[index].map({ $0 <= grant.time + 1e-6 }) ?? true { follower.driver.readAhead() }
+        default:
+            return
+        }
     }
 
     func handle(_ message: Message, via participant: Participant) throws(BusError) {

@@ -48,7 +48,7 @@ public final class MarketAgent: LoopAgent {
         try serve(context: context, endpoints: endpoints, credentials: credentials)
     }
 
-    func makeLogic(writes: WriteBatch) -> any ParticipantLogic { MarketLogic(setup: setup, control: control) }
+    func makeLogic(batch: ModbusBatch) -> any ParticipantLogic { MarketLogic(setup: setup, control: control) }
 
     /// A household's bids as the market core takes them, or why not: ids under the household, a known side, and
     /// the book's rules (docs/MARKET.md).

@@ -6,7 +6,13 @@ import Synchronization
 
 /// One participant's own logic: what it does with each acceptable message, through its participant.
 protocol ParticipantLogic: AnyObject {
+    /// Plans the Modbus reads `message` will need, to go out with the rest of the loop's ahead of the messages.
+    func readAhead(for message: Message)
     func handle(_ message: Message, via participant: Participant) throws(BusError)
+}
+
+extension ParticipantLogic {
+    func readAhead(for message: Message) {}
 }
 
 /// An agent a loop can serve: its name and role on the bus, what it reads, and its logic for one stay on the bus.
@@ -17,8 +23,8 @@ protocol LoopAgent: Sendable {
     /// What it reads besides the interval starts and the conductor's goodbye.
     var topics: [TopicFilter] { get }
     var logger: Logger { get }
-    /// Its logic; the Modbus writes it plans go out with `writes`.
-    func makeLogic(writes: WriteBatch) -> any ParticipantLogic
+    /// Its logic; the Modbus requests it plans go out with `batch`.
+    func makeLogic(batch: ModbusBatch) -> any ParticipantLogic
 }
 
 /// What every participant does around its own logic: say hello until the broker echoes it, say ready until the run
@@ -35,7 +41,7 @@ final class Participant {
     fileprivate let filters: [TopicFilter]
     fileprivate let hello: (topic: String, payload: [UInt8])
     private let client: BusClient
-    private let writes: WriteBatch
+    private let batch: ModbusBatch
     private var writer: MessageWriter
     fileprivate var joined = false
     fileprivate var started = false
@@ -45,14 +51,14 @@ final class Participant {
     /// The conductor's name on the bus.
     static let conductor = ParticipantName.conductor
 
-    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient, writes: WriteBatch) {
+    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient, batch: ModbusBatch) {
         name = agent.name
         logger = agent.logger
         control = agent.control
         self.handle = handle
         self.client = client
-        self.writes = writes
-        logic = agent.makeLogic(writes: writes)
+        self.batch = batch
+        logic = agent.makeLogic(batch: batch)
         writer = MessageWriter(sender: agent.name)
         let message = writer.message(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)"))
         hello = (message.topic.description, message.encoded())
@@ -76,7 +82,7 @@ final class Participant {
     /// Runs `body` once the Modbus writes planned so far are answered (its loop sends them together): what reports
     /// them waits for them.
     func afterWrites(_ body: @escaping () throws(BusError) -> Void) {
-        writes.then(self, body)
+        batch.then(self, body)
     }
 
     /// Publishes the refusal and counts it.
@@ -101,6 +107,11 @@ final class Participant {
             lastSaid = now
         }
         return true
+    }
+
+    /// Plans the reads a message its logic will take needs.
+    fileprivate func readAhead(_ decoded: Result<Message, MessageError>) {
+        if joined, case .success(let message) = decoded, message.header.sender != name { logic.readAhead(for: message) }
     }
 
     /// Takes one raw message meant for this participant. Returns false when the participant leaves (the conductor
@@ -165,7 +176,7 @@ public final class ParticipantHandle: Sendable {
 /// One thread, one connection to the broker, and any number of participants: the reference agents of a run share
 /// a few loops instead of a thread and two sockets each. Messages are decoded once and handed to each participant
 /// whose topics they match. A participant's logic runs to completion before the next message, except for its
-/// Modbus writes: those of every message the loop has drained go out together (`WriteBatch`), before what waits
+/// Modbus writes: those of every message the loop has drained go out together (`ModbusBatch`), before what waits
 /// on them. Its Modbus reads block, which is why a run spreads its households over a few loops.
 public final class ParticipantLoop: Sendable {
     private let context: BusContext
@@ -214,70 +225,33 @@ public final class ParticipantLoop: Sendable {
     /// that error too).
     public func run(untilEmpty: Bool = false) throws(ParticipantError) {
         defer { finished.signal() }
-        var present: [Participant] = []
+        var roster: Roster?
         do {
             // Unbounded queues: a market's awards to a hundred thousand households leave in one burst, and a bounded
             // publisher would drop the tail of it.
             let client = try BusClient(context: context, endpoints: endpoints, topics: [], credentials: credentials, highWater: 0)
-            let writes = WriteBatch()
-            var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
-            func leave(_ participant: Participant, _ error: ParticipantError?) {
-                present.removeAll { $0 === participant }
-                for filter in participant.filters { exact[filter.prefix]?.removeAll { $0 === participant } }
-                prefixes.removeAll { $0.1 === participant }
-                writes.forget(participant)
-                participant.handle.end(error)
-            }
-            func sendWrites() {
-                for (participant, error) in writes.send() {
-                    leave(participant, ParticipantError(message: "\(participant.name): \(error)"))
-                }
-            }
+            let present = Roster(client: client)
+            roster = present
             while !stopping.load(ordering: .relaxed) {
-                for (agent, handle) in takeArrivals() {
-                    let participant = Participant(agent, handle: handle, client: client, writes: writes)
-                    for filter in participant.filters {
-                        try client.subscribe(filter.prefix)
-                        if filter.isExact { exact[filter.prefix, default: []].append(participant) } else { prefixes.append((filter.prefix, participant)) }
-                    }
-                    present.append(participant)
-                }
-                for participant in present {
+                for (agent, handle) in takeArrivals() { try present.add(agent, handle: handle) }
+                for participant in present.participants {
                     if participant.control.isStopping {
                         if participant.joined { try? participant.send(Goodbye(reason: "stopped")) }
-                        leave(participant, nil)
+                        present.leave(participant, nil)
                     } else if try !participant.greet() {
-                        leave(participant, ParticipantError(message: "\(participant.name): no answer from the broker at \(endpoints.publish) within 10 s"))
+                        present.leave(participant, ParticipantError(message: "\(participant.name): no answer from the broker at \(endpoints.publish) within 10 s"))
                     }
                 }
-                if untilEmpty, present.isEmpty, arrivals.withLock({ $0.isEmpty }) { return }
-                var timeout: Duration? = .milliseconds(20), taken = 0
-                // Drain what is waiting (at most 4,096, so that a flood cannot hold off a stop), then look after
-                // arrivals and greetings again.
-                while taken < 4_096, let raw = try client.receive(timeout: timeout) {
-                    timeout = .zero
-                    taken += 1
-                    let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
-                    guard !receivers.isEmpty else { continue }
-                    if receivers.contains(where: writes.awaits) { sendWrites() }  // a participant's messages in order
-                    let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
-                    for participant in receivers {
-                        do {
-                            if try !participant.take(raw, decoded: decoded) { leave(participant, nil) }
-                        } catch {
-                            leave(participant, ParticipantError(message: "\(participant.name): \(error)"))
-                        }
-                    }
-                }
-                if !writes.isEmpty { sendWrites() }
+                if untilEmpty, present.participants.isEmpty, arrivals.withLock({ $0.isEmpty }) { return }
+                try present.serveWaiting()
             }
-            for participant in present {
+            for participant in present.participants {
                 if participant.joined { try? participant.send(Goodbye(reason: "stopped")) }
-                leave(participant, nil)
+                present.leave(participant, nil)
             }
         } catch {
             let failed = ParticipantError(message: "the bus connection failed: \(error)")
-            for participant in present { participant.handle.end(ParticipantError(message: "\(participant.name): \(error)")) }
+            for participant in roster?.participants ?? [] { participant.handle.end(ParticipantError(message: "\(participant.name): \(error)")) }
             for (_, handle) in takeArrivals() { handle.end(failed) }
             throw failed
         }
@@ -292,6 +266,74 @@ public final class ParticipantLoop: Sendable {
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         _ = finished.wait(timeout: .now() + 10)
+    }
+}
+
+/// A loop's participants on its thread: who reads which topics, and the Modbus requests they plan together.
+private final class Roster {
+    private(set) var participants: [Participant] = []
+    private let client: BusClient
+    private let batch = ModbusBatch()
+    private var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
+
+    init(client: BusClient) { self.client = client }
+
+    /// The participant joins on this turn.
+    func add(_ agent: any LoopAgent, handle: ParticipantHandle) throws(BusError) {
+        let participant = Participant(agent, handle: handle, client: client, batch: batch)
+        for filter in participant.filters {
+            try client.subscribe(filter.prefix)
+            if filter.isExact { exact[filter.prefix, default: []].append(participant) } else { prefixes.append((filter.prefix, participant)) }
+        }
+        participants.append(participant)
+    }
+
+    func leave(_ participant: Participant, _ error: ParticipantError?) {
+        participants.removeAll { $0 === participant }
+        for filter in participant.filters { exact[filter.prefix]?.removeAll { $0 === participant } }
+        prefixes.removeAll { $0.1 === participant }
+        batch.forget(participant)
+        participant.handle.end(error)
+    }
+
+    /// Serves what is waiting (at most 4,096 messages, so that a flood cannot hold off a stop), waiting up to
+    /// 20 ms for the first. Its households' reads go out together ahead of the messages, their writes together
+    /// after them (`ModbusBatch`).
+    func serveWaiting() throws(BusError) {
+        var drained: [(raw: BusMessage, receivers: [Participant], decoded: Result<Message, MessageError>)] = [], taken = 0
+        while taken < 4_096, let raw = try client.receive(timeout: taken == 0 ? .milliseconds(20) : .zero) {
+            taken += 1
+            let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
+            guard !receivers.isEmpty else { continue }
+            drained.append((raw, receivers, Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }))
+        }
+        var readingAhead: Set<ObjectIdentifier> = []
+        for (_, receivers, decoded) in drained {
+            for participant in receivers where readingAhead.insert(ObjectIdentifier(participant)).inserted { participant.readAhead(decoded) }
+        }
+        send()
+        for (raw, receivers, decoded) in drained {
+            if receivers.contains(where: batch.awaits) { sendWrites() }  // a participant's messages in order
+            for participant in receivers where participants.contains(where: { $0 === participant }) {
+                do {
+                    if try !participant.take(raw, decoded: decoded) { leave(participant, nil) }
+                } catch {
+                    leave(participant, ParticipantError(message: "\(participant.name): \(error)"))
+                }
+            }
+        }
+        sendWrites()
+    }
+
+    /// Sends the writes and what waits on them; what was read ahead is read again after.
+    private func sendWrites() {
+        send()
+        batch.expireReads()
+    }
+
+    private func send() {
+        guard !batch.isEmpty else { return }
+        for (participant, error) in batch.send() { leave(participant, ParticipantError(message: "\(participant.name): \(error)")) }
     }
 }
 

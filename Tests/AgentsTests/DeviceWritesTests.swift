@@ -38,7 +38,7 @@ private final class RecordingDevice: ModbusUnit {
 @Suite("The reference agent's writes", .serialized, .timeLimit(.minutes(1)))
 struct DeviceWritesTests {
     private let server = ModbusServer(logger: Logger(label: "test"))
-    private let writes = WriteBatch()
+    private let writes = ModbusBatch()
     private let device: RecordingDevice
     private let port: UInt16
 
