@@ -12,6 +12,8 @@ protocol AwardFollower: AnyObject {
     /// Takes the interval's award (kW, + bought, − sold) at `time`, the interval running to `end`. On an island
     /// (`islanded`) a follower avoids steps above its award: the battery forming the grid has little reserve.
     func begin(award: Double, at time: Double, end: Double, islanded: Bool)
+    /// Plans reading ahead what `follow(at: time)` will read (nothing it saw at that instant already).
+    func readAhead(at time: Double)
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?)
 }
 
@@ -36,6 +38,9 @@ final class EVFollower: AwardFollower {
     private(set) var acceptance: Double?
     /// Whether a vehicle was plugged in at the last look.
     private var pluggedIn = false
+    /// The charger's status at the last look, and its simulated time: the awards come at the instant of the
+    /// interval's start, and reuse what the agent read for its bids.
+    private var seen: (time: Double, status: EVStatus)?
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
         self.driver = driver
@@ -46,11 +51,25 @@ final class EVFollower: AwardFollower {
     /// takes a few seconds to follow a new current). It only falls while the vehicle stays: a vehicle that takes all
     /// of an offer no higher than what it was learned to accept proves nothing more (forgetting then made the agent
     /// bid the full current again, and a tapering vehicle fell short of every such award).
-    func observe(_ reading: EVReading, at time: Double) throws(DeviceLinkError) {
+    func observe(_ status: EVStatus, at time: Double) throws(DeviceLinkError) {
+        guard seen?.time != time else { return }
+        seen = (time, status)
+        let reading = status.reading
         pluggedIn = reading.isPluggedIn
         guard reading.isPluggedIn else { acceptance = nil; return }
-        guard offered.current > 0, time - offered.since >= 20, let drawn = try driver.drawnCurrent(), drawn > 0 else { return }
+        guard learns(at: time), let drawn = try driver.drawnCurrent(), drawn > 0 else { return }
         if drawn < offered.current - 1 { acceptance = drawn }
+    }
+
+    /// Whether the vehicle has had its offer long enough to show what it accepts.
+    private func learns(at time: Double) -> Bool { offered.current > 0 && time - offered.since >= 20 }
+
+    /// Whether `follow` leaves the charger unread: nothing awarded, and no vehicle at the last look.
+    private var idle: Bool { energy == 0 && !pluggedIn && mutation == nil }
+
+    func readAhead(at time: Double) {
+        guard seen?.time != time else { return driver.readAhead([], writing: true) }
+        driver.readAhead(idle ? [] : DeviceDriver.evStatus + (learns(at: time) ? [.chargingCurrent] : []), writing: true)
     }
 
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) {
@@ -63,14 +82,15 @@ final class EVFollower: AwardFollower {
 
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         // Nothing awarded and no vehicle at the last look: only the watchdog needs the current written again.
-        if energy == 0, !pluggedIn, mutation == nil { return (driver.apply(EVDispatch(currentLimit: 0), at: occasion), nil) }
+        if idle { return (driver.apply(EVDispatch(currentLimit: 0), at: occasion), nil) }
         let reading: EVReading, got: Double
         do {
-            let status = try driver.ev(at: time)
+            let status: EVStatus
+            if let seen, seen.time == time { status = seen.status } else { status = try driver.ev(at: time) }
             reading = status.reading
             if delivered == nil { delivered = status.delivered }
             got = status.delivered - (delivered ?? status.delivered)
-            try observe(reading, at: time)
+            try observe(status, at: time)
         } catch {
             return (DispatchOutcome(name: .currentLimit, failure: error.description), time + replanPeriod)
         }
@@ -119,14 +139,19 @@ final class BatteryFollower: AwardFollower {
     /// The state-of-charge window, 0...1, and the capacity, kWh.
     private var window: ClosedRange<Double> = 0...1
     private var capacity = 0.0
+    /// The power and state of charge at the agent's reading for its bids, and its simulated time: the awards come at
+    /// that instant, and reuse it.
+    private var seen: (time: Double, power: Double, stateOfCharge: Double)?
 
     init(driver: DeviceDriver, mutation: HouseholdMutation?) {
         self.driver = driver
         self.mutation = mutation
     }
 
-    /// Takes the battery's ratings and SoC window from the agent's reading at the interval's start.
-    func observe(_ reading: BatteryReading) {
+    /// Takes the battery's ratings and SoC window from the agent's reading at the interval's start, and its power
+    /// and state of charge then.
+    func observe(_ reading: BatteryReading, power: Double?, at time: Double) {
+        seen = power.map { (time, $0, reading.stateOfCharge) }
         limits = (reading.maximumChargePower, reading.maximumDischargePower)
         window = reading.minimumSoC...max(reading.minimumSoC, reading.maximumSoC)
         capacity = reading.capacity
@@ -139,9 +164,15 @@ final class BatteryFollower: AwardFollower {
         self.end = end
     }
 
+    func readAhead(at time: Double) {
+        driver.readAhead(seen?.time == time ? [] : [.batteryPower, .stateOfCharge], writing: true)
+    }
+
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {
         let power: Double, soc: Double
-        do { (power, soc) = try driver.batteryState() } catch {
+        do {
+            if let seen, seen.time == time { (power, soc) = (seen.power, seen.stateOfCharge) } else { (power, soc) = try driver.batteryState() }
+        } catch {
             return (DispatchOutcome(name: .power, failure: error.description), time + replanPeriod)
         }
         if let written, time - written.time >= 20 { obeys = abs(power - written.power) <= 0.5 }
@@ -230,6 +261,10 @@ final class ThermostatFollower: AwardFollower {
         target = runningPower > 0 ? min(max(max(award, 0) / runningPower * length + carry, 0), length) : 0
         runFrom = time + ((phase * max(0, length - target)) / 5).rounded(.down) * 5
         self.end = end
+    }
+
+    func readAhead(at time: Double) {
+        driver.readAhead(seenAt == time ? [] : [.hvacAction], writing: true)
     }
 
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {

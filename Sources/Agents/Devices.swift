@@ -47,6 +47,9 @@ extension DeviceSetup.Kind {
     }
 }
 
+/// A charger's reading, and the kWh it has delivered this session.
+typealias EVStatus = (reading: EVReading, delivered: Double)
+
 /// A vehicle's visit as its owner entered it: when it comes and goes, and the AC energy it should get.
 public struct VehiclePlan: Sendable, Equatable, Codable {
     /// Simulated seconds since midnight of the first day.
@@ -82,9 +85,9 @@ final class DeviceDriver {
 
     func rating(_ name: Rating, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
 
-    /// Plans reading what the agent reads of this kind of device, and its settings' scale factors, ahead.
-    func readAhead() {
-        connection.readAhead(setup.kind.readings, settings: Array(setup.map.settings.keys))
+    /// Plans reading `names` ahead, and with `writing` the scale factors its writes will need.
+    func readAhead(_ names: [Quantity], writing: Bool) {
+        connection.readAhead(names, settings: writing ? Array(setup.map.settings.keys) : [])
     }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
@@ -116,9 +119,10 @@ final class DeviceDriver {
         }
     }
 
-    func battery() throws(DeviceLinkError) -> BatteryReading {
-        try connection.fetching([.maxChargePower, .stateOfCharge, .capacity, .maxDischargePower, .minimumSoC, .maximumSoC]) {
-            () throws(DeviceLinkError) in try batteryReading()
+    /// The battery's reading, and its AC power now, kW (+ discharge), when its profile maps it.
+    func battery() throws(DeviceLinkError) -> (reading: BatteryReading, power: Double?) {
+        try connection.fetching(DeviceSetup.Kind.battery.readings) { () throws(DeviceLinkError) in
+            (try batteryReading(), connection.has(.batteryPower) ? try connection.read(.batteryPower).inKilo : nil)
         }
     }
 
@@ -152,11 +156,14 @@ final class DeviceDriver {
 
     /// The charger's reading, and the kWh it has delivered this session. Plugged in is IEC 61851 state B, C or D
     /// (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
-    func ev(at time: Double) throws(DeviceLinkError) -> (reading: EVReading, delivered: Double) {
-        try connection.fetching([.pilotState, .sessionEnergy, .totalEnergy]) { () throws(DeviceLinkError) in try evReading(at: time) }
+    func ev(at time: Double) throws(DeviceLinkError) -> EVStatus {
+        try connection.fetching(Self.evStatus) { () throws(DeviceLinkError) in try evReading(at: time) }
     }
 
-    private func evReading(at time: Double) throws(DeviceLinkError) -> (reading: EVReading, delivered: Double) {
+    /// What `ev(at:)` reads.
+    static let evStatus: [Quantity] = [.pilotState, .sessionEnergy, .totalEnergy]
+
+    private func evReading(at time: Double) throws(DeviceLinkError) -> EVStatus {
         let state = try connection.readState(.pilotState) ?? 0
         let plugged = (1...6).contains(state)
         let delivered = try evDelivered(pluggedIn: plugged)

@@ -120,18 +120,21 @@ private final class HouseholdLogic: ParticipantLogic {
         var next: Double?
     }
 
-    /// What a message will have the agent read, planned ahead with the rest of its loop's: at an interval start and
-    /// at the awards every device it drives (all but the battery forming the grid), at a grant the followers due.
+    /// What a message will have the agent read, planned ahead with the rest of its loop's: at an interval start
+    /// every device it drives (all but the battery forming the grid), at the awards and at a grant what the
+    /// followers due then look at, and the scale factors of what they write.
     func readAhead(for message: Message) {
         switch message.body {
         case let start as IntervalStart where message.header.sender == Participant.conductor:
-            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead() }
+            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead(driver.setup.kind.readings, writing: false) }
         case let awards as Awards where awards.house == setup.house:
             guard let now = current, message.header.interval == now.number else { return }
-            for driver in drivers where driver.setup.id != now.gridForming { driver.readAhead() }
+            for driver in drivers where driver.setup.id != now.gridForming {
+                if let follower = followers.first(where: { $0.driver === driver }) { follower.readAhead(at: now.start) } else { driver.readAhead([], writing: true) }
+            }
         case let grant as TimeGrant where message.header.sender == Participant.conductor:
             guard let now = current, message.header.interval == now.number, now.next != nil else { return }
-            for (index, follower) in followers.enumerated() where due[index].map({ $0 <= grant.time + 1e-6 }) ?? true { follower.driver.readAhead() }
+            for (index, follower) in followers.enumerated() where due[index].map({ $0 <= grant.time + 1e-6 }) ?? true { follower.readAhead(at: grant.time) }
         default:
             return
         }
@@ -232,19 +235,20 @@ private final class HouseholdLogic: ParticipantLogic {
                     }
                     readings.thermostat = reading
                 case .evCharger:
-                    var reading = try driver.ev(at: time).reading
+                    let status = try driver.ev(at: time)
+                    var reading = status.reading
                     if let follower = followers.first(where: { $0.driver === driver }) as? EVFollower {
-                        try follower.observe(reading, at: time)
+                        try follower.observe(status, at: time)
                         reading.maximumCurrent = min(reading.maximumCurrent, max(follower.acceptance ?? .infinity, reading.minimumCurrent))
                     }
                     readings.ev = reading
                     values = ["plugged_in": reading.isPluggedIn ? 1 : 0, "energy_needed": reading.energyNeeded]
                 case .battery:
-                    var reading = try driver.battery()
+                    var (reading, power) = try driver.battery()
                     values = ["soc": reading.stateOfCharge * 100]
-                    if setup.mutation == .batteryIgnoresSoC { reading.stateOfCharge = 0.5 }
                     let follower = followers.first { $0.driver === driver } as? BatteryFollower
-                    follower?.observe(reading)
+                    follower?.observe(reading, power: power, at: time)
+                    if setup.mutation == .batteryIgnoresSoC { reading.stateOfCharge = 0.5 }
                     readings.battery = follower?.obeys == false ? nil : reading
                 case .inverter:
                     let reading = try driver.solar()
