@@ -7,17 +7,21 @@ import Physics
 import Synchronization
 import Testing
 
-/// A device's registers behind a real Modbus TCP server, with every accepted write on record.
-private final class RecordingDevice: ModbusUnit {
+/// A device's registers behind a real Modbus TCP server, with every write and read asked of it on record.
+final class RecordingDevice: ModbusUnit {
     private let bank: Mutex<RegisterBank>
     private let log = Mutex<[(address: UInt16, values: [UInt16])]>([])
+    private let reads = Mutex<[String]>([])
 
     init() throws {
         bank = Mutex(try RegisterBank(blocks: [RegisterBlock(table: .holdingRegisters, start: 0, values: Array(repeating: 0, count: 20))]))
     }
 
     func respond(to request: ModbusRequest, unit: UInt8) -> ModbusResponse {
-        if case .write(_, let address, let values, _) = request { log.withLock { $0.append((address, values)) } }
+        switch request {
+        case .write(_, let address, let values, _): log.withLock { $0.append((address, values)) }
+        case .read(_, let address, let count): reads.withLock { $0.append("\(address)+\(count)") }
+        }
         return bank.withLock { $0.respond(to: request) }
     }
 
@@ -26,6 +30,14 @@ private final class RecordingDevice: ModbusUnit {
         log.withLock { log in
             defer { log = [] }
             return log.map { "\($0.address)=\($0.values.map(String.init).joined(separator: ","))" }
+        }
+    }
+
+    /// The reads so far, as "address+count", emptied.
+    func takeReads() -> [String] {
+        reads.withLock { reads in
+            defer { reads = [] }
+            return reads
         }
     }
 
