@@ -31,13 +31,13 @@ final class ModbusBatch {
     /// Drops what `participant` was to do after the requests (it left the bus); its requests still go out.
     func forget(_ participant: Participant) { afterward.removeAll { $0.participant === participant } }
 
-    /// Sends the requests, hands each its answer, then runs what waited on them. Returns the participants whose
+    /// Sends the requests, hands each its answer as it comes, then runs what waited on them. Returns the participants whose
     /// follow-up failed on the bus, with the error (the rest of theirs is not run).
     func send() -> [(participant: Participant, error: BusError)] {
         let requests = self.requests, afterward = self.afterward
         self.requests = []
         self.afterward = []
-        for (planned, result) in zip(requests, ModbusClient.transact(requests.map { ($0.client, $0.unit, $0.request) })) { planned.done(result) }
+        _ = ModbusClient.transact(requests.map { ($0.client, $0.unit, $0.request) }) { index, result in requests[index].done(result) }
         var failed: [(participant: Participant, error: BusError)] = []
         for (participant, body) in afterward where !failed.contains(where: { $0.participant === participant }) {
             do { try body() } catch { failed.append((participant, error)) }

@@ -120,42 +120,46 @@ final class ClientTransport {
 
     /// The answers to requests sent on several connections, each read as it comes: one poll(2) waits on every
     /// connection still owed an answer, so N devices take about one round trip rather than N. A connection's
-    /// failure (or its deadline passing) is its answer's; the others are still read.
-    static func answers(to sent: [(transport: ClientTransport, pending: Pending)]) -> [Result<ModbusResponse, ModbusClientError>] {
-        var results = [Result<ModbusResponse, ModbusClientError>?](repeating: nil, count: sent.count)
+    /// failure (or its deadline passing) is its answer's; the others are still read. `answered` learns each answer
+    /// (by its index in `sent`) the moment it is read.
+    static func answers(to sent: [(transport: ClientTransport, pending: Pending)], answered: (Int, Result<ModbusResponse, ModbusClientError>) -> Void) {
+        var settled = [Bool](repeating: false, count: sent.count)
+        func finish(_ index: Int, _ result: Result<ModbusResponse, ModbusClientError>) {
+            settled[index] = true
+            answered(index, result)
+        }
         func settle(_ index: Int) {
             let (transport, pending) = sent[index]
             do throws(ModbusClientError) {
-                if let answer = try transport.answer(to: pending) { results[index] = .success(answer) }
+                if let answer = try transport.answer(to: pending) { finish(index, .success(answer)) }
             } catch {
-                results[index] = .failure(error)
+                finish(index, .failure(error))
             }
         }
         for index in sent.indices { settle(index) }
         while true {
             let now = ContinuousClock.now
-            for index in sent.indices where results[index] == nil && sent[index].pending.deadline <= now {
-                results[index] = .failure(ModbusClientError(kind: .timeout, operation: sent[index].pending.operation, target: sent[index].transport.target,
-                                                            message: "no answer within \(sent[index].transport.timeout)"))
+            for index in sent.indices where !settled[index] && sent[index].pending.deadline <= now {
+                finish(index, .failure(ModbusClientError(kind: .timeout, operation: sent[index].pending.operation, target: sent[index].transport.target,
+                                                         message: "no answer within \(sent[index].transport.timeout)")))
             }
-            let waiting = sent.indices.filter { results[$0] == nil }
+            let waiting = sent.indices.filter { !settled[$0] }
             guard let soonest = waiting.map({ sent[$0].pending.deadline }).min() else { break }
             var watched = waiting.map { pollfd(fd: sent[$0].transport.descriptor, events: Int16(POLLIN), revents: 0) }
             let milliseconds = Int32(clamping: Int((now.duration(to: soonest) / .milliseconds(1)).rounded(.up)))
             if poll(&watched, nfds_t(watched.count), milliseconds) < 0, errno != EINTR {
                 let failure = ModbusClientError.failed(errno, "poll", target: "\(watched.count) devices")
-                for index in waiting { results[index] = .failure(failure) }
+                for index in waiting { finish(index, .failure(failure)) }
                 break
             }
             for (slot, index) in waiting.enumerated() where watched[slot].revents != 0 {
                 do throws(ModbusClientError) {
                     if try sent[index].transport.receiveAvailable(operation: sent[index].pending.operation) { settle(index) }
                 } catch {
-                    results[index] = .failure(error)
+                    finish(index, .failure(error))
                 }
             }
         }
-        return results.compactMap { $0 }  // every one is settled: the loop ends when none is waiting
     }
 
     /// Reads what has arrived, or waits for more until `deadline`.

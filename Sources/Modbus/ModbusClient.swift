@@ -63,7 +63,10 @@ public final class ModbusClient {
     /// or the error. A client named again in the batch takes its next request once its previous one is answered, in
     /// the batch's order; once one of its requests fails other than by an exception (a timeout, a lost connection),
     /// the rest fail with that error unsent, so that a silent device costs one timeout, not one per request.
-    public static func transact(_ batch: [(client: ModbusClient, unit: UInt8, request: ModbusRequest)]) -> [Result<[UInt16], ModbusClientError>] {
+    /// `answered` learns each result (by its index in `batch`) as soon as it is known: a write's acknowledgement is
+    /// timed when it came, not when the slowest device of the batch answered.
+    public static func transact(_ batch: [(client: ModbusClient, unit: UInt8, request: ModbusRequest)],
+                                answered: (Int, Result<[UInt16], ModbusClientError>) -> Void = { _, _ in }) -> [Result<[UInt16], ModbusClientError>] {
         var waves: [[Int]] = [], wave: [ObjectIdentifier: Int] = [:]
         for (index, (client, _, _)) in batch.enumerated() {
             let number = wave[ObjectIdentifier(client), default: -1] + 1
@@ -72,29 +75,33 @@ public final class ModbusClient {
             waves[number].append(index)
         }
         var results = [Result<[UInt16], ModbusClientError>?](repeating: nil, count: batch.count)
+        func finish(_ index: Int, _ result: Result<[UInt16], ModbusClientError>) {
+            results[index] = result
+            answered(index, result)
+        }
         var broken: [ObjectIdentifier: ModbusClientError] = [:]
         for indices in waves {
             var sent: [(transport: ClientTransport, pending: ClientTransport.Pending)] = [], slots: [Int] = []
             for index in indices {
                 let (client, unit, request) = batch[index]
                 if let error = broken[ObjectIdentifier(client)] {
-                    results[index] = .failure(error)
+                    finish(index, .failure(error))
                     continue
                 }
                 do throws(ModbusClientError) {
                     sent.append((client.transport, try client.transport.send(request, unit: unit, operation: request.operation)))
                     slots.append(index)
                 } catch {
-                    results[index] = .failure(error)
+                    finish(index, .failure(error))
                     broken[ObjectIdentifier(client)] = error
                 }
             }
-            for (slot, answer) in zip(slots, ClientTransport.answers(to: sent)) {
-                let (client, unit, request) = batch[slot]
-                results[slot] = answer.flatMap { response in
-                    Result { () throws(ModbusClientError) in try client.values(of: response, to: request, unit: unit) }
-                }
+            ClientTransport.answers(to: sent) { slot, answer in
+                let (client, unit, request) = batch[slots[slot]]
                 if case .failure(let error) = answer { broken[ObjectIdentifier(client)] = error }
+                finish(slots[slot], answer.flatMap { response in
+                    Result { () throws(ModbusClientError) in try client.values(of: response, to: request, unit: unit) }
+                })
             }
         }
         return results.compactMap { $0 }  // each was sent and answered, or failed to be sent

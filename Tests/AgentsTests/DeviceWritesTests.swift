@@ -63,7 +63,7 @@ struct DeviceWritesTests {
 
     /// A thermostat's on/off, mode and cooling setpoint (°C × 10), its room temperature, and a battery's discharge
     /// rate (% with a SunSpec scale factor at register 10).
-    private func driver(kind: DeviceSetup.Kind, watchdog: Double? = nil) -> DeviceDriver {
+    private func driver(kind: DeviceSetup.Kind, watchdog: Double? = nil, port: UInt16? = nil) -> DeviceDriver {
         let settings: [Control: RegisterPoint] = [
             .power: RegisterPoint(unit: 1, table: .holdingRegisters, address: 0, type: .uint16),
             .mode: RegisterPoint(unit: 1, table: .holdingRegisters, address: 1, type: .uint16),
@@ -71,7 +71,7 @@ struct DeviceWritesTests {
             .dischargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 9, type: .int16, scaleFactor: 10),
         ]
         let room = RegisterPoint(unit: 1, table: .holdingRegisters, address: 2, type: .int16, scale: 0.1)
-        let map = DeviceMap(host: "127.0.0.1", port: port, readings: [.roomTemperature: room], settings: settings)
+        let map = DeviceMap(host: "127.0.0.1", port: port ?? self.port, readings: [.roomTemperature: room], settings: settings)
         return DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "device"), kind: kind, profile: "test", map: map, watchdogTimeout: watchdog),
                            batch: writes)
     }
@@ -154,6 +154,24 @@ struct DeviceWritesTests {
         #expect(landing.landedAt != nil && landing.error == nil)
         // The device records what it was asked, refused or not; the two connections' requests interleave.
         #expect(Set(device.takeWrites()) == ["0=1", "1=4", "4=220", "30=1"])
+    }
+
+    @Test("A setpoint lands when its own device answers, not when the slowest device of the batch does")
+    func landsOnItsOwnAnswer() throws {
+        defer { server.stop() }
+        struct Slow: ModbusHooks {
+            func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict { .delay(.milliseconds(600)) }
+        }
+        let slow = ModbusServer(logger: Logger(label: "test"))
+        defer { slow.stop() }
+        let slowPort = try slow.listen(port: 0, options: .init())
+        slow.serve(try RecordingDevice(), at: UnitAddress(port: slowPort, unit: 1), hooks: Slow())
+        slow.start()
+        let late = driver(kind: .thermostat, port: slowPort).apply(.power, 1, writes: [(.power, 1)], at: .awards)
+        let quick = driver(kind: .thermostat).apply(.power, 1, writes: [(.power, 1)], at: .awards)
+        #expect(writes.send().isEmpty)
+        let lateAt = try #require(late.landedAt), quickAt = try #require(quick.landedAt)
+        #expect(lateAt - quickAt > 0.4, "the quick device's write was timed by the slow one's answer")
     }
 
     @Test("A new connection forgets what was written: the device may have restarted, so on/off and mode go out again")
