@@ -130,11 +130,11 @@ final class DeviceConnection {
         var count: Int { (entries.map { Int($0.point.address) + $0.point.type.registerCount }.max() ?? Int(start)) - Int(start) }
         var names: String { entries.map(\.name).joined(separator: ", ") }
 
-        /// Each point's registers, out of the span's.
+        /// Each point's registers, out of the span's (as many as an answer short of the span holds).
         func places(_ registers: [UInt16]) -> [(Place, [UInt16])] {
             entries.map { entry in
-                let offset = Int(entry.point.address - start)
-                return (Place(entry.point), Array(registers[offset..<min(registers.count, offset + entry.point.type.registerCount)]))
+                let end = min(registers.count, Int(entry.point.address - start) + entry.point.type.registerCount)
+                return (Place(entry.point), Array(registers[min(Int(entry.point.address - start), end)..<end]))
             }
         }
     }

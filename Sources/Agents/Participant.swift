@@ -175,9 +175,10 @@ public final class ParticipantHandle: Sendable {
 
 /// One thread, one connection to the broker, and any number of participants: the reference agents of a run share
 /// a few loops instead of a thread and two sockets each. Messages are decoded once and handed to each participant
-/// whose topics they match. A participant's logic runs to completion before the next message, except for its
-/// Modbus writes: those of every message the loop has drained go out together (`ModbusBatch`), before what waits
-/// on them. Its Modbus reads block, which is why a run spreads its households over a few loops.
+/// whose topics they match. Of every message the loop has drained, the Modbus reads its participants will need go
+/// out together first, and the writes they plan together after, before what waits on them (`ModbusBatch`); a
+/// participant's logic runs to completion in between. Each batch blocks the loop until it is answered, which is why
+/// a run spreads its households over a few loops.
 public final class ParticipantLoop: Sendable {
     private let context: BusContext
     private let endpoints: BusEndpoints

@@ -49,7 +49,7 @@ private func expectCleanCapture(_ report: RunReport, sourceLocation: SourceLocat
 @Suite("The bus under attack: a real rogue process floods it with garbage and forgeries", .serialized, .timeLimit(.minutes(4)))
 struct BusSecurityRunTests {
     @Test("Bound beyond loopback with the defaults, the bus authenticates: the rogue cannot join, the run passes, and its capture holds nothing of the rogue")
-    func authenticated() throws {
+    func authenticated() async throws {
         let ports = freeBusPorts(), keys = try keysFolder([])
         let loaded = try rig(hours: 24, appending: """
             bus: {host: 0.0.0.0, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe), keys: \(keys)}
@@ -58,7 +58,7 @@ struct BusSecurityRunTests {
         // The rogue knows the broker's public key (it is public) but has no key the rig lists.
         let attacker = try rogue(ports, serverKey: "\(keys)/broker.key")
         defer { attacker.kill() }
-        let report = try run(loaded)
+        let report = try await run(loaded)
         #expect(report.passed, "\(report.table)")
         #expect(report.record.admissions.authenticated)
         #expect(report.record.admissions.refusedConnections.contains { $0.attempts > 0 }, "the rogue's connections were refused")
@@ -68,7 +68,7 @@ struct BusSecurityRunTests {
     }
 
     @Test("On loopback without authentication, the rogue's impersonations and garbage are refused and reported by sender, h2 ignores the forged awards, and only real intervals are judged")
-    func unauthenticated() throws {
+    func unauthenticated() async throws {
         let ports = freeBusPorts()
         let loaded = try rig(hours: 24, appending: """
             bus: {publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)}
@@ -76,7 +76,7 @@ struct BusSecurityRunTests {
         #expect(!loaded.run.bus.authenticates)
         let attacker = try rogue(ports)
         defer { attacker.kill() }
-        let report = try run(loaded)
+        let report = try await run(loaded)
         let refused = Dictionary(report.record.admissions.refusals.map { ("\($0.reason.rawValue) \($0.sender ?? "-")", $0.messages) }, uniquingKeysWith: +)
         for kind in ["impersonation market", "impersonation conductor", "impersonation h1", "unknown-sender rogue", "unattributable -", "oversize -"] {
             #expect((refused[kind] ?? 0) > 0, "\(kind) not refused: \(refused)")
@@ -97,7 +97,7 @@ struct BusSecurityRunTests {
     }
 
     @Test("A household endpoint with its certificate from `gridrig keys` joins and passes; with a key the rig does not list it is refused, and GridRig says so")
-    func endpointKeys() throws {
+    func endpointKeys() async throws {
         let ports = freeBusPorts(), keys = try keysFolder(["h2"])
         let firstDevice = Int(freeConsecutivePorts(12))  // below the ephemeral range: no concurrent client can hold one
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)"), ("start: \"00:00\"", "start: \"10:00\"")],
@@ -109,7 +109,7 @@ struct BusSecurityRunTests {
         let environment = try RunSession.endpointEnvironment(loaded, participant: "h2", options: RunOptions(profiles: "\(repository)/Profiles"))
         #expect(environment["GRIDRIG_BUS_KEYS"] == keys)
         let household = try Child(["python3", "\(repository)/examples/python/household.py"], environment: environment)
-        let report = try run(loaded)
+        let report = try await run(loaded)
         #expect(report.passed, "\(report.table)")
         #expect(report.record.messages.contains { $0.message.header.sender == "h2" && $0.message.body is DispatchReport })
         #expect(household.exit() == 0, "\(household.standardError)")
@@ -122,7 +122,7 @@ struct BusSecurityRunTests {
                                  environment: environment.merging(["GRIDRIG_BUS_KEYS": wrong]) { $1 })
         defer { impostor.process.terminate() }
         do {
-            _ = try run(loaded)
+            _ = try await run(loaded)
             Issue.record("the run passed with an unknown key")
         } catch let error as RunError {
             #expect(error.message.hasPrefix("never became ready within 8 s: h2"), "\(error)")
@@ -132,9 +132,9 @@ struct BusSecurityRunTests {
     }
 
     @Test("With authentication on loopback, controllers GridRig starts authenticate with the keys in their environment: the Python market and household, and gridrig agent household")
-    func commandsAuthenticate() throws {
+    func commandsAuthenticate() async throws {
         let household = "{command: [python3, \"\(repository)/examples/python/household.py\"]}"
-        let report = try run(rig(hours: 2, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
+        let report = try await run(rig(hours: 2, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
             bus: {auth: true}
             controller:
               market: {command: [python3, "\(repository)/examples/python/market.py"]}
@@ -148,8 +148,8 @@ struct BusSecurityRunTests {
     }
 
     @Test("A capture that reaches its bound counts the rest, says so, and the verdict judges only the intervals it holds whole")
-    func captureBound() throws {
-        let report = try run(rig(hours: 24, appending: "bus: {capture-limit-mb: 1}\n"))
+    func captureBound() async throws {
+        let report = try await run(rig(hours: 24, appending: "bus: {capture-limit-mb: 1}\n"))
         let overflow = report.record.admissions.captureOverflow
         #expect(overflow.messages > 0)
         #expect(report.record.capture.map { $0.topic.utf8.count + $0.payload.map(\.count).reduce(0, +) + 4 * ($0.payload.count + 1) }.reduce(0, +) <= 1 << 20)
@@ -172,38 +172,38 @@ struct BusSecurityRunTests {
     }
 
     @Test("Bad bus settings and certificates are refused before anything runs, naming what is wrong and where")
-    func badSettings() throws {
+    func badSettings() async throws {
         let base = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
         expectRefused(rig: base + "bus: {auth: maybe}\n", "expected true or false")
         expectRefused(rig: base + "bus: {rate-limit: 0}\n", "rate-limit")
         expectRefused(rig: base + "bus: {secret: x}\n", "secret")
 
         let ports = freeBusPorts(), keys = try keysFolder([])
-        func refused(_ extra: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func refused(_ extra: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: 1502")],
                                  appending: "bus: {auth: true, publish-port: \(ports.publish), subscribe-port: \(ports.subscribe)\(extra)}\n"
                                  + "controller: {households: {h2: endpoint}}\n")  // refused before any port is taken
             do {
-                _ = try run(loaded)
+                _ = try await run(loaded)
                 Issue.record("ran without the keys it needs", sourceLocation: sourceLocation)
             } catch let error as RunError {
                 #expect(error.isBadInput && error.message.contains(message), "\(error)", sourceLocation: sourceLocation)
             }
         }
-        try refused("", "h2 runs elsewhere and the bus authenticates: name a keys folder (bus: {keys: FOLDER}), made with `gridrig keys FOLDER --participants h2`")
-        try refused(", keys: \(keys)", "\(keys)/h2.key:0:0: cannot read the file (make keys with `gridrig keys`)")
+        try await refused("", "h2 runs elsewhere and the bus authenticates: name a keys folder (bus: {keys: FOLDER}), made with `gridrig keys FOLDER --participants h2`")
+        try await refused(", keys: \(keys)", "\(keys)/h2.key:0:0: cannot read the file (make keys with `gridrig keys`)")
         try BusKeyFiles.write(try BusKeyPair.generate(), name: "h2", into: keys)
         let broken = try String(contentsOfFile: "\(keys)/broker.key_secret", encoding: .utf8)
             .replacingOccurrences(of: "secret-key = \"", with: "secret-key = \"!!")
         try broken.write(toFile: "\(keys)/broker.key_secret", atomically: true, encoding: .utf8)
-        try refused(", keys: \(keys)", "\(keys)/broker.key_secret:7:0: secret-key is not 40 characters of Z85")
+        try await refused(", keys: \(keys)", "\(keys)/broker.key_secret:7:0: secret-key is not 40 characters of Z85")
     }
 
     @Test("gridrig keys writes certificates pyzmq reads, keeps them unless told to replace, and run --environment prints what an endpoint sets")
-    func commandLine() throws {
+    func commandLine() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let made = try gridrig(["keys", folder, "--participants", "h2,market"])
+        let made = try await gridrig(["keys", folder, "--participants", "h2,market"])
         #expect(made.status == 0 && made.output.contains("wrote \(folder)/h2.key_secret"), "\(made)")
         let secret = try FileManager.default.attributesOfItem(atPath: "\(folder)/h2.key_secret")[.posixPermissions] as? Int
         #expect(secret == 0o600)
@@ -216,24 +216,24 @@ struct BusSecurityRunTests {
         loaded.waitUntilExit()
         let written = try BusKeyFiles.publicKey(of: "h2", in: folder)
         #expect(python == written, "pyzmq read another key")
-        let again = try gridrig(["keys", folder, "--participants", "h2"])
+        let again = try await gridrig(["keys", folder, "--participants", "h2"])
         #expect(again.output.contains("kept \(folder)/h2.key_secret"))
         #expect(try BusKeyFiles.publicKey(of: "h2", in: folder) == written)
-        #expect(try gridrig(["keys", folder, "--participants", ""]).status == 2)
+        #expect(try await gridrig(["keys", folder, "--participants", ""]).status == 2)
 
         let rig = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: rig) }
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8)
         try (text + "bus: {host: 0.0.0.0, publish-port: 5570, subscribe-port: 5571, keys: \(folder)}\n").write(toFile: rig, atomically: true, encoding: .utf8)
-        let environment = try gridrig(["run", rig, "--environment", "h2", "--profiles", "\(repository)/Profiles"])
+        let environment = try await gridrig(["run", rig, "--environment", "h2", "--profiles", "\(repository)/Profiles"])
         #expect(environment.status == 0)
         for line in ["export GRIDRIG_PARTICIPANT='h2'", "export GRIDRIG_BUS_PUBLISH='tcp://127.0.0.1:5570'", "export GRIDRIG_BUS_KEYS='\(folder)'",
                      "export GRIDRIG_HOUSEHOLDS='h1,h2,h3,h4,grid'", "export GRIDRIG_DEVICES='[{"] {
             #expect(environment.output.contains(line), "\(line) in \(environment.output)")
         }
-        let stranger = try gridrig(["run", rig, "--environment", "h9", "--profiles", "\(repository)/Profiles"])
+        let stranger = try await gridrig(["run", rig, "--environment", "h9", "--profiles", "\(repository)/Profiles"])
         #expect(stranger.status == 2 && stranger.errors.contains("h9 is neither the market nor a house of the rig (h1, h2, h3, h4)"), "\(stranger)")
-        let loose = try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--environment", "h2", "--profiles", "\(repository)/Profiles"])
+        let loose = try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--environment", "h2", "--profiles", "\(repository)/Profiles"])
         #expect(loose.status == 2 && loose.errors.contains("no fixed ports"), "\(loose)")
     }
 }

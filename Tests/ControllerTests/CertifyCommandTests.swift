@@ -22,10 +22,10 @@ struct CertifyCommandTests {
     }
 
     @Test("The Python household passes and gets a certificate naming GridRig's and the suite's versions, the cases' SHA-256, the seeds, its hello.software and the date")
-    func pythonHouseholdCertified() throws {
+    func pythonHouseholdCertified() async throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out, "--first-port", "0",
+        let result = try await gridrig(["certify", "--role", "household", "--cases", "reboot", "--seeds", "2", "--out", out, "--first-port", "0",
                                   "--", "python3", "examples/python/household.py"])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("CERTIFIED: household h2, 1 cases x 2 seeds"), "\(result.output)")
@@ -48,10 +48,10 @@ struct CertifyCommandTests {
     }
 
     @Test("A broken household fails certify with exit 1, naming its requirement and linking the run report that is the evidence")
-    func brokenHouseholdFails() throws {
+    func brokenHouseholdFails() async throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--out", out, "--first-port", "0",
+        let result = try await gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--out", out, "--first-port", "0",
                                   "--command", "python3", "Conformance/broken/broken.py", "goodbye-unanswered"])
         #expect(result.status == 1, "\(result.output)\(result.errors)")
         #expect(result.output.contains("HH-PROTOCOL") && result.output.contains("NOT CERTIFIED"), "\(result.output)")
@@ -67,7 +67,7 @@ struct CertifyCommandTests {
     }
 
     @Test("An endpoint started on its own by the test, from the environment certify writes for each run, is certified")
-    func endpointCertified() throws {
+    func endpointCertified() async throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let bus = freeBusPorts()
@@ -77,7 +77,7 @@ struct CertifyCommandTests {
             . "$0/endpoint.env"
             exec python3 "$1/examples/python/household.py"
             """, out, repository], environment: [:])
-        let result = try gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--endpoint", "--out", out,
+        let result = try await gridrig(["certify", "--role", "household", "--cases", "cooling-clear", "--endpoint", "--out", out,
                                   "--publish-port", "\(bus.publish)", "--subscribe-port", "\(bus.subscribe)", "--first-port", "\(firstPort)"])
         #expect(result.status == 0, "\(result.output)\(result.errors)\(controller.standardError)")
         #expect(controller.exit() == 0)
@@ -95,8 +95,8 @@ struct CertifyCommandTests {
                       // The older --command takes the rest of the line: a gridrig option after it would reach the program.
                       (["--role", "market", "--command", "python3", "my.py", "--out", "DIR"], "--out comes after --command", 2),
                       (["--role", "market", "--command", "true", "--", "true"], "give the controller's program once", 2)])
-    func badInput(arguments: [String], message: String, status: Int32) throws {
-        let result = try gridrig(["certify"] + arguments)
+    func badInput(arguments: [String], message: String, status: Int32) async throws {
+        let result = try await gridrig(["certify"] + arguments)
         #expect(result.status == status && result.errors.contains(message), "\(result)")
     }
 
@@ -120,10 +120,8 @@ struct WallClockCertifyTests {
     func ownClockCertified() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("certify-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try await offPool {
-            try gridrig(["certify", "--role", "household", "--clock", "realtime", "--window", "5", "--cases", "cooling-clear", "--out", out,
-                         "--first-port", "0", "--", "env", "GRIDRIG_STEPS=wall", "python3", "examples/python/household.py"])
-        }
+        let result = try await gridrig(["certify", "--role", "household", "--clock", "realtime", "--window", "5", "--cases", "cooling-clear", "--out", out,
+                                        "--first-port", "0", "--", "env", "GRIDRIG_STEPS=wall", "python3", "examples/python/household.py"])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         let certificate = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/certificate.json"))) as? [String: Any]
         #expect(certificate?["edition"] as? String == "5-minute editions, realtime")

@@ -83,9 +83,9 @@ struct ControlStepTests {
     }
 
     @Test("Between interval starts the reference agent writes a setpoint again only when it changes, or to re-arm the product's watchdog: the Intesis (none) never twice with one value, the Alfen (60 s) at least every 45 s")
-    func writesOnChangeOrHeartbeat() throws {
+    func writesOnChangeOrHeartbeat() async throws {
         // Midday: the heat pumps cycle and the vehicles charge, so every household acts at control steps.
-        let report = try run(rig(hours: 1, replacing: [("start: \"00:00\"", "start: \"10:00\"")]))
+        let report = try await run(rig(hours: 1, replacing: [("start: \"00:00\"", "start: \"10:00\"")]))
         #expect(report.passed, "\(report.table)")
         let interval = report.record.rig.run.interval
         let watchdogs = Dictionary(report.record.rig.devices.map { ($0.name, $0.profile.watchdog?.timeout != nil) }, uniquingKeysWith: { first, _ in first })

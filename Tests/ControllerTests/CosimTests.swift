@@ -49,12 +49,9 @@ struct CosimTests {
         let ports = freeConsecutivePorts(7), broker = freeConsecutivePorts(2), out = folder("on"), watched = out + "-h6.jsonl"
         // h6/pv is the sixth device: the rig numbers its devices from --first-port.
         let watcher = try Child(["python3", "\(repository)/Tests/PeerTests/peers/sunspec_voltage_watch.py", "\(ports + 5)", watched, "240"], environment: [:])
-        let result = try await offPool {
-            let result = try gridrig(["run", "Rigs/feeder-voltage.yaml", "--hours", "4", "--first-port", "\(ports)", "--helics-broker", "127.0.0.1:\(broker)",
-                                      "--out", out])
-            _ = watcher.exit(within: .seconds(30))
-            return result
-        }
+        let result = try await gridrig(["run", "Rigs/feeder-voltage.yaml", "--hours", "4", "--first-port", "\(ports)", "--helics-broker", "127.0.0.1:\(broker)",
+                                        "--out", out])
+        _ = try await offPool { watcher.exit(within: .seconds(30)) }
         #expect(result.status == 0, "\(result.output)\n\(result.errors)")
         let results = try verdict(out)
         #expect(results["voltage-range"]?["passed"] as? Bool == true)
@@ -85,10 +82,8 @@ struct CosimTests {
     @Test("With the curves off, the far inverter trips on over-voltage: the verdict fails voltage-range and inverter-trips, and counts the trips by inverter")
     func curvesOff() async throws {
         let ports = freeConsecutivePorts(7), broker = freeConsecutivePorts(2), out = folder("off")
-        let result = try await offPool {
-            try gridrig(["run", "Rigs/feeder-voltage-curves-off.yaml", "--hours", "4", "--first-port", "\(ports)",
-                         "--helics-broker", "127.0.0.1:\(broker)", "--out", out])
-        }
+        let result = try await gridrig(["run", "Rigs/feeder-voltage-curves-off.yaml", "--hours", "4", "--first-port", "\(ports)",
+                                        "--helics-broker", "127.0.0.1:\(broker)", "--out", out])
         #expect(result.status == 1, "\(result.output)\n\(result.errors)")
         let results = try verdict(out)
         #expect(results["voltage-range"]?["passed"] as? Bool == false)
@@ -112,11 +107,9 @@ struct CosimTests {
             try Child([binary, "emulate", rig, "--shard", "\(shard)/2", "--first-port", "\(ports)", "--profiles", "\(repository)/Profiles"], environment: [:])
         }
         let split = folder("split-run"), one = folder("one-run")
-        let (splitResult, shardExits, oneResult) = try await offPool {
-            let splitResult = try gridrig(["run", rig, "--hours", "6", "--first-port", "\(ports)", "--out", split])
-            let shardExits = shards.map { $0.exit(within: .seconds(20)) }
-            return (splitResult, shardExits, try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--first-port", "0", "--out", one]))
-        }
+        let splitResult = try await gridrig(["run", rig, "--hours", "6", "--first-port", "\(ports)", "--out", split])
+        let shardExits = try await offPool { shards.map { $0.exit(within: .seconds(20)) } }
+        let oneResult = try await gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "6", "--first-port", "0", "--out", one])
         #expect(shardExits == [0, 0])
         #expect(splitResult.status == 0 && oneResult.status == 0, "\(splitResult.errors)\n\(oneResult.errors)")
         let splitSeries = try String(contentsOfFile: "\(split)/series.csv", encoding: .utf8)
@@ -143,10 +136,10 @@ struct CosimTests {
 struct ShardCommandTests {
     @Test("A shard of a rig that is not split, or a shard number past the rig's, is refused with a clear error")
     func badShards() async throws {
-        let plain = try await offPool { try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "1/2"]) }
+        let plain = try await gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "1/2"])
         #expect(plain.status == 2)
         #expect(plain.errors.contains("has no cosim key"))
-        let past = try await offPool { try gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "3/2"]) }
+        let past = try await gridrig(["emulate", "Rigs/neighborhood.yaml", "--shard", "3/2"])
         #expect(past.status == 2)
         #expect(past.errors.contains("--shard must be K/N with 1 <= K <= N"))
     }

@@ -27,14 +27,14 @@ private func droppedBids(_ record: RunRecord) -> [Int: Set<String>] {
 @Suite("Bus, participant and grid faults in a run", .serialized, .timeLimit(.minutes(3)))
 struct FaultRunTests {
     @Test("A lossy bus: the market clears without the bids that were lost, duplicates are not counted twice, and the seed replays the same losses")
-    func lossyBus() throws {
+    func lossyBus() async throws {
         let faults = """
             faults:
               - {bus: "bids/h", kind: drop, probability: 0.3, start: "00:00"}
               - {bus: "dispatch/", kind: duplicate, probability: 0.5, start: "00:00"}
               - {bus: "awards/", kind: latency, ms: 20, jitter: 20, start: "00:00"}
             """
-        let first = try run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
+        let first = try await run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
         let dropped = droppedBids(first.record)
         #expect(!dropped.isEmpty)
         for interval in first.record.intervals {
@@ -59,13 +59,13 @@ struct FaultRunTests {
         #expect(window.busEffects["dropped"] == dropped.values.reduce(0) { $0 + $1.count })
         #expect(window.failed == [.everyIntervalCleared])
 
-        let second = try run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
+        let second = try await run(rig(hours: 2, replacing: quickDeadlines, appending: faults))
         #expect(droppedBids(second.record) == dropped, "the same seed lost other bids")
     }
 
     @Test("A stalled household is silent for its window; a crashed one is started again after its restart delay; the report lists both")
-    func stallAndCrash() throws {
-        let report = try run(rig(hours: 2, replacing: quickDeadlines, appending: """
+    func stallAndCrash() async throws {
+        let report = try await run(rig(hours: 2, replacing: quickDeadlines, appending: """
             faults:
               - {participant: h2, kind: stall, start: "00:30", duration: 1800}
               - {participant: h3, kind: crash, start: "00:30", restart: 900}
@@ -91,8 +91,8 @@ struct FaultRunTests {
     }
 
     @Test("A controller process that crashes gets SIGKILL and is started again: the Python household bids again after its restart")
-    func commandCrash() throws {
-        let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
+    func commandCrash() async throws {
+        let report = try await run(rig(hours: 1, replacing: quickDeadlines, appending: """
             controller:
               households:
                 h2: {command: [python3, "\(repository)/examples/python/household.py"]}
@@ -107,14 +107,14 @@ struct FaultRunTests {
     }
 
     @Test("A participant running elsewhere cannot be crashed: the run is refused as bad input before anything starts")
-    func endpointCrash() throws {
+    func endpointCrash() async throws {
         var loaded = try rig(hours: 1, appending: """
             faults:
               - {participant: h2, kind: crash, start: "00:20"}
             """)
         loaded.run.households["h2"] = .endpoint
         do {
-            _ = try run(loaded)
+            _ = try await run(loaded)
             Issue.record("the run started")
         } catch let error as RunError {
             #expect(error.isBadInput && error.message == "h2 runs elsewhere (endpoint): GridRig cannot crash it")
@@ -122,8 +122,8 @@ struct FaultRunTests {
     }
 
     @Test("A market that crashes for good: the intervals after it go uncleared, the run still ends with a verdict")
-    func marketCrash() throws {
-        let report = try run(rig(hours: 1, replacing: quickDeadlines, appending: """
+    func marketCrash() async throws {
+        let report = try await run(rig(hours: 1, replacing: quickDeadlines, appending: """
             faults:
               - {participant: market, kind: crash, start: "00:30"}
             """))
@@ -133,9 +133,9 @@ struct FaultRunTests {
     }
 
     @Test("A grid outage: nothing crosses the PCC while the battery forms the island, the market clears against the battery, and balance holds")
-    func gridOutage() throws {
+    func gridOutage() async throws {
         // An evening outage, 17:00 to 18:00, with the battery nearly full.
-        let report = try run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"16:00\""), ("initial-soc: 30", "initial-soc: 90")], appending: """
+        let report = try await run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"16:00\""), ("initial-soc: 30", "initial-soc: 90")], appending: """
             faults:
               - {kind: grid-outage, grid-forming: h1/battery, start: "17:00", duration: 3600}
             """))
@@ -163,13 +163,13 @@ struct FaultRunTests {
     }
 
     @Test("Grid events without a feeder: h1 trips once at 112 % and enters service after the delay, h5 absorbs and curtails at 108 %, 50.5 Hz brings every inverter down")
-    func gridEvents() throws {
+    func gridEvents() async throws {
         var rig = try RigLoader.load(file: "\(repository)/Rigs/faults/grid-events.yaml", profiles: "\(repository)/Profiles", firstPort: 0)
         #expect(rig.run.faults.gridEvents == [GridEvent(house: "h1", level: .voltage(1.12), start: 39603, end: 39663),
                                               GridEvent(house: "h5", level: .voltage(1.08), start: 43200, end: 45000),
                                               GridEvent(house: nil, level: .frequency(50.5), start: 46800, end: 47400)])
         rig.run.duration = 3 * 3600
-        let report = try run(rig)
+        let report = try await run(rig)
         #expect(report.passed, "\(report.table)")
         let physics = report.record.physics
         func at(_ time: Double, _ device: String, _ reading: SeriesReading) -> Double {
@@ -190,9 +190,9 @@ struct FaultRunTests {
     }
 
     @Test("A night outage the battery cannot carry fails balance within its window, naming the battery")
-    func outageBlackout() throws {
+    func outageBlackout() async throws {
         // The battery is all but empty when the grid goes.
-        let report = try run(rig(hours: 3, replacing: [("initial-soc: 30", "initial-soc: 6")], appending: """
+        let report = try await run(rig(hours: 3, replacing: [("initial-soc: 30", "initial-soc: 6")], appending: """
             faults:
               - {kind: grid-outage, grid-forming: h1/battery, start: "01:00", duration: 3600}
             """))

@@ -30,10 +30,13 @@ func rig(hours: Double = 3, replacing: [(String, String)] = [], appending extra:
     return loaded
 }
 
-func run(_ rig: Rig) throws -> RunReport {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return RunReport(try RunSession.run(rig, options: RunOptions(profiles: "\(repository)/Profiles", readyTimeout: .seconds(8)), logger: logger))
+/// Runs `rig` on a thread of its own: a run blocks for seconds, and Swift Testing's pool has a thread a core.
+func run(_ rig: Rig) async throws -> RunReport {
+    try await offPool {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return RunReport(try RunSession.run(rig, options: RunOptions(profiles: "\(repository)/Profiles", readyTimeout: .seconds(8)), logger: logger))
+    }
 }
 
 func verdict(_ report: RunReport, _ kind: AssertionSpec.Kind) -> AssertionResult? { report.results.first { $0.kind == kind } }
@@ -55,10 +58,10 @@ func expectRefused(rig text: String, _ message: String, sourceLocation: SourceLo
 @Suite("gridrig run: the harness", .serialized, .timeLimit(.minutes(3)))
 struct HarnessRunTests {
     @Test("Three hours of the default rig's busiest stretch pass every assertion, and the same seed replays bit for bit, control steps included")
-    func passesAndReplays() throws {
+    func passesAndReplays() async throws {
         // From 10:00: vehicles charging, heat pumps cycling, the battery storing; every household asks for steps.
         let midday = [("start: \"00:00\"", "start: \"10:00\"")]
-        let first = try run(rig(hours: 3, replacing: midday)), second = try run(rig(hours: 3, replacing: midday))
+        let first = try await run(rig(hours: 3, replacing: midday)), second = try await run(rig(hours: 3, replacing: midday))
         #expect(first.passed, "\(first.table)")
         #expect(first.record.intervals.count == 36)
         // The console summary is readable at 80 columns.
@@ -93,9 +96,9 @@ struct HarnessRunTests {
     }
 
     @Test("The Python market and two Python households, started from the rig's commands, pass the default rig with control steps")
-    func commandRole() throws {
+    func commandRole() async throws {
         let household = "{command: [python3, \"\(repository)/examples/python/household.py\"]}"
-        let report = try run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
+        let report = try await run(rig(hours: 3, replacing: [("start: \"00:00\"", "start: \"10:00\"")], appending: """
             controller:
               market: {command: [python3, "\(repository)/examples/python/market.py"]}
               households: {h2: \(household), h4: \(household)}
@@ -109,8 +112,8 @@ struct HarnessRunTests {
     }
 
     @Test("A protocol 1.0 household (the Python one with GRIDRIG_STEPS=0) still runs, and is judged on what its devices did")
-    func versionOneHousehold() throws {
-        let report = try run(rig(hours: 1, appending: """
+    func versionOneHousehold() async throws {
+        let report = try await run(rig(hours: 1, appending: """
             controller:
               households: {h2: {command: [env, GRIDRIG_STEPS=0, python3, "\(repository)/examples/python/household.py"]}}
             """))
@@ -122,7 +125,7 @@ struct HarnessRunTests {
     }
 
     @Test("An endpoint role: the run waits for a market running elsewhere, which joins at the rig's fixed bus ports")
-    func endpointRole() throws {
+    func endpointRole() async throws {
         let ports = freeBusPorts()
         let firstDevice = Int(freeConsecutivePorts(12))  // below the ephemeral range: no concurrent client can hold one
         let loaded = try rig(hours: 1, replacing: [("first-port: 1502", "first-port: \(firstDevice)")], appending: """
@@ -135,14 +138,14 @@ struct HarnessRunTests {
             "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports.publish)", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports.subscribe)",
             "GRIDRIG_HOUSEHOLDS": "h1,h2,h3,h4,grid",
         ])
-        let report = try run(loaded)
+        let report = try await run(loaded)
         #expect(report.passed, "\(report.table)")
         #expect(market.exit() == 0, "\(market.standardError)")
     }
 
     @Test("A bus fault that delays only the clearing leaves every interval complete: dispatch reports that beat it still count")
-    func delayedClearing() throws {
-        let report = try run(rig(hours: 1, appending: """
+    func delayedClearing() async throws {
+        let report = try await run(rig(hours: 1, appending: """
             faults:
               - {bus: "clearing", kind: latency, ms: 50, start: "00:00"}
             """))
@@ -159,14 +162,14 @@ struct HarnessRunTests {
     }
 
     @Test("A controller that crashes fails the run, names itself and its last words, and leaves no process behind")
-    func crashingController() throws {
+    func crashingController() async throws {
         let marker = "gridrig-crash-\(UUID().uuidString.prefix(8))"
         let crashing = try rig(hours: 1, appending: """
             controller:
               market: {command: [python3, -c, "import sys, time; print('\(marker) giving up', file=sys.stderr); sys.exit(3)"]}
             """)
         do {
-            _ = try run(crashing)
+            _ = try await run(crashing)
             Issue.record("the run passed with a crashed market")
         } catch let error as RunError {
             #expect(error.message.contains("market exited with status 3") && error.message.contains("\(marker) giving up"), "\(error)")
@@ -178,7 +181,7 @@ struct HarnessRunTests {
                 h2: {command: [python3, -c, "import sys, time; print('\(marker) waiting for nothing', file=sys.stderr, flush=True); time.sleep(600)"]}
             """)
         do {
-            _ = try run(hanging)
+            _ = try await run(hanging)
             Issue.record("the run passed with a silent household")
         } catch let error as RunError {
             // The wait the rig allowed (8 s here), and the last words the silent process wrote.
@@ -194,13 +197,13 @@ struct HarnessRunTests {
     }
 
     @Test("A controller command that does not exist is bad input, named before anything runs")
-    func missingCommand() throws {
+    func missingCommand() async throws {
         let missing = try rig(hours: 1, appending: """
             controller:
               market: {command: [no-such-controller, --fast]}
             """)
         do {
-            _ = try run(missing)
+            _ = try await run(missing)
             Issue.record("ran without its market")
         } catch let error as RunError {
             #expect(error.isBadInput && error.message == "market: controller command 'no-such-controller' not found on the PATH")
@@ -208,11 +211,11 @@ struct HarnessRunTests {
     }
 
     @Test("An accelerated clock paces the physics: an hour at 3600x takes about a wall second and passes")
-    func acceleratedClock() throws {
+    func acceleratedClock() async throws {
         let paced = try rig(hours: 1, replacing: [("clock: lockstep", "clock: {accelerated: 3600}")])
         #expect(paced.run.clock == .paced(speed: 3600))
         let started = ContinuousClock.now
-        let report = try run(paced)
+        let report = try await run(paced)
         #expect(report.passed, "\(report.table)")
         #expect(ContinuousClock.now - started >= .seconds(1), "the clock did not pace the physics")
     }
@@ -232,14 +235,14 @@ struct HarnessRunTests {
     }
 
     @Test("An island with more load than its battery can carry through a cloud fails balance, naming when")
-    func islandBlackout() throws {
+    func islandBlackout() async throws {
         let text = try String(contentsOfFile: "\(repository)/Rigs/island.yaml", encoding: .utf8)
             .replacingOccurrences(of: "max-current: 8, phases: 1}", with: "max-current: 16, phases: 3}")
             .replacingOccurrences(of: "profile: phoenix-ev-eth", with: "profile: alfen-ng9xx")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("island-\(UUID().uuidString).yaml").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let report = try run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0))
+        let report = try await run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles", firstPort: 0))
         let balance = verdict(report, .balance)
         #expect(balance?.passed == false)
         #expect(balance?.detail.contains("h1/battery could not hold the island") == true, "\(balance?.detail ?? "")")
@@ -247,17 +250,17 @@ struct HarnessRunTests {
 
     @Test("Each fault rig states what the controller must do, and the reference controller's verdict shows it does",
           arguments: ["battery-exception-4", "frozen-inverter", "charger-comms-loss", "lossy-bus", "grid-outage", "field-trace", "grid-events"])
-    func faultRig(name: String) throws {
+    func faultRig(name: String) async throws {
         let loaded = try RigLoader.load(file: "\(repository)/Rigs/faults/\(name).yaml", profiles: "\(repository)/Profiles", firstPort: 0)
         #expect(!loaded.faults.isEmpty || !loaded.run.faults.isEmpty || loaded.devices.contains { $0.replay != nil })
-        let report = try run(loaded)
+        let report = try await run(loaded)
         #expect(!report.faults.isEmpty)
         #expect(report.passed, "\(report.table)")
     }
 
     @Test("Thresholds no controller can meet fail their assertions, naming what broke them")
-    func impossibleThresholds() throws {
-        let report = try run(rig(hours: 1, appending: """
+    func impossibleThresholds() async throws {
+        let report = try await run(rig(hours: 1, appending: """
             assertions:
               clearing-latency: {p99-ms: 0}
               dispatch-latency: {p99-ms: 0}
@@ -275,8 +278,8 @@ struct HarnessRunTests {
     }
 
     @Test("A vehicle that cannot be charged in time fails ev-energy-by-departure, naming it")
-    func vehicleShortOfEnergy() throws {
-        let report = try run(rig(hours: 11, replacing: [(#"{arrival: "07:30", departure: "16:00", capacity: 40000, initial-soc: 60"#,
+    func vehicleShortOfEnergy() async throws {
+        let report = try await run(rig(hours: 11, replacing: [(#"{arrival: "07:30", departure: "16:00", capacity: 40000, initial-soc: 60"#,
                                                         #"{arrival: "10:00", departure: "10:30", capacity: 40000, initial-soc: 10"#)]))
         let result = verdict(report, .evEnergyByDeparture)
         #expect(result?.passed == false)
@@ -367,7 +370,7 @@ struct HarnessRunTests {
     }
 
     @Test("A vehicle that arrives just below its taper (h19-28's in a 1,000-house neighborhood) follows its awards: the agent keeps what it learned the vehicle takes")
-    func taperingVehicle() throws {
+    func taperingVehicle() async throws {
         let text = """
             start: "16:30"
             duration: 7.5
@@ -387,7 +390,7 @@ struct HarnessRunTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("taper-\(UUID().uuidString).yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let report = try run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles"))
+        let report = try await run(try RigLoader.load(file: path, profiles: "\(repository)/Profiles"))
         // Forgetting what the vehicle takes whenever it took a whole offer made the agent bid 16 A again: 10.3 %.
         #expect(report.passed, "\(report.table)")
     }
@@ -428,49 +431,39 @@ struct HarnessRunTests {
     }
 
     @Test("The command line: a bad rig exits 2, a failed assertion 1, a passing run 0 with its files written")
-    func exitCodes() throws {
-        var lastError = ""
-        func gridrig(_ arguments: [String]) throws -> Int32 {
-            let process = Process(), errors = Pipe()
-            process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
-            lastError = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+    func exitCodes() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder, "--first-port", "0",
-                             "--profiles", "\(repository)/Profiles"]) == 0)
+        #expect(try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder, "--first-port", "0",
+                                   "--profiles", "\(repository)/Profiles"]).status == 0)
         for file in ["summary.txt", "results.json", "junit.xml", "capture.jsonl", "writes.csv", "series.csv", "devices.txt"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file)")
         }
-        #expect(try gridrig(["run", "/nonexistent.yaml"]) == 2)
+        #expect(try await gridrig(["run", "/nonexistent.yaml"]).status == 2)
         let strict = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID().uuidString).yaml").path
         let text = try String(contentsOfFile: "\(repository)/Rigs/neighborhood.yaml", encoding: .utf8) + "assertions: {clearing-latency: {p99-ms: 0}}\n"
         _ = FileManager.default.createFile(atPath: strict, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: strict) }
-        #expect(try gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--first-port", "0", "--profiles", "\(repository)/Profiles"]) == 1)
+        #expect(try await gridrig(["run", strict, "--hours", "0.25", "--out", folder, "--first-port", "0", "--profiles", "\(repository)/Profiles"]).status == 1)
         // A port clash: something already listens where the rig's first device would be served.
         let context = try BusContext(), holder = try Broker(context: context)
         defer { holder.stop() }
         let taken = holder.endpoints.publish.split(separator: ":").last.map(String.init) ?? ""
-        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", taken, "--out", folder,
-                             "--profiles", "\(repository)/Profiles"]) == 3)
-        #expect(lastError.contains("the emulators could not start: h1/pv") && lastError.contains("Address already in use"), "\(lastError)")
+        let clash = try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", taken, "--out", folder,
+                                       "--profiles", "\(repository)/Profiles"])
+        #expect(clash.status == 3)
+        #expect(clash.errors.contains("the emulators could not start: h1/pv") && clash.errors.contains("Address already in use"), "\(clash.errors)")
         // --faults: a schedule from its own file replaces the rig's; a bad one is named with its file and line.
         let schedule = FileManager.default.temporaryDirectory.appendingPathComponent("faults-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: schedule) }
         try "faults:\n  - {bus: telemetry/, kind: drop, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
-        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--faults", schedule, "--out", folder,
-                             "--first-port", "0", "--profiles", "\(repository)/Profiles"]) == 0)
+        #expect(try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.25", "--faults", schedule, "--out", folder,
+                                   "--first-port", "0", "--profiles", "\(repository)/Profiles"]).status == 0)
         #expect(try String(contentsOfFile: "\(folder)/summary.txt", encoding: .utf8).contains("bus telemetry/ drop (4 dropped)"))
         try "faults:\n  - {participant: h9, kind: stall, start: \"00:05\", duration: 300}\n".write(toFile: schedule, atomically: true, encoding: .utf8)
-        #expect(try gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--faults", schedule]) == 2)
-        #expect(lastError.contains("\(schedule):2:") && lastError.contains("faults[0].participant"), "\(lastError)")
+        let badSchedule = try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--faults", schedule])
+        #expect(badSchedule.status == 2)
+        #expect(badSchedule.errors.contains("\(schedule):2:") && badSchedule.errors.contains("faults[0].participant"), "\(badSchedule.errors)")
     }
 }
 

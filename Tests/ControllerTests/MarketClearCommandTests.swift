@@ -5,8 +5,8 @@ import Testing
 @Suite("gridrig market clear", .timeLimit(.minutes(1)))
 struct MarketClearCommandTests {
     @Test("Clears the example bids file into JSON that Python reads back, price and awards included")
-    func clearsExample() throws {
-        let run = try gridrig(["market", "clear", "\(repository)/examples/bids.json"])
+    func clearsExample() async throws {
+        let run = try await gridrig(["market", "clear", "\(repository)/examples/bids.json"])
         #expect(run.status == 0)
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -28,8 +28,8 @@ struct MarketClearCommandTests {
     }
 
     @Test("Reads standard input with -, and --table prints a table for people")
-    func standardInputAndTable() throws {
-        let run = try gridrig(["market", "clear", "-", "--table"],
+    func standardInputAndTable() async throws {
+        let run = try await gridrig(["market", "clear", "-", "--table"],
                               input: #"{"buyers": [{"id": "A", "price": 0.3, "quantity": 5}], "sellers": [{"id": "S", "price": 0.1, "quantity": 5}]}"#)
         #expect(run.status == 0)
         #expect(run.output == """
@@ -44,12 +44,12 @@ struct MarketClearCommandTests {
     }
 
     @Test("Bad input exits 2 with the file, line, bid and field named, and prints no result")
-    func badInput() throws {
-        let run = try gridrig(["market", "clear", "-"], input: "{\"buyers\": [\n{\"id\": \"h1/ev\", \"price\": 0.2, \"quantity\": -7.4}]}")
+    func badInput() async throws {
+        let run = try await gridrig(["market", "clear", "-"], input: "{\"buyers\": [\n{\"id\": \"h1/ev\", \"price\": 0.2, \"quantity\": -7.4}]}")
         #expect(run.status == 2)
         #expect(run.output.isEmpty)
         #expect(run.errors == "error: <stdin>:2:43: buyers[0].quantity: bid \"h1/ev\": expected a finite quantity > 0 kW, found -7.4\n")
-        let missing = try gridrig(["market", "clear", "/nonexistent/bids.json"])
+        let missing = try await gridrig(["market", "clear", "/nonexistent/bids.json"])
         #expect(missing.status == 2 && missing.errors == "error: /nonexistent/bids.json:0:0: cannot read the file\n")
     }
 }

@@ -28,8 +28,8 @@ struct MutantTests {
         Case(mutant: "thermostat-ignores-award", house: "h3", start: "12:00", hours: 2, fails: .devicesFollowAwards, naming: "h3/thermostat"),
         Case(mutant: "battery-power-misreported", house: "h1", start: "10:00", hours: 1, fails: .dispatchReportsTruthful, naming: "h1/battery power: reported"),
     ])
-    func mutantFails(_ mutant: Case) throws {
-        let report = try run(rig(hours: mutant.hours, replacing: [("start: \"00:00\"", "start: \"\(mutant.start)\""),
+    func mutantFails(_ mutant: Case) async throws {
+        let report = try await run(rig(hours: mutant.hours, replacing: [("start: \"00:00\"", "start: \"\(mutant.start)\""),
                                                                    ("initial-soc: 30", "initial-soc: \(mutant.initialSoC)")], appending: """
             controller:
               households: {\(mutant.house): {mutant: \(mutant.mutant)}}
@@ -40,9 +40,9 @@ struct MutantTests {
     }
 
     @Test("The reference household passes the same stretches")
-    func referencePasses() throws {
+    func referencePasses() async throws {
         for (start, hours, soc) in [("08:00", 6.0, 30), ("00:00", 1.0, 6)] {
-            let report = try run(rig(hours: hours, replacing: [("start: \"00:00\"", "start: \"\(start)\""), ("initial-soc: 30", "initial-soc: \(soc)")]))
+            let report = try await run(rig(hours: hours, replacing: [("start: \"00:00\"", "start: \"\(start)\""), ("initial-soc: 30", "initial-soc: \(soc)")]))
             #expect(report.passed, "\(start): \(report.table)")
         }
     }

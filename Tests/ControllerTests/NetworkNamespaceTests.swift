@@ -97,7 +97,7 @@ struct NetworkNamespaceTests {
              + "bus: {host: \(Namespaces.conductorHosts[0]), publish-port: 5570, subscribe-port: 5571, auth: false}\n"
              + "controller: {market: endpoint}\n").write(toFile: "\(folder)/split.yaml", atomically: true, encoding: .utf8)
         let binary = "\(repository)/.build/debug/gridrig", profiles = "\(repository)/Profiles"
-        let exports = try gridrig(["run", "\(folder)/split.yaml", "--environment", "market", "--profiles", profiles])
+        let exports = try await gridrig(["run", "\(folder)/split.yaml", "--environment", "market", "--profiles", profiles])
         #expect(exports.status == 0, "\(exports.errors)")
         let market = try Child(["ip", "netns", "exec", namespaces.shards[1], binary, "agent", "market"], environment: environment(exports.output))
         defer { market.kill() }
@@ -107,11 +107,11 @@ struct NetworkNamespaceTests {
         }
         let conductor = try Child(["ip", "netns", "exec", namespaces.conductor, binary, "run", "\(folder)/split.yaml", "--hours", "2",
                                    "--profiles", profiles, "--out", "\(folder)/split"], environment: [:])
-        let (runExit, shardExits, one) = try await offPool {
+        let (runExit, shardExits) = try await offPool {
             let runExit = conductor.exit(within: .seconds(180))
-            return (runExit, shards.map { $0.exit(within: .seconds(20)) },
-                    try gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "2", "--first-port", "0", "--out", "\(folder)/one"]))
+            return (runExit, shards.map { $0.exit(within: .seconds(20)) })
         }
+        let one = try await gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "2", "--first-port", "0", "--out", "\(folder)/one"])
         #expect(runExit == 0, "\(conductor.standardError)")
         #expect(shardExits == [0, 0], "\(shards.map(\.standardError))")
         #expect(one.status == 0, "\(one.errors)")

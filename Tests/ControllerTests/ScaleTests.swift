@@ -16,7 +16,7 @@ private var threads: Int { (try? FileManager.default.contentsOfDirectory(atPath:
 @Suite("Scale: descriptors, threads and generated neighborhoods in one process", .serialized, .timeLimit(.minutes(10)))
 struct ScaleTests {
     @Test("After the process has opened more than 1,024 descriptors, a run still works: every device connection lies past select(2)'s reach")
-    func pastFDSetSize() throws {
+    func pastFDSetSize() async throws {
         DescriptorLimit.raise()
         var held: [Int32] = []
         defer { for descriptor in held { close(descriptor) } }
@@ -26,7 +26,7 @@ struct ScaleTests {
             held.append(descriptor)
         }
         #expect(held.last! > 1_024)
-        let report = try run(try rig(hours: 2))
+        let report = try await run(try rig(hours: 2))
         #expect(report.passed, "\(report.results.filter { !$0.passed }.map(\.detail))")
         #expect(report.record.intervals.count == 24)
     }

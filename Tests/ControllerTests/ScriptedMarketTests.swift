@@ -15,9 +15,9 @@ import Verdict
 /// those books, and the verdict judges them.
 @Suite("Scripted market cases", .serialized, .timeLimit(.minutes(3)))
 struct ScriptedMarketTests {
-    static func run(_ name: String) throws -> RunReport {
+    static func run(_ name: String) async throws -> RunReport {
         let rig = try RigLoader.load(file: "\(repository)/Conformance/market/\(name).yaml", profiles: "\(repository)/Profiles", firstPort: 0)
-        return try ControllerTests.run(rig)
+        return try await ControllerTests.run(rig)
     }
 
     /// Every captured message that decodes, in the broker's order.
@@ -26,8 +26,8 @@ struct ScriptedMarketTests {
     }
 
     @Test("Each vertical book clears by its own branch of the price rule, and every market assertion passes")
-    func verticalSegments() throws {
-        let report = try Self.run("vertical-segments")
+    func verticalSegments() async throws {
+        let report = try await Self.run("vertical-segments")
         #expect(report.passed, "\(report.table)")
         let clearings = report.record.intervals.compactMap(\.clearing)
         #expect(clearings.map { ($0.price * 10_000).rounded() / 10_000 } == [0.4, 0.2, 0.4501, 0.1999, 0.3, 0.25])
@@ -35,8 +35,8 @@ struct ScriptedMarketTests {
     }
 
     @Test("Bids sent at the gate pass the broker after every opening bid and just before the gate, and the market clears the revised book")
-    func lastMoment() throws {
-        let report = try Self.run("last-moment")
+    func lastMoment() async throws {
+        let report = try await Self.run("last-moment")
         #expect(report.passed, "\(report.table)")
         let messages = Self.messages(report).filter { $0.header.interval == 1 }
         let gate = try #require(messages.firstIndex { if $0.body is Gate { true } else { false } })
@@ -52,8 +52,8 @@ struct ScriptedMarketTests {
     }
 
     @Test("A household that floods is cut off after 20 bids messages, and the verdict judges the bids the market kept")
-    func flood() throws {
-        let report = try Self.run("flood")
+    func flood() async throws {
+        let report = try await Self.run("flood")
         #expect(report.passed, "\(report.table)")
         let floods = Self.messages(report).filter { message in
             if let error = message.body as? ErrorReport { error.fault == .flood && error.about == "f1" } else { false }

@@ -9,7 +9,12 @@ import TestSupport
 import Testing
 
 private func stress(_ market: RunSettings.Role = .builtin, bidders: [Int], lengths: [Double] = [300], intervals: Int = 2, seed: UInt64 = 5,
-                    deadline: Duration? = nil) throws -> StressResult {
+                    deadline: Duration? = nil) async throws -> StressResult {
+    try await offPool { try stressOnThisThread(market, bidders: bidders, lengths: lengths, intervals: intervals, seed: seed, deadline: deadline) }
+}
+
+private func stressOnThisThread(_ market: RunSettings.Role, bidders: [Int], lengths: [Double], intervals: Int, seed: UInt64,
+                                deadline: Duration?) throws -> StressResult {
     var options = StressOptions(folder: FileManager.default.temporaryDirectory.appendingPathComponent("stress-\(UUID().uuidString)").path)
     defer { try? FileManager.default.removeItem(atPath: options.folder) }
     options.market = market
@@ -33,8 +38,8 @@ private func reproducible(_ result: StressResult) -> [[Double?]] {
 @Suite("gridrig stress: synthetic bidders against a market over the bus", .serialized, .timeLimit(.minutes(5)))
 struct StressTests {
     @Test("The builtin market clears every step rightly; the same seed gives the same bids, reference and clearing, another seed others")
-    func builtin() throws {
-        let one = try stress(bidders: [50, 500]), again = try stress(bidders: [50, 500]), other = try stress(bidders: [50, 500], seed: 6)
+    func builtin() async throws {
+        let one = try await stress(bidders: [50, 500]), again = try await stress(bidders: [50, 500]), other = try await stress(bidders: [50, 500], seed: 6)
         #expect(one.passed, "\(StressReport(one).table)")
         #expect(one.steps.map(\.bidders) == [50, 500])
         for interval in one.steps.flatMap(\.intervals) {
@@ -47,18 +52,18 @@ struct StressTests {
     }
 
     @Test("The Python example market clears the same bids to the same results as the builtin one")
-    func python() throws {
-        let python = try stress(.command(["python3", "\(repository)/examples/python/market.py"]), bidders: [200])
-        let builtin = try stress(bidders: [200])
+    func python() async throws {
+        let python = try await stress(.command(["python3", "\(repository)/examples/python/market.py"]), bidders: [200])
+        let builtin = try await stress(bidders: [200])
         #expect(python.passed, "\(StressReport(python).table)")
         #expect(reproducible(python) == reproducible(builtin))
     }
 
     @Test("A market that prices awards apart from its clearing, or clears at the midpoint, clears wrongly at once; a slow one misses its deadline",
           arguments: [("award-price-differs", "awards differ"), ("clears-at-midpoint", "price"), ("clears-slowly", "")])
-    func broken(bug: String, complaint: String) throws {
+    func broken(bug: String, complaint: String) async throws {
         // The slow market pauses 0.7 s before every tenth interval's clearing.
-        let result = try stress(.command(["python3", "\(repository)/Conformance/broken/broken.py", bug]), bidders: [100, 1_000],
+        let result = try await stress(.command(["python3", "\(repository)/Conformance/broken/broken.py", bug]), bidders: [100, 1_000],
                                 intervals: complaint.isEmpty ? 10 : 2, deadline: .milliseconds(500))
         #expect(!result.passed)
         let first = try #require(result.steps.first)
@@ -72,7 +77,7 @@ struct StressTests {
     }
 
     @Test("An endpoint market started on its own joins at the fixed ports, reads the households file and is ramped like the others")
-    func endpoint() throws {
+    func endpoint() async throws {
         let ports = freeBusPorts()
         var options = StressOptions(folder: FileManager.default.temporaryDirectory.appendingPathComponent("stress-\(UUID().uuidString)").path)
         defer { try? FileManager.default.removeItem(atPath: options.folder) }
@@ -92,27 +97,27 @@ struct StressTests {
         }.start()
         let file = "\(options.folder)/households.txt"
         let deadline = ContinuousClock.now + .seconds(20)
-        while !FileManager.default.fileExists(atPath: file), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while !FileManager.default.fileExists(atPath: file), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let market = try Child(["python3", "\(repository)/examples/python/market.py"], environment: [
             "GRIDRIG_BUS_PUBLISH": "tcp://127.0.0.1:\(ports.publish)", "GRIDRIG_BUS_SUBSCRIBE": "tcp://127.0.0.1:\(ports.subscribe)",
             "GRIDRIG_HOUSEHOLDS_FILE": file,
         ])
         defer { market.kill() }
-        while outcome.withLock({ $0 == nil }), ContinuousClock.now < deadline + .seconds(60) { Thread.sleep(forTimeInterval: 0.1) }
+        while outcome.withLock({ $0 == nil }), ContinuousClock.now < deadline + .seconds(60) { try await Task.sleep(for: .milliseconds(100)) }
         let result = try #require(try outcome.withLock { $0 }?.get())
         #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 300, "every household of the largest step")
         #expect(result.steps.map(\.bidders) == [50, 300])
         #expect(result.steps.flatMap(\.intervals).allSatisfy { $0.wrong.isEmpty && $0.lostBids == 0 && $0.price == $0.referencePrice },
                 "\(StressReport(result).table)")
-        #expect(reproducible(result).map { Array($0.prefix(3)) } == reproducible(try stress(bidders: [50, 300])).map { Array($0.prefix(3)) },
+        #expect(reproducible(result).map { Array($0.prefix(3)) } == reproducible(try await stress(bidders: [50, 300])).map { Array($0.prefix(3)) },
                 "the same bids and reference as with the builtin market")
     }
 
     @Test("The command writes its table, JSON, JUnit and HTML; bad flags are refused")
-    func command() throws {
+    func command() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stress-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let ran = try gridrig(["stress", "--bidders", "100", "--lengths", "2", "--intervals", "2", "--out", folder])
+        let ran = try await gridrig(["stress", "--bidders", "100", "--lengths", "2", "--intervals", "2", "--out", folder])
         #expect(ran.status == 0, "\(ran.errors)")
         #expect(ran.output.contains("saturation at 2 s intervals: not reached up to 100 bidders"))
         for file in ["stress.html", "stress.json", "junit.xml", "summary.txt"] { #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)")) }
@@ -121,7 +126,7 @@ struct StressTests {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/stress.json"))) as? [String: Any]
         #expect((json?["result"] as? [String: Any])?["seed"] as? Int == 1)
         for flags in [["--bidders", "0"], ["--lengths", "0.5"], ["--from", "1000", "--up-to", "10"], ["--endpoint"]] {
-            let refused = try gridrig(["stress"] + flags)
+            let refused = try await gridrig(["stress"] + flags)
             #expect(refused.status == 2, "\(flags): \(refused.status) \(refused.errors)")
         }
     }

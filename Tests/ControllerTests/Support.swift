@@ -187,7 +187,13 @@ func freeBusPorts() -> (publish: UInt16, subscribe: UInt16) {
 
 /// Runs the gridrig binary (from the repository's root unless `directory` says otherwise), feeding `input` on
 /// standard input when given, with `environment` added to the test's: exit status, standard output and standard error.
-func gridrig(_ arguments: [String], in directory: String = repository, input: String? = nil, environment: [String: String] = [:]) throws
+/// It waits on a thread of its own: Swift Testing's pool has a thread a core, and a blocked one holds up other tests.
+func gridrig(_ arguments: [String], in directory: String = repository, input: String? = nil, environment: [String: String] = [:]) async throws
+    -> (status: Int32, output: String, errors: String) {
+    try await offPool { try launchGridrig(arguments, in: directory, input: input, environment: environment) }
+}
+
+private func launchGridrig(_ arguments: [String], in directory: String, input: String?, environment: [String: String]) throws
     -> (status: Int32, output: String, errors: String) {
     let process = Process(), output = Pipe(), errors = Pipe()
     process.executableURL = URL(fileURLWithPath: "\(repository)/.build/debug/gridrig")
