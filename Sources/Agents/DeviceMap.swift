@@ -53,10 +53,7 @@ public struct DeviceMap: Sendable {
 extension DeviceMap {
     /// What the reference agents read, and what they write (and check that a device has): a map from a profile
     /// holds these points only.
-    public static let agentReadings: Set<Quantity> = [
-        .acPower, .ratedPower, .batteryPower, .stateOfCharge, .capacity, .maxChargePower, .maxDischargePower, .minimumSoC, .maximumSoC,
-        .roomTemperature, .hvacAction, .pilotState, .sessionEnergy, .totalEnergy, .chargingCurrent,
-    ]
+    public static let agentReadings = Set(DeviceSetup.Kind.allCases.flatMap(\.readings))
     public static let agentSettings: Set<Control> = [
         .powerLimitPercent, .powerLimitEnabled, .storageControlMode, .chargeRatePercent, .dischargeRatePercent, .power, .mode, .heatSetpoint,
         .coolSetpoint, .maxCurrent, .chargingEnabled,

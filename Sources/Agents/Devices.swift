@@ -6,7 +6,7 @@ public import Physics
 /// What a household's agent knows of one device beyond its registers: where it is, its nameplate, and for a
 /// charger the vehicle its owner told the app about.
 public struct DeviceSetup: Sendable {
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         case inverter, battery, thermostat, evCharger = "ev-charger"
     }
 

@@ -41,6 +41,15 @@ final class RecordingDevice: ModbusUnit {
         }
     }
 
+    /// A new device served as unit 1 on a free port of `server`, started: the device and its port.
+    static func serve(on server: ModbusServer, hooks: any ModbusHooks = NoHooks()) throws -> (device: RecordingDevice, port: UInt16) {
+        let device = try RecordingDevice()
+        let port = try server.listen(port: 0, options: .init())
+        server.serve(device, at: UnitAddress(port: port, unit: 1), hooks: hooks)
+        server.start()
+        return (device, port)
+    }
+
     func set(_ values: [UInt16], at address: UInt16) { bank.withLock { _ = $0.store(values, in: .holdingRegisters, at: address) } }
 }
 
@@ -55,10 +64,7 @@ struct DeviceWritesTests {
     private let port: UInt16
 
     init() throws {
-        device = try RecordingDevice()
-        port = try server.listen(port: 0, options: .init())
-        server.serve(device, at: UnitAddress(port: port, unit: 1))
-        server.start()
+        (device, port) = try RecordingDevice.serve(on: server)
     }
 
     /// A thermostat's on/off, mode and cooling setpoint (°C × 10), its room temperature, and a battery's discharge
@@ -164,9 +170,7 @@ struct DeviceWritesTests {
         }
         let slow = ModbusServer(logger: Logger(label: "test"))
         defer { slow.stop() }
-        let slowPort = try slow.listen(port: 0, options: .init())
-        slow.serve(try RecordingDevice(), at: UnitAddress(port: slowPort, unit: 1), hooks: Slow())
-        slow.start()
+        let slowPort = try RecordingDevice.serve(on: slow, hooks: Slow()).port
         let late = driver(kind: .thermostat, port: slowPort).apply(.power, 1, writes: [(.power, 1)], at: .awards)
         let quick = driver(kind: .thermostat).apply(.power, 1, writes: [(.power, 1)], at: .awards)
         #expect(writes.send().isEmpty)

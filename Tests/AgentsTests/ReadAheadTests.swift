@@ -10,8 +10,8 @@ private struct Silent: ModbusHooks {
     func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict { .noResponse }
 }
 
-/// A loop reads what its households will need ahead of their messages, in one batch (docs/PROTOCOL.md, "The
-/// reference agents"): what was read ahead serves the wake-up's reads without asking the device again, until the
+/// A loop reads what its households will need ahead of their messages, in one batch (docs/MARKET.md, "Requests
+/// together"): what was read ahead serves the wake-up's reads without asking the device again, until the
 /// wake-up's writes go out; at the awards the followers reuse what the agent read for its bids at that instant.
 @Suite("Reads ahead", .serialized, .timeLimit(.minutes(1)))
 struct ReadAheadTests {
@@ -21,10 +21,7 @@ struct ReadAheadTests {
     private let port: UInt16
 
     init() throws {
-        device = try RecordingDevice()
-        port = try server.listen(port: 0, options: .init())
-        server.serve(device, at: UnitAddress(port: port, unit: 1))
-        server.start()
+        (device, port) = try RecordingDevice.serve(on: server)
     }
 
     /// A battery: power (W) at 0, state of charge (%) at 1, capacity (Wh), charge and discharge limits (W) and
@@ -64,9 +61,7 @@ struct ReadAheadTests {
         defer { server.stop() }
         let silent = ModbusServer(logger: Logger(label: "test"))
         defer { silent.stop() }
-        let silentPort = try silent.listen(port: 0, options: .init())
-        silent.serve(try RecordingDevice(), at: UnitAddress(port: silentPort, unit: 1), hooks: Silent())
-        silent.start()
+        let silentPort = try RecordingDevice.serve(on: silent, hooks: Silent()).port
         let driver = battery(port: silentPort)
         driver.readAhead(DeviceSetup.Kind.battery.readings, writing: false)
         #expect(batch.send().isEmpty)
