@@ -27,17 +27,72 @@ public struct CapturedMessage: Sendable {
     }
 }
 
+/// Captured messages as one byte log (each frame as a 4-byte length and its bytes) with an index of messages: a
+/// message costs no allocation of its own, and each is read out when asked for. A run's record holds the bus this
+/// way, once.
+public struct CaptureLog: RandomAccessCollection, ExpressibleByArrayLiteral, Sendable {
+    private var bytes: [UInt8] = []
+    /// Where each message's frames end in `bytes`, and when it arrived.
+    private var ends: [Int] = []
+    private var arrivals: [Double] = []
+
+    public init() {}
+
+    public init(_ messages: some Sequence<CapturedMessage>) {
+        for message in messages {
+            for frame in [Array(message.topic.utf8)] + message.payload { frame.withUnsafeBytes { append(frame: $0) } }
+            endMessage(at: message.received)
+        }
+    }
+
+    public init(arrayLiteral messages: CapturedMessage...) { self.init(messages) }
+
+    /// The bytes a message of `frames` frames totalling `byteCount` bytes takes.
+    static func size(byteCount: Int, frameCount: Int) -> Int { byteCount + 4 * frameCount }
+
+    var byteCount: Int { bytes.count }
+
+    mutating func append(frame: UnsafeRawBufferPointer) {
+        withUnsafeBytes(of: UInt32(frame.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: frame)
+    }
+
+    /// Closes the message whose frames were appended since the last one.
+    mutating func endMessage(at time: Double) {
+        ends.append(bytes.count)
+        arrivals.append(time)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { ends.count }
+
+    public subscript(index: Int) -> CapturedMessage {
+        var frames: [[UInt8]] = []
+        var cursor = index == 0 ? 0 : ends[index - 1]
+        while cursor + 4 <= ends[index] {
+            let length = frameLength(at: cursor)
+            frames.append(Array(bytes[(cursor + 4)..<(cursor + 4 + length)]))
+            cursor += 4 + length
+        }
+        return CapturedMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self), payload: Array(frames.dropFirst()), received: arrivals[index])
+    }
+
+    /// The topic of the `index`th message, without reading out its payload.
+    func topic(at index: Int) -> String {
+        let begin = index == 0 ? 0 : ends[index - 1]
+        return String(decoding: bytes[(begin + 4)..<(begin + 4 + frameLength(at: begin))], as: UTF8.self)
+    }
+
+    private func frameLength(at cursor: Int) -> Int {
+        Int(UInt32(bytes[cursor]) | UInt32(bytes[cursor + 1]) << 8 | UInt32(bytes[cursor + 2]) << 16 | UInt32(bytes[cursor + 3]) << 24)
+    }
+}
+
 /// Every message the broker forwarded, in order, up to a size bound: the harness's record of truth for the bus.
-///
-/// Frames are appended to one byte log (each frame as a 4-byte length and its bytes) with an index of messages,
-/// so capturing costs no allocation per message; `all` rebuilds the messages when asked. Past `limit` bytes a
-/// message is counted in `overflow` instead.
+/// Past `limit` bytes a message is counted in `overflow` instead.
 public final class BusCapture: Sendable {
     struct Log {
-        var bytes: [UInt8] = []
-        /// Where each message's frames end in `bytes`, and when it arrived.
-        var ends: [Int] = []
-        var arrivals: [Double] = []
+        var kept = CaptureLog()
         var overflow = BusCaptureOverflow()
     }
 
@@ -50,37 +105,26 @@ public final class BusCapture: Sendable {
     /// that whatever a subscriber has received is already in the capture.
     func record(_ message: ReceivedMessage, at time: Double) {
         log.withLock { log in
-            let size = message.byteCount + 4 * message.frameCount
-            guard log.bytes.count + size <= limit else {
+            let size = CaptureLog.size(byteCount: message.byteCount, frameCount: message.frameCount)
+            guard log.kept.byteCount + size <= limit else {
                 if log.overflow.messages == 0 { log.overflow.first = time }
                 log.overflow.messages += 1
                 log.overflow.bytes += size
                 log.overflow.last = time
                 return
             }
-            for index in 0..<message.frameCount {
-                message.withFrame(index) { frame in
-                    withUnsafeBytes(of: UInt32(frame.count).littleEndian) { log.bytes.append(contentsOf: $0) }
-                    log.bytes.append(contentsOf: frame)
-                }
-            }
-            log.ends.append(log.bytes.count)
-            log.arrivals.append(time)
+            for index in 0..<message.frameCount { message.withFrame(index) { log.kept.append(frame: $0) } }
+            log.kept.endMessage(at: time)
         }
     }
 
-    public var count: Int { log.withLock { $0.ends.count } }
+    public var count: Int { log.withLock { $0.kept.count } }
 
     /// The topics of the messages kept from the `start`th on.
     public func topics(from start: Int) -> [String] {
         log.withLock { log in
-            guard start < log.ends.count else { return [] }
-            return (start..<log.ends.count).map { index in
-                let begin = index == 0 ? 0 : log.ends[index - 1]
-                let length = Int(UInt32(log.bytes[begin]) | UInt32(log.bytes[begin + 1]) << 8 | UInt32(log.bytes[begin + 2]) << 16
-                                 | UInt32(log.bytes[begin + 3]) << 24)
-                return String(decoding: log.bytes[(begin + 4)..<(begin + 4 + length)], as: UTF8.self)
-            }
+            guard start < log.kept.count else { return [] }
+            return (start..<log.kept.count).map(log.kept.topic(at:))
         }
     }
 
@@ -88,29 +132,10 @@ public final class BusCapture: Sendable {
     public var overflow: BusCaptureOverflow { log.withLock { $0.overflow } }
 
     /// Every message the broker has forwarded: those kept and those only counted.
-    public var forwarded: Int { log.withLock { $0.ends.count + $0.overflow.messages } }
+    public var forwarded: Int { log.withLock { $0.kept.count + $0.overflow.messages } }
 
-    public var all: [CapturedMessage] {
-        log.withLock { log in
-            var messages: [CapturedMessage] = []
-            messages.reserveCapacity(log.ends.count)
-            var start = 0
-            for (end, received) in zip(log.ends, log.arrivals) {
-                var frames: [[UInt8]] = []
-                var cursor = start
-                while cursor + 4 <= end {
-                    let length = Int(UInt32(log.bytes[cursor]) | UInt32(log.bytes[cursor + 1]) << 8
-                                     | UInt32(log.bytes[cursor + 2]) << 16 | UInt32(log.bytes[cursor + 3]) << 24)
-                    frames.append(Array(log.bytes[(cursor + 4)..<(cursor + 4 + length)]))
-                    cursor += 4 + length
-                }
-                messages.append(CapturedMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self),
-                                                payload: Array(frames.dropFirst()), received: received))
-                start = end
-            }
-            return messages
-        }
-    }
+    /// The messages kept so far (sharing the capture's storage until it records more).
+    public var all: CaptureLog { log.withLock { $0.kept } }
 }
 
 /// Messages forwarded after the capture reached its bound: counted, not kept.

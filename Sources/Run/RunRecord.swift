@@ -175,7 +175,7 @@ public struct BusAdmissions: Sendable {
 public struct RunRecord: Sendable {
     public var rig: Rig
     public var intervals: [IntervalRecord]
-    public var capture: [CapturedMessage]
+    public var capture: CaptureLog
     public var writes: [LoggedWrite]
     /// When each device answered reads and when it turned them away, by device name.
     public var reads: [String: ReadLog.Times] = [:]

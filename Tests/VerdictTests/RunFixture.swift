@@ -57,7 +57,7 @@ struct RunFixture {
             return record
         }
         return RunRecord(rig: rig, intervals: records,
-                         capture: messages.map { CapturedMessage(topic: $0.message.topic.description, payload: [$0.message.encoded()], received: $0.received) },
+                         capture: CaptureLog(messages.map { CapturedMessage(topic: $0.message.topic.description, payload: [$0.message.encoded()], received: $0.received) }),
                          writes: writes, physics: PhysicsSeries(times: times, values: series.mapValues { value in times.map(value) }),
                          households: ["h1", "h2", "h3", "h4"], wallSeconds: 0)
     }
