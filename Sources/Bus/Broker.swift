@@ -27,39 +27,38 @@ public struct CapturedMessage: Sendable {
     }
 }
 
-/// Captured messages as one byte log (each frame as a 4-byte length and its bytes) with an index of messages: a
-/// message costs no allocation of its own, and each is read out when asked for. A run's record holds the bus this
-/// way, once.
-public struct CaptureLog: RandomAccessCollection, ExpressibleByArrayLiteral, Sendable {
-    private var bytes: [UInt8] = []
-    /// Where each message's frames end in `bytes`, and when it arrived.
+/// Captured messages as one byte log (each frame as a 4-byte length and its bytes), kept on disk (`CaptureFile`),
+/// with an index of messages in memory: each message is read out when asked for. A run's record holds the bus
+/// this way, once.
+public struct CaptureLog: RandomAccessCollection, Sendable {
+    private let file: CaptureFile
+    /// Where each message's frames end in the log, and when it arrived.
     private var ends: [Int] = []
     private var arrivals: [Double] = []
 
-    public init() {}
+    public init() throws(BusError) { file = try CaptureFile() }
 
-    public init(_ messages: some Sequence<CapturedMessage>) {
+    public init(_ messages: some Sequence<CapturedMessage>) throws(BusError) {
+        try self.init()
         for message in messages {
             for frame in [Array(message.topic.utf8)] + message.payload { frame.withUnsafeBytes { append(frame: $0) } }
             endMessage(at: message.received)
         }
     }
 
-    public init(arrayLiteral messages: CapturedMessage...) { self.init(messages) }
-
-    /// The bytes a message of `frames` frames totalling `byteCount` bytes takes.
+    /// The bytes a message of `frameCount` frames totalling `byteCount` bytes takes.
     static func size(byteCount: Int, frameCount: Int) -> Int { byteCount + 4 * frameCount }
 
-    var byteCount: Int { bytes.count }
+    var byteCount: Int { ends.last ?? 0 }
 
     mutating func append(frame: UnsafeRawBufferPointer) {
-        withUnsafeBytes(of: UInt32(frame.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: frame)
+        withUnsafeBytes(of: UInt32(frame.count).littleEndian) { file.append($0) }
+        file.append(frame)
     }
 
     /// Closes the message whose frames were appended since the last one.
     mutating func endMessage(at time: Double) {
-        ends.append(bytes.count)
+        ends.append(file.byteCount)
         arrivals.append(time)
     }
 
@@ -67,24 +66,24 @@ public struct CaptureLog: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
     public var endIndex: Int { ends.count }
 
     public subscript(index: Int) -> CapturedMessage {
-        var frames: [[UInt8]] = []
-        var cursor = index == 0 ? 0 : ends[index - 1]
-        while cursor + 4 <= ends[index] {
-            let length = frameLength(at: cursor)
-            frames.append(Array(bytes[(cursor + 4)..<(cursor + 4 + length)]))
-            cursor += 4 + length
-        }
+        let frames = frames(of: index, upTo: .max)
         return CapturedMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self), payload: Array(frames.dropFirst()), received: arrivals[index])
     }
 
-    /// The topic of the `index`th message, without reading out its payload.
-    func topic(at index: Int) -> String {
-        let begin = index == 0 ? 0 : ends[index - 1]
-        return String(decoding: bytes[(begin + 4)..<(begin + 4 + frameLength(at: begin))], as: UTF8.self)
-    }
+    /// The topic of the `index`th message, without its payload.
+    func topic(at index: Int) -> String { String(decoding: frames(of: index, upTo: 1).first ?? [], as: UTF8.self) }
 
-    private func frameLength(at cursor: Int) -> Int {
-        Int(UInt32(bytes[cursor]) | UInt32(bytes[cursor + 1]) << 8 | UInt32(bytes[cursor + 2]) << 16 | UInt32(bytes[cursor + 3]) << 24)
+    /// The first `limit` frames of the `index`th message (fewer, should the disk not give them back whole).
+    private func frames(of index: Int, upTo limit: Int) -> [[UInt8]] {
+        let bytes = file.read((index == 0 ? 0 : ends[index - 1])..<ends[index])
+        var frames: [[UInt8]] = [], cursor = 0
+        while frames.count < limit, cursor + 4 <= bytes.count {
+            let length = Int(UInt32(bytes[cursor]) | UInt32(bytes[cursor + 1]) << 8 | UInt32(bytes[cursor + 2]) << 16 | UInt32(bytes[cursor + 3]) << 24)
+            guard cursor + 4 + length <= bytes.count else { break }
+            frames.append(Array(bytes[(cursor + 4)..<(cursor + 4 + length)]))
+            cursor += 4 + length
+        }
+        return frames
     }
 }
 
@@ -92,14 +91,17 @@ public struct CaptureLog: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
 /// Past `limit` bytes a message is counted in `overflow` instead.
 public final class BusCapture: Sendable {
     struct Log {
-        var kept = CaptureLog()
+        var kept: CaptureLog
         var overflow = BusCaptureOverflow()
     }
 
-    private let log = Mutex(Log())
+    private let log: Mutex<Log>
     private let limit: Int
 
-    public init(limit: Int = .max) { self.limit = limit }
+    public init(limit: Int = .max) throws(BusError) {
+        log = Mutex(Log(kept: try CaptureLog()))
+        self.limit = limit
+    }
 
     /// Keeps `message` as it is about to be sent, or counts it once the capture is full. Called before the send, so
     /// that whatever a subscriber has received is already in the capture.
@@ -122,10 +124,8 @@ public final class BusCapture: Sendable {
 
     /// The topics of the messages kept from the `start`th on.
     public func topics(from start: Int) -> [String] {
-        log.withLock { log in
-            guard start < log.kept.count else { return [] }
-            return (start..<log.kept.count).map(log.kept.topic(at:))
-        }
+        let kept = all
+        return start < kept.count ? (start..<kept.count).map(kept.topic(at:)) : []
     }
 
     /// What arrived after the capture was full.
@@ -134,7 +134,7 @@ public final class BusCapture: Sendable {
     /// Every message the broker has forwarded: those kept and those only counted.
     public var forwarded: Int { log.withLock { $0.kept.count + $0.overflow.messages } }
 
-    /// The messages kept so far (sharing the capture's storage until it records more).
+    /// The messages kept so far (sharing the capture's file, to which later ones are only appended).
     public var all: CaptureLog { log.withLock { $0.kept } }
 }
 
@@ -193,7 +193,7 @@ public final class Broker: Sendable {
     public init(context: BusContext, host: String = "127.0.0.1", publishPort: UInt16 = 0, subscribePort: UInt16 = 0,
                 highWater: Int32 = 100_000, rules: BusRules = BusRules(), faults: (any BusFaultPolicy)? = nil) throws(BusError) {
         loop = LoopState(rules: rules)
-        capture = BusCapture(limit: rules.captureLimit)
+        capture = try BusCapture(limit: rules.captureLimit)
         let local = "inproc://gridrig.broker.\(UInt(bitPattern: ObjectIdentifier(loop).hashValue))"  // unique: a context may hold several
         // The ZAP handler must be bound before a socket that asks it accepts connections.
         let zap: BusSocket? = rules.roster == nil && rules.authentication == nil ? nil : try BusSocket(context, .reply)

@@ -304,7 +304,7 @@ struct HarnessRunTests {
             captured(market.message(Awards(house: "h1", price: 0.25, awards: [.init(id: "h1/ev", side: .buy, quantity: 5),
                                                                                        .init(id: "h1/pv", side: .sell, quantity: 3)]), interval: 1), at: 4),
         ]
-        let record = RunRecord(rig: loaded, intervals: [IntervalRecord(interval: 1, start: 0)], capture: CaptureLog(capture), writes: [],
+        let record = RunRecord(rig: loaded, intervals: [IntervalRecord(interval: 1, start: 0)], capture: try CaptureLog(capture), writes: [],
                                physics: PhysicsSeries(), households: ["h1"], wallSeconds: 1)
         let report = RunReport(record)
         #expect(report.results.allSatisfy { !$0.passed }, "\(report.table)")
@@ -319,7 +319,7 @@ struct HarnessRunTests {
         loaded.run.assertions = [.init(.socWithinLimits), .init(.comfortBand)]
         let physics = PhysicsSeries(times: [0, 10, 20], values: [SeriesKey("h1/battery", .soc): [50, 5, 5], SeriesKey("h1/battery", .forced): [0, 2, 2],
                                                                  SeriesKey("h2/thermostat", .room): [24, 27.5, 24]])
-        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: [], writes: [], physics: physics, households: [], wallSeconds: 0))
+        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: try CaptureLog(), writes: [], physics: physics, households: [], wallSeconds: 0))
         #expect(verdict(report, .socWithinLimits)?.passed == false)
         #expect(verdict(report, .socWithinLimits)?.detail.contains("h1/battery was forced to discharge 2.00 kW at 5.0 %") == true)
         #expect(verdict(report, .comfortBand)?.passed == false)
@@ -344,7 +344,7 @@ struct HarnessRunTests {
                                                                                       .init(id: "h1/pv", side: .sell, quantity: 1)]), interval: 1), at: 4),
         ]
         let physics = PhysicsSeries(times: [0, 10], values: [SeriesKey("pcc/meter", .power): [0, -75]])
-        let report = RunReport(RunRecord(rig: loaded, intervals: [interval], capture: CaptureLog(capture), writes: [], physics: physics,
+        let report = RunReport(RunRecord(rig: loaded, intervals: [interval], capture: try CaptureLog(capture), writes: [], physics: physics,
                                          households: ["h1", "h2"], wallSeconds: 0))
         #expect(verdict(report, .everyIntervalCleared)?.detail.contains("no bids from h2") == true, "\(report.table)")
         #expect(verdict(report, .exportLimit)?.detail == "export reached 75.00 kW, limit 60.0 kW", "\(report.table)")
@@ -363,7 +363,7 @@ struct HarnessRunTests {
                 .init(id: DeviceID(house: "h2", name: "thermostat"), name: .coolSetpoint, value: nil, landedAt: nil, error: "exception 4")]), interval: 1), 2.0),
         ]
         let capture = messages.map { CapturedMessage(topic: $0.0.topic.description, payload: [$0.0.encoded()], received: $0.1) }
-        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: CaptureLog(capture), writes: [], physics: PhysicsSeries(),
+        let report = RunReport(RunRecord(rig: loaded, intervals: [], capture: try CaptureLog(capture), writes: [], physics: PhysicsSeries(),
                                          households: ["h2"], wallSeconds: 0))
         #expect(verdict(report, .dispatchReportsTruthful)?.passed == false)
         #expect(verdict(report, .dispatchReportsTruthful)?.detail == "interval 1: h2/ev current-limit reported landed, but no accepted write reached it")

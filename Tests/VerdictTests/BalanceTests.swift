@@ -15,7 +15,7 @@ struct BalanceTests {
         }
         run.series[SeriesKey("pcc/meter", .imported)] = { $0 / 3600 * metered }
         run.series[SeriesKey("pcc/meter", .exported)] = { _ in 0 }
-        return run.result(.balance)
+        return try run.result(.balance)
     }
 
     @Test("The same relative deviation gives the same verdict at 4 houses and at 1,000", arguments: [1.0, 10, 250])
@@ -39,7 +39,7 @@ struct BalanceTests {
         var run = try RunFixture(intervals: 3, assertions: [AssertionSpec(.balance)])
         run.series[SeriesKey("pcc/meter", .imported)] = { $0 / 3600 }
         run.series[SeriesKey("pcc/meter", .exported)] = { _ in 0 }
-        let result = try #require(run.result(.balance))
+        let result = try #require(try run.result(.balance))
         #expect(!result.passed && !result.judged && result.measured == "nothing to judge")
     }
 }

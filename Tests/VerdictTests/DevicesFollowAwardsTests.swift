@@ -15,7 +15,7 @@ struct DevicesFollowAwardsTests {
             run.clear(interval, quantity: awarded, awards: ["h2": awarded > 0 ? [.init(id: "h2/ev", side: .buy, quantity: awarded)] : []])
         }
         run.series[SeriesKey("h2/ev", .power)] = { _ in power }
-        return run.result(.devicesFollowAwards)
+        return try run.result(.devicesFollowAwards)
     }
 
     @Test("A bus fault excuses the devices only where it can reach a household's way to its award: one on the clearing or on dispatch reports does not",
@@ -27,7 +27,7 @@ struct DevicesFollowAwardsTests {
                                            count: nil, probability: 1)]
         for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 7)]]) }
         run.series[SeriesKey("h2/ev", .power)] = { _ in 7 + 2 * 0.69 }
-        let result = try #require(run.result(.devicesFollowAwards))
+        let result = try #require(try run.result(.devicesFollowAwards))
         #expect(result.judged == judged && result.passed == false, "bus \(topic): \(result.measured)")
     }
 
@@ -38,7 +38,7 @@ struct DevicesFollowAwardsTests {
         run.rig.faults = [DeviceFault(device: "h2/ev", kind: kind, start: 0)]
         for interval in 1...4 { run.clear(interval, quantity: 7, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 7)]]) }
         run.series[SeriesKey("h2/ev", .power)] = { _ in 7 + 2 * 0.69 }
-        let result = try #require(run.result(.devicesFollowAwards))
+        let result = try #require(try run.result(.devicesFollowAwards))
         #expect(result.judged == judged && result.passed == false, "\(kind): \(result.measured)")
     }
 
@@ -70,7 +70,7 @@ struct DevicesFollowAwardsTests {
         let device = kind == "ev" ? "h2/ev" : "h2/thermostat"
         for interval in 1...4 { run.clear(interval, quantity: 2, awards: ["h2": [.init(id: "h2/\(kind)", side: .buy, quantity: 2)]]) }
         run.series[SeriesKey(device, .power)] = { _ in 2.4 }
-        #expect(run.result(.devicesFollowAwards)?.passed == passes)
+        #expect(try run.result(.devicesFollowAwards)?.passed == passes)
     }
 
     @Test("A battery that discharges when it was awarded a charge fails: the sign is judged")
@@ -78,7 +78,7 @@ struct DevicesFollowAwardsTests {
         var run = try RunFixture(intervals: 4, assertions: [AssertionSpec(.devicesFollowAwards)])
         for interval in 1...4 { run.clear(interval, quantity: 3, awards: ["h1": [.init(id: "h1/battery", side: .buy, quantity: 3)]]) }
         run.series[SeriesKey("h1/battery", .power)] = { _ in 3 }  // + discharge
-        let result = try #require(run.result(.devicesFollowAwards))
+        let result = try #require(try run.result(.devicesFollowAwards))
         #expect(!result.passed && result.detail.hasPrefix("h1/battery 200.0 %"), "\(result.detail)")
     }
 
@@ -89,9 +89,9 @@ struct DevicesFollowAwardsTests {
         // Off its award only within a comms-loss fault from 00:10 to 00:20.
         run.series[SeriesKey("h2/ev", .power)] = { time in time > 600 && time <= 1200 ? 0 : 7 }
         run.rig.faults = [DeviceFault(device: "h2/ev", kind: .noResponse, start: 600, end: 1200)]
-        #expect(run.result(.devicesFollowAwards)?.passed == true)
+        #expect(try run.result(.devicesFollowAwards)?.passed == true)
         run.rig.faults = []
-        #expect(run.result(.devicesFollowAwards)?.passed == false)
+        #expect(try run.result(.devicesFollowAwards)?.passed == false)
     }
 
     @Test("A device awarded nothing that drew nothing followed its award; with no awards message at all there is nothing to judge, which is no pass")
@@ -99,9 +99,9 @@ struct DevicesFollowAwardsTests {
         var quiet = try RunFixture(intervals: 3, assertions: [AssertionSpec(.devicesFollowAwards)])
         for interval in 1...3 { quiet.clear(interval, quantity: 0, awards: ["h2": []]) }
         quiet.series[SeriesKey("h2/ev", .power)] = { _ in 0 }
-        #expect(quiet.result(.devicesFollowAwards)?.passed == true)
+        #expect(try quiet.result(.devicesFollowAwards)?.passed == true)
         let run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.devicesFollowAwards)])
-        let result = try #require(run.result(.devicesFollowAwards))
+        let result = try #require(try run.result(.devicesFollowAwards))
         #expect(!result.passed && !result.judged && result.measured == "nothing to judge")
     }
 }

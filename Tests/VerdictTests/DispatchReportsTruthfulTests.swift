@@ -25,7 +25,7 @@ struct DispatchReportsTruthfulTests {
         var house = MessageWriter(sender: "h1")
         run.messages.append((house.message(DispatchReport(house: "h1", awardsReceivedAt: 1.25, setpoints: [
             .init(id: try DeviceID(parsing: device), name: name, value: value, landedAt: 1.31)]), interval: 1), 1.5))
-        return try #require(run.result(.dispatchReportsTruthful))
+        return try #require(try run.result(.dispatchReportsTruthful))
     }
 
     @Test("A battery's power: 40 % rates on mode 3 pin 2 kW of its 5 kW; a report of 2 kW is true, of 20 kW false", arguments: [(2.0, true), (20.0, false)])

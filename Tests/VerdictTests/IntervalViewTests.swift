@@ -17,7 +17,7 @@ struct IntervalViewTests {
         // Two bids overfilled in interval 1, none in interval 2.
         run.clear(1, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 3), .init(id: "h2/thermostat", side: .buy, quantity: 3)]])
         run.clear(2, quantity: 0, awards: ["h2": []])
-        let result = try #require(run.result(.awardsAddUp))
+        let result = try #require(try run.result(.awardsAddUp))
         #expect(result.measured == "1 of 2 intervals", "\(result.measured)")
         #expect(result.detail.hasPrefix("interval 1: buy \"h2/ev\" awarded 3.0 kW of a 1.0 kW bid (and"), "\(result.detail)")
     }
@@ -28,10 +28,10 @@ struct IntervalViewTests {
         run.clear(1, quantity: 0, awards: ["h2": []])
         run.clear(2, quantity: 0, awards: ["h2": []])
         run.clear(99, quantity: 50, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 50)]])
-        #expect(run.result(.awardsAddUp)?.measured == "0 of 2 intervals")
-        #expect(run.result(.supplyEqualsDemand)?.passed == true)
+        #expect(try run.result(.awardsAddUp)?.measured == "0 of 2 intervals")
+        #expect(try run.result(.supplyEqualsDemand)?.passed == true)
         // They are the sender's protocol violations instead, in the report's table, its JSON, and per sender.
-        let report = RunReport(run.record)
+        let report = RunReport(try run.record)
         #expect(report.view.strays.map { [$0.sender, $0.why.rawValue, "\($0.messages)"] }
                 == [["conductor", "for an interval the conductor never opened", "1"], ["market", "for an interval the conductor never opened", "2"]])
         #expect(report.table.contains("protocol violation: for an interval the conductor never opened  market"), "\(report.table)")
@@ -53,7 +53,7 @@ struct IntervalViewTests {
                 }
             }
             run.clear(1, quantity: awarded, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: awarded)]])
-            return run.result(.awardsAddUp)
+            return try run.result(.awardsAddUp)
         }
         // 3 kW taken, then -7.4 refused as invalid: the market rightly cleared the 3 kW.
         #expect(try judge([3, -7.4], refused: [1: .invalidBid], awarded: 3)?.passed == true)
@@ -70,7 +70,7 @@ struct IntervalViewTests {
         run.messages.append((stranger.message(Bids(house: "h9", bids: [WireBid(id: "h9/ev", side: .buy, price: 0.5, quantity: 1)]),
                                               interval: 1), 0.5))
         run.clear(1, quantity: 0, awards: [:])
-        let report = RunReport(run.record)
+        let report = RunReport(try run.record)
         #expect(report.view.strays.map(\.sender) == ["h9"] && report.view.strays.first?.why == .unknownSender)
         #expect(report.view.intervals.first?.bids["h9"] == nil)
         #expect(report.table.contains("from no participant of the run"))
@@ -80,7 +80,7 @@ struct IntervalViewTests {
     func silentStep() throws {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.everyIntervalCleared)])
         run.silentSteps[2] = [(time: 345, participants: ["h3"])]
-        let result = try #require(run.result(.everyIntervalCleared))
+        let result = try #require(try run.result(.everyIntervalCleared))
         #expect(!result.passed)
         #expect(result.detail.contains("interval 2: no clearing, no bids from h1, h2, h3, h4, no answer at the 00:05 control step from h3"), "\(result.detail)")
     }
@@ -91,7 +91,7 @@ struct IntervalViewTests {
     func nothingCleared(kind: AssertionSpec.Kind) throws {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(kind)])
         run.intervals = 0
-        let result = try #require(RunReport(run.record).results.first)
+        let result = try #require(RunReport(try run.record).results.first)
         #expect(!result.passed && !result.judged && result.measured == "nothing to judge", "\(result.measured)")
     }
 }

@@ -18,9 +18,9 @@ struct ProtocolConformanceTests {
         fixture.clear(1, quantity: 0, awards: ["h1": [], "h2": [], "h3": [], "h4": []])
         let twice = fixture.messages.last!
         fixture.messages.append(twice)
-        let failing = try #require(fixture.result(.protocolConformance))
+        let failing = try #require(try fixture.result(.protocolConformance))
         #expect(!failing.passed && failing.detail.contains("market: interval 1: a second awards message for h4"), "\(failing.detail)")
-        var record = fixture.record
+        var record = try fixture.record
         record.busFaultEvents = [BusFaultEvent(topic: twice.message.topic.description, payload: [twice.message.encoded()], action: .duplicate, received: 1)]
         let excused = try #require(RunReport(record).results.first { $0.kind == .protocolConformance })
         #expect(excused.passed, "\(excused.detail)")
@@ -44,7 +44,7 @@ struct ProtocolConformanceTests {
                 (market.message(Awards(house: "h2", price: 0.3, awards: [.init(id: "h2/ev", side: .buy, quantity: awards.0),
                                                                                  .init(id: "h2/thermostat", side: .buy, quantity: awards.1)]), interval: 1), 0.6),
             ]
-            return try #require(fixture.result(.protocolConformance))
+            return try #require(try fixture.result(.protocolConformance))
         }
         #expect(try run(marginal: (3, 0.5), awards: (2, 1)).passed)
         let zero = try run(marginal: (0, 0), awards: (2, 1))
@@ -62,16 +62,16 @@ struct ProtocolConformanceTests {
         fixture.messages.append((h2.message(Telemetry(house: "h2", devices: []), interval: 1), 2.1))
         fixture.messages.append((fixture.market.message(ErrorReport(fault: .closedInterval, detail: "99", about: "h3", topic: "bids/h3", count: 1),
                                                 interval: 99), 2.2))
-        let before = try #require(fixture.result(.protocolConformance))
+        let before = try #require(try fixture.result(.protocolConformance))
         #expect(before.passed, "\(before.detail)")
         var restarted = MessageWriter(sender: "h2")
         fixture.messages.append((restarted.message(Hello(role: .household)), 3))
         fixture.messages.append((restarted.message(Telemetry(house: "h2", devices: []), interval: 1), 3.1))
         fixture.messages.append((restarted.message(Telemetry(house: "h2", devices: []), interval: 1), 3.2))
-        let restart = try #require(fixture.result(.protocolConformance))
+        let restart = try #require(try fixture.result(.protocolConformance))
         #expect(restart.passed, "a restart with hello counts again from 1: \(restart.detail)")
         fixture.messages.append(fixture.messages.last!)
-        let repeated = try #require(fixture.result(.protocolConformance))
+        let repeated = try #require(try fixture.result(.protocolConformance))
         #expect(!repeated.passed && repeated.detail.contains("h2: seq 3 after 3 (telemetry)"), "\(repeated.detail)")
     }
 
@@ -85,7 +85,7 @@ struct ProtocolConformanceTests {
             var writer = MessageWriter(sender: name)
             fixture.messages.append((writer.message(Goodbye(reason: "bye")), 10 + delay))
         }
-        let result = try #require(fixture.result(.protocolConformance))
+        let result = try #require(try fixture.result(.protocolConformance))
         #expect(!result.passed && result.measured == "1 by h4, 1 by market", "\(result.measured): \(result.detail)")
         #expect(result.detail.contains("market: answered the conductor's goodbye after 4.0 s") && result.detail.contains("h4: never answered"), "\(result.detail)")
     }

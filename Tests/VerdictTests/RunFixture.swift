@@ -49,18 +49,20 @@ struct RunFixture {
     }
 
     var record: RunRecord {
-        let end = Double(intervals) * 300
-        let times = Array(stride(from: 0.0, through: end, by: 10))
-        let records = (1..<intervals + 1).map { number in
-            var record = IntervalRecord(interval: number, start: Double(number - 1) * 300)
-            record.silentSteps = silentSteps[number] ?? []
-            return record
+        get throws {
+            let end = Double(intervals) * 300
+            let times = Array(stride(from: 0.0, through: end, by: 10))
+            let records = (1..<intervals + 1).map { number in
+                var record = IntervalRecord(interval: number, start: Double(number - 1) * 300)
+                record.silentSteps = silentSteps[number] ?? []
+                return record
+            }
+            return RunRecord(rig: rig, intervals: records,
+                             capture: try CaptureLog(messages.map { CapturedMessage(topic: $0.message.topic.description, payload: [$0.message.encoded()], received: $0.received) }),
+                             writes: writes, physics: PhysicsSeries(times: times, values: series.mapValues { value in times.map(value) }),
+                             households: ["h1", "h2", "h3", "h4"], wallSeconds: 0)
         }
-        return RunRecord(rig: rig, intervals: records,
-                         capture: CaptureLog(messages.map { CapturedMessage(topic: $0.message.topic.description, payload: [$0.message.encoded()], received: $0.received) }),
-                         writes: writes, physics: PhysicsSeries(times: times, values: series.mapValues { value in times.map(value) }),
-                         households: ["h1", "h2", "h3", "h4"], wallSeconds: 0)
     }
 
-    func result(_ kind: AssertionSpec.Kind) -> AssertionResult? { RunReport(record).results.first { $0.kind == kind } }
+    func result(_ kind: AssertionSpec.Kind) throws -> AssertionResult? { RunReport(try record).results.first { $0.kind == kind } }
 }

@@ -17,7 +17,7 @@ struct SettlementTests {
             for interval in 1...4 { run.clear(interval, quantity: 6, awards: ["h2": [.init(id: "h2/ev", side: .buy, quantity: 6)]]) }
             run.series[SeriesKey("h2/ev", .power)] = { _ in evPower }
             run.series[SeriesKey("h2/thermostat", .power)] = { _ in 0 }
-            return try #require(RunReport(run.record).outcomes.imbalanceCost["h2"])
+            return try #require(RunReport(try run.record).outcomes.imbalanceCost["h2"])
         }
         #expect(abs(try cost(evPower: 6)) < 1e-9)
         // 1 kW off for 20 minutes, at 0.5 $/kWh, above or below the award alike.

@@ -9,7 +9,7 @@ struct SoCWithinLimitsTests {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.socWithinLimits)])
         run.series[SeriesKey("h1/battery", .soc)] = { _ in soc }
         run.series[SeriesKey("h1/battery", .forced)] = { time in time > 300 ? forced : 0 }
-        return run.result(.socWithinLimits)
+        return try run.result(.socWithinLimits)
     }
 
     @Test("A discharge forced at the minimum state of charge fails, naming the battery, the command and when")

@@ -13,7 +13,7 @@ struct VoltageAssertionsTests {
         run.rig.run.cosim = CosimSettings()
         for house in ["h1", "h2", "h4"] { run.series[SeriesKey(house, .voltage)] = { _ in volts } }
         run.series[SeriesKey("h3", .voltage)] = { time in time > 300 ? h3 : volts }
-        return run.result(.voltageRange)
+        return try run.result(.voltageRange)
     }
 
     @Test("A house above range A fails, naming the house, its voltage and when; within it passes")
@@ -30,7 +30,7 @@ struct VoltageAssertionsTests {
     func noFeeder() throws {
         var run = try RunFixture(intervals: 2, assertions: [AssertionSpec(.voltageRange)])
         run.series[SeriesKey("h1", .voltage)] = { _ in 230 }
-        let result = try #require(run.result(.voltageRange))
+        let result = try #require(try run.result(.voltageRange))
         #expect(!result.passed && !result.judged)
     }
 
@@ -43,7 +43,7 @@ struct VoltageAssertionsTests {
         run.rig.devices.append(second)
         run.series[SeriesKey("h1/pv", .trips)] = { time in time > 300 ? h1 : 0 }
         run.series[SeriesKey("h2/pv", .trips)] = { time in time > 300 ? other : 0 }
-        return run.result(.inverterTrips)
+        return try run.result(.inverterTrips)
     }
 
     @Test("A trip fails the default and is counted by inverter; the threshold bounds each inverter, not the sum")

@@ -12,7 +12,7 @@ struct WatchdogFallbacksTests {
         run.write("h2/ev", at: 30)
         run.series[SeriesKey("h2/ev", .fallback)] = { fallback($0) ? 1 : 0 }
         run.rig.faults = faults
-        return run.result(.watchdogFallbacks)
+        return try run.result(.watchdogFallbacks)
     }
 
     @Test("A charger that falls back while its household is in control fails, naming it and when")
