@@ -37,7 +37,7 @@ package struct RunView: Sendable {
     /// kWh each device's power series has accumulated up to each sample, aligned with `physics.times`.
     private let energy: [String: [Double]]
     /// The accepted writes to each device, in wall-clock order.
-    let acceptedWrites: [String: [LoggedWrite]]
+    let acceptedWrites: [String: DeviceWrites]
     /// Messages no interval of the run accounts for: stamped with an interval the conductor never opened, or sent
     /// by no participant of the run. Each is a protocol violation by its sender, never an interval of its own.
     /// The report reads the whole run's.
@@ -52,6 +52,16 @@ package struct RunView: Sendable {
     let invalidBids: [String: Int]
     /// When the conductor said goodbye (wall clock), and each participant's first goodbye after it.
     let goodbyes: (conductor: Double?, answers: [String: Double])
+
+    /// Some of the run's writes, in an order of their own, by their place in the run's log: a 1,000-house day
+    /// logs over a million writes, which a copy per device would hold twice.
+    struct DeviceWrites: RandomAccessCollection {
+        let log: [LoggedWrite]
+        let order: [Int]
+        var startIndex: Int { 0 }
+        var endIndex: Int { order.count }
+        subscript(index: Int) -> LoggedWrite { log[order[index]] }
+    }
 
     /// A sender's messages that belong to no interval of the run, summed.
     package struct StrayMessages: Sendable, Equatable {
@@ -134,9 +144,11 @@ package struct RunView: Sendable {
         invalidBids = bus.invalidBids
         strays = bus.strays.values.sorted { ($0.first, $0.sender) < ($1.first, $1.sender) }
         energy = Self.accumulatedEnergy(physics)
-        var accepted: [String: [LoggedWrite]] = [:]
-        for write in writes where write.record.exception == nil { accepted[write.device, default: []].append(write) }
-        acceptedWrites = accepted.mapValues { $0.sorted { $0.record.unixTime < $1.record.unixTime } }
+        var accepted: [String: [Int]] = [:]
+        for (index, write) in writes.enumerated() where write.record.exception == nil { accepted[write.device, default: []].append(index) }
+        acceptedWrites = accepted.mapValues { order in
+            DeviceWrites(log: writes, order: order.sorted { writes[$0].record.unixTime < writes[$1].record.unixTime })
+        }
         followed = followDevices()
     }
 

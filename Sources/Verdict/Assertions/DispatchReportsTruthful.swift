@@ -36,7 +36,8 @@ struct DispatchReportsTruthful: Assertion {
                     let id = setpoint.id.description
                     claims += 1
                     let name = "interval \(interval): \(setpoint.id) \(setpoint.name.rawValue)"
-                    let taken = Self.writes(run.acceptedWrites[id] ?? [], from: from, to: received)
+                    let log = run.acceptedWrites[id] ?? RunView.DeviceWrites(log: [], order: [])
+                    let taken = Self.writes(log, from: from, to: received)
                     guard let last = taken.last else {
                         failures.append("\(name) reported landed, but no accepted write reached it")
                         continue
@@ -49,7 +50,6 @@ struct DispatchReportsTruthful: Assertion {
                     }
                     var touched: Settings = [:]
                     for write in taken { touched.merge(write.controls) { _, new in new } }
-                    let log = run.acceptedWrites[id] ?? []
                     var device = state[id] ?? ([:], 0)
                     let upTo = log.partitionPoint { $0.record.unixTime > received }
                     for write in log[min(device.applied, upTo)..<upTo] { device.settings.merge(write.controls) { _, new in new } }
@@ -69,7 +69,7 @@ struct DispatchReportsTruthful: Assertion {
     }
 
     /// The accepted writes to one device (in arrival order) that arrived within [from, to].
-    static func writes(_ writes: [LoggedWrite], from: Double, to: Double) -> ArraySlice<LoggedWrite> {
+    static func writes(_ writes: RunView.DeviceWrites, from: Double, to: Double) -> Slice<RunView.DeviceWrites> {
         let first = writes.partitionPoint { $0.record.unixTime >= from }
         return writes[first..<max(first, writes.partitionPoint { $0.record.unixTime > to })]
     }
