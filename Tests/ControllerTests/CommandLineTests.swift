@@ -59,6 +59,14 @@ struct CommandLineTests {
         #expect(result.errors.contains("\(variable): expected a house name (letters, digits, '-', '_' or '.'), found \"\(found)\""), "\(result.errors)")
     }
 
+    @Test("A temporary folder where the capture's file cannot be made stops the run at its start, exit 3, naming the folder")
+    func noTemporaryFolder() async throws {
+        let ran = try await gridrig(["run", "Rigs/neighborhood.yaml", "--hours", "0.25", "--first-port", "0", "--out", "/tmp/unused-\(UUID().uuidString)"],
+                                    environment: ["TMPDIR": "/nonexistent-gridrig-tmp"])
+        #expect(ran.status == 3, "\(ran.errors)")
+        #expect(ran.errors.contains("the bus capture's temporary file in /nonexistent-gridrig-tmp"), "\(ran.errors)")
+    }
+
     @Test("One log-level option in every command that logs, taking the levels by name, with one default")
     func logLevel() async throws {
         for command in [["run"], ["certify"], ["stress"], ["emulate"], ["agent", "household"], ["agent", "market"]] {
