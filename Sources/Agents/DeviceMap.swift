@@ -193,7 +193,8 @@ final class DeviceConnection {
                 case .failure(let error):
                     if case .exception = error.kind { return }
                     if self.client === client { self.client = nil }
-                    ahead.failure = DeviceLinkError(device: self.name, message: "read \(span.names): \(error)")
+                    // The first failure is the device's; the reads after it fail with its error, unsent.
+                    if ahead.failure == nil { ahead.failure = DeviceLinkError(device: self.name, message: "read \(span.names): \(error)") }
                 }
             }
         }
