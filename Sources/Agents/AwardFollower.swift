@@ -165,7 +165,7 @@ final class BatteryFollower: AwardFollower {
     }
 
     func readAhead(at time: Double) {
-        driver.readAhead(seen?.time == time ? [] : [.batteryPower, .stateOfCharge], writing: true)
+        driver.readAhead(seen?.time == time ? [] : DeviceDriver.batteryStatus, writing: true)
     }
 
     func follow(at time: Double, _ occasion: Occasion) -> (outcome: DispatchOutcome, next: Double?) {

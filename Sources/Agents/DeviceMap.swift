@@ -182,7 +182,7 @@ final class DeviceConnection {
     /// that need them: this wake-up's reads find them there, until the batch's writes go out. A device that does not
     /// answer fails this wake-up's reads with that error, at once (one timeout, not one per read); a read it refuses
     /// is left to be read again.
-    func readAhead(_ names: [Quantity], settings: [Control] = []) {
+    func readAhead(_ names: [Quantity], settings: [Control]) {
         for span in spans(names, settings: settings) {
             guard let client = try? connected(unit: span.unit) else { return }
             batch.add(.read(span.table, address: span.start, count: UInt16(span.count)), on: client, unit: span.unit) { [self] result in

@@ -91,7 +91,7 @@ final class DeviceDriver {
     }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
-        try connection.fetching([.roomTemperature, .hvacAction]) { () throws(DeviceLinkError) in try thermostatReading(season: season) }
+        try connection.fetching(DeviceSetup.Kind.thermostat.readings) { () throws(DeviceLinkError) in try thermostatReading(season: season) }
     }
 
     private func thermostatReading(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
@@ -114,10 +114,13 @@ final class DeviceDriver {
     /// The battery's AC power now, kW (+ discharge), and its state of charge, 0...1, in as few requests as the map
     /// allows (each with its scale factor).
     func batteryState() throws(DeviceLinkError) -> (power: Double, stateOfCharge: Double) {
-        try connection.fetching([.batteryPower, .stateOfCharge]) { () throws(DeviceLinkError) in
+        try connection.fetching(Self.batteryStatus) { () throws(DeviceLinkError) in
             (try connection.read(.batteryPower).inKilo, try connection.read(.stateOfCharge).fromPercent)
         }
     }
+
+    /// What `batteryState()` reads.
+    static let batteryStatus: [Quantity] = [.batteryPower, .stateOfCharge]
 
     /// The battery's reading, and its AC power now, kW (+ discharge), when its profile maps it.
     func battery() throws(DeviceLinkError) -> (reading: BatteryReading, power: Double?) {
@@ -144,7 +147,7 @@ final class DeviceDriver {
     /// What the array could give now: the output, or while the agent's limit holds it (the output at the limit),
     /// the output last seen without it, since an inverter held at a limit shows no more.
     func solar() throws(DeviceLinkError) -> SolarReading {
-        try connection.fetching([.acPower, .ratedPower]) { () throws(DeviceLinkError) in
+        try connection.fetching(DeviceSetup.Kind.inverter.readings) { () throws(DeviceLinkError) in
             let output = max(0, try connection.read(.acPower)).inKilo
             if let powerLimit, output >= 0.95 * powerLimit, let unlimitedOutput {
                 return SolarReading(availablePower: max(output, unlimitedOutput), ratedPower: try connection.read(.ratedPower).inKilo)

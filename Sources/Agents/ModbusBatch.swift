@@ -10,6 +10,8 @@ import Modbus
 final class ModbusBatch {
     private var requests: [(client: ModbusClient, unit: UInt8, request: ModbusRequest, done: (Result<[UInt16], ModbusClientError>) -> Void)] = []
     private var afterward: [(participant: Participant, body: () throws(BusError) -> Void)] = []
+    /// The participants with something in `afterward`: asked of every message a loop serves.
+    private var waiting: Set<ObjectIdentifier> = []
     /// Counts the times reads ahead expired: registers read ahead are good while it stays the same.
     private(set) var epoch = 0
 
@@ -23,13 +25,17 @@ final class ModbusBatch {
     /// What `participant` does once the batch is answered, in the order asked.
     func then(_ participant: Participant, _ body: @escaping () throws(BusError) -> Void) {
         afterward.append((participant, body))
+        waiting.insert(ObjectIdentifier(participant))
     }
 
     /// Whether `participant` waits on the batch: its next message must wait until the batch is sent.
-    func awaits(_ participant: Participant) -> Bool { afterward.contains { $0.participant === participant } }
+    func awaits(_ participant: Participant) -> Bool { waiting.contains(ObjectIdentifier(participant)) }
 
     /// Drops what `participant` was to do after the requests (it left the bus); its requests still go out.
-    func forget(_ participant: Participant) { afterward.removeAll { $0.participant === participant } }
+    func forget(_ participant: Participant) {
+        afterward.removeAll { $0.participant === participant }
+        waiting.remove(ObjectIdentifier(participant))
+    }
 
     /// Sends the requests, hands each its answer as it comes, then runs what waited on them. Returns the participants whose
     /// follow-up failed on the bus, with the error (the rest of theirs is not run).
@@ -37,6 +43,7 @@ final class ModbusBatch {
         let requests = self.requests, afterward = self.afterward
         self.requests = []
         self.afterward = []
+        waiting = []
         _ = ModbusClient.transact(requests.map { ($0.client, $0.unit, $0.request) }) { index, result in requests[index].done(result) }
         var failed: [(participant: Participant, error: BusError)] = []
         for (participant, body) in afterward where !failed.contains(where: { $0.participant === participant }) {

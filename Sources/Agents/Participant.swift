@@ -276,6 +276,8 @@ private final class Roster {
     private let client: BusClient
     private let batch = ModbusBatch()
     private var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
+    /// Who left while the messages drained for them were being served: the rest of those are not theirs any more.
+    private var departed: Set<ObjectIdentifier> = []
 
     init(client: BusClient) { self.client = client }
 
@@ -290,6 +292,7 @@ private final class Roster {
     }
 
     func leave(_ participant: Participant, _ error: ParticipantError?) {
+        departed.insert(ObjectIdentifier(participant))
         participants.removeAll { $0 === participant }
         for filter in participant.filters { exact[filter.prefix]?.removeAll { $0 === participant } }
         prefixes.removeAll { $0.1 === participant }
@@ -315,7 +318,7 @@ private final class Roster {
         send()
         for (raw, receivers, decoded) in drained {
             if receivers.contains(where: batch.awaits) { sendWrites() }  // a participant's messages in order
-            for participant in receivers where participants.contains(where: { $0 === participant }) {
+            for participant in receivers where !departed.contains(ObjectIdentifier(participant)) {
                 do {
                     if try !participant.take(raw, decoded: decoded) { leave(participant, nil) }
                 } catch {
@@ -324,6 +327,7 @@ private final class Roster {
             }
         }
         sendWrites()
+        departed = []
     }
 
     /// Sends the writes and what waits on them; what was read ahead is read again after.
