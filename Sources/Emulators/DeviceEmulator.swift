@@ -423,7 +423,10 @@ struct Core: Sendable {
                                 profile: DeviceProfile) -> Result<Void, ModbusException> {
         guard let blockIndex = profile.blocks.indices.first(where: {
             let block = profile.blocks[$0]
-            return block.unit == unit && block.table == table && Int(address) >= Int(block.start) && Int(address) + values.count <= block.end
+            // The layout's owners span the block: `block.end` walks every point, which made each write cost as
+            // much as a read of the whole profile.
+            return block.unit == unit && block.table == table && Int(address) >= Int(block.start)
+                && Int(address) + values.count <= Int(block.start) + layout.owners[$0].count
         }) else { return .failure(.illegalDataAddress) }
         let block = profile.blocks[blockIndex]
         var tentative = requested
