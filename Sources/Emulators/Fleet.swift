@@ -93,7 +93,7 @@ public struct GridEvent: Sendable, Equatable {
 }
 
 /// A device as it is served: the address a client connects to.
-public struct ServedDevice: Sendable {
+public final class ServedDevice: Sendable {
     public let emulator: DeviceEmulator
     public let house: HouseID?
     public let host: String
@@ -101,6 +101,10 @@ public struct ServedDevice: Sendable {
     /// Unit ids answered on `port` (a product may answer on several, e.g. Alfen's 200 and 1).
     public let units: [UInt8]
     public let isGridForming: Bool
+
+    init(emulator: DeviceEmulator, house: HouseID?, host: String, port: UInt16, units: [UInt8], isGridForming: Bool) {
+        (self.emulator, self.house, self.host, self.port, self.units, self.isGridForming) = (emulator, house, host, port, units, isGridForming)
+    }
 }
 
 /// A client's write as the emulators' write log keeps it: wall clock, simulated time, device.
@@ -199,9 +203,10 @@ public final class Fleet: Sendable {
     /// Houses whose devices another process emulates (a shard): their devices' net active and reactive power,
     /// as that process last reported it.
     private let remote = Mutex<[HouseID: DeviceLoads]>([:])
-    /// The houses in name order, as the site's sums take them, sorted again only when a house joins (houses are
-    /// never removed, so the count tells): sorting them at every sum cost a tenth of a physics step at 100 houses.
-    private let houseOrder = Mutex<[HouseID]>([])
+    /// The houses the loads are summed for, with each device's; made again only when a remote house joins.
+    private let houseSlots: Mutex<HouseSlots>
+    /// The devices by what a step does with them: the meters last; a battery may form the grid.
+    private let meters: [Int], batteries: [Int], others: [Int]
 
     /// Binds every port now, so a port in use is reported before anything runs.
     ///
@@ -259,6 +264,11 @@ public final class Fleet: Sendable {
             devices.append(ServedDevice(emulator: emulator, house: spec.house, host: host, port: port, units: units, isGridForming: spec.isGridForming))
         }
         self.devices = devices
+        houseSlots = Mutex(HouseSlots(baseLoads: baseLoads, devices: devices, remote: []))
+        let kinds = devices.map(\.emulator.profile.kind)
+        meters = kinds.indices.filter { kinds[$0] == .meter }
+        batteries = kinds.indices.filter { kinds[$0] == .battery }
+        others = kinds.indices.filter { kinds[$0] != .meter }
         var nominal: [HouseID: Double] = [:]
         for device in devices where nominal[device.house ?? HouseID.pcc] == nil { nominal[device.house ?? HouseID.pcc] = device.emulator.nominalVoltage }
         nominalVoltages = nominal
@@ -329,11 +339,11 @@ public final class Fleet: Sendable {
         let now = time
         let conditions = weather.weather(at: now)
         let share = solarShare.withLock { $0 }, grid = grid.withLock { $0 }
-        @Sendable func advance(_ device: ServedDevice, _ load: Loads, wholeSite: Bool = false) {
+        @Sendable func advance(_ index: Int, _ load: Loads, wholeSite: Bool = false) {
+            let device = devices[index], slot = load.slots.devices[index]
             let (own, ownReactive) = (device.emulator.netLoad, device.emulator.netReactive)
-            let behind = wholeSite ? load.site - own : device.house.map { (load.house[$0] ?? 0) - own } ?? load.site
-            let reactive = wholeSite ? load.siteReactive - ownReactive
-                : device.house.map { (load.houseReactive[$0] ?? 0) - ownReactive } ?? load.siteReactive
+            let behind = wholeSite ? load.site - own : slot.map { load.active[$0] - own } ?? load.site
+            let reactive = wholeSite ? load.siteReactive - ownReactive : slot.map { load.reactive[$0] - ownReactive } ?? load.siteReactive
             let point = self.grid(of: device, feeder: grid, at: now)
             device.emulator.step(for: seconds, site: SiteConditions(weather: conditions, houseLoad: behind, solarShare: share, houseReactive: reactive,
                                                                     voltage: point.voltage, frequency: point.frequency))
@@ -347,23 +357,22 @@ public final class Fleet: Sendable {
         }
         // An island's battery forms the grid; during an outage the one the rig names does. Either ignores setpoints.
         let outageFormer = outages.first { $0.contains(now) }?.gridForming.description
-        let former = devices.first { $0.isGridForming || $0.emulator.name == outageFormer }
-        for device in devices where device.emulator.profile.kind == .battery { device.emulator.isGridForming = device.emulator === former?.emulator }
-        let isMeter = { (device: ServedDevice) in device.emulator.profile.kind == .meter }
+        let former = batteries.first { devices[$0].isGridForming || devices[$0].emulator.name == outageFormer }
+        for index in batteries { devices[index].emulator.isGridForming = index == former }
         let previous = loads()
         // Within a step each device advances on what the site drew before it, independently of the others.
-        Self.concurrently(devices.filter { !isMeter($0) && $0.emulator !== former?.emulator }) { advance($0, previous) }
+        Self.concurrently(former.map { former in others.filter { $0 != former } } ?? others) { advance($0, previous) }
         if let former {
             advance(former, loads(), wholeSite: true)
-            solarShare.withLock { $0 = nextSolarShare(former: former.emulator, surplus: -loads().site) }
+            solarShare.withLock { $0 = nextSolarShare(former: devices[former].emulator, surplus: -loads().site) }
         }
         let current = loads()
-        for device in devices where isMeter(device) { advance(device, current) }
+        for index in meters { advance(index, current) }
         clock.withLock { $0 = now + seconds }
     }
 
-    /// Runs `body` for every device, spread over the cores when there are enough devices to repay the hand-over.
-    private static func concurrently(_ devices: [ServedDevice], _ body: @Sendable (ServedDevice) -> Void) {
+    /// Runs `body` for every device index, spread over the cores when there are enough devices to repay the hand-over.
+    private static func concurrently(_ devices: [Int], _ body: @Sendable (Int) -> Void) {
         let parts = devices.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1
         guard parts > 1 else { return devices.forEach(body) }
         DispatchQueue.concurrentPerform(iterations: parts) { part in
@@ -373,8 +382,14 @@ public final class Fleet: Sendable {
 
     /// Each house's net active and reactive power, and the site's, W and var (consumption positive).
     public struct Loads: Sendable {
-        public var house: [HouseID: Double] = [:], houseReactive: [HouseID: Double] = [:]
+        fileprivate let slots: HouseSlots
+        /// By the slots' houses: each house's base load and devices, and its devices' reactive power.
+        fileprivate var active: [Double], reactive: [Double]
         public var site = 0.0, siteReactive = 0.0
+        /// A house's net active power, 0 for a house with neither a base load nor a device here.
+        public func house(_ id: HouseID) -> Double { slots.index[id].map { active[$0] } ?? 0 }
+        /// A house's devices' net reactive power, 0 for a house with no device here.
+        public func houseReactive(_ id: HouseID) -> Double { slots.index[id].map { reactive[$0] } ?? 0 }
     }
 
     /// The net power of each house's devices alone, W and var, summed in the devices' order.
@@ -385,35 +400,54 @@ public final class Fleet: Sendable {
 
     /// Each house's devices' net power as they stand (the houses of a shard, for the conductor).
     public func deviceLoads() -> [HouseID: DeviceLoads] {
-        var loads = remote.withLock { $0 }
-        for device in devices {
-            guard let name = device.house else { continue }
-            loads[name, default: DeviceLoads()].active += device.emulator.netLoad
-            loads[name, default: DeviceLoads()].reactive += device.emulator.netReactive
+        let slots = houseSlots.withLock { $0 }, sums = deviceSums(slots)
+        return Dictionary(uniqueKeysWithValues: slots.houses.indices.filter { sums.present[$0] }.map {
+            (slots.houses[$0], DeviceLoads(active: sums.active[$0], reactive: sums.reactive[$0]))
+        })
+    }
+
+    /// Each slot's devices' net power summed in the devices' order (a remote house's as reported), and which slots
+    /// have devices.
+    private func deviceSums(_ slots: HouseSlots) -> (active: [Double], reactive: [Double], present: [Bool]) {
+        var active = [Double](repeating: 0, count: slots.houses.count), reactive = active
+        var present = [Bool](repeating: false, count: slots.houses.count)
+        for (house, loads) in remote.withLock({ $0 }) {
+            guard let slot = slots.index[house] else { continue }
+            (active[slot], reactive[slot], present[slot]) = (loads.active, loads.reactive, true)
         }
-        return loads
+        for (index, device) in devices.enumerated() {
+            guard let slot = slots.devices[index] else { continue }
+            active[slot] += device.emulator.netLoad
+            reactive[slot] += device.emulator.netReactive
+            present[slot] = true
+        }
+        return (active, reactive, present)
     }
 
     /// Sets the devices' net power of a house another process emulates, for the steps that follow.
-    public func setRemote(_ loads: DeviceLoads, of house: HouseID) { remote.withLock { $0[house] = loads } }
+    public func setRemote(_ loads: DeviceLoads, of house: HouseID) {
+        let houses = remote.withLock { remote in
+            remote[house] = loads
+            return Array(remote.keys)
+        }
+        houseSlots.withLock { slots in
+            if slots.index[house] == nil { slots = HouseSlots(baseLoads: baseLoads, devices: devices, remote: houses) }
+        }
+    }
 
     /// The loads as the devices stand, with the base loads at `time`. A house's devices are summed before its base
-    /// load is added, so that a house emulated elsewhere (`setRemote`) sums the same to the last bit.
+    /// load is added, so that a house emulated elsewhere (`setRemote`) sums the same to the last bit; the site sums
+    /// the houses in name order, so that a seed replays bit for bit.
     public func loads(at time: Double) -> Loads {
-        var loads = Loads()
-        loads.house = baseLoads.mapValues { $0.power(at: time) }
-        for (name, devices) in deviceLoads() {
-            loads.house[name, default: 0] += devices.active
-            loads.houseReactive[name] = devices.reactive
-        }
-        // In one order: a seed replays bit for bit.
-        let order = houseOrder.withLock { order in
-            if order.count != loads.house.count { order = loads.house.keys.sorted() }
-            return order
-        }
-        for house in order {
-            loads.site += loads.house[house]!
-            if let reactive = loads.houseReactive[house] { loads.siteReactive += reactive }
+        let slots = houseSlots.withLock { $0 }, devices = deviceSums(slots)
+        var loads = Loads(slots: slots, active: [Double](repeating: 0, count: slots.houses.count), reactive: devices.reactive)
+        for slot in slots.houses.indices {
+            if let base = slots.baseLoads[slot] { loads.active[slot] = base.power(at: time) }
+            if devices.present[slot] {
+                loads.active[slot] += devices.active[slot]
+                loads.siteReactive += devices.reactive[slot]
+            }
+            loads.site += loads.active[slot]
         }
         return loads
     }
@@ -453,4 +487,24 @@ final class UnitMap: ModbusUnit {
 public struct FleetError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+}
+
+/// The houses a fleet sums loads for, each a slot in name order, and each device's slot. The sums ran through
+/// dictionaries keyed by house, which hashed a name several times a device a step: half the physics of 10,000
+/// inverters.
+struct HouseSlots: Sendable {
+    let houses: [HouseID]
+    let index: [HouseID: Int]
+    /// Each slot's base load, if its house has one.
+    let baseLoads: [BaseLoad?]
+    /// Each device's slot, in the fleet's order; nil for a device of the whole site (a meter at the PCC).
+    let devices: [Int?]
+
+    init(baseLoads: [HouseID: BaseLoad], devices: [ServedDevice], remote: [HouseID]) {
+        houses = Set(baseLoads.keys).union(devices.compactMap(\.house)).union(remote).sorted()
+        let index = Dictionary(uniqueKeysWithValues: houses.enumerated().map { ($1, $0) })
+        self.index = index
+        self.baseLoads = houses.map { baseLoads[$0] }
+        self.devices = devices.map { $0.house.flatMap { index[$0] } }
+    }
 }

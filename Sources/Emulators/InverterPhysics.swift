@@ -156,7 +156,12 @@ struct InverterPhysics: DevicePhysics {
     /// The functions as the applied controls set them, among those the product has. A step asks twice (for its next
     /// event, then to advance) with the same settings, which change only when a write lands: the last answer is kept.
     private mutating func gridSupportSettings(_ applied: Settings) -> GridSupportSettings {
-        if let memo, memo.applied == applied { return memo.settings }
+        if let memo, memo.applied == applied {
+            // Equal settings in another dictionary (a write copied it): keep this one, so that later calls find the
+            // very same storage, which compares without hashing a key, as long as nothing is written.
+            self.memo = (applied, memo.settings)
+            return memo.settings
+        }
         func value(_ control: Control) -> Double { Self.value(control, in: applied) }
         func on(_ function: GridSupportFunction, _ enabled: Control) -> Bool { functions.contains(function) && value(enabled) != 0 }
         var settings = GridSupportSettings(ratings: ratings)

@@ -120,8 +120,8 @@ final class Cosimulation {
                 let loads = fleet.loads(at: now)
                 for power in powers {
                     let isSite = power.place == .pcc
-                    try federate.set(power.active, isSite ? loads.site : loads.house[power.place] ?? 0)
-                    try federate.set(power.reactive, isSite ? loads.siteReactive : loads.houseReactive[power.place] ?? 0)
+                    try federate.set(power.active, isSite ? loads.site : loads.house(power.place))
+                    try federate.set(power.reactive, isSite ? loads.siteReactive : loads.houseReactive(power.place))
                 }
                 nextExchange = now + period
             }
