@@ -90,9 +90,9 @@ extension RunView {
         guard let load = rig.baseLoads[house], let from = sample(atOrBefore: start), let to = sample(atOrBefore: end), to > from else { return nil }
         let times = physics.times
         var total = (from + 1 ... to).reduce(0) { $0 + load.power(at: times[$1]).inKilo * (times[$1] - times[$1 - 1]) / 3600 }
-        for spec in rig.devices where spec.house == house && spec.profile.kind != .meter && !spec.isGridForming {
-            guard let energy = energy(of: spec.name, from: start, to: end) else { return nil }
-            total += spec.profile.kind.drawSign * energy
+        for device in householdDevices[house] ?? [] {
+            guard let energy = energy(of: device.name, from: start, to: end) else { return nil }
+            total += device.drawSign * energy
         }
         return total
     }

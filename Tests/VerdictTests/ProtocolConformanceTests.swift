@@ -75,6 +75,34 @@ struct ProtocolConformanceTests {
         #expect(!repeated.passed && repeated.detail.contains("h2: seq 3 after 3 (telemetry)"), "\(repeated.detail)")
     }
 
+    @Test("The clock's grants and time requests, kept by their headers alone, still count in their senders' seq and as strays")
+    func clockHeaders() throws {
+        var fixture = try RunFixture(intervals: 1, assertions: [AssertionSpec(.protocolConformance)])
+        fixture.clear(1, quantity: 0, awards: ["h1": [], "h2": [], "h3": [], "h4": []])
+        var h2 = MessageWriter(sender: "h2")
+        fixture.messages.append((h2.message(Telemetry(house: "h2", devices: []), interval: 1), 2))
+        let request = h2.message(TimeRequest(time: 600), interval: 1)
+        fixture.messages.append((request, 2.1))
+        fixture.messages.append((h2.message(Telemetry(house: "h2", devices: []), interval: 1), 2.2))
+        #expect(try #require(try fixture.result(.protocolConformance)).passed)
+        // The request again, between two messages that keep their bodies: its seq no longer counts up.
+        fixture.messages.append((request, 2.3))
+        let repeated = try #require(try fixture.result(.protocolConformance))
+        #expect(!repeated.passed && repeated.detail.contains("h2: seq 2 after 3 (time-request)"), "\(repeated.detail)")
+        fixture.messages.removeLast()
+        // A kept message repeated after a header of the clock is still caught.
+        fixture.messages.append((h2.message(TimeRequest(time: 900), interval: 1), 2.4))
+        var behind = h2
+        fixture.messages.append((h2.message(Telemetry(house: "h2", devices: []), interval: 1), 2.5))
+        fixture.messages.append((behind.message(Telemetry(house: "h2", devices: []), interval: 1), 2.6))
+        let after = try #require(try fixture.result(.protocolConformance))
+        #expect(!after.passed && after.detail.contains("h2: seq 5 after 5 (telemetry)"), "\(after.detail)")
+        fixture.messages.removeLast(2)
+        fixture.messages.append((fixture.conductor.message(TimeGrant(participant: "h2", time: 900), interval: 7), 2.7))
+        let stray = try #require(try fixture.result(.protocolConformance))
+        #expect(!stray.passed && stray.detail.contains("conductor: 1 message for an interval the conductor never opened"), "\(stray.detail)")
+    }
+
     @Test("Every participant answers the conductor's goodbye within 3 s; one that is late or silent is named")
     func goodbye() throws {
         var fixture = try RunFixture(intervals: 1, assertions: [AssertionSpec(.protocolConformance)])

@@ -31,19 +31,20 @@ struct ProtocolConformance: Assertion {
             return message.header.interval
         })
         var lastSeq: [String: UInt64] = [:], cleared: Set<Int> = [], awarded: Set<String> = []
-        for (message, _) in run.messages where run.isParticipant(message.header.sender) {
-            let header = message.header, sender = header.sender
+        run.bus.forEach { header, type, body, _ in
+            let sender = header.sender
+            guard run.isParticipant(sender) else { return }
             let touched = run.faultTouched.contains("\(sender)#\(header.sequence)")
-            if message.body is Hello {
+            if body is Hello {
                 lastSeq[sender] = header.sequence
             } else {
                 if let last = lastSeq[sender], header.sequence <= last, !touched {
-                    violations.append((sender, "seq \(header.sequence) after \(last) (\(message.body.type))"))
+                    violations.append((sender, "seq \(header.sequence) after \(last) (\(type))"))
                 }
                 lastSeq[sender] = max(lastSeq[sender] ?? 0, header.sequence)
             }
-            guard let number = header.interval, opened.contains(number) else { continue }
-            switch message.body {
+            guard let number = header.interval, opened.contains(number) else { return }
+            switch body {
             case is ClearingResult where sender == ParticipantName.market: cleared.insert(number)
             case let awards as Awards where sender == ParticipantName.market:
                 if !cleared.contains(number), !heldBack.contains(number) {
@@ -54,7 +55,7 @@ struct ProtocolConformance: Assertion {
                 }
             case let report as ErrorReport where report.count < 1 || report.detail.isEmpty:
                 violations.append((sender, "interval \(number): an error with count \(report.count) and \(report.detail.isEmpty ? "no" : "a") detail"))
-            default: continue
+            default: return
             }
         }
         for view in run.intervals { violations += clearingAgrees(view, priceCap: run.rig.run.priceCap).map { (ParticipantName.market, $0) } }
