@@ -1,10 +1,8 @@
 public import Bus
 public import Emulators
-import Foundation
 public import Messages
 public import Physics
 public import Rigs
-import Synchronization
 
 /// What the physics series holds of a device, each with its unit and sign.
 public enum SeriesReading: String, Sendable, CaseIterable, Comparable {
@@ -125,19 +123,11 @@ public struct PhysicsSeries: Sendable {
     /// on every core: at 1,000 houses, reading them one after another was the largest part of a lockstep step spent
     /// on one core while the agents wait.
     private static func readAll(_ devices: [ServedDevice]) -> [Double] {
-        let parts = devices.count >= 256 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        @Sendable func read(_ range: Range<Int>) -> [Double] {
+        onEveryCore(devices.count, minimum: 256) { range in
             var row: [Double] = []
             for index in range { Self.read(devices[index].emulator) { _, value in row.append(value) } }
             return row
         }
-        guard parts > 1 else { return read(devices.indices) }
-        let rows = Mutex<[Int: [Double]]>([:])
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let row = read(devices.count * part / parts ..< devices.count * (part + 1) / parts)
-            rows.withLock { $0[part] = row }
-        }
-        return rows.withLock { rows in (0..<parts).flatMap { rows[$0] ?? [] } }
     }
 
     /// Samples the fleet's devices, the grid it was given, and what other processes (shards) reported of theirs.
