@@ -82,6 +82,10 @@ final class DeviceConnection {
     /// Registers read ahead (`readAhead`), by where they are, good while the batch's epoch is theirs; and the
     /// failure to read them, when the device did not answer.
     private var ahead: (epoch: Int, registers: [Place: [UInt16]], failure: DeviceLinkError?) = (-1, [:], nil)
+    /// The spans of each list of points asked for: the map never changes, and an agent asks for the same few lists at
+    /// every step.
+    private var spansAsked: [SpansKey: [Span]] = [:]
+    private struct SpansKey: Hashable { let names: [Quantity], settings: [Control] }
 
     private struct Place: Hashable {
         let unit: UInt8, table: RegisterTable, address: UInt16
@@ -138,6 +142,14 @@ final class DeviceConnection {
 
     /// The spans that read `names` (register tables only) and their scale factors.
     private func spans(_ names: [Quantity], settings: [Control] = []) -> [Span] {
+        let key = SpansKey(names: names, settings: settings)
+        if let known = spansAsked[key] { return known }
+        let spans = Self.spans(names, settings: settings, of: map)
+        spansAsked[key] = spans
+        return spans
+    }
+
+    private static func spans(_ names: [Quantity], settings: [Control], of map: DeviceMap) -> [Span] {
         typealias Entry = (name: String, point: RegisterPoint)
         let named: [Entry] = names.compactMap { name in map.readings[name].map { (name.rawValue, $0) } }
         let factors: [Entry] = (named + settings.compactMap { name in map.settings[name].map { (name.rawValue, $0) } })
