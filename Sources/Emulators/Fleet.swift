@@ -373,10 +373,9 @@ public final class Fleet: Sendable {
 
     /// Runs `body` for every device index, spread over the cores when there are enough devices to repay the hand-over.
     private static func concurrently(_ devices: [Int], _ body: @Sendable (Int) -> Void) {
-        let parts = devices.count >= 64 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        guard parts > 1 else { return devices.forEach(body) }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            for index in stride(from: part, to: devices.count, by: parts) { body(devices[index]) }
+        let _: [Void] = onEveryCore(devices.count, minimum: 64) { range in
+            for index in range { body(devices[index]) }
+            return []
         }
     }
 
