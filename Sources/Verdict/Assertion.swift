@@ -1,9 +1,9 @@
 import Emulators
 import Foundation
 import Market
+import Physics
 public import Rigs
 import Run
-import Synchronization
 
 /// One assertion's verdict: what was measured against what the rig allows.
 public struct AssertionResult: Sendable {
@@ -94,11 +94,6 @@ extension RunView {
     /// read-only; at 1,000 houses the assertions take tens of seconds one after another).
     package func verdict() -> [AssertionResult] {
         let specs = rig.run.assertions
-        let results = Mutex<[Int: AssertionResult]>([:])
-        DispatchQueue.concurrentPerform(iterations: specs.count) { index in
-            let result = specs[index].judge(self)
-            results.withLock { $0[index] = result }
-        }
-        return results.withLock { results in specs.indices.compactMap { results[$0] } }
+        return onEveryCore(specs.count, minimum: 2) { range in range.map { specs[$0].judge(self) } }
     }
 }
