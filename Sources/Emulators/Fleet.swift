@@ -425,12 +425,10 @@ public final class Fleet: Sendable {
 
     /// Sets the devices' net power of a house another process emulates, for the steps that follow.
     public func setRemote(_ loads: DeviceLoads, of house: HouseID) {
-        let houses = remote.withLock { remote in
-            remote[house] = loads
-            return Array(remote.keys)
-        }
+        remote.withLock { $0[house] = loads }
         houseSlots.withLock { slots in
-            if slots.index[house] == nil { slots = HouseSlots(baseLoads: baseLoads, devices: devices, remote: houses) }
+            guard slots.index[house] == nil else { return }
+            slots = HouseSlots(baseLoads: baseLoads, devices: devices, remote: remote.withLock { Array($0.keys) })
         }
     }
 

@@ -45,10 +45,10 @@ public struct Outcomes: Sendable {
     package static func tariffCosts(physics: PhysicsSeries, rig: Rig) -> [HouseID: Double] {
         guard let grid = rig.run.grid else { return [:] }
         var costs: [HouseID: Double] = [:]
-        let times = physics.times
+        let times = physics.times, byHouse = Dictionary(grouping: rig.devices, by: \.house)
         for (house, load) in rig.baseLoads {
             // Production, and discharge, offset the house's draw.
-            let devices = rig.devices.filter { $0.house == house }.map { (sign: $0.profile.kind.drawSign, power: physics.series($0.name, .power)) }
+            let devices = (byHouse[house] ?? []).map { (sign: $0.profile.kind.drawSign, power: physics.series($0.name, .power)) }
             var cost = 0.0
             for index in times.indices.dropFirst() {
                 let hours = (times[index] - times[index - 1]) / 3600
