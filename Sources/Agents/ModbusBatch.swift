@@ -12,6 +12,8 @@ final class ModbusBatch {
     private var afterward: [(participant: Participant, body: () throws(BusError) -> Void)] = []
     /// The participants with something in `afterward`: asked of every message a loop serves.
     private var waiting: Set<ObjectIdentifier> = []
+    /// Where the loop's connections wait for their answers, joined once each.
+    private let answers = ModbusClient.AnswerPoll()
     /// Counts the times reads ahead expired: registers read ahead are good while it stays the same.
     private(set) var epoch = 0
 
@@ -44,7 +46,7 @@ final class ModbusBatch {
         self.requests = []
         self.afterward = []
         waiting = []
-        _ = ModbusClient.transact(requests.map { ($0.client, $0.unit, $0.request) }) { index, result in requests[index].done(result) }
+        _ = ModbusClient.transact(requests.map { ($0.client, $0.unit, $0.request) }, on: answers) { index, result in requests[index].done(result) }
         var failed: [(participant: Participant, error: BusError)] = []
         for (participant, body) in afterward where !failed.contains(where: { $0.participant === participant }) {
             do { try body() } catch { failed.append((participant, error)) }

@@ -1,4 +1,5 @@
-// A Modbus TCP client connection: MBAP framing over a non-blocking socket that waits with poll(2).
+// A Modbus TCP client connection: MBAP framing over a non-blocking socket that waits with poll(2), or in a batch's
+// epoll(7) set.
 //
 // libmodbus's client waits with select(2), whose fd_set ends at descriptor 1,023: in a process serving a thousand
 // devices its next connection aborts the process. poll(2) has no such bound.
@@ -11,6 +12,8 @@ final class ClientTransport {
     private let descriptor: Int32
     let target: String
     private let timeout: Duration
+    /// The `ModbusClient.AnswerPoll` this connection waits in, once it joined one.
+    private var polledBy: Int?
     private var transaction: UInt16 = 0
     /// Bytes received past the frame being read (a late answer to an abandoned request, say).
     private var received: [UInt8] = []
@@ -104,28 +107,45 @@ final class ClientTransport {
         return nil
     }
 
-    /// Reads what has arrived without waiting; false when nothing had.
+    /// Reads what has arrived without waiting; false when nothing had. It stops at a read that leaves room in its
+    /// buffer: the socket was empty then, so what comes later is a new arrival (`.edge`), and an answer costs one
+    /// receive, not a second one to learn that nothing more is there.
     func receiveAvailable(operation: String) throws(ModbusClientError) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 512), any = false
+        var any = false
         while true {
-            switch Socket.receive(descriptor, into: &buffer) {
+            let outcome = withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { buffer in
+                let outcome = Socket.receive(descriptor, into: buffer)
+                if case .bytes(let count) = outcome { received += buffer[..<count] }
+                return (outcome, buffer.count)
+            }
+            switch outcome.0 {
             case .bytes(let count):
-                received += buffer[..<count]
                 any = true
+                if count < outcome.1 { return true }
             case .wouldBlock: return any
             case .closed: throw ModbusClientError(kind: .closed, operation: operation, target: target, message: "the device closed the connection")
             }
         }
     }
 
-    /// The answers to requests sent on several connections, each read as it comes: one poll(2) waits on every
-    /// connection still owed an answer, so N devices take about one round trip rather than N. A connection's
-    /// failure (or its deadline passing) is its answer's; the others are still read. `answered` learns each answer
-    /// (by its index in `sent`) the moment it is read.
-    static func answers(to sent: [(transport: ClientTransport, pending: Pending)], answered: (Int, Result<ModbusResponse, ModbusClientError>) -> Void) {
-        var settled = [Bool](repeating: false, count: sent.count)
+    /// Joins `poll` (once: it stays watched until closed); false when the system refused.
+    func join(_ poll: ModbusClient.AnswerPoll) -> Bool {
+        if polledBy == poll.id { return true }
+        guard poll.events.watch(descriptor, for: [.readable, .edge], isNew: true) else { return false }
+        polledBy = poll.id
+        return true
+    }
+
+    /// The answers to requests sent on several connections, each read as it comes: every connection waits in
+    /// `poll`, so N devices take about one round trip rather than N, and a wake-up costs the answers that came. A
+    /// connection's failure (or its deadline passing) is its answer's; the others are still read. `answered` learns
+    /// each answer (by its index in `sent`) the moment it is read.
+    static func answers(to sent: [(transport: ClientTransport, pending: Pending)], on poll: ModbusClient.AnswerPoll,
+                        answered: (Int, Result<ModbusResponse, ModbusClientError>) -> Void) {
+        var settled = [Bool](repeating: false, count: sent.count), open = sent.count
         func finish(_ index: Int, _ result: Result<ModbusResponse, ModbusClientError>) {
             settled[index] = true
+            open -= 1
             answered(index, result)
         }
         func settle(_ index: Int) {
@@ -136,28 +156,43 @@ final class ClientTransport {
                 finish(index, .failure(error))
             }
         }
-        for index in sent.indices { settle(index) }
-        while true {
+        var owed: [Int32: Int] = [:]
+        owed.reserveCapacity(sent.count)
+        for index in sent.indices {
+            settle(index)
+            guard !settled[index] else { continue }
+            let transport = sent[index].transport
+            if transport.join(poll) {
+                owed[transport.descriptor] = index
+            } else {
+                finish(index, .failure(.failed(errno, "watch for the answer", target: transport.target)))
+            }
+        }
+        let byDeadline = sent.indices.sorted { sent[$0].pending.deadline < sent[$1].pending.deadline }
+        var soonest = 0
+        while open > 0 {
             let now = ContinuousClock.now
-            for index in sent.indices where !settled[index] && sent[index].pending.deadline <= now {
+            while soonest < byDeadline.count, settled[byDeadline[soonest]] || sent[byDeadline[soonest]].pending.deadline <= now {
+                let index = byDeadline[soonest]
+                soonest += 1
+                guard !settled[index] else { continue }
                 finish(index, .failure(ModbusClientError(kind: .timeout, operation: sent[index].pending.operation, target: sent[index].transport.target,
                                                          message: "no answer within \(sent[index].transport.timeout)")))
             }
-            let waiting = sent.indices.filter { !settled[$0] }
-            guard let soonest = waiting.map({ sent[$0].pending.deadline }).min() else { break }
-            var watched = waiting.map { pollfd(fd: sent[$0].transport.descriptor, events: Int16(POLLIN), revents: 0) }
-            let milliseconds = Int32(clamping: Int((now.duration(to: soonest) / .milliseconds(1)).rounded(.up)))
-            if poll(&watched, nfds_t(watched.count), milliseconds) < 0, errno != EINTR {
-                let failure = ModbusClientError.failed(errno, "poll", target: "\(watched.count) devices")
-                for index in waiting { finish(index, .failure(failure)) }
-                break
-            }
-            for (slot, index) in waiting.enumerated() where watched[slot].revents != 0 {
+            guard soonest < byDeadline.count else { break }
+            let wait = now.duration(to: sent[byDeadline[soonest]].pending.deadline)
+            let waited = poll.events.wait(timeout: Int32(clamping: Int((wait / .milliseconds(1)).rounded(.up)))) { descriptor, _ in
+                // A connection not owed an answer now may report what came late; it is read with its next request.
+                guard let index = owed[descriptor], !settled[index] else { return }
                 do throws(ModbusClientError) {
                     if try sent[index].transport.receiveAvailable(operation: sent[index].pending.operation) { settle(index) }
                 } catch {
                     finish(index, .failure(error))
                 }
+            }
+            if !waited {
+                let failure = ModbusClientError.failed(errno, "epoll_wait", target: "\(open) devices")
+                for index in sent.indices where !settled[index] { finish(index, .failure(failure)) }
             }
         }
     }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A Modbus client failure, typed: what went wrong, the operation, the target, and the system's words.
 public struct ModbusClientError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Equatable, Sendable {
@@ -65,7 +67,7 @@ public final class ModbusClient {
     /// the rest fail with that error unsent, so that a silent device costs one timeout, not one per request.
     /// `answered` learns each result (by its index in `batch`) as soon as it is known: a write's acknowledgement is
     /// timed when it came, not when the slowest device of the batch answered.
-    public static func transact(_ batch: [(client: ModbusClient, unit: UInt8, request: ModbusRequest)],
+    public static func transact(_ batch: [(client: ModbusClient, unit: UInt8, request: ModbusRequest)], on poll: AnswerPoll = AnswerPoll(),
                                 answered: (Int, Result<[UInt16], ModbusClientError>) -> Void = { _, _ in }) -> [Result<[UInt16], ModbusClientError>] {
         var waves: [[Int]] = [], wave: [ObjectIdentifier: Int] = [:]
         for (index, (client, _, _)) in batch.enumerated() {
@@ -96,7 +98,7 @@ public final class ModbusClient {
                     broken[ObjectIdentifier(client)] = error
                 }
             }
-            ClientTransport.answers(to: sent) { slot, answer in
+            ClientTransport.answers(to: sent, on: poll) { slot, answer in
                 let (client, unit, request) = batch[slots[slot]]
                 if case .failure(let error) = answer { broken[ObjectIdentifier(client)] = error }
                 finish(slots[slot], answer.flatMap { response in
@@ -105,6 +107,17 @@ public final class ModbusClient {
             }
         }
         return results.compactMap { $0 }  // each was sent and answered, or failed to be sent
+    }
+
+    /// The epoll(7) set where a batch's connections wait for their answers (`transact`). A connection joins it once,
+    /// edge-triggered, and stays: a wait costs the answers that came, where poll(2) over the batch scanned every
+    /// connection still owed one at each answer (a loop's thousand devices at an interval start). One owner at a
+    /// time, as its clients.
+    public final class AnswerPoll {
+        private static let serial = Atomic<Int>(0)
+        let id = AnswerPoll.serial.add(1, ordering: .relaxed).newValue
+        let events = EventPoll()
+        public init() {}
     }
 
     /// Reads raw registers (or bits as 0/1) from any table.

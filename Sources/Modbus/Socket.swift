@@ -31,7 +31,11 @@ enum Socket {
     enum Received { case bytes(Int), wouldBlock, closed }
 
     static func receive(_ descriptor: Int32, into buffer: inout [UInt8]) -> Received {
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        buffer.withUnsafeMutableBytes { receive(descriptor, into: $0) }
+    }
+
+    static func receive(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Received {
+        let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
         if count > 0 { return .bytes(count) }
         if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return .wouldBlock }
         return .closed
@@ -61,6 +65,8 @@ struct Readiness: OptionSet, Equatable {
     static let writable = Readiness(rawValue: EPOLLOUT.rawValue)
     /// Hang-up or error: reading will tell which.
     static let closed = Readiness(rawValue: EPOLLHUP.rawValue | EPOLLERR.rawValue)
+    /// Reported once each time something arrives (edge-triggered), not for as long as it waits unread.
+    static let edge = Readiness(rawValue: EPOLLET.rawValue)
 }
 
 /// An epoll(7) set: the cost of a wait follows the ready descriptors, not all watched ones (poll(2) scans every
@@ -71,12 +77,13 @@ final class EventPoll {
 
     deinit { Socket.close(descriptor) }
 
-    /// Starts watching, or changes what is watched.
-    func watch(_ watched: Int32, for readiness: Readiness, isNew: Bool) {
+    /// Starts watching, or changes what is watched; false when the system refused.
+    @discardableResult
+    func watch(_ watched: Int32, for readiness: Readiness, isNew: Bool) -> Bool {
         var event = epoll_event()
         event.events = readiness.rawValue
         event.data.fd = watched
-        _ = epoll_ctl(descriptor, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, watched, &event)
+        return epoll_ctl(descriptor, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, watched, &event) == 0 || (isNew && errno == EEXIST)
     }
 
     /// Stops watching (before the descriptor is closed).

@@ -25,6 +25,20 @@ final class ScriptedHooks: ModbusHooks {
     func didWrite(_ record: WriteRecord) { writes.withLock { $0.append(record) } }
 }
 
+/// Answers its first request `delay` late, every other at once.
+final class LateFirstHooks: ModbusHooks {
+    let delay: Duration
+    let heard = Mutex(0)
+    init(delay: Duration) { self.delay = delay }
+    func verdict(for request: ModbusRequest, at address: UnitAddress) -> ReplyVerdict {
+        heard.withLock { heard in
+            heard += 1
+            return heard == 1 ? .delay(delay) : .reply
+        }
+    }
+    func didWrite(_ record: WriteRecord) {}
+}
+
 /// A server on a free port with two units behind it.
 struct LiveServer {
     let server = ModbusServer(logger: Logger(label: "test"))
@@ -182,6 +196,26 @@ struct ServerTests {
         }
         #expect(try results[2].get() == [1000])
         #expect(hooks.heard.withLock { $0 } == 1, "the silent device heard the first request only")
+    }
+
+    @Test("Batches waiting in one answer poll: a late answer that came between them is skipped, and each request gets its own answer")
+    func batchesShareAnswerPoll() throws {
+        let late = try LiveServer(hooks: LateFirstHooks(delay: .milliseconds(300))), live = try LiveServer()
+        let slow = try ModbusClient(port: late.port, timeout: .milliseconds(100)), other = try ModbusClient(port: live.port)
+        let answers = ModbusClient.AnswerPoll()
+        let first = ModbusClient.transact([(slow, 1, .read(.holdingRegisters, address: 100, count: 1)),
+                                           (other, 1, .read(.holdingRegisters, address: 100, count: 1))], on: answers)
+        if case .failure(let error) = first[0] { #expect(error.kind == .timeout) } else { Issue.record("\(first[0]) is no timeout") }
+        #expect(try first[1].get() == [1000])
+        Thread.sleep(forTimeInterval: 0.4)  // the late answer arrives while no batch waits for it
+        let second = ModbusClient.transact([(slow, 1, .read(.holdingRegisters, address: 101, count: 1)),
+                                            (other, 2, .read(.holdingRegisters, address: 102, count: 1))], on: answers)
+        #expect(try second[0].get() == [1001], "the late answer to the first read is not taken for the second's")
+        #expect(try second[1].get() == [2002])
+        let elsewhere = ModbusClient.transact([(slow, 1, .read(.holdingRegisters, address: 103, count: 1))])
+        #expect(try elsewhere[0].get() == [1003], "a connection waits in another poll as well")
+        let again = ModbusClient.transact([(slow, 2, .read(.holdingRegisters, address: 104, count: 1))], on: answers)
+        #expect(try again[0].get() == [2004])
     }
 
     @Test("Nothing listening is reported as refused")
