@@ -191,11 +191,12 @@ final class DeviceConnection {
     }
 
     /// Plans reading `names` (and the scale factors of `settings`) in the loop's next batch, ahead of the messages
-    /// that need them: this wake-up's reads find them there, until the batch's writes go out. A device that does not
-    /// answer fails this wake-up's reads with that error, at once (one timeout, not one per read); a read it refuses
-    /// is left to be read again.
+    /// that need them: this wake-up's reads find them there, until the batch's writes go out, and so does a later
+    /// read ahead, which asks only for what is not there yet. A device that does not answer fails this wake-up's
+    /// reads with that error, at once (one timeout, not one per read); a read it refuses is left to be read again.
     func readAhead(_ names: [Quantity], settings: [Control]) {
-        for span in spans(names, settings: settings) {
+        let current = ahead.epoch == batch.epoch
+        for span in spans(names, settings: settings) where !(current && span.entries.allSatisfy { ahead.registers[Place($0.point)] != nil }) {
             guard let client = try? connected(unit: span.unit) else { return }
             batch.add(.read(span.table, address: span.start, count: UInt16(span.count)), on: client, unit: span.unit) { [self] result in
                 if ahead.epoch != batch.epoch { ahead = (batch.epoch, [:], nil) }

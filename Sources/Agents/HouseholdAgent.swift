@@ -121,12 +121,13 @@ private final class HouseholdLogic: ParticipantLogic {
     }
 
     /// What a message will have the agent read, planned ahead with the rest of its loop's: at an interval start
-    /// every device it drives (all but the battery forming the grid), at the awards and at a grant what the
+    /// every device it drives (all but the battery forming the grid), with the scale factors of what the awards
+    /// will have it write, so that the awards, at the same instant, need no read of their own; at a grant what the
     /// followers due then look at, and the scale factors of what they write.
     func readAhead(for message: Message) {
         switch message.body {
         case let start as IntervalStart where message.header.sender == Participant.conductor:
-            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead(driver.setup.kind.readings, writing: false) }
+            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead(driver.setup.kind.readings, writing: true) }
         case let awards as Awards where awards.house == setup.house:
             guard let now = current, message.header.interval == now.number else { return }
             for driver in drivers where driver.setup.id != now.gridForming {

@@ -56,6 +56,26 @@ struct ReadAheadTests {
         #expect(device.takeReads() == ["0+2"])
     }
 
+    @Test("A read ahead asks only for what the wake-up's reads ahead have not read: the awards at the bids' instant read nothing")
+    func asksOnlyWhatIsMissing() throws {
+        defer { server.stop() }
+        let map = DeviceMap(host: "127.0.0.1", port: port,
+                            readings: [.batteryPower: RegisterPoint(unit: 1, table: .holdingRegisters, address: 0, type: .int16, scaleFactor: 1)],
+                            settings: [.chargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 10, type: .int16, scaleFactor: 19)])
+        let driver = DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "battery"), kind: .battery, profile: "test", map: map), batch: batch)
+        driver.readAhead([.batteryPower], writing: true)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads() == ["0+2", "19+1"], "the reading with its factor, and the setting's factor")
+        driver.readAhead([], writing: true)
+        driver.readAhead([.batteryPower], writing: false)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads().isEmpty, "both were read ahead already")
+        batch.expireReads()
+        driver.readAhead([], writing: true)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads() == ["19+1"], "once the writes went out, the factor is read again")
+    }
+
     @Test("A device silent to the read ahead fails the wake-up's reads at once: one timeout, not one per read")
     func silentDevice() throws {
         defer { server.stop() }
