@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// Runs `part` over `0..<count` split into one contiguous range a core, and joins what the ranges give in their
-/// order; one range when `count` is under `minimum`, where handing the parts over costs more than it saves.
+/// order; one range when `count` is under `minimum`, where handing the parts over costs more than it saves. For
+/// many small items of about the same cost (devices, messages).
 public func onEveryCore<T: Sendable>(_ count: Int, minimum: Int, _ part: @Sendable (Range<Int>) -> [T]) -> [T] {
     let parts = count >= minimum ? ProcessInfo.processInfo.activeProcessorCount : 1
     guard parts > 1 else { return part(0..<count) }
@@ -12,4 +13,21 @@ public func onEveryCore<T: Sendable>(_ count: Int, minimum: Int, _ part: @Sendab
         results.withLock { $0[index] = result }
     }
     return results.withLock { results in (0..<parts).flatMap { results[$0] ?? [] } }
+}
+
+/// Runs `item` for each of `0..<count`, each core taking the next item as it finishes one, and gives the results in
+/// item order. For a few items of uneven cost (a verdict's assertions), which contiguous ranges would leave one
+/// core with the heavy ones.
+public func eachOnAnyCore<T: Sendable>(_ count: Int, _ item: @Sendable (Int) -> T) -> [T] {
+    let next = Atomic<Int>(0)
+    let results = Mutex<[Int: T]>([:])
+    DispatchQueue.concurrentPerform(iterations: min(count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+        while true {
+            let index = next.add(1, ordering: .relaxed).oldValue
+            guard index < count else { return }
+            let result = item(index)
+            results.withLock { $0[index] = result }
+        }
+    }
+    return results.withLock { results in (0..<count).compactMap { results[$0] } }
 }

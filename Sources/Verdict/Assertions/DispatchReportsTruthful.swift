@@ -51,7 +51,7 @@ struct DispatchReportsTruthful: Assertion {
                     var touched: Settings = [:]
                     for write in taken { touched.merge(write.controls) { _, new in new } }
                     var device = state[id] ?? ([:], 0)
-                    let upTo = log.partitionPoint { $0.record.unixTime > received }
+                    let upTo = log.first(after: received)
                     for write in log[min(device.applied, upTo)..<upTo] { device.settings.merge(write.controls) { _, new in new } }
                     device.applied = max(device.applied, upTo)
                     state[id] = device
@@ -70,8 +70,8 @@ struct DispatchReportsTruthful: Assertion {
 
     /// The accepted writes to one device (in arrival order) that arrived within [from, to].
     static func writes(_ writes: RunView.DeviceWrites, from: Double, to: Double) -> Slice<RunView.DeviceWrites> {
-        let first = writes.partitionPoint { $0.record.unixTime >= from }
-        return writes[first..<max(first, writes.partitionPoint { $0.record.unixTime > to })]
+        let first = writes.first(atOrAfter: from)
+        return writes[first..<max(first, writes.first(after: to))]
     }
 
     /// What the writes set of a setpoint, in the protocol's units, and the resolution of the registers behind it;
