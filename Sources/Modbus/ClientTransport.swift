@@ -113,15 +113,15 @@ final class ClientTransport {
     func receiveAvailable(operation: String) throws(ModbusClientError) -> Bool {
         var any = false
         while true {
-            let outcome = withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { buffer in
+            let (outcome, capacity) = withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { buffer in
                 let outcome = Socket.receive(descriptor, into: buffer)
                 if case .bytes(let count) = outcome { received += buffer[..<count] }
                 return (outcome, buffer.count)
             }
-            switch outcome.0 {
+            switch outcome {
             case .bytes(let count):
                 any = true
-                if count < outcome.1 { return true }
+                if count < capacity { return true }
             case .wouldBlock: return any
             case .closed: throw ModbusClientError(kind: .closed, operation: operation, target: target, message: "the device closed the connection")
             }

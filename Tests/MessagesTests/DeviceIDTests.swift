@@ -6,7 +6,8 @@ import Testing
 @Suite("Device ids")
 struct DeviceIDTests {
     @Test("An id is its house and its name, split at the first slash, and prints back as it came",
-          arguments: [("h2/ev", "h2", "ev"), ("h1-3/battery", "h1-3", "battery"), ("pcc/meter", "pcc", "meter"), ("s10/pv/2", "s10", "pv/2")])
+          arguments: [("h2/ev", "h2", "ev"), ("h1-3/battery", "h1-3", "battery"), ("pcc/meter", "pcc", "meter"), ("s10/pv/2", "s10", "pv/2"),
+                      ("h2/wärmepumpe", "h2", "wärmepumpe"), ("h2//e\u{301}v", "h2", "/e\u{301}v")])
     func parses(text: String, house: String, name: String) throws {
         let id = try DeviceID(parsing: text)
         #expect(id.house == (try HouseID(parsing: house)) && id.name == name)
