@@ -111,8 +111,8 @@ public final class ModbusClient {
 
     /// The epoll(7) set where a batch's connections wait for their answers (`transact`). A connection joins it once,
     /// edge-triggered, and stays: a wait costs the answers that came, where poll(2) over the batch scanned every
-    /// connection still owed one at each answer (a loop's thousand devices at an interval start). One owner at a
-    /// time, as its clients.
+    /// connection still owed one at each answer (several hundred a loop at a 1,000-house interval start). One owner
+    /// at a time, as its clients.
     public final class AnswerPoll {
         private static let serial = Atomic<Int>(0)
         let id = AnswerPoll.serial.add(1, ordering: .relaxed).newValue
