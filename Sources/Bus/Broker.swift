@@ -70,6 +70,12 @@ public struct CaptureLog: RandomAccessCollection, Sendable {
         return CapturedMessage(topic: String(decoding: frames.first ?? [], as: UTF8.self), payload: Array(frames.dropFirst()), received: arrivals[index])
     }
 
+    /// The messages `size` at a time, each chunk read from the file in order, with the index of its first: a chunk
+    /// is all of the capture that waits in memory while it is worked on (on every core, say).
+    public func chunks(of size: Int) -> some Sequence<(start: Int, messages: [CapturedMessage])> {
+        stride(from: 0, to: count, by: Swift.max(1, size)).lazy.map { start in (start, Array(self[start..<Swift.min(start + size, count)])) }
+    }
+
     /// The topic of the `index`th message, without its payload.
     func topic(at index: Int) -> String { String(decoding: frames(of: index, upTo: 1).first ?? [], as: UTF8.self) }
 

@@ -209,9 +209,8 @@ public struct RunReport: Sendable {
     /// capture.jsonl: every bus message with its arrival at the broker, one per line; then a summary line for each
     /// kind of message the broker refused, and for what arrived after the capture was full.
     public func captureLines(_ line: (String) throws -> Void) rethrows {
-        let capture = record.capture, decoded = view.decodedCapture
-        for start in stride(from: 0, to: capture.count, by: 4_096) {
-            let messages = Array(capture[start..<min(start + 4_096, capture.count)])  // read from the capture's file in order
+        let decoded = view.decodedCapture
+        for (start, messages) in record.capture.chunks(of: 4_096) {
             try Self.lines(messages.count, chunk: messages.count, to: line) { offset in
                 let message = messages[offset]
                 var json = JSONWriter()

@@ -51,9 +51,15 @@ package struct RunView: Sendable {
     /// Captured messages that are not protocol v1 (not JSON, a missing or mistyped field, a topic that does not fit),
     /// counted by the sender they name; empty for a slice.
     let malformed: [String: Int]
-    /// "sender#seq" of every message a bus fault duplicated, delayed or reordered: it may arrive twice or out of
-    /// order through no fault of its sender.
-    let faultTouched: Set<String>
+    /// Every message a bus fault duplicated, delayed or reordered: it may arrive twice or out of order through no
+    /// fault of its sender.
+    let faultTouched: Set<SentMessage>
+
+    /// A message as its sender numbered it.
+    struct SentMessage: Hashable {
+        let sender: String, sequence: UInt64
+        init(_ header: Message.Header) { (sender, sequence) = (header.sender, header.sequence) }
+    }
     /// Bids messages the market refused as invalid, and rightly so, by household.
     let invalidBids: [String: Int]
     /// When the conductor said goodbye (wall clock), and each participant's first goodbye after it.
@@ -111,8 +117,7 @@ package struct RunView: Sendable {
         // decoding beside the messages held each of them twice.
         var bus = DecodedBus(capacity: record.capture.count), decoded: [Bool] = [], malformed: [String: Int] = [:]
         decoded.reserveCapacity(record.capture.count)
-        for start in stride(from: 0, to: record.capture.count, by: Self.decodingChunk) {
-            let chunk = Array(record.capture[start..<min(start + Self.decodingChunk, record.capture.count)])
+        for (_, chunk) in record.capture.chunks(of: Self.decodingChunk) {
             for (captured, message) in zip(chunk, Self.decode(chunk)) {
                 guard let message else {
                     let payload = captured.payload.first ?? []
@@ -128,11 +133,9 @@ package struct RunView: Sendable {
         let overflow = record.admissions.captureOverflow
         let whole = overflow.messages == 0 ? record.intervals
             : zip(record.intervals, record.intervals.dropFirst()).filter { $1.gateClosedAt < overflow.first }.map(\.0)
-        var touched: Set<String> = []
+        var touched: Set<SentMessage> = []
         for event in record.busFaultEvents where event.action != .forward && event.action != .drop {
-            if let message = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []) {
-                touched.insert("\(message.header.sender)#\(message.header.sequence)")
-            }
+            if let message = try? Message.decode(topic: event.topic, payload: event.payload.first ?? []) { touched.insert(SentMessage(message.header)) }
         }
         self.init(rig: record.rig, physics: record.physics, writes: record.writes, households: record.households,
                   records: whole, opened: Set(record.intervals.map(\.interval)), bus: bus, decodedCapture: decoded,
@@ -154,7 +157,7 @@ package struct RunView: Sendable {
     private init(rig: Rig, physics: PhysicsSeries, writes: [LoggedWrite], households: [HouseID], records: [IntervalRecord], opened: Set<Int>,
                  bus: DecodedBus, decodedCapture: [Bool] = [], reads: [String: ReadLog.Times] = [:],
                  malformed: [String: Int] = [:],
-                 faultTouched: Set<String> = [], span: ClosedRange<Double>) {
+                 faultTouched: Set<SentMessage> = [], span: ClosedRange<Double>) {
         self.decodedCapture = decodedCapture
         self.malformed = malformed
         self.reads = reads

@@ -117,11 +117,8 @@ extension RunView {
     /// Whether `name` takes part in the run (`participants`).
     func isParticipant(_ name: String) -> Bool { participants.contains(name) }
 
-    /// Whether a bus fault duplicated, delayed or reordered the message (`faultTouched`); its key is made only in a
-    /// run with such faults (three million messages in a 1,000-house day).
-    func isFaultTouched(_ header: Message.Header) -> Bool {
-        !faultTouched.isEmpty && faultTouched.contains("\(header.sender)#\(header.sequence)")
-    }
+    /// Whether a bus fault duplicated, delayed or reordered the message (`faultTouched`).
+    func isFaultTouched(_ header: Message.Header) -> Bool { faultTouched.contains(SentMessage(header)) }
 
     /// The market and the households, but those that crashed and were not started again before the end.
     var participantsAtEnd: [String] {
