@@ -39,14 +39,34 @@ public struct DeviceMap: Sendable {
     public var wordOrder: WordOrder
     public var readings: [Quantity: RegisterPoint]
     public var settings: [Control: RegisterPoint]
+    /// The runs of registers the device serves whole (its profile's blocks, gaps included): one read may cover any
+    /// part of a run, as SunSpec clients read a model at once.
+    public var blocks: [ReadableBlock]
 
     public init(host: String, port: UInt16, wordOrder: WordOrder = .highFirst, readings: [Quantity: RegisterPoint] = [:],
-                settings: [Control: RegisterPoint] = [:]) {
+                settings: [Control: RegisterPoint] = [:], blocks: [ReadableBlock] = []) {
         self.host = host
         self.port = port
         self.wordOrder = wordOrder
         self.readings = readings
         self.settings = settings
+        self.blocks = blocks
+    }
+}
+
+/// Registers `start ..< end` of one table behind one unit id, every one of them readable.
+public struct ReadableBlock: Sendable, Hashable {
+    public var unit: UInt8
+    public var table: RegisterTable
+    public var start: Int
+    public var end: Int
+
+    public init(unit: UInt8, table: RegisterTable, start: Int, end: Int) {
+        (self.unit, self.table, self.start, self.end) = (unit, table, start, end)
+    }
+
+    func contains(_ point: RegisterPoint) -> Bool {
+        point.unit == unit && point.table == table && Int(point.address) >= start && Int(point.address) + point.type.registerCount <= end
     }
 }
 
@@ -121,8 +141,8 @@ final class DeviceConnection {
         return point
     }
 
-    /// Points read in one request: of one unit and register table, lying within 16 registers of each other, up to
-    /// 125 registers (what every Modbus server must serve in one read).
+    /// Points read in one request: of one unit and register table, lying within 16 registers of each other or in one
+    /// block of the map, up to 125 registers (what every Modbus server must serve in one read).
     private struct Span {
         var entries: [(name: String, point: RegisterPoint)]
         var unit: UInt8 { entries[0].point.unit }
@@ -160,7 +180,8 @@ final class DeviceConnection {
         for entry in entries {
             if let first = spans.last?.entries.first, let last = spans.last?.entries.last, first.point.unit == entry.point.unit,
                first.point.table == entry.point.table,
-               Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16,
+               Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16
+                || map.blocks.contains(where: { $0.contains(first.point) && $0.contains(entry.point) }),
                Int(entry.point.address) + entry.point.type.registerCount - Int(first.point.address) <= 125 {
                 spans[spans.count - 1].entries.append(entry)
             } else {

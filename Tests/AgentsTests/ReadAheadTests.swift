@@ -76,6 +76,26 @@ struct ReadAheadTests {
         #expect(device.takeReads() == ["19+1"], "once the writes went out, the factor is read again")
     }
 
+    @Test("Points of one block the device serves whole are read in one request, however far apart; points of two are not",
+          arguments: [([], ["0+1", "18+1"]), ([ReadableBlock(unit: 1, table: .holdingRegisters, start: 0, end: 20)], ["0+19"]),
+                      ([ReadableBlock(unit: 1, table: .holdingRegisters, start: 0, end: 10), ReadableBlock(unit: 1, table: .holdingRegisters, start: 10, end: 20)],
+                       ["0+1", "18+1"]),
+                      ([ReadableBlock(unit: 2, table: .holdingRegisters, start: 0, end: 20)], ["0+1", "18+1"])])
+    func blocksReadWhole(blocks: [ReadableBlock], reads: [String]) throws {
+        defer { server.stop() }
+        device.set([1500], at: 0)
+        device.set([40], at: 18)
+        func point(_ address: UInt16) -> RegisterPoint { RegisterPoint(unit: 1, table: .holdingRegisters, address: address, type: .int16) }
+        let map = DeviceMap(host: "127.0.0.1", port: port, readings: [.batteryPower: point(0), .stateOfCharge: point(18)], blocks: blocks)
+        let driver = DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "battery"), kind: .battery, profile: "test", map: map), batch: batch)
+        driver.readAhead(DeviceDriver.batteryStatus, writing: false)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads() == reads, "17 registers apart: read together only within one block")
+        let state = try driver.batteryState()
+        #expect(state.power == 1.5 && state.stateOfCharge == 0.40)
+        #expect(device.takeReads().isEmpty)
+    }
+
     @Test("A device silent to the read ahead fails the wake-up's reads at once: one timeout, not one per read")
     func silentDevice() throws {
         defer { server.stop() }

@@ -1,6 +1,8 @@
 import Agents
 import Bus
 import Emulators
+import Files
+import Modbus
 import Physics
 import Run
 import TestSupport
@@ -24,5 +26,37 @@ struct ReferenceControllerTests {
 
         expectIntervalsInOrder(world, records: records, houses: ["h1", "h2", "h3"])
         #expect(conductor.errorReports.isEmpty, "\(conductor.errorReports)")
+    }
+
+    @Test("An agent's map reads a profile's blocks that touch as one (SunSpec's models follow one another), under the rig's unit id")
+    func touchingBlocksReadAsOne() throws {
+        let profile = try loadProfile("""
+            kind: inverter
+            product: test
+            unit: 1
+            blocks:
+              - table: holding-registers
+                start: 0
+                points:
+                  - {name: A, type: uint16, quantity: ac-power}
+                  - {name: B, type: uint32}
+              - table: holding-registers
+                start: 3
+                points:
+                  - {name: C, type: uint16, quantity: rated-power}
+              - table: holding-registers
+                start: 10
+                points:
+                  - {name: D, type: uint16}
+              - table: input-registers
+                start: 0
+                points:
+                  - {name: E, type: uint16}
+            """)
+        let map = ControllerSetup.map(profile, host: "127.0.0.1", port: 502, unit: 7)
+        #expect(map.blocks == [ReadableBlock(unit: 7, table: .holdingRegisters, start: 0, end: 4), ReadableBlock(unit: 7, table: .holdingRegisters, start: 10, end: 11),
+                               ReadableBlock(unit: 7, table: .inputRegisters, start: 0, end: 1)])
+        let battery = try ProfileLoader.load(file: "\(repository)/Profiles/sunspec-battery.yaml")
+        #expect(ControllerSetup.map(battery, host: "127.0.0.1", port: 502, unit: nil).blocks.count == 1, "SunSpec's models are one block")
     }
 }
