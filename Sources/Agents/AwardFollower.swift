@@ -69,7 +69,7 @@ final class EVFollower: AwardFollower {
 
     func readAhead(at time: Double) {
         guard seen?.time != time else { return driver.readAhead([], writing: true) }
-        driver.readAhead(idle ? [] : DeviceDriver.evStatus + (learns(at: time) ? [.chargingCurrent] : []), writing: true)
+        driver.readAhead(idle ? [] : driver.evStatus + (learns(at: time) ? [.chargingCurrent] : []), writing: true)
     }
 
     func begin(award: Double, at time: Double, end: Double, islanded: Bool) {

@@ -74,10 +74,7 @@ extension DeviceMap {
     /// What the reference agents read, and what they write (and check that a device has): a map from a profile
     /// holds these points only.
     public static let agentReadings = Set(DeviceSetup.Kind.allCases.flatMap(\.readings))
-    public static let agentSettings: Set<Control> = [
-        .powerLimitPercent, .powerLimitEnabled, .storageControlMode, .chargeRatePercent, .dischargeRatePercent, .power, .mode, .heatSetpoint,
-        .coolSetpoint, .maxCurrent, .chargingEnabled,
-    ]
+    public static let agentSettings = Set(DeviceSetup.Kind.allCases.flatMap(\.controls))
 }
 
 /// Why a device could not be read or written.

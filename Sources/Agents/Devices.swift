@@ -45,6 +45,16 @@ extension DeviceSetup.Kind {
         case .evCharger: [.pilotState, .sessionEnergy, .totalEnergy, .chargingCurrent]
         }
     }
+
+    /// What it writes of such a device (a SunSpec battery maps 704's power limit too, which its agent never sets).
+    var controls: [Control] {
+        switch self {
+        case .inverter: [.powerLimitPercent, .powerLimitEnabled]
+        case .battery: [.storageControlMode, .chargeRatePercent, .dischargeRatePercent]
+        case .thermostat: [.power, .mode, .heatSetpoint, .coolSetpoint]
+        case .evCharger: [.maxCurrent, .chargingEnabled]
+        }
+    }
 }
 
 /// A charger's reading, and the kWh it has delivered this session.
@@ -87,7 +97,7 @@ final class DeviceDriver {
 
     /// Plans reading `names` ahead, and with `writing` the scale factors its writes will need.
     func readAhead(_ names: [Quantity], writing: Bool) {
-        connection.readAhead(names, settings: writing ? Array(setup.map.settings.keys) : [])
+        connection.readAhead(names, settings: writing ? setup.kind.controls : [])
     }
 
     func thermostat(season: ThermostatStrategy.Season) throws(DeviceLinkError) -> ThermostatReading {
@@ -160,11 +170,15 @@ final class DeviceDriver {
     /// The charger's reading, and the kWh it has delivered this session. Plugged in is IEC 61851 state B, C or D
     /// (positions 1...6 of A, B1, B2, C1, C2, D1, D2, E, F).
     func ev(at time: Double) throws(DeviceLinkError) -> EVStatus {
-        try connection.fetching(Self.evStatus) { () throws(DeviceLinkError) in try evReading(at: time) }
+        try connection.fetching(evStatus) { () throws(DeviceLinkError) in try evReading(at: time) }
     }
 
-    /// What `ev(at:)` reads.
-    static let evStatus: [Quantity] = [.pilotState, .sessionEnergy, .totalEnergy]
+    /// What `ev(at:)` reads: the session's energy where the charger counts it, else its lifetime counter.
+    var evStatus: [Quantity] { [.pilotState, connection.has(.sessionEnergy) ? .sessionEnergy : .totalEnergy] }
+
+    /// What the agent reads of the device for its bids: its kind's readings, but a charger's lifetime counter only
+    /// where no session counter stands in for it.
+    var readings: [Quantity] { setup.kind.readings.filter { $0 != .totalEnergy || !connection.has(.sessionEnergy) } }
 
     private func evReading(at time: Double) throws(DeviceLinkError) -> EVStatus {
         let state = try connection.readState(.pilotState) ?? 0

@@ -127,7 +127,7 @@ private final class HouseholdLogic: ParticipantLogic {
     func readAhead(for message: Message) {
         switch message.body {
         case let start as IntervalStart where message.header.sender == Participant.conductor:
-            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead(driver.setup.kind.readings, writing: true) }
+            for driver in drivers where driver.setup.id != start.gridForming { driver.readAhead(driver.readings, writing: true) }
         case let awards as Awards where awards.house == setup.house:
             guard let now = current, message.header.interval == now.number else { return }
             for driver in drivers where driver.setup.id != now.gridForming {

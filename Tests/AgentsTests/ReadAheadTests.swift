@@ -61,11 +61,13 @@ struct ReadAheadTests {
         defer { server.stop() }
         let map = DeviceMap(host: "127.0.0.1", port: port,
                             readings: [.batteryPower: RegisterPoint(unit: 1, table: .holdingRegisters, address: 0, type: .int16, scaleFactor: 1)],
-                            settings: [.chargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 10, type: .int16, scaleFactor: 19)])
+                            settings: [.chargeRatePercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 10, type: .int16, scaleFactor: 19),
+                                       // mapped (SunSpec 704 on a battery), never written by a battery's agent: its factor is not read
+                                       .powerLimitPercent: RegisterPoint(unit: 1, table: .holdingRegisters, address: 11, type: .int16, scaleFactor: 18)])
         let driver = DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "battery"), kind: .battery, profile: "test", map: map), batch: batch)
         driver.readAhead([.batteryPower], writing: true)
         #expect(batch.send().isEmpty)
-        #expect(device.takeReads() == ["0+2", "19+1"], "the reading with its factor, and the setting's factor")
+        #expect(device.takeReads() == ["0+2", "19+1"], "the reading with its factor, and the factor of the setting it writes")
         driver.readAhead([], writing: true)
         driver.readAhead([.batteryPower], writing: false)
         #expect(batch.send().isEmpty)
@@ -93,6 +95,25 @@ struct ReadAheadTests {
         #expect(device.takeReads() == reads, "17 registers apart: read together only within one block")
         let state = try driver.batteryState()
         #expect(state.power == 1.5 && state.stateOfCharge == 0.40)
+        #expect(device.takeReads().isEmpty)
+    }
+
+    @Test("A charger that counts its session's energy is not asked for its lifetime counter", arguments: [true, false])
+    func sessionCounterStandsIn(mapsSession: Bool) throws {
+        defer { server.stop() }
+        device.set([1, 0, 2500], at: 0)
+        device.set([0, 9000], at: 18)
+        func point(_ address: UInt16, _ type: RegisterType) -> RegisterPoint { RegisterPoint(unit: 1, table: .holdingRegisters, address: address, type: type) }
+        var readings: [Quantity: RegisterPoint] = [.pilotState: point(0, .uint16), .totalEnergy: point(18, .uint32)]
+        if mapsSession { readings[.sessionEnergy] = point(1, .uint32) }
+        let map = DeviceMap(host: "127.0.0.1", port: port, readings: readings)
+        let driver = DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "ev"), kind: .evCharger, profile: "test", map: map), batch: batch)
+        #expect(driver.readings.contains(.totalEnergy) == !mapsSession)
+        driver.readAhead(driver.evStatus, writing: false)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads() == (mapsSession ? ["0+3"] : ["0+1", "18+2"]))
+        let status = try driver.ev(at: 43_200)
+        #expect(status.delivered == (mapsSession ? 2.5 : 0), "the session's 2.5 kWh, or none yet since the plug-in")
         #expect(device.takeReads().isEmpty)
     }
 
