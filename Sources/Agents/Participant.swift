@@ -1,6 +1,7 @@
 public import Bus
 import Foundation
 import Logging
+import Physics
 public import Messages
 import Synchronization
 
@@ -198,7 +199,7 @@ public final class ParticipantLoop: Sendable {
     /// How many loops to spread `participants` over: four per core, since an agent's Modbus calls block its loop
     /// and several loops overlap those waits; never more than the participants.
     public static func count(for participants: Int) -> Int {
-        max(1, min(participants, 4 * ProcessInfo.processInfo.activeProcessorCount))
+        max(1, min(participants, 4 * processorCount))
     }
 
     /// Adds a household's agent; it joins the bus on the loop's next turn. Any thread may call this.

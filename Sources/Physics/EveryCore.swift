@@ -1,11 +1,15 @@
 import Foundation
 import Synchronization
 
+/// The cores this process may run on, read once: Foundation reads it from the cgroup files at every call, which cost
+/// a lockstep step of 100 houses as much as some of its physics.
+public let processorCount = ProcessInfo.processInfo.activeProcessorCount
+
 /// Runs `part` over `0..<count` split into one contiguous range a core, and joins what the ranges give in their
 /// order; one range when `count` is under `minimum`, where handing the parts over costs more than it saves. For
 /// many small items of about the same cost (devices, messages).
 public func onEveryCore<T: Sendable>(_ count: Int, minimum: Int, _ part: @Sendable (Range<Int>) -> [T]) -> [T] {
-    let parts = count >= minimum ? ProcessInfo.processInfo.activeProcessorCount : 1
+    let parts = count >= minimum ? processorCount : 1
     guard parts > 1 else { return part(0..<count) }
     let results = Mutex<[Int: [T]]>([:])
     DispatchQueue.concurrentPerform(iterations: parts) { index in
@@ -21,7 +25,7 @@ public func onEveryCore<T: Sendable>(_ count: Int, minimum: Int, _ part: @Sendab
 public func eachOnAnyCore<T: Sendable>(_ count: Int, _ item: @Sendable (Int) -> T) -> [T] {
     let next = Atomic<Int>(0)
     let results = Mutex<[Int: T]>([:])
-    DispatchQueue.concurrentPerform(iterations: min(count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+    DispatchQueue.concurrentPerform(iterations: min(count, processorCount)) { _ in
         while true {
             let index = next.add(1, ordering: .relaxed).oldValue
             guard index < count else { return }
