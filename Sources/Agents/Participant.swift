@@ -1,8 +1,8 @@
 public import Bus
 import Foundation
 import Logging
-import Physics
 public import Messages
+import Physics
 import Synchronization
 
 /// One participant's own logic: what it does with each acceptable message, through its participant.
