@@ -40,7 +40,7 @@ public struct DeviceMap: Sendable {
     public var readings: [Quantity: RegisterPoint]
     public var settings: [Control: RegisterPoint]
     /// The runs of registers the device serves whole (its profile's blocks, gaps included): one read may cover any
-    /// part of a run, as SunSpec clients read a model at once.
+    /// part of one run, as SunSpec clients read a model at once, but not parts of two.
     public var blocks: [ReadableBlock]
 
     public init(host: String, port: UInt16, wordOrder: WordOrder = .highFirst, readings: [Quantity: RegisterPoint] = [:],

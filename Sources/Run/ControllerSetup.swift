@@ -129,15 +129,8 @@ public enum ControllerSetup {
     /// The points an agent uses, found by the quantity or control each profile point is bound to.
     public static func map(_ profile: DeviceProfile, host: String, port: UInt16, unit: UInt8?) -> DeviceMap {
         var map = DeviceMap(host: host, port: port, wordOrder: profile.wordOrder)
-        // Blocks that touch read as one (SunSpec's models follow one another).
-        let blocks = profile.blocks.map { ReadableBlock(unit: unit ?? $0.unit, table: $0.table, start: Int($0.start), end: $0.end) }
-        for next in blocks.sorted(by: { ($0.unit, $0.table.rawValue, $0.start) < ($1.unit, $1.table.rawValue, $1.start) }) {
-            if let last = map.blocks.last, last.unit == next.unit, last.table == next.table, last.end >= next.start {
-                map.blocks[map.blocks.count - 1].end = max(last.end, next.end)
-            } else {
-                map.blocks.append(next)
-            }
-        }
+        // Each block apart: a device answers a read within one block, and refuses one across two, touching or not.
+        map.blocks = profile.blocks.map { ReadableBlock(unit: unit ?? $0.unit, table: $0.table, start: Int($0.start), end: $0.end) }
         for block in profile.blocks {
             for point in block.points {
                 func register() -> RegisterPoint {
