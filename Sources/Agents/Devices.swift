@@ -87,10 +87,17 @@ final class DeviceDriver {
     /// The charger's lifetime energy when the vehicle plugged in, for chargers that map no session energy.
     private var totalAtPlugIn: Double?
 
+    /// What the agent reads of the device for its bids: its kind's readings, but a charger's lifetime counter only
+    /// where no session counter stands in for it.
+    let readings: [Quantity]
+
     /// Its writes go out with `batch`.
     init(_ setup: DeviceSetup, batch: ModbusBatch) {
         self.setup = setup
         connection = DeviceConnection(name: setup.id.description, map: setup.map, batch: batch)
+        let counter: Quantity = setup.map.readings[.sessionEnergy] != nil ? .sessionEnergy : .totalEnergy
+        evStatus = [.pilotState, counter]
+        readings = setup.kind.readings.filter { $0 != .totalEnergy || counter == .totalEnergy }
     }
 
     func rating(_ name: Rating, _ fallback: Double) -> Double { setup.ratings[name] ?? fallback }
@@ -174,11 +181,7 @@ final class DeviceDriver {
     }
 
     /// What `ev(at:)` reads: the session's energy where the charger counts it, else its lifetime counter.
-    var evStatus: [Quantity] { [.pilotState, connection.has(.sessionEnergy) ? .sessionEnergy : .totalEnergy] }
-
-    /// What the agent reads of the device for its bids: its kind's readings, but a charger's lifetime counter only
-    /// where no session counter stands in for it.
-    var readings: [Quantity] { setup.kind.readings.filter { $0 != .totalEnergy || !connection.has(.sessionEnergy) } }
+    let evStatus: [Quantity]
 
     private func evReading(at time: Double) throws(DeviceLinkError) -> EVStatus {
         let state = try connection.readState(.pilotState) ?? 0
