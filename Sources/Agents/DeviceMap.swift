@@ -138,8 +138,9 @@ final class DeviceConnection {
         return point
     }
 
-    /// Points read in one request: of one unit and register table, lying within 16 registers of each other or in one
-    /// block of the map, up to 125 registers (what every Modbus server must serve in one read).
+    /// Points read in one request: of one unit and register table, in one block of the map (or, in a map that names
+    /// no blocks, within 16 registers of each other), up to 125 registers (what every Modbus server must serve in
+    /// one read). A device refuses a read that leaves its block, however near the next point lies.
     private struct Span {
         var entries: [(name: String, point: RegisterPoint)]
         var unit: UInt8 { entries[0].point.unit }
@@ -177,8 +178,8 @@ final class DeviceConnection {
         for entry in entries {
             if let first = spans.last?.entries.first, let last = spans.last?.entries.last, first.point.unit == entry.point.unit,
                first.point.table == entry.point.table,
-               Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16
-                || map.blocks.contains(where: { $0.contains(first.point) && $0.contains(entry.point) }),
+               map.blocks.isEmpty ? Int(entry.point.address) <= Int(last.point.address) + last.point.type.registerCount + 16
+                   : map.blocks.contains(where: { $0.contains(first.point) && $0.contains(entry.point) }),
                Int(entry.point.address) + entry.point.type.registerCount - Int(first.point.address) <= 125 {
                 spans[spans.count - 1].entries.append(entry)
             } else {

@@ -40,12 +40,12 @@ public final class BusClient {
         try publisher.send(topic: topic, payload)
     }
 
-    /// The next message, waiting at most `timeout` (nil: forever). With a zero timeout it only looks: a receive
-    /// that finds nothing has already taken in what libzmq had queued for the socket.
+    /// The next message, waiting at most `timeout` (nil: forever). With no time left to wait it only looks: a
+    /// receive that finds nothing has already taken in what libzmq had queued for the socket.
     public func receive(timeout: Duration?) throws(BusError) -> BusMessage? {
         if !pending.isEmpty { return pending.removeFirst() }
         if let (topic, payload) = try subscriber.receive() { return BusMessage(topic: topic, payload: payload) }
-        guard timeout != .zero, try BusSocket.readable([subscriber], timeout: timeout)[0] else { return nil }
+        guard timeout.map({ $0 > .zero }) ?? true, try BusSocket.readable([subscriber], timeout: timeout)[0] else { return nil }
         return try subscriber.receive().map { BusMessage(topic: $0.topic, payload: $0.payload) }
     }
 

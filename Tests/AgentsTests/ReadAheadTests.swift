@@ -98,6 +98,19 @@ struct ReadAheadTests {
         #expect(device.takeReads().isEmpty)
     }
 
+    @Test("Points of two blocks are read apart even within 16 registers: the device refuses a read that leaves its block")
+    func nearPointsOfTwoBlocks() throws {
+        defer { server.stop() }
+        func point(_ address: UInt16) -> RegisterPoint { RegisterPoint(unit: 1, table: .holdingRegisters, address: address, type: .int16) }
+        let map = DeviceMap(host: "127.0.0.1", port: port, readings: [.batteryPower: point(0), .stateOfCharge: point(4)],
+                            blocks: [ReadableBlock(unit: 1, table: .holdingRegisters, start: 0, end: 2),
+                                     ReadableBlock(unit: 1, table: .holdingRegisters, start: 4, end: 6)])
+        let driver = DeviceDriver(DeviceSetup(id: DeviceID(house: "h1", name: "battery"), kind: .battery, profile: "test", map: map), batch: batch)
+        driver.readAhead(DeviceDriver.batteryStatus, writing: false)
+        #expect(batch.send().isEmpty)
+        #expect(device.takeReads() == ["0+1", "4+1"], "4 registers apart, in two blocks")
+    }
+
     @Test("A charger that counts its session's energy is not asked for its lifetime counter", arguments: [true, false])
     func sessionCounterStandsIn(mapsSession: Bool) throws {
         defer { server.stop() }

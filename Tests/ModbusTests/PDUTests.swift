@@ -64,6 +64,15 @@ struct RegisterBankTests {
         #expect(bank.respond(to: .read(.inputRegisters, address: 0, count: 1)) == .exception(function: 4, .illegalDataAddress))
     }
 
+    @Test("Blocks that touch are served apart: a read across the two is exception 2, as a read across a hole")
+    func touchingBlocks() throws {
+        var bank = try RegisterBank(blocks: [RegisterBlock(table: .holdingRegisters, start: 0, values: [1, 2]),
+                                             RegisterBlock(table: .holdingRegisters, start: 2, values: [3, 4])])
+        #expect(bank.respond(to: .read(.holdingRegisters, address: 0, count: 2)) == .values(function: 3, [1, 2]))
+        #expect(bank.respond(to: .read(.holdingRegisters, address: 2, count: 2)) == .values(function: 3, [3, 4]))
+        #expect(bank.respond(to: .read(.holdingRegisters, address: 1, count: 2)) == .exception(function: 3, .illegalDataAddress))
+    }
+
     @Test("Writes land and read back")
     func writes() throws {
         var bank = try bank()
