@@ -27,7 +27,7 @@ def main(folder):
         kind, interval, received = message.get("type"), message["interval"], entry["received"]
         if kind == "tick":
             ticks.append((received, interval, message["time"]))
-        elif kind == "grant":
+        elif kind in ("grant", "grants"):
             granted.add((interval, message["time"]))
         arrivals[interval][kind].append(received)
     starts, with_grants, without = [], [], []

@@ -62,7 +62,8 @@ public final class HouseholdAgent: LoopAgent {
     let logger: Logger
     var name: String { setup.house.name }
     var role: Role { .household }
-    var topics: [TopicFilter] { [.only(.of(.awards, setup.house)), .only(.of(.grant, setup.house))] }
+    /// Its grants come shared (revision 1.2); a conductor that sends them one by one still reaches it.
+    var topics: [TopicFilter] { [.only(.of(.awards, setup.house)), .only(.grants), .only(.of(.grant, setup.house))] }
 
     /// With `credentials`, the agent authenticates to the broker with CURVE. The bus address is for `run()`; a
     /// `ParticipantLoop` connects the agents it serves itself.
@@ -133,11 +134,19 @@ private final class HouseholdLogic: ParticipantLogic {
             for driver in drivers where driver.setup.id != now.gridForming {
                 if let follower = followers.first(where: { $0.driver === driver }) { follower.readAhead(at: now.start) } else { driver.readAhead([], writing: true) }
             }
-        case let grant as TimeGrant where message.header.sender == Participant.conductor:
-            guard let now = current, message.header.interval == now.number, now.next != nil else { return }
-            for (index, follower) in followers.enumerated() where due[index].map({ $0 <= grant.time + 1e-6 }) ?? true { follower.readAhead(at: grant.time) }
         default:
-            return
+            guard let time = granted(message), let now = current, message.header.interval == now.number, now.next != nil else { return }
+            for (index, follower) in followers.enumerated() where due[index].map({ $0 <= time + 1e-6 }) ?? true { follower.readAhead(at: time) }
+        }
+    }
+
+    /// The time a message from the conductor grants this household: its own grant, or a shared one naming it.
+    private func granted(_ message: Message) -> Double? {
+        guard message.header.sender == Participant.conductor else { return nil }
+        switch message.body {
+        case let grant as TimeGrant: return grant.time
+        case let grants as TimeGrants where grants.participants.contains(setup.house.name): return grants.time
+        default: return nil
         }
     }
 
@@ -182,13 +191,11 @@ private final class HouseholdLogic: ParticipantLogic {
                 try participant.send(DispatchReport(house: house, awardsReceivedAt: received, setpoints: setpoints.map { $0.outcome.setpoint(of: $0.device) },
                                                     nextTime: next), interval: now.number)
             }
-        case let grant as TimeGrant where message.header.sender == Participant.conductor:
-            guard var now = current, message.header.interval == now.number, now.next != nil else { return }
-            now.next = follow(at: grant.time, .controlStep).next
+        default:
+            guard let time = granted(message), var now = current, message.header.interval == now.number, now.next != nil else { return }
+            now.next = follow(at: time, .controlStep).next
             current = now
             participant.afterWrites { () throws(BusError) in try participant.send(TimeRequest(time: now.next), interval: now.number) }
-        default:
-            return
         }
     }
 

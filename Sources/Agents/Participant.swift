@@ -41,6 +41,8 @@ final class Participant {
     /// broker's echo of it says the participant has joined).
     fileprivate let filters: [TopicFilter]
     fileprivate let hello: (topic: String, payload: [UInt8])
+    /// Its ready: it takes its grants shared when it reads the `grants` topic.
+    private let ready: Ready
     private let client: BusClient
     private let batch: ModbusBatch
     private var writer: MessageWriter
@@ -64,6 +66,7 @@ final class Participant {
         let message = writer.message(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)"))
         hello = (message.topic.description, message.encoded())
         filters = agent.topics + [.only(.interval), .only(.of(.goodbye, Self.conductor)), .only(message.topic)]
+        ready = Ready(grants: agent.topics.contains(.only(.grants)) ? .shared : .own)
     }
 
     func send(_ body: any MessageBody, interval: Int? = nil) throws(BusError) {
@@ -104,7 +107,7 @@ final class Participant {
                 lastSaid = now
             }
         } else if !started, lastSaid.duration(to: now) >= .milliseconds(200) {
-            try send(Ready())
+            try send(ready)
             lastSaid = now
         }
         return true
@@ -121,7 +124,7 @@ final class Participant {
         if !joined {
             if raw.topic == hello.topic, raw.payload.first == hello.payload {
                 joined = true
-                try send(Ready())
+                try send(ready)
                 lastSaid = .now
             }
             return true

@@ -28,11 +28,19 @@ extension Hello: MessageBody {
 
 /// A participant that has joined and is ready for the run: the join handshake's answer, on `ready/<sender>`.
 public struct Ready: MessageBody, Equatable {
+    /// Where the participant takes its control steps' grants (revision 1.2): each on its own topic, or several at a
+    /// time in the conductor's `grants` messages.
+    public enum Grants: String, Sendable, CaseIterable {
+        case own, shared
+    }
+
     public static let type = "ready"
-    public init() {}
+    public var grants: Grants
+
+    public init(grants: Grants = .own) { self.grants = grants }
     public func topic(sender: String) -> Topic { .of(.ready, sender) }
-    public func write(into writer: inout JSONWriter) {}
-    public init(reading fields: MessageFields) {}
+    public func write(into writer: inout JSONWriter) { if grants != .own { writer.field("grants", grants.rawValue) } }
+    public init(reading fields: MessageFields) throws(MessageError) { grants = try fields.optionalChoice("grants", of: Grants.self) ?? .own }
 }
 
 public struct Goodbye: Sendable, Equatable {
@@ -420,6 +428,34 @@ extension TimeGrant: MessageBody {
 
     public init(reading fields: MessageFields) throws(MessageError) {
         self.init(participant: try fields.string("participant"), time: try fields.number("time"))
+    }
+}
+
+/// The conductor granting one simulated time to several participants at once (revision 1.2): to each of
+/// `participants` that said it takes its grants so, in place of a `grant` on its own topic.
+public struct TimeGrants: Sendable, Equatable {
+    public var participants: Set<String>
+    /// Simulated seconds since midnight of the run's first day.
+    public var time: Double
+
+    public init(participants: Set<String>, time: Double) {
+        self.participants = participants
+        self.time = time
+    }
+}
+
+extension TimeGrants: MessageBody {
+    public static let type = "grants"
+    public static var soleSender: String? { ParticipantName.conductor }
+    public func topic(sender: String) -> Topic { .grants }
+
+    public func write(into writer: inout JSONWriter) {
+        writer.field("participants", strings: participants.sorted())
+        writer.field("time", time)
+    }
+
+    public init(reading fields: MessageFields) throws(MessageError) {
+        self.init(participants: Set(try fields.strings("participants")), time: try fields.number("time"))
     }
 }
 

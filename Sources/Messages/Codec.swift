@@ -112,6 +112,13 @@ public struct MessageFields {
         return text
     }
 
+    /// A string that must be one of an enumeration's values, when present; another is refused, naming the ones there are.
+    func optionalChoice<Choice: RawRepresentable & CaseIterable>(_ key: String, of type: Choice.Type) throws(MessageError) -> Choice?
+        where Choice.RawValue == String {
+        guard value(key) != nil else { return nil }
+        return try choice(key, of: type)
+    }
+
     /// A string that must be one of an enumeration's values; another is refused, naming the ones there are.
     func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, of type: Choice.Type) throws(MessageError) -> Choice
         where Choice.RawValue == String {
@@ -150,6 +157,18 @@ public struct MessageFields {
         for (index, element) in elements.enumerated() {
             guard case .object(let members) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "an object", found: element.found) }
             list.append(MessageFields(members: members, path: location("\(key)[\(index)]"), type: type, sender: sender))
+        }
+        return list
+    }
+
+    /// A list of strings.
+    func strings(_ key: String) throws(MessageError) -> [String] {
+        guard let value = value(key) else { throw missing(key) }
+        guard case .array(let elements) = value.kind else { throw mistyped(key, expected: "a list of strings", found: value.found) }
+        var list: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "a string", found: element.found) }
+            list.append(text)
         }
         return list
     }

@@ -444,6 +444,17 @@ public struct JSONWriter: Sendable {
         buffer.append(UInt8(ascii: "]"))
     }
 
+    /// A list of strings.
+    public mutating func field(_ name: String, strings: [String]) {
+        key(name)
+        buffer.append(UInt8(ascii: "["))
+        for (index, text) in strings.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            Self.appendQuoted(text, to: &buffer)
+        }
+        buffer.append(UInt8(ascii: "]"))
+    }
+
     public mutating func fieldIfPresent(_ name: String, _ value: Double?) { if let value { field(name, value) } }
     public mutating func fieldIfPresent(_ name: String, _ value: Int?) { if let value { field(name, value) } }
     public mutating func fieldIfPresent(_ name: String, _ value: String?) { if let value { field(name, value) } }

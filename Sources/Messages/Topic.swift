@@ -4,13 +4,13 @@ public import Physics
 /// travel per participant the participant's name (`bids/h2`). The one table of topic names.
 public struct Topic: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
-        case hello, ready, goodbye, clock, interval, gate, telemetry, bids, clearing, awards, dispatch, time, grant, error
+        case hello, ready, goodbye, clock, interval, gate, telemetry, bids, clearing, awards, dispatch, time, grant, grants, error
 
         /// Whether every message of the kind travels on one topic (the conductor's and the market's announcements)
         /// rather than on one per participant.
         public var isShared: Bool {
             switch self {
-            case .clock, .interval, .gate, .clearing: true
+            case .clock, .interval, .gate, .clearing, .grants: true
             default: false
             }
         }
@@ -25,7 +25,8 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible {
         self.participant = participant
     }
 
-    public static let clock = Topic(.clock, nil), interval = Topic(.interval, nil), gate = Topic(.gate, nil), clearing = Topic(.clearing, nil)
+    public static let clock = Topic(.clock, nil), interval = Topic(.interval, nil), gate = Topic(.gate, nil), clearing = Topic(.clearing, nil),
+        grants = Topic(.grants, nil)
 
     /// The topic of a per-participant kind for `participant`.
     public static func of(_ kind: Kind, _ participant: String) -> Topic { Topic(kind, kind.isShared ? nil : participant) }

@@ -90,6 +90,8 @@ public final class Conductor {
     /// Participants that said ready, and error reports seen, by sender.
     public private(set) var ready: Set<String> = []
     public private(set) var errorReports: [Message] = []
+    /// Participants that said they take their grants in `grants` messages (revision 1.2), as their last ready said.
+    private var sharingGrants: Set<String> = []
 
     /// What stands behind the PCC in the market: the utility, or an island's grid-forming battery.
     public enum GridSource: Sendable {
@@ -135,7 +137,9 @@ public final class Conductor {
             do { raw = try client.receive(timeout: ContinuousClock.now.duration(to: deadline)) } catch { throw ConductorError(message: "conductor: \(error)") }
             guard let raw, let message = try? Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) else { continue }
             switch message.body {
-            case is Ready: ready.insert(message.header.sender)
+            case let said as Ready:
+                ready.insert(message.header.sender)
+                if said.grants == .shared { sharingGrants.insert(message.header.sender) } else { sharingGrants.remove(message.header.sender) }
             case is ErrorReport: errorReports.append(message)
             default: handle(message)
             }
@@ -143,7 +147,10 @@ public final class Conductor {
     }
 
     /// Forgets that `participant` said ready: it is about to start again and must say so anew.
-    public func forget(_ participant: String) { ready.remove(participant) }
+    public func forget(_ participant: String) {
+        ready.remove(participant)
+        sharingGrants.remove(participant)
+    }
 
     /// Waits until every named participant has said ready; throws naming those that did not.
     public func waitUntilReady(_ participants: Set<String>, timeout: Duration) throws(ConductorError) {
@@ -223,7 +230,8 @@ public final class Conductor {
     /// now, a time some participant asked for, the interval's end. The conductor publishes the step's `tick` for
     /// everyone who watches the clock, a `grant` to each participant whose time it is, and waits until each has
     /// answered with its next `time-request` (or the dispatch deadline has passed), so that a step costs only the
-    /// participants that asked for it. Times are granted on whole simulated seconds.
+    /// participants that asked for it. Times are granted on whole simulated seconds. Those that take their grants
+    /// shared get one `grants` message between them.
     private func advance(_ record: inout IntervalRecord, requests initial: [String: Double], onStep: (Double) -> Void) throws(ConductorError) {
         let number = record.interval, end = record.start + timing.length
         var requests = initial
@@ -246,7 +254,9 @@ public final class Conductor {
             var waiting = Set(requests.filter { $0.value <= next + 1e-6 }.keys)
             for participant in waiting { requests[participant] = nil }
             try send(Tick(time: next), interval: number)
-            for participant in waiting.sorted() { try send(TimeGrant(participant: participant, time: next), interval: number) }
+            let shared = waiting.intersection(sharingGrants)
+            if !shared.isEmpty { try send(TimeGrants(participants: shared, time: next), interval: number) }
+            for participant in waiting.subtracting(shared).sorted() { try send(TimeGrant(participant: participant, time: next), interval: number) }
             record.steps += 1
             try collect(until: .now + timing.dispatchDeadline, handle: { message in
                 guard let request = message.body as? TimeRequest, message.header.interval == number else { return }

@@ -2,19 +2,24 @@ import Messages
 
 /// The captured messages that decode, in arrival order. The lockstep clock's grants and time requests, two thirds
 /// of a lockstep day's messages, are judged by their headers alone (sequence numbers, strays), so they are kept as
-/// headers: the 2 million of a 1,000-house day took 190 MB as whole messages, and take 80 MB so.
+/// headers: the 2 million of a 1,000-house day took 190 MB as whole messages, and take 80 MB so. Shared grants,
+/// a list of names each, are kept so too.
 struct DecodedBus: Sendable {
     /// Every message but the clock's, with its arrival (wall clock).
     private(set) var messages: [(message: Message, received: Double)] = []
     private var clock: [ClockHeader] = []
     private var senders: [String] = [], senderIDs: [String: UInt32] = [:]
 
+    /// The clock's message types kept as headers.
+    private static let clockTypes: [any MessageBody.Type] = [TimeGrant.self, TimeGrants.self, TimeRequest.self]
+
     /// A grant's or a time request's header; `before` counts the messages of `messages` that arrived before it.
     private struct ClockHeader: Sendable {
         let sender: UInt32
         let before: UInt32
         let interval: Int?
-        let isGrant: Bool
+        /// Its type, by its place in `clockTypes`.
+        let kind: UInt8
         let sequence: UInt64
         let received: Double
     }
@@ -27,14 +32,14 @@ struct DecodedBus: Sendable {
     }
 
     mutating func append(_ message: Message, received: Double) {
-        guard message.body is TimeGrant || message.body is TimeRequest else { return messages.append((message, received)) }
+        guard let kind = Self.clockTypes.firstIndex(where: { $0 == type(of: message.body) }) else { return messages.append((message, received)) }
         let sender = message.header.sender
         let id = senderIDs[sender] ?? {
             senders.append(sender)
             senderIDs[sender] = UInt32(senders.count - 1)
             return UInt32(senders.count - 1)
         }()
-        clock.append(ClockHeader(sender: id, before: UInt32(messages.count), interval: message.header.interval, isGrant: message.body is TimeGrant,
+        clock.append(ClockHeader(sender: id, before: UInt32(messages.count), interval: message.header.interval, kind: UInt8(kind),
                                  sequence: message.header.sequence, received: received))
     }
 
@@ -42,7 +47,7 @@ struct DecodedBus: Sendable {
     func forEach(_ body: (Message.Header, String, (any MessageBody)?, Double) -> Void) {
         walk({ body($0.message.header, $0.message.body.type, $0.message.body, $0.received) }) { entry in
             body(Message.Header(interval: entry.interval, sender: senders[Int(entry.sender)], sequence: entry.sequence),
-                 entry.isGrant ? TimeGrant.type : TimeRequest.type, nil, entry.received)
+                 Self.clockTypes[Int(entry.kind)].type, nil, entry.received)
         }
     }
 
@@ -53,7 +58,7 @@ struct DecodedBus: Sendable {
         walk({ if $0.message.header.interval.map(intervals.contains) ?? false { kept.messages.append($0) } }) { entry in
             guard entry.interval.map(intervals.contains) ?? false else { return }
             kept.clock.append(ClockHeader(sender: entry.sender, before: UInt32(kept.messages.count), interval: entry.interval,
-                                          isGrant: entry.isGrant, sequence: entry.sequence, received: entry.received))
+                                          kind: entry.kind, sequence: entry.sequence, received: entry.received))
         }
         return kept
     }

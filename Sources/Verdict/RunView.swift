@@ -312,7 +312,7 @@ extension BusFault {
     /// The topics by which a household learns and follows its award: its bids and awards, the interval and gate
     /// announcements, the lockstep clock and its time requests and grants, its hello and ready.
     private static func controlTopics(of house: HouseID?) -> [String] {
-        let shared: [Topic] = [.interval, .gate, .clock], own: [Topic.Kind] = [.bids, .awards, .time, .grant, .hello, .ready]
+        let shared: [Topic] = [.interval, .gate, .clock, .grants], own: [Topic.Kind] = [.bids, .awards, .time, .grant, .hello, .ready]
         return shared.map(\.description) + own.map { kind in house.map { Topic.of(kind, $0).description } ?? TopicFilter.every(kind).prefix }
     }
 

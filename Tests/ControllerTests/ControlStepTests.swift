@@ -20,8 +20,9 @@ struct ControlStepTests {
     /// What the probe household saw at each grant: the time granted, and the physics' time then and 0.3 s later.
     struct Seen: Sendable { let granted: Double, physics: Double, later: Double }
 
-    @Test("The conductor grants the time asked for, holds the physics there until the answer, and records a participant that never answers")
-    func grants() throws {
+    @Test("The conductor grants the time asked for, holds the physics there until the answer, and records a participant that never answers; a participant that takes its grants shared gets them in the grants messages, and no grant of its own",
+          arguments: [Ready.Grants.own, .shared])
+    func grants(taken: Ready.Grants) throws {
         let world = try World()
         defer { world.stop() }
         let market = MarketAgent(setup: MarketSetup(households: ["h1", "h2", "h3"]), context: world.context, endpoints: world.broker.endpoints,
@@ -30,11 +31,12 @@ struct ControlStepTests {
             .map { HouseholdAgent(setup: $0, context: world.context, endpoints: world.broker.endpoints, logger: world.logger) }
         let threads = [Spawned { try? market.run() }] + agents.map { agent in Spawned { try? agent.run() } }
         // h3 is a probe: it bids nothing, asks for start + 37 s in its dispatch report, then for start + 123 s, and in
-        // the second interval never answers its grant.
+        // the second interval never answers its grant. It takes its grants as `taken` says.
         let seen = Mutex<[Seen]>([]), fleet = world.fleet, endpoints = world.broker.endpoints, context = world.context
         let probe = Spawned {
             do {
-                let client = try BusClient(context: context, endpoints: endpoints, topics: ["interval", "awards/h3", "grant/h3", "goodbye/conductor"])
+                let client = try BusClient(context: context, endpoints: endpoints,
+                                           topics: ["interval", "awards/h3", taken == .shared ? "grants" : "grant/h3", "goodbye/conductor"])
                 var writer = MessageWriter(sender: "h3")
                 let hello = writer.message(Hello(role: .household))
                 guard try client.join(topic: hello.topic.description, payload: hello.encoded(), timeout: .seconds(10)) else { return }
@@ -42,7 +44,7 @@ struct ControlStepTests {
                     let message = writer.message(body, interval: interval)
                     try client.publish(message.topic.description, message.encoded())
                 }
-                try send(Ready(), nil)
+                try send(Ready(grants: taken), nil)
                 var start = 0.0
                 while true {
                     guard let raw = try client.receive(timeout: .milliseconds(100)),
@@ -54,11 +56,13 @@ struct ControlStepTests {
                         try send(Bids(house: "h3", bids: []), interval)
                     case is Awards:
                         try send(DispatchReport(house: "h3", awardsReceivedAt: unixTime(), setpoints: [], nextTime: start + 37), interval)
-                    case let grant as TimeGrant:
+                    case is TimeGrant, is TimeGrants:
+                        let time = (message.body as? TimeGrant)?.time ?? (message.body as? TimeGrants).flatMap { $0.participants.contains("h3") ? $0.time : nil }
+                        guard let time else { continue }
                         let physics = fleet.time
                         Thread.sleep(forTimeInterval: 0.3)
-                        seen.withLock { $0.append(Seen(granted: grant.time, physics: physics, later: fleet.time)) }
-                        if interval == 1 { try send(TimeRequest(time: grant.time < start + 100 ? start + 123 : nil), interval) }
+                        seen.withLock { $0.append(Seen(granted: time, physics: physics, later: fleet.time)) }
+                        if interval == 1 { try send(TimeRequest(time: time < start + 100 ? start + 123 : nil), interval) }
                     case is Goodbye: return
                     default: continue
                     }
@@ -80,6 +84,19 @@ struct ControlStepTests {
         #expect(world.fleet.time == start + 600)
         let ticks = world.messages.filter { if $0.message.body is Tick { true } else { false } }
         #expect(ticks.count == 2 + first.steps + second.steps)
+        // The reference agents take theirs shared; the probe's come as it asked, and only so.
+        let own = Set(world.messages.compactMap { ($0.message.body as? TimeGrant)?.participant })
+        let shared = world.messages.compactMap { $0.message.body as? TimeGrants }
+        #expect(own == (taken == .own ? ["h3"] : []), "grants of their own went to \(own.sorted())")
+        #expect(shared.contains { $0.participants.contains("h3") } == (taken == .shared))
+        #expect(shared.contains { $0.participants.contains("h1") } && shared.contains { $0.participants.contains("h2") })
+        #expect(shared.allSatisfy { !$0.participants.isEmpty })
+        // An agent answers the grants that name it, and only those.
+        for house in ["h1", "h2"] {
+            let named = shared.filter { $0.participants.contains(house) }.count
+            let answers = world.messages.filter { $0.message.body is TimeRequest && $0.message.header.sender == house }.count
+            #expect(answers == named, "\(house) answered \(answers) grants of the \(named) naming it")
+        }
     }
 
     @Test("Between interval starts the reference agent writes a setpoint again only when it changes, or to re-arm the product's watchdog: the Intesis (none) never twice with one value, the Alfen (60 s) at least every 45 s")

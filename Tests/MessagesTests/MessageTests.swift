@@ -14,7 +14,7 @@ private func fault(_ topic: String, _ json: String) -> String? {
 @Suite("Protocol v1 messages")
 struct MessageTests {
     static let examples: [any MessageBody] = [
-        Hello(role: .household, software: "test"), Ready(), Goodbye(reason: "done"), Tick(time: 43_200),
+        Hello(role: .household, software: "test"), Ready(), Ready(grants: .shared), Goodbye(reason: "done"), Tick(time: 43_200),
         IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500),
         IntervalStart(start: 43_200, length: 300, priceCap: 1, bidDeadlineMs: 1000, clearingDeadlineMs: 200, dispatchDeadlineMs: 500,
                       gridForming: DeviceID(house: "h1", name: "battery")),
@@ -24,7 +24,7 @@ struct MessageTests {
         Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 7.4)]),
         DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: DeviceID(house: "h1", name: "ev"), name: .currentLimit, value: 10.7, landedAt: 1.6)]),
         DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [], nextTime: 43_245),
-        TimeGrant(participant: "h1", time: 43_245), TimeRequest(time: 43_290), TimeRequest(time: nil),
+        TimeGrant(participant: "h1", time: 43_245), TimeGrants(participants: ["h1", "h2-3"], time: 43_245), TimeRequest(time: 43_290), TimeRequest(time: nil),
         ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3),
     ]
 
@@ -51,6 +51,16 @@ struct MessageTests {
         #expect(message.topic.description == "bids/h1")
         #expect(String(decoding: message.encoded(), as: UTF8.self)
                 == #"{"v":1,"type":"bids","interval":12,"sender":"h1","seq":1,"house":"h1","bids":[{"id":"h1/ev","side":"buy","price":0.21,"quantity":7.4}]}"#)
+    }
+
+    @Test("Shared grants name their participants in order, and a ready says how its sender takes grants only when shared (revision 1.2)")
+    func sharedGrantsWireForm() {
+        var writer = MessageWriter(sender: "conductor")
+        #expect(String(decoding: writer.message(TimeGrants(participants: ["h10", "h2", "h1"], time: 45), interval: 3).encoded(), as: UTF8.self)
+                == #"{"v":1,"type":"grants","interval":3,"sender":"conductor","seq":1,"participants":["h1","h10","h2"],"time":45}"#)
+        #expect(String(decoding: writer.message(Ready()).encoded(), as: UTF8.self) == #"{"v":1,"type":"ready","sender":"conductor","seq":2}"#)
+        #expect(String(decoding: writer.message(Ready(grants: .shared)).encoded(), as: UTF8.self)
+                == #"{"v":1,"type":"ready","sender":"conductor","seq":3,"grants":"shared"}"#)
     }
 
     @Test("Unknown fields are ignored")
@@ -91,6 +101,15 @@ struct MessageTests {
          "malformed: awards: house: expected a house name (letters, digits, '-', '_' or '.'), found \"h/1\""),
         ("interval", #"{"v": 1, "type": "interval", "sender": "conductor", "seq": 1, "start": 0, "length": 300, "price_cap": 1, "bid_deadline_ms": 1, "clearing_deadline_ms": 1, "dispatch_deadline_ms": 1, "grid_forming": "h1/"}"#,
          "malformed: interval: grid_forming: expected a device id \"<house>/<device>\" (the house of letters, digits, '-', '_' or '.'), found \"h1/\""),
+        ("ready/h1", #"{"v": 1, "type": "ready", "sender": "h1", "seq": 1, "grants": "batched"}"#,
+         "malformed: ready: grants: expected \"own\" or \"shared\", found \"batched\""),
+        ("grants", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "time": 10, "participants": "h1"}"#,
+         "malformed: grants: participants: expected a list of strings, found \"h1\""),
+        ("grants", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "time": 10, "participants": ["h1", 2]}"#,
+         "malformed: grants: participants[1]: expected a string, found 2.0"),
+        ("grants", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "participants": ["h1"]}"#, "malformed: grants: missing field \"time\""),
+        ("grants/h1", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "time": 10, "participants": ["h1"]}"#,
+         "malformed: a grants message from \"conductor\" belongs on topic \"grants\", not \"grants/h1\""),
     ])
     func refused(topic: String, json: String, expected: String) {
         #expect(fault(topic, json) == expected)

@@ -13,7 +13,7 @@ struct TopicTests {
         #expect(Topic(topic.description) == topic)
     }
 
-    @Test("Text that is no topic is refused", arguments: ["", "bid/h2", "bids", "bids/", "clearing/h2", "gate/", "Bids/h2"])
+    @Test("Text that is no topic is refused", arguments: ["", "bid/h2", "bids", "bids/", "clearing/h2", "gate/", "Bids/h2", "grants/h2", "grant"])
     func refuses(text: String) {
         #expect(Topic(text) == nil)
     }
@@ -31,6 +31,7 @@ struct TopicTests {
         #expect(writer.message(Bids(house: "h2", bids: [])).topic == .of(.bids, "h2"))
         #expect(writer.message(TimeRequest(time: nil)).topic == .of(.time, "h2"))
         #expect(writer.message(TimeGrant(participant: "h3", time: 1)).topic == .of(.grant, "h3"))
+        #expect(writer.message(TimeGrants(participants: ["h3", "h4"], time: 1)).topic == .grants)
         #expect(writer.message(Tick(time: 0)).topic == .clock)
     }
 }

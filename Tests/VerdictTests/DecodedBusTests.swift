@@ -3,7 +3,7 @@ import Physics
 import Testing
 @testable import Verdict
 
-/// The decoded bus keeps the clock's grants and time requests as headers, in their place among the other messages.
+/// The decoded bus keeps the clock's grants (own or shared) and time requests as headers, in their place among the other messages.
 @Suite("The decoded bus")
 struct DecodedBusTests {
     @Test("Headers of the clock come back in arrival order among the whole messages, and a slice by interval keeps that order")
@@ -13,7 +13,7 @@ struct DecodedBusTests {
             (conductor.message(TimeGrant(participant: "h1", time: 10), interval: 1), 1),
             (h1.message(Telemetry(house: "h1", devices: []), interval: 1), 2),
             (h1.message(TimeRequest(time: 20), interval: 1), 3),
-            (conductor.message(TimeGrant(participant: "h1", time: 20), interval: 2), 4),
+            (conductor.message(TimeGrants(participants: ["h1", "h2"], time: 20), interval: 2), 4),
             (h1.message(TimeRequest(time: nil), interval: 2), 5),
             (h1.message(Telemetry(house: "h1", devices: []), interval: 2), 6),
             (conductor.message(Tick(time: 30), interval: 2), 7),
@@ -30,7 +30,7 @@ struct DecodedBusTests {
             return seen
         }
         #expect(seen(bus) == sent.map { message, received in
-            let clock = message.body is TimeGrant || message.body is TimeRequest
+            let clock = message.body is TimeGrant || message.body is TimeGrants || message.body is TimeRequest
             return "\(received) \(message.header.sender)#\(message.header.sequence) \(message.header.interval ?? -1) \(message.body.type) \(clock ? "header" : "whole")"
         })
         #expect(seen(bus.filter(intervals: [2])) == Array(seen(bus).dropFirst(3)))

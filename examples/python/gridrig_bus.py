@@ -14,7 +14,7 @@ VERSION = 1
 
 # Who alone sends each message type; anyone else's is refused as not-entitled.
 SOLE_SENDER = {"tick": "conductor", "interval": "conductor", "gate": "conductor", "grant": "conductor",
-               "clearing": "market", "awards": "market"}
+               "grants": "conductor", "clearing": "market", "awards": "market"}
 
 
 def curve_keys(name):
