@@ -195,7 +195,7 @@ private final class HouseholdLogic: ParticipantLogic {
             guard let time = granted(message), var now = current, message.header.interval == now.number, now.next != nil else { return }
             now.next = follow(at: time, .controlStep).next
             current = now
-            participant.afterWrites { () throws(BusError) in try participant.send(TimeRequest(time: now.next), interval: now.number) }
+            participant.afterWrites { () throws(BusError) in try participant.answer(message, next: now.next, interval: now.number) }
         }
     }
 

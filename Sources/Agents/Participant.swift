@@ -45,6 +45,7 @@ final class Participant {
     private let ready: Ready
     private let client: BusClient
     private let batch: ModbusBatch
+    private let answers: SharedAnswers
     private var writer: MessageWriter
     fileprivate var joined = false
     fileprivate var started = false
@@ -54,13 +55,14 @@ final class Participant {
     /// The conductor's name on the bus.
     static let conductor = ParticipantName.conductor
 
-    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient, batch: ModbusBatch) {
+    fileprivate init(_ agent: any LoopAgent, handle: ParticipantHandle, client: BusClient, batch: ModbusBatch, answers: SharedAnswers) {
         name = agent.name
         logger = agent.logger
         control = agent.control
         self.handle = handle
         self.client = client
         self.batch = batch
+        self.answers = answers
         logic = agent.makeLogic(batch: batch)
         writer = MessageWriter(sender: agent.name)
         let message = writer.message(Hello(role: agent.role, software: "gridrig reference \(agent.role.rawValue)"))
@@ -87,6 +89,12 @@ final class Participant {
     /// them waits for them.
     func afterWrites(_ body: @escaping () throws(BusError) -> Void) {
         batch.then(self, body)
+    }
+
+    /// Answers a grant with the next simulated time it needs: a shared grant together with the loop's other answers to
+    /// it (one `time-requests` message), its own grant on its own.
+    func answer(_ grant: Message, next time: Double?, interval: Int) throws(BusError) {
+        if grant.body is TimeGrants { answers.add(self, time, interval: interval) } else { try send(TimeRequest(time: time), interval: interval) }
     }
 
     /// Publishes the refusal and counts it.
@@ -274,11 +282,32 @@ public final class ParticipantLoop: Sendable {
     }
 }
 
+/// The answers to shared grants a loop's participants gave in one batch: they leave in one `time-requests` message an
+/// interval, in the name of the first to answer (the loop's connection speaks for them all).
+private final class SharedAnswers {
+    private var pending: [(participant: Participant, time: Double?, interval: Int)] = []
+
+    func add(_ participant: Participant, _ time: Double?, interval: Int) { pending.append((participant, time, interval)) }
+
+    /// Sends them; returns the participant whose message failed on the bus, with the error.
+    func send() -> (participant: Participant, error: BusError)? {
+        let answered = pending
+        pending = []
+        for interval in Set(answered.map(\.interval)).sorted() {
+            let answers = answered.filter { $0.interval == interval }
+            let requests = Dictionary(answers.map { ($0.participant.name, $0.time) }, uniquingKeysWith: { _, last in last })
+            do { try answers[0].participant.send(TimeRequests(requests: requests), interval: interval) } catch { return (answers[0].participant, error) }
+        }
+        return nil
+    }
+}
+
 /// A loop's participants on its thread: who reads which topics, and the Modbus requests they plan together.
 private final class Roster {
     private(set) var participants: [Participant] = []
     private let client: BusClient
     private let batch = ModbusBatch()
+    private let answers = SharedAnswers()
     private var exact: [String: [Participant]] = [:], prefixes: [(String, Participant)] = []
     /// Who left while the messages drained for them were being served: the rest of those are not theirs any more.
     private var departed: Set<ObjectIdentifier> = []
@@ -287,7 +316,7 @@ private final class Roster {
 
     /// The participant joins on this turn.
     func add(_ agent: any LoopAgent, handle: ParticipantHandle) throws(BusError) {
-        let participant = Participant(agent, handle: handle, client: client, batch: batch)
+        let participant = Participant(agent, handle: handle, client: client, batch: batch, answers: answers)
         for filter in participant.filters {
             try client.subscribe(filter.prefix)
             if filter.isExact { exact[filter.prefix, default: []].append(participant) } else { prefixes.append((filter.prefix, participant)) }
@@ -311,9 +340,12 @@ private final class Roster {
         var drained: [(raw: BusMessage, receivers: [Participant], decoded: Result<Message, MessageError>)] = [], taken = 0
         while taken < 4_096, let raw = try client.receive(timeout: taken == 0 ? .milliseconds(20) : .zero) {
             taken += 1
-            let receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
+            var receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
             guard !receivers.isEmpty else { continue }
-            drained.append((raw, receivers, Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }))
+            let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
+            // Shared grants go to the participants they name: the rest of a loop's hundreds would only look and pass.
+            if case .success(let message) = decoded, let grants = message.body as? TimeGrants { receivers.removeAll { !grants.participants.contains($0.name) } }
+            drained.append((raw, receivers, decoded))
         }
         var readingAhead: Set<ObjectIdentifier> = []
         for (_, receivers, decoded) in drained {
@@ -343,6 +375,7 @@ private final class Roster {
     private func send() {
         guard !batch.isEmpty else { return }
         for (participant, error) in batch.send() { leave(participant, ParticipantError(message: "\(participant.name): \(error)")) }
+        if let (participant, error) = answers.send() { leave(participant, ParticipantError(message: "\(participant.name): \(error)")) }
     }
 }
 

@@ -23,15 +23,18 @@ public struct BusRules: Sendable {
     }
 }
 
-/// The participants a bus carries, and how to read the `sender` a message claims.
+/// The participants a bus carries, and how to read whom a message speaks for.
 public struct BusRoster: Sendable {
-    public var names: Set<String>
-    /// The sender a message's payload frame claims, or nil when it names none.
-    public var sender: @Sendable (_ payload: UnsafeRawBufferPointer) -> String?
+    /// Whom a payload frame speaks for: the sender it claims and any participants it also answers for; nil when it
+    /// names no sender.
+    public typealias Claims = @Sendable (_ payload: UnsafeRawBufferPointer) -> (sender: String, alsoFor: [String])?
 
-    public init(names: Set<String>, sender: @escaping @Sendable (_ payload: UnsafeRawBufferPointer) -> String?) {
+    public var names: Set<String>
+    public var claims: Claims
+
+    public init(names: Set<String>, claims: @escaping Claims) {
         self.names = names
-        self.sender = sender
+        self.claims = claims
     }
 }
 
@@ -142,10 +145,11 @@ struct BusGate {
     mutating func release(_ sender: String) { speakers[sender] = nil }
 
     /// Whether a message of `frames` frames and `bytes` bytes from network connection `connection` goes on;
-    /// `withPayload` hands its payload frame to a reader, asked only when the sender must be checked, and `address`
-    /// is read only for a refusal (an admitted message costs neither).
+    /// `withPayload` hands its payload frame to a reader, asked only when the senders must be checked, and `address`
+    /// is read only for a refusal (an admitted message costs neither). The connection must speak for its sender and
+    /// for every participant it also answers for.
     mutating func admit(connection: String, address: @autoclosure () -> String, frames: Int, bytes: Int,
-                        withPayload: (_ read: (UnsafeRawBufferPointer) -> String?) -> String?, at now: Double) -> Bool {
+                        withPayload: (_ read: BusRoster.Claims) -> (sender: String, alsoFor: [String])?, at now: Double) -> Bool {
         func refuse(_ reason: BusRefusalReason, _ sender: String? = nil) -> Bool {
             let address = address()
             let key = "\(rules.authentication == nil ? address : connection)\u{0}\(sender ?? "")\u{0}\(reason.rawValue)"
@@ -157,16 +161,17 @@ struct BusGate {
         guard bytes <= rules.maxMessageBytes else { return refuse(.oversize) }
         guard take(connection, at: now) else { return refuse(.rateLimit) }
         guard let roster = rules.roster else { return true }
-        guard frames == 2, let sender = withPayload(roster.sender) else { return refuse(.unattributable) }
-        guard roster.names.contains(sender) else { return refuse(.unknownSender, sender) }
-        guard !rules.local.contains(sender) else { return refuse(.impersonation, sender) }
-        if rules.authentication != nil {
-            guard authenticated[connection]?.contains(sender) == true else { return refuse(.impersonation, sender) }
-        } else {
-            let speaker = speakers[sender, default: connection]
-            guard speaker == connection else { return refuse(.impersonation, sender) }
-            speakers[sender] = connection
+        guard frames == 2, let claims = withPayload(roster.claims) else { return refuse(.unattributable) }
+        for sender in [claims.sender] + claims.alsoFor {
+            guard roster.names.contains(sender) else { return refuse(.unknownSender, sender) }
+            guard !rules.local.contains(sender) else { return refuse(.impersonation, sender) }
+            if rules.authentication != nil {
+                guard authenticated[connection]?.contains(sender) == true else { return refuse(.impersonation, sender) }
+            } else {
+                guard speakers[sender, default: connection] == connection else { return refuse(.impersonation, sender) }
+            }
         }
+        if rules.authentication == nil { for sender in [claims.sender] + claims.alsoFor { speakers[sender] = connection } }
         return true
     }
 

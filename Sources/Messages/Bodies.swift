@@ -474,6 +474,22 @@ extension TimeRequest: MessageBody {
     public init(reading fields: MessageFields) throws(MessageError) { self.init(time: try fields.optionalNumber("time")) }
 }
 
+/// Several participants' answers to a shared grant in one message (revision 1.2), from a connection that speaks for
+/// each of them: the next simulated time each needs (nil: nothing before the next interval). The sender is one of
+/// them.
+public struct TimeRequests: Sendable, Equatable {
+    public var requests: [String: Double?]
+
+    public init(requests: [String: Double?]) { self.requests = requests }
+}
+
+extension TimeRequests: MessageBody {
+    public static let type = "time-requests"
+    public func topic(sender: String) -> Topic { .of(.time, sender) }
+    public func write(into writer: inout JSONWriter) { writer.field("requests", optionalNumbers: requests.sorted { $0.key < $1.key }) }
+    public init(reading fields: MessageFields) throws(MessageError) { self.init(requests: try fields.optionalNumbers("requests")) }
+}
+
 /// A participant refusing a message: what was wrong, with whom, and how many it has refused for that fault.
 public struct ErrorReport: Sendable, Equatable {
     public enum Fault: String, Sendable, CaseIterable {

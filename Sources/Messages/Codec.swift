@@ -173,6 +173,22 @@ public struct MessageFields {
         return list
     }
 
+    /// An object whose values are all numbers or null, each name once.
+    func optionalNumbers(_ key: String) throws(MessageError) -> [String: Double?] {
+        guard let value = value(key) else { throw missing(key) }
+        guard case .object(let members) = value.kind else { throw mistyped(key, expected: "an object of numbers or nulls", found: value.found) }
+        var numbers: [String: Double?] = [:]
+        for (name, member) in members {
+            guard numbers[name] == nil else { throw mistyped(key, expected: "each name once", found: "\"\(name)\" twice") }
+            switch member.kind {
+            case .number(let number): numbers[name] = .some(number)
+            case .null: numbers[name] = .some(nil)
+            default: throw mistyped("\(key).\(name)", expected: "a number or null", found: member.found)
+            }
+        }
+        return numbers
+    }
+
     /// An object whose values are all numbers.
     func numbers(_ key: String) throws(MessageError) -> [String: Double] {
         guard let value = value(key) else { throw missing(key) }
@@ -187,26 +203,33 @@ public struct MessageFields {
 }
 
 extension Message {
-    /// The `sender` a payload frame claims: what the broker binds to a connection. It scans the top-level object's
-    /// keys and skips their values without building them (the broker reads every message). Nil when the frame is
-    /// not an object whose `sender` is a string, or names `sender` twice (a receiver must not read another sender
-    /// than the broker did). The rest of the frame is the receivers' to judge.
-    public static func sender(of payload: UnsafeRawBufferPointer) -> String? {
+    /// The `sender` a payload frame claims: what the broker binds to a connection. Nil when the frame is not an
+    /// object whose `sender` is a string, or names `sender` twice (a receiver must not read another sender than the
+    /// broker did).
+    public static func sender(of payload: UnsafeRawBufferPointer) -> String? { claims(of: payload)?.sender }
+
+    /// Whom a payload frame speaks for: its `sender`, and in a `time-requests` message each participant it answers
+    /// for (the names in its `requests`). The broker checks the connection speaks for every one. It scans the
+    /// top-level object's keys and skips the other values without building them (the broker reads every message).
+    /// Nil where a receiver could read other names than the scan: a `sender`, `type` or `requests` named twice, or
+    /// a name or type with escapes. The rest of the frame is the receivers' to judge.
+    public static func claims(of payload: UnsafeRawBufferPointer) -> (sender: String, alsoFor: [String])? {
         var scanner = SenderScanner(bytes: payload)
-        return scanner.sender()
+        return scanner.claims()
     }
 }
 
-/// A forward-only scan of a JSON object's top-level keys for `Message.sender(of:)`.
+/// A forward-only scan of a JSON object's top-level keys for `Message.claims(of:)`.
 private struct SenderScanner {
     let bytes: UnsafeRawBufferPointer
     var index = 0
-    static let senderKey = Array("sender".utf8)
+    static let senderKey = Array("sender".utf8), typeKey = Array("type".utf8), requestsKey = Array("requests".utf8)
+    static let answersForOthers = Array(TimeRequests.type.utf8)
 
-    mutating func sender() -> String? {
+    mutating func claims() -> (sender: String, alsoFor: [String])? {
         skipWhitespace()
         guard take(UInt8(ascii: "{")) else { return nil }
-        var found: String?
+        var sender: String?, type: UnsafeRawBufferPointer.SubSequence?, requests: [String]?
         skipWhitespace()
         if take(UInt8(ascii: "}")) { return nil }
         while true {
@@ -216,14 +239,41 @@ private struct SenderScanner {
             guard take(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()
             if key.elementsEqual(Self.senderKey) {
-                guard found == nil, index < bytes.count, bytes[index] == UInt8(ascii: "\""), let value = string() else { return nil }
-                found = String(decoding: value, as: UTF8.self)
+                guard sender == nil, index < bytes.count, bytes[index] == UInt8(ascii: "\""), let value = string() else { return nil }
+                sender = String(decoding: value, as: UTF8.self)
+            } else if key.elementsEqual(Self.typeKey), index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                guard type == nil, let value = string() else { return nil }
+                type = value
+            } else if key.elementsEqual(Self.requestsKey), index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                guard requests == nil, let names = keys() else { return nil }
+                requests = names
             } else {
                 guard skipValue() else { return nil }
             }
             skipWhitespace()
             if take(UInt8(ascii: ",")) { continue }
-            return take(UInt8(ascii: "}")) ? found : nil
+            guard take(UInt8(ascii: "}")), let sender else { return nil }
+            return (sender, type?.elementsEqual(Self.answersForOthers) == true ? requests ?? [] : [])
+        }
+    }
+
+    /// The keys of the object here, its values skipped.
+    mutating func keys() -> [String]? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var keys: [String] = []
+        skipWhitespace()
+        if take(UInt8(ascii: "}")) { return keys }
+        while true {
+            skipWhitespace()
+            guard let key = string() else { return nil }
+            keys.append(String(decoding: key, as: UTF8.self))
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return nil }
+            skipWhitespace()
+            guard skipValue() else { return nil }
+            skipWhitespace()
+            if take(UInt8(ascii: ",")) { continue }
+            return take(UInt8(ascii: "}")) ? keys : nil
         }
     }
 

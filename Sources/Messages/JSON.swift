@@ -455,6 +455,19 @@ public struct JSONWriter: Sendable {
         buffer.append(UInt8(ascii: "]"))
     }
 
+    /// An object of numbers or nulls, its members in the order given.
+    public mutating func field(_ name: String, optionalNumbers members: [(key: String, value: Double?)]) {
+        key(name)
+        buffer.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            Self.appendQuoted(member.key, to: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            if let value = member.value { Self.append(value, to: &buffer) } else { buffer.append(contentsOf: "null".utf8) }
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+
     public mutating func fieldIfPresent(_ name: String, _ value: Double?) { if let value { field(name, value) } }
     public mutating func fieldIfPresent(_ name: String, _ value: Int?) { if let value { field(name, value) } }
     public mutating func fieldIfPresent(_ name: String, _ value: String?) { if let value { field(name, value) } }

@@ -71,7 +71,7 @@ extension MessageBody where Self: Equatable {
 public enum MessageBodies {
     public static let all: [any MessageBody.Type] = [
         Hello.self, Ready.self, Goodbye.self, Tick.self, IntervalStart.self, Gate.self, Telemetry.self, Bids.self, ClearingResult.self,
-        Awards.self, DispatchReport.self, TimeRequest.self, TimeGrant.self, TimeGrants.self, ErrorReport.self,
+        Awards.self, DispatchReport.self, TimeRequest.self, TimeRequests.self, TimeGrant.self, TimeGrants.self, ErrorReport.self,
     ]
     static let byType = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
 }

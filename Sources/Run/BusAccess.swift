@@ -28,7 +28,7 @@ struct BusAccess {
     /// - Parameter captureLimit: the capture's bound when the rig gives none.
     init(_ settings: RunSettings.BusSettings, speakers: [(name: String, alsoSpeaksFor: [String], place: Place)], captureLimit: Int) throws(RunError) {
         var rules = BusRules(roster: BusRoster(names: Set(speakers.flatMap { [$0.name] + $0.alsoSpeaksFor }),
-                                               sender: { Message.sender(of: $0) }))
+                                               claims: { Message.claims(of: $0) }))
         rules.maxMessageBytes = settings.maxMessageBytes
         rules.rateLimit = settings.rateLimit
         rules.captureLimit = settings.captureLimit ?? captureLimit

@@ -259,9 +259,17 @@ public final class Conductor {
             for participant in waiting.subtracting(shared).sorted() { try send(TimeGrant(participant: participant, time: next), interval: number) }
             record.steps += 1
             try collect(until: .now + timing.dispatchDeadline, handle: { message in
-                guard let request = message.body as? TimeRequest, message.header.interval == number else { return }
-                waiting.remove(message.header.sender)
-                requests[message.header.sender] = request.time.flatMap { $0 < end ? $0 : nil }
+                guard message.header.interval == number else { return }
+                let answers: [(participant: String, time: Double?)]
+                switch message.body {
+                case let request as TimeRequest: answers = [(message.header.sender, request.time)]
+                case let shared as TimeRequests: answers = shared.requests.map { ($0.key, $0.value) }
+                default: return
+                }
+                for (participant, time) in answers {
+                    waiting.remove(participant)
+                    requests[participant] = time.flatMap { $0 < end ? $0 : nil }
+                }
             }, done: { waiting.isEmpty })
             if !waiting.isEmpty { record.silentSteps.append((next, waiting.sorted())) }
         }

@@ -2,8 +2,8 @@ import Messages
 
 /// The captured messages that decode, in arrival order. The lockstep clock's grants and time requests, two thirds
 /// of a lockstep day's messages, are judged by their headers alone (sequence numbers, strays), so they are kept as
-/// headers: the 2 million of a 1,000-house day took 190 MB as whole messages, and take 80 MB so. Shared grants,
-/// a list of names each, are kept so too.
+/// headers: the 2 million of a 1,000-house day took 190 MB as whole messages, and take 80 MB so. Shared grants and
+/// their answers, lists of names, are kept so too.
 struct DecodedBus: Sendable {
     /// Every message but the clock's, with its arrival (wall clock).
     private(set) var messages: [(message: Message, received: Double)] = []
@@ -11,7 +11,7 @@ struct DecodedBus: Sendable {
     private var senders: [String] = [], senderIDs: [String: UInt32] = [:]
 
     /// The clock's message types kept as headers.
-    private static let clockTypes: [any MessageBody.Type] = [TimeGrant.self, TimeGrants.self, TimeRequest.self]
+    private static let clockTypes: [any MessageBody.Type] = [TimeGrant.self, TimeGrants.self, TimeRequest.self, TimeRequests.self]
 
     /// A grant's or a time request's header; `before` counts the messages of `messages` that arrived before it.
     private struct ClockHeader: Sendable {

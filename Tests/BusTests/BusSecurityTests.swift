@@ -2,11 +2,13 @@
 import Foundation
 import Testing
 
-/// Payloads in these tests are "SENDER|TEXT": the roster reads the sender before the bar.
+/// Payloads in these tests are "SENDER|TEXT" or "SENDER,OTHER,...|TEXT": the roster reads the sender before the bar,
+/// and any participants it also answers for after the sender's commas.
 private func roster(_ names: Set<String>) -> BusRoster {
     BusRoster(names: names) { payload in
         guard let bar = payload.firstIndex(of: UInt8(ascii: "|")) else { return nil }
-        return String(decoding: payload[..<bar], as: UTF8.self)
+        let names = String(decoding: payload[..<bar], as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return (names[0], Array(names.dropFirst()))
     }
 }
 
@@ -132,5 +134,31 @@ struct BusSecurityTests {
         for k in 0..<20_000 { _ = admit("peer \(k + 3)", "mallory", at: 300 + Double(k) / 1_000) }
         #expect(gate.refusals.map { "\($0.reason.rawValue) \($0.sender ?? "") \($0.messages)" }
                 == ["rate-limit  15", "impersonation conductor 1", "unknown-sender mallory 20000"])
+    }
+
+    @Test("A message that answers for other participants too needs a connection that speaks for each: without CURVE the first to use every name holds them all, with CURVE the key's participants")
+    func answersForOthers() throws {
+        var gate = BusGate(rules: BusRules(roster: roster(["h1", "h2", "h3", "conductor"])))
+        func admit(_ connection: String, _ claims: String) -> Bool {
+            gate.admit(connection: connection, address: "127.0.0.1", frames: 2, bytes: 10, withPayload: { payload(claims, "x").withUnsafeBytes($0) }, at: 1)
+        }
+        #expect(admit("peer 1", "h1,h2"))  // claims both names
+        #expect(!admit("peer 2", "h3,h2"))  // h2 is peer 1's: nothing of this message is admitted, h3 not claimed
+        #expect(admit("peer 2", "h3"))
+        #expect(!admit("peer 1", "h1,h3"))
+        #expect(!admit("peer 1", "h1,mallory"))
+        #expect(admit("peer 1", "h2,h1"))
+        #expect(Set(gate.refusals.map { "\($0.connection) \($0.reason.rawValue) \($0.sender ?? "")" })
+                == ["peer 2 impersonation h2", "peer 1 impersonation h3", "peer 1 unknown-sender mallory"])
+
+        let key = "k1"
+        var authenticated = BusGate(rules: BusRules(roster: roster(["h1", "h2", "h3"]),
+                                                    authentication: BusAuthentication(server: try BusKeyPair.generate(), participants: [key: ["h1", "h2"]])))
+        let connection = authenticated.name(connection: "127.0.0.1", curveKey: key, at: 1) ?? ""
+        func admitAuthenticated(_ claims: String) -> Bool {
+            authenticated.admit(connection: connection, address: "127.0.0.1", frames: 2, bytes: 10, withPayload: { payload(claims, "x").withUnsafeBytes($0) }, at: 1)
+        }
+        #expect(admitAuthenticated("h1,h2") && admitAuthenticated("h2,h1"))
+        #expect(!admitAuthenticated("h1,h3"))
     }
 }

@@ -91,12 +91,15 @@ struct ControlStepTests {
         #expect(shared.contains { $0.participants.contains("h3") } == (taken == .shared))
         #expect(shared.contains { $0.participants.contains("h1") } && shared.contains { $0.participants.contains("h2") })
         #expect(shared.allSatisfy { !$0.participants.isEmpty })
-        // An agent answers the grants that name it, and only those.
+        // An agent answers the grants that name it, and only those, together with its loop's other answers.
+        let answered = world.messages.compactMap { $0.message.body as? TimeRequests }
         for house in ["h1", "h2"] {
             let named = shared.filter { $0.participants.contains(house) }.count
-            let answers = world.messages.filter { $0.message.body is TimeRequest && $0.message.header.sender == house }.count
+            let answers = answered.filter { $0.requests.keys.contains(house) }.count
+                + world.messages.filter { $0.message.body is TimeRequest && $0.message.header.sender == house }.count
             #expect(answers == named, "\(house) answered \(answers) grants of the \(named) naming it")
         }
+        #expect(!answered.isEmpty && answered.allSatisfy { !$0.requests.keys.contains("h3") })
     }
 
     @Test("Between interval starts the reference agent writes a setpoint again only when it changes, or to re-arm the product's watchdog: the Intesis (none) never twice with one value, the Alfen (60 s) at least every 45 s")

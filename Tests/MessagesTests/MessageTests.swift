@@ -24,7 +24,8 @@ struct MessageTests {
         Awards(house: "h1", price: 0.2, awards: [.init(id: "h1/ev", side: .buy, quantity: 7.4)]),
         DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [.init(id: DeviceID(house: "h1", name: "ev"), name: .currentLimit, value: 10.7, landedAt: 1.6)]),
         DispatchReport(house: "h1", awardsReceivedAt: 1.5, setpoints: [], nextTime: 43_245),
-        TimeGrant(participant: "h1", time: 43_245), TimeGrants(participants: ["h1", "h2-3"], time: 43_245), TimeRequest(time: 43_290), TimeRequest(time: nil),
+        TimeGrant(participant: "h1", time: 43_245), TimeGrants(participants: ["h1", "h2-3"], time: 43_245),
+        TimeRequests(requests: ["h1": 43_290, "h2-3": nil]), TimeRequest(time: 43_290), TimeRequest(time: nil),
         ErrorReport(fault: .invalidBid, detail: "quantity -1", about: "h2", topic: "bids/h2", count: 3),
     ]
 
@@ -108,6 +109,12 @@ struct MessageTests {
         ("grants", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "time": 10, "participants": ["h1", 2]}"#,
          "malformed: grants: participants[1]: expected a string, found 2.0"),
         ("grants", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "participants": ["h1"]}"#, "malformed: grants: missing field \"time\""),
+        ("time/h1", #"{"v": 1, "type": "time-requests", "sender": "h1", "seq": 1, "requests": {"h1": 10, "h2": "soon"}}"#,
+         "malformed: time-requests: requests.h2: expected a number or null, found \"soon\""),
+        ("time/h1", #"{"v": 1, "type": "time-requests", "sender": "h1", "seq": 1, "requests": {"h1": 10, "h1": 20}}"#,
+         "malformed: time-requests: requests: expected each name once, found \"h1\" twice"),
+        ("time/h1", #"{"v": 1, "type": "time-requests", "sender": "h1", "seq": 1, "requests": [10]}"#,
+         "malformed: time-requests: requests: expected an object of numbers or nulls, found a list"),
         ("grants/h1", #"{"v": 1, "type": "grants", "sender": "conductor", "seq": 1, "time": 10, "participants": ["h1"]}"#,
          "malformed: a grants message from \"conductor\" belongs on topic \"grants\", not \"grants/h1\""),
     ])
@@ -164,9 +171,29 @@ struct MessageTests {
         #"["sender","h1"]"#,
         #"sender"#,
         "",
+        #"{"type":"time-requests","type":"bids","sender":"h1","requests":{"h2":1}}"#,  // a type twice
+        #"{"type":"time\u002drequests","sender":"h1","requests":{"h2":1}}"#,  // a type with an escape
+        #"{"type":"time-requests","sender":"h1","requests":{"h\u0032":1}}"#,  // a name answered for with an escape
+        #"{"type":"time-requests","sender":"h1","requests":{"h2":1},"requests":{"h3":1}}"#,  // requests twice
+        #"{"type":"time-requests","sender":"h1","requests":{"h2":1"#,
     ])
     func senderScanRefuses(json: String) {
         #expect(Array(json.utf8).withUnsafeBytes(Message.sender(of:)) == nil)
+    }
+
+    @Test("A time-requests message speaks for its sender and each participant it answers for, as the receivers read them; no other type answers for anyone")
+    func claims() throws {
+        var writer = MessageWriter(sender: "h1")
+        let encoded = writer.message(TimeRequests(requests: ["h1": 45, "h2-3": nil, "h10": 60]), interval: 2).encoded()
+        let claimed = try #require(encoded.withUnsafeBytes(Message.claims(of:)))
+        #expect(claimed.sender == "h1" && claimed.alsoFor == ["h1", "h10", "h2-3"])
+        let decoded = try Message.decode(topic: "time/h1", payload: encoded)
+        #expect(Set((decoded.body as? TimeRequests)?.requests.keys.map { $0 } ?? []) == Set(claimed.alsoFor))
+        // The same names, in another message type, claim nothing beyond the sender; nor does a list in place of the object.
+        let bids = #"{"v":1,"requests":{"h2":1},"type":"bids","sender":"h1","seq":1}"#
+        #expect(Array(bids.utf8).withUnsafeBytes(Message.claims(of:))?.alsoFor == [])
+        let listed = #"{"v":1,"type":"time-requests","sender":"h1","requests":["h2"]}"#
+        #expect(Array(listed.utf8).withUnsafeBytes(Message.claims(of:))?.alsoFor == [])
     }
 
     @Test("The sender scan skips nested values, escaped quotes and brackets inside strings")

@@ -123,7 +123,7 @@ def topic_of(type_, sender, body):
         return f"{type_}/{sender}"
     if type_ in ("telemetry", "bids", "awards", "dispatch"):
         return f"{type_}/{body['house']}"
-    if type_ == "time-request":
+    if type_ in ("time-request", "time-requests"):
         return f"time/{sender}"
     if type_ == "grant":
         return f"grant/{body['participant']}"
