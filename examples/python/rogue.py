@@ -5,8 +5,8 @@ keeps out (docs/PROTOCOL.md, "Security"). Point it at a bench's broker before tr
 
 It cycles through: random bytes; one-frame and three-frame messages; bids with negative prices for an interval
 nobody opened; 100 kB payloads; awards that claim to come from the market and give h2's charger 50 kW in the
-open interval (learned by subscribing, when the broker lets it); an interval the conductor never opened; and
-messages from a sender that is no participant. With --server-key (a broker.key certificate) it tries CURVE with a
+open interval (learned by subscribing, when the broker lets it); an interval the conductor never opened; time
+requests that answer the clock for h1 and h2; and messages from a sender that is no participant. With --server-key (a broker.key certificate) it tries CURVE with a
 key of its own, which no rig lists. At the end it prints what it sent as JSON.
 """
 import argparse
@@ -65,6 +65,7 @@ def main():
             "start": 0, "length": 300, "price_cap": 1, "bid_deadline_ms": 1, "clearing_deadline_ms": 1,
             "dispatch_deadline_ms": 1}, 777)]),
         ("unknown sender", lambda: [b"bids/rogue", message("bids", "rogue", {"house": "rogue", "bids": []}, interval)]),
+        ("forged answers for others", lambda: [b"time/h1", message("time-requests", "h1", {"requests": {"h1": None, "h2": None}}, interval)]),
     ]
     end = time.monotonic() + args.seconds
     while time.monotonic() < end:

@@ -39,7 +39,7 @@ case "broker":
     let message = Array(#"{"v":1,"type":"bids","interval":12,"sender":"bench","seq":1,"house":"bench","bids":[]}"#.utf8)
     var rules = BusRules()
     if mode != "bare" {
-        rules.roster = BusRoster(names: ["bench", "listener"]) { Message.sender(of: $0) }
+        rules.roster = BusRoster(names: ["bench", "listener"]) { Message.claims(of: $0) }
         rules.rateLimit = .max
     }
     let server = try BusKeyPair.generate(), publisherKeys = try BusKeyPair.generate(), subscriberKeys = try BusKeyPair.generate()
