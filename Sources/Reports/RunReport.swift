@@ -251,13 +251,21 @@ public struct RunReport: Sendable {
             columns.withUnsafeBufferPointer { columns in
                 for column in columns {
                     bytes.append(UInt8(ascii: ","))
-                    var text = String(column[row])
-                    text.withUTF8 { bytes.append(contentsOf: $0) }
+                    let value = column[row]
+                    if value == 0 {  // most cells (flags down, no power at night): the text the printer gives, without it
+                        if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
+                        bytes.append(contentsOf: Self.zero)
+                    } else {
+                        var text = String(value)
+                        text.withUTF8 { bytes.append(contentsOf: $0) }
+                    }
                 }
             }
             return String(decoding: bytes, as: UTF8.self)
         }
     }
+
+    private static let zero = Array("0.0".utf8)
 
     /// Gives `line` the lines `make` makes of `0..<count`, in order, made `chunk` at a time on every core: making
     /// the text is a log's cost (65 million numbers in a 1,000-house day's series), and a chunk is all that waits

@@ -351,6 +351,23 @@ struct HarnessRunTests {
         #expect(verdict(report, .awardsAddUp)?.detail.contains("awarded 3.0 kW of a 1.0 kW bid") == true, "\(report.table)")
     }
 
+    @Test("series.csv writes each sample as the shortest text that reads back as it: zeros of either sign, whole numbers, fractions")
+    func seriesText() throws {
+        let power = SeriesKey("h1/battery", .power), soc = SeriesKey("h1/battery", .soc)
+        let physics = PhysicsSeries(times: [0, 10, 20, 30, 40], values: [power: [0, -0.0, 1, -3, 0.1], soc: [36.07247803965332, 1e-05, 1e16, -2.5e-300, 0]])
+        let report = RunReport(RunRecord(rig: try rig(hours: 1), intervals: [], capture: try CaptureLog([]), writes: [], physics: physics,
+                                         households: ["h1"], wallSeconds: 0))
+        var lines: [String] = []
+        report.seriesLines { lines.append($0) }
+        #expect(lines.count == 6)
+        for (column, key) in [power, soc].sorted().enumerated() {
+            for (row, value) in (physics.values[key] ?? []).enumerated() {
+                let cell = String(lines[row + 1].split(separator: ",")[column + 1])
+                #expect(cell == "\(value)" && Double(cell)?.bitPattern == value.bitPattern, "\(key) row \(row): \(cell)")
+            }
+        }
+    }
+
     @Test("A controller claiming a setpoint landed when no accepted write reached the device fails dispatch-reports-truthful")
     func untruthfulDispatch() throws {
         var loaded = try rig(hours: 1)

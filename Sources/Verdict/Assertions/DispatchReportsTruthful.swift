@@ -35,7 +35,7 @@ struct DispatchReportsTruthful: Assertion {
                     guard let landed = setpoint.landedAt else { continue }
                     let id = setpoint.id.description
                     claims += 1
-                    let name = "interval \(interval): \(setpoint.id) \(setpoint.name.rawValue)"
+                    var name: String { "interval \(interval): \(setpoint.id) \(setpoint.name.rawValue)" }  // only for a failure
                     let log = run.acceptedWrites[id] ?? RunView.DeviceWrites(log: [], order: [])
                     let taken = Self.writes(log, from: from, to: received)
                     guard let last = taken.last else {
