@@ -343,8 +343,9 @@ private final class Roster {
             var receivers = (exact[raw.topic] ?? []) + prefixes.filter { raw.topic.hasPrefix($0.0) }.map(\.1)
             guard !receivers.isEmpty else { continue }
             let decoded = Result { () throws(MessageError) in try Message.decode(topic: raw.topic, payload: raw.payload.first ?? []) }
-            // Shared grants go to the participants they name: the rest of a loop's hundreds would only look and pass.
-            if case .success(let message) = decoded, let grants = message.body as? TimeGrants { receivers.removeAll { !grants.participants.contains($0.name) } }
+            // A message for some of a topic's readers (a shared grant) goes to those alone: the rest of a loop's
+            // hundreds would only look and pass.
+            if case .success(let message) = decoded, let addressees = message.body.addressees { receivers.removeAll { !addressees.contains($0.name) } }
             drained.append((raw, receivers, decoded))
         }
         var readingAhead: Set<ObjectIdentifier> = []

@@ -162,7 +162,8 @@ struct BusGate {
         guard take(connection, at: now) else { return refuse(.rateLimit) }
         guard let roster = rules.roster else { return true }
         guard frames == 2, let claims = withPayload(roster.claims) else { return refuse(.unattributable) }
-        for sender in [claims.sender] + claims.alsoFor {
+        let senders = [claims.sender] + claims.alsoFor
+        for sender in senders {
             guard roster.names.contains(sender) else { return refuse(.unknownSender, sender) }
             guard !rules.local.contains(sender) else { return refuse(.impersonation, sender) }
             if rules.authentication != nil {
@@ -171,7 +172,7 @@ struct BusGate {
                 guard speakers[sender, default: connection] == connection else { return refuse(.impersonation, sender) }
             }
         }
-        if rules.authentication == nil { for sender in [claims.sender] + claims.alsoFor { speakers[sender] = connection } }
+        if rules.authentication == nil { for sender in senders { speakers[sender] = connection } }
         return true
     }
 

@@ -447,6 +447,7 @@ public struct TimeGrants: Sendable, Equatable {
 extension TimeGrants: MessageBody {
     public static let type = "grants"
     public static var soleSender: String? { ParticipantName.conductor }
+    public var addressees: Set<String>? { participants }
     public func topic(sender: String) -> Topic { .grants }
 
     public func write(into writer: inout JSONWriter) {

@@ -48,6 +48,9 @@ public protocol MessageBody: Sendable {
     /// The one participant entitled to send it, if only one is: the conductor runs the clock and the intervals,
     /// the market clears them.
     static var soleSender: String? { get }
+    /// The participants it is for, when it travels on a topic that others read too (a shared grant names those it
+    /// grants); nil: everyone who reads its topic.
+    var addressees: Set<String>? { get }
     /// The topic it travels on when `sender` sends it.
     func topic(sender: String) -> Topic
     /// Its fields, after the header's (docs/PROTOCOL.md).
@@ -59,6 +62,7 @@ public protocol MessageBody: Sendable {
 
 extension MessageBody {
     public static var soleSender: String? { nil }
+    public var addressees: Set<String>? { nil }
     /// Its `type` on the wire.
     public var type: String { Self.type }
 }

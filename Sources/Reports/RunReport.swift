@@ -144,7 +144,7 @@ public struct RunReport: Sendable {
             var effects = JSONWriter()
             for action in window.busEffects.keys.sorted() { effects.field(action, window.busEffects[action]!) }
             item.field("bus", json: effects.json)
-            item.field("failing", json: JSONWriter.list(window.failed.map { JSONWriter.quoted($0.name) }))
+            item.field("failing", strings: window.failed.map(\.name))
             return item.json
         }))
         func energy(_ outcomes: Outcomes) -> String {
@@ -181,10 +181,10 @@ public struct RunReport: Sendable {
             var item = JSONWriter()
             item.field("interval", interval.interval)
             item.field("start", interval.start)
-            item.field("bidders", json: JSONWriter.list(interval.bidders.sorted().map(JSONWriter.quoted)))
+            item.field("bidders", strings: interval.bidders.sorted())
             item.fieldIfPresent("price", interval.clearing?.price)
             item.fieldIfPresent("quantity", interval.clearing?.quantity)
-            item.field("dispatched", json: JSONWriter.list(interval.dispatched.sorted().map(JSONWriter.quoted)))
+            item.field("dispatched", strings: interval.dispatched.sorted())
             item.field("control_steps", interval.steps)
             return item.json
         }))

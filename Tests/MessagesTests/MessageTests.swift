@@ -62,6 +62,8 @@ struct MessageTests {
         #expect(String(decoding: writer.message(Ready()).encoded(), as: UTF8.self) == #"{"v":1,"type":"ready","sender":"conductor","seq":2}"#)
         #expect(String(decoding: writer.message(Ready(grants: .shared)).encoded(), as: UTF8.self)
                 == #"{"v":1,"type":"ready","sender":"conductor","seq":3,"grants":"shared"}"#)
+        // A shared grant is for the participants it names; every other message for all who read its topic.
+        for body in Self.examples { #expect(body.addressees == (body as? TimeGrants)?.participants, "\(body.type)") }
     }
 
     @Test("Unknown fields are ignored")
