@@ -373,7 +373,7 @@ public final class Fleet: Sendable {
 
     /// Runs `body` for every device index, spread over the cores when there are enough devices to repay the hand-over.
     private static func concurrently(_ devices: [Int], _ body: @Sendable (Int) -> Void) {
-        let _: [Void] = onEveryCore(devices.count, minimum: 64) { range in
+        let _: [Void] = onEveryCore(devices.count, minimum: devicesWorthSplitting) { range in
             for index in range { body(devices[index]) }
             return []
         }

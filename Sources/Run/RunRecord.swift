@@ -123,7 +123,7 @@ public struct PhysicsSeries: Sendable {
     /// on every core: at 1,000 houses, reading them one after another was the largest part of a lockstep step spent
     /// on one core while the agents wait.
     private static func readAll(_ devices: [ServedDevice]) -> [Double] {
-        onEveryCore(devices.count, minimum: 256) { range in
+        onEveryCore(devices.count, minimum: devicesWorthSplitting) { range in
             var row: [Double] = []
             for index in range { Self.read(devices[index].emulator) { _, value in row.append(value) } }
             return row
