@@ -151,25 +151,27 @@ public struct MessageFields {
 
     /// A list of objects, each read as `MessageFields` with its index in the path.
     func objects(_ key: String) throws(MessageError) -> [MessageFields] {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .array(let elements) = value.kind else { throw mistyped(key, expected: "a list", found: value.found) }
-        var list: [MessageFields] = []
-        for (index, element) in elements.enumerated() {
-            guard case .object(let members) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "an object", found: element.found) }
-            list.append(MessageFields(members: members, path: location("\(key)[\(index)]"), type: type, sender: sender))
+        try list(key, expected: "a list") { element, path throws(MessageError) in
+            guard case .object(let members) = element.kind else { throw mistyped(path, expected: "an object", found: element.found) }
+            return MessageFields(members: members, path: location(path), type: type, sender: sender)
         }
-        return list
     }
 
     /// A list of strings.
     func strings(_ key: String) throws(MessageError) -> [String] {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .array(let elements) = value.kind else { throw mistyped(key, expected: "a list of strings", found: value.found) }
-        var list: [String] = []
-        for (index, element) in elements.enumerated() {
-            guard case .string(let text) = element.kind else { throw mistyped("\(key)[\(index)]", expected: "a string", found: element.found) }
-            list.append(text)
+        try list(key, expected: "a list of strings") { element, path throws(MessageError) in
+            guard case .string(let text) = element.kind else { throw mistyped(path, expected: "a string", found: element.found) }
+            return text
         }
+    }
+
+    /// A list, each element read by `read` with its path (`key[index]`) for the errors.
+    private func list<Element>(_ key: String, expected: String,
+                               _ read: (JSONValue, String) throws(MessageError) -> Element) throws(MessageError) -> [Element] {
+        guard let value = value(key) else { throw missing(key) }
+        guard case .array(let elements) = value.kind else { throw mistyped(key, expected: expected, found: value.found) }
+        var list: [Element] = []
+        for (index, element) in elements.enumerated() { list.append(try read(element, "\(key)[\(index)]")) }
         return list
     }
 
