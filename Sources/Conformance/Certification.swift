@@ -398,8 +398,7 @@ private struct CaseSetup {
             if error.isBadInput { throw error }
             return Certification.CaseRun(caseName: suiteCase.name, seed: seed, results: [], error: error.message, report: folder)
         }
-        let report = RunReport(record)
-        _ = try report.write(to: "\(out)/\(folder)")
+        let report = try RunReport.write(record, to: "\(out)/\(folder)")
         if let failure = record.clockFailure { throw RunError(message: "\(suiteCase.name), seed \(seed): \(failure)") }
         let software = record.messages.lazy.compactMap { message, _ -> String? in
             guard message.header.sender == participant, let hello = message.body as? Hello else { return nil }

@@ -40,3 +40,24 @@ public func eachOnAnyCore<T: Sendable>(_ count: Int, _ item: @Sendable (Int) -> 
     }
     return results.withLock { results in (0..<count).compactMap { results[$0] } }
 }
+
+/// Work on a thread of its own beside the caller's, waited for. Not on Dispatch's pool: when the work and what the
+/// caller does meanwhile each spread their parts over that pool, the pool runs the nested parts on one thread only.
+public final class Background<Value: Sendable, Failure: Error>: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<Result<Value, Failure>?>(nil)
+
+    public init(_ work: @escaping @Sendable () throws(Failure) -> Value) {
+        Thread { [self] in
+            let result = Result(catching: work)
+            outcome.withLock { $0 = result }
+            done.signal()
+        }.start()
+    }
+
+    /// What the work gave, once it is done.
+    public func wait() throws(Failure) -> Value {
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+}

@@ -26,9 +26,12 @@ public struct RunReport: Sendable {
 
     public init(_ record: RunRecord) {
         self.record = record
-        view = RunView(record)
+        let view = RunView(record)
+        // The outcomes beside the assertions: the last assertions to finish leave a core idle.
+        let outcomes = Background { () throws(Never) in Outcomes(view) }
+        self.view = view
         results = view.verdict()
-        outcomes = Outcomes(view)
+        self.outcomes = outcomes.wait()
         baseline = record.baseline.map { physics in
             var outcomes = Outcomes(physics: physics, rig: record.rig)
             outcomes.householdCost = Outcomes.tariffCosts(physics: physics, rig: record.rig)
@@ -211,7 +214,7 @@ public struct RunReport: Sendable {
     public func captureLines(_ line: (String) throws -> Void) rethrows {
         let decoded = view.decodedCapture
         for (start, messages) in record.capture.chunks(of: 4_096) {
-            try Self.lines(messages.count, chunk: messages.count, to: line) { offset in
+            try Self.lines(messages.count, chunk: messages.count, to: line) { range in range.map { offset in
                 let message = messages[offset]
                 var json = JSONWriter()
                 json.field("received", message.received)
@@ -221,37 +224,42 @@ public struct RunReport: Sendable {
                 let isJSON = decoded[start + offset] || (try? JSONValue.parse(Array(payload.utf8))) != nil
                 json.field("message", json: isJSON ? payload : JSONWriter.quoted(payload))
                 return json.json
-            }
+            } }
         }
         for summary in bus.captureSummaries { try line(summary) }
     }
 
     /// writes.csv: every write request that reached an emulator, accepted or refused.
-    public func writesLines(_ line: (String) throws -> Void) rethrows {
+    public static func writesLines(of record: RunRecord, _ line: (String) throws -> Void) rethrows {
         try line("unix_time,simulated_time,device,port,unit,function,address,values,exception")
         let writes = record.writes
-        try Self.lines(writes.count, chunk: 4_096, to: line) { index in
+        try Self.lines(writes.count, chunk: 4_096, to: line) { range in range.map { index in
             let write = writes[index], request = write.record.request
             let values: [UInt16] = if case .write(_, _, let values, _) = request { values } else { [] }
             let exception = write.record.exception.map { String($0.rawValue) } ?? ""
             return "\(write.record.unixTime),\(write.simulatedTime),\(write.device),\(write.record.address.port),\(write.record.address.unit),"
                 + "\(request.functionCode),\(request.address),\(values.map(String.init).joined(separator: " ")),\(exception)"
-        }
+        } }
     }
 
     /// series.csv: the physics samples, one column per device reading.
-    public func seriesLines(_ line: (String) throws -> Void) rethrows {
+    public static func seriesLines(of record: RunRecord, _ line: (String) throws -> Void) rethrows {
         let keys = record.physics.values.keys.sorted()
         let columns = keys.map { record.physics.values[$0]! }, times = record.physics.times
         try line((["time"] + keys.map(\.description)).joined(separator: ","))
-        try Self.lines(times.count, chunk: 256, to: line) { row in
-            // Appended as bytes: a list of strings joined took twice as long.
-            var bytes = Array(String(times[row]).utf8)
-            bytes.reserveCapacity(columns.count * 20)
-            columns.withUnsafeBufferPointer { columns in
-                for column in columns {
+        try Self.lines(times.count, chunk: 256, to: line) { rows in
+            // The rows' cells gathered a column at a time: a cell read through the list of columns retains its
+            // column, which cost a 1,000-house day's 54 million cells more than printing them.
+            var cells = [Double](repeating: 0, count: rows.count * columns.count)
+            for (index, column) in columns.enumerated() {
+                for (offset, row) in rows.enumerated() { cells[offset * columns.count + index] = column[row] }
+            }
+            return rows.enumerated().map { offset, row in
+                // Appended as bytes: a list of strings joined took twice as long.
+                var bytes = Array(String(times[row]).utf8)
+                bytes.reserveCapacity(columns.count * 20)
+                for value in cells[offset * columns.count ..< (offset + 1) * columns.count] {
                     bytes.append(UInt8(ascii: ","))
-                    let value = column[row]
                     if value == 0 {  // most cells (flags down, no power at night): the text the printer gives, without it
                         if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
                         bytes.append(contentsOf: Self.zero)
@@ -260,43 +268,57 @@ public struct RunReport: Sendable {
                         text.withUTF8 { bytes.append(contentsOf: $0) }
                     }
                 }
+                return String(decoding: bytes, as: UTF8.self)
             }
-            return String(decoding: bytes, as: UTF8.self)
         }
     }
 
     private static let zero = Array("0.0".utf8)
 
-    /// Gives `line` the lines `make` makes of `0..<count`, in order, made `chunk` at a time on every core: making
-    /// the text is a log's cost (65 million numbers in a 1,000-house day's series), and a chunk is all that waits
-    /// in memory.
-    private static func lines(_ count: Int, chunk: Int, to line: (String) throws -> Void, _ make: @Sendable (Int) -> String) rethrows {
+    /// Gives `line` the lines `make` makes of the ranges of `0..<count`, in order, made `chunk` at a time on every
+    /// core: making the text is a log's cost (65 million numbers in a 1,000-house day's series), and a chunk is all
+    /// that waits in memory.
+    private static func lines(_ count: Int, chunk: Int, to line: (String) throws -> Void, _ make: @Sendable (Range<Int>) -> [String]) rethrows {
         for start in stride(from: 0, to: count, by: max(1, chunk)) {
-            let made: [String] = onEveryCore(min(chunk, count - start), minimum: 2) { range in range.map { make(start + $0) } }
+            let made: [String] = onEveryCore(min(chunk, count - start), minimum: 2) { range in make(range.lowerBound + start ..< range.upperBound + start) }
             for text in made { try line(text) }
         }
     }
 
-    /// Writes every file into `folder` (created if needed); returns their paths. The capture, the writes and the
-    /// series are written line by line as they are made: at 1,000 houses a day of them is gigabytes of text, which
-    /// held whole beside the run record was most of a run's peak memory.
-    public func write(to folder: String) throws(RunError) -> [String] {
-        let files = ["results.json": json, "junit.xml": junit, "summary.txt": table + "\n", "report.html": HTMLReport(self).html,
-                     "devices.txt": DevicePlace.table(record.devices).description + "\n"]
-        try writeFiles(files, to: folder, what: "the report")
-        // The three logs one after another, each made on every core (at 1,000 houses 1.4 GB of text).
-        let streamed: [(name: String, lines: ((String) throws -> Void) throws -> Void)] =
-            [("series.csv", seriesLines), ("capture.jsonl", captureLines), ("writes.csv", writesLines)]
-        for (name, lines) in streamed {
-            do {
-                let file = try LineFile(path: "\(folder)/\(name)")
-                try lines(file.append)
-                try file.close()
-            } catch {
-                throw RunError(message: "cannot write the report to \(folder): \(name): \(error)")
-            }
+    /// Makes the report of `record` and writes every file into `folder` (created if needed); `judged` gets the report
+    /// as soon as the verdict is in, before its files are written. The series and the writes need no verdict: they
+    /// are written on another thread while it is made, since making it leaves a core idle for most of its time. The
+    /// logs are written line by line as they are made: at 1,000 houses a day of them is gigabytes of text, which held
+    /// whole beside the run record was most of a run's peak memory.
+    public static func write(_ record: RunRecord, to folder: String, judged: (RunReport) -> Void = { _ in }) throws(RunError) -> RunReport {
+        let made = Result { () throws(RunError) in try writeFiles([:], to: folder, what: "the report") }
+        let logs = Background { () throws(RunError) in
+            try made.get()
+            try writeLog("series.csv", in: folder) { line in try seriesLines(of: record, line) }
+            try writeLog("writes.csv", in: folder) { line in try writesLines(of: record, line) }
         }
-        return (Array(files.keys) + streamed.map(\.name)).sorted().map { "\(folder)/\($0)" }
+        let report = RunReport(record)
+        judged(report)
+        let page = Background { () throws(Never) in HTMLReport(report).html }
+        let written = Result { () throws(RunError) in
+            try writeLog("capture.jsonl", in: folder, report.captureLines)
+            try writeFiles(["results.json": report.json, "junit.xml": report.junit, "summary.txt": report.table + "\n", "report.html": page.wait(),
+                            "devices.txt": DevicePlace.table(record.devices).description + "\n"], to: folder, what: "the report")
+        }
+        try logs.wait()
+        try written.get()
+        return report
+    }
+
+    /// Writes the log `name` into `folder`, each line as `lines` makes it.
+    private static func writeLog(_ name: String, in folder: String, _ lines: ((String) throws -> Void) throws -> Void) throws(RunError) {
+        do {
+            let file = try LineFile(path: "\(folder)/\(name)")
+            try lines(file.append)
+            try file.close()
+        } catch {
+            throw RunError(message: "cannot write the report to \(folder): \(name): \(error)")
+        }
     }
 }
 

@@ -95,10 +95,9 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(3)
             }
         }
-        let report = RunReport(record)
-        say(report.table)
+        let report: RunReport
         do {
-            _ = try report.write(to: folder)
+            report = try RunReport.write(record, to: folder) { say($0.table) }
             say("Report: \(folder)/report.html\n  (and summary.txt results.json junit.xml capture.jsonl writes.csv series.csv\n  devices.txt)")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -355,10 +355,10 @@ struct HarnessRunTests {
     func seriesText() throws {
         let power = SeriesKey("h1/battery", .power), soc = SeriesKey("h1/battery", .soc)
         let physics = PhysicsSeries(times: [0, 10, 20, 30, 40], values: [power: [0, -0.0, 1, -3, 0.1], soc: [36.07247803965332, 1e-05, 1e16, -2.5e-300, 0]])
-        let report = RunReport(RunRecord(rig: try rig(hours: 1), intervals: [], capture: try CaptureLog([]), writes: [], physics: physics,
-                                         households: ["h1"], wallSeconds: 0))
+        let record = RunRecord(rig: try rig(hours: 1), intervals: [], capture: try CaptureLog([]), writes: [], physics: physics,
+                               households: ["h1"], wallSeconds: 0)
         var lines: [String] = []
-        report.seriesLines { lines.append($0) }
+        RunReport.seriesLines(of: record) { lines.append($0) }
         #expect(lines.count == 6)
         for (column, key) in [power, soc].sorted().enumerated() {
             for (row, value) in (physics.values[key] ?? []).enumerated() {
@@ -366,6 +366,33 @@ struct HarnessRunTests {
                 #expect(cell == "\(value)" && Double(cell)?.bitPattern == value.bitPattern, "\(key) row \(row): \(cell)")
             }
         }
+    }
+
+    @Test("RunReport.write leaves every file whole (the logs written beside the verdict), and a folder it cannot make is an error after the verdict is given")
+    func reportFiles() throws {
+        let power = SeriesKey("h1/battery", .power)
+        let record = RunRecord(rig: try rig(hours: 1), intervals: [], capture: try CaptureLog([]), writes: [],
+                               physics: PhysicsSeries(times: [0, 10, 20], values: [power: [0, 1.5, -2]]), households: ["h1"], wallSeconds: 0)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var judged = 0
+        let report = try RunReport.write(record, to: folder) { _ in judged += 1 }
+        #expect(judged == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                == ["capture.jsonl", "devices.txt", "junit.xml", "report.html", "results.json", "series.csv", "summary.txt", "writes.csv"])
+        var series = "", writes = "", capture = ""
+        RunReport.seriesLines(of: record) { series += $0 + "\n" }
+        RunReport.writesLines(of: record) { writes += $0 + "\n" }
+        report.captureLines { capture += $0 + "\n" }
+        #expect(try String(contentsOfFile: "\(folder)/series.csv", encoding: .utf8) == series)
+        #expect(try String(contentsOfFile: "\(folder)/writes.csv", encoding: .utf8) == writes)
+        #expect(try String(contentsOfFile: "\(folder)/capture.jsonl", encoding: .utf8) == capture)
+        #expect(try String(contentsOfFile: "\(folder)/results.json", encoding: .utf8) == report.json)
+        // Under a plain file no folder can be made: the error names it, and the verdict was given before.
+        let blocked = "\(folder)/series.csv/run"
+        let error = #expect(throws: RunError.self) { try RunReport.write(record, to: blocked) { _ in judged += 1 } }
+        #expect(error?.message.contains(blocked) == true, "\(error?.message ?? "")")
+        #expect(judged == 2)
     }
 
     @Test("A controller claiming a setpoint landed when no accepted write reached the device fails dispatch-reports-truthful")
@@ -453,7 +480,7 @@ struct HarnessRunTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(try await gridrig(["run", "\(repository)/Rigs/neighborhood.yaml", "--hours", "0.5", "--out", folder, "--first-port", "0",
                                    "--profiles", "\(repository)/Profiles"]).status == 0)
-        for file in ["summary.txt", "results.json", "junit.xml", "capture.jsonl", "writes.csv", "series.csv", "devices.txt"] {
+        for file in ["summary.txt", "results.json", "junit.xml", "report.html", "capture.jsonl", "writes.csv", "series.csv", "devices.txt"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file)")
         }
         #expect(try await gridrig(["run", "/nonexistent.yaml"]).status == 2)
