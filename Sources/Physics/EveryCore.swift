@@ -55,9 +55,10 @@ public final class Background<Value: Sendable, Failure: Error>: Sendable {
         }.start()
     }
 
-    /// What the work gave, once it is done.
+    /// What the work gave, once it is done (the same to every wait).
     public func wait() throws(Failure) -> Value {
         done.wait()
+        done.signal()
         return try outcome.withLock { $0! }.get()
     }
 }

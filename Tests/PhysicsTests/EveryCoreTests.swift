@@ -28,4 +28,19 @@ struct EveryCoreTests {
         #expect(names == (0..<count).map { "item \($0)" })
         #expect(runs.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<count).map { ($0, 1) }))
     }
+
+    private struct Refused: Error, Equatable { let why: String }
+
+    @Test("Work in the background runs beside the caller, on a thread of its own, and gives every wait its value or its error", .timeLimit(.minutes(1)))
+    func background() {
+        // The work waits for the caller to go on past starting it: run on the caller's thread, it would time out.
+        let callerWent = DispatchSemaphore(value: 0)
+        let work = Background { () throws(Never) -> Bool in callerWent.wait(timeout: .now() + 10) == .success }
+        callerWent.signal()
+        #expect(work.wait())
+        #expect(work.wait(), "a second wait gets the same")
+        let failing = Background { () throws(Refused) -> Int in throw Refused(why: "no") }
+        #expect(throws: Refused(why: "no")) { try failing.wait() }
+        #expect(throws: Refused(why: "no")) { try failing.wait() }
+    }
 }
