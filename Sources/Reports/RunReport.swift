@@ -287,13 +287,13 @@ public struct RunReport: Sendable {
 
     /// Makes the report of `record` and writes every file into `folder` (created if needed); `judged` gets the report
     /// as soon as the verdict is in, before its files are written. The series and the writes need no verdict: they
-    /// are written on another thread while it is made, since making it leaves a core idle for most of its time. The
+    /// are written on another thread while it is made, since making it leaves a core idle for much of its time. The
     /// logs are written line by line as they are made: at 1,000 houses a day of them is gigabytes of text, which held
     /// whole beside the run record was most of a run's peak memory.
     public static func write(_ record: RunRecord, to folder: String, judged: (RunReport) -> Void = { _ in }) throws(RunError) -> RunReport {
-        let made = Result { () throws(RunError) in try writeFiles([:], to: folder, what: "the report") }
+        let folderMade = Result { () throws(RunError) in try writeFiles([:], to: folder, what: "the report") }
         let logs = Background { () throws(RunError) in
-            try made.get()
+            try folderMade.get()
             try writeLog("series.csv", in: folder) { line in try seriesLines(of: record, line) }
             try writeLog("writes.csv", in: folder) { line in try writesLines(of: record, line) }
         }
