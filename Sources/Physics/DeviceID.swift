@@ -15,6 +15,8 @@ public struct DeviceID: Hashable, Sendable, TextualID {
     /// The house must be a house name (`HouseID`); the name is any text that is not empty.
     /// Looked for in the UTF-8 bytes: "/" is one byte, and searching by Character broke the text into grapheme
     /// clusters (a tenth of a 1,000-house verdict's decoding, where every telemetry message names each device).
+    /// Inlinable, as `HouseID(parsing:)` is.
+    @inlinable
     public init(parsing text: some StringProtocol) throws(IDError) {
         let bytes = text.utf8
         guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), bytes.index(after: slash) != bytes.endIndex,

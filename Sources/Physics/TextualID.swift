@@ -24,4 +24,10 @@ public struct IDError: Error, Sendable, Equatable, CustomStringConvertible {
     public let text: String
 
     public var description: String { "expected \(expected), found \"\(text)\"" }
+
+    @usableFromInline
+    init(expected: String, text: String) {
+        self.expected = expected
+        self.text = text
+    }
 }
